@@ -1,0 +1,48 @@
+// /healthz, /readyz and /metrics. Readiness is a list of named checks, each timed, so a
+// failing probe says which part is not ready (informers synced and watching, leadership).
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<{ ok: boolean; detail?: string }>;
+}
+
+export interface HealthAppOptions {
+  registry: Registry;
+  readiness: ReadinessCheck[];
+  /** Liveness: false only when the process cannot make progress (e.g. stopping). */
+  alive?: () => boolean;
+}
+
+interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail?: string;
+  latencyMs: number;
+}
+
+async function runCheck(c: ReadinessCheck): Promise<CheckResult> {
+  const start = performance.now();
+  const result = await c.check().catch((err: unknown) => ({ ok: false, detail: (err as Error).message }));
+  return { name: c.name, ...result, latencyMs: Math.round((performance.now() - start) * 10) / 10 };
+}
+
+/** Built apart from listen() so tests use inject(). */
+export function buildHealthApp(opts: HealthAppOptions): FastifyInstance {
+  const app = Fastify({ logger: false });
+  app.get('/healthz', async (_req, reply) => {
+    const alive = opts.alive?.() ?? true;
+    return reply.code(alive ? 200 : 503).send({ status: alive ? 'ok' : 'stopping' });
+  });
+  app.get('/readyz', async (_req, reply) => {
+    const checks = await Promise.all(opts.readiness.map(runCheck));
+    const ready = checks.every((c) => c.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await opts.registry.metrics();
+    return reply.header('Content-Type', opts.registry.contentType).send(body);
+  });
+  return app;
+}
