@@ -42,10 +42,10 @@ build: deps
 	tsc -p tsconfig.build.json
 
 test-unit: deps
-	mocha
+	mocha 'src/**/*.test.ts'
 
 test-integration: deps testbed
-	mocha --config .mocharc.integration.json
+	mocha --config .mocharc.integration.json 'test/**/*.test.ts'
 
 ## make test: everything CI runs — install, build the bed if missing, check, test.
 test: deps testbed typecheck lint test-unit test-integration

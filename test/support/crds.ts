@@ -3,15 +3,24 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from './testbed/paths.ts';
 
 export function crdManifests(): k8s.V1CustomResourceDefinition[] {
   const dir = join(repoRoot, 'crds');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()))
-    .filter((o): o is k8s.V1CustomResourceDefinition => o?.kind === 'CustomResourceDefinition');
+  return (
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()))
+      .filter((o) => o?.kind === 'CustomResourceDefinition')
+      // client-node serialises from its model types: turn the wire-format YAML into the model
+      // first, or fields such as x-kubernetes-validations are silently dropped.
+      .map(
+        (o) =>
+          ObjectSerializer.deserialize(o, 'V1CustomResourceDefinition') as k8s.V1CustomResourceDefinition,
+      )
+  );
 }
 
 export async function installCrds(kc: k8s.KubeConfig, timeoutMs = 30_000): Promise<void> {

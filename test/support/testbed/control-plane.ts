@@ -14,13 +14,13 @@ export interface ControlPlane {
   server: string;
   caFile: string;
   kubeconfig: string;
-  processes: ManagedProcess[];
 }
 
 export interface ControlPlaneOptions {
   dir: string;
   /** kube-controller-manager, kube-scheduler and kwok, so Deployments really roll out. */
   workloads: boolean;
+  group: ManagedProcess[];
 }
 
 async function httpOk(url: string): Promise<boolean> {
@@ -56,7 +56,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   mkdirSync(pkiDir, { recursive: true });
   mkdirSync(logDir, { recursive: true });
   const pki = createControlPlanePki(pkiDir);
-  const processes: ManagedProcess[] = [];
 
   const [etcdPort, etcdPeerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
@@ -73,9 +72,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       '--unsafe-no-fsync',
       '--log-level=warn',
     ],
-    { logDir },
+    { logDir, group: opts.group },
   );
-  processes.push(etcd);
   await waitUntil('etcd', () => httpOk(`${etcdUrl}/health`), { timeoutMs: 30_000, process: etcd });
 
   const server = `https://127.0.0.1:${apiPort}`;
@@ -101,9 +99,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       '--profiling=false',
       '--v=1',
     ],
-    { logDir },
+    { logDir, group: opts.group },
   );
-  processes.push(apiserver);
   const admin = pki.client('admin', 'admin', 'system:masters');
   await waitUntil(
     'kube-apiserver',
@@ -113,24 +110,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const kubeconfig = join(opts.dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, server, pki.caFile, admin);
 
-  if (opts.workloads) {
-    processes.push(...(await startWorkloadComponents(opts.dir, server, pki, logDir)));
-  }
-  return { server, caFile: pki.caFile, kubeconfig, processes };
+  if (opts.workloads) await startWorkloadComponents(opts.dir, server, pki, { logDir, group: opts.group });
+  return { server, caFile: pki.caFile, kubeconfig };
 }
 
 async function startWorkloadComponents(
   dir: string,
   server: string,
   pki: ReturnType<typeof createControlPlanePki>,
-  logDir: string,
-): Promise<ManagedProcess[]> {
+  spawnOpts: { logDir: string; group: ManagedProcess[] },
+): Promise<void> {
   const componentKubeconfig = (name: string, user: string) => {
     const file = join(dir, `${name}.kubeconfig`);
     writeKubeconfig(file, server, pki.caFile, pki.client(name, user));
     return file;
   };
-  const kcm = spawnManaged(
+  spawnManaged(
     'kube-controller-manager',
     binary('kubernetes', 'kube-controller-manager'),
     [
@@ -141,12 +136,12 @@ async function startWorkloadComponents(
       `--root-ca-file=${pki.caFile}`,
       `--service-account-private-key-file=${pki.serviceAccountKeyFile}`,
       '--use-service-account-credentials=true',
-      '--controllers=*,-nodeipam,-nodelifecycle,-service-lb-controller,-route,-cloud-node-lifecycle',
+      '--controllers=*,-nodeipam,-service-lb-controller,-route,-cloud-node-lifecycle',
       '--v=1',
     ],
-    { logDir },
+    spawnOpts,
   );
-  const scheduler = spawnManaged(
+  spawnManaged(
     'kube-scheduler',
     binary('kubernetes', 'kube-scheduler'),
     [
@@ -156,9 +151,9 @@ async function startWorkloadComponents(
       `--secure-port=${await freePort()}`,
       '--v=1',
     ],
-    { logDir },
+    spawnOpts,
   );
-  const kwok = spawnManaged(
+  spawnManaged(
     'kwok',
     binary('kwok', 'kwok'),
     [
@@ -169,7 +164,6 @@ async function startWorkloadComponents(
       '--node-ip=127.0.0.1',
       `--server-address=127.0.0.1:${await freePort()}`,
     ],
-    { logDir },
+    spawnOpts,
   );
-  return [kcm, scheduler, kwok];
 }

@@ -43,10 +43,9 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
   try {
     log('starting etcd and kube-apiserver');
     const [cp, bao] = await Promise.all([
-      startControlPlane({ dir: opts.dir, workloads: opts.workloads ?? true }),
-      startOpenBao(opts.dir),
+      startControlPlane({ dir: opts.dir, workloads: opts.workloads ?? true, group: processes }),
+      startOpenBao(opts.dir, processes),
     ]);
-    processes.push(...cp.processes, bao.process);
     record();
     const kc = loadKubeConfig(cp.kubeconfig);
     log('bootstrapping the cluster (namespaces, service accounts, fake node)');
@@ -68,8 +67,7 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
     };
     if (opts.aws ?? true) {
       log('starting moto (AWS Secrets Manager)');
-      const moto = await startMoto(opts.dir);
-      processes.push(moto.process);
+      const moto = await startMoto(opts.dir, processes);
       record();
       env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.endpoint;
     }

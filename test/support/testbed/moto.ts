@@ -9,7 +9,7 @@ export interface Moto {
   process: ManagedProcess;
 }
 
-export async function startMoto(dir: string): Promise<Moto> {
+export async function startMoto(dir: string, group: ManagedProcess[]): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const process = spawnManaged(
@@ -18,6 +18,7 @@ export async function startMoto(dir: string): Promise<Moto> {
     ['-H', '127.0.0.1', '-p', String(port)],
     {
       logDir: join(dir, 'logs'),
+      group,
     },
   );
   await waitUntil('moto', async () => (await fetch(`${endpoint}/moto-api/`)).ok, {

@@ -14,14 +14,14 @@ export interface OpenBao {
   process: ManagedProcess;
 }
 
-export async function startOpenBao(dir: string): Promise<OpenBao> {
+export async function startOpenBao(dir: string, group: ManagedProcess[]): Promise<OpenBao> {
   const port = await freePort();
   const addr = `http://127.0.0.1:${port}`;
   const process = spawnManaged(
     'openbao',
     binary('openbao', 'bao'),
     ['server', '-dev', `-dev-root-token-id=${baoRootToken}`, `-dev-listen-address=127.0.0.1:${port}`],
-    { logDir: join(dir, 'logs'), env: { HOME: dir, BAO_ADDR: addr } },
+    { logDir: join(dir, 'logs'), env: { HOME: dir, BAO_ADDR: addr }, group },
   );
   await waitUntil('openbao', async () => (await fetch(`${addr}/v1/sys/health`)).ok, {
     timeoutMs: 30_000,

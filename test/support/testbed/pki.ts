@@ -24,8 +24,7 @@ function openssl(args: string[], cwd: string): void {
 }
 
 function ecKey(file: string, dir: string): void {
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', file], dir);
-  openssl(['pkcs8', '-topk8', '-nocrypt', '-in', file, '-out', file], dir);
+  openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file], dir);
 }
 
 function signedCert(dir: string, name: string, subject: string, extensions: string): ClientCert {

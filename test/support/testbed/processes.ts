@@ -14,6 +14,8 @@ export interface SpawnOptions {
   logDir: string;
   env?: Record<string, string>;
   cwd?: string;
+  /** Every started process is added here at once, so a failed start can stop the rest. */
+  group: ManagedProcess[];
 }
 
 export function spawnManaged(
@@ -32,7 +34,9 @@ export function spawnManaged(
   });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   child.unref();
-  return { name, pid: child.pid, logFile };
+  const managed = { name, pid: child.pid, logFile };
+  opts.group.push(managed);
+  return managed;
 }
 
 export function isAlive(pid: number): boolean {

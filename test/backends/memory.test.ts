@@ -1,0 +1,24 @@
+import { loadConfig } from '../../src/config/load.ts';
+import { createBackends } from '../../src/backends/registry.ts';
+import { runBackendContract } from './contract.ts';
+
+runBackendContract('memory', async () => {
+  const config = await loadConfig({
+    text: `
+backends:
+  - name: mem
+    type: memory
+    allowedNamespaces: ["team-*"]
+    allowedPaths: ["{namespace}/**"]
+`,
+  }, { env: {} });
+  const registry = createBackends(config);
+  const backend = registry.get('mem');
+  if (!backend) throw new Error('backend mem missing');
+  return {
+    backend,
+    ctx: { namespace: 'team-a' },
+    path: (name) => `team-a/${name}`,
+    keepsOldVersions: true,
+  };
+});

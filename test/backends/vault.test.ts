@@ -1,0 +1,238 @@
+// The Vault backend against a real OpenBao (dev server, KV v2 at secret/) from the test bed:
+// the backend contract with token auth and with Kubernetes auth, then what only Vault does.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { BackendError } from '../../src/backends/errors.ts';
+import { kubeTokenSource } from '../../src/backends/kube-client.ts';
+import { createBackends, type BackendDeps, type BackendRegistry } from '../../src/backends/registry.ts';
+import type { Backend } from '../../src/backends/types.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { testbed, type Testbed } from '../support/testbed.ts';
+import { runBackendContract, secretData } from './contract.ts';
+
+interface VaultSetup {
+  registry: BackendRegistry;
+  backend: Backend;
+  logins: () => number;
+}
+
+interface SetupOptions {
+  readonly auth: string;
+  readonly allowedPaths?: string;
+  readonly extra?: string;
+  readonly deps?: BackendDeps;
+}
+
+async function vaultBackend(bed: Pick<Testbed, 'baoAddr'>, o: SetupOptions): Promise<VaultSetup> {
+  const config = await loadConfig(
+    {
+      text: `
+backends:
+  - name: vault
+    type: vault
+    address: ${bed.baoAddr}
+    tls: {insecure: ${bed.baoAddr.startsWith('http://')}}
+    auth: ${o.auth}
+    allowedNamespaces: ["team-*"]
+    allowedPaths: ${o.allowedPaths ?? '["{namespace}/**"]'}
+${o.extra ?? ''}`,
+    },
+    { env: {} },
+  );
+  let logins = 0;
+  const registry = createBackends(config, {
+    onAuthEvent: (_backend, event) => {
+      if (event === 'login') logins++;
+    },
+    ...o.deps,
+  });
+  const backend = registry.get('vault');
+  assert.ok(backend);
+  return { registry, backend, logins: () => logins };
+}
+
+/** Makes sure the ServiceAccount the Vault role binds exists (the bed creates it; idempotent). */
+async function ensureServiceAccount(kc: k8s.KubeConfig, namespace: string, name: string): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } }).catch(() => undefined);
+}
+
+describe('vault backend against OpenBao', function () {
+  this.timeout(300_000);
+
+  runBackendContract('vault (token auth)', async () => {
+    const bed = await testbed();
+    const { backend } = await vaultBackend(bed, { auth: `{token: {value: "${bed.baoToken}"}}` });
+    return { backend, ctx: { namespace: 'team-a' }, path: (n) => `team-a/${n}`, keepsOldVersions: true };
+  });
+
+  runBackendContract('vault (kubernetes auth)', async () => {
+    const bed = await testbed();
+    const { mountPath, role, namespace, serviceAccount } = bed.baoKubernetesAuth;
+    const kc = bed.kubeConfig();
+    await ensureServiceAccount(kc, namespace, serviceAccount);
+    const { backend } = await vaultBackend(bed, {
+      auth: `{kubernetes: {role: ${role}, mountPath: ${mountPath}, serviceAccountName: ${serviceAccount}}}`,
+      deps: { tokenSource: kubeTokenSource(kc) },
+    });
+    return { backend, ctx: { namespace }, path: (n) => `${namespace}/${n}`, keepsOldVersions: true };
+  });
+
+  describe('with Kubernetes auth', function () {
+    let bed: Testbed;
+    let setup: VaultSetup;
+    const run = randomBytes(3).toString('hex');
+
+    before(async function () {
+      bed = await testbed();
+      const { mountPath, role, namespace, serviceAccount } = bed.baoKubernetesAuth;
+      const kc = bed.kubeConfig();
+      await ensureServiceAccount(kc, namespace, serviceAccount);
+      setup = await vaultBackend(bed, {
+        auth: `{kubernetes: {role: ${role}, mountPath: ${mountPath}, serviceAccountName: ${serviceAccount}}}`,
+        allowedPaths: '["{namespace}/**", "shared/**"]',
+        deps: { tokenSource: kubeTokenSource(kc) },
+      });
+    });
+    after(async () => {
+      await setup?.registry.close();
+    });
+
+    it('logs in once for many reads of one identity, concurrent or not', async () => {
+      const { namespace } = bed.baoKubernetesAuth;
+      const ctx = { namespace };
+      const path = `${namespace}/${run}-many`;
+      const before = setup.logins();
+      await setup.backend.write({ path, data: secretData({ a: '1' }) }, ctx);
+      await Promise.all(Array.from({ length: 20 }, () => setup.backend.read({ path }, ctx)));
+      for (let i = 0; i < 10; i++) await setup.backend.read({ path }, ctx);
+      assert.ok(setup.logins() - before <= 1, `logins: ${setup.logins() - before}`);
+    });
+
+    it('answers PermissionDenied for a path the policy does not grant, without logging in again', async () => {
+      const { namespace } = bed.baoKubernetesAuth;
+      const ctx = { namespace };
+      await setup.backend.write({ path: `${namespace}/${run}-ok`, data: secretData({ a: '1' }) }, ctx);
+      const logins = setup.logins();
+      // allowedPaths let shared/** through; the Vault policy (secret/data/team-a/*) does not.
+      await assert.rejects(setup.backend.read({ path: `shared/${run}` }, ctx), (err: unknown) => {
+        assert.ok(err instanceof BackendError);
+        assert.equal(err.code, 'PermissionDenied');
+        assert.equal(err.transient, false);
+        assert.match(err.message, /permission denied/);
+        return true;
+      });
+      assert.equal(setup.logins(), logins);
+    });
+
+    it('refuses another tenant before asking Vault', async () => {
+      const { namespace } = bed.baoKubernetesAuth;
+      const logins = setup.logins();
+      await assert.rejects(
+        setup.backend.read({ path: `team-b/${run}` }, { namespace }),
+        (err: unknown) => err instanceof BackendError && err.code === 'TenancyDenied' && /allowedPaths/.test(err.message),
+      );
+      await assert.rejects(
+        setup.backend.read({ path: `${namespace}/../x` }, { namespace }),
+        (err: unknown) => err instanceof BackendError && err.code === 'InvalidRequest',
+      );
+      assert.equal(setup.logins(), logins);
+    });
+
+    it('replaces a token revoked behind its back with one new login', async () => {
+      const { namespace, mountPath } = bed.baoKubernetesAuth;
+      const ctx = { namespace };
+      const path = `${namespace}/${run}-revoked`;
+      await setup.backend.write({ path, data: secretData({ a: '1' }) }, ctx);
+      const before = setup.logins();
+      const res = await fetch(`${bed.baoAddr}/v1/sys/leases/revoke-prefix/auth/${mountPath}/login`, {
+        method: 'PUT',
+        headers: { 'X-Vault-Token': bed.baoToken },
+      });
+      assert.ok(res.ok, `revoke-prefix: HTTP ${res.status}`);
+      const secret = await setup.backend.read({ path }, ctx);
+      assert.equal(secret.data.reveal().get('a')?.toString(), '1');
+      assert.equal(setup.logins() - before, 1);
+    });
+
+    it('fails with Unauthenticated when the ServiceAccount does not exist', async () => {
+      const { namespace } = bed.baoKubernetesAuth;
+      await assert.rejects(
+        setup.backend.read({ path: `${namespace}/${run}-x` }, { namespace, serviceAccount: `missing-${run}` }),
+        (err: unknown) => {
+          assert.ok(err instanceof BackendError);
+          assert.equal(err.code, 'Unauthenticated');
+          assert.match(err.message, /ServiceAccount team-a\/missing-.* not found/);
+          return true;
+        },
+      );
+    });
+
+    it('keeps tokens and JWTs out of every error', async () => {
+      const { namespace } = bed.baoKubernetesAuth;
+      const other = await vaultBackend(bed, {
+        auth: '{kubernetes: {role: no-such-role, serviceAccountName: vaultsync}}',
+        deps: { tokenSource: kubeTokenSource(bed.kubeConfig()) },
+      });
+      try {
+        await assert.rejects(other.backend.read({ path: `${namespace}/x` }, { namespace }), (err: unknown) => {
+          assert.ok(err instanceof BackendError);
+          assert.equal(err.code, 'Unauthenticated');
+          const text = `${err.message} ${JSON.stringify(err)} ${err.stack ?? ''}`;
+          assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/);
+          assert.doesNotMatch(text, /\b(hvs|s)\.[A-Za-z0-9]{20,}/);
+          return true;
+        });
+      } finally {
+        await other.registry.close();
+      }
+    });
+  });
+
+  describe('failures', function () {
+    it('maps an unreachable Vault to Unavailable and opens the circuit', async () => {
+      const { backend, registry } = await vaultBackend(
+        { baoAddr: 'http://127.0.0.1:9' },
+        { auth: '{token: {value: root}}', extra: '    circuitBreaker: {failureThreshold: 2, halfOpenAfter: 1m}' },
+      );
+      try {
+        const ctx = { namespace: 'team-a' };
+        for (let i = 0; i < 2; i++) {
+          await assert.rejects(backend.read({ path: 'team-a/x' }, ctx), (err: unknown) => {
+            assert.ok(err instanceof BackendError);
+            assert.equal(err.code, 'Unavailable');
+            assert.equal(err.transient, true);
+            assert.match(err.message, /connection refused/);
+            return true;
+          });
+        }
+        await assert.rejects(
+          backend.read({ path: 'team-a/x' }, ctx),
+          (err: unknown) => err instanceof BackendError && err.code === 'CircuitOpen' && (err.retryAfterMs ?? 0) > 0,
+        );
+        const checks = await registry.checkAll();
+        assert.equal(checks.get('vault')?.code, 'Unavailable');
+      } finally {
+        await registry.close();
+      }
+    });
+
+    it('answers Unauthenticated or PermissionDenied for a bad token, without the token in the error', async () => {
+      const bed = await testbed();
+      const bad = 'hvs.' + 'B'.repeat(24);
+      const { backend, registry } = await vaultBackend(bed, { auth: `{token: {value: "${bad}"}}` });
+      try {
+        await assert.rejects(backend.read({ path: 'team-a/x' }, { namespace: 'team-a' }), (err: unknown) => {
+          assert.ok(err instanceof BackendError);
+          assert.ok(['PermissionDenied', 'Unauthenticated'].includes(err.code), err.code);
+          assert.equal(`${err.message}${JSON.stringify(err)}${err.stack}`.includes('BBBBBBBB'), false);
+          return true;
+        });
+      } finally {
+        await registry.close();
+      }
+    });
+  });
+});
