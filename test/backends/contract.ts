@@ -104,7 +104,14 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
     it('extracts a property, and a path into a JSON value', async () => {
       const path = fresh('props');
       await s.backend.write(
-        { path, data: secretData({ password: 'pw-x', config: '{"db":{"port":5432,"user":"app"}}', 'tls.crt': 'CERT' }) },
+        {
+          path,
+          data: secretData({
+            password: 'pw-x',
+            config: '{"db":{"port":5432,"user":"app"}}',
+            'tls.crt': 'CERT',
+          }),
+        },
         s.ctx,
       );
       const secret = await s.backend.read({ path }, s.ctx);
@@ -140,9 +147,15 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
     it('writes with check-and-set only over the expected version', async () => {
       const path = fresh('cas');
       const v1 = await s.backend.write({ path, data: secretData({ a: '1' }), cas: '0' }, s.ctx);
-      await rejectsWith(s.backend.write({ path, data: secretData({ a: 'x' }), cas: '0' }, s.ctx), 'InvalidRequest');
+      await rejectsWith(
+        s.backend.write({ path, data: secretData({ a: 'x' }), cas: '0' }, s.ctx),
+        'InvalidRequest',
+      );
       const v2 = await s.backend.write({ path, data: secretData({ a: '2' }), cas: v1.version }, s.ctx);
-      await rejectsWith(s.backend.write({ path, data: secretData({ a: 'y' }), cas: v1.version }, s.ctx), 'InvalidRequest');
+      await rejectsWith(
+        s.backend.write({ path, data: secretData({ a: 'y' }), cas: v1.version }, s.ctx),
+        'InvalidRequest',
+      );
       const latest = await s.backend.read({ path }, s.ctx);
       assert.equal(latest.version, v2.version);
       assert.deepEqual(decoded(latest.data), { a: '2' });

@@ -3,15 +3,18 @@ import { createBackends } from '../../src/backends/registry.ts';
 import { runBackendContract } from './contract.ts';
 
 runBackendContract('memory', async () => {
-  const config = await loadConfig({
-    text: `
+  const config = await loadConfig(
+    {
+      text: `
 backends:
   - name: mem
     type: memory
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
 `,
-  }, { env: {} });
+    },
+    { env: {} },
+  );
   const registry = createBackends(config);
   const backend = registry.get('mem');
   if (!backend) throw new Error('backend mem missing');

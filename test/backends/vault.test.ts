@@ -56,7 +56,9 @@ ${o.extra ?? ''}`,
 async function ensureServiceAccount(kc: k8s.KubeConfig, namespace: string, name: string): Promise<void> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } }).catch(() => undefined);
+  await core
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name } } })
+    .catch(() => undefined);
 }
 
 describe('vault backend against OpenBao', function () {
@@ -132,7 +134,8 @@ describe('vault backend against OpenBao', function () {
       const logins = setup.logins();
       await assert.rejects(
         setup.backend.read({ path: `team-b/${run}` }, { namespace }),
-        (err: unknown) => err instanceof BackendError && err.code === 'TenancyDenied' && /allowedPaths/.test(err.message),
+        (err: unknown) =>
+          err instanceof BackendError && err.code === 'TenancyDenied' && /allowedPaths/.test(err.message),
       );
       await assert.rejects(
         setup.backend.read({ path: `${namespace}/../x` }, { namespace }),
@@ -160,7 +163,10 @@ describe('vault backend against OpenBao', function () {
     it('fails with Unauthenticated when the ServiceAccount does not exist', async () => {
       const { namespace } = bed.baoKubernetesAuth;
       await assert.rejects(
-        setup.backend.read({ path: `${namespace}/${run}-x` }, { namespace, serviceAccount: `missing-${run}` }),
+        setup.backend.read(
+          { path: `${namespace}/${run}-x` },
+          { namespace, serviceAccount: `missing-${run}` },
+        ),
         (err: unknown) => {
           assert.ok(err instanceof BackendError);
           assert.equal(err.code, 'Unauthenticated');
@@ -177,14 +183,17 @@ describe('vault backend against OpenBao', function () {
         deps: { tokenSource: kubeTokenSource(bed.kubeConfig()) },
       });
       try {
-        await assert.rejects(other.backend.read({ path: `${namespace}/x` }, { namespace }), (err: unknown) => {
-          assert.ok(err instanceof BackendError);
-          assert.equal(err.code, 'Unauthenticated');
-          const text = `${err.message} ${JSON.stringify(err)} ${err.stack ?? ''}`;
-          assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/);
-          assert.doesNotMatch(text, /\b(hvs|s)\.[A-Za-z0-9]{20,}/);
-          return true;
-        });
+        await assert.rejects(
+          other.backend.read({ path: `${namespace}/x` }, { namespace }),
+          (err: unknown) => {
+            assert.ok(err instanceof BackendError);
+            assert.equal(err.code, 'Unauthenticated');
+            const text = `${err.message} ${JSON.stringify(err)} ${err.stack ?? ''}`;
+            assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/);
+            assert.doesNotMatch(text, /\b(hvs|s)\.[A-Za-z0-9]{20,}/);
+            return true;
+          },
+        );
       } finally {
         await other.registry.close();
       }
@@ -195,7 +204,10 @@ describe('vault backend against OpenBao', function () {
     it('maps an unreachable Vault to Unavailable and opens the circuit', async () => {
       const { backend, registry } = await vaultBackend(
         { baoAddr: 'http://127.0.0.1:9' },
-        { auth: '{token: {value: root}}', extra: '    circuitBreaker: {failureThreshold: 2, halfOpenAfter: 1m}' },
+        {
+          auth: '{token: {value: root}}',
+          extra: '    circuitBreaker: {failureThreshold: 2, halfOpenAfter: 1m}',
+        },
       );
       try {
         const ctx = { namespace: 'team-a' };
@@ -210,7 +222,8 @@ describe('vault backend against OpenBao', function () {
         }
         await assert.rejects(
           backend.read({ path: 'team-a/x' }, ctx),
-          (err: unknown) => err instanceof BackendError && err.code === 'CircuitOpen' && (err.retryAfterMs ?? 0) > 0,
+          (err: unknown) =>
+            err instanceof BackendError && err.code === 'CircuitOpen' && (err.retryAfterMs ?? 0) > 0,
         );
         const checks = await registry.checkAll();
         assert.equal(checks.get('vault')?.code, 'Unavailable');

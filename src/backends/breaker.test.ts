@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Breaker } from './breaker.ts';
+import { BackendError } from './errors.ts';
+import type { CircuitStateName } from './metrics.ts';
+
+const unavailable = () => Promise.reject(new BackendError('Unavailable', 'down'));
+const notFound = () => Promise.reject(new BackendError('NotFound', 'nope'));
+const ok = () => Promise.resolve('ok');
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return err instanceof BackendError ? err.code : String(err);
+  }
+}
+
+describe('Breaker', () => {
+  let states: CircuitStateName[];
+  let breaker: Breaker;
+  beforeEach(() => {
+    states = [];
+    breaker = new Breaker({
+      name: 'vault',
+      failureThreshold: 3,
+      halfOpenAfterMs: 50,
+      onStateChange: (s) => states.push(s),
+    });
+  });
+
+  it('opens after N consecutive transient failures and then fails fast', async () => {
+    let calls = 0;
+    const counted = () => (calls++, unavailable());
+    assert.deepEqual(
+      [await codeOf(breaker.execute(counted)), await codeOf(breaker.execute(counted))],
+      ['Unavailable', 'Unavailable'],
+    );
+    assert.equal(breaker.state, 'closed');
+    assert.equal(await codeOf(breaker.execute(counted)), 'Unavailable');
+    assert.equal(breaker.state, 'open');
+    try {
+      await breaker.execute(counted);
+      assert.fail('expected CircuitOpen');
+    } catch (err) {
+      assert.ok(err instanceof BackendError);
+      assert.equal(err.code, 'CircuitOpen');
+      assert.equal(err.transient, true);
+      assert.ok((err.retryAfterMs ?? -1) > 0 && (err.retryAfterMs ?? 0) <= 50);
+      assert.match(err.message, /backend "vault" is failing/);
+    }
+    assert.equal(calls, 3);
+    assert.deepEqual(states, ['open']);
+  });
+
+  it('does not count answers that prove the backend is up, and they reset the count', async () => {
+    await codeOf(breaker.execute(unavailable));
+    await codeOf(breaker.execute(unavailable));
+    assert.equal(await codeOf(breaker.execute(notFound)), 'NotFound');
+    await codeOf(breaker.execute(unavailable));
+    await codeOf(breaker.execute(unavailable));
+    assert.equal(breaker.state, 'closed');
+  });
+
+  it('does not count throttling or cancellation', async () => {
+    for (let i = 0; i < 5; i++) {
+      await codeOf(breaker.execute(() => Promise.reject(new BackendError('Throttled', 'slow down'))));
+      await codeOf(breaker.execute(() => Promise.reject(new DOMException('aborted', 'AbortError'))));
+    }
+    assert.equal(breaker.state, 'closed');
+  });
+
+  it('half-opens after the delay: a success closes it', async () => {
+    for (let i = 0; i < 3; i++) await codeOf(breaker.execute(unavailable));
+    assert.equal(await codeOf(breaker.execute(ok)), 'CircuitOpen');
+    await sleep(60);
+    assert.equal(await codeOf(breaker.execute(ok)), 'ok');
+    assert.equal(breaker.state, 'closed');
+    assert.deepEqual(states, ['open', 'half-open', 'closed']);
+  });
+
+  it('half-opens after the delay: a failure opens it again', async () => {
+    for (let i = 0; i < 3; i++) await codeOf(breaker.execute(unavailable));
+    await sleep(60);
+    assert.equal(await codeOf(breaker.execute(unavailable)), 'Unavailable');
+    assert.equal(breaker.state, 'open');
+    assert.equal(await codeOf(breaker.execute(ok)), 'CircuitOpen');
+    assert.deepEqual(states, ['open', 'half-open', 'open']);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Per-backend circuit breaker (cockatiel): after `failureThreshold` consecutive transient
+ * failures (unreachable, timeouts, 5xx) it opens and calls fail fast with `CircuitOpen`;
+ * after `halfOpenAfterMs` one trial call goes through and closes or re-opens it. Answers that
+ * prove the backend is up (found, not found, denied) count as successes; throttling and
+ * cancellation count as neither.
+ */
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+  IsolatedCircuitError,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { BackendError, isBackendError } from './errors.ts';
+import type { CircuitStateName } from './metrics.ts';
+
+export interface BreakerOptions {
+  readonly name: string;
+  readonly failureThreshold: number;
+  readonly halfOpenAfterMs: number;
+  readonly onStateChange?: (state: CircuitStateName) => void;
+}
+
+/** Failures that count towards opening the circuit. */
+export function countsAsFailure(err: unknown): boolean {
+  return isBackendError(err) && err.transient && err.code !== 'Throttled' && err.code !== 'CircuitOpen';
+}
+
+const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'open',
+};
+
+type Outcome<T> = { ok: T } | { passed: unknown };
+
+export class Breaker {
+  readonly #policy: CircuitBreakerPolicy;
+  readonly #name: string;
+  readonly #halfOpenAfterMs: number;
+  #openedAt = 0;
+
+  constructor(options: BreakerOptions) {
+    this.#name = options.name;
+    this.#halfOpenAfterMs = options.halfOpenAfterMs;
+    this.#policy = circuitBreaker(handleWhen(countsAsFailure), {
+      halfOpenAfter: options.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(options.failureThreshold),
+    });
+    // cockatiel measures the open period with Date.now(); so do we, for retryAfterMs.
+    this.#policy.onBreak(() => {
+      this.#openedAt = Date.now();
+    });
+    if (options.onStateChange) {
+      const notify = options.onStateChange;
+      this.#policy.onStateChange((s) => notify(STATE_NAMES[s]));
+    }
+  }
+
+  get state(): CircuitStateName {
+    return STATE_NAMES[this.#policy.state];
+  }
+
+  async execute<T>(fn: () => Promise<T>): Promise<T> {
+    let outcome: Outcome<T>;
+    try {
+      outcome = await this.#policy.execute(async (): Promise<Outcome<T>> => {
+        try {
+          return { ok: await fn() };
+        } catch (err) {
+          if (countsAsFailure(err)) throw err;
+          // Not a failure of the backend: passes through the breaker as a success.
+          return { passed: err };
+        }
+      });
+    } catch (err) {
+      if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
+        const retryAfterMs = Math.max(0, this.#openedAt + this.#halfOpenAfterMs - Date.now());
+        throw new BackendError(
+          'CircuitOpen',
+          `backend "${this.#name}" is failing; calls paused for ${Math.ceil(retryAfterMs / 1000)}s (circuit open)`,
+          { retryAfterMs, backend: this.#name },
+        );
+      }
+      throw err;
+    }
+    if ('passed' in outcome) throw outcome.passed;
+    return outcome.ok;
+  }
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { FakeClock } from './fake-clock.ts';
+import { Coalescer } from './coalesce.ts';
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('Coalescer', () => {
+  it('runs one request for N concurrent callers of one key', async () => {
+    const c = new Coalescer<string>({ clock: new FakeClock() });
+    const d = deferred<string>();
+    let calls = 0;
+    let shared = 0;
+    const fn = () => {
+      calls++;
+      return d.promise;
+    };
+    const all = Array.from({ length: 50 }, () => c.run('k', fn, undefined, () => shared++));
+    d.resolve('value');
+    assert.deepEqual(new Set(await Promise.all(all)), new Set(['value']));
+    assert.equal(calls, 1);
+    assert.equal(shared, 49);
+    assert.equal(c.inflight, 0);
+  });
+
+  it('keeps different keys apart', async () => {
+    const c = new Coalescer<string>({ clock: new FakeClock() });
+    let calls = 0;
+    const fn = async () => `v${++calls}`;
+    const [a, b] = await Promise.all([c.run('a', fn), c.run('b', fn)]);
+    assert.notEqual(a, b);
+    assert.equal(calls, 2);
+  });
+
+  it('shares a failure but does not keep it', async () => {
+    const c = new Coalescer<string>({ clock: new FakeClock(), ttlMs: 10_000 });
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error('boom');
+    };
+    const results = await Promise.allSettled([c.run('k', failing), c.run('k', failing)]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+    assert.equal(calls, 1);
+    await assert.rejects(c.run('k', failing));
+    assert.equal(calls, 2);
+  });
+
+  it('without a TTL, starts a new request once the previous one finished', async () => {
+    const c = new Coalescer<number>({ clock: new FakeClock() });
+    let calls = 0;
+    const fn = async () => ++calls;
+    assert.equal(await c.run('k', fn), 1);
+    assert.equal(await c.run('k', fn), 2);
+  });
+
+  it('with a TTL, serves sequential callers from the kept result until it expires', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ clock, ttlMs: 1000 });
+    let calls = 0;
+    const fn = async () => ++calls;
+    assert.equal(await c.run('k', fn), 1);
+    await clock.advance(999);
+    assert.equal(await c.run('k', fn), 1);
+    await clock.advance(1);
+    assert.equal(await c.run('k', fn), 2);
+  });
+
+  it('invalidate drops kept results and stops sharing a request in flight', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ clock, ttlMs: 60_000 });
+    let calls = 0;
+    const d = deferred<number>();
+    const first = c.run('path\0a', () => (calls++, d.promise));
+    c.invalidate('path\0');
+    const second = c.run('path\0a', async () => (calls++, 2));
+    d.resolve(1);
+    assert.equal(await first, 1);
+    assert.equal(await second, 2);
+    // The stale result was not kept; the fresh one was.
+    assert.equal(await c.run('path\0a', async () => (calls++, 3)), 2);
+    assert.equal(calls, 2);
+  });
+
+  it('lets one caller give up without cancelling the others', async () => {
+    const c = new Coalescer<string>({ clock: new FakeClock() });
+    const d = deferred<string>();
+    let innerSignal: AbortSignal | undefined;
+    const fn = (s: AbortSignal) => {
+      innerSignal = s;
+      return d.promise;
+    };
+    const quitter = new AbortController();
+    const a = c.run('k', fn, quitter.signal);
+    const b = c.run('k', fn, new AbortController().signal);
+    quitter.abort(new Error('gave up'));
+    await assert.rejects(a, /gave up/);
+    assert.equal(innerSignal?.aborted, false);
+    d.resolve('v');
+    assert.equal(await b, 'v');
+  });
+
+  it('aborts the shared request when every caller gave up', async () => {
+    const c = new Coalescer<string>({ clock: new FakeClock() });
+    let innerSignal: AbortSignal | undefined;
+    const fn = (s: AbortSignal) => {
+      innerSignal = s;
+      return new Promise<string>((_, reject) => s.addEventListener('abort', () => reject(s.reason)));
+    };
+    const x = new AbortController();
+    const y = new AbortController();
+    const a = c.run('k', fn, x.signal);
+    const b = c.run('k', fn, y.signal);
+    x.abort(new Error('x'));
+    await assert.rejects(a, /x/);
+    assert.equal(innerSignal?.aborted, false);
+    y.abort(new Error('y'));
+    await assert.rejects(b, /y/);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(innerSignal?.aborted, true);
+    assert.equal(c.inflight, 0);
+  });
+});

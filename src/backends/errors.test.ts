@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { BackendError, parseRetryAfter, sanitizeServerText, withBackend } from './errors.ts';
+
+describe('BackendError', () => {
+  it('has a code, a fault class by default and a JSON form without a cause', () => {
+    const e = new BackendError('NotFound', 'gone');
+    assert.equal(e.name, 'BackendError');
+    assert.equal(e.transient, false);
+    assert.equal(new BackendError('Unavailable', 'down').transient, true);
+    assert.equal(new BackendError('Unavailable', 'bad cert', { transient: false }).transient, false);
+    assert.deepEqual(
+      JSON.parse(
+        JSON.stringify(new BackendError('Throttled', 'slow', { retryAfterMs: 1500.4, backend: 'v' })),
+      ),
+      {
+        name: 'BackendError',
+        code: 'Throttled',
+        transient: true,
+        message: 'slow',
+        retryAfterMs: 1500,
+        backend: 'v',
+      },
+    );
+    assert.equal('cause' in e, false);
+  });
+
+  it('caps long messages', () => {
+    assert.ok(new BackendError('Unknown', 'x'.repeat(10_000)).message.length <= 400);
+  });
+
+  it('copies with the backend name set', () => {
+    const e = new BackendError('Throttled', 'slow', { retryAfterMs: 10 });
+    const named = withBackend(e, 'vault');
+    assert.equal(named.backend, 'vault');
+    assert.equal(named.retryAfterMs, 10);
+    assert.equal(withBackend(named, 'vault'), named);
+  });
+});
+
+describe('sanitizeServerText', () => {
+  it('removes control characters and credential-shaped strings', () => {
+    assert.equal(
+      sanitizeServerText('1 error occurred:\n\t* permission denied\n\n'),
+      '1 error occurred: * permission denied',
+    );
+    assert.equal(sanitizeServerText('token s.AAAAAAAAAAAAAAAAAAAAAAAA bad'), 'token [REDACTED] bad');
+    assert.equal(sanitizeServerText('Authorization: Bearer abc.def-ghi'), 'Authorization: [REDACTED]');
+    assert.equal(sanitizeServerText('role 9a1b2c3d-1111-2222-3333-444455556666'), 'role [REDACTED]');
+    assert.equal(sanitizeServerText(42), '');
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    assert.equal(parseRetryAfter('3', now), 3000);
+    assert.equal(parseRetryAfter(['2'], now), 2000);
+    assert.equal(parseRetryAfter('Wed, 01 Jan 2025 00:00:10 GMT', now), 10_000);
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+});

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { ApiException } from '@kubernetes/client-node';
+import { runBackendContract } from '../../test/backends/contract.ts';
+import { FakeClock } from './fake-clock.ts';
+import { BackendError } from './errors.ts';
+import { GuardedBackend } from './guard.ts';
+import { mapKubeError, type KubeSecret, type SecretsApi } from './kube-client.ts';
+import { KubernetesBackend } from './kubernetes.ts';
+import { noopBackendMetrics } from './metrics.ts';
+
+/** Secrets in memory with resourceVersions and optimistic locking, like the API server. */
+class FakeSecrets implements SecretsApi {
+  readonly store = new Map<string, KubeSecret>();
+  #rv = 100;
+  async get(namespace: string, name: string) {
+    return this.store.get(`${namespace}/${name}`);
+  }
+  async create(namespace: string, secret: KubeSecret) {
+    const key = `${namespace}/${secret.metadata.name}`;
+    if (this.store.has(key))
+      throw new BackendError('InvalidRequest', 'conflict (HTTP 409)', { transient: true });
+    const stored = {
+      ...secret,
+      metadata: { ...secret.metadata, namespace, resourceVersion: String(++this.#rv) },
+    };
+    this.store.set(key, stored);
+    return stored;
+  }
+  async replace(namespace: string, secret: KubeSecret) {
+    const key = `${namespace}/${secret.metadata.name}`;
+    const current = this.store.get(key);
+    if (!current || current.metadata.resourceVersion !== secret.metadata.resourceVersion) {
+      throw new BackendError('InvalidRequest', 'conflict (HTTP 409)', { transient: true });
+    }
+    const stored = {
+      ...secret,
+      metadata: { ...secret.metadata, namespace, resourceVersion: String(++this.#rv) },
+    };
+    this.store.set(key, stored);
+    return stored;
+  }
+  async ping() {}
+}
+
+const guard = {
+  allowedNamespaces: ['team-*'],
+  allowedPaths: ['**'],
+  rateLimit: { qps: 100, burst: 100, maxWait: 1000 },
+  circuitBreaker: { failureThreshold: 5, halfOpenAfter: 1000 },
+  coalesce: { ttl: 0 },
+  timeout: 5000,
+};
+
+runBackendContract('kubernetes (fake API server)', async () => {
+  const adapter = new KubernetesBackend({ name: 'kube', namespace: 'source', secrets: new FakeSecrets() });
+  return {
+    backend: new GuardedBackend(adapter, guard, { clock: new FakeClock(), metrics: noopBackendMetrics }),
+    ctx: { namespace: 'team-a' },
+    path: (name) => name,
+    keepsOldVersions: false,
+  };
+});
+
+describe('KubernetesBackend', () => {
+  it('reads the Secret data of the source namespace', async () => {
+    const secrets = new FakeSecrets();
+    secrets.store.set('source/db', {
+      metadata: { name: 'db', resourceVersion: '7' },
+      data: { password: Buffer.from('pw').toString('base64') },
+    });
+    const backend = new KubernetesBackend({ name: 'kube', namespace: 'source', secrets });
+    const secret = await backend.read({ path: 'db' }, { namespace: 'team-a' });
+    assert.equal(secret.version, '7');
+    assert.equal(secret.data.reveal().get('password')?.toString(), 'pw');
+  });
+
+  it('keeps labels, annotations and type of a Secret it replaces', async () => {
+    const secrets = new FakeSecrets();
+    await secrets.create('source', {
+      metadata: { name: 'db', labels: { a: 'b' }, annotations: { c: 'd' } },
+      type: 'kubernetes.io/basic-auth',
+      data: {},
+    });
+    const backend = new KubernetesBackend({ name: 'kube', namespace: 'source', secrets });
+    const data = new Map([['username', Buffer.from('u')]]);
+    const { Sensitive } = await import('../secrets/sensitive.ts');
+    await backend.write(
+      { path: 'db', data: new Sensitive<ReadonlyMap<string, Buffer>>(data) },
+      { namespace: 'team-a' },
+    );
+    const stored = secrets.store.get('source/db');
+    assert.deepEqual(stored?.metadata.labels, { a: 'b' });
+    assert.equal(stored?.type, 'kubernetes.io/basic-auth');
+    assert.deepEqual(stored?.data, { username: Buffer.from('u').toString('base64') });
+  });
+
+  it('refuses a path that is not a Secret name', async () => {
+    const backend = new KubernetesBackend({ name: 'kube', namespace: 'source', secrets: new FakeSecrets() });
+    await assert.rejects(
+      backend.read({ path: 'a/b' }, { namespace: 'x' }),
+      (e: unknown) => e instanceof BackendError && e.code === 'InvalidRequest',
+    );
+  });
+});
+
+describe('mapKubeError', () => {
+  const exception = (code: number, body: unknown, headers: Record<string, string> = {}) =>
+    new ApiException(
+      code,
+      `HTTP-Code: ${code} Body: ${JSON.stringify(body)} Headers: {"authorization":"Bearer SECRET-JWT"}`,
+      body,
+      headers,
+    );
+
+  it('maps status codes and never keeps the exception message', () => {
+    const cases: [number, string, boolean][] = [
+      [401, 'Unauthenticated', false],
+      [403, 'PermissionDenied', false],
+      [404, 'NotFound', false],
+      [409, 'InvalidRequest', true],
+      [422, 'InvalidRequest', false],
+      [500, 'Unavailable', true],
+      [503, 'Unavailable', true],
+    ];
+    for (const [status, code, transient] of cases) {
+      const err = mapKubeError(
+        exception(status, { message: 'secrets "db" is forbidden' }),
+        'read Secret a/db',
+      );
+      assert.equal(err.code, code, String(status));
+      assert.equal(err.transient, transient, String(status));
+      assert.equal(JSON.stringify(err).includes('SECRET-JWT'), false);
+    }
+  });
+
+  it('reads Retry-After of a 429', () => {
+    const err = mapKubeError(exception(429, '', { 'retry-after': '4' }), 'read Secret a/db');
+    assert.equal(err.code, 'Throttled');
+    assert.equal(err.retryAfterMs, 4000);
+  });
+
+  it('maps network errors by code', () => {
+    const err = mapKubeError(
+      Object.assign(new Error('request to https://x failed, reason: connect ECONNREFUSED'), {
+        code: 'ECONNREFUSED',
+      }),
+      'ping',
+    );
+    assert.equal(err.code, 'Unavailable');
+    assert.equal(err.message, 'ping: connection refused');
+  });
+});

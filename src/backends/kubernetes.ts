@@ -1,0 +1,109 @@
+/**
+ * Values from Secrets in one source namespace: path = Secret name, data = the Secret's data,
+ * version = its resourceVersion (only the current version exists). Writes create or replace
+ * the Secret with optimistic locking.
+ */
+import { BackendError } from './errors.ts';
+import type { KubeSecret, SecretsApi } from './kube-client.ts';
+import { Sensitive } from '../secrets/sensitive.ts';
+import type {
+  BackendAdapter,
+  CallContext,
+  ReadRequest,
+  RemoteSecret,
+  WriteRequest,
+  WriteResult,
+} from './types.ts';
+
+export interface KubernetesBackendOptions {
+  readonly name: string;
+  /** Namespace holding the source Secrets. */
+  readonly namespace: string;
+  readonly secrets: SecretsApi;
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+export class KubernetesBackend implements BackendAdapter {
+  readonly name: string;
+  readonly type = 'kubernetes';
+  readonly #namespace: string;
+  readonly #secrets: SecretsApi;
+
+  constructor(options: KubernetesBackendOptions) {
+    this.name = options.name;
+    this.#namespace = options.namespace;
+    this.#secrets = options.secrets;
+  }
+
+  identity(): string {
+    return 'operator';
+  }
+
+  async read(req: ReadRequest, ctx: CallContext): Promise<RemoteSecret> {
+    this.#checkName(req.path);
+    const secret = await this.#secrets.get(this.#namespace, req.path, ctx.signal);
+    const where = `Secret ${this.#namespace}/${req.path}`;
+    if (!secret) throw new BackendError('NotFound', `${where} not found`, { backend: this.name });
+    const version = secret.metadata.resourceVersion ?? '';
+    if (req.version !== undefined && req.version !== version) {
+      throw new BackendError(
+        'NotFound',
+        `version ${req.version.slice(0, 40)} of ${where} not found: this backend keeps only the current version (${version})`,
+        { backend: this.name },
+      );
+    }
+    const data = new Map<string, Buffer>();
+    for (const [k, v] of Object.entries(secret.data ?? {})) data.set(k, Buffer.from(v, 'base64'));
+    return { data: new Sensitive<ReadonlyMap<string, Buffer>>(data), version };
+  }
+
+  async write(req: WriteRequest, ctx: CallContext): Promise<WriteResult> {
+    this.#checkName(req.path);
+    const where = `Secret ${this.#namespace}/${req.path}`;
+    const data: Record<string, string> = {};
+    for (const [k, v] of req.data.reveal()) data[k] = Buffer.from(v).toString('base64');
+    const existing = await this.#secrets.get(this.#namespace, req.path, ctx.signal);
+    const current = existing?.metadata.resourceVersion ?? '0';
+    if (req.cas !== undefined && req.cas !== (existing ? current : '0')) {
+      throw new BackendError(
+        'InvalidRequest',
+        `check-and-set failed for ${where}: expected version ${req.cas.slice(0, 40)}, found ${existing ? current : 'none'}`,
+        { backend: this.name },
+      );
+    }
+    let written: KubeSecret;
+    if (existing) {
+      written = await this.#secrets.replace(
+        this.#namespace,
+        { ...existing, metadata: { ...existing.metadata, resourceVersion: current }, data },
+        ctx.signal,
+      );
+    } else {
+      written = await this.#secrets.create(
+        this.#namespace,
+        { metadata: { name: req.path, labels: { [MANAGED_BY_LABEL]: 'vaultsync' } }, type: 'Opaque', data },
+        ctx.signal,
+      );
+    }
+    return { version: written.metadata.resourceVersion ?? '' };
+  }
+
+  async check(signal?: AbortSignal): Promise<void> {
+    await this.#secrets.ping(signal);
+  }
+
+  async close(): Promise<void> {}
+
+  #checkName(path: string): void {
+    if (path.length > 253 || !DNS_SUBDOMAIN.test(path)) {
+      throw new BackendError(
+        'InvalidRequest',
+        `path "${path.slice(0, 80)}" is not a Secret name (lower-case letters, digits, "-" and ".")`,
+        { backend: this.name },
+      );
+    }
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * The narrow Vault/OpenBao interface the backend uses, implemented with node-vault. Nothing
+ * outside this file touches node-vault.
+ *
+ * node-vault is given our own transport (its `request-promise` hook) instead of its axios
+ * instance, so that: the abort signal reaches the socket; a 429's Retry-After header is read
+ * (node-vault drops headers); TLS uses exactly the configured CA (node-vault would honour
+ * VAULT_SKIP_VERIFY from the environment); and no error object holding the token header is
+ * ever created. The environment defaults node-vault reads (VAULT_TOKEN, VAULT_NAMESPACE,
+ * VAULT_PREFIX) are overwritten, and its DEBUG logging (which prints bodies) is off.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import nodeVault from 'node-vault';
+import { Sensitive } from '../../secrets/sensitive.ts';
+import { BackendError, mapNetworkErrorCode, parseRetryAfter } from '../errors.ts';
+import { mapVaultError } from './errors.ts';
+
+export interface KvReadResult {
+  /** `data.data`: values as Vault returns them (strings, or JSON for structured values). */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly version: number;
+}
+
+export interface AuthResult {
+  readonly token: Sensitive<string>;
+  /** Seconds; 0 = does not expire. */
+  readonly leaseDurationS: number;
+  readonly renewable: boolean;
+}
+
+export interface HealthResult {
+  readonly initialized: boolean;
+  readonly sealed: boolean;
+  readonly standby: boolean;
+}
+
+/** Every method rejects with BackendError (or the signal's reason when aborted). */
+export interface VaultApi {
+  kvRead(
+    mount: string,
+    path: string,
+    version: number | undefined,
+    token: Sensitive<string>,
+    signal?: AbortSignal,
+  ): Promise<KvReadResult>;
+  kvWrite(
+    mount: string,
+    path: string,
+    data: Readonly<Record<string, string>>,
+    cas: number | undefined,
+    token: Sensitive<string>,
+    signal?: AbortSignal,
+  ): Promise<{ version: number }>;
+  /** `POST auth/<mountPath>/login` with `body` (role + jwt, role_id + secret_id, ...). */
+  login(
+    mountPath: string,
+    body: Sensitive<Readonly<Record<string, string>>>,
+    signal?: AbortSignal,
+  ): Promise<AuthResult>;
+  renewSelf(token: Sensitive<string>, signal?: AbortSignal): Promise<AuthResult>;
+  lookupSelf(token: Sensitive<string>, signal?: AbortSignal): Promise<{ ttlS: number; renewable: boolean }>;
+  health(signal?: AbortSignal): Promise<HealthResult>;
+  close(): void;
+}
+
+export interface VaultApiOptions {
+  readonly address: string;
+  /** Vault Enterprise / OpenBao namespace (X-Vault-Namespace). */
+  readonly namespace?: string;
+  /** PEM CA bundle; the system CAs when left out. */
+  readonly caPem?: string;
+  /** Allow `http://` (config `tls.insecure`). */
+  readonly allowHttp: boolean;
+  /** Largest response body accepted. */
+  readonly maxResponseBytes?: number;
+}
+
+interface TransportRequest {
+  method: string;
+  uri: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  signal?: AbortSignal;
+}
+
+interface TransportResponse {
+  statusCode: number;
+  body: unknown;
+  request: { path: string };
+}
+
+/** One HTTP request; resolves with any status except 429 (→ Throttled), rejects with BackendError. */
+function createTransport(options: VaultApiOptions) {
+  const httpsAgent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 32,
+    rejectUnauthorized: true,
+    ...(options.caPem ? { ca: options.caPem } : {}),
+  });
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const maxBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
+
+  function request(req: TransportRequest): Promise<TransportResponse> {
+    const url = new URL(req.uri);
+    const what = `${req.method} ${url.pathname.replace(/^\/v1\//, '')}`;
+    if (url.protocol === 'http:' && !options.allowHttp) {
+      return Promise.reject(
+        new BackendError('InvalidRequest', 'vault: plain http:// is not allowed (tls.insecure is off)'),
+      );
+    }
+    if (req.signal?.aborted) return Promise.reject(req.signal.reason);
+    const body =
+      req.json !== undefined && typeof req.json === 'object'
+        ? Buffer.from(JSON.stringify(req.json))
+        : undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    if (body) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(body.length);
+    }
+    const isHttps = url.protocol === 'https:';
+    return new Promise<TransportResponse>((resolve, reject) => {
+      const onError = (err: unknown) => {
+        if (req.signal?.aborted) return reject(req.signal.reason);
+        if (err instanceof BackendError) return reject(err);
+        const net = mapNetworkErrorCode((err as { code?: unknown }).code);
+        reject(
+          net
+            ? new BackendError(net.code, `vault ${what}: ${net.phrase}`, { transient: net.transient })
+            : new BackendError('Unavailable', `vault ${what}: request failed`),
+        );
+      };
+      const r = (isHttps ? https : http).request(
+        url,
+        {
+          method: req.method,
+          headers,
+          agent: isHttps ? httpsAgent : httpAgent,
+          ...(req.signal ? { signal: req.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes) {
+              res.destroy(
+                new BackendError('Unavailable', `vault ${what}: response larger than ${maxBytes} bytes`),
+              );
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('error', onError);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status === 429) {
+              const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
+              return reject(
+                new BackendError('Throttled', `vault ${what}: rate limit reached (HTTP 429)`, {
+                  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+                }),
+              );
+            }
+            let parsed: unknown;
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (text.trim() !== '') {
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                parsed = undefined;
+              }
+            }
+            resolve({ statusCode: status, body: parsed, request: { path: url.pathname } });
+          });
+        },
+      );
+      r.on('error', onError);
+      r.end(body);
+    });
+  }
+
+  return {
+    request,
+    close() {
+      httpsAgent.destroy();
+      httpAgent.destroy();
+    },
+  };
+}
+
+/** The part of node-vault's client used here. */
+interface NodeVaultClient {
+  read(path: string, requestOptions?: object): Promise<unknown>;
+  write(path: string, data: unknown, requestOptions?: object): Promise<unknown>;
+  request(options: {
+    path: string;
+    method: string;
+    headers?: Record<string, string>;
+    signal?: AbortSignal;
+  }): Promise<unknown>;
+  token: string;
+  namespace?: string;
+  pathPrefix?: string;
+}
+
+const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+
+function tokenHeaders(token: Sensitive<string>, signal?: AbortSignal) {
+  return { headers: { 'X-Vault-Token': token.reveal() }, ...(signal ? { signal } : {}) };
+}
+
+export function createVaultApi(options: VaultApiOptions): VaultApi {
+  const transport = createTransport(options);
+  const client = nodeVault({
+    endpoint: options.address,
+    apiVersion: 'v1',
+    debug: () => undefined,
+    'request-promise': { defaults: () => transport.request },
+  }) as unknown as NodeVaultClient;
+  // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX: never use them.
+  client.token = '';
+  client.namespace = options.namespace ?? '';
+  client.pathPrefix = '';
+
+  async function call<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal?.aborted && err === signal.reason) throw err;
+      throw mapVaultError(err, { what });
+    }
+  }
+
+  function authResult(body: unknown, what: string): AuthResult {
+    const auth = (
+      body as { auth?: { client_token?: unknown; lease_duration?: unknown; renewable?: unknown } }
+    )?.auth;
+    if (!auth || typeof auth.client_token !== 'string' || auth.client_token === '') {
+      throw new BackendError('Unknown', `vault ${what}: answer holds no token`);
+    }
+    return {
+      token: new Sensitive(auth.client_token),
+      leaseDurationS: typeof auth.lease_duration === 'number' ? auth.lease_duration : 0,
+      renewable: auth.renewable === true,
+    };
+  }
+
+  return {
+    kvRead(mount, path, version, token, signal) {
+      const what = `read "${path}"${version === undefined ? '' : ` version ${version}`}`;
+      return call(what, signal, async () => {
+        const query = version === undefined ? '' : `?version=${version}`;
+        const body = (await client.read(
+          `${encodePath(mount)}/data/${encodePath(path)}${query}`,
+          tokenHeaders(token, signal),
+        )) as {
+          data?: {
+            data?: unknown;
+            metadata?: { version?: unknown; deletion_time?: unknown; destroyed?: unknown };
+          };
+        };
+        const data = body?.data?.data;
+        const meta = body?.data?.metadata;
+        if (data === null || data === undefined) {
+          if (
+            meta &&
+            (meta.destroyed === true || (typeof meta.deletion_time === 'string' && meta.deletion_time !== ''))
+          ) {
+            throw new BackendError('NotFound', `vault ${what}: version was deleted`);
+          }
+          throw new BackendError(
+            'InvalidRequest',
+            `vault ${what}: answer is not KV version 2 (is "${mount}" a KV v2 mount?)`,
+          );
+        }
+        if (typeof data !== 'object' || Array.isArray(data) || typeof meta?.version !== 'number') {
+          throw new BackendError(
+            'InvalidRequest',
+            `vault ${what}: answer is not KV version 2 (is "${mount}" a KV v2 mount?)`,
+          );
+        }
+        return { data: data as Record<string, unknown>, version: meta.version };
+      });
+    },
+
+    kvWrite(mount, path, data, cas, token, signal) {
+      return call(`write "${path}"`, signal, async () => {
+        const payload = { data, options: cas === undefined ? {} : { cas } };
+        const body = (await client.write(
+          `${encodePath(mount)}/data/${encodePath(path)}`,
+          payload,
+          tokenHeaders(token, signal),
+        )) as { data?: { version?: unknown } };
+        const version = body?.data?.version;
+        if (typeof version !== 'number') {
+          throw new BackendError('InvalidRequest', `vault write "${path}": answer is not KV version 2`);
+        }
+        return { version };
+      });
+    },
+
+    login(mountPath, body, signal) {
+      const what = `login at auth/${mountPath}`;
+      return call(what, signal, async () =>
+        authResult(
+          await client.write(`auth/${encodePath(mountPath)}/login`, body.reveal(), {
+            headers: {},
+            ...(signal ? { signal } : {}),
+          }),
+          what,
+        ),
+      );
+    },
+
+    renewSelf(token, signal) {
+      return call('renew token', signal, async () =>
+        authResult(
+          await client.write('auth/token/renew-self', {}, tokenHeaders(token, signal)),
+          'renew token',
+        ),
+      );
+    },
+
+    lookupSelf(token, signal) {
+      return call('look up token', signal, async () => {
+        const body = (await client.read('auth/token/lookup-self', tokenHeaders(token, signal))) as {
+          data?: { ttl?: unknown; renewable?: unknown };
+        };
+        return {
+          ttlS: typeof body?.data?.ttl === 'number' ? body.data.ttl : 0,
+          renewable: body?.data?.renewable === true,
+        };
+      });
+    },
+
+    health(signal) {
+      return call('health check', signal, async () => {
+        // node-vault returns the body of sys/health for every status (sealed = 503, ...).
+        const body = (await client.request({
+          path: '/sys/health?standbyok=true&perfstandbyok=true',
+          method: 'GET',
+          headers: {},
+          ...(signal ? { signal } : {}),
+        })) as { initialized?: unknown; sealed?: unknown; standby?: unknown } | undefined;
+        if (typeof body !== 'object' || body === null || typeof body.sealed !== 'boolean') {
+          throw new BackendError('Unavailable', 'vault health check: unexpected answer');
+        }
+        return {
+          initialized: body.initialized !== false,
+          sealed: body.sealed,
+          standby: body.standby === true,
+        };
+      });
+    },
+
+    close() {
+      transport.close();
+    },
+  };
+}

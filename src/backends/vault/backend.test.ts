@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../config/load.ts';
+import type { VaultBackendConfig } from '../../config/schema.ts';
+import { Sensitive } from '../../secrets/sensitive.ts';
+import { FakeClock } from '../fake-clock.ts';
+import { BackendError } from '../errors.ts';
+import type { KubeSecret, SecretsApi, TokenSource } from '../kube-client.ts';
+import type { AuthResult, VaultApi } from './api.ts';
+import { VaultBackend, type VaultBackendDeps } from './backend.ts';
+
+/** An in-memory Vault: tokens issued by logins, a set of revoked tokens, KV v2 per path. */
+class FakeVault implements VaultApi {
+  readonly calls: string[] = [];
+  readonly logins: { mount: string; body: Record<string, string> }[] = [];
+  readonly revoked = new Set<string>();
+  /** Paths the tokens may not read (policy). */
+  readonly denied = new Set<string>();
+  readonly kv = new Map<string, { data: Record<string, unknown>; version: number }[]>();
+  sealed = false;
+  #n = 0;
+
+  #authorize(token: Sensitive<string>, path?: string): void {
+    if (this.revoked.has(token.reveal()))
+      throw new BackendError('PermissionDenied', 'vault: permission denied (HTTP 403)');
+    if (path && this.denied.has(path))
+      throw new BackendError('PermissionDenied', 'vault: permission denied (HTTP 403)');
+  }
+  async kvRead(mount: string, path: string, version: number | undefined, token: Sensitive<string>) {
+    this.calls.push(`read ${mount}/${path}${version ? `@${version}` : ''} as ${token.reveal()}`);
+    this.#authorize(token, path);
+    const versions = this.kv.get(path);
+    const v = version === undefined ? versions?.at(-1) : versions?.find((x) => x.version === version);
+    if (!v) throw new BackendError('NotFound', `vault read "${path}": not found (HTTP 404)`);
+    return v;
+  }
+  async kvWrite(
+    mount: string,
+    path: string,
+    data: Readonly<Record<string, string>>,
+    cas: number | undefined,
+    token: Sensitive<string>,
+  ) {
+    this.calls.push(`write ${mount}/${path} cas=${cas} as ${token.reveal()}`);
+    this.#authorize(token, path);
+    const versions = this.kv.get(path) ?? [];
+    const version = versions.length + 1;
+    versions.push({ data: { ...data }, version });
+    this.kv.set(path, versions);
+    return { version };
+  }
+  async login(mount: string, body: Sensitive<Readonly<Record<string, string>>>): Promise<AuthResult> {
+    this.logins.push({ mount, body: { ...body.reveal() } });
+    this.calls.push(`login ${mount}`);
+    return { token: new Sensitive(`hvs.t${++this.#n}`), leaseDurationS: 3600, renewable: true };
+  }
+  async renewSelf(token: Sensitive<string>): Promise<AuthResult> {
+    this.#authorize(token);
+    return { token, leaseDurationS: 3600, renewable: true };
+  }
+  async lookupSelf(token: Sensitive<string>) {
+    this.calls.push(`lookup-self as ${token.reveal()}`);
+    this.#authorize(token);
+    return { ttlS: 100, renewable: true };
+  }
+  async health() {
+    return { initialized: true, sealed: this.sealed, standby: false };
+  }
+  close(): void {}
+}
+
+class FakeTokens implements TokenSource {
+  readonly requests: string[] = [];
+  readonly missing = new Set<string>();
+  async getServiceAccountToken(
+    namespace: string,
+    name: string,
+    audiences: readonly string[] | undefined,
+    seconds: number,
+  ) {
+    this.requests.push(`${namespace}/${name} aud=${audiences?.join(',') ?? '-'} exp=${seconds}`);
+    if (this.missing.has(`${namespace}/${name}`)) {
+      throw new BackendError(
+        'NotFound',
+        `request a token for ServiceAccount ${namespace}/${name}: not found (HTTP 404)`,
+      );
+    }
+    return new Sensitive(`jwt-for-${namespace}-${name}`);
+  }
+}
+
+async function vaultConfig(auth: string): Promise<VaultBackendConfig> {
+  const config = await loadConfig(
+    {
+      text: `backends: [{name: vault, type: vault, address: "https://vault:8200", allowedNamespaces: ["*"], auth: ${auth}}]`,
+    },
+    { env: {} },
+  );
+  return config.backends[0] as VaultBackendConfig;
+}
+
+async function make(auth: string, deps: Partial<VaultBackendDeps> = {}) {
+  const api = new FakeVault();
+  const tokens = new FakeTokens();
+  const backend = new VaultBackend(await vaultConfig(auth), {
+    clock: new FakeClock(),
+    operator: { namespace: 'vaultsync-system', serviceAccountName: 'vaultsync' },
+    api,
+    tokenSource: tokens,
+    ...deps,
+  });
+  return { api, tokens, backend };
+}
+
+const data = (v: Record<string, string>) =>
+  new Sensitive<ReadonlyMap<string, Buffer>>(new Map(Object.entries(v).map(([k, x]) => [k, Buffer.from(x)])));
+
+describe('VaultBackend', () => {
+  describe('with Kubernetes auth', () => {
+    const auth = '{kubernetes: {role: "vs-{namespace}", audiences: [vault], tokenExpiration: 15m}}';
+
+    it("logs in as the resource namespace's ServiceAccount with the templated role", async () => {
+      const { api, tokens, backend } = await make(auth);
+      await backend.write({ path: 'team-a/db', data: data({ a: '1' }) }, { namespace: 'team-a' });
+      await backend.read({ path: 'team-a/db' }, { namespace: 'team-a' });
+      assert.deepEqual(tokens.requests, ['team-a/vaultsync aud=vault exp=900']);
+      assert.deepEqual(api.logins, [
+        { mount: 'kubernetes', body: { role: 'vs-team-a', jwt: 'jwt-for-team-a-vaultsync' } },
+      ]);
+      assert.equal(backend.identity({ namespace: 'team-a' }), 'team-a/vaultsync');
+      assert.equal(backend.identity({ namespace: 'team-a', serviceAccount: 'app' }), 'team-a/app');
+    });
+
+    it('logs in once per namespace and ServiceAccount', async () => {
+      const { api, backend } = await make(auth);
+      api.kv.set('p', [{ data: { a: 1 }, version: 1 }]);
+      for (const ns of ['team-a', 'team-b', 'team-a', 'team-b'])
+        await backend.read({ path: 'p' }, { namespace: ns });
+      await backend.read({ path: 'p' }, { namespace: 'team-a', serviceAccount: 'app' });
+      assert.equal(api.logins.length, 3);
+    });
+
+    it('uses the operator ServiceAccount when configured so', async () => {
+      const { tokens, backend } = await make('{kubernetes: {role: vaultsync, serviceAccount: operator}}');
+      await assert.rejects(backend.read({ path: 'x' }, { namespace: 'team-a', serviceAccount: 'ignored' }));
+      assert.deepEqual(tokens.requests, ['vaultsync-system/vaultsync aud=- exp=600']);
+      assert.equal(backend.identity({ namespace: 'team-b' }), 'vaultsync-system/vaultsync');
+    });
+
+    it('says what to do when the ServiceAccount does not exist', async () => {
+      const { tokens, backend } = await make(auth);
+      tokens.missing.add('team-a/vaultsync');
+      await assert.rejects(backend.read({ path: 'x' }, { namespace: 'team-a' }), (err: unknown) => {
+        assert.ok(err instanceof BackendError);
+        assert.equal(err.code, 'Unauthenticated');
+        assert.equal(err.transient, false);
+        assert.match(err.message, /^ServiceAccount team-a\/vaultsync not found; create it/);
+        return true;
+      });
+    });
+
+    it('refuses a ServiceAccount name that is not one', async () => {
+      const { backend } = await make(auth);
+      assert.throws(
+        () => backend.identity({ namespace: 'team-a', serviceAccount: 'Bad Name' }),
+        (err: unknown) => err instanceof BackendError && err.code === 'InvalidRequest',
+      );
+    });
+  });
+
+  describe('when Vault refuses a cached token', () => {
+    it('checks the token, logs in again once and retries', async () => {
+      const { api, backend } = await make('{kubernetes: {role: r}}');
+      api.kv.set('team-a/db', [{ data: { a: '1' }, version: 1 }]);
+      const ctx = { namespace: 'team-a' };
+      await backend.read({ path: 'team-a/db' }, ctx);
+      api.revoked.add('hvs.t1');
+      const secret = await backend.read({ path: 'team-a/db' }, ctx);
+      assert.equal(secret.version, '1');
+      assert.deepEqual(api.calls, [
+        'login kubernetes',
+        'read secret/team-a/db as hvs.t1',
+        'read secret/team-a/db as hvs.t1',
+        'lookup-self as hvs.t1',
+        'login kubernetes',
+        'read secret/team-a/db as hvs.t2',
+      ]);
+    });
+
+    it('does not log in again when the token is valid but lacks the policy', async () => {
+      const { api, backend } = await make('{kubernetes: {role: r}}');
+      api.kv.set('ok', [{ data: {}, version: 1 }]);
+      const ctx = { namespace: 'team-a' };
+      await backend.read({ path: 'ok' }, ctx);
+      api.denied.add('secret-of-others');
+      await assert.rejects(
+        backend.read({ path: 'secret-of-others' }, ctx),
+        (e: unknown) => e instanceof BackendError && e.code === 'PermissionDenied',
+      );
+      assert.equal(api.logins.length, 1);
+      assert.equal(api.calls.at(-1), 'lookup-self as hvs.t1');
+    });
+
+    it('does not retry a token it just got', async () => {
+      const { api, backend } = await make('{kubernetes: {role: r}}');
+      api.denied.add('x');
+      await assert.rejects(backend.read({ path: 'x' }, { namespace: 'team-a' }));
+      assert.deepEqual(api.calls, ['login kubernetes', 'read secret/x as hvs.t1']);
+    });
+
+    it('re-reads a token file after the token was revoked', async () => {
+      let file = 'hvs.file1';
+      const { api, backend } = await make('{token: {tokenFile: /var/run/vault/token}}', {
+        readSecretFile: async (path) => {
+          assert.equal(path, '/var/run/vault/token');
+          return new Sensitive(file);
+        },
+      });
+      api.kv.set('p', [{ data: { a: 1 }, version: 1 }]);
+      await backend.read({ path: 'p' }, { namespace: 'n' });
+      api.revoked.add('hvs.file1');
+      file = 'hvs.file2';
+      await backend.read({ path: 'p' }, { namespace: 'n' });
+      assert.equal(api.calls.at(-1), 'read secret/p as hvs.file2');
+    });
+  });
+
+  describe('with AppRole', () => {
+    it('reads the secret_id from a Secret and logs in once', async () => {
+      const secrets: SecretsApi = {
+        get: async (ns, name): Promise<KubeSecret | undefined> =>
+          ns === 'vaultsync-system' && name === 'approle'
+            ? { metadata: { name }, data: { 'secret-id': Buffer.from('sid-123\n').toString('base64') } }
+            : undefined,
+        create: async () => assert.fail(),
+        replace: async () => assert.fail(),
+        ping: async () => undefined,
+      };
+      const { api, backend } = await make(
+        '{appRole: {roleId: rid, secretIdRef: {name: approle, key: secret-id}}}',
+        { secrets },
+      );
+      api.kv.set('p', [{ data: { a: 1 }, version: 1 }]);
+      await backend.read({ path: 'p' }, { namespace: 'a' });
+      await backend.read({ path: 'p' }, { namespace: 'b' });
+      assert.deepEqual(api.logins, [{ mount: 'approle', body: { role_id: 'rid', secret_id: 'sid-123' } }]);
+    });
+
+    it('fails with Unauthenticated when the secret_id Secret lacks the key', async () => {
+      const secrets: SecretsApi = {
+        get: async (_ns, name) => ({ metadata: { name }, data: {} }),
+        create: async () => assert.fail(),
+        replace: async () => assert.fail(),
+        ping: async () => undefined,
+      };
+      const { backend } = await make(
+        '{appRole: {roleId: rid, secretIdRef: {name: approle, key: sid, namespace: ops}}}',
+        { secrets },
+      );
+      await assert.rejects(backend.read({ path: 'p' }, { namespace: 'a' }), (err: unknown) => {
+        assert.ok(err instanceof BackendError);
+        assert.equal(err.code, 'Unauthenticated');
+        assert.match(err.message, /Secret ops\/approle has no key "sid"/);
+        return true;
+      });
+    });
+  });
+
+  describe('reads and writes', () => {
+    it('returns every key, JSON-encoding structured values, with the version', async () => {
+      const { api, backend } = await make('{token: {value: hvs.root}}');
+      api.kv.set('p', [
+        { data: { a: 'x' }, version: 1 },
+        { data: { a: 'y', nested: { k: [1, 2] }, n: 5 }, version: 2 },
+      ]);
+      const latest = await backend.read({ path: 'p' }, { namespace: 'n' });
+      assert.equal(latest.version, '2');
+      assert.deepEqual(Object.fromEntries([...latest.data.reveal()].map(([k, v]) => [k, v.toString()])), {
+        a: 'y',
+        nested: '{"k":[1,2]}',
+        n: '5',
+      });
+      const pinned = await backend.read({ path: 'p', version: '1' }, { namespace: 'n' });
+      assert.equal(pinned.data.reveal().get('a')?.toString(), 'x');
+    });
+
+    it('refuses a version that is not a positive integer, and bytes that are not UTF-8', async () => {
+      const { api, backend } = await make('{token: {value: hvs.root}}');
+      for (const version of ['0', '-1', 'latest', '1.5']) {
+        await assert.rejects(
+          backend.read({ path: 'p', version }, { namespace: 'n' }),
+          (e: unknown) => e instanceof BackendError && e.code === 'InvalidRequest',
+        );
+      }
+      const binary = new Sensitive<ReadonlyMap<string, Buffer>>(new Map([['k', Buffer.from([0xc3, 0x28])]]));
+      await assert.rejects(backend.write({ path: 'p', data: binary }, { namespace: 'n' }), /not UTF-8/);
+      assert.equal(api.calls.length, 0);
+    });
+
+    it('passes check-and-set through', async () => {
+      const { api, backend } = await make('{token: {value: hvs.root}}');
+      await backend.write({ path: 'p', data: data({ a: '1' }), cas: '0' }, { namespace: 'n' });
+      assert.equal(api.calls[0], 'write secret/p cas=0 as hvs.root');
+    });
+
+    it('reports a sealed Vault as Unavailable', async () => {
+      const { api, backend } = await make('{token: {value: hvs.root}}');
+      await backend.check();
+      api.sealed = true;
+      await assert.rejects(
+        backend.check(),
+        (e: unknown) => e instanceof BackendError && e.code === 'Unavailable' && /sealed/.test(e.message),
+      );
+    });
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * Vault / OpenBao KV v2 backend.
+ *   read:  GET  <mount>/data/<path>[?version=N] → data.data, data.metadata.version
+ *   write: POST <mount>/data/<path> {data, options.cas} → data.version
+ *   check: GET  sys/health
+ * A permission error with a cached token triggers one check of the token (lookup-self): if
+ * Vault no longer accepts it, it is dropped and the call retried once with a new token; a
+ * valid token that lacks the policy is not retried (that would be a login per reconcile).
+ */
+import type { SecretFileReader } from '../../config/files.ts';
+import type { VaultBackendConfig } from '../../config/schema.ts';
+import { Sensitive } from '../../secrets/sensitive.ts';
+import type { Clock } from '../clock.ts';
+import { BackendError, isBackendError } from '../errors.ts';
+import type { SecretsApi, TokenSource } from '../kube-client.ts';
+import { dataFromObject } from '../property.ts';
+import type {
+  BackendAdapter,
+  CallContext,
+  ReadRequest,
+  RemoteSecret,
+  WriteRequest,
+  WriteResult,
+} from '../types.ts';
+import { createVaultApi, type AuthResult, type VaultApi } from './api.ts';
+import { LoginAuth, StaticTokenAuth, type VaultAuth } from './auth.ts';
+
+export interface VaultBackendDeps {
+  readonly clock: Clock;
+  /** The operator's namespace and ServiceAccount (defaults for secretRef and `serviceAccount: operator`). */
+  readonly operator: { readonly namespace: string; readonly serviceAccountName: string };
+  /** Needed for `auth.kubernetes`. */
+  readonly tokenSource?: TokenSource;
+  /** Needed for `secretRef` / `secretIdRef`. */
+  readonly secrets?: SecretsApi;
+  /** Needed for `tokenFile` / `secretIdFile`. */
+  readonly readSecretFile?: SecretFileReader;
+  /** Test seam: the Vault API (default: node-vault against `address`). */
+  readonly api?: VaultApi;
+  /** Told about logins and renewals. */
+  readonly onAuthEvent?: (event: 'login' | 'renew' | 'renew-failed', identity: string) => void;
+}
+
+const SA_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export class VaultBackend implements BackendAdapter {
+  readonly name: string;
+  readonly type = 'vault';
+  readonly #cfg: VaultBackendConfig;
+  readonly #api: VaultApi;
+  readonly #auth: VaultAuth;
+
+  constructor(cfg: VaultBackendConfig, deps: VaultBackendDeps) {
+    this.name = cfg.name;
+    this.#cfg = cfg;
+    this.#api =
+      deps.api ??
+      createVaultApi({
+        address: cfg.address,
+        ...(cfg.namespace === undefined ? {} : { namespace: cfg.namespace }),
+        ...(cfg.tls.caPem === undefined ? {} : { caPem: cfg.tls.caPem }),
+        allowHttp: cfg.tls.insecure,
+      });
+    this.#auth = createAuth(cfg, deps, this.#api);
+  }
+
+  identity(ctx: CallContext): string {
+    return this.#auth.identity(ctx);
+  }
+
+  async read(req: ReadRequest, ctx: CallContext): Promise<RemoteSecret> {
+    const version = req.version === undefined ? undefined : parseVersion(req.version, this.name);
+    const result = await this.#withToken(ctx, (token, signal) =>
+      this.#api.kvRead(this.#cfg.kv.mount, req.path, version, token, signal),
+    );
+    return { data: dataFromObject(result.data), version: String(result.version) };
+  }
+
+  async write(req: WriteRequest, ctx: CallContext): Promise<WriteResult> {
+    const cas = req.cas === undefined ? undefined : parseVersion(req.cas, this.name, true);
+    const data: Record<string, string> = {};
+    for (const [key, value] of req.data.reveal()) {
+      const text = value.toString('utf8');
+      if (!Buffer.from(text, 'utf8').equals(value)) {
+        throw new BackendError(
+          'InvalidRequest',
+          `value of key "${key}" is not UTF-8 text; Vault KV stores strings`,
+          {
+            backend: this.name,
+          },
+        );
+      }
+      data[key] = text;
+    }
+    const result = await this.#withToken(ctx, (token, signal) =>
+      this.#api.kvWrite(this.#cfg.kv.mount, req.path, data, cas, token, signal),
+    );
+    return { version: String(result.version) };
+  }
+
+  async check(signal?: AbortSignal): Promise<void> {
+    const health = await this.#api.health(signal);
+    if (!health.initialized)
+      throw new BackendError('Unavailable', 'vault is not initialized', { backend: this.name });
+    if (health.sealed) throw new BackendError('Unavailable', 'vault is sealed', { backend: this.name });
+  }
+
+  async close(): Promise<void> {
+    this.#auth.close();
+    this.#api.close();
+  }
+
+  async #withToken<T>(
+    ctx: CallContext,
+    fn: (token: Sensitive<string>, signal?: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const { signal } = ctx;
+    const first = await this.#auth.token(ctx, signal);
+    try {
+      return await fn(first.value, signal);
+    } catch (err) {
+      const rejected =
+        isBackendError(err) && (err.code === 'PermissionDenied' || err.code === 'Unauthenticated');
+      if (!rejected || !first.fromCache) throw err;
+      // Revoked or expired early, or valid but without the policy? Only the first is retried.
+      const valid = await this.#api.lookupSelf(first.value, signal).then(
+        () => true,
+        () => false,
+      );
+      if (valid) throw err;
+      this.#auth.invalidate(first.identity, first.value);
+      const second = await this.#auth.token(ctx, signal);
+      if (second.value.reveal() === first.value.reveal()) throw err;
+      return await fn(second.value, signal);
+    }
+  }
+}
+
+function parseVersion(text: string, backend: string, allowZero = false): number {
+  const n = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || (n === 0 && !allowZero)) {
+    throw new BackendError(
+      'InvalidRequest',
+      `version "${text.slice(0, 40)}" must be a positive integer (KV v2)`,
+      {
+        backend,
+      },
+    );
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function createAuth(cfg: VaultBackendConfig, deps: VaultBackendDeps, api: VaultApi): VaultAuth {
+  const { token, appRole, kubernetes } = cfg.auth;
+  const need = <T>(dep: T | undefined, what: string): T => {
+    if (dep === undefined) throw new Error(`backend "${cfg.name}": ${what} is required by its auth config`);
+    return dep;
+  };
+  const readRef = (ref: { name: string; key: string; namespace?: string }, what: string) => {
+    const secrets = need(deps.secrets, 'a Kubernetes Secrets client');
+    return async (signal?: AbortSignal): Promise<Sensitive<string>> => {
+      const ns = ref.namespace ?? deps.operator.namespace;
+      const where = `Secret ${ns}/${ref.name}`;
+      let secret;
+      try {
+        secret = await secrets.get(ns, ref.name, signal);
+      } catch (err) {
+        throw unauthenticated(err, `cannot read ${what} from ${where}`, cfg.name);
+      }
+      const b64 = secret?.data?.[ref.key];
+      if (b64 === undefined) {
+        const why = secret ? `has no key "${ref.key}"` : 'not found';
+        throw new BackendError('Unauthenticated', `cannot read ${what}: ${where} ${why}`, {
+          backend: cfg.name,
+        });
+      }
+      return new Sensitive(
+        Buffer.from(b64, 'base64')
+          .toString('utf8')
+          .replace(/\r?\n$/, ''),
+      );
+    };
+  };
+  const readFile = (path: string, what: string) => {
+    const reader = need(deps.readSecretFile, 'a secret file reader');
+    return async (): Promise<Sensitive<string>> => {
+      try {
+        return await reader(path);
+      } catch {
+        throw new BackendError('Unauthenticated', `cannot read ${what} from ${path}`, { backend: cfg.name });
+      }
+    };
+  };
+  const login = (mountPath: string, identity: string, body: Record<string, string>, signal: AbortSignal) =>
+    api.login(mountPath, new Sensitive(body), signal).catch((err: unknown) => {
+      throw unauthenticated(err, `login at auth/${mountPath} as ${identity} failed`, cfg.name);
+    });
+
+  if (token) {
+    if (token.value) {
+      const value = token.value;
+      return new StaticTokenAuth(async () => value);
+    }
+    if (token.tokenFile) return new StaticTokenAuth(readFile(token.tokenFile, 'the Vault token'));
+    if (token.secretRef) return new StaticTokenAuth(readRef(token.secretRef, 'the Vault token'));
+  }
+
+  if (appRole) {
+    const secretId = appRole.secretIdFile
+      ? readFile(appRole.secretIdFile, 'the AppRole secret_id')
+      : readRef(need(appRole.secretIdRef, 'secretIdFile or secretIdRef'), 'the AppRole secret_id');
+    return new LoginAuth({
+      clock: deps.clock,
+      api,
+      timeoutMs: cfg.timeout,
+      identity: () => 'approle',
+      ...(deps.onAuthEvent ? { onEvent: deps.onAuthEvent } : {}),
+      login: async (_ctx, signal): Promise<AuthResult> => {
+        const id = await secretId(signal);
+        return login(
+          appRole.mountPath,
+          'AppRole',
+          { role_id: appRole.roleId, secret_id: id.reveal() },
+          signal,
+        );
+      },
+    });
+  }
+
+  if (kubernetes) {
+    const tokenSource = need(deps.tokenSource, 'a ServiceAccount TokenSource');
+    const who = (ctx: CallContext): [string, string] => {
+      if (kubernetes.serviceAccount === 'operator')
+        return [deps.operator.namespace, deps.operator.serviceAccountName];
+      const sa = ctx.serviceAccount ?? kubernetes.serviceAccountName;
+      if (sa.length > 253 || !SA_NAME.test(sa)) {
+        throw new BackendError('InvalidRequest', `"${sa.slice(0, 80)}" is not a ServiceAccount name`, {
+          backend: cfg.name,
+        });
+      }
+      return [ctx.namespace, sa];
+    };
+    return new LoginAuth({
+      clock: deps.clock,
+      api,
+      timeoutMs: cfg.timeout,
+      identity: (ctx) => who(ctx).join('/'),
+      ...(deps.onAuthEvent ? { onEvent: deps.onAuthEvent } : {}),
+      login: async (ctx, signal): Promise<AuthResult> => {
+        const [ns, sa] = who(ctx);
+        let jwt: Sensitive<string>;
+        try {
+          jwt = await tokenSource.getServiceAccountToken(
+            ns,
+            sa,
+            kubernetes.audiences,
+            Math.round(kubernetes.tokenExpiration / 1000),
+            signal,
+          );
+        } catch (err) {
+          if (isBackendError(err) && err.code === 'NotFound') {
+            throw new BackendError(
+              'Unauthenticated',
+              `ServiceAccount ${ns}/${sa} not found; create it or name another one for Vault Kubernetes auth`,
+              { backend: cfg.name },
+            );
+          }
+          throw unauthenticated(err, `cannot get a token for ServiceAccount ${ns}/${sa}`, cfg.name, false);
+        }
+        const role = kubernetes.role.replaceAll('{namespace}', ns);
+        return login(kubernetes.mountPath, `${ns}/${sa} (role ${role})`, { role, jwt: jwt.reveal() }, signal);
+      },
+    });
+  }
+  throw new Error(`backend "${cfg.name}": no auth method configured`);
+}
+
+/**
+ * Wraps a credential failure: transient problems stay as they are (retry later); anything
+ * else becomes Unauthenticated with our context (or keeps its code when `recode` is false).
+ */
+function unauthenticated(err: unknown, context: string, backend: string, recode = true): unknown {
+  if (!isBackendError(err)) return err;
+  if (err.transient)
+    return new BackendError(err.code, `${context}: ${err.message}`, {
+      transient: true,
+      backend,
+      ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+    });
+  return new BackendError(recode ? 'Unauthenticated' : err.code, `${context}: ${err.message}`, { backend });
+}

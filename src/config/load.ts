@@ -1,0 +1,583 @@
+/**
+ * Loads the operator config: YAML → defaults → whole-file validation → decode → deep freeze.
+ * Every problem in the file is reported at once, each as `<field path>: <what to fix>`.
+ * This module (with `files.ts`) is the only place that reads the environment and files.
+ */
+import { readFile as fsReadFile } from 'node:fs/promises';
+import type { TSchema } from '@sinclair/typebox';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
+import { LineCounter, parseDocument } from 'yaml';
+import {
+  BACKEND_SCHEMAS,
+  ConfigShapeSchema,
+  OperatorSchema,
+  PLANNED_BACKEND_TYPES,
+  type BackendConfig,
+  type Config,
+  type OperatorConfig,
+} from './schema.ts';
+import { parseDuration } from './duration.ts';
+import { pathGlobProblem, secretPathProblem } from './paths.ts';
+
+export const DEFAULT_CONFIG_PATH = '/etc/vaultsync/config.yaml';
+
+/** Longest a read result may be shared (`coalesce.ttl`). */
+const MAX_COALESCE_TTL_MS = 60_000;
+
+/** Environment variables the loader reads. */
+export const ENV = {
+  /** Path of the config file (default /etc/vaultsync/config.yaml). */
+  config: 'VAULTSYNC_CONFIG',
+  /** Overrides `operator.logLevel`. */
+  logLevel: 'VAULTSYNC_LOG_LEVEL',
+  /** Default for `operator.namespace` when the file leaves it out (set by the downward API). */
+  podNamespace: 'POD_NAMESPACE',
+} as const;
+
+export interface ConfigProblem {
+  /** Field path such as `backends[1].tls.caFile`, or `(file)` / `(yaml)`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The config is unusable; `problems` lists every problem found (schema problems first, then rules). */
+export class ConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+  readonly source: string;
+
+  constructor(source: string, problems: readonly ConfigProblem[]) {
+    const lines = problems.map((p) => `  - ${p.path}: ${p.message}`);
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(`Invalid operator config ${source} (${count}):\n${lines.join('\n')}`);
+    this.name = 'ConfigError';
+    this.source = source;
+    this.problems = Object.freeze(problems.map((p) => Object.freeze({ ...p })));
+  }
+}
+
+export interface LoadOptions {
+  /** Environment (default: `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** File reader for the config and `tls.caFile` (default: fs). */
+  readonly readFile?: (path: string) => Promise<Buffer>;
+}
+
+export type ConfigSource = { readonly path: string } | { readonly text: string; readonly name?: string };
+
+/** Loads the file named by `VAULTSYNC_CONFIG` (default /etc/vaultsync/config.yaml). */
+export async function loadConfigFromEnv(options: LoadOptions = {}): Promise<Config> {
+  const env = options.env ?? process.env;
+  return loadConfig({ path: env[ENV.config] || DEFAULT_CONFIG_PATH }, options);
+}
+
+/** Loads, validates and freezes the operator config. Throws `ConfigError` listing every problem. */
+export async function loadConfig(source: ConfigSource, options: LoadOptions = {}): Promise<Config> {
+  const env = options.env ?? process.env;
+  const readFile = options.readFile ?? ((p: string) => fsReadFile(p));
+  let text: string;
+  let name: string;
+  if ('path' in source) {
+    name = source.path;
+    try {
+      text = (await readFile(source.path)).toString('utf8');
+    } catch (err) {
+      throw new ConfigError(name, [
+        { path: '(file)', message: `cannot read the config file: ${fsReason(err)}` },
+      ]);
+    }
+  } else {
+    text = source.text;
+    name = source.name ?? '(inline)';
+  }
+  return new Loader(name, env, readFile).load(text);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+class Loader {
+  readonly #name: string;
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #readFile: (path: string) => Promise<Buffer>;
+  readonly #problems: ConfigProblem[] = [];
+  /** JSON pointers whose value came from the environment, with the variable's name. */
+  readonly #fromEnv = new Map<string, string>();
+
+  constructor(
+    name: string,
+    env: Readonly<Record<string, string | undefined>>,
+    readFile: (path: string) => Promise<Buffer>,
+  ) {
+    this.#name = name;
+    this.#env = env;
+    this.#readFile = readFile;
+  }
+
+  async load(text: string): Promise<Config> {
+    const raw = this.#parseYaml(text);
+    if (raw === undefined) this.#fail();
+    this.#applyEnv(raw);
+
+    // 1. Overall shape, with operator defaults filled in.
+    Value.Default(ConfigShapeSchema, raw);
+    this.#schemaErrors(ConfigShapeSchema, raw, '');
+    if (isObject(raw.operator)) this.#checkOperator(raw.operator);
+
+    // 2. Each backend against the schema of its type, then the rules a schema cannot express.
+    const backends = Array.isArray(raw.backends) ? raw.backends : [];
+    const typed: { index: number; schema: TSchema; value: Json }[] = [];
+    const names = new Map<string, number>();
+    for (const [index, item] of backends.entries()) {
+      const at = `/backends/${index}`;
+      const schema = this.#backendSchema(item, at);
+      if (isObject(item) && typeof item.name === 'string') {
+        const first = names.get(item.name);
+        if (first !== undefined) {
+          this.#add(
+            `${at}/name`,
+            `"${item.name}" is already the name of backends[${first}]; names must be unique`,
+          );
+        } else {
+          names.set(item.name, index);
+        }
+      }
+      if (!schema || !isObject(item)) continue;
+      Value.Default(schema, item);
+      const before = this.#problems.length;
+      this.#schemaErrors(schema, item, at);
+      this.#checkCommon(item, at);
+      if (item.type === 'vault') await this.#checkVault(item, at);
+      if (this.#problems.length === before) typed.push({ index, schema, value: item });
+    }
+    if (this.#problems.length > 0) this.#fail();
+
+    // 3. Decode (durations → ms, inline secrets → Sensitive) and freeze.
+    const operator = Value.Decode(OperatorSchema, raw.operator) as OperatorConfig;
+    const decoded = typed.map(({ schema, value }) => Value.Decode(schema, value) as BackendConfig);
+    return deepFreeze({ operator, backends: decoded });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #parseYaml(text: string): Json | undefined {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      uniqueKeys: true,
+      prettyErrors: false,
+      strict: true,
+    });
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const { line, col } = lines.linePos(e.pos[0]);
+        // The parser's own text only (capped); never the offending source line, which could hold a secret.
+        const message = e.message.split('\n')[0]?.slice(0, 160) ?? 'syntax error';
+        this.#problems.push({ path: '(yaml)', message: `line ${line}, column ${col}: ${message}` });
+      }
+      return undefined;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch {
+      this.#problems.push({ path: '(yaml)', message: 'too many or circular aliases (&anchor / *alias)' });
+      return undefined;
+    }
+    if (value === null || value === undefined) value = {};
+    if (!isObject(value)) {
+      this.#problems.push({
+        path: '(root)',
+        message: 'must be a mapping with the fields operator and backends',
+      });
+      return undefined;
+    }
+    return value;
+  }
+
+  #applyEnv(raw: Json): void {
+    const operator = raw.operator === undefined ? (raw.operator = {}) : raw.operator;
+    if (!isObject(operator)) return;
+    const logLevel = this.#env[ENV.logLevel];
+    if (logLevel) {
+      operator.logLevel = logLevel;
+      this.#fromEnv.set('/operator/logLevel', ENV.logLevel);
+    }
+    const podNamespace = this.#env[ENV.podNamespace];
+    if (podNamespace && operator.namespace === undefined) {
+      operator.namespace = podNamespace;
+      this.#fromEnv.set('/operator/namespace', ENV.podNamespace);
+    }
+  }
+
+  #backendSchema(item: unknown, at: string): TSchema | undefined {
+    if (!isObject(item)) {
+      this.#add(at, 'must be a mapping with at least name, type and allowedNamespaces');
+      return undefined;
+    }
+    const supported = Object.keys(BACKEND_SCHEMAS);
+    const type = item.type;
+    if (type === undefined) {
+      this.#add(`${at}/type`, `is required; one of: ${supported.join(', ')}`);
+      return undefined;
+    }
+    if (typeof type === 'string' && Object.hasOwn(BACKEND_SCHEMAS, type)) {
+      return BACKEND_SCHEMAS[type as keyof typeof BACKEND_SCHEMAS];
+    }
+    if ((PLANNED_BACKEND_TYPES as readonly unknown[]).includes(type)) {
+      this.#add(
+        `${at}/type`,
+        `"${String(type)}" is not supported by this version yet; supported: ${supported.join(', ')}`,
+      );
+    } else {
+      this.#add(`${at}/type`, `must be one of: ${supported.join(', ')}`);
+    }
+    return undefined;
+  }
+
+  #checkOperator(operator: Json): void {
+    const le = operator.leaderElection;
+    if (isObject(le) && !this.#has('/operator/leaderElection')) {
+      const lease = parseDuration(String(le.leaseDuration));
+      const renew = parseDuration(String(le.renewDeadline));
+      const retry = parseDuration(String(le.retryPeriod));
+      if (renew >= lease) {
+        this.#add('/operator/leaderElection/renewDeadline', 'must be shorter than leaseDuration');
+      } else if (retry >= renew) {
+        this.#add('/operator/leaderElection/retryPeriod', 'must be shorter than renewDeadline');
+      }
+    }
+    for (const field of ['metricsAddress', 'healthAddress'] as const) {
+      const addr = operator[field];
+      if (typeof addr !== 'string' || addr === '0' || this.#has(`/operator/${field}`)) continue;
+      const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
+      if (port > 65535) this.#add(`/operator/${field}`, 'port must be between 0 and 65535');
+    }
+    if (
+      operator.metricsAddress === operator.healthAddress &&
+      operator.metricsAddress !== '0' &&
+      typeof operator.metricsAddress === 'string'
+    ) {
+      this.#add('/operator/healthAddress', 'must differ from metricsAddress');
+    }
+  }
+
+  #checkCommon(item: Json, at: string): void {
+    const coalesce = item.coalesce;
+    if (isObject(coalesce) && typeof coalesce.ttl === 'string' && !this.#has(`${at}/coalesce`)) {
+      if (parseDuration(coalesce.ttl) > MAX_COALESCE_TTL_MS) {
+        this.#add(`${at}/coalesce/ttl`, 'must be at most 1m (values kept longer would outlive a refresh)');
+      }
+    }
+    if (Array.isArray(item.allowedPaths)) {
+      for (const [i, glob] of item.allowedPaths.entries()) {
+        if (typeof glob !== 'string' || this.#has(`${at}/allowedPaths/${i}`)) continue;
+        const problem = pathGlobProblem(glob);
+        if (problem) this.#add(`${at}/allowedPaths/${i}`, problem);
+      }
+    }
+    if (item.type === 'memory' && isObject(item.data)) {
+      for (const path of Object.keys(item.data)) {
+        const problem = secretPathProblem(path);
+        if (problem) this.#add(`${at}/data/${escapePointer(path)}`, `is not a valid path: ${problem}`);
+      }
+    }
+  }
+
+  /** Vault rules; each runs only when the fields it reads passed the schema. */
+  async #checkVault(item: Json, at: string): Promise<void> {
+    const tls = isObject(item.tls) && !this.#has(`${at}/tls`) ? item.tls : undefined;
+    const address = item.address;
+    let url: URL | undefined;
+    if (typeof address === 'string' && !this.#has(`${at}/address`)) {
+      try {
+        url = new URL(address);
+      } catch {
+        this.#add(`${at}/address`, 'must be a URL such as https://vault.vault.svc:8200');
+      }
+    }
+    if (url) {
+      if (url.protocol === 'http:') {
+        if (tls?.insecure !== true) {
+          this.#add(`${at}/address`, 'must start with https:// (or set tls.insecure: true to allow http://)');
+        }
+      } else if (url.protocol !== 'https:') {
+        this.#add(`${at}/address`, 'must start with https://');
+      }
+      if (url.username || url.password) {
+        this.#add(`${at}/address`, 'must not contain credentials; configure auth instead');
+      }
+      if (url.search || url.hash) this.#add(`${at}/address`, 'must not contain a query (?) or fragment (#)');
+    }
+
+    if (tls === undefined) {
+      // reported by the schema
+    } else if (tls.caFile !== undefined && tls.caPem !== undefined) {
+      this.#add(`${at}/tls`, 'set either caFile or caPem, not both');
+    } else if (typeof tls.caPem === 'string' && !isPemCertificate(tls.caPem)) {
+      this.#add(`${at}/tls/caPem`, 'must hold PEM certificates (-----BEGIN CERTIFICATE-----)');
+    } else if (typeof tls.caFile === 'string') {
+      try {
+        const pem = (await this.#readFile(tls.caFile)).toString('utf8');
+        if (isPemCertificate(pem)) tls.caPem = pem;
+        else
+          this.#add(
+            `${at}/tls/caFile`,
+            `${tls.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+          );
+      } catch (err) {
+        this.#add(`${at}/tls/caFile`, `cannot read ${tls.caFile}: ${fsReason(err)}`);
+      }
+    }
+
+    const auth = item.auth;
+    if (!isObject(auth) || this.#hasAt(`${at}/auth`)) return;
+    const methods = (['token', 'appRole', 'kubernetes'] as const).filter((m) => auth[m] !== undefined);
+    if (methods.length !== 1) {
+      const found = methods.length === 0 ? 'none' : methods.join(' and ');
+      this.#add(`${at}/auth`, `set exactly one of token, appRole or kubernetes (found ${found})`);
+    }
+    if (isObject(auth.token)) {
+      this.#exactlyOne(auth.token, `${at}/auth/token`, ['tokenFile', 'secretRef', 'value']);
+    }
+    if (isObject(auth.appRole)) {
+      this.#exactlyOne(auth.appRole, `${at}/auth/appRole`, ['secretIdFile', 'secretIdRef']);
+    }
+    if (
+      isObject(auth.kubernetes) &&
+      typeof auth.kubernetes.role === 'string' &&
+      !this.#has(`${at}/auth/kubernetes/role`)
+    ) {
+      const leftover = auth.kubernetes.role.replaceAll('{namespace}', '');
+      if (/[{}]/.test(leftover)) {
+        this.#add(`${at}/auth/kubernetes/role`, 'only the placeholder {namespace} is supported');
+      }
+    }
+    const expiration = isObject(auth.kubernetes) ? auth.kubernetes.tokenExpiration : undefined;
+    if (typeof expiration === 'string' && !this.#has(`${at}/auth/kubernetes/tokenExpiration`)) {
+      if (parseDuration(expiration) < 600_000) {
+        this.#add(
+          `${at}/auth/kubernetes/tokenExpiration`,
+          'must be at least 10m (the TokenRequest API minimum)',
+        );
+      }
+    }
+  }
+
+  #exactlyOne(obj: Json, at: string, fields: readonly string[]): void {
+    const set = fields.filter((f) => obj[f] !== undefined);
+    if (set.length !== 1) {
+      const found = set.length === 0 ? 'none' : set.join(' and ');
+      this.#add(at, `set exactly one of ${fields.join(', ')} (found ${found})`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #schemaErrors(schema: TSchema, value: unknown, prefix: string): void {
+    const errors = [...Value.Errors(schema, value)];
+    const required = new Set(
+      errors.filter((e) => e.type === ValueErrorType.ObjectRequiredProperty).map((e) => e.path),
+    );
+    const seen = new Set<string>();
+    for (const e of errors) {
+      if (e.type !== ValueErrorType.ObjectRequiredProperty && required.has(e.path)) continue;
+      if (seen.has(e.path)) continue;
+      // An error inside an array or object already reported as wrong as a whole adds nothing.
+      if ([...seen].some((p) => e.path.startsWith(`${p}/`))) continue;
+      seen.add(e.path);
+      this.#add(prefix + e.path, describe(e));
+    }
+  }
+
+  #add(pointer: string, message: string): void {
+    const env = this.#fromEnv.get(pointer);
+    const path = pointerToPath(pointer) + (env ? ` (from ${env})` : '');
+    this.#problems.push({ path, message });
+  }
+
+  /** Whether a problem was already reported at this pointer or below it. */
+  #has(pointer: string): boolean {
+    const path = pointerToPath(pointer);
+    return this.#problems.some(
+      (p) => p.path === path || p.path.startsWith(`${path}.`) || p.path.startsWith(`${path}[`),
+    );
+  }
+
+  /** Whether a problem was reported at exactly this pointer. */
+  #hasAt(pointer: string): boolean {
+    const path = pointerToPath(pointer);
+    return this.#problems.some((p) => p.path === path);
+  }
+
+  #fail(): never {
+    throw new ConfigError(this.#name, this.#problems);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+function describe(e: ValueError): string {
+  const schema = e.schema as TSchema & Record<string, unknown>;
+  const custom = typeof schema.errorMessage === 'string' ? schema.errorMessage : undefined;
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required';
+    case ValueErrorType.ObjectAdditionalProperties: {
+      const key = unescapePointer(e.path.slice(e.path.lastIndexOf('/') + 1));
+      const allowed = Object.keys((schema.properties as object | undefined) ?? {});
+      const guess = closest(key, allowed);
+      return guess
+        ? `unknown field; did you mean "${guess}"?`
+        : `unknown field; allowed here: ${allowed.join(', ')}`;
+    }
+    case ValueErrorType.String:
+      return `${custom ?? 'must be a string'} (found ${kindOf(e.value)})`;
+    case ValueErrorType.Boolean:
+      return `must be true or false (found ${kindOf(e.value)})`;
+    case ValueErrorType.Number:
+      return `must be a number (found ${kindOf(e.value)})`;
+    case ValueErrorType.Integer:
+      return typeof e.value === 'number'
+        ? 'must be a whole number'
+        : `must be a whole number (found ${kindOf(e.value)})`;
+    case ValueErrorType.Object:
+      return `${custom ?? 'must be a mapping'} (found ${kindOf(e.value)})`;
+    case ValueErrorType.Array:
+      return `must be a list (found ${kindOf(e.value)})`;
+    case ValueErrorType.Literal:
+      return `must be "${String(schema.const)}"`;
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return `must be at least ${String(schema.minimum)}`;
+    case ValueErrorType.NumberExclusiveMinimum:
+    case ValueErrorType.IntegerExclusiveMinimum:
+      return `must be greater than ${String(schema.exclusiveMinimum)}`;
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return `must be at most ${String(schema.maximum)}`;
+    case ValueErrorType.StringMinLength:
+      return (
+        custom ??
+        (schema.minLength === 1
+          ? 'must not be empty'
+          : `must be at least ${String(schema.minLength)} characters`)
+      );
+    case ValueErrorType.StringMaxLength:
+      return custom ? `${custom} (too long)` : `must be at most ${String(schema.maxLength)} characters`;
+    case ValueErrorType.ArrayMinItems:
+      return custom ?? `must have at least ${String(schema.minItems)} item(s)`;
+    default:
+      return custom ?? e.message.toLowerCase();
+  }
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `a ${typeof value}`;
+}
+
+/** A near miss of a field name (typo or wrong case), if there is one. */
+function closest(key: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === key.toLowerCase() ? 0 : levenshtein(key, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(1, Math.floor(key.length / 4)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(
+        (prev[j] as number) + 1,
+        (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/** `/backends/1/tls/caFile` → `backends[1].tls.caFile`; odd keys are quoted: `data["team-a/db"]`. */
+export function pointerToPath(pointer: string): string {
+  if (pointer === '') return '(root)';
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = unescapePointer(raw);
+    if (/^[0-9]+$/.test(key)) out += `[${key}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(key)}]`;
+  }
+  return out;
+}
+
+function unescapePointer(s: string): string {
+  return s.replaceAll('~1', '/').replaceAll('~0', '~');
+}
+
+function escapePointer(s: string): string {
+  return s.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+function fsReason(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return typeof code === 'string' ? code : 'read failed';
+  }
+}
+
+function isPemCertificate(text: string): boolean {
+  return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text);
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Freezes plain objects and arrays all the way down; leaves class instances (`Sensitive`) alone. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
+}
+
+/** Things that are allowed but worth a log line at start-up (never values). */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  for (const [i, b] of config.backends.entries()) {
+    if (b.type !== 'vault') continue;
+    if (b.tls.insecure && b.address.startsWith('http://')) {
+      warnings.push(
+        `backends[${i}].address: plain http:// to Vault (tls.insecure: true); use only for development`,
+      );
+    }
+    if (b.auth.token?.value !== undefined) {
+      warnings.push(`backends[${i}].auth.token.value: inline token in the config; use only for development`);
+    }
+  }
+  return warnings;
+}

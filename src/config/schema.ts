@@ -1,0 +1,405 @@
+/**
+ * The operator config: one YAML file, described here once. The schemas give the static types
+ * (`StaticDecode`: durations decoded to milliseconds, inline secrets wrapped in `Sensitive`)
+ * and the structural validation; `load.ts` adds the checks a schema cannot express.
+ *
+ * Custom keyword `errorMessage` on a schema: the text shown when that schema's own constraint
+ * (pattern, enum, ...) fails, phrased as what to fix.
+ */
+import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox';
+import { Sensitive } from '../secrets/sensitive.ts';
+import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+const DnsLabel = (options: { default?: string } = {}) =>
+  Type.String({
+    pattern: DNS_LABEL,
+    maxLength: 63,
+    errorMessage:
+      'must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
+    ...options,
+  });
+
+const DnsSubdomain = (options: { default?: string } = {}) =>
+  Type.String({
+    pattern: DNS_SUBDOMAIN,
+    maxLength: 253,
+    errorMessage: 'must be a lower-case DNS name (letters, digits, "-" and "."), at most 253 characters',
+    ...options,
+  });
+
+/** A duration string in the file, milliseconds in the decoded config. */
+export const Duration = (defaultValue?: string) =>
+  Type.Transform(
+    Type.String({
+      pattern: DURATION_PATTERN,
+      errorMessage: 'must be a duration such as 500ms, 30s, 5m or 1h30m',
+      ...(defaultValue === undefined ? {} : { default: defaultValue }),
+    }),
+  )
+    .Decode((text) => parseDuration(text))
+    .Encode((ms) => formatDuration(ms));
+
+/** A secret written inline in the config (development only): wrapped once decoded. */
+const SensitiveString = () =>
+  Type.Transform(Type.String({ minLength: 1, errorMessage: 'must be a non-empty string' }))
+    .Decode((text) => new Sensitive(text))
+    .Encode((s) => s.reveal());
+
+const FilePath = () =>
+  Type.String({
+    pattern: '^/',
+    minLength: 2,
+    errorMessage: 'must be an absolute file path such as /etc/vaultsync/token',
+  });
+
+/** A Vault mount path such as `secret`, `kubernetes` or `team/kv` (no leading or trailing "/"). */
+const MountPath = (defaultValue: string) =>
+  Type.String({
+    pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$',
+    maxLength: 200,
+    errorMessage: 'must be a mount path such as "secret" or "team/kv" (no leading or trailing "/")',
+    default: defaultValue,
+  });
+
+const OneOf = <T extends string>(values: readonly T[], defaultValue?: T) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    {
+      errorMessage: `must be one of: ${values.join(', ')}`,
+      ...(defaultValue === undefined ? {} : { default: defaultValue }),
+    },
+  );
+
+/** `host:port`, `:port`, `[::1]:port`, or `0` to switch the listener off. */
+const ListenAddress = (defaultValue: string) =>
+  Type.String({
+    pattern: '^(0|(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5})$',
+    errorMessage:
+      'must be a listen address such as ":8080", "127.0.0.1:8080" or "[::1]:8080" (or "0" to disable)',
+    default: defaultValue,
+  });
+
+/** A reference to one key of a Kubernetes Secret (namespace defaults to `operator.namespace`). */
+export const SecretKeyRefSchema = Type.Object(
+  {
+    name: DnsSubdomain(),
+    key: Type.String({
+      pattern: '^[-._a-zA-Z0-9]+$',
+      maxLength: 253,
+      errorMessage: 'must be a Secret data key (letters, digits, "-", "_" and ".")',
+    }),
+    namespace: Type.Optional(DnsLabel()),
+  },
+  { additionalProperties: false },
+);
+
+/** Namespace glob: a namespace name in which `*` matches any run of characters (`team-*`, `*`). */
+const NamespaceGlob = Type.String({
+  pattern: '^[-a-z0-9*]{1,63}$',
+  errorMessage: 'must be a namespace name or glob such as "shop", "team-*" or "*"',
+});
+
+/**
+ * Path glob, segments separated by "/": `*` matches within one segment, `**` (a whole segment)
+ * matches any number of segments, `{namespace}` is replaced by the caller's namespace.
+ * Checked further in `load.ts`.
+ */
+const PathGlob = Type.String({
+  pattern: '^[-A-Za-z0-9_.*/{}]{1,512}$',
+  errorMessage:
+    'must be a path glob such as "{namespace}/*", "shared/**" or "apps/db" (letters, digits, "-_./*{}")',
+});
+
+// ---------------------------------------------------------------------------------------------
+// Operator
+
+export const LeaderElectionSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, errorMessage: 'must be true or false' }),
+    leaseName: DnsSubdomain({ default: 'vaultsync-leader' }),
+    leaseDuration: Duration('15s'),
+    renewDeadline: Duration('10s'),
+    retryPeriod: Duration('2s'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+export const OperatorSchema = Type.Object(
+  {
+    /** Namespace the operator runs in (default: env POD_NAMESPACE, else "vaultsync"). */
+    namespace: DnsLabel({ default: 'vaultsync' }),
+    /** The operator's own ServiceAccount (used by `auth.kubernetes.serviceAccount: operator`). */
+    serviceAccountName: DnsSubdomain({ default: 'vaultsync' }),
+    leaderElection: LeaderElectionSchema,
+    workers: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+    defaultRefreshInterval: Duration('1h'),
+    metricsAddress: ListenAddress(':8080'),
+    healthAddress: ListenAddress(':8081'),
+    logLevel: OneOf(LOG_LEVELS, 'info'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Backends: fields every backend has
+
+const RateLimitSchema = Type.Object(
+  {
+    /** Sustained requests per second to this backend. */
+    qps: Type.Number({ exclusiveMinimum: 0, maximum: 100_000, default: 50 }),
+    /** Requests allowed at once after a quiet period. */
+    burst: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
+    /** Longest a caller waits for its turn; beyond that it gets a Throttled error to requeue. */
+    maxWait: Duration('5s'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const CircuitBreakerSchema = Type.Object(
+  {
+    /** Consecutive transient failures (unreachable, 5xx) that open the circuit. */
+    failureThreshold: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+    /** Time the circuit stays open before one trial request is let through. */
+    halfOpenAfter: Duration('30s'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const CoalesceSchema = Type.Object(
+  {
+    /** Keep a read result this long for identical reads (0: share only concurrent requests). */
+    ttl: Duration('0'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const commonBackendFields = {
+  name: DnsLabel(),
+  /** Namespaces whose resources may use this backend (globs). Required: no implicit "all". */
+  allowedNamespaces: Type.Array(NamespaceGlob, {
+    minItems: 1,
+    errorMessage: 'must list at least one namespace glob, e.g. ["team-*"] (use ["*"] for all namespaces)',
+  }),
+  /** Paths those resources may read or write (globs, `{namespace}` templated). */
+  allowedPaths: Type.Array(PathGlob, {
+    minItems: 1,
+    default: ['**'],
+    errorMessage: 'must list at least one path glob, e.g. ["{namespace}/*"]',
+  }),
+  rateLimit: RateLimitSchema,
+  circuitBreaker: CircuitBreakerSchema,
+  coalesce: CoalesceSchema,
+  /** Per-request timeout. */
+  timeout: Duration('10s'),
+};
+
+// ---------------------------------------------------------------------------------------------
+// vault (Vault or OpenBao, KV v2)
+
+export const VaultTokenAuthSchema = Type.Object(
+  {
+    tokenFile: Type.Optional(FilePath()),
+    secretRef: Type.Optional(SecretKeyRefSchema),
+    /** Inline token: development only. */
+    value: Type.Optional(SensitiveString()),
+  },
+  { additionalProperties: false },
+);
+
+export const VaultAppRoleAuthSchema = Type.Object(
+  {
+    roleId: Type.String({ minLength: 1, maxLength: 256, errorMessage: 'must be the AppRole role_id' }),
+    secretIdFile: Type.Optional(FilePath()),
+    secretIdRef: Type.Optional(SecretKeyRefSchema),
+    mountPath: MountPath('approle'),
+  },
+  { additionalProperties: false },
+);
+
+export const VaultKubernetesAuthSchema = Type.Object(
+  {
+    /** Vault role; `{namespace}` is replaced by the resource's namespace (`vaultsync-{namespace}`). */
+    role: Type.String({
+      pattern: '^[-A-Za-z0-9_.@{}]{1,128}$',
+      errorMessage: 'must be a Vault role name (letters, digits, "-_.@"; "{namespace}" allowed)',
+    }),
+    mountPath: MountPath('kubernetes'),
+    /**
+     * `resource`: log in as a ServiceAccount in the resource's namespace (tenancy enforced by
+     * Vault too); `operator`: log in as the operator's own ServiceAccount.
+     */
+    serviceAccount: OneOf(['resource', 'operator'] as const, 'resource'),
+    /** ServiceAccount used in the resource's namespace when the resource names none. */
+    serviceAccountName: DnsSubdomain({ default: 'vaultsync' }),
+    /** Audiences of the requested ServiceAccount token (must match the Vault role). */
+    audiences: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 256, errorMessage: 'must be a non-empty string' }), {
+        minItems: 1,
+        errorMessage: 'must list at least one audience, or be left out',
+      }),
+    ),
+    /** Lifetime requested for the ServiceAccount token (used only for the login). */
+    tokenExpiration: Duration('10m'),
+  },
+  { additionalProperties: false },
+);
+
+export const VaultAuthSchema = Type.Object(
+  {
+    token: Type.Optional(VaultTokenAuthSchema),
+    appRole: Type.Optional(VaultAppRoleAuthSchema),
+    kubernetes: Type.Optional(VaultKubernetesAuthSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const VaultBackendSchema = Type.Object(
+  {
+    type: Type.Literal('vault'),
+    ...commonBackendFields,
+    /** `https://host:port`; `http://` only with `tls.insecure: true`. */
+    address: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      errorMessage: 'must be a URL such as https://vault:8200',
+    }),
+    /** Vault Enterprise / OpenBao namespace. */
+    namespace: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$',
+        errorMessage: 'must be a Vault namespace such as "team-a" or "org/team-a"',
+      }),
+    ),
+    tls: Type.Object(
+      {
+        /** CA bundle to verify the server (read once at start-up). */
+        caFile: Type.Optional(FilePath()),
+        /** CA bundle inline (PEM). Filled from `caFile` by the loader. */
+        caPem: Type.Optional(Type.String({ minLength: 1 })),
+        /** Allows plain `http://` (development only). Certificate verification is never turned off. */
+        insecure: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    kv: Type.Object(
+      {
+        mount: MountPath('secret'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    auth: VaultAuthSchema,
+  },
+  { additionalProperties: false },
+);
+
+// ---------------------------------------------------------------------------------------------
+// kubernetes (Secrets in one source namespace) and memory (values from this file)
+
+export const KubernetesBackendSchema = Type.Object(
+  {
+    type: Type.Literal('kubernetes'),
+    ...commonBackendFields,
+    /** Namespace holding the source Secrets; path = Secret name. */
+    namespace: DnsLabel(),
+  },
+  { additionalProperties: false },
+);
+
+export const MemoryBackendSchema = Type.Object(
+  {
+    type: Type.Literal('memory'),
+    ...commonBackendFields,
+    /** `{path: {key: value}}`, version 1 of each path. */
+    data: Type.Transform(
+      Type.Record(
+        Type.String(),
+        Type.Record(Type.String(), Type.String({ errorMessage: 'must be a string value' }), {
+          errorMessage: 'must be a map of key: value',
+        }),
+        { default: {}, errorMessage: 'must be a map of path: {key: value}' },
+      ),
+    )
+      .Decode((data) => new Sensitive<Readonly<Record<string, Readonly<Record<string, string>>>>>(data))
+      .Encode((s) => s.reveal() as Record<string, Record<string, string>>),
+  },
+  { additionalProperties: false },
+);
+
+/** Backend types implemented now, each with its schema. */
+export const BACKEND_SCHEMAS = {
+  vault: VaultBackendSchema,
+  kubernetes: KubernetesBackendSchema,
+  memory: MemoryBackendSchema,
+} as const satisfies Record<string, TSchema>;
+
+/** Backend types the config recognises but this version does not implement yet. */
+export const PLANNED_BACKEND_TYPES = [
+  'aws-secrets-manager',
+  'gcp-secret-manager',
+  'azure-key-vault',
+  'local-ca',
+  'vault-pki',
+] as const;
+
+export const BackendConfigSchema = Type.Union([
+  VaultBackendSchema,
+  KubernetesBackendSchema,
+  MemoryBackendSchema,
+]);
+
+export const ConfigSchema = Type.Object(
+  {
+    operator: OperatorSchema,
+    backends: Type.Array(BackendConfigSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** The shape checked first: backends are validated one by one against the schema of their type. */
+export const ConfigShapeSchema = Type.Object(
+  {
+    operator: OperatorSchema,
+    backends: Type.Array(Type.Unknown(), { minItems: 1, errorMessage: 'must list at least one backend' }),
+  },
+  { additionalProperties: false },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Types (decoded: durations in milliseconds, inline secrets as Sensitive)
+
+/** Read-only all the way down (the loaded config is deeply frozen); `Sensitive` kept as is. */
+export type DeepReadonly<T> = T extends Sensitive<unknown> | Uint8Array
+  ? T
+  : T extends readonly (infer U)[]
+    ? readonly DeepReadonly<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+export type OperatorConfig = DeepReadonly<StaticDecode<typeof OperatorSchema>>;
+export type LeaderElectionConfig = DeepReadonly<StaticDecode<typeof LeaderElectionSchema>>;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type SecretKeyRef = DeepReadonly<StaticDecode<typeof SecretKeyRefSchema>>;
+export type VaultAuthConfig = DeepReadonly<StaticDecode<typeof VaultAuthSchema>>;
+export type VaultTokenAuthConfig = DeepReadonly<StaticDecode<typeof VaultTokenAuthSchema>>;
+export type VaultAppRoleAuthConfig = DeepReadonly<StaticDecode<typeof VaultAppRoleAuthSchema>>;
+export type VaultKubernetesAuthConfig = DeepReadonly<StaticDecode<typeof VaultKubernetesAuthSchema>>;
+export type VaultBackendConfig = DeepReadonly<StaticDecode<typeof VaultBackendSchema>>;
+export type KubernetesBackendConfig = DeepReadonly<StaticDecode<typeof KubernetesBackendSchema>>;
+export type MemoryBackendConfig = DeepReadonly<StaticDecode<typeof MemoryBackendSchema>>;
+/** Discriminated on `type`. */
+export type BackendConfig = VaultBackendConfig | KubernetesBackendConfig | MemoryBackendConfig;
+export type BackendType = BackendConfig['type'];
+
+export interface Config {
+  readonly operator: OperatorConfig;
+  readonly backends: readonly BackendConfig[];
+}
