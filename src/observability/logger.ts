@@ -8,7 +8,7 @@ export type Logger = winston.Logger;
 const redactFields = winston.format((info) => {
   for (const key of Object.keys(info)) {
     if (key === 'level' || key === 'message' || key === 'timestamp') continue;
-    info[key] = redact({ [key]: info[key] })[key as never];
+    info[key] = (redact({ [key]: info[key] }) as Record<string, unknown>)[key];
   }
   return info;
 });

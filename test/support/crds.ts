@@ -18,7 +18,7 @@ export function crdManifests(): k8s.V1CustomResourceDefinition[] {
       // first, or fields such as x-kubernetes-validations are silently dropped.
       .map(
         (o) =>
-          ObjectSerializer.deserialize(o, 'V1CustomResourceDefinition') as k8s.V1CustomResourceDefinition,
+          ObjectSerializer.deserialize(o, 'V1CustomResourceDefinition', '') as k8s.V1CustomResourceDefinition,
       )
   );
 }

@@ -15,12 +15,18 @@ describe('logic-less template', () => {
   it('names missing keys without printing any value', () => {
     assert.throws(
       () => renderTemplate('{{ user }}:{{ token }}', values, 'url'),
-      (err: Error) => err instanceof TemplateError && /missing key\(s\): token/.test(err.message) && !err.message.includes('app'),
+      (err: Error) =>
+        err instanceof TemplateError &&
+        /missing key\(s\): token/.test(err.message) &&
+        !err.message.includes('app'),
     );
   });
 
   it('interprets nothing but placeholders', () => {
-    assert.equal(renderTemplate('{{#if x}}{{/if}} {user}', values, 'k').toString(), '{{#if x}}{{/if}} {user}');
+    assert.equal(
+      renderTemplate('{{#if x}}{{/if}} {user}', values, 'k').toString(),
+      '{{#if x}}{{/if}} {user}',
+    );
     assert.deepEqual(templateReferences('{{a}}{{b}}{{a}}'), ['a', 'b']);
   });
 });

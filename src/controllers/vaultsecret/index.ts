@@ -1,0 +1,87 @@
+// Wires the VaultSecret controller: an informer on VaultSecrets, a label-filtered informer on
+// the Secrets vaultsync wrote (edits and deletions are repaired at once), and the workers.
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import { API_VERSION, type VaultSecret } from '../../apis/v1alpha1/index.ts';
+import type { Backend } from '../../backends/types.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { Controller } from '../../kube/controller.ts';
+import { Informer, enqueueHandlers } from '../../kube/informer.ts';
+import type { Logger } from '../../kube/logger.ts';
+import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
+import { builtinResources, keyFor } from '../../kube/resources.ts';
+import { WorkQueue } from '../../kube/workqueue.ts';
+import type { Sensitive } from '../../secrets/sensitive.ts';
+import { type EventSink, createVaultSecretReconciler } from './reconciler.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './target-secret.ts';
+
+export const vaultSecretResource = {
+  apiVersion: API_VERSION,
+  kind: 'VaultSecret',
+  plural: 'vaultsecrets',
+  namespaced: true,
+} as const;
+
+export interface VaultSecretControllerOptions {
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  backends: { get(name: string): Backend | undefined };
+  events: EventSink;
+  hmacKey: Sensitive<Uint8Array>;
+  clock: Clock;
+  logger: Logger;
+  workers: number;
+  defaultRefreshIntervalMs: number;
+  queueMetrics?: WorkqueueMetrics;
+  controllerMetrics?: ControllerMetrics;
+  random?: () => number;
+}
+
+export function createVaultSecretController(opts: VaultSecretControllerOptions) {
+  const vaultSecrets = new Informer<VaultSecret>({
+    resource: vaultSecretResource,
+    kubeConfig: opts.kubeConfig,
+    clock: opts.clock,
+    logger: opts.logger,
+    name: 'vaultsecrets',
+  });
+  const secrets = new Informer<V1Secret>({
+    resource: builtinResources.Secret,
+    kubeConfig: opts.kubeConfig,
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${OWNER_LABEL}`,
+    clock: opts.clock,
+    logger: opts.logger,
+    name: 'managed-secrets',
+  });
+  const controller = new Controller({
+    name: 'vaultsecret',
+    workers: opts.workers,
+    clock: opts.clock,
+    logger: opts.logger,
+    metrics: opts.controllerMetrics,
+    queue: new WorkQueue({ clock: opts.clock, metrics: opts.queueMetrics }),
+    reconcile: createVaultSecretReconciler({
+      client: opts.client,
+      vaultSecrets,
+      secrets,
+      backends: opts.backends,
+      events: opts.events,
+      hmacKey: opts.hmacKey,
+      clock: opts.clock,
+      random: opts.random ?? Math.random,
+      defaultRefreshIntervalMs: opts.defaultRefreshIntervalMs,
+    }),
+  });
+  vaultSecrets.addHandlers(enqueueHandlers((key) => controller.enqueue(key)));
+  vaultSecrets.addHandlers({
+    delete: (vs) => controller.forgetKey(keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '')),
+  });
+  // A Secret event wakes its VaultSecret (named by our label): drift is repaired at once.
+  secrets.addHandlers(
+    enqueueHandlers(
+      (key) => controller.enqueue(key, { priority: 'high' }),
+      (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[OWNER_LABEL] ?? '')],
+    ),
+  );
+  return { controller, informers: [vaultSecrets, secrets] as const, vaultSecrets };
+}

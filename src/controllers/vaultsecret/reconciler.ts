@@ -1,0 +1,241 @@
+// Reconciles one VaultSecret: read the backend when a refresh is due or the Secret drifted,
+// write the Secret only when its data or metadata differ, write status only when it changed.
+// A backend failure keeps the Secret as it is and reports Ready=False.
+import type { V1Secret } from '@kubernetes/client-node';
+import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
+import { API_VERSION, parseDuration } from '../../apis/v1alpha1/index.ts';
+import { BackendError } from '../../backends/errors.ts';
+import type { Backend, RemoteSecret } from '../../backends/types.ts';
+import { type KubeClient, getObject, patchStatus, serverSideApply } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
+import { RetryAfterError, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
+import { keyFor } from '../../kube/resources.ts';
+import { macEqual, secretDataMac } from '../../secrets/hmac.ts';
+import type { Sensitive } from '../../secrets/sensitive.ts';
+import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
+import { Reason, reasonForBackendError } from './reasons.ts';
+import { nextRefreshDelay, refreshReason } from './refresh.ts';
+import {
+  FIELD_MANAGER,
+  desiredSecret,
+  managedKeys,
+  mayWrite,
+  metadataMatches,
+  secretData,
+  targetName,
+} from './target-secret.ts';
+import { TemplateError } from './template.ts';
+
+export interface EventSink {
+  normal(obj: VaultSecret, reason: string, message: string): Promise<void>;
+  warning(obj: VaultSecret, reason: string, message: string): Promise<void>;
+}
+
+export interface VaultSecretReconcilerDeps {
+  client: KubeClient;
+  vaultSecrets: { get(key: string): VaultSecret | undefined };
+  /** The label-filtered Secret cache (only Secrets vaultsync wrote). */
+  secrets: { get(key: string): V1Secret | undefined };
+  backends: { get(name: string): Backend | undefined };
+  events: EventSink;
+  hmacKey: Sensitive<Uint8Array>;
+  clock: Clock;
+  random: () => number;
+  defaultRefreshIntervalMs: number;
+  /** Retry delay for failures that need a user's fix (not found, denied): no hot retries. */
+  userErrorRetryMs?: number;
+}
+
+/** A failure to report on the resource; `transient` ones are retried with backoff. */
+class SyncFailure extends Error {
+  readonly reason: Reason;
+  readonly transient: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(reason: Reason, message: string, transient: boolean, retryAfterMs?: number) {
+    super(message);
+    this.reason = reason;
+    this.transient = transient;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export function refreshIntervalMs(vs: VaultSecret, defaultMs: number): number {
+  return vs.spec.refreshInterval === undefined ? defaultMs : parseDuration(vs.spec.refreshInterval);
+}
+
+export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
+  const userErrorRetryMs = deps.userErrorRetryMs ?? 5 * 60_000;
+
+  async function existingSecret(vs: VaultSecret): Promise<V1Secret | undefined> {
+    const key = keyFor(vs.metadata?.namespace, targetName(vs));
+    // The cache holds only Secrets we wrote; a miss may still be someone else's Secret.
+    return (
+      deps.secrets.get(key) ??
+      (await getObject<V1Secret>(deps.client, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: vs.metadata?.namespace ?? '',
+        name: targetName(vs),
+      }))
+    );
+  }
+
+  /** The Secret still holds exactly what we last wrote (by MAC) and our metadata. */
+  function inSync(vs: VaultSecret, secret: V1Secret | undefined): boolean {
+    const keys = managedKeys(secret);
+    if (!secret || !keys || !vs.status?.secretMAC) return false;
+    const mac = secretDataMac(deps.hmacKey, secretData(secret, keys));
+    return macEqual(mac, vs.status.secretMAC) && secretData(secret, keys).size === keys.length;
+  }
+
+  async function fetchAll(vs: VaultSecret, backend: Backend, signal: AbortSignal) {
+    const ctx = { namespace: vs.metadata?.namespace ?? '', signal };
+    const refs = sourceRefs(vs.spec);
+    const read = await Promise.all(
+      refs.map(async (ref) => [sourceKey(ref), await backend.read(ref, ctx)] as const),
+    );
+    return new Map<string, RemoteSecret>(read);
+  }
+
+  function toFailure(err: unknown): SyncFailure {
+    if (err instanceof SyncFailure) return err;
+    if (err instanceof BackendError) {
+      return new SyncFailure(reasonForBackendError(err.code), err.message, err.transient, err.retryAfterMs);
+    }
+    if (err instanceof TemplateError) return new SyncFailure(Reason.TemplateFailed, err.message, false);
+    throw err; // not ours to classify: the controller retries it with backoff
+  }
+
+  async function writeStatus(vs: VaultSecret, status: VaultSecretStatus): Promise<void> {
+    if (statusEqual(vs.status, status)) return;
+    await patchStatus(
+      deps.client,
+      {
+        apiVersion: API_VERSION,
+        kind: 'VaultSecret',
+        namespace: vs.metadata?.namespace ?? '',
+        name: vs.metadata?.name ?? '',
+      },
+      status as Record<string, unknown>,
+      { fieldManager: FIELD_MANAGER },
+    );
+  }
+
+  function readyCondition(vs: VaultSecret, status: 'True' | 'False', reason: string, message: string) {
+    return setCondition(
+      vs.status?.conditions as Condition[] | undefined,
+      { type: 'Ready', status, reason, message, observedGeneration: vs.metadata?.generation },
+      deps.clock.now(),
+    );
+  }
+
+  async function fail(vs: VaultSecret, failure: SyncFailure): Promise<ReconcileResult> {
+    const previous = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
+    const conditions = readyCondition(vs, 'False', failure.reason, failure.message);
+    await writeStatus(vs, { ...vs.status, conditions, observedGeneration: vs.metadata?.generation });
+    if (
+      previous?.status !== 'False' ||
+      previous.reason !== failure.reason ||
+      previous.message !== failure.message
+    ) {
+      await deps.events.warning(vs, failure.reason, failure.message);
+    }
+    if (failure.retryAfterMs !== undefined) throw new RetryAfterError(failure.message, failure.retryAfterMs);
+    if (failure.transient) throw failure;
+    return { requeueAfter: userErrorRetryMs };
+  }
+
+  return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const vs = deps.vaultSecrets.get(key);
+    if (!vs || vs.metadata?.deletionTimestamp) return; // the garbage collector handles owned Secrets
+    const now = deps.clock.now();
+    const intervalMs = refreshIntervalMs(vs, deps.defaultRefreshIntervalMs);
+    try {
+      const backend = deps.backends.get(vs.spec.backend);
+      if (!backend) {
+        throw new SyncFailure(
+          Reason.BackendNotFound,
+          `backend "${vs.spec.backend}" is not in the operator configuration`,
+          false,
+        );
+      }
+      const existing = await existingSecret(vs);
+      const decision = mayWrite(vs, existing);
+      if (!decision.allowed) throw new SyncFailure(decision.reason, decision.message, false);
+
+      const due = refreshReason(vs, intervalMs, now) ?? (inSync(vs, existing) ? undefined : 'Secret drifted');
+      if (
+        !due &&
+        existing &&
+        metadataMatches(existing, desiredSecret(vs, secretData(existing, managedKeys(existing) ?? [])))
+      ) {
+        const delay = nextRefreshDelay(Date.parse(vs.status!.lastRefreshTime!), intervalMs, now, deps.random);
+        return delay === undefined ? undefined : { requeueAfter: delay };
+      }
+      ctx.log.debug('Reading backend', { backend: backend.name, why: due ?? 'metadata drifted' });
+
+      const fetched = await fetchAll(vs, backend, ctx.signal);
+      const data = desiredSecretData(vs.spec, fetched).reveal();
+      const mac = secretDataMac(deps.hmacKey, data);
+      const desired = desiredSecret(vs, data);
+      let secret = existing;
+      let lastSyncTime = vs.status?.lastSyncTime;
+      const unchanged =
+        existing !== undefined &&
+        macEqual(mac, secretDataMac(deps.hmacKey, secretData(existing, [...data.keys()]))) &&
+        metadataMatches(existing, desired) &&
+        (managedKeys(existing) ?? []).length === data.size;
+      if (!unchanged) {
+        secret = await serverSideApply(deps.client, desired, { fieldManager: FIELD_MANAGER, force: true });
+        lastSyncTime = formatTime(now);
+        const verb = existing ? 'Updated' : 'Created';
+        ctx.log.info(`${verb} Secret`, { secret: targetName(vs), keys: data.size });
+        await deps.events.normal(
+          vs,
+          verb === 'Created' ? 'SecretCreated' : 'SecretUpdated',
+          `${verb} Secret ${targetName(vs)}`,
+        );
+      }
+      const sourceVersions = Object.fromEntries([...fetched].map(([k, v]) => [k, v.version]));
+      const status: VaultSecretStatus = {
+        ...vs.status,
+        conditions: readyCondition(
+          vs,
+          'True',
+          Reason.Synced,
+          `Secret ${targetName(vs)} holds the latest data`,
+        ),
+        observedGeneration: vs.metadata?.generation,
+        lastRefreshTime: formatTime(now),
+        secretMAC: mac,
+        sourceVersions,
+        ...(lastSyncTime !== undefined && { lastSyncTime }),
+        ...(secret?.metadata?.resourceVersion !== undefined && {
+          syncedResourceVersion: secret.metadata.resourceVersion,
+        }),
+      };
+      const wasReady = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
+      await writeStatus(vs, status);
+      if (wasReady && wasReady.status !== 'True')
+        await deps.events.normal(vs, Reason.Synced, 'Secret is in sync again');
+      const delay = nextRefreshDelay(now, intervalMs, now, deps.random);
+      return delay === undefined ? undefined : { requeueAfter: delay };
+    } catch (err) {
+      return fail(vs, toFailure(err));
+    }
+  };
+}
+
+/** Status equality that ignores key order (a no-op reconcile must not write). */
+export function statusEqual(a: VaultSecretStatus | undefined, b: VaultSecretStatus | undefined): boolean {
+  return canonical(a ?? {}) === canonical(b ?? {});
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
+}

@@ -1,0 +1,130 @@
+// The target Secret: which one, whether we may write it, and the object we apply. Pure.
+import type { V1Secret } from '@kubernetes/client-node';
+import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
+import { API_VERSION, VAULT_SECRET_DEFAULTS } from '../../apis/v1alpha1/index.ts';
+import { Reason } from './reasons.ts';
+
+export const FIELD_MANAGER = 'vaultsync';
+/** On every Secret we write: the Secret informer watches only these. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'vaultsync';
+/** Name of the VaultSecret that writes the Secret (same namespace). */
+export const OWNER_LABEL = 'vaultsync.io/vaultsecret';
+/** Secret keys written by vaultsync (names only), so Merge targets can be checked for drift. */
+export const MANAGED_KEYS_ANNOTATION = 'vaultsync.io/managed-keys';
+
+export const targetName = (vs: VaultSecret): string => vs.spec.target?.name ?? vs.metadata?.name ?? '';
+export const creationPolicy = (vs: VaultSecret) =>
+  vs.spec.target?.creationPolicy ?? VAULT_SECRET_DEFAULTS.creationPolicy;
+export const deletionPolicy = (vs: VaultSecret) =>
+  vs.spec.target?.deletionPolicy ?? VAULT_SECRET_DEFAULTS.deletionPolicy;
+
+export type WriteDecision = { allowed: true } | { allowed: false; reason: Reason; message: string };
+
+/**
+ * May this VaultSecret write the existing Secret (or create it)? A Secret that another
+ * tool or another VaultSecret owns is never taken over silently.
+ */
+export function mayWrite(vs: VaultSecret, existing: V1Secret | undefined): WriteDecision {
+  const name = targetName(vs);
+  const policy = creationPolicy(vs);
+  if (!existing) {
+    return policy === 'Merge'
+      ? {
+          allowed: false,
+          reason: Reason.TargetSecretMissing,
+          message: `Secret ${name} does not exist; creationPolicy Merge only writes into an existing Secret`,
+        }
+      : { allowed: true };
+  }
+  const owner = existing.metadata?.labels?.[OWNER_LABEL];
+  if (owner === vs.metadata?.name) return { allowed: true };
+  if (owner !== undefined) {
+    return {
+      allowed: false,
+      reason: Reason.SecretNotOwned,
+      message: `Secret ${name} is written by VaultSecret ${owner}; choose another target.name`,
+    };
+  }
+  if (policy === 'Merge') return { allowed: true };
+  return {
+    allowed: false,
+    reason: Reason.SecretNotOwned,
+    message:
+      `Secret ${name} exists and is not managed by vaultsync; delete it, choose another target.name, ` +
+      'or set target.creationPolicy: Merge to write only this VaultSecret’s keys into it',
+  };
+}
+
+/** The managed keys recorded on a Secret we wrote. */
+export function managedKeys(secret: V1Secret | undefined): string[] | undefined {
+  const value = secret?.metadata?.annotations?.[MANAGED_KEYS_ANNOTATION];
+  return value === undefined ? undefined : value.split(',').filter(Boolean);
+}
+
+/** Decoded data of the given keys of a Secret (the Secret's own bytes). */
+export function secretData(secret: V1Secret, keys: readonly string[]): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const key of keys) {
+    const b64 = secret.data?.[key];
+    if (b64 !== undefined) out.set(key, Buffer.from(b64, 'base64'));
+  }
+  return out;
+}
+
+/**
+ * The object applied with server-side apply: only the fields vaultsync owns. With Merge the
+ * Secret's other keys, labels and annotations stay with their managers.
+ */
+export function desiredSecret(vs: VaultSecret, data: ReadonlyMap<string, Buffer>): V1Secret {
+  const target = vs.spec.target ?? {};
+  const policy = creationPolicy(vs);
+  const encoded: Record<string, string> = {};
+  for (const [k, v] of [...data.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
+    encoded[k] = v.toString('base64');
+  const owned = policy === 'Owner' && deletionPolicy(vs) === 'Delete';
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: targetName(vs),
+      namespace: vs.metadata?.namespace,
+      labels: { ...target.labels, [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_LABEL]: vs.metadata?.name ?? '' },
+      annotations: { ...target.annotations, [MANAGED_KEYS_ANNOTATION]: Object.keys(encoded).join(',') },
+      // With deletionPolicy Delete the garbage collector removes the Secret with its owner.
+      ...(owned && {
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: 'VaultSecret',
+            name: vs.metadata?.name ?? '',
+            uid: vs.metadata?.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      }),
+    },
+    ...(policy !== 'Merge' && { type: target.type ?? VAULT_SECRET_DEFAULTS.targetType }),
+    data: encoded,
+  };
+}
+
+/** Does the existing Secret carry everything `desired` applies (metadata and type)? */
+export function metadataMatches(existing: V1Secret, desired: V1Secret): boolean {
+  const subset = (want: Record<string, string> | undefined, have: Record<string, string> | undefined) =>
+    Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
+  const wantOwners = desired.metadata?.ownerReferences ?? [];
+  const haveOwners = existing.metadata?.ownerReferences ?? [];
+  const ownersMatch = wantOwners.every((w) =>
+    haveOwners.some((h) => h.uid === w.uid && h.controller === w.controller),
+  );
+  const ourOwnerRefs = haveOwners.filter((h) => h.kind === 'VaultSecret' && h.apiVersion === API_VERSION);
+  return (
+    subset(desired.metadata?.labels, existing.metadata?.labels) &&
+    subset(desired.metadata?.annotations, existing.metadata?.annotations) &&
+    ownersMatch &&
+    ourOwnerRefs.length === wantOwners.length &&
+    (desired.type === undefined || desired.type === (existing.type ?? 'Opaque'))
+  );
+}

@@ -1,0 +1,352 @@
+import assert from 'node:assert/strict';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { FakeClock, settle } from './clock.ts';
+import { Informer, enqueueHandlers } from './informer.ts';
+import type { ListResult, ListWatchSource, WatchEvent, WatchParams } from './list-watch.ts';
+import { builtinResources } from './resources.ts';
+import { RecordingLogger, apiError } from './testing.ts';
+
+type Obj = KubernetesObject;
+
+const cm = (name: string, rv: string, labels?: Record<string, string>): Obj => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns', resourceVersion: rv, labels },
+});
+
+interface FakeWatch {
+  params: WatchParams;
+  aborted: boolean;
+  emit(type: WatchEvent<Obj>['type'], object: Obj | object): void;
+  close(err?: unknown): void;
+}
+
+/** A scripted API server: list answers from `objects` (or `listError`), watches are driven by the test. */
+class FakeSource implements ListWatchSource<Obj> {
+  objects: Obj[] = [];
+  rv = '100';
+  listError: unknown;
+  watchError: unknown;
+  lists = 0;
+  watches: FakeWatch[] = [];
+
+  async list(): Promise<ListResult<Obj>> {
+    this.lists++;
+    if (this.listError) throw this.listError;
+    return { items: this.objects.map((o) => structuredClone(o)), resourceVersion: this.rv };
+  }
+
+  async watch(params: WatchParams, onEvent: (e: WatchEvent<Obj>) => void, onDone: (err: unknown) => void) {
+    if (this.watchError) {
+      onDone(this.watchError);
+      return { abort() {} };
+    }
+    let done = false;
+    const w: FakeWatch = {
+      params,
+      aborted: false,
+      emit: (type, object) => {
+        if (!done) onEvent({ type, object: object as Obj });
+      },
+      close: (err) => {
+        if (done) return;
+        done = true;
+        onDone(err ?? null);
+      },
+    };
+    this.watches.push(w);
+    return {
+      abort() {
+        w.aborted = true;
+        w.close(new DOMException('aborted', 'AbortError'));
+      },
+    };
+  }
+
+  get current(): FakeWatch {
+    return this.watches.at(-1)!;
+  }
+}
+
+function setup(
+  opts: {
+    resyncIntervalMs?: number;
+    watchTimeoutSeconds?: number;
+    watchdogGraceMs?: number;
+    unhealthyAfterMs?: number;
+  } = {},
+) {
+  const clock = new FakeClock(0);
+  const source = new FakeSource();
+  const log = new RecordingLogger();
+  const events: string[] = [];
+  const informer = new Informer<Obj>({
+    resource: builtinResources.ConfigMap,
+    source,
+    clock,
+    random: () => 0,
+    logger: log,
+    resyncIntervalMs: opts.resyncIntervalMs ?? 0,
+    watchTimeoutSeconds: opts.watchTimeoutSeconds,
+    watchdogGraceMs: opts.watchdogGraceMs,
+    unhealthyAfterMs: opts.unhealthyAfterMs,
+    backoff: { baseMs: 1000, capMs: 30_000, jitter: 'none' },
+  });
+  informer.addHandlers({
+    add: (o) => events.push(`add ${o.metadata?.name}@${o.metadata?.resourceVersion}`),
+    update: (old, o) =>
+      events.push(
+        `update ${o.metadata?.name}@${old.metadata?.resourceVersion}->${o.metadata?.resourceVersion}`,
+      ),
+    delete: (o) => events.push(`delete ${o.metadata?.name}`),
+  });
+  return { clock, source, log, events, informer };
+}
+
+describe('Informer', () => {
+  let toStop: Informer<Obj>[] = [];
+  afterEach(async () => {
+    await Promise.all(toStop.map((i) => i.stop()));
+    toStop = [];
+  });
+  const start = <T extends { informer: Informer<Obj> }>(t: T) => {
+    t.informer.start();
+    toStop.push(t.informer);
+    return t;
+  };
+
+  it('lists, reports synced, then watches from the list version with bookmarks', async () => {
+    const t = setup();
+    t.source.objects = [cm('a', '1'), cm('b', '2')];
+    start(t);
+    await t.informer.waitForSync();
+    await settle();
+    assert.equal(t.informer.hasSynced(), true);
+    assert.deepEqual(t.events, ['add a@1', 'add b@2']);
+    assert.equal(t.source.current.params.resourceVersion, '100');
+    assert.ok(t.source.current.params.timeoutSeconds >= 300);
+    assert.equal(t.informer.get('ns/a')?.metadata?.resourceVersion, '1');
+  });
+
+  it('applies watch events to the cache and calls add, update and delete', async () => {
+    const t = start(setup());
+    await settle();
+    t.source.current.emit('ADDED', cm('a', '101'));
+    t.source.current.emit('MODIFIED', cm('a', '102'));
+    t.source.current.emit('DELETED', cm('a', '103'));
+    t.source.current.emit('ADDED', cm('b', '104', { app: 'x' }));
+    assert.deepEqual(t.events, ['add a@101', 'update a@101->102', 'delete a', 'add b@104']);
+    assert.deepEqual(t.informer.keys(), ['ns/b']);
+    assert.deepEqual(
+      t.informer.listByLabels({ app: 'x' }).map((o) => o.metadata?.name),
+      ['b'],
+    );
+    assert.deepEqual(t.informer.listByLabels({ app: 'y' }), []);
+  });
+
+  it('resumes from the last seen version (bookmarks included) after a clean close', async () => {
+    const t = start(setup());
+    await settle();
+    t.source.current.emit('ADDED', cm('a', '101'));
+    t.source.current.emit('BOOKMARK', { kind: 'ConfigMap', metadata: { resourceVersion: '150' } });
+    t.clock.advance(10_000);
+    t.source.current.close();
+    await settle();
+    assert.equal(t.source.watches.length, 2);
+    assert.equal(t.source.current.params.resourceVersion, '150');
+    assert.equal(t.source.lists, 1, 'no relist needed');
+  });
+
+  it('relists at once when the watch reports 410 Gone', async () => {
+    const t = start(setup());
+    await settle();
+    t.source.current.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' });
+    await settle();
+    assert.equal(t.source.lists, 2);
+    assert.equal(t.source.watches.length, 2);
+  });
+
+  it('backs off when 410 Gone keeps coming right after each relist', async () => {
+    const t = start(setup());
+    await settle();
+    const gone = { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' };
+    t.source.current.emit('ERROR', gone);
+    await settle();
+    t.source.current.emit('ERROR', gone);
+    await settle();
+    assert.equal(t.source.lists, 2, 'relisted at once after the first 410 only');
+    await t.clock.advanceAsync(1000);
+    assert.equal(t.source.lists, 3);
+  });
+
+  it('restarts after any other error with growing backoff, and recovers', async () => {
+    const t = start(setup());
+    await settle();
+    t.source.watchError = apiError(500, 'InternalError', 'etcd down');
+    t.source.current.close(apiError(500, 'InternalError', 'etcd down'));
+    await settle();
+    const attemptsAt = (ms: number) => t.clock.advanceAsync(ms).then(() => t.source.watches.length);
+    assert.equal(t.source.watches.length, 1);
+    await t.clock.advanceAsync(1000); // 1st retry after 1 s fails at once
+    await t.clock.advanceAsync(1999);
+    assert.equal(t.informer.status().consecutiveFailures, 2, 'second retry waits 2 s');
+    t.source.watchError = undefined;
+    assert.equal(await attemptsAt(1), 2);
+    t.source.current.emit('ADDED', cm('c', '200'));
+    assert.equal(t.informer.status().consecutiveFailures, 0);
+    assert.deepEqual(t.events, ['add c@200']);
+  });
+
+  it('keeps retrying a failing list instead of giving up', async () => {
+    const t = setup();
+    t.source.listError = apiError(403, 'Forbidden', 'configmaps is forbidden');
+    start(t);
+    await settle();
+    await t.clock.advanceAsync(1000 + 2000 + 4000);
+    assert.equal(t.source.lists, 4);
+    assert.equal(t.informer.hasSynced(), false);
+    assert.match(t.informer.status().lastError ?? '', /Forbidden/);
+    t.source.listError = undefined;
+    await t.clock.advanceAsync(8000);
+    assert.equal(t.informer.hasSynced(), true);
+  });
+
+  it('relists on the resync interval: update for changed, delete for vanished, add for new objects', async () => {
+    const t = setup({ resyncIntervalMs: 600_000, watchTimeoutSeconds: 3600 });
+    t.source.objects = [cm('same', '1'), cm('changed', '2'), cm('vanished', '3')];
+    start(t);
+    await settle();
+    t.events.length = 0;
+    t.source.objects = [cm('same', '1'), cm('changed', '9'), cm('new', '10')];
+    await t.clock.advanceAsync(600_000);
+    assert.equal(t.source.lists, 2);
+    assert.deepEqual(t.events.sort(), ['add new@10', 'delete vanished', 'update changed@2->9']);
+    assert.equal(t.source.watches[0]!.aborted, true, 'the old watch was closed');
+    assert.equal(t.source.watches.length, 2);
+  });
+
+  it('replaces a watch that stays silent past its own timeout; events and bookmarks count as life', async () => {
+    const t = start(setup({ watchTimeoutSeconds: 100, watchdogGraceMs: 20_000 }));
+    await settle();
+    assert.equal(t.source.current.params.timeoutSeconds, 100);
+    await t.clock.advanceAsync(100_000);
+    t.source.current.emit('BOOKMARK', { metadata: { resourceVersion: '120' } });
+    await t.clock.advanceAsync(110_000);
+    assert.equal(t.source.watches.length, 1, 'the bookmark showed it alive');
+    assert.equal(t.informer.healthy(), true);
+    await t.clock.advanceAsync(10_000);
+    assert.equal(t.source.watches[0]!.aborted, true);
+    assert.ok(t.log.records.some((r) => r.level === 'warn' && r.message === 'Replaced a stuck watch'));
+    assert.equal(t.source.watches.length, 2, 'replaced at once');
+    assert.equal(t.source.current.params.resourceVersion, '120');
+  });
+
+  it('gives up on a watch that never connects, then backs off', async () => {
+    const t = start(setup({ watchTimeoutSeconds: 100, watchdogGraceMs: 20_000 }));
+    await settle();
+    const real = t.source.watch.bind(t.source);
+    t.source.watch = () => new Promise(() => {}); // the connect hangs forever
+    t.source.current.close(apiError(503, 'ServiceUnavailable'));
+    await t.clock.advanceAsync(1000); // backoff, then the hanging attempt
+    await t.clock.advanceAsync(120_000);
+    t.source.watch = real;
+    assert.match(t.informer.status().lastError ?? '', /not established/);
+    const before = t.source.watches.length;
+    await t.clock.advanceAsync(4000);
+    assert.equal(t.source.watches.length, before + 1);
+  });
+
+  it('backs off instead of looping when watches close at once without events', async () => {
+    const t = start(setup());
+    await settle();
+    for (let i = 0; i < 3; i++) {
+      t.source.current.close();
+      await settle();
+    }
+    const n = t.source.watches.length;
+    assert.ok(n <= 3, `at most one immediate retry per backoff step (got ${n})`);
+    await t.clock.advanceAsync(1000);
+    assert.ok(t.source.watches.length > n);
+  });
+
+  it('stays healthy through a short outage and reports unhealthy after a long one', async () => {
+    const t = start(setup({ unhealthyAfterMs: 60_000 }));
+    await settle();
+    assert.equal(t.informer.healthy(), true);
+    t.source.watchError = apiError(503, 'ServiceUnavailable');
+    t.source.listError = apiError(503, 'ServiceUnavailable');
+    t.source.current.close(apiError(503, 'ServiceUnavailable'));
+    await t.clock.advanceAsync(59_000);
+    assert.equal(t.informer.healthy(), true, 'short outages do not flip readiness');
+    await t.clock.advanceAsync(2_000);
+    assert.equal(t.informer.healthy(), false);
+    assert.equal(t.informer.status().synced, true);
+    t.source.watchError = undefined;
+    await t.clock.advanceAsync(30_000);
+    assert.equal(t.informer.healthy(), true, 'healthy again once a watch is connected');
+  });
+
+  it('keeps going when a handler throws or rejects', async () => {
+    const t = start(setup());
+    t.informer.addHandlers({
+      add: () => {
+        throw new Error('handler bug');
+      },
+      update: async () => {
+        throw new Error('async handler bug');
+      },
+    });
+    await settle();
+    t.source.current.emit('ADDED', cm('a', '101'));
+    t.source.current.emit('MODIFIED', cm('a', '102'));
+    await settle();
+    assert.deepEqual(t.events, ['add a@101', 'update a@101->102']);
+    assert.equal(t.log.records.filter((r) => r.message === 'Informer handler failed').length, 2);
+  });
+
+  it('replays the cache to handlers added after the sync', async () => {
+    const t = setup();
+    t.source.objects = [cm('a', '1')];
+    start(t);
+    await t.informer.waitForSync();
+    const keys: string[] = [];
+    t.informer.addHandlers(enqueueHandlers((k) => keys.push(k)));
+    assert.deepEqual(keys, ['ns/a']);
+  });
+
+  it('drops managedFields and the last-applied annotation before caching', async () => {
+    const t = setup();
+    const big = cm('a', '1');
+    big.metadata!.managedFields = [{ manager: 'kubectl' }];
+    big.metadata!.annotations = {
+      'kubectl.kubernetes.io/last-applied-configuration': '{"data":"x"}',
+      keep: 'me',
+    };
+    t.source.objects = [big];
+    start(t);
+    await t.informer.waitForSync();
+    const cached = t.informer.get('ns/a')!;
+    assert.equal(cached.metadata?.managedFields, undefined);
+    assert.deepEqual(cached.metadata?.annotations, { keep: 'me' });
+  });
+
+  it('stops cleanly: the watch is aborted and no timer is left behind', async () => {
+    const t = setup({ resyncIntervalMs: 600_000 });
+    t.informer.start();
+    await settle();
+    await t.informer.stop();
+    assert.equal(t.source.current.aborted, true);
+    assert.equal(t.clock.pendingTimers(), 0);
+    assert.equal(t.informer.healthy(), false);
+  });
+
+  it('enqueueHandlers maps both sides of an update to keys', () => {
+    const keys: string[] = [];
+    const h = enqueueHandlers<Obj>(
+      (k) => keys.push(k),
+      (o) => [String(o.metadata?.labels?.owner)],
+    );
+    h.update!(cm('s', '1', { owner: 'ns/old' }), cm('s', '2', { owner: 'ns/new' }));
+    assert.deepEqual(keys, ['ns/old', 'ns/new']);
+  });
+});

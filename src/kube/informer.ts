@@ -1,0 +1,507 @@
+// A list/watch informer: an in-memory cache of one resource (optionally one namespace and
+// label/field selectors) kept current by a watch, with handlers that only enqueue keys.
+//
+// Built on client-node's Watch plus our own list rather than makeInformer/ListWatch, because
+// that informer stops for good on any error but 410 and timeouts, runs handlers unguarded (a
+// throw becomes an unhandled rejection), never relists, has no watchdog for a silently stalled
+// watch, cannot take an injected clock, and never asks for bookmarks. Here:
+// - every failure (list or watch) restarts the cycle after a jittered exponential backoff;
+//   410 Gone relists at once; a clean close or client timeout re-watches from the last version;
+// - a periodic relist (resync) reconciles the cache with the server: update for objects whose
+//   resourceVersion changed, delete for those gone, add for new ones;
+// - every watch asks for bookmarks and a server-side timeoutSeconds. A healthy watch, however
+//   quiet, therefore ends by itself: the server closes it at its timeout (usually after a
+//   bookmark). A watch that shows no sign of life (no event, no bookmark, no close) for its
+//   timeout plus a grace period is stuck on a dead connection: the watchdog replaces it (the
+//   silent stalls of client-node issues #364, #958, #1933). Bookmarks are not guaranteed:
+//   the API server sends one only when the resource's watch cache has moved past the
+//   watch's version, so "no bookmark for a minute" alone is no sign of trouble;
+// - hasSynced()/healthy()/status() feed /readyz.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { type BackoffOptions, type Random, defaultBackoff, jitter, nextDelay } from './backoff.ts';
+import { type Cancel, type Clock, sleep, systemClock } from './clock.ts';
+import { KubeError, fromStatus, toKubeError } from './errors.ts';
+import { type ListWatchSource, type WatchEvent, kubeListWatch } from './list-watch.ts';
+import { type Logger, noopLogger, safeLog } from './logger.ts';
+import { ObjectCache, stripBulkyMetadata } from './object-cache.ts';
+import { type ResourceType, keyOf } from './resources.ts';
+import { createRestClient } from './rest.ts';
+
+export interface InformerHandlers<T> {
+  add?(obj: T): unknown;
+  update?(oldObj: T, newObj: T): unknown;
+  delete?(obj: T): unknown;
+}
+
+export interface InformerOptions<T extends KubernetesObject> {
+  resource: ResourceType;
+  /** Used to build the default source (REST list + client-node Watch). */
+  kubeConfig?: KubeConfig;
+  /** Replaces the default source (tests). */
+  source?: ListWatchSource<T>;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Relist period (jittered down by 10%); default 10 min; 0 disables. */
+  resyncIntervalMs?: number;
+  /** Server-side watch timeout; each watch picks a value in [t, 2t); default 300 s. */
+  watchTimeoutSeconds?: number;
+  /** The watchdog replaces a watch silent for its timeout plus this; default 60 s. */
+  watchdogGraceMs?: number;
+  /** healthy() turns false after this long without a connected watch; default 60 s. */
+  unhealthyAfterMs?: number;
+  /** Backoff between failed cycles; default 1 s base, 30 s cap, decorrelated jitter. */
+  backoff?: Partial<BackoffOptions>;
+  /**
+   * Applied to every object before it is cached or handed to handlers. Default: drop
+   * metadata.managedFields and kubectl's last-applied-configuration annotation (memory; and
+   * for Secrets, the annotation would hold the data a second time).
+   */
+  transform?: (obj: T) => T;
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  /** For logs and status; default the resource kind. */
+  name?: string;
+}
+
+export interface InformerStatus {
+  name: string;
+  synced: boolean;
+  healthy: boolean;
+  watching: boolean;
+  objects: number;
+  lastEventTime?: string;
+  lastSyncTime?: string;
+  consecutiveFailures: number;
+  lastError?: string;
+}
+
+type EndReason = 'resync' | 'watchdog' | 'stop';
+
+interface WatchEnd {
+  err?: unknown;
+  reason?: EndReason;
+  /** Events received (bookmarks included). */
+  events: number;
+  /** The server accepted the watch (HTTP 200). */
+  connected: boolean;
+  durationMs: number;
+}
+
+type EndCause = Pick<WatchEnd, 'err' | 'reason'>;
+
+/** A watch shorter than this that brought nothing counts as a failure (no hot reconnect loop). */
+const MIN_USEFUL_WATCH_MS = 1000;
+
+export class Informer<T extends KubernetesObject> {
+  readonly name: string;
+  readonly #source: ListWatchSource<T>;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #log: Logger;
+  readonly #backoff: BackoffOptions;
+  readonly #transform: (obj: T) => T;
+  readonly #resyncMs: number;
+  readonly #watchTimeoutS: number;
+  readonly #graceMs: number;
+  readonly #unhealthyAfterMs: number;
+
+  readonly #cache = new ObjectCache<T>();
+  #handlers: InformerHandlers<T>[] = [];
+  #rv = '';
+  #relistWanted = true;
+  #synced = false;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #stopSignal = new AbortController();
+  #cancelResync: Cancel | undefined;
+  #endWatch: ((end: EndCause) => void) | undefined;
+  #watching = false;
+  #lastEventAt: number | undefined;
+  #lastSyncAt: number | undefined;
+  #failures = 0;
+  #lastDelay = 0;
+  #lastError: KubeError | undefined;
+  // 410s that arrived right after a fresh list; more than one in a row means back off.
+  #quickGones = 0;
+  #syncWaiters: (() => void)[] = [];
+
+  constructor(opts: InformerOptions<T>) {
+    this.name = opts.name ?? opts.resource.kind;
+    this.#clock = opts.clock ?? systemClock;
+    this.#random = opts.random ?? Math.random;
+    this.#log = (opts.logger ?? noopLogger).child({ informer: this.name });
+    this.#backoff = { ...defaultBackoff, baseMs: 1000, capMs: 30_000, ...opts.backoff };
+    this.#transform = opts.transform ?? stripBulkyMetadata;
+    this.#resyncMs = opts.resyncIntervalMs ?? 10 * 60_000;
+    this.#watchTimeoutS = opts.watchTimeoutSeconds ?? 300;
+    this.#graceMs = opts.watchdogGraceMs ?? 60_000;
+    this.#unhealthyAfterMs = opts.unhealthyAfterMs ?? 60_000;
+    if (opts.source) {
+      this.#source = opts.source;
+    } else if (opts.kubeConfig) {
+      this.#source = kubeListWatch<T>(opts.kubeConfig, createRestClient(opts.kubeConfig), {
+        resource: opts.resource,
+        namespace: opts.namespace,
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        inactivityGraceMs: this.#graceMs,
+      });
+    } else {
+      throw new Error('Informer needs a kubeConfig or a source');
+    }
+  }
+
+  /**
+   * Registers handlers; they should only enqueue keys. Throws and rejections are caught and
+   * logged. Handlers added after the first sync are replayed the current objects as adds.
+   * Returns a function that removes them.
+   */
+  addHandlers(handlers: InformerHandlers<T>): () => void {
+    this.#handlers = [...this.#handlers, handlers];
+    if (this.#synced) for (const obj of this.#cache.values()) this.#call(handlers, 'add', obj);
+    return () => {
+      this.#handlers = this.#handlers.filter((h) => h !== handlers);
+    };
+  }
+
+  start(): void {
+    if (this.#loop || this.#stopped) return;
+    // #run handles its own errors; the catch only keeps a bug there from becoming an
+    // unhandled rejection.
+    this.#loop = this.#run().catch((err: unknown) =>
+      safeLog(this.#log, 'error', 'Informer loop crashed', { error: toKubeError(err).message }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#cancelResync?.();
+    this.#stopSignal.abort();
+    this.#endWatch?.({ reason: 'stop' });
+    await this.#loop;
+    for (const w of this.#syncWaiters.splice(0)) w();
+  }
+
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  /** Resolves after the first successful list (or when stopped). */
+  waitForSync(): Promise<void> {
+    if (this.#synced || this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => this.#syncWaiters.push(resolve));
+  }
+
+  /**
+   * Synced, running, and either watching now or heard from the server (event, list, accepted
+   * watch) within unhealthyAfterMs: a reconnect or a short outage does not flip readiness.
+   */
+  healthy(): boolean {
+    if (!this.#synced || this.#stopped) return false;
+    if (this.#watching) return true;
+    const last = this.#lastEventAt;
+    return last !== undefined && this.#clock.now() - last < this.#unhealthyAfterMs;
+  }
+
+  lastEventTime(): Date | undefined {
+    return this.#lastEventAt === undefined ? undefined : new Date(this.#lastEventAt);
+  }
+
+  status(): InformerStatus {
+    const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+    return {
+      name: this.name,
+      synced: this.#synced,
+      healthy: this.healthy(),
+      watching: this.#watching,
+      objects: this.#cache.size,
+      lastEventTime: iso(this.#lastEventAt),
+      lastSyncTime: iso(this.#lastSyncAt),
+      consecutiveFailures: this.#failures,
+      lastError: this.#lastError?.message,
+    };
+  }
+
+  // --- cache reads (objects are shared: do not mutate them) ---
+
+  get(key: string): T | undefined {
+    return this.#cache.get(key);
+  }
+
+  getByName(namespace: string | undefined, name: string): T | undefined {
+    return this.#cache.getByName(namespace, name);
+  }
+
+  has(key: string): boolean {
+    return this.#cache.has(key);
+  }
+
+  keys(): string[] {
+    return this.#cache.keys();
+  }
+
+  list(namespace?: string): T[] {
+    return this.#cache.list(namespace);
+  }
+
+  listByLabels(match: Record<string, string>, namespace?: string): T[] {
+    return this.#cache.listByLabels(match, namespace);
+  }
+
+  size(): number {
+    return this.#cache.size;
+  }
+
+  // --- the list/watch cycle ---
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        if (this.#relistWanted || !this.#rv) await this.#relist();
+        if (this.#stopped) break;
+        const end = await this.#watchOnce();
+        this.#afterWatch(end);
+      } catch (err) {
+        if (this.#stopped) break;
+        await this.#backOff(err);
+      }
+    }
+    this.#watching = false;
+  }
+
+  /** Decides what a finished watch means; throws to take the backoff path. */
+  #afterWatch(end: WatchEnd): void {
+    if (end.reason === 'stop') return;
+    if (end.reason === 'resync') {
+      this.#relistWanted = true;
+      return;
+    }
+    if (end.reason === 'watchdog') {
+      // At most once per watch timeout, so no hot loop: an accepted watch that went silent
+      // (a dead connection) is replaced at once; one that never connected backs off.
+      if (end.connected) {
+        safeLog(this.#log, 'warn', 'Replaced a stuck watch', { silentMs: end.durationMs });
+        return;
+      }
+      throw new KubeError({
+        code: 'Timeout',
+        status: 0,
+        reason: 'WatchStuck',
+        message: `Timeout: watch not established after ${end.durationMs} ms`,
+      });
+    }
+    if (end.err !== undefined && end.err !== null) {
+      const e = toKubeError(end.err);
+      // Our version is too old for the watch cache: list again, no need to wait (unless it
+      // keeps happening right after a list: then back off like any failure).
+      if (e.code === 'Gone') {
+        this.#relistWanted = true;
+        const quick = end.durationMs < MIN_USEFUL_WATCH_MS;
+        this.#quickGones = quick ? this.#quickGones + 1 : 0;
+        if (this.#quickGones > 1) throw e;
+        return;
+      }
+      // client-node's inactivity timer on an accepted watch: the server is fine, watch again.
+      if (e.code === 'Timeout' && end.connected) return;
+      throw e;
+    }
+    // A clean close, normally at the end of timeoutSeconds: watch again from our version.
+    // One that brought nothing and lasted no time (a proxy dropping streams) is a failure.
+    if (end.events === 0 && end.durationMs < MIN_USEFUL_WATCH_MS) {
+      throw new KubeError({
+        code: 'Unavailable',
+        status: 0,
+        reason: 'WatchClosed',
+        message: 'Unavailable: watch closed at once',
+      });
+    }
+  }
+
+  async #backOff(err: unknown): Promise<void> {
+    this.#failures++;
+    const e = toKubeError(err);
+    this.#lastError = e;
+    if (e.code === 'Gone') this.#relistWanted = true;
+    const delay = Math.max(
+      nextDelay(this.#failures, this.#backoff, this.#random, this.#lastDelay),
+      e.retryAfterMs ?? 0,
+    );
+    this.#lastDelay = delay;
+    safeLog(this.#log, 'warn', 'List/watch failed; retrying', {
+      error: e.message,
+      failures: this.#failures,
+      delayMs: delay,
+    });
+    await sleep(this.#clock, delay, this.#stopSignal.signal);
+  }
+
+  async #relist(): Promise<void> {
+    const result = await this.#source.list(this.#stopSignal.signal);
+    if (this.#stopped) return;
+    const { added, updated, deleted } = this.#cache.replace(result.items.map((o) => this.#transform(o)));
+    this.#rv = result.resourceVersion;
+    this.#relistWanted = false;
+    this.#lastSyncAt = this.#lastEventAt = this.#clock.now();
+    this.#onProgress();
+    const first = !this.#synced;
+    this.#synced = true;
+    for (const obj of added) this.#emit('add', obj);
+    for (const [old, obj] of updated) this.#emit('update', old, obj);
+    for (const obj of deleted) this.#emit('delete', obj);
+    if (first) {
+      safeLog(this.#log, 'info', 'Synced cache', { objects: this.#cache.size });
+      for (const w of this.#syncWaiters.splice(0)) w();
+    } else if (added.length + updated.length + deleted.length > 0) {
+      safeLog(this.#log, 'debug', 'Relist found changes', {
+        added: added.length,
+        updated: updated.length,
+        deleted: deleted.length,
+      });
+    }
+    this.#scheduleResync();
+  }
+
+  #scheduleResync(): void {
+    this.#cancelResync?.();
+    this.#cancelResync = undefined;
+    if (!(this.#resyncMs > 0) || this.#stopped) return;
+    this.#cancelResync = this.#clock.after(jitter(this.#resyncMs, 0.1, this.#random), () => {
+      this.#cancelResync = undefined;
+      this.#relistWanted = true;
+      this.#endWatch?.({ reason: 'resync' });
+    });
+  }
+
+  /** Runs one watch from the current version; resolves when it ends, however it ends. */
+  #watchOnce(): Promise<WatchEnd> {
+    return new Promise<WatchEnd>((resolve) => {
+      let finished = false;
+      let connected = false;
+      let events = 0;
+      let handle: { abort(): void } | undefined;
+      let cancelDog: Cancel | undefined;
+      const started = this.#clock.now();
+
+      const finish = (end: EndCause) => {
+        if (finished) return;
+        finished = true;
+        cancelDog?.();
+        this.#endWatch = undefined;
+        this.#watching = false;
+        try {
+          handle?.abort();
+        } catch {
+          // Already closed.
+        }
+        resolve({ ...end, events, connected, durationMs: this.#clock.now() - started });
+      };
+      this.#endWatch = finish;
+
+      // The server ends a healthy watch by timeoutSeconds; silence beyond that means stuck.
+      const timeoutSeconds = this.#watchTimeoutS + Math.floor(this.#random() * this.#watchTimeoutS);
+      const silentLimit = timeoutSeconds * 1000 + this.#graceMs;
+      const checkSilence = () => {
+        const idle = this.#clock.now() - Math.max(started, this.#lastEventAt ?? started);
+        if (idle >= silentLimit) return finish({ reason: 'watchdog' });
+        cancelDog = this.#clock.after(silentLimit - idle, checkSilence);
+      };
+      cancelDog = this.#clock.after(silentLimit, checkSilence);
+
+      const onEvent = (e: WatchEvent<T>) => {
+        if (finished) return; // a late line from a stream we already left
+        events++;
+        try {
+          this.#onWatchEvent(e, finish);
+        } catch (err) {
+          finish({ err });
+        }
+      };
+      this.#source
+        .watch({ resourceVersion: this.#rv, timeoutSeconds }, onEvent, (err) =>
+          finish({ err: err ?? undefined }),
+        )
+        .then((h) => {
+          if (finished) {
+            h.abort();
+            return;
+          }
+          handle = h;
+          connected = true;
+          this.#watching = true;
+          // The server accepted the watch: that is a sign of life too.
+          this.#lastEventAt = this.#clock.now();
+        })
+        .catch((err: unknown) => finish({ err }));
+    });
+  }
+
+  #onWatchEvent(e: WatchEvent<T>, finish: (end: EndCause) => void): void {
+    this.#lastEventAt = this.#clock.now();
+    if (e.type === 'ERROR') return finish({ err: fromStatus(e.object) });
+    this.#quickGones = 0;
+    const rv = e.object?.metadata?.resourceVersion;
+    if (e.type === 'BOOKMARK') {
+      if (rv) this.#rv = rv;
+      this.#onProgress();
+      return;
+    }
+    const obj = this.#transform(e.object);
+    if (e.type === 'DELETED') {
+      this.#cache.delete(obj);
+      if (rv) this.#rv = rv;
+      this.#onProgress();
+      this.#emit('delete', obj);
+      return;
+    }
+    const old = this.#cache.set(obj);
+    if (rv) this.#rv = rv;
+    this.#onProgress();
+    if (!old) this.#emit('add', obj);
+    else if (old.metadata?.resourceVersion !== rv) this.#emit('update', old, obj);
+  }
+
+  #onProgress(): void {
+    this.#failures = 0;
+    this.#lastDelay = 0;
+  }
+
+  #emit(kind: 'add', obj: T): void;
+  #emit(kind: 'update', old: T, obj: T): void;
+  #emit(kind: 'delete', obj: T): void;
+  #emit(kind: keyof InformerHandlers<T>, a: T, b?: T): void {
+    for (const h of this.#handlers) this.#call(h, kind, a, b);
+  }
+
+  #call(h: InformerHandlers<T>, kind: keyof InformerHandlers<T>, a: T, b?: T): void {
+    try {
+      const out = kind === 'update' ? h.update?.(a, b!) : h[kind]?.(a);
+      if (out && typeof (out as Promise<unknown>).then === 'function') {
+        (out as Promise<unknown>).then(undefined, (err: unknown) => this.#handlerFailed(kind, err));
+      }
+    } catch (err) {
+      this.#handlerFailed(kind, err);
+    }
+  }
+
+  #handlerFailed(kind: string, err: unknown): void {
+    safeLog(this.#log, 'error', 'Informer handler failed', {
+      handler: kind,
+      error: toKubeError(err).message,
+    });
+  }
+}
+
+/** Handlers that enqueue the object's own key (or keys mapped from it, e.g. an owner's). */
+export function enqueueHandlers<T extends KubernetesObject>(
+  enqueue: (key: string) => void,
+  keysFor: (obj: T) => string[] = (obj) => [keyOf(obj)],
+): InformerHandlers<T> {
+  const push = (...objs: T[]) => {
+    for (const key of new Set(objs.flatMap(keysFor))) enqueue(key);
+  };
+  // Both sides of an update: a changed label or reference can move the object to other keys.
+  return { add: (obj) => push(obj), update: (old, obj) => push(old, obj), delete: (obj) => push(obj) };
+}

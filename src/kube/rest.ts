@@ -1,0 +1,96 @@
+// The one narrow door to the API server for everything except watches.
+//
+// Why not the generated typed APIs or KubernetesObjectApi: they deserialise known kinds into
+// model classes (timestamps become Date, MicroTime needs a special class) while watch events
+// arrive as plain JSON, so cached and fetched objects would differ in shape; they cannot send a
+// JSON-patch array or target a /status subresource generically; and their ApiException carries
+// the raw body and headers. This client reuses client-node's authentication (KubeConfig
+// applies the bearer token / client certificate and TLS to the request) and its HTTP library,
+// returns plain JSON, and turns every failure into a KubeError (errors.ts) at the boundary.
+import { IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { KubeError, fromResponse, toKubeError } from './errors.ts';
+
+export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RestRequest {
+  method: HttpVerb;
+  /** Absolute API path, e.g. "/api/v1/namespaces/a/configmaps". */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Serialised as JSON (also for apply-patch+yaml: JSON is YAML). */
+  body?: unknown;
+  /** Content-Type of the body; default application/json. */
+  contentType?: string;
+  /** Overrides the client's default timeout. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface RestClient {
+  /** Resolves the parsed JSON response; rejects with a KubeError. */
+  request<T = unknown>(req: RestRequest): Promise<T>;
+}
+
+export interface RestClientOptions {
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+export const PatchType = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): RestClient {
+  const http = new IsomorphicFetchHttpLibrary();
+  const defaultTimeout = opts.timeoutMs ?? 30_000;
+  const userAgent = opts.userAgent ?? 'vaultsync';
+
+  return {
+    async request<T>(req: RestRequest): Promise<T> {
+      const cluster = kc.getCurrentCluster();
+      if (!cluster)
+        throw new KubeError({ code: 'Unknown', status: 0, message: 'Unknown: no current cluster' });
+      const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
+      for (const [k, v] of Object.entries(req.query ?? {}))
+        if (v !== undefined) url.searchParams.set(k, String(v));
+
+      const ctx = new RequestContext(url.toString(), req.method);
+      ctx.setHeaderParam('Accept', 'application/json');
+      ctx.setHeaderParam('User-Agent', userAgent);
+      if (req.body !== undefined) {
+        ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
+        ctx.setBody(JSON.stringify(req.body));
+      }
+      const timeout = AbortSignal.timeout(req.timeoutMs ?? defaultTimeout);
+      ctx.setSignal(req.signal ? AbortSignal.any([timeout, req.signal]) : timeout);
+
+      let status: number;
+      let headers: Record<string, string>;
+      let text: string;
+      try {
+        await kc.applySecurityAuthentication(ctx);
+        const response = await http.send(ctx).toPromise();
+        status = response.httpStatusCode;
+        headers = response.headers;
+        text = await response.body.text();
+      } catch (err) {
+        throw toKubeError(err);
+      }
+      if (status < 200 || status > 299) throw fromResponse(status, text, headers);
+      if (text === '') return undefined as T;
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new KubeError({
+          code: 'Unknown',
+          status,
+          message: `Unknown (HTTP ${status}): response was not JSON`,
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,344 @@
+/**
+ * The prom-client implementation of the runtime's narrow metric sinks (`kube/metrics.ts`,
+ * `backends/metrics.ts`), plus the leader gauge and the scrape-time per-object gauges.
+ *
+ * Names follow controller-runtime and client-go (`workqueue_*`, `controller_runtime_*`) and
+ * our own `vaultsync_*`. Labels are bounded: queue, controller and backend names come from code
+ * or config, everything else from fixed lists (an unexpected value is folded into a known
+ * one). Per-object gauges are computed from the informer cache at scrape time, so nothing is
+ * kept per object between scrapes and deleted objects disappear. Values and labels are only
+ * names, never secret data. Every sink method is cheap and never throws.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type {
+  BackendMetrics,
+  BackendOperation,
+  BackendOutcome,
+  CircuitStateName,
+} from '../backends/metrics.ts';
+import type { ControllerMetrics, ReconcileResultLabel, WorkqueueMetrics } from '../kube/metrics.ts';
+
+export type AuthEventName = 'login' | 'renew' | 'renew-failed';
+
+export interface OperatorMetrics extends BackendMetrics {
+  /** Sink for one work queue; call once per queue (same name → same series). */
+  workqueue(name: string): WorkqueueMetrics;
+  /** Sink for one controller; its result series start at 0. */
+  controller(name: string): ControllerMetrics;
+  /**
+   * Matches `BackendDeps.onAuthEvent`. The identity (role, ServiceAccount) is deliberately not
+   * a label: it is not bounded and says more than a dashboard needs.
+   */
+  authEvent(backend: string, event: AuthEventName, identity?: string): void;
+  /** vaultsync_leader: 1 while this replica holds the lease. */
+  setLeader(leader: boolean): void;
+}
+
+/** One object as seen in the informer cache at scrape time. */
+export interface ResourceSample {
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The Ready condition; undefined (no condition yet, or Unknown) leaves the series absent. */
+  ready: boolean | undefined;
+  /** RFC 3339 time of the last successful sync. */
+  lastSyncTime?: string;
+}
+
+// client-go: ExponentialBuckets(10e-9, 10, 12), 10ns .. 1000s.
+const WORKQUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => Number((1e-8 * 10 ** i).toPrecision(1)));
+// controller-runtime's reconcile_time_seconds buckets.
+const RECONCILE_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5,
+  1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
+];
+const BACKEND_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+// Exhaustive at compile time: adding a value to a union without listing it here fails typecheck.
+const RECONCILE_RESULTS = Object.keys({
+  success: true,
+  requeue_after: true,
+  error: true,
+  terminal_error: true,
+} satisfies Record<ReconcileResultLabel, true>) as ReconcileResultLabel[];
+
+const OUTCOMES: ReadonlySet<string> = new Set(
+  Object.keys({
+    success: true,
+    Cancelled: true,
+    NotFound: true,
+    PermissionDenied: true,
+    Throttled: true,
+    Unavailable: true,
+    InvalidRequest: true,
+    Unauthenticated: true,
+    TenancyDenied: true,
+    CircuitOpen: true,
+    Unknown: true,
+  } satisfies Record<BackendOutcome, true>),
+);
+const OPERATIONS: ReadonlySet<string> = new Set(
+  Object.keys({ read: true, write: true, check: true } satisfies Record<BackendOperation, true>),
+);
+const AUTH_EVENTS: ReadonlySet<string> = new Set(
+  Object.keys({ login: true, renew: true, 'renew-failed': true } satisfies Record<AuthEventName, true>),
+);
+
+/** vaultsync_backend_circuit_state values. */
+export const CIRCUIT_STATE_VALUE: Readonly<Record<CircuitStateName, number>> = Object.freeze({
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+});
+
+/** Runs a sink body, swallowing anything it throws: metrics must never break the caller. */
+function safe<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch {
+      // A metric is not worth a failed reconcile.
+    }
+  };
+}
+
+function validSeconds(s: number): boolean {
+  return typeof s === 'number' && Number.isFinite(s) && s >= 0;
+}
+
+/**
+ * Registers every operator metric on `registry` (never on prom-client's global registry), so
+ * two registries never collide. Registering twice on one registry throws (a wiring bug).
+ */
+export function createMetrics(registry: Registry): OperatorMetrics {
+  const registers = [registry];
+
+  const wqDepth = new Gauge({
+    name: 'workqueue_depth',
+    help: 'Current depth of the work queue.',
+    labelNames: ['name'] as const,
+    registers,
+  });
+  const wqAdds = new Counter({
+    name: 'workqueue_adds_total',
+    help: 'Total number of keys added to the work queue.',
+    labelNames: ['name'] as const,
+    registers,
+  });
+  const wqLatency = new Histogram({
+    name: 'workqueue_queue_duration_seconds',
+    help: 'How long a key stays in the work queue before being handed to a worker.',
+    labelNames: ['name'] as const,
+    buckets: WORKQUEUE_BUCKETS,
+    registers,
+  });
+  const wqWork = new Histogram({
+    name: 'workqueue_work_duration_seconds',
+    help: 'How long processing one key from the work queue takes.',
+    labelNames: ['name'] as const,
+    buckets: WORKQUEUE_BUCKETS,
+    registers,
+  });
+  const wqRetries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Total number of rate-limited re-adds handled by the work queue.',
+    labelNames: ['name'] as const,
+    registers,
+  });
+
+  const reconcileTotal = new Counter({
+    name: 'controller_runtime_reconcile_total',
+    help: 'Total number of reconciliations per controller and result.',
+    labelNames: ['controller', 'result'] as const,
+    registers,
+  });
+  const reconcileTime = new Histogram({
+    name: 'controller_runtime_reconcile_time_seconds',
+    help: 'Length of time per reconciliation per controller.',
+    labelNames: ['controller'] as const,
+    buckets: RECONCILE_BUCKETS,
+    registers,
+  });
+  const activeWorkers = new Gauge({
+    name: 'controller_runtime_active_workers',
+    help: 'Number of workers currently running a reconcile, per controller.',
+    labelNames: ['controller'] as const,
+    registers,
+  });
+
+  const backendRequests = new Counter({
+    name: 'vaultsync_backend_requests_total',
+    help: 'Backend calls by backend, operation and outcome (success or error code).',
+    labelNames: ['backend', 'operation', 'outcome'] as const,
+    registers,
+  });
+  const backendDuration = new Histogram({
+    name: 'vaultsync_backend_request_duration_seconds',
+    help: 'Duration of backend calls.',
+    labelNames: ['backend', 'operation'] as const,
+    buckets: BACKEND_BUCKETS,
+    registers,
+  });
+  const backendThrottled = new Counter({
+    name: 'vaultsync_backend_throttled_total',
+    help: 'Backend calls throttled locally (rate limit) or remotely (429).',
+    labelNames: ['backend', 'source'] as const,
+    registers,
+  });
+  const backendCircuit = new Gauge({
+    name: 'vaultsync_backend_circuit_state',
+    help: 'Circuit breaker state per backend: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['backend'] as const,
+    registers,
+  });
+  const backendCoalesced = new Counter({
+    name: 'vaultsync_backend_coalesced_total',
+    help: 'Backend reads served by a request already in flight or a kept result.',
+    labelNames: ['backend'] as const,
+    registers,
+  });
+  const backendAuth = new Counter({
+    name: 'vaultsync_backend_auth_events_total',
+    help: 'Backend authentication events (login, renew, renew-failed).',
+    labelNames: ['backend', 'event'] as const,
+    registers,
+  });
+
+  const leader = new Gauge({
+    name: 'vaultsync_leader',
+    help: 'Whether this replica is the leader (1) or not (0).',
+    registers,
+  });
+  leader.set(0);
+
+  const workqueues = new Map<string, WorkqueueMetrics>();
+  const controllers = new Map<string, ControllerMetrics>();
+
+  return {
+    workqueue(name) {
+      const existing = workqueues.get(name);
+      if (existing) return existing;
+      const labels = { name };
+      wqDepth.set(labels, 0);
+      wqAdds.inc(labels, 0);
+      wqRetries.inc(labels, 0);
+      const sink: WorkqueueMetrics = {
+        depth: safe((n: number) => wqDepth.set(labels, n)),
+        add: safe(() => wqAdds.inc(labels)),
+        queueLatency: safe((s: number) => {
+          if (validSeconds(s)) wqLatency.observe(labels, s);
+        }),
+        workDuration: safe((s: number) => {
+          if (validSeconds(s)) wqWork.observe(labels, s);
+        }),
+        retry: safe(() => wqRetries.inc(labels)),
+      };
+      workqueues.set(name, sink);
+      return sink;
+    },
+
+    controller(name) {
+      const existing = controllers.get(name);
+      if (existing) return existing;
+      const controller = { controller: name };
+      // Every result starts at 0 so rate() and ratios work before the first error.
+      for (const result of RECONCILE_RESULTS) reconcileTotal.inc({ controller: name, result }, 0);
+      activeWorkers.set(controller, 0);
+      const sink: ControllerMetrics = {
+        reconcileTotal: safe((result: ReconcileResultLabel) => {
+          reconcileTotal.inc({
+            controller: name,
+            result: RECONCILE_RESULTS.includes(result) ? result : 'error',
+          });
+        }),
+        reconcileDuration: safe((s: number) => {
+          if (validSeconds(s)) reconcileTime.observe(controller, s);
+        }),
+        activeWorkers: safe((n: number) => activeWorkers.set(controller, n)),
+      };
+      controllers.set(name, sink);
+      return sink;
+    },
+
+    request: safe(
+      (backend: string, operation: BackendOperation, outcome: BackendOutcome, durationMs: number) => {
+        if (!OPERATIONS.has(operation)) return;
+        backendRequests.inc({ backend, operation, outcome: OUTCOMES.has(outcome) ? outcome : 'Unknown' });
+        const seconds = durationMs / 1000;
+        if (validSeconds(seconds)) backendDuration.observe({ backend, operation }, seconds);
+      },
+    ),
+
+    throttled: safe((backend: string, source: 'local' | 'remote') => {
+      if (source === 'local' || source === 'remote') backendThrottled.inc({ backend, source });
+    }),
+
+    circuitState: safe((backend: string, state: CircuitStateName) => {
+      const value = Object.hasOwn(CIRCUIT_STATE_VALUE, state) ? CIRCUIT_STATE_VALUE[state] : undefined;
+      if (value !== undefined) backendCircuit.set({ backend }, value);
+    }),
+
+    coalesced: safe((backend: string) => backendCoalesced.inc({ backend })),
+
+    authEvent: safe((backend: string, event: AuthEventName) => {
+      if (AUTH_EVENTS.has(event)) backendAuth.inc({ backend, event });
+    }),
+
+    setLeader: safe((isLeader: boolean) => leader.set(isLeader ? 1 : 0)),
+  };
+}
+
+/**
+ * Per-object gauges computed from `source` (typically the informer caches) at every scrape:
+ * `vaultsync_resource_ready{kind,namespace,name}` (1/0, absent when unknown) and
+ * `vaultsync_resource_last_sync_timestamp_seconds{kind,namespace,name}`. Each scrape resets
+ * and refills them, so deleted objects disappear. A throwing source yields empty gauges, never a
+ * failed scrape.
+ */
+export function registerResourceGauges(registry: Registry, source: () => Iterable<ResourceSample>): void {
+  const snapshot = (): ResourceSample[] => {
+    try {
+      return [...source()];
+    } catch {
+      return [];
+    }
+  };
+
+  new Gauge({
+    name: 'vaultsync_resource_ready',
+    help: 'Whether the resource is Ready (1) or not (0); absent while unknown.',
+    labelNames: ['kind', 'namespace', 'name'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of snapshot()) {
+        if (r.ready === undefined) continue;
+        try {
+          this.set({ kind: r.kind, namespace: r.namespace, name: r.name }, r.ready ? 1 : 0);
+        } catch {
+          // Skip one bad sample, keep the rest.
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'vaultsync_resource_last_sync_timestamp_seconds',
+    help: 'Unix time of the last successful sync of the resource.',
+    labelNames: ['kind', 'namespace', 'name'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of snapshot()) {
+        if (r.lastSyncTime === undefined) continue;
+        const ms = Date.parse(r.lastSyncTime);
+        if (!Number.isFinite(ms)) continue;
+        try {
+          this.set({ kind: r.kind, namespace: r.namespace, name: r.name }, ms / 1000);
+        } catch {
+          // Skip one bad sample, keep the rest.
+        }
+      }
+    },
+  });
+}

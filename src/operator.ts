@@ -1,0 +1,179 @@
+// The composition root: config → logger → kube → backends → controllers → health server.
+// Informers run on every replica (standbys keep warm caches); only the leader's workers write.
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { FastifyInstance } from 'fastify';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { kubeSecretsApi, kubeTokenSource } from './backends/kube-client.ts';
+import { createBackends } from './backends/registry.ts';
+import type { Config } from './config/index.ts';
+import { readSecretFile } from './config/index.ts';
+import { createVaultSecretController } from './controllers/vaultsecret/index.ts';
+import { loadOrCreateHmacKey } from './hmac-key.ts';
+import { buildHealthApp } from './http/health.ts';
+import { createKubeClient } from './kube/client.ts';
+import { systemClock } from './kube/clock.ts';
+import { EventRecorder } from './kube/events.ts';
+import { LeaderElector } from './kube/leader-election.ts';
+import { isTrue } from './kube/conditions.ts';
+import type { Logger } from './observability/logger.ts';
+import { createMetrics, registerResourceGauges } from './observability/metrics.ts';
+
+export interface OperatorOptions {
+  config: Config;
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** Replica identity for the Lease; default the host name plus the pid. */
+  identity?: string;
+}
+
+export interface RunningOperator {
+  /** The address the health server listens on ("127.0.0.1:8081"), if enabled. */
+  healthAddress?: string;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i).replace(/^\[|\]$/g, '');
+  return { host: host || '0.0.0.0', port: Number(address.slice(i + 1)) };
+}
+
+export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
+  const { config, kubeConfig, logger } = opts;
+  const op = config.operator;
+  const clock = systemClock;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'vaultsync_' });
+  const metrics = createMetrics(registry);
+  const client = createKubeClient(kubeConfig, { userAgent: 'vaultsync' });
+  const identity = opts.identity ?? `${hostname()}-${process.pid}`;
+
+  const hmacKey = await loadOrCreateHmacKey(client, op.namespace);
+  const backends = createBackends(config, {
+    metrics,
+    tokenSource: kubeTokenSource(kubeConfig),
+    secrets: kubeSecretsApi(kubeConfig),
+    readSecretFile,
+    onAuthEvent: (backend, event) => metrics.authEvent(backend, event),
+  });
+  const events = new EventRecorder({ client, instance: identity, clock, logger });
+  const vaultSecret = createVaultSecretController({
+    kubeConfig,
+    client,
+    backends,
+    events,
+    hmacKey,
+    clock,
+    logger,
+    workers: op.workers,
+    defaultRefreshIntervalMs: op.defaultRefreshInterval,
+    queueMetrics: metrics.workqueue('vaultsecret'),
+    controllerMetrics: metrics.controller('vaultsecret'),
+  });
+  const informers = [...vaultSecret.informers];
+  const controllers = [vaultSecret.controller];
+  registerResourceGauges(registry, function* () {
+    for (const vs of vaultSecret.vaultSecrets.list()) {
+      const ready = vs.status?.conditions?.find((c) => c.type === 'Ready');
+      yield {
+        kind: 'VaultSecret',
+        namespace: vs.metadata?.namespace ?? '',
+        name: vs.metadata?.name ?? '',
+        ready: ready && ready.status !== 'Unknown' ? isTrue(vs.status?.conditions, 'Ready') : undefined,
+        lastSyncTime: vs.status?.lastSyncTime,
+      };
+    }
+  });
+
+  let stopping = false;
+  const startControllers = () => {
+    metrics.setLeader(true);
+    logger.info('Started leading', { identity });
+    for (const c of controllers) c.start();
+  };
+  const elector = op.leaderElection.enabled
+    ? new LeaderElector({
+        client,
+        identity,
+        leaseName: op.leaderElection.leaseName,
+        leaseNamespace: op.namespace,
+        leaseDurationMs: op.leaderElection.leaseDuration,
+        renewDeadlineMs: op.leaderElection.renewDeadline,
+        retryPeriodMs: op.leaderElection.retryPeriod,
+        clock,
+        logger,
+        onStartedLeading: startControllers,
+        onStoppedLeading: () => {
+          metrics.setLeader(false);
+          if (stopping) return;
+          // Workers may be mid-write: a clean restart is the only safe way to stand down.
+          logger.error('Lost leadership; exiting so a fresh replica can stand by', { identity });
+          process.exitCode = 1;
+          void stop().finally(() => process.exit(1));
+        },
+      })
+    : undefined;
+
+  for (const informer of informers) informer.start();
+  if (elector) elector.start();
+  else startControllers();
+
+  const health = await startHealthServer(
+    op.healthAddress,
+    buildHealthApp({
+      registry,
+      alive: () => !stopping,
+      readiness: [
+        {
+          name: 'informers',
+          check: async () => {
+            const bad = informers.map((i) => i.status()).filter((s) => !s.synced || !s.healthy);
+            return bad.length === 0
+              ? { ok: true }
+              : {
+                  ok: false,
+                  detail: bad.map((s) => `${s.name}: ${s.synced ? 'not watching' : 'not synced'}`).join('; '),
+                };
+          },
+        },
+        {
+          name: 'leader-election',
+          check: async () => ({
+            ok: true,
+            detail: !elector
+              ? 'disabled'
+              : elector.isLeader()
+                ? 'leader'
+                : `standby (leader: ${elector.leader() ?? 'none'})`,
+          }),
+        },
+      ],
+    }),
+  );
+
+  async function stop(): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    await Promise.allSettled(controllers.map((c) => c.stop()));
+    await elector?.stop();
+    await Promise.allSettled(informers.map((i) => i.stop()));
+    await backends.close();
+    await health.app?.close();
+  }
+
+  logger.info('Started vaultsync', { identity, backends: backends.names(), health: health.address });
+  return { healthAddress: health.address, isLeader: () => (elector ? elector.isLeader() : true), stop };
+}
+
+async function startHealthServer(
+  address: string,
+  app: FastifyInstance,
+): Promise<{ app?: FastifyInstance; address?: string }> {
+  if (address === '0') return {};
+  const { host, port } = splitAddress(address);
+  await app.listen({ host, port });
+  const bound = app.server.address();
+  return { app, address: bound && typeof bound === 'object' ? `${bound.address}:${bound.port}` : address };
+}
