@@ -1,7 +1,7 @@
 // One test bed per test run, started on first use and stopped by the root hook in hooks.ts
 // (and on SIGINT/SIGTERM). A bed from `make testbed-up` is reused when
 // VAULTSYNC_TESTBED_DIR points at it; that one is left running.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachTestbed, startTestbed, type Testbed } from './testbed/index.ts';
@@ -31,7 +31,10 @@ async function acquire(): Promise<Testbed> {
 }
 
 export async function stopOwnedTestbed(): Promise<void> {
-  if (owned) await owned.stop();
+  if (owned) {
+    await owned.stop();
+    rmSync(owned.dir, { recursive: true, force: true });
+  }
   owned = undefined;
   shared = undefined;
 }
