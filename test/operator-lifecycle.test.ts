@@ -1,0 +1,206 @@
+// The operator as a long-running process: a restart writes nothing, and of two replicas only
+// the leader writes while the other takes over when the leader dies.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
+import { type KubeClient, createKubeClient, createObject, getObject } from '../src/kube/index.ts';
+import { installCrds } from './support/crds.ts';
+import { OPERATOR_NAMESPACE, backendsYaml, ensureNamespace, startTestOperator } from './support/operator.ts';
+import { testbed, type Testbed } from './support/testbed.ts';
+import { baoApi } from './support/testbed/openbao.ts';
+import { repoRoot } from './support/testbed/paths.ts';
+import { delay, eventually } from './support/wait.ts';
+
+const API = 'vaultsync.io/v1alpha1';
+
+async function listItems<T>(client: KubeClient, path: string): Promise<T[]> {
+  return (await client.rest.request<{ items: T[] }>({ method: 'GET', path })).items;
+}
+
+const versions = (items: { metadata?: { name?: string; resourceVersion?: string } }[]) =>
+  Object.fromEntries(items.map((o) => [o.metadata?.name, o.metadata?.resourceVersion]));
+
+const readyCount = (items: VaultSecret[]) =>
+  items.filter((vs) => vs.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+
+describe('operator lifecycle', function () {
+  this.timeout(300_000);
+  let bed: Testbed;
+  let client: KubeClient;
+
+  before(async function () {
+    this.timeout(180_000);
+    bed = await testbed();
+    client = createKubeClient(bed.kubeConfig());
+    await installCrds(bed.kubeConfig());
+    await baoApi({ addr: bed.baoAddr, token: bed.baoToken })('POST', 'secret/data/shared/app', {
+      data: { a: '1', b: '2' },
+    });
+  });
+
+  it('restarted with 200 VaultSecrets in sync: zero Secret writes, zero status writes, zero backend reads', async () => {
+    const ns = 'team-restart';
+    const count = 200;
+    await ensureNamespace(bed.kubeConfig(), ns);
+    const first = await startTestOperator(bed);
+    try {
+      for (let i = 0; i < count; i++) {
+        await createObject<VaultSecret>(client, {
+          apiVersion: API,
+          kind: 'VaultSecret',
+          metadata: { name: `app-${i}`, namespace: ns },
+          spec: {
+            backend: 'vault',
+            data: [{ secretKey: 'a', remoteRef: { path: 'shared/app', property: 'a' } }],
+          },
+        });
+      }
+      await eventually(
+        `${count} Ready`,
+        async () =>
+          readyCount(await listItems(client, `/apis/${API}/namespaces/${ns}/vaultsecrets`)) === count
+            ? true
+            : undefined,
+        120_000,
+        500,
+      );
+    } finally {
+      await first.stop();
+    }
+    const secretsBefore = versions(await listItems<V1Secret>(client, `/api/v1/namespaces/${ns}/secrets`));
+    const resourcesBefore = versions(
+      await listItems<VaultSecret>(client, `/apis/${API}/namespaces/${ns}/vaultsecrets`),
+    );
+
+    const second = await startTestOperator(bed);
+    try {
+      await eventually('informers synced', async () =>
+        (await fetch(`http://${second.healthAddress}/readyz`)).ok ? true : undefined,
+      );
+      await delay(5000); // every key has been reconciled by now (2 workers, cache-only decisions)
+      const metrics = await (await fetch(`http://${second.healthAddress}/metrics`)).text();
+      const reconciles = metrics.match(
+        /controller_runtime_reconcile_total\{controller="vaultsecret",result="requeue_after"\} (\d+)/,
+      );
+      assert.ok(
+        Number(reconciles?.[1]) >= count,
+        `every VaultSecret reconciled after the restart (${reconciles?.[1]})`,
+      );
+      assert.doesNotMatch(metrics, /vaultsync_backend_requests_total\{[^}]*operation="read"[^}]*\} [1-9]/);
+    } finally {
+      await second.stop();
+    }
+    const secretsAfter = versions(await listItems<V1Secret>(client, `/api/v1/namespaces/${ns}/secrets`));
+    const resourcesAfter = versions(
+      await listItems<VaultSecret>(client, `/apis/${API}/namespaces/${ns}/vaultsecrets`),
+    );
+    assert.equal(Object.keys(secretsAfter).length, count);
+    assert.deepEqual(secretsAfter, secretsBefore, 'no Secret was written');
+    assert.deepEqual(resourcesAfter, resourcesBefore, 'no status was written');
+  });
+
+  describe('two operator processes', () => {
+    const children: ChildProcess[] = [];
+    const logs: Record<string, string> = {};
+
+    after(() => {
+      for (const c of children) c.kill('SIGKILL');
+    });
+
+    function startProcess(identity: string, configFile: string): ChildProcess {
+      const child = spawn(
+        process.execPath,
+        [
+          join(repoRoot, 'src/main.ts'),
+          'run',
+          '--config',
+          configFile,
+          '--kubeconfig',
+          bed.kubeconfig,
+          '--identity',
+          identity,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      logs[identity] = '';
+      child.stdout?.on('data', (d) => (logs[identity] += String(d)));
+      child.stderr?.on('data', (d) => (logs[identity] += String(d)));
+      children.push(child);
+      return child;
+    }
+
+    const lease = () =>
+      getObject<{ apiVersion?: string; spec?: { holderIdentity?: string } }>(client, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: OPERATOR_NAMESPACE,
+        name: 'vaultsync-leader',
+      });
+
+    it('only the leader writes; the standby takes over within the lease time when the leader dies', async () => {
+      const ns = 'team-ha';
+      await ensureNamespace(bed.kubeConfig(), ns);
+      await ensureNamespace(bed.kubeConfig(), OPERATOR_NAMESPACE);
+      const configFile = join(bed.dir, 'ha-config.yaml');
+      writeFileSync(
+        configFile,
+        `operator:
+  namespace: ${OPERATOR_NAMESPACE}
+  healthAddress: "127.0.0.1:0"
+  metricsAddress: "0"
+  leaderElection: {enabled: true, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 500ms}
+${backendsYaml(bed)}`,
+      );
+      const a = startProcess('replica-a', configFile);
+      await eventually(
+        'replica-a leads',
+        async () => ((await lease())?.spec?.holderIdentity === 'replica-a' ? true : undefined),
+        30_000,
+      );
+      startProcess('replica-b', configFile);
+      await eventually(
+        'replica-b started',
+        () => (logs['replica-b']?.includes('Started vaultsync') ? true : undefined),
+        30_000,
+      );
+
+      const create = (name: string) =>
+        createObject<VaultSecret>(client, {
+          apiVersion: API,
+          kind: 'VaultSecret',
+          metadata: { name, namespace: ns },
+          spec: {
+            backend: 'vault',
+            data: [{ secretKey: 'b', remoteRef: { path: 'shared/app', property: 'b' } }],
+          },
+        });
+      const synced = (name: string) => async () =>
+        (await getObject<V1Secret>(client, { apiVersion: 'v1', kind: 'Secret', namespace: ns, name }))
+          ? true
+          : undefined;
+
+      await create('before-failover');
+      await eventually('synced by the leader', synced('before-failover'), 20_000);
+      assert.match(logs['replica-a'] ?? '', /Created Secret/);
+      assert.doesNotMatch(logs['replica-b'] ?? '', /(Created|Updated) Secret/, 'the standby wrote nothing');
+
+      const killedAt = Date.now();
+      a.kill('SIGKILL');
+      await eventually(
+        'replica-b leads',
+        async () => ((await lease())?.spec?.holderIdentity === 'replica-b' ? true : undefined),
+        20_000,
+        100,
+      );
+      const takeoverMs = Date.now() - killedAt;
+      console.log(`      takeover after the leader was killed: ${takeoverMs} ms (lease 4 s)`);
+      assert.ok(takeoverMs < 4000 + 2000, `took over in ${takeoverMs} ms`);
+      await create('after-failover');
+      await eventually('synced by the new leader', synced('after-failover'), 20_000);
+      assert.match(logs['replica-b'] ?? '', /Created Secret/);
+    });
+  });
+});
