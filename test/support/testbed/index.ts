@@ -1,7 +1,8 @@
 // The whole local test bed: control plane, OpenBao and moto, started together, described
 // by a sourceable env file, and stopped together (from this process or a later one).
 import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { binary } from './paths.ts';
 import * as k8s from '@kubernetes/client-node';
 import { startControlPlane } from './control-plane.ts';
 import { startOpenBao, configurePki, configureKubernetesAuth, kubernetesAuth, pkiRole } from './openbao.ts';
@@ -93,7 +94,7 @@ export function attachTestbed(dir: string): Testbed | undefined {
   const env = Object.fromEntries(
     readFileSync(envFile(dir), 'utf8')
       .split('\n')
-      .filter((l) => l.startsWith('export '))
+      .filter((l) => l.startsWith('export ') && !l.startsWith('export PATH='))
       .map((l) => l.slice('export '.length).split('=', 2) as [string, string]),
   );
   return describe(dir, env, () => stopAll(processes));

@@ -1,0 +1,133 @@
+// make dev: the local test bed, seeded with sample values, the CRDs and samples applied, and
+// vaultsync running against it in the foreground until Ctrl-C.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { loadConfig } from '../src/config/index.ts';
+import { createKubeClient, createObject, getObject, serverSideApply } from '../src/kube/index.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { startOperator } from '../src/operator.ts';
+import type { V1Secret, KubernetesObject } from '@kubernetes/client-node';
+import { installCrds } from '../test/support/crds.ts';
+import { attachTestbed, envFile, startTestbed } from '../test/support/testbed/index.ts';
+import { baoApi } from '../test/support/testbed/openbao.ts';
+import { eventually } from '../test/support/wait.ts';
+
+const dir = resolve(process.env.VAULTSYNC_TESTBED_DIR ?? '.testbed');
+const namespace = 'shop';
+const devSourceNamespace = 'vaultsync-dev-secrets';
+const say = (line: string) => console.log(`[dev] ${line}`);
+
+const attached = attachTestbed(dir);
+const bed = attached ?? (await startTestbed({ dir, log: (l) => say(l) }));
+const kubeConfig = bed.kubeConfig();
+const client = createKubeClient(kubeConfig);
+await installCrds(kubeConfig);
+say('installed the CRDs');
+
+// Sample values: OpenBao KV (three versions of shop/db, as a sample pins version 3), a source
+// Secret for the kubernetes backend, and the Secret the Merge sample writes into.
+const bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
+for (const password of ['dev-password-1', 'dev-password-2', 'dev-password-3']) {
+  await bao('POST', 'secret/data/shop/db', { data: { username: 'app', password } });
+}
+await bao('POST', 'secret/data/shop/common', { data: { smtpHost: 'smtp.shop.example', region: 'local' } });
+for (const name of [namespace, devSourceNamespace, 'vaultsync-system']) {
+  await createObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch(
+    () => undefined,
+  );
+}
+const applySecret = (name: string, ns: string, stringData: Record<string, string>) =>
+  serverSideApply<V1Secret>(
+    client,
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData },
+    { fieldManager: 'vaultsync-dev', force: true },
+  );
+await applySecret('api-credentials', devSourceNamespace, { token: 'dev-token' });
+await applySecret('api-config', namespace, { 'log-level': 'debug' });
+say('seeded OpenBao, the kubernetes backend and the Merge target');
+
+const configFile = join(dir, 'dev-config.yaml');
+writeFileSync(
+  configFile,
+  `operator:
+  namespace: vaultsync-system
+  healthAddress: "127.0.0.1:8081"
+  metricsAddress: "0"
+  leaderElection: {enabled: false}
+backends:
+  - name: vault
+    type: vault
+    address: ${bed.baoAddr}
+    tls: {insecure: true}   # the dev server speaks plain HTTP on loopback
+    auth: {token: {value: ${bed.baoToken}}}
+    allowedNamespaces: ["${namespace}"]
+    allowedPaths: ["{namespace}/**"]
+  - name: dev
+    type: kubernetes
+    namespace: ${devSourceNamespace}
+    allowedNamespaces: ["${namespace}"]
+  - name: memory
+    type: memory
+    allowedNamespaces: ["${namespace}"]
+    data:
+      shop/api-keys: {payments: dev-payments-key, search: dev-search-key}
+`,
+);
+const config = await loadConfig({ path: configFile });
+const operator = await startOperator({ config, kubeConfig, logger: createLogger({ level: 'info' }) });
+
+const samplesDir = 'config/samples';
+const samples = readdirSync(samplesDir)
+  .filter((f) => f.startsWith('vaultsecret') && f.endsWith('.yaml'))
+  .flatMap((f) =>
+    parseAllDocuments(readFileSync(join(samplesDir, f), 'utf8')).map((d) => d.toJS() as KubernetesObject),
+  );
+for (const sample of samples) {
+  await serverSideApply(
+    client,
+    { ...sample, metadata: { ...sample.metadata, namespace } },
+    { fieldManager: 'vaultsync-dev', force: true },
+  );
+}
+say(`applied ${samples.length} VaultSecret samples in namespace ${namespace}`);
+
+for (const sample of samples) {
+  const name = sample.metadata?.name ?? '';
+  const vs = await eventually(
+    `${name} Ready`,
+    async () => {
+      const obj = await getObject<
+        KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }
+      >(client, { apiVersion: 'vaultsync.io/v1alpha1', kind: 'VaultSecret', namespace, name });
+      return obj?.status?.conditions?.some((c) => c.type === 'Ready') ? obj : undefined;
+    },
+    30_000,
+  ).catch(() => undefined);
+  const ready = vs?.status?.conditions?.find((c) => c.type === 'Ready');
+  say(`VaultSecret ${namespace}/${name}: Ready=${ready?.status ?? 'unknown'}`);
+}
+const secrets = await client.rest.request<{ items: V1Secret[] }>({
+  method: 'GET',
+  path: `/api/v1/namespaces/${namespace}/secrets`,
+  query: { labelSelector: 'app.kubernetes.io/managed-by=vaultsync' },
+});
+for (const s of secrets.items)
+  say(`Secret ${namespace}/${s.metadata?.name}: keys ${Object.keys(s.data ?? {}).join(', ')}`);
+
+console.log(`
+vaultsync is running (health and metrics on http://${operator.healthAddress}). In another shell:
+
+  source ${envFile(dir)}
+  kubectl get vaultsecrets -n ${namespace} -w
+  kubectl get secret db -n ${namespace} -o jsonpath='{.data.password}' | base64 -d
+  bao kv put -address=$BAO_ADDR secret/shop/db username=app password=changed   # then watch db follow
+
+Ctrl-C stops vaultsync${attached ? '' : ' and the test bed'}.`);
+
+await new Promise<void>((done) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done());
+});
+await operator.stop();
+if (!attached) await bed.stop();
+say('stopped');
