@@ -5,6 +5,7 @@ import { API_VERSION, type VaultSecret } from '../../apis/v1alpha1/index.ts';
 import type { Backend } from '../../backends/types.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
+import { KeyedBackoff } from '../../kube/backoff.ts';
 import { Controller } from '../../kube/controller.ts';
 import { Informer, enqueueHandlers } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/logger.ts';
@@ -59,7 +60,13 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     clock: opts.clock,
     logger: opts.logger,
     metrics: opts.controllerMetrics,
-    queue: new WorkQueue({ clock: opts.clock, metrics: opts.queueMetrics }),
+    // Backend outages back off per key, capped at 30 s so recovery is noticed quickly; the
+    // circuit breaker keeps the backend from seeing more than its probes meanwhile.
+    queue: new WorkQueue({
+      clock: opts.clock,
+      metrics: opts.queueMetrics,
+      rateLimiter: new KeyedBackoff({ baseMs: 1000, capMs: 30_000 }),
+    }),
     reconcile: createVaultSecretReconciler({
       client: opts.client,
       vaultSecrets,
