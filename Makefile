@@ -48,11 +48,13 @@ test-integration: deps testbed
 	mocha --config .mocharc.integration.json 'test/**/*.test.ts'
 
 ## make test: everything CI runs — install, build the bed if missing, check, test.
+## (The e2e suite runs here on the local bed, whatever KUBECONFIG says.)
 test: deps testbed typecheck lint test-unit test-integration
+	env -u KUBECONFIG $(MAKE) --no-print-directory e2e
 
-## End-to-end suite against $KUBECONFIG when set, else against the local bed.
+## End-to-end suite against $$KUBECONFIG when set, else against the local bed.
 e2e: deps testbed
-	node hack/e2e.ts
+	mocha --config .mocharc.integration.json 'e2e/**/*.test.ts'
 
 dev: deps testbed
 	node hack/dev.ts
