@@ -72,11 +72,13 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
       record();
       env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.endpoint;
     }
+    // PATH puts the pinned kubectl, bao and helm first for a shell that sources the file.
+    const tools = ['kubernetes', 'openbao', 'helm'].map((c) => dirname(binary(c, 'x'))).join(':');
     writeFileSync(
       envFile(opts.dir),
       Object.entries(env)
         .map(([k, v]) => `export ${k}=${v}\n`)
-        .join(''),
+        .join('') + `export PATH=${tools}:$PATH\n`,
     );
     log(`test bed ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return describe(opts.dir, env, () => stopAll(processes));
