@@ -241,6 +241,112 @@ describe('VaultSecret against the real apiserver and OpenBao', function () {
     assert.equal((await secret('pinned'))?.metadata?.resourceVersion, s?.metadata?.resourceVersion);
   });
 
+  it('with Merge + Delete writes only its keys into an existing Secret and takes them back on deletion', async () => {
+    await createObject(client, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'shared-config', namespace: ns, labels: { team: 'a' } },
+      stringData: { 'log-level': 'debug' },
+    });
+    await create('merged', {
+      backend: 'vault',
+      target: { name: 'shared-config', creationPolicy: 'Merge', deletionPolicy: 'Delete' },
+      data: [{ secretKey: 'user', remoteRef: { path: `${ns}/db`, property: 'user' } }],
+    });
+    await eventually('merged Ready', () => ready('merged'));
+    assert.deepEqual(decoded(await secret('shared-config')), { 'log-level': 'debug', user: 'app' });
+    await deleteObject(client, {
+      apiVersion: 'vaultsync.io/v1alpha1',
+      kind: 'VaultSecret',
+      namespace: ns,
+      name: 'merged',
+    });
+    await eventually('VaultSecret gone', async () => ((await vaultSecret('merged')) ? undefined : true));
+    const after = await secret('shared-config');
+    assert.deepEqual(decoded(after), { 'log-level': 'debug' });
+    assert.equal(after?.metadata?.labels?.team, 'a');
+    assert.equal(after?.metadata?.labels?.['vaultsync.io/vaultsecret'], undefined);
+  });
+
+  it('with Owner + Delete leaves the Secret to the garbage collector; with Retain keeps it', async () => {
+    const spec = (name: string, deletionPolicy: 'Delete' | 'Retain'): VaultSecret['spec'] => ({
+      backend: 'vault',
+      target: { name, deletionPolicy },
+      data: [{ secretKey: 'user', remoteRef: { path: `${ns}/db`, property: 'user' } }],
+    });
+    await create('owned-delete', spec('owned-delete', 'Delete'));
+    await create('owned-retain', spec('owned-retain', 'Retain'));
+    await eventually('both Ready', async () =>
+      (await ready('owned-delete')) && (await ready('owned-retain')) ? true : undefined,
+    );
+    assert.equal((await secret('owned-delete'))?.metadata?.ownerReferences?.[0]?.name, 'owned-delete');
+    for (const name of ['owned-delete', 'owned-retain']) {
+      await deleteObject(client, {
+        apiVersion: 'vaultsync.io/v1alpha1',
+        kind: 'VaultSecret',
+        namespace: ns,
+        name,
+      });
+    }
+    await eventually(
+      'owned Secret collected',
+      async () => ((await secret('owned-delete')) ? undefined : true),
+      30_000,
+    );
+    assert.ok(await secret('owned-retain'), 'a Retain Secret stays');
+  });
+
+  it('authenticates to Vault as the ServiceAccount of the resource namespace (Kubernetes auth)', async () => {
+    const auth = bed.baoKubernetesAuth;
+    await kv(`${auth.namespace}/app`, { token: 'tenant-a-token' });
+    await kv('team-b/app', { token: 'tenant-b-token' });
+    const k8sOperator = await startTestOperator(bed, {
+      config: `
+backends:
+  - name: vault-k8s
+    type: vault
+    address: ${bed.baoAddr}
+    tls: {insecure: true}
+    auth: {kubernetes: {role: ${auth.role}, mountPath: ${auth.mountPath}, serviceAccountName: ${auth.serviceAccount}}}
+    allowedNamespaces: ["team-*"]
+`,
+    });
+    try {
+      const inTenant = (name: string, path: string) =>
+        create(
+          name,
+          { backend: 'vault-k8s', data: [{ secretKey: 'token', remoteRef: { path, property: 'token' } }] },
+          auth.namespace,
+        );
+      const readyIn = async (name: string, status: string, reason: string) => {
+        const vs = await getObject<VaultSecret>(client, {
+          apiVersion: 'vaultsync.io/v1alpha1',
+          kind: 'VaultSecret',
+          namespace: auth.namespace,
+          name,
+        });
+        const c = vs?.status?.conditions?.find((x) => x.type === 'Ready');
+        return c?.status === status && c.reason === reason ? vs : undefined;
+      };
+      await inTenant('own-path', `${auth.namespace}/app`);
+      await inTenant('other-tenant', 'team-b/app');
+      await eventually('own path synced', () => readyIn('own-path', 'True', 'Synced'));
+      const denied = await eventually('Vault policy refuses the other tenant', () =>
+        readyIn('other-tenant', 'False', 'PermissionDenied'),
+      );
+      assert.doesNotMatch(JSON.stringify(denied.status), /tenant-b-token/);
+      const s = await getObject<V1Secret>(client, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: auth.namespace,
+        name: 'own-path',
+      });
+      assert.equal(decoded(s).token, 'tenant-a-token');
+    } finally {
+      await k8sOperator.stop();
+    }
+  });
+
   it('never lets a planted value reach logs, events, status, metrics or conditions', async () => {
     const events = await client.rest.request<{ items: unknown[] }>({
       method: 'GET',

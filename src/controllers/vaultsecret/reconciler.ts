@@ -10,6 +10,7 @@ import { type KubeClient, getObject, patchStatus, serverSideApply } from '../../
 import type { Clock } from '../../kube/clock.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import { RetryAfterError, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { keyFor } from '../../kube/resources.ts';
 import { macEqual, secretDataMac } from '../../secrets/hmac.ts';
 import type { Sensitive } from '../../secrets/sensitive.ts';
@@ -17,7 +18,10 @@ import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
 import { Reason, reasonForBackendError } from './reasons.ts';
 import { nextRefreshDelay, refreshReason } from './refresh.ts';
 import {
+  CLEANUP_FINALIZER,
   FIELD_MANAGER,
+  OWNER_LABEL,
+  needsCleanupFinalizer,
   desiredSecret,
   managedKeys,
   mayWrite,
@@ -146,9 +150,37 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     return { requeueAfter: userErrorRetryMs };
   }
 
+  /**
+   * Merge + Delete: on deletion, take back only the keys, labels and annotations we applied
+   * (an empty apply by our field manager drops what it owned), then release the VaultSecret.
+   * Owner + Delete needs nothing here: the owner reference lets the garbage collector act.
+   */
+  async function finalize(vs: VaultSecret): Promise<void> {
+    if (!hasFinalizer(vs, CLEANUP_FINALIZER)) return;
+    const existing = await existingSecret(vs);
+    if (needsCleanupFinalizer(vs) && existing?.metadata?.labels?.[OWNER_LABEL] === vs.metadata?.name) {
+      await serverSideApply(
+        deps.client,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: targetName(vs), namespace: vs.metadata?.namespace },
+        },
+        { fieldManager: FIELD_MANAGER, force: true },
+      );
+    }
+    await removeFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
+  }
+
   return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const vs = deps.vaultSecrets.get(key);
-    if (!vs || vs.metadata?.deletionTimestamp) return; // the garbage collector handles owned Secrets
+    if (!vs) return;
+    if (vs.metadata?.deletionTimestamp) return void (await finalize(vs));
+    if (needsCleanupFinalizer(vs) && !hasFinalizer(vs, CLEANUP_FINALIZER)) {
+      // The informer delivers the updated object and wakes this key again.
+      await addFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
+      return;
+    }
     const now = deps.clock.now();
     const intervalMs = refreshIntervalMs(vs, deps.defaultRefreshIntervalMs);
     try {

@@ -13,11 +13,17 @@ export const OWNER_LABEL = 'vaultsync.io/vaultsecret';
 /** Secret keys written by vaultsync (names only), so Merge targets can be checked for drift. */
 export const MANAGED_KEYS_ANNOTATION = 'vaultsync.io/managed-keys';
 
+/** Held by a Merge + Delete VaultSecret until its keys are removed from the Secret. */
+export const CLEANUP_FINALIZER = 'vaultsync.io/remove-merged-keys';
+
 export const targetName = (vs: VaultSecret): string => vs.spec.target?.name ?? vs.metadata?.name ?? '';
 export const creationPolicy = (vs: VaultSecret) =>
   vs.spec.target?.creationPolicy ?? VAULT_SECRET_DEFAULTS.creationPolicy;
 export const deletionPolicy = (vs: VaultSecret) =>
   vs.spec.target?.deletionPolicy ?? VAULT_SECRET_DEFAULTS.deletionPolicy;
+
+export const needsCleanupFinalizer = (vs: VaultSecret): boolean =>
+  creationPolicy(vs) === 'Merge' && deletionPolicy(vs) === 'Delete';
 
 export type WriteDecision = { allowed: true } | { allowed: false; reason: Reason; message: string };
 
