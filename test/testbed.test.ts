@@ -4,16 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { pinnedVersions } from './support/testbed/paths.ts';
 import { baoApi, kubernetesAuth, pkiRole } from './support/testbed/openbao.ts';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { eventually } from './support/wait.ts';
 
 describe('test bed', function () {
   let bed: Testbed;
