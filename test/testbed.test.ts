@@ -99,10 +99,14 @@ describe('test bed', function () {
       const pods = await core.listNamespacedPod({ namespace, labelSelector: `app=${name}` });
       return pods.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
     };
-    const first = await eventually('a Running pod', async () => {
-      const pods = await runningPods();
-      return pods.length === 1 ? pods[0] : undefined;
-    });
+    const first = await eventually(
+      'a Running pod',
+      async () => {
+        const pods = await runningPods();
+        return pods.length === 1 ? pods[0] : undefined;
+      },
+      60_000,
+    );
     assert.equal(first.spec?.nodeName, 'kwok-node-0');
     await apps.patchNamespacedDeployment(
       {
@@ -112,11 +116,15 @@ describe('test bed', function () {
       },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    await eventually('the new pod to replace the old one', async () => {
-      const pods = await runningPods();
-      const replaced = pods.length === 1 && pods[0]?.metadata?.uid !== first.metadata?.uid;
-      return replaced ? true : undefined;
-    });
+    await eventually(
+      'the new pod to replace the old one',
+      async () => {
+        const pods = await runningPods();
+        const replaced = pods.length === 1 && pods[0]?.metadata?.uid !== first.metadata?.uid;
+        return replaced ? true : undefined;
+      },
+      60_000,
+    );
     const sets = await apps.listNamespacedReplicaSet({ namespace, labelSelector: `app=${name}` });
     assert.equal(sets.items.length, 2);
   });
