@@ -81,6 +81,10 @@ SH
   chmod +x bin/moto_server
 }
 
+# Google Secret Manager and Azure Key Vault have no component here: the bed runs fakes from the
+# test tree (test/support/testbed/*-fake.ts), as neither emulator can be installed from the
+# registries this machine reaches (see hack/versions.env).
+
 components=("$@"); [[ ${#components[@]} -gt 0 ]] || components=(openbao moto etcd kwok helm kubernetes)
 total=$SECONDS
 for c in "${components[@]}"; do

@@ -12,6 +12,9 @@ import { KubernetesBackend } from './kubernetes.ts';
 import { MemoryBackend } from './memory.ts';
 import { noopBackendMetrics, type BackendMetrics } from './metrics.ts';
 import type { Backend, BackendAdapter } from './types.ts';
+import { AwsSecretsManagerBackend, type AwsSecretsClient } from './aws/backend.ts';
+import { AzureKeyVaultBackend, type AzureSecretsClient } from './azure/backend.ts';
+import { GcpSecretManagerBackend, type GcpSecretsClient } from './gcp/backend.ts';
 import type { VaultApi } from './vault/api.ts';
 import { VaultBackend } from './vault/backend.ts';
 
@@ -26,6 +29,12 @@ export interface BackendDeps {
   readonly readSecretFile?: SecretFileReader;
   /** Test seam: Vault API per backend name. */
   readonly vaultApi?: (backendName: string) => VaultApi | undefined;
+  /** Test seam: AWS SDK client per backend name. */
+  readonly awsClient?: (backendName: string) => AwsSecretsClient | undefined;
+  /** Test seam: Google Secret Manager client per backend name. */
+  readonly gcpClient?: (backendName: string) => GcpSecretsClient | undefined;
+  /** Test seam: Azure Key Vault client per backend name. */
+  readonly azureClient?: (backendName: string) => AzureSecretsClient | undefined;
   /** Told about Vault logins and renewals. */
   readonly onAuthEvent?: (
     backend: string,
@@ -106,6 +115,30 @@ function createAdapter(cfg: BackendConfig, config: Config, deps: BackendDeps, cl
         ...(deps.readSecretFile ? { readSecretFile: deps.readSecretFile } : {}),
         ...(api ? { api } : {}),
         ...(onAuthEvent ? { onAuthEvent: (e, id) => onAuthEvent(cfg.name, e, id) } : {}),
+      });
+    }
+    case 'aws-secrets-manager': {
+      const client = deps.awsClient?.(cfg.name);
+      return new AwsSecretsManagerBackend(cfg, {
+        operatorNamespace: config.operator.namespace,
+        ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        ...(client ? { client } : {}),
+      });
+    }
+    case 'gcp-secret-manager': {
+      const client = deps.gcpClient?.(cfg.name);
+      return new GcpSecretManagerBackend(cfg, {
+        operatorNamespace: config.operator.namespace,
+        ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        ...(client ? { client } : {}),
+      });
+    }
+    case 'azure-key-vault': {
+      const client = deps.azureClient?.(cfg.name);
+      return new AzureKeyVaultBackend(cfg, {
+        operatorNamespace: config.operator.namespace,
+        ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        ...(client ? { client } : {}),
       });
     }
     default: {

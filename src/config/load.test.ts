@@ -10,6 +10,9 @@ import {
 } from './load.ts';
 import type { Config, VaultBackendConfig } from './schema.ts';
 
+const SUPPORTED =
+  'vault, kubernetes, memory, aws-secrets-manager, gcp-secret-manager, azure-key-vault, vault-pki, local-ca';
+
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 const files: Record<string, string> = {
@@ -107,6 +110,60 @@ backends:
       assert.equal(k?.type === 'kubernetes' && k.namespace, 'vaultsync-dev-secrets');
       assert.ok(m?.type === 'memory');
       assert.deepEqual(m.data.reveal(), { 'shop/db': { password: 'hunter2' } });
+    });
+
+    it('reads the three cloud backends with their defaults', async () => {
+      const config = await load(`
+backends:
+  - name: aws
+    type: aws-secrets-manager
+    region: eu-west-1
+    allowedNamespaces: ["shop"]
+  - name: moto
+    type: aws-secrets-manager
+    region: us-east-1
+    endpoint: http://127.0.0.1:5000
+    tls: {insecure: true}
+    auth: {static: {accessKeyIdRef: {name: aws, key: id}, secretAccessKeyRef: {name: aws, key: secret}}}
+    allowedNamespaces: ["shop"]
+  - name: gcp
+    type: gcp-secret-manager
+    project: my-project-123
+    auth: {serviceAccountKeyRef: {name: gcp, key: key.json, namespace: vaultsync}}
+    allowedNamespaces: ["shop"]
+  - name: azure
+    type: azure-key-vault
+    vaultUrl: https://shop.vault.azure.net
+    tls: {caFile: /etc/vaultsync/ca.pem}
+    auth: {workloadIdentity: {clientId: 00000000-0000-0000-0000-000000000001}}
+    allowedNamespaces: ["shop"]
+`);
+      const [aws, moto, gcp, azure] = config.backends;
+      assert.ok(aws?.type === 'aws-secrets-manager' && moto?.type === 'aws-secrets-manager');
+      assert.deepEqual(aws.auth, {});
+      assert.equal(aws.endpoint, undefined);
+      assert.deepEqual(aws.tls, { insecure: false });
+      assert.equal(moto.auth.static?.secretAccessKeyRef.key, 'secret');
+      assert.ok(gcp?.type === 'gcp-secret-manager');
+      assert.equal(gcp.auth.serviceAccountKeyRef?.namespace, 'vaultsync');
+      assert.deepEqual(gcp.tls, { insecure: false });
+      assert.ok(azure?.type === 'azure-key-vault');
+      assert.equal(azure.tls.caPem, CA);
+      assert.equal(configWarnings(config).length, 1); // moto's plain-text endpoint
+    });
+
+    it('warns about plain-text endpoints and the emulator token', async () => {
+      const config = await load(`
+backends:
+  - {name: moto, type: aws-secrets-manager, region: us-east-1, endpoint: "http://127.0.0.1:5000", tls: {insecure: true}, allowedNamespaces: ["*"]}
+  - {name: gcp, type: gcp-secret-manager, project: p-12345, endpoint: "127.0.0.1:9090", tls: {insecure: true}, allowedNamespaces: ["*"]}
+  - {name: az, type: azure-key-vault, vaultUrl: "https://localhost:8443", auth: {emulator: {}}, allowedNamespaces: ["*"]}
+`);
+      assert.deepEqual(configWarnings(config), [
+        'backends[0].tls.insecure: plain-text connection to http://127.0.0.1:5000; use only with an emulator',
+        'backends[1].tls.insecure: plain-text connection to 127.0.0.1:9090; use only with an emulator',
+        'backends[2].auth.emulator: placeholder token for an emulator; real Key Vault refuses it',
+      ]);
     });
 
     it('is deeply frozen', async () => {
@@ -267,13 +324,12 @@ backends:
         ],
       },
       {
-        name: 'unknown, planned and missing backend types',
-        yaml: 'backends:\n  - {name: a, type: consul}\n  - {name: b, type: aws-secrets-manager, region: eu-west-1}\n  - {name: c}\n  - just-a-string\n',
+        name: 'unknown and missing backend types',
+        yaml: 'backends:\n  - {name: a, type: consul}\n  - {name: c}\n  - just-a-string\n',
         expect: [
-          'backends[0].type: must be one of: vault, kubernetes, memory',
-          'backends[1].type: "aws-secrets-manager" is not supported by this version yet; supported: vault, kubernetes, memory',
-          'backends[2].type: is required; one of: vault, kubernetes, memory',
-          'backends[3]: must be a mapping with at least name, type and allowedNamespaces',
+          `backends[0].type: must be one of: ${SUPPORTED}`,
+          `backends[1].type: is required; one of: ${SUPPORTED}`,
+          'backends[2]: must be a mapping with at least name, type and allowedNamespaces',
         ],
       },
       {
@@ -381,6 +437,29 @@ backends:
           'backends[0].data.p: must be a map of key: value (found a list)',
           'backends[0].data["/abs"]: is not a valid path: must not start or end with "/"',
           'backends[0].data["x/../y"]: is not a valid path: must not contain "." or ".." segments',
+        ],
+      },
+      {
+        name: 'bad cloud backend fields',
+        yaml: `backends:
+  - {name: a, type: aws-secrets-manager, allowedNamespaces: ["*"], region: Europe, endpoint: "http://moto:5000/x"}
+  - {name: b, type: aws-secrets-manager, allowedNamespaces: ["*"], region: eu-west-1, tls: {insecure: true}, auth: {static: {accessKeyIdRef: {name: a, key: b}}}}
+  - {name: c, type: gcp-secret-manager, allowedNamespaces: ["*"], project: P, tls: {insecure: true}}
+  - {name: d, type: azure-key-vault, allowedNamespaces: ["*"], vaultUrl: "http://v.vault.azure.net", auth: {emulator: {}, managedIdentity: {}}}
+  - {name: e, type: azure-key-vault, allowedNamespaces: ["*"], vaultUrl: "https://v.vault.azure.net", auth: {clientSecret: {tenantId: t, clientId: 00000000-0000-0000-0000-000000000001}}}
+`,
+        expect: [
+          'backends[0].region: must be an AWS region such as eu-west-1',
+          'backends[0].endpoint: must start with https:// (or set tls.insecure: true to allow http:// to an emulator)',
+          'backends[0].endpoint: must not contain a path; e.g. https://secretsmanager.eu-west-1.amazonaws.com',
+          'backends[1].auth.static.secretAccessKeyRef: is required',
+          'backends[1].tls.insecure: is only allowed with an endpoint (an emulator)',
+          'backends[2].project: must be a Google Cloud project ID such as my-project-123 (or a project number)',
+          'backends[2].tls.insecure: is only allowed with an endpoint (an emulator)',
+          'backends[3].vaultUrl: must start with https:// (Key Vault clients send tokens only over TLS)',
+          'backends[3].auth: set at most one of workloadIdentity, managedIdentity, clientSecret or emulator (found managedIdentity and emulator)',
+          'backends[4].auth.clientSecret.clientSecretRef: is required',
+          'backends[4].auth.clientSecret.tenantId: must be the tenant ID (a GUID)',
         ],
       },
       {

@@ -11,16 +11,20 @@ import { LineCounter, parseDocument } from 'yaml';
 import {
   BACKEND_SCHEMAS,
   ConfigShapeSchema,
+  ISSUER_SCHEMAS,
   OperatorSchema,
   PLANNED_BACKEND_TYPES,
   type BackendConfig,
   type Config,
+  type IssuerConfig,
   type OperatorConfig,
 } from './schema.ts';
 import { parseDuration } from './duration.ts';
 import { pathGlobProblem, secretPathProblem } from './paths.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/vaultsync/config.yaml';
+
+const CLOUD_TYPES = new Set(['aws-secrets-manager', 'gcp-secret-manager', 'azure-key-vault']);
 
 /** Longest a read result may be shared (`coalesce.ttl`). */
 const MAX_COALESCE_TTL_MS = 60_000;
@@ -148,15 +152,20 @@ class Loader {
       const before = this.#problems.length;
       this.#schemaErrors(schema, item, at);
       this.#checkCommon(item, at);
-      if (item.type === 'vault') await this.#checkVault(item, at);
+      if (item.type === 'vault' || item.type === 'vault-pki') await this.#checkVault(item, at);
+      if (CLOUD_TYPES.has(String(item.type))) await this.#checkCloud(item, at);
       if (this.#problems.length === before) typed.push({ index, schema, value: item });
     }
     if (this.#problems.length > 0) this.#fail();
 
     // 3. Decode (durations → ms, inline secrets → Sensitive) and freeze.
     const operator = Value.Decode(OperatorSchema, raw.operator) as OperatorConfig;
-    const decoded = typed.map(({ schema, value }) => Value.Decode(schema, value) as BackendConfig);
-    return deepFreeze({ operator, backends: decoded });
+    const decoded = typed.map(
+      ({ schema, value }) => Value.Decode(schema, value) as BackendConfig | IssuerConfig,
+    );
+    const issuers = decoded.filter((b): b is IssuerConfig => Object.hasOwn(ISSUER_SCHEMAS, b.type));
+    const secretBackends = decoded.filter((b): b is BackendConfig => !Object.hasOwn(ISSUER_SCHEMAS, b.type));
+    return deepFreeze({ operator, backends: secretBackends, issuers });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -216,7 +225,7 @@ class Loader {
       this.#add(at, 'must be a mapping with at least name, type and allowedNamespaces');
       return undefined;
     }
-    const supported = Object.keys(BACKEND_SCHEMAS);
+    const supported = [...Object.keys(BACKEND_SCHEMAS), ...Object.keys(ISSUER_SCHEMAS)];
     const type = item.type;
     if (type === undefined) {
       this.#add(`${at}/type`, `is required; one of: ${supported.join(', ')}`);
@@ -224,6 +233,9 @@ class Loader {
     }
     if (typeof type === 'string' && Object.hasOwn(BACKEND_SCHEMAS, type)) {
       return BACKEND_SCHEMAS[type as keyof typeof BACKEND_SCHEMAS];
+    }
+    if (typeof type === 'string' && Object.hasOwn(ISSUER_SCHEMAS, type)) {
+      return ISSUER_SCHEMAS[type as keyof typeof ISSUER_SCHEMAS];
     }
     if ((PLANNED_BACKEND_TYPES as readonly unknown[]).includes(type)) {
       this.#add(
@@ -288,48 +300,12 @@ class Loader {
   /** Vault rules; each runs only when the fields it reads passed the schema. */
   async #checkVault(item: Json, at: string): Promise<void> {
     const tls = isObject(item.tls) && !this.#has(`${at}/tls`) ? item.tls : undefined;
-    const address = item.address;
-    let url: URL | undefined;
-    if (typeof address === 'string' && !this.#has(`${at}/address`)) {
-      try {
-        url = new URL(address);
-      } catch {
-        this.#add(`${at}/address`, 'must be a URL such as https://vault.vault.svc:8200');
-      }
-    }
-    if (url) {
-      if (url.protocol === 'http:') {
-        if (tls?.insecure !== true) {
-          this.#add(`${at}/address`, 'must start with https:// (or set tls.insecure: true to allow http://)');
-        }
-      } else if (url.protocol !== 'https:') {
-        this.#add(`${at}/address`, 'must start with https://');
-      }
-      if (url.username || url.password) {
-        this.#add(`${at}/address`, 'must not contain credentials; configure auth instead');
-      }
-      if (url.search || url.hash) this.#add(`${at}/address`, 'must not contain a query (?) or fragment (#)');
-    }
-
-    if (tls === undefined) {
-      // reported by the schema
-    } else if (tls.caFile !== undefined && tls.caPem !== undefined) {
-      this.#add(`${at}/tls`, 'set either caFile or caPem, not both');
-    } else if (typeof tls.caPem === 'string' && !isPemCertificate(tls.caPem)) {
-      this.#add(`${at}/tls/caPem`, 'must hold PEM certificates (-----BEGIN CERTIFICATE-----)');
-    } else if (typeof tls.caFile === 'string') {
-      try {
-        const pem = (await this.#readFile(tls.caFile)).toString('utf8');
-        if (isPemCertificate(pem)) tls.caPem = pem;
-        else
-          this.#add(
-            `${at}/tls/caFile`,
-            `${tls.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
-          );
-      } catch (err) {
-        this.#add(`${at}/tls/caFile`, `cannot read ${tls.caFile}: ${fsReason(err)}`);
-      }
-    }
+    this.#checkUrl(item.address, `${at}/address`, {
+      example: 'https://vault.vault.svc:8200',
+      allowHttp: tls?.insecure === true,
+      httpHint: 'must start with https:// (or set tls.insecure: true to allow http://)',
+    });
+    await this.#loadCa(tls, `${at}/tls`);
 
     const auth = item.auth;
     if (!isObject(auth) || this.#hasAt(`${at}/auth`)) return;
@@ -361,6 +337,102 @@ class Loader {
           `${at}/auth/kubernetes/tokenExpiration`,
           'must be at least 10m (the TokenRequest API minimum)',
         );
+      }
+    }
+  }
+
+  /** AWS, Google and Azure rules; each runs only when the fields it reads passed the schema. */
+  async #checkCloud(item: Json, at: string): Promise<void> {
+    const tls = isObject(item.tls) && !this.#has(`${at}/tls`) ? item.tls : undefined;
+    if (item.type === 'aws-secrets-manager') {
+      if (item.endpoint !== undefined) {
+        this.#checkUrl(item.endpoint, `${at}/endpoint`, {
+          example: 'https://secretsmanager.eu-west-1.amazonaws.com',
+          allowHttp: tls?.insecure === true,
+          httpHint: 'must start with https:// (or set tls.insecure: true to allow http:// to an emulator)',
+          pathAllowed: false,
+        });
+      } else if (tls?.insecure === true) {
+        this.#add(`${at}/tls/insecure`, 'is only allowed with an endpoint (an emulator)');
+      }
+      await this.#loadCa(tls, `${at}/tls`);
+    }
+    if (item.type === 'gcp-secret-manager') {
+      if (tls?.insecure === true && item.endpoint === undefined) {
+        this.#add(`${at}/tls/insecure`, 'is only allowed with an endpoint (an emulator)');
+      }
+      if (typeof item.endpoint === 'string' && !this.#has(`${at}/endpoint`)) {
+        const port = Number(item.endpoint.slice(item.endpoint.lastIndexOf(':') + 1));
+        if (port < 1 || port > 65535) this.#add(`${at}/endpoint`, 'port must be between 1 and 65535');
+      }
+    }
+    if (item.type === 'azure-key-vault') {
+      this.#checkUrl(item.vaultUrl, `${at}/vaultUrl`, {
+        example: 'https://my-vault.vault.azure.net',
+        allowHttp: false,
+        httpHint: 'must start with https:// (Key Vault clients send tokens only over TLS)',
+        pathAllowed: false,
+      });
+      await this.#loadCa(tls, `${at}/tls`);
+      const auth = item.auth;
+      if (isObject(auth) && !this.#hasAt(`${at}/auth`)) {
+        const methods = (['workloadIdentity', 'managedIdentity', 'clientSecret', 'emulator'] as const).filter(
+          (m) => auth[m] !== undefined,
+        );
+        if (methods.length > 1) {
+          this.#add(
+            `${at}/auth`,
+            `set at most one of workloadIdentity, managedIdentity, clientSecret or emulator (found ${methods.join(' and ')})`,
+          );
+        }
+      }
+    }
+  }
+
+  /** A URL field: parseable, https (or http when allowed), no credentials, query or fragment. */
+  #checkUrl(
+    value: unknown,
+    pointer: string,
+    o: { example: string; allowHttp: boolean; httpHint: string; pathAllowed?: boolean },
+  ): void {
+    if (typeof value !== 'string' || this.#has(pointer)) return;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      this.#add(pointer, `must be a URL such as ${o.example}`);
+      return;
+    }
+    if (url.protocol === 'http:') {
+      if (!o.allowHttp) this.#add(pointer, o.httpHint);
+    } else if (url.protocol !== 'https:') {
+      this.#add(pointer, 'must start with https://');
+    }
+    if (url.username || url.password) {
+      this.#add(pointer, 'must not contain credentials; configure auth instead');
+    }
+    if (url.search || url.hash) this.#add(pointer, 'must not contain a query (?) or fragment (#)');
+    if (o.pathAllowed === false && url.pathname !== '/' && url.pathname !== '') {
+      this.#add(pointer, `must not contain a path; e.g. ${o.example}`);
+    }
+  }
+
+  /** `tls.caFile` → `tls.caPem` (read once), with `caFile` and `caPem` mutually exclusive. */
+  async #loadCa(tls: Json | undefined, at: string): Promise<void> {
+    if (tls === undefined) {
+      // reported by the schema
+    } else if (tls.caFile !== undefined && tls.caPem !== undefined) {
+      this.#add(at, 'set either caFile or caPem, not both');
+    } else if (typeof tls.caPem === 'string' && !isPemCertificate(tls.caPem)) {
+      this.#add(`${at}/caPem`, 'must hold PEM certificates (-----BEGIN CERTIFICATE-----)');
+    } else if (typeof tls.caFile === 'string') {
+      try {
+        const pem = (await this.#readFile(tls.caFile)).toString('utf8');
+        if (isPemCertificate(pem)) tls.caPem = pem;
+        else
+          this.#add(`${at}/caFile`, `${tls.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+      } catch (err) {
+        this.#add(`${at}/caFile`, `cannot read ${tls.caFile}: ${fsReason(err)}`);
       }
     }
   }
@@ -569,6 +641,18 @@ export function deepFreeze<T>(value: T): T {
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   for (const [i, b] of config.backends.entries()) {
+    if (b.type === 'aws-secrets-manager' || b.type === 'gcp-secret-manager') {
+      if (b.tls.insecure) {
+        warnings.push(
+          `backends[${i}].tls.insecure: plain-text connection to ${b.endpoint ?? 'the endpoint'}; use only with an emulator`,
+        );
+      }
+    }
+    if (b.type === 'azure-key-vault' && b.auth.emulator !== undefined) {
+      warnings.push(
+        `backends[${i}].auth.emulator: placeholder token for an emulator; real Key Vault refuses it`,
+      );
+    }
     if (b.type !== 'vault') continue;
     if (b.tls.insecure && b.address.startsWith('http://')) {
       warnings.push(
@@ -577,6 +661,17 @@ export function configWarnings(config: Config): string[] {
     }
     if (b.auth.token?.value !== undefined) {
       warnings.push(`backends[${i}].auth.token.value: inline token in the config; use only for development`);
+    }
+  }
+  for (const b of config.issuers ?? []) {
+    if (b.type !== 'vault-pki') continue;
+    if (b.tls.insecure && b.address.startsWith('http://')) {
+      warnings.push(
+        `issuer ${b.name}: plain http:// to Vault (tls.insecure: true); use only for development`,
+      );
+    }
+    if (b.auth.token?.value !== undefined) {
+      warnings.push(`issuer ${b.name}: inline token in the config; use only for development`);
     }
   }
   return warnings;

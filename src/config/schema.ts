@@ -333,26 +333,270 @@ export const MemoryBackendSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// ---------------------------------------------------------------------------------------------
+// Cloud secret managers: aws-secrets-manager, gcp-secret-manager, azure-key-vault
+
+/**
+ * An endpoint override (emulators, VPC / private endpoints). Never set by default: without it
+ * each SDK talks to the cloud's public endpoint for the region or vault. Checked in `load.ts`.
+ */
+const EndpointUrl = (example: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    errorMessage: `must be a URL such as ${example}`,
+  });
+
+const CloudTlsSchema = Type.Object(
+  {
+    /** Extra CA bundle to trust for the endpoint (read once at start-up). */
+    caFile: Type.Optional(FilePath()),
+    /** Extra CA bundle inline (PEM). Filled from `caFile` by the loader. */
+    caPem: Type.Optional(Type.String({ minLength: 1 })),
+    /** Allows a plain-text endpoint (emulators only). Certificate verification is never turned off. */
+    insecure: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const AwsStaticAuthSchema = Type.Object(
+  {
+    accessKeyIdRef: SecretKeyRefSchema,
+    secretAccessKeyRef: SecretKeyRefSchema,
+    /** For temporary credentials. */
+    sessionTokenRef: Type.Optional(SecretKeyRefSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const AwsBackendSchema = Type.Object(
+  {
+    type: Type.Literal('aws-secrets-manager'),
+    ...commonBackendFields,
+    /** AWS region of the secrets, e.g. eu-west-1. */
+    region: Type.String({
+      pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$',
+      errorMessage: 'must be an AWS region such as eu-west-1',
+    }),
+    /** Endpoint override (moto, LocalStack, a VPC endpoint). */
+    endpoint: Type.Optional(EndpointUrl('https://secretsmanager.eu-west-1.amazonaws.com')),
+    tls: CloudTlsSchema,
+    /**
+     * Left out: the SDK's default credential chain (IRSA web identity, EKS Pod Identity,
+     * environment, instance profile). `static`: access keys from a Kubernetes Secret.
+     */
+    auth: Type.Object(
+      {
+        static: Type.Optional(AwsStaticAuthSchema),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const GcpBackendSchema = Type.Object(
+  {
+    type: Type.Literal('gcp-secret-manager'),
+    ...commonBackendFields,
+    /** Project that holds the secrets (ID or number). */
+    project: Type.String({
+      pattern: '^([a-z][-a-z0-9]{4,28}[a-z0-9]|[0-9]{1,20})$',
+      errorMessage: 'must be a Google Cloud project ID such as my-project-123 (or a project number)',
+    }),
+    /** `host:port` of another endpoint (an emulator); default secretmanager.googleapis.com:443. */
+    endpoint: Type.Optional(
+      Type.String({
+        pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
+        errorMessage: 'must be host:port such as 127.0.0.1:9090',
+      }),
+    ),
+    tls: Type.Object(
+      {
+        /** Plain-text gRPC to `endpoint` (emulators only; no Google credentials are sent then). */
+        insecure: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Locations for secrets created by writes; left out: automatic replication. */
+    replicaLocations: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: '^[a-z]+-[a-z]+[0-9]{1,2}$',
+          errorMessage: 'must be a Google Cloud region such as europe-west1',
+        }),
+        { minItems: 1, errorMessage: 'must list at least one region, or be left out' },
+      ),
+    ),
+    /**
+     * Left out: Application Default Credentials (GKE Workload Identity, the metadata server,
+     * GOOGLE_APPLICATION_CREDENTIALS). `serviceAccountKeyRef`: a JSON key in a Kubernetes Secret.
+     */
+    auth: Type.Object(
+      {
+        serviceAccountKeyRef: Type.Optional(SecretKeyRefSchema),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const AzureId = (what: string) =>
+  Type.String({
+    pattern: '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$',
+    errorMessage: `must be the ${what} (a GUID)`,
+  });
+
+export const AzureBackendSchema = Type.Object(
+  {
+    type: Type.Literal('azure-key-vault'),
+    ...commonBackendFields,
+    /** The vault, e.g. https://my-vault.vault.azure.net (an emulator's address for development). */
+    vaultUrl: EndpointUrl('https://my-vault.vault.azure.net'),
+    tls: Type.Object(
+      {
+        /** Extra CA bundle to trust (an emulator's certificate); read once at start-up. */
+        caFile: Type.Optional(FilePath()),
+        caPem: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * At most one method. Left out: DefaultAzureCredential (Workload Identity from the
+     * environment the webhook injects, managed identity, ...).
+     */
+    auth: Type.Object(
+      {
+        /** Microsoft Entra Workload Identity; fields left out come from AZURE_CLIENT_ID / AZURE_TENANT_ID. */
+        workloadIdentity: Type.Optional(
+          Type.Object(
+            {
+              clientId: Type.Optional(AzureId('client ID of the application or managed identity')),
+              tenantId: Type.Optional(AzureId('tenant ID')),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        managedIdentity: Type.Optional(
+          Type.Object(
+            { clientId: Type.Optional(AzureId('client ID of a user-assigned managed identity')) },
+            { additionalProperties: false },
+          ),
+        ),
+        /** A service principal's client secret, kept in a Kubernetes Secret. */
+        clientSecret: Type.Optional(
+          Type.Object(
+            {
+              tenantId: AzureId('tenant ID'),
+              clientId: AzureId('client ID of the application'),
+              clientSecretRef: SecretKeyRefSchema,
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        /**
+         * Development only: a placeholder bearer token, for emulators (such as Lowkey Vault)
+         * that accept any token. Real Key Vault refuses it.
+         */
+        emulator: Type.Optional(Type.Object({}, { additionalProperties: false })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Certificate issuers (VaultCertificate.spec.issuer.backend): vault-pki and local-ca. Listed under
+// `backends` like the secret backends; the loader hands them to `Config.issuers`.
+
+const issuerCommonFields = {
+  name: commonBackendFields.name,
+  allowedNamespaces: commonBackendFields.allowedNamespaces,
+  rateLimit: RateLimitSchema,
+  circuitBreaker: CircuitBreakerSchema,
+  /** Per-request timeout. */
+  timeout: Duration('10s'),
+};
+
+export const VaultPkiIssuerSchema = Type.Object(
+  {
+    type: Type.Literal('vault-pki'),
+    ...issuerCommonFields,
+    address: VaultBackendSchema.properties.address,
+    namespace: VaultBackendSchema.properties.namespace,
+    tls: VaultBackendSchema.properties.tls,
+    auth: VaultAuthSchema,
+    pki: Type.Object({ mount: MountPath('pki') }, { additionalProperties: false, default: {} }),
+    /** Roles (`spec.issuer.role`) resources may use; globs, `{namespace}` templated. */
+    allowedRoles: Type.Array(PathGlob, {
+      minItems: 1,
+      default: ['*'],
+      errorMessage: 'must list at least one role glob, e.g. ["web", "{namespace}-*"]',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const LocalCaIssuerSchema = Type.Object(
+  {
+    type: Type.Literal('local-ca'),
+    name: commonBackendFields.name,
+    allowedNamespaces: commonBackendFields.allowedNamespaces,
+    ca: Type.Object(
+      {
+        /** Secret (kubernetes.io/tls: tls.crt, tls.key) holding the CA; default namespace operator.namespace. */
+        secretName: DnsSubdomain({ default: 'vaultsync-local-ca' }),
+        namespace: Type.Optional(DnsLabel()),
+        /** Create the CA Secret when it does not exist; false: it must be provided. */
+        create: Type.Boolean({ default: true, errorMessage: 'must be true or false' }),
+        /** Subject CN of a created CA. */
+        commonName: Type.String({
+          minLength: 1,
+          maxLength: 64,
+          default: 'vaultsync local CA',
+          errorMessage: 'must be 1 to 64 characters',
+        }),
+        /** Validity of a created CA. */
+        duration: Duration('87600h'),
+        /** Key of a created CA. */
+        keyAlgorithm: OneOf(['ECDSA', 'RSA', 'Ed25519'] as const, 'ECDSA'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Longest certificate the CA signs; longer requests fail with InvalidRequest. */
+    maxDuration: Duration('8760h'),
+  },
+  { additionalProperties: false },
+);
+
+/** Certificate issuer types, each with its schema (configured under `backends`). */
+export const ISSUER_SCHEMAS = {
+  'vault-pki': VaultPkiIssuerSchema,
+  'local-ca': LocalCaIssuerSchema,
+} as const satisfies Record<string, TSchema>;
+
 /** Backend types implemented now, each with its schema. */
 export const BACKEND_SCHEMAS = {
   vault: VaultBackendSchema,
   kubernetes: KubernetesBackendSchema,
   memory: MemoryBackendSchema,
+  'aws-secrets-manager': AwsBackendSchema,
+  'gcp-secret-manager': GcpBackendSchema,
+  'azure-key-vault': AzureBackendSchema,
 } as const satisfies Record<string, TSchema>;
 
 /** Backend types the config recognises but this version does not implement yet. */
-export const PLANNED_BACKEND_TYPES = [
-  'aws-secrets-manager',
-  'gcp-secret-manager',
-  'azure-key-vault',
-  'local-ca',
-  'vault-pki',
-] as const;
+export const PLANNED_BACKEND_TYPES = [] as const;
 
 export const BackendConfigSchema = Type.Union([
   VaultBackendSchema,
   KubernetesBackendSchema,
   MemoryBackendSchema,
+  AwsBackendSchema,
+  GcpBackendSchema,
+  AzureBackendSchema,
 ]);
 
 export const ConfigSchema = Type.Object(
@@ -395,11 +639,26 @@ export type VaultKubernetesAuthConfig = DeepReadonly<StaticDecode<typeof VaultKu
 export type VaultBackendConfig = DeepReadonly<StaticDecode<typeof VaultBackendSchema>>;
 export type KubernetesBackendConfig = DeepReadonly<StaticDecode<typeof KubernetesBackendSchema>>;
 export type MemoryBackendConfig = DeepReadonly<StaticDecode<typeof MemoryBackendSchema>>;
+export type AwsBackendConfig = DeepReadonly<StaticDecode<typeof AwsBackendSchema>>;
+export type GcpBackendConfig = DeepReadonly<StaticDecode<typeof GcpBackendSchema>>;
+export type AzureBackendConfig = DeepReadonly<StaticDecode<typeof AzureBackendSchema>>;
+export type VaultPkiIssuerConfig = DeepReadonly<StaticDecode<typeof VaultPkiIssuerSchema>>;
+export type LocalCaIssuerConfig = DeepReadonly<StaticDecode<typeof LocalCaIssuerSchema>>;
+/** Certificate issuers, discriminated on `type`. */
+export type IssuerConfig = VaultPkiIssuerConfig | LocalCaIssuerConfig;
 /** Discriminated on `type`. */
-export type BackendConfig = VaultBackendConfig | KubernetesBackendConfig | MemoryBackendConfig;
+export type BackendConfig =
+  | VaultBackendConfig
+  | KubernetesBackendConfig
+  | MemoryBackendConfig
+  | AwsBackendConfig
+  | GcpBackendConfig
+  | AzureBackendConfig;
 export type BackendType = BackendConfig['type'];
 
 export interface Config {
   readonly operator: OperatorConfig;
   readonly backends: readonly BackendConfig[];
+  /** Certificate issuers (vault-pki, local-ca), from the same `backends` list. */
+  readonly issuers?: readonly IssuerConfig[];
 }

@@ -1,4 +1,5 @@
-// The whole local test bed: control plane, OpenBao and moto, started together, described
+// The whole local test bed: control plane, OpenBao, moto and the cloud fakes (Google Secret
+// Manager, Azure Key Vault: see gcp.ts, azure.ts), started together, described
 // by a sourceable env file, and stopped together (from this process or a later one).
 import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -7,6 +8,8 @@ import * as k8s from '@kubernetes/client-node';
 import { startControlPlane } from './control-plane.ts';
 import { startOpenBao, configurePki, configureKubernetesAuth, kubernetesAuth, pkiRole } from './openbao.ts';
 import { startMoto } from './moto.ts';
+import { startGcpFake } from './gcp.ts';
+import { startAzureFake } from './azure.ts';
 import { stopAll, isAlive, type ManagedProcess } from './processes.ts';
 import { bootstrapCluster } from './bootstrap.ts';
 
@@ -16,6 +19,10 @@ export interface TestbedOptions {
   dir: string;
   workloads?: boolean;
   aws?: boolean;
+  /** The Google Secret Manager fake (default: on). */
+  gcp?: boolean;
+  /** The Azure Key Vault fake (default: on). */
+  azure?: boolean;
   log?: (line: string) => void;
 }
 
@@ -27,8 +34,24 @@ export interface Testbed {
   baoAddr: string;
   baoToken: string;
   baoKubernetesAuth: typeof kubernetesAuth;
+  /** Cloud secret managers of the bed (moto, and the fakes for Google and Azure). */
+  cloud: CloudEndpoints;
   kubeConfig(): k8s.KubeConfig;
   stop(): Promise<void>;
+}
+
+export interface CloudEndpoints {
+  /** moto: `http://127.0.0.1:<port>` (AWS_ENDPOINT_URL_SECRETS_MANAGER). */
+  awsEndpoint: string;
+  /** The Google Secret Manager fake: gRPC `127.0.0.1:<port>`, plain text. */
+  gcpEndpoint: string;
+  /** Its admin address (throttle switch, call log). */
+  gcpAdmin: string;
+  /** The Azure Key Vault fake: `https://127.0.0.1:<port>`. */
+  azureVaultUrl: string;
+  /** CA of the fake's certificate (trust it via `tls.caFile`). */
+  azureCaFile: string;
+  azureAdmin: string;
 }
 
 const pidsFile = (dir: string) => join(dir, 'pids.json');
@@ -66,11 +89,22 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
       VAULT_TOKEN: bao.token,
       VAULTSYNC_TESTBED_DIR: opts.dir,
     };
-    if (opts.aws ?? true) {
-      log('starting moto (AWS Secrets Manager)');
-      const moto = await startMoto(opts.dir, processes);
-      record();
-      env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.endpoint;
+    log('starting the cloud secret managers (moto; fakes for Google and Azure)');
+    const [moto, gcp, azure] = await Promise.all([
+      (opts.aws ?? true) ? startMoto(opts.dir, processes) : undefined,
+      (opts.gcp ?? true) ? startGcpFake(opts.dir, processes) : undefined,
+      (opts.azure ?? true) ? startAzureFake(opts.dir, processes) : undefined,
+    ]);
+    record();
+    if (moto) env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.endpoint;
+    if (gcp) {
+      env.GCP_SECRET_MANAGER_ENDPOINT = gcp.endpoint;
+      env.GCP_SECRET_MANAGER_FAKE_ADMIN = gcp.admin;
+    }
+    if (azure) {
+      env.AZURE_KEYVAULT_URL = azure.vaultUrl;
+      env.AZURE_KEYVAULT_CA_FILE = azure.caFile;
+      env.AZURE_KEYVAULT_FAKE_ADMIN = azure.admin;
     }
     // PATH puts the pinned kubectl, bao and helm first for a shell that sources the file.
     const tools = ['kubernetes', 'openbao', 'helm'].map((c) => dirname(binary(c, 'x'))).join(':');
@@ -127,6 +161,14 @@ function describe(dir: string, env: Record<string, string>, stop: () => Promise<
     baoAddr: env.BAO_ADDR ?? '',
     baoToken: env.BAO_TOKEN ?? '',
     baoKubernetesAuth: kubernetesAuth,
+    cloud: {
+      awsEndpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
+      gcpEndpoint: env.GCP_SECRET_MANAGER_ENDPOINT ?? '',
+      gcpAdmin: env.GCP_SECRET_MANAGER_FAKE_ADMIN ?? '',
+      azureVaultUrl: env.AZURE_KEYVAULT_URL ?? '',
+      azureCaFile: env.AZURE_KEYVAULT_CA_FILE ?? '',
+      azureAdmin: env.AZURE_KEYVAULT_FAKE_ADMIN ?? '',
+    },
     kubeConfig: () => loadKubeConfig(kubeconfig),
     stop,
   };

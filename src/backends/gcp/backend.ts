@@ -1,0 +1,323 @@
+/**
+ * Google Secret Manager backend (@google-cloud/secret-manager over gRPC).
+ *   path    = segments joined with "--" into a secret ID: `team-a/db` → `team-a--db`
+ *             (secret IDs cannot hold "/"; see `cloud/value.ts`)
+ *   version = a version number or `latest`; reads report the number
+ *   read:   AccessSecretVersion → payload (CRC32C checked) → `cloud/value.ts` mapping
+ *   write:  AddSecretVersion (CRC32C sent), CreateSecret first when the secret does not exist
+ *   check:  ListSecrets (one item); PERMISSION_DENIED still proves reachability and credentials
+ * gax retries are off (`retry: null`): the guard and the controller decide when to try again,
+ * so nothing is sent inside a RESOURCE_EXHAUSTED window. The library (gax, gRPC) is loaded on
+ * first use: an operator without this backend does not pay for it.
+ */
+import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import type { GcpBackendConfig } from '../../config/schema.ts';
+import { raceSignal } from '../clock.ts';
+import { BackendError, isBackendError } from '../errors.ts';
+import type { SecretsApi } from '../kube-client.ts';
+import { secretRefReader } from '../cloud/credentials.ts';
+import { decodeValue, encodeData, flatName, type NameRules } from '../cloud/value.ts';
+import type {
+  BackendAdapter,
+  CallContext,
+  ReadRequest,
+  RemoteSecret,
+  WriteRequest,
+  WriteResult,
+} from '../types.ts';
+import { crc32c } from './crc32c.ts';
+import { GrpcCode, mapGcpError } from './errors.ts';
+
+/** The calls used here, as the generated client has them (a seam for unit tests). */
+export interface GcpSecretsClient {
+  accessSecretVersion(req: { name: string }, opts?: object): Promise<unknown[]>;
+  getSecretVersion(req: { name: string }, opts?: object): Promise<unknown[]>;
+  addSecretVersion(req: object, opts?: object): Promise<unknown[]>;
+  createSecret(req: object, opts?: object): Promise<unknown[]>;
+  listSecrets(req: object, opts?: object): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+export interface GcpBackendDeps {
+  readonly operatorNamespace: string;
+  /** Needed for `auth.serviceAccountKeyRef`. */
+  readonly secrets?: SecretsApi;
+  /** Test seam: the client. */
+  readonly client?: GcpSecretsClient;
+}
+
+const SECRET_ID: NameRules = { segmentChars: 'A-Za-z0-9_-', maxLength: 255, what: 'secret ID' };
+const VERSION = /^(latest|[1-9][0-9]{0,17})$/;
+
+interface AccessResponse {
+  name?: string | null;
+  payload?: { data?: Uint8Array | string | null; dataCrc32c?: unknown } | null;
+}
+
+export class GcpSecretManagerBackend implements BackendAdapter {
+  readonly name: string;
+  readonly type = 'gcp-secret-manager';
+  readonly #cfg: GcpBackendConfig;
+  readonly #deps: GcpBackendDeps;
+  #client: Promise<GcpSecretsClient> | undefined;
+
+  constructor(cfg: GcpBackendConfig, deps: GcpBackendDeps) {
+    this.name = cfg.name;
+    this.#cfg = cfg;
+    this.#deps = deps;
+    if (deps.client) this.#client = Promise.resolve(deps.client);
+  }
+
+  identity(): string {
+    return 'gcp';
+  }
+
+  async read(req: ReadRequest, ctx: CallContext): Promise<RemoteSecret> {
+    const secret = this.#secretName(req.path);
+    const version = req.version ?? 'latest';
+    if (!VERSION.test(version)) {
+      throw new BackendError(
+        'InvalidRequest',
+        `version "${version.slice(0, 64)}" must be a version number or "latest"`,
+        { backend: this.name },
+      );
+    }
+    const what = `read "${req.path}"${req.version === undefined ? '' : ` version ${version}`}`;
+    const [res] = (await this.#call(
+      (c, o) => c.accessSecretVersion({ name: `${secret}/versions/${version}` }, o),
+      what,
+      ctx.signal,
+    )) as [AccessResponse];
+    const raw = res.payload?.data;
+    const bytes = typeof raw === 'string' ? Buffer.from(raw, 'base64') : Buffer.from(raw ?? new Uint8Array());
+    const expected = res.payload?.dataCrc32c;
+    if (expected !== undefined && expected !== null && Number(String(expected)) !== crc32c(bytes)) {
+      throw new BackendError('Unavailable', `gcp ${what}: payload checksum (CRC32C) mismatch`, {
+        backend: this.name,
+      });
+    }
+    return { data: decodeValue(bytes), version: versionOf(res.name) };
+  }
+
+  /**
+   * `cas: "0"` creates the secret first (ALREADY_EXISTS fails it unless the secret has no
+   * version yet). Any other `cas` is compared with the latest version's number before
+   * AddSecretVersion: Secret Manager has no conditional add, so racing writers both succeed.
+   */
+  async write(req: WriteRequest, ctx: CallContext): Promise<WriteResult> {
+    const secret = this.#secretName(req.path);
+    const encoded = encodeData(req.data, this.name);
+    const what = `write "${req.path}"`;
+    const add = async (): Promise<WriteResult> => {
+      const [res] = (await this.#call(
+        (c, o) =>
+          c.addSecretVersion(
+            { parent: secret, payload: { data: encoded.bytes, dataCrc32c: crc32c(encoded.bytes) } },
+            o,
+          ),
+        what,
+        ctx.signal,
+      )) as [{ name?: string | null }];
+      return { version: versionOf(res.name) };
+    };
+    const create = async (): Promise<boolean> => {
+      try {
+        await this.#call(
+          (c, o) =>
+            c.createSecret(
+              {
+                parent: `projects/${this.#cfg.project}`,
+                secretId: secret.slice(secret.lastIndexOf('/') + 1),
+                secret: { replication: this.#replication() },
+              },
+              o,
+            ),
+          what,
+          ctx.signal,
+        );
+        return true;
+      } catch (err) {
+        if (isAlreadyExists(err)) return false;
+        throw err;
+      }
+    };
+
+    if (req.cas === '0') {
+      if (!(await create())) {
+        const latest = await this.#latestVersion(secret, req.path, ctx.signal);
+        if (latest !== undefined) throw this.#casFailed(req, `found ${latest}`);
+      }
+      return add();
+    }
+    if (req.cas !== undefined) {
+      const latest = await this.#latestVersion(secret, req.path, ctx.signal);
+      if (latest !== req.cas) throw this.#casFailed(req, latest ? `found ${latest}` : 'no version exists');
+      return add();
+    }
+    try {
+      return await add();
+    } catch (err) {
+      if (!isBackendError(err) || err.code !== 'NotFound') throw err;
+      await create();
+      return add();
+    }
+  }
+
+  async check(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#call(
+        (c, o) =>
+          c.listSecrets(
+            { parent: `projects/${this.#cfg.project}`, pageSize: 1 },
+            { ...o, autoPaginate: false },
+          ),
+        'check',
+        signal,
+      );
+    } catch (err) {
+      if (isBackendError(err) && err.code === 'PermissionDenied') return;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await client.then((c) => c.close()).catch(() => undefined);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  async #call(
+    fn: (client: GcpSecretsClient, options: object) => Promise<unknown[]>,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<unknown[]> {
+    try {
+      const client = await raceSignal(this.#getClient(signal), signal);
+      return await raceSignal(fn(client, { retry: null, timeout: this.#cfg.timeout }), signal);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const mapped = mapGcpError(err, what);
+      if (mapped.code === 'Unauthenticated') this.#dropClient();
+      const named = new BackendError(mapped.code, mapped.message, {
+        transient: mapped.transient,
+        backend: this.name,
+        ...(mapped.retryAfterMs === undefined ? {} : { retryAfterMs: mapped.retryAfterMs }),
+      });
+      if ((err as { code?: unknown } | undefined)?.code === GrpcCode.ALREADY_EXISTS)
+        ALREADY_EXISTS.add(named);
+      throw named;
+    }
+  }
+
+  /** The client, made on first use (a service-account key is read from its Secret then). */
+  #getClient(signal?: AbortSignal): Promise<GcpSecretsClient> {
+    this.#client ??= this.#makeClient(signal).catch((err: unknown) => {
+      this.#client = undefined;
+      throw err;
+    });
+    return this.#client;
+  }
+
+  /** After a credentials failure the next call builds a new client (and reads the key again). */
+  #dropClient(): void {
+    if (this.#deps.client) return;
+    const old = this.#client;
+    this.#client = undefined;
+    void old?.then((c) => c.close()).catch(() => undefined);
+  }
+
+  async #makeClient(signal?: AbortSignal): Promise<GcpSecretsClient> {
+    const cfg = this.#cfg;
+    const options: ConstructorParameters<typeof SecretManagerServiceClient>[0] & Record<string, unknown> = {
+      projectId: cfg.project,
+      fallback: false,
+      // Known up front: the library would otherwise ask ADC (and the metadata server) for it.
+      universeDomain: 'googleapis.com',
+    };
+    if (cfg.endpoint !== undefined) {
+      const at = cfg.endpoint.lastIndexOf(':');
+      options.apiEndpoint = cfg.endpoint.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+      options.port = Number(cfg.endpoint.slice(at + 1));
+    }
+    const [{ SecretManagerServiceClient: Client }, grpc] = await Promise.all([
+      import('@google-cloud/secret-manager'),
+      import('@grpc/grpc-js'),
+    ]);
+    if (cfg.tls.insecure) options.sslCreds = grpc.credentials.createInsecure();
+    const ref = cfg.auth.serviceAccountKeyRef;
+    if (ref) {
+      const reader = secretRefReader(this.#deps.secrets, this.#deps.operatorNamespace, cfg.name);
+      const key = await reader.read(ref, 'the service-account key', signal);
+      options.credentials = parseKey(key.reveal(), ref, this.#deps.operatorNamespace, cfg.name);
+    }
+    return new Client(options) as unknown as GcpSecretsClient;
+  }
+
+  async #latestVersion(secret: string, path: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const [res] = (await this.#call(
+        (c, o) => c.getSecretVersion({ name: `${secret}/versions/latest` }, o),
+        `describe "${path}"`,
+        signal,
+      )) as [{ name?: string | null }];
+      return versionOf(res.name);
+    } catch (err) {
+      if (isBackendError(err) && err.code === 'NotFound') return undefined;
+      throw err;
+    }
+  }
+
+  #replication(): object {
+    const locations = this.#cfg.replicaLocations;
+    return locations
+      ? { userManaged: { replicas: locations.map((location) => ({ location })) } }
+      : { automatic: {} };
+  }
+
+  #casFailed(req: WriteRequest, found: string): BackendError {
+    return new BackendError(
+      'InvalidRequest',
+      `check-and-set failed for "${req.path}": expected version ${(req.cas ?? '').slice(0, 64)}, ${found}`,
+      { backend: this.name },
+    );
+  }
+
+  #secretName(path: string): string {
+    return `projects/${this.#cfg.project}/secrets/${flatName(path, SECRET_ID, this.name)}`;
+  }
+}
+
+/** Errors that were ALREADY_EXISTS (CreateSecret over an existing secret). */
+const ALREADY_EXISTS = new WeakSet<BackendError>();
+const isAlreadyExists = (err: unknown): boolean => isBackendError(err) && ALREADY_EXISTS.has(err);
+
+/** `projects/p/secrets/s/versions/7` → `7`. */
+function versionOf(name: string | null | undefined): string {
+  return name?.slice(name.lastIndexOf('/') + 1) ?? '';
+}
+
+function parseKey(
+  json: string,
+  ref: { name: string; key: string; namespace?: string },
+  operatorNamespace: string,
+  backend: string,
+): { client_email: string; private_key: string } {
+  const where = `Secret ${ref.namespace ?? operatorNamespace}/${ref.name} key "${ref.key}"`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new BackendError('Unauthenticated', `${where} is not a JSON service-account key`, { backend });
+  }
+  const k = parsed as { type?: unknown; client_email?: unknown; private_key?: unknown };
+  if (typeof k.client_email !== 'string' || typeof k.private_key !== 'string') {
+    throw new BackendError(
+      'Unauthenticated',
+      `${where} is not a service-account key (needs client_email and private_key)`,
+      { backend },
+    );
+  }
+  return { client_email: k.client_email, private_key: k.private_key };
+}

@@ -1,0 +1,364 @@
+// The AWS Secrets Manager backend against moto (server mode) from the test bed: the backend
+// contract with static keys from a Kubernetes Secret, then what only AWS does (staging labels,
+// SecretBinary, plain-string secrets) and its failures. moto cannot throttle: a proxy in front
+// of it answers ThrottlingException the way AWS does (HTTP 400, JSON body, x-amzn-ErrorType).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { BackendDeps } from '../../src/backends/registry.ts';
+import type { Backend } from '../../src/backends/types.ts';
+import { Sensitive } from '../../src/secrets/sensitive.ts';
+import { testbed, type Testbed } from '../support/testbed.ts';
+import { runBackendContract, secretData } from './contract.ts';
+import {
+  cloudBackend,
+  credentialsSecret,
+  printed,
+  rejection,
+  throttlingProxy,
+  type CloudSetup,
+} from './cloud-support.ts';
+
+const run = randomBytes(3).toString('hex');
+const ctx = { namespace: 'team-a' };
+
+function awsYaml(endpoint: string, extra = ''): string {
+  return `
+    name: aws
+    type: aws-secrets-manager
+    region: us-east-1
+    endpoint: ${endpoint}
+    tls: {insecure: ${endpoint.startsWith('http://')}}
+    auth: {static: {accessKeyIdRef: {name: aws-keys, key: id}, secretAccessKeyRef: {name: aws-keys, key: secret}}}
+    allowedNamespaces: ["team-*"]
+    allowedPaths: ["{namespace}/**"]
+${extra}`;
+}
+
+async function awsSetup(
+  bed: Testbed,
+  endpoint = bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
+  extra = '',
+  deps: BackendDeps = {},
+): Promise<CloudSetup> {
+  const secrets = await credentialsSecret(bed, 'aws-keys', { id: 'AKIDTESTTEST', secret: 'test-secret-key' });
+  return cloudBackend('aws', awsYaml(endpoint, extra), { secrets, ...deps });
+}
+
+/** A raw SDK client against moto, for setting up what the backend does not write itself. */
+function motoClient(bed: Testbed): SecretsManagerClient {
+  return new SecretsManagerClient({
+    region: 'us-east-1',
+    endpoint: bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+}
+
+describe('aws-secrets-manager backend against moto', function () {
+  this.timeout(120_000);
+
+  runBackendContract('aws-secrets-manager (moto)', async () => {
+    const bed = await testbed();
+    const { backend, registry } = await awsSetup(bed);
+    return {
+      backend,
+      ctx,
+      path: (n) => `team-a/${n}`,
+      keepsOldVersions: true,
+      cleanup: () => registry.close(),
+    };
+  });
+
+  describe('what only AWS does', function () {
+    let bed: Testbed;
+    let setup: CloudSetup;
+    let backend: Backend;
+    let raw: SecretsManagerClient;
+
+    before(async () => {
+      bed = await testbed();
+      setup = await awsSetup(bed);
+      backend = setup.backend;
+      raw = motoClient(bed);
+    });
+    after(async () => {
+      await setup?.registry.close();
+      raw?.destroy();
+    });
+
+    it('reads by staging label: AWSCURRENT, AWSPREVIOUS, and reports the version ID', async () => {
+      const path = `team-a/${run}-stages`;
+      const v1 = await backend.write({ path, data: secretData({ password: 'one' }) }, ctx);
+      const v2 = await backend.write({ path, data: secretData({ password: 'two' }) }, ctx);
+      assert.match(v1.version, /^[0-9a-f-]{36}$/);
+      const current = await backend.read({ path, version: 'AWSCURRENT' }, ctx);
+      const previous = await backend.read({ path, version: 'AWSPREVIOUS' }, ctx);
+      assert.equal(current.version, v2.version);
+      assert.equal(previous.version, v1.version);
+      assert.equal(previous.data.reveal().get('password')?.toString(), 'one');
+      const byId = await backend.read({ path, version: `uuid/${v1.version}` }, ctx);
+      assert.equal(byId.data.reveal().get('password')?.toString(), 'one');
+    });
+
+    it('reads a plain-string secret as the key "value" and a JSON one as its keys', async () => {
+      await raw.send(new CreateSecretCommand({ Name: `team-a/${run}-plain`, SecretString: 'just-a-token' }));
+      await raw.send(
+        new CreateSecretCommand({ Name: `team-a/${run}-json`, SecretString: '{"user":"app","port":5432}' }),
+      );
+      const plain = await backend.read({ path: `team-a/${run}-plain` }, ctx);
+      assert.deepEqual([...plain.data.reveal().keys()], ['value']);
+      assert.equal(plain.data.reveal().get('value')?.toString(), 'just-a-token');
+      const json = await backend.read({ path: `team-a/${run}-json` }, ctx);
+      assert.equal(json.data.reveal().get('user')?.toString(), 'app');
+      assert.equal(json.data.reveal().get('port')?.toString(), '5432');
+    });
+
+    it('reads SecretBinary as bytes, and writes binary as SecretBinary', async () => {
+      const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x80, 0x01]);
+      await raw.send(new CreateSecretCommand({ Name: `team-a/${run}-bin`, SecretBinary: bytes }));
+      const read = await backend.read({ path: `team-a/${run}-bin` }, ctx);
+      assert.deepEqual(read.data.reveal().get('value'), bytes);
+
+      const path = `team-a/${run}-bin-write`;
+      const data = new Sensitive<ReadonlyMap<string, Buffer>>(
+        new Map([['value', Buffer.from([0xc3, 0x28, 0x00])]]),
+      );
+      await backend.write({ path, data }, ctx);
+      const back = await backend.read({ path }, ctx);
+      assert.deepEqual(back.data.reveal().get('value'), Buffer.from([0xc3, 0x28, 0x00]));
+    });
+
+    it('refuses binary under other keys and ARNs as paths, naming no value', async () => {
+      const data = new Sensitive<ReadonlyMap<string, Buffer>>(
+        new Map([
+          ['a', Buffer.from('canary-text')],
+          ['b', Buffer.from([0xff])],
+        ]),
+      );
+      const err = await rejection(backend.write({ path: `team-a/${run}-mixed`, data }, ctx));
+      assert.equal(err.code, 'InvalidRequest');
+      assert.match(err.message, /key "b" is not UTF-8/);
+      assert.equal(printed(err).includes('canary-text'), false);
+      const arn = await rejection(
+        backend.read({ path: 'team-a/arn:aws:secretsmanager:us-east-1:123456789012:secret:x' }, ctx),
+      );
+      assert.equal(arn.code, 'InvalidRequest');
+    });
+
+    it('answers NotFound for a secret scheduled for deletion', async () => {
+      const path = `team-a/${run}-deleted`;
+      await backend.write({ path, data: secretData({ a: '1' }) }, ctx);
+      await raw.send(new DeleteSecretCommand({ SecretId: path, RecoveryWindowInDays: 7 }));
+      const err = await rejection(backend.read({ path }, ctx));
+      assert.equal(err.code, 'NotFound', err.message);
+      assert.match(err.message, /scheduled for deletion/);
+    });
+
+    it('keeps the value out of every error about the secret', async () => {
+      const path = `team-a/${run}-canary`;
+      const canary = `canary-${run}-aws`;
+      await backend.write({ path, data: secretData({ password: canary }) }, ctx);
+      const errors = await Promise.all([
+        rejection(backend.read({ path, version: 'NOPE' }, ctx)),
+        rejection(backend.read({ path, version: 'uuid/not-a-version-id' }, ctx)),
+        rejection(backend.write({ path, data: secretData({ password: canary }), cas: '0' }, ctx)),
+      ]);
+      for (const err of errors) assert.equal(printed(err).includes(canary), false, err.message);
+    });
+  });
+
+  describe('with IAM enforced by moto (signatures checked, policies applied)', function () {
+    let bed: Testbed;
+    let user: { id: string; secret: string };
+    const path = `team-a/${run}-iam`;
+
+    /** An IAM Query API call to moto, unsigned (allowed while moto's no-auth count lasts). */
+    async function iam(params: Record<string, string>): Promise<string> {
+      const res = await fetch(bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=AKIDSETUP/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+        },
+        body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
+      });
+      const text = await res.text();
+      assert.ok(res.ok, `IAM ${params.Action}: HTTP ${res.status} ${text.slice(0, 200)}`);
+      return text;
+    }
+    const resetAuth = (count: string) =>
+      fetch(`${bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER}/moto-api/reset-auth`, {
+        method: 'POST',
+        body: count,
+      });
+
+    before(async () => {
+      bed = await testbed();
+      const raw = motoClient(bed);
+      await raw.send(new CreateSecretCommand({ Name: path, SecretString: '{"a":"1"}' }));
+      raw.destroy();
+      // The next three calls go through unauthenticated; from then on moto checks every call.
+      await resetAuth('3');
+      const name = `vaultsync-${run}`;
+      await iam({ Action: 'CreateUser', UserName: name });
+      const key = await iam({ Action: 'CreateAccessKey', UserName: name });
+      await iam({
+        Action: 'PutUserPolicy',
+        UserName: name,
+        PolicyName: 'read-only',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:ListSecrets'],
+              Resource: '*',
+            },
+          ],
+        }),
+      });
+      user = {
+        id: /<AccessKeyId>([^<]+)</.exec(key)?.[1] ?? '',
+        secret: /<SecretAccessKey>([^<]+)</.exec(key)?.[1] ?? '',
+      };
+      assert.ok(user.id && user.secret);
+    });
+    after(async () => {
+      await resetAuth('inf');
+    });
+
+    const withKeys = async (id: string, secret: string) => {
+      const secrets = await credentialsSecret(bed, 'aws-keys', { id, secret });
+      return cloudBackend('aws', awsYaml(bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? ''), { secrets });
+    };
+
+    it('signs with the keys from the Secret: reads what the policy allows', async () => {
+      const { backend, registry } = await withKeys(user.id, user.secret);
+      try {
+        const secret = await backend.read({ path }, ctx);
+        assert.equal(secret.data.reveal().get('a')?.toString(), '1');
+        await backend.check();
+      } finally {
+        await registry.close();
+      }
+    });
+
+    it('answers PermissionDenied for an action the policy does not allow', async () => {
+      const { backend, registry } = await withKeys(user.id, user.secret);
+      try {
+        const err = await rejection(backend.write({ path, data: secretData({ a: '2' }) }, ctx));
+        assert.equal(err.code, 'PermissionDenied');
+        assert.equal(err.transient, false);
+        // moto answers IAM failures with an XML body even for this JSON service, which the SDK
+        // cannot parse: only the status is left (AWS answers JSON AccessDeniedException, whose
+        // text the mapper shows: see src/backends/aws/errors.test.ts).
+        assert.equal(err.message, `aws write "${path}": access denied (HTTP 403)`);
+      } finally {
+        await registry.close();
+      }
+    });
+
+    // moto answers a bad signature or an unknown key with HTTP 403 and an XML body the SDK
+    // cannot parse, so these map to PermissionDenied here; AWS answers JSON
+    // InvalidSignatureException / UnrecognizedClientException, mapped to Unauthenticated
+    // (src/backends/aws/errors.test.ts). What this shows against a server that checks
+    // signatures: the key from the Secret is what signs, and a wrong one is refused.
+    it('is refused with a wrong secret key or an unknown key, showing neither', async () => {
+      for (const [id, secret] of [
+        [user.id, 'wrong-secret-key-canary'],
+        ['AKIAUNKNOWNKEY000000', user.secret],
+      ] as const) {
+        const { backend, registry } = await withKeys(id, secret);
+        try {
+          const err = await rejection(backend.read({ path }, ctx));
+          assert.equal(err.code, 'PermissionDenied', err.message);
+          assert.equal(err.transient, false);
+          const text = printed(err);
+          assert.equal(text.includes('wrong-secret-key-canary'), false);
+          assert.equal(text.includes(user.secret), false);
+        } finally {
+          await registry.close();
+        }
+      }
+    });
+  });
+
+  describe('failures', function () {
+    it('maps ThrottlingException to Throttled, and sends nothing while the bucket is blocked', async () => {
+      const bed = await testbed();
+      const proxy = await throttlingProxy(bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '', {
+        status: 400,
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ThrottlingException' },
+        body: JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }),
+      });
+      const { backend, registry } = await awsSetup(bed, proxy.url);
+      try {
+        const path = `team-a/${run}-throttle`;
+        await backend.write({ path, data: secretData({ a: '1' }) }, ctx);
+        proxy.throttleNext(1);
+        const before = proxy.received.length;
+        const err = await rejection(backend.read({ path }, ctx));
+        assert.equal(err.code, 'Throttled');
+        assert.equal(err.transient, true);
+        assert.ok((err.retryAfterMs ?? 0) > 0);
+        assert.match(err.message, /rate limit reached/);
+        // The next read waits for the bucket (default 1 s, no Retry-After from AWS) instead of
+        // hitting the service at once; one request only reached the proxy before it.
+        const started = Date.now();
+        const ok = await backend.read({ path }, ctx);
+        assert.equal(ok.data.reveal().get('a')?.toString(), '1');
+        const sent = proxy.received.slice(before);
+        assert.equal(sent.length, 2);
+        assert.ok(sent[1]!.at - sent[0]!.at >= 900, `second request after ${sent[1]!.at - sent[0]!.at} ms`);
+        assert.ok(Date.now() - started >= 800);
+      } finally {
+        await registry.close();
+        await proxy.close();
+      }
+    });
+
+    it('maps an unreachable endpoint to Unavailable and opens the circuit', async () => {
+      const bed = await testbed();
+      const { backend, registry } = await awsSetup(
+        bed,
+        'http://127.0.0.1:9',
+        '    circuitBreaker: {failureThreshold: 2, halfOpenAfter: 1m}',
+      );
+      try {
+        for (let i = 0; i < 2; i++) {
+          const err = await rejection(backend.read({ path: 'team-a/x' }, ctx));
+          assert.equal(err.code, 'Unavailable');
+          assert.match(err.message, /connection refused/);
+        }
+        const open = await rejection(backend.read({ path: 'team-a/x' }, ctx));
+        assert.equal(open.code, 'CircuitOpen');
+        const checks = await registry.checkAll();
+        assert.equal(checks.get('aws')?.code, 'Unavailable');
+      } finally {
+        await registry.close();
+      }
+    });
+
+    it('fails with Unauthenticated when the credentials Secret lacks a key', async () => {
+      const bed = await testbed();
+      const secrets = await credentialsSecret(bed, 'aws-keys-partial', { id: 'AKIDTESTTEST' });
+      const yaml = awsYaml(bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '').replaceAll(
+        'aws-keys',
+        'aws-keys-partial',
+      );
+      const { backend, registry } = await cloudBackend('aws', yaml, { secrets });
+      try {
+        const err = await rejection(backend.read({ path: 'team-a/x' }, ctx));
+        assert.equal(err.code, 'Unauthenticated');
+        assert.match(err.message, /Secret vaultsync-cloud-test\/aws-keys-partial has no key "secret"/);
+      } finally {
+        await registry.close();
+      }
+    });
+  });
+});
