@@ -384,6 +384,14 @@ export const SecretRotationStatusSchema = Type.Object(
         maxLength: 64,
       }),
     ),
+    rotateNowHandled: Type.Optional(
+      Type.String({
+        description:
+          'Value of the vaultsync.io/rotate-now annotation the last manual rotation answered. Setting the ' +
+          'annotation to any other value asks for one more rotation.',
+        maxLength: 256,
+      }),
+    ),
     phase: Type.Optional(
       StringEnum([...ROTATION_PHASES], {
         description:

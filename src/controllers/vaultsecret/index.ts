@@ -13,7 +13,8 @@ import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts'
 import { builtinResources, keyFor } from '../../kube/resources.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import type { Sensitive } from '../../secrets/sensitive.ts';
-import { type EventSink, createVaultSecretReconciler } from './reconciler.ts';
+import { sourceRefs } from './desired-data.ts';
+import { type DataChangeListener, type EventSink, createVaultSecretReconciler } from './reconciler.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './target-secret.ts';
 
 export const vaultSecretResource = {
@@ -36,6 +37,8 @@ export interface VaultSecretControllerOptions {
   queueMetrics?: WorkqueueMetrics;
   controllerMetrics?: ControllerMetrics;
   random?: () => number;
+  /** Told when a Secret's data really changed (the reload controller restarts its consumers). */
+  onDataChanged?: DataChangeListener;
 }
 
 export function createVaultSecretController(opts: VaultSecretControllerOptions) {
@@ -54,6 +57,8 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     logger: opts.logger,
     name: 'managed-secrets',
   });
+  // VaultSecrets whose next reconcile reads the backend even if their refresh is not due.
+  const refreshRequested = new Set<string>();
   const controller = new Controller({
     name: 'vaultsecret',
     workers: opts.workers,
@@ -77,11 +82,17 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       clock: opts.clock,
       random: opts.random ?? Math.random,
       defaultRefreshIntervalMs: opts.defaultRefreshIntervalMs,
+      onDataChanged: opts.onDataChanged,
+      takeRefreshRequest: (key) => refreshRequested.delete(key),
     }),
   });
   vaultSecrets.addHandlers(enqueueHandlers((key) => controller.enqueue(key)));
   vaultSecrets.addHandlers({
-    delete: (vs) => controller.forgetKey(keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '')),
+    delete: (vs) => {
+      const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
+      refreshRequested.delete(key);
+      controller.forgetKey(key);
+    },
   });
   // A Secret event wakes its VaultSecret (named by our label): drift is repaired at once.
   secrets.addHandlers(
@@ -90,5 +101,21 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[OWNER_LABEL] ?? '')],
     ),
   );
-  return { controller, informers: [vaultSecrets, secrets] as const, vaultSecrets };
+  /**
+   * Makes the VaultSecrets of a namespace that read backend/path at its latest version read it
+   * now (a SecretRotation wrote a new version). Returns their keys.
+   */
+  function requestRefresh(namespace: string, backend: string, path: string): string[] {
+    const keys: string[] = [];
+    for (const vs of vaultSecrets.list(namespace)) {
+      if (vs.spec.backend !== backend) continue;
+      if (!sourceRefs(vs.spec).some((r) => r.path === path && r.version === undefined)) continue;
+      const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
+      refreshRequested.add(key);
+      controller.enqueue(key, { priority: 'high' });
+      keys.push(key);
+    }
+    return keys;
+  }
+  return { controller, informers: [vaultSecrets, secrets] as const, vaultSecrets, requestRefresh };
 }

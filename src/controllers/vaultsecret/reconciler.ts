@@ -36,6 +36,17 @@ export interface EventSink {
   warning(obj: VaultSecret, reason: string, message: string): Promise<void>;
 }
 
+/**
+ * Told when the data of a VaultSecret's Secret really changed: it had synced data before
+ * (status.secretMAC) and the new data differs. Never on the first sync, never for a restored
+ * edit, never on an operator restart. Called before status records the new MAC, so a failed
+ * status write repeats it. Must not throw.
+ */
+export type DataChangeListener = (
+  vs: VaultSecret,
+  change: { secretName: string; previousMac: string; mac: string },
+) => void;
+
 export interface VaultSecretReconcilerDeps {
   client: KubeClient;
   vaultSecrets: { get(key: string): VaultSecret | undefined };
@@ -49,6 +60,9 @@ export interface VaultSecretReconcilerDeps {
   defaultRefreshIntervalMs: number;
   /** Retry delay for failures that need a user's fix (not found, denied): no hot retries. */
   userErrorRetryMs?: number;
+  onDataChanged?: DataChangeListener;
+  /** True (once) when a read was asked for, e.g. by a SecretRotation that wrote a new version. */
+  takeRefreshRequest?: (key: string) => boolean;
 }
 
 /** A failure to report on the resource; `transient` ones are retried with backoff. */
@@ -196,7 +210,11 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
       const decision = mayWrite(vs, existing);
       if (!decision.allowed) throw new SyncFailure(decision.reason, decision.message, false);
 
-      const due = refreshReason(vs, intervalMs, now) ?? (inSync(vs, existing) ? undefined : 'Secret drifted');
+      const requested = deps.takeRefreshRequest?.(key) ?? false;
+      const due =
+        refreshReason(vs, intervalMs, now) ??
+        (requested ? 'refresh requested' : undefined) ??
+        (inSync(vs, existing) ? undefined : 'Secret drifted');
       if (
         !due &&
         existing &&
@@ -228,6 +246,10 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
           verb === 'Created' ? 'SecretCreated' : 'SecretUpdated',
           `${verb} Secret ${targetName(vs)}`,
         );
+      }
+      const previousMac = vs.status?.secretMAC;
+      if (previousMac !== undefined && !macEqual(mac, previousMac)) {
+        deps.onDataChanged?.(vs, { secretName: targetName(vs), previousMac, mac });
       }
       const sourceVersions = Object.fromEntries([...fetched].map(([k, v]) => [k, v.version]));
       const status: VaultSecretStatus = {

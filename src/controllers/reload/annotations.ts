@@ -1,0 +1,160 @@
+// The annotations the reload controller reads and writes, and the records they hold. Pure.
+//
+// On a workload (metadata, never rolls anything out):
+//   vaultsync.io/pending-restart  a restart owed to it (JSON, `PendingRestart`): written when a
+//                                 Secret it uses really changed, removed by the restart itself.
+//                                 It makes a pending restart survive an operator restart, a
+//                                 failover and a restart window hours away.
+//   vaultsync.io/restarted-at     when vaultsync last restarted it (RFC 3339, ms)
+//   vaultsync.io/restart-group    who asked for that restart ("VaultSecret/db", "SecretRotation/x"):
+//                                 at most maxUnavailableTargets of one group roll at once
+//   vaultsync.io/pods-secrets-hmac  AnnotatePods mode: the digests last written onto its pods
+// On its pod template (a change of it is the rollout):
+//   vaultsync.io/secrets-hmac     "<secret>=<digest>,...": the keyed HMAC digest of the data of
+//                                 each Secret the pods were restarted for. Patching the same value
+//                                 again changes nothing, so a repeated restart is a no-op.
+// Set by users on a workload:
+//   vaultsync.io/reload: "true"          restart when any managed Secret it references changes
+//   vaultsync.io/reload-secrets: "a,b"   restart when one of these managed Secrets changes
+//   vaultsync.io/reload-debounce: "10s"  wait for further changes this long (default 10s)
+//   vaultsync.io/reload-min-interval: "5m"  at least this long between two restarts (default 0)
+
+export const RELOAD_ANNOTATION = 'vaultsync.io/reload';
+export const RELOAD_SECRETS_ANNOTATION = 'vaultsync.io/reload-secrets';
+export const RELOAD_DEBOUNCE_ANNOTATION = 'vaultsync.io/reload-debounce';
+export const RELOAD_MIN_INTERVAL_ANNOTATION = 'vaultsync.io/reload-min-interval';
+export const PENDING_ANNOTATION = 'vaultsync.io/pending-restart';
+export const RESTARTED_AT_ANNOTATION = 'vaultsync.io/restarted-at';
+export const RESTART_GROUP_ANNOTATION = 'vaultsync.io/restart-group';
+export const PODS_HMAC_ANNOTATION = 'vaultsync.io/pods-secrets-hmac';
+export const TEMPLATE_HMAC_ANNOTATION = 'vaultsync.io/secrets-hmac';
+
+const MAC_PREFIX = 'hmac-sha256:v1:';
+/** Characters of the MAC kept in a digest: 96 bits, enough to tell two values apart. */
+const DIGEST_LENGTH = 16;
+const MAX_ENTRIES = 64;
+const MAX_REASONS = 5;
+
+/** The short form of a keyed MAC (`secretDataMac`) kept in annotations. */
+export function macDigest(mac: string): string {
+  const body = mac.startsWith(MAC_PREFIX) ? mac.slice(MAC_PREFIX.length) : mac;
+  return body.slice(0, DIGEST_LENGTH);
+}
+
+export type Digests = Readonly<Record<string, string>>;
+
+/** Parses "a=x,b=y" (unknown or broken entries are dropped). */
+export function parseDigests(value: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (value ?? '').split(',')) {
+    const i = part.indexOf('=');
+    if (i <= 0) continue;
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** "a=x,b=y", sorted by name, so the same digests always give the same annotation. */
+export function formatDigests(digests: Digests): string {
+  return Object.entries(digests)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .slice(0, MAX_ENTRIES)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** Does `applied` already hold every digest of `wanted` (non-empty)? */
+export function digestsApplied(applied: Digests, wanted: Digests): boolean {
+  const entries = Object.entries(wanted);
+  return entries.length > 0 && entries.every(([k, v]) => applied[k] === v);
+}
+
+/** A restart owed to a workload. Times are epoch milliseconds. */
+export interface PendingRestart {
+  /** Secret (or `SecretRotation.<name>`) → digest of the data the pods must get. */
+  secrets: Record<string, string>;
+  /** First change of this burst. */
+  first: number;
+  /** Latest change of this burst (the debounce counts from here). */
+  last: number;
+  /** Concurrency group ("VaultSecret/db", "SecretRotation/x"). */
+  group: string;
+  /** SecretRotation whose `restart` settings apply, if any. */
+  rotation?: string;
+  /** Why, for events ("Secret db changed"); the latest few. */
+  reasons: string[];
+}
+
+/** One change to add to a workload's pending restart. */
+export interface PendingAddition {
+  secrets: Digests;
+  at: number;
+  group: string;
+  rotation?: string;
+  reason: string;
+}
+
+export function parsePending(value: string | undefined): PendingRestart | undefined {
+  if (!value) return undefined;
+  try {
+    const raw = JSON.parse(value) as Record<string, unknown>;
+    const secrets =
+      raw.secrets && typeof raw.secrets === 'object' && !Array.isArray(raw.secrets)
+        ? Object.fromEntries(
+            Object.entries(raw.secrets as Record<string, unknown>).filter(
+              (e): e is [string, string] => typeof e[1] === 'string',
+            ),
+          )
+        : {};
+    const time = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : NaN);
+    const first = time(raw.first);
+    const last = time(raw.last);
+    return {
+      secrets,
+      first: Number.isFinite(first) ? first : 0,
+      last: Number.isFinite(last) ? last : Number.isFinite(first) ? first : 0,
+      group: typeof raw.group === 'string' ? raw.group : 'unknown',
+      ...(typeof raw.rotation === 'string' && { rotation: raw.rotation }),
+      reasons: Array.isArray(raw.reasons) ? raw.reasons.filter((r) => typeof r === 'string').slice(-5) : [],
+    };
+  } catch {
+    // Not ours to interpret: a restart is still owed (someone wrote the annotation), with no detail.
+    return { secrets: {}, first: 0, last: 0, group: 'unknown', reasons: [] };
+  }
+}
+
+export function formatPending(p: PendingRestart): string {
+  return JSON.stringify({
+    secrets: Object.fromEntries(Object.entries(p.secrets).sort(([a], [b]) => (a < b ? -1 : 1))),
+    first: new Date(p.first).toISOString(),
+    last: new Date(p.last).toISOString(),
+    group: p.group,
+    ...(p.rotation !== undefined && { rotation: p.rotation }),
+    reasons: p.reasons,
+  });
+}
+
+/**
+ * Adds changes to a pending restart. The first writer's group stays unless a SecretRotation
+ * joins: its restart settings (windows, concurrency) then apply to the whole burst.
+ */
+export function mergePending(
+  current: PendingRestart | undefined,
+  additions: readonly PendingAddition[],
+): PendingRestart | undefined {
+  let out = current && { ...current, secrets: { ...current.secrets }, reasons: [...current.reasons] };
+  for (const a of additions) {
+    if (!out) {
+      out = { secrets: {}, first: a.at, last: a.at, group: a.group, reasons: [] };
+    }
+    Object.assign(out.secrets, a.secrets);
+    out.first = Math.min(out.first || a.at, a.at);
+    out.last = Math.max(out.last, a.at);
+    if (a.rotation !== undefined && out.rotation === undefined) {
+      out.rotation = a.rotation;
+      out.group = a.group;
+    }
+    if (!out.reasons.includes(a.reason)) out.reasons = [...out.reasons, a.reason].slice(-MAX_REASONS);
+  }
+  return out;
+}

@@ -1,0 +1,672 @@
+// The reload controller: restarts Deployments, StatefulSets and DaemonSets whose Secrets really
+// changed, shared by VaultSecret (rolloutRestartTargets, workload annotations) and SecretRotation
+// (consumers). Keys are workloads ("ns/Kind/name").
+//
+// A change is recorded first as a pending restart on the workload itself (an annotation, no
+// rollout), then the restart happens when the policy allows: after the debounce window (several
+// changes → one restart), after the minimum interval, inside a restart window, with at most N of a
+// group rolling at once. The restart patches the pod template annotation vaultsync.io/secrets-hmac
+// with the digests of the new data and removes the pending record in the same write.
+//
+// Nothing here restarts on its own: only a recorded change does. The first sync of a Secret and
+// an operator restart record nothing (VaultSecret signals only a change of data it had synced
+// before), so they restart nothing.
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
+import { KeyedBackoff } from '../../kube/backoff.ts';
+import { type KubeClient, getObject, mergePatch } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { Controller, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
+import { isConflict, isNotFound } from '../../kube/errors.ts';
+import { Informer } from '../../kube/informer.ts';
+import type { Logger } from '../../kube/logger.ts';
+import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
+import { builtinResources, keyFor } from '../../kube/resources.ts';
+import { WorkQueue } from '../../kube/workqueue.ts';
+import {
+  type Digests,
+  PENDING_ANNOTATION,
+  PODS_HMAC_ANNOTATION,
+  type PendingAddition,
+  RESTARTED_AT_ANNOTATION,
+  RESTART_GROUP_ANNOTATION,
+  TEMPLATE_HMAC_ANNOTATION,
+  digestsApplied,
+  formatDigests,
+  formatPending,
+  macDigest,
+  mergePending,
+  parseDigests,
+  parsePending,
+} from './annotations.ts';
+import { type ReloadMetrics, noopReloadMetrics } from './metrics.ts';
+import {
+  DEFAULT_RESTART_POLICY,
+  type RestartPolicy,
+  decideRestart,
+  workloadRestartPolicy,
+} from './policy.ts';
+import {
+  type ReloadableKind,
+  WORKLOAD_KINDS,
+  type Workload,
+  type WorkloadRef,
+  annotatedSecrets,
+  appliedDigests,
+  isPaused,
+  isReloadableKind,
+  parseWorkloadKey,
+  rolloutComplete,
+  selectorQuery,
+  slimWorkload,
+  workloadKey,
+} from './workloads.ts';
+
+export const FIELD_MANAGER = 'vaultsync';
+
+export interface EventSink {
+  normal(obj: Workload | VaultSecret, reason: string, message: string): Promise<void>;
+  warning(obj: Workload | VaultSecret, reason: string, message: string): Promise<void>;
+}
+
+/** What a SecretRotation says about a change of a VaultSecret's data. */
+export interface RotationContext {
+  /** The SecretRotation writing a path this VaultSecret reads: its restart settings apply. */
+  rotation: string;
+  /** The change retires a previous value (TwoPhase): consumers need no restart for it. */
+  suppress?: boolean;
+}
+
+export interface RotationHooks {
+  contextFor(vs: VaultSecret): RotationContext | undefined;
+  policyFor(namespace: string, rotation: string): RestartPolicy | undefined;
+}
+
+export interface SecretChange {
+  secretName: string;
+  previousMac: string;
+  mac: string;
+}
+
+export interface ManagedSecretChange {
+  namespace: string;
+  secretName: string;
+  /** Keyed HMAC of the new data (`secretDataMac`). */
+  mac: string;
+  /** Explicit targets (rolloutRestartTargets); kinds other than Deployment/StatefulSet/DaemonSet are skipped. */
+  targets?: readonly { kind: string; name: string }[];
+  /** Concurrency group: "VaultSecret/<name>", "VaultCertificate/<name>", ... */
+  group: string;
+  rotation?: string;
+  reason?: string;
+}
+
+export interface RestartRequest {
+  namespace: string;
+  workloads: readonly { kind: ReloadableKind; name: string }[];
+  /** Secret (or `SecretRotation.<name>`) → digest of the data the pods must get. */
+  secrets: Digests;
+  group: string;
+  rotation?: string;
+  reason: string;
+}
+
+export type RolloutState =
+  | { state: 'NotFound' }
+  /** A restart is recorded and waits for its policy (debounce, window, concurrency). */
+  | { state: 'Pending' }
+  /** Not restarted for this data and nothing pending (e.g. skipped because paused). */
+  | { state: 'NotRestarted' }
+  | { state: 'RollingOut'; since?: number }
+  | { state: 'Ready' }
+  | { state: 'TimedOut'; since?: number };
+
+export interface ReloadControllerOptions {
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  events: EventSink;
+  clock: Clock;
+  logger: Logger;
+  workers?: number;
+  /** Debounce, minimum interval, concurrency and timeout of restarts not driven by a SecretRotation. */
+  defaultPolicy?: RestartPolicy;
+  metrics?: ReloadMetrics;
+  queueMetrics?: WorkqueueMetrics;
+  controllerMetrics?: ControllerMetrics;
+}
+
+interface Rolling {
+  ref: WorkloadRef;
+  group: string;
+  at: number;
+  /** The generation our patch produced: the cache is stale until it shows it. */
+  generation: number;
+  timeoutAt: number;
+  reportedTimeout: boolean;
+}
+
+const MAX_REQUEUE_MS = 60 * 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createReloadController(opts: ReloadControllerOptions) {
+  const { client, clock } = opts;
+  const log = opts.logger.child({ controller: 'reload' });
+  const metrics = opts.metrics ?? noopReloadMetrics;
+  const basePolicy = opts.defaultPolicy ?? DEFAULT_RESTART_POLICY;
+  let hooks: RotationHooks | undefined;
+
+  const informers = Object.fromEntries(
+    WORKLOAD_KINDS.map((kind) => [
+      kind,
+      new Informer<Workload>({
+        resource: builtinResources[kind],
+        kubeConfig: opts.kubeConfig,
+        clock,
+        logger: opts.logger,
+        name: `${kind.toLowerCase()}s`,
+        transform: slimWorkload,
+      }),
+    ]),
+  ) as Record<ReloadableKind, Informer<Workload>>;
+
+  // Changes not yet written to the workload's pending annotation (a reconcile writes them).
+  const unsaved = new Map<string, PendingAddition[]>();
+  // Workloads this process restarted and watches until ready (or timed out).
+  const rolling = new Map<string, Rolling>();
+  // Last deferral reason per workload, so a deferral is reported once, not per recheck.
+  const deferred = new Map<string, string>();
+  const workloadListeners: ((namespace: string) => void)[] = [];
+
+  const cached = (ref: WorkloadRef) => informers[ref.kind].get(keyFor(ref.namespace, ref.name));
+  const objectRef = (ref: WorkloadRef) => ({
+    apiVersion: 'apps/v1',
+    kind: ref.kind,
+    namespace: ref.namespace,
+    name: ref.name,
+  });
+
+  const controller = new Controller({
+    name: 'reload',
+    workers: opts.workers ?? 2,
+    clock,
+    logger: opts.logger,
+    metrics: opts.controllerMetrics,
+    queue: new WorkQueue({
+      clock,
+      metrics: opts.queueMetrics,
+      rateLimiter: new KeyedBackoff({ baseMs: 1000, capMs: 30_000 }),
+    }),
+    reconcile,
+  });
+
+  for (const kind of WORKLOAD_KINDS) {
+    const wake = (w: Workload) => {
+      const ref: WorkloadRef = { kind, namespace: w.metadata?.namespace ?? '', name: w.metadata?.name ?? '' };
+      const key = workloadKey(ref);
+      const ann = w.metadata?.annotations ?? {};
+      const mine = rolling.has(key);
+      if (ann[PENDING_ANNOTATION] !== undefined || mine || unsaved.has(key)) controller.enqueue(key);
+      // A workload this process restarted progressed: restarts waiting for its group may go.
+      // (Others waiting for a group look again every second anyway.)
+      if (mine) {
+        for (const other of allWorkloads(ref.namespace)) {
+          if (other.obj.metadata?.annotations?.[PENDING_ANNOTATION] !== undefined) {
+            controller.enqueue(workloadKey(other.ref), { priority: 'low' });
+          }
+        }
+      }
+      for (const listener of workloadListeners) listener(ref.namespace);
+    };
+    informers[kind].addHandlers({
+      add: wake,
+      update: (_old, w) => wake(w),
+      delete: (w) => {
+        const key = workloadKey({
+          kind,
+          namespace: w.metadata?.namespace ?? '',
+          name: w.metadata?.name ?? '',
+        });
+        rolling.delete(key);
+        deferred.delete(key);
+        controller.forgetKey(key);
+        for (const listener of workloadListeners) listener(w.metadata?.namespace ?? '');
+      },
+    });
+  }
+
+  function allWorkloads(namespace: string): { ref: WorkloadRef; obj: Workload }[] {
+    return WORKLOAD_KINDS.flatMap((kind) =>
+      informers[kind]
+        .list(namespace)
+        .map((obj) => ({ ref: { kind, namespace, name: obj.metadata?.name ?? '' }, obj })),
+    );
+  }
+
+  function policyFor(w: Workload, rotation: string | undefined): RestartPolicy {
+    const fromRotation =
+      rotation !== undefined ? hooks?.policyFor(w.metadata?.namespace ?? '', rotation) : undefined;
+    return fromRotation ?? workloadRestartPolicy(w.metadata?.annotations, basePolicy);
+  }
+
+  function isRolling(ref: WorkloadRef, w: Workload, now: number, policy: RestartPolicy): boolean {
+    const mine = rolling.get(workloadKey(ref));
+    if (mine) {
+      if (now >= mine.timeoutAt) return false;
+      return (w.metadata?.generation ?? 0) < mine.generation || !rolloutComplete(ref.kind, w);
+    }
+    const at = Date.parse(w.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? '');
+    if (!Number.isFinite(at) || now >= at + policy.readyTimeoutMs) return false;
+    return !rolloutComplete(ref.kind, w);
+  }
+
+  function rollingInGroup(
+    namespace: string,
+    group: string,
+    except: string,
+    now: number,
+    policy: RestartPolicy,
+  ) {
+    let n = 0;
+    const seen = new Set<string>();
+    for (const { ref, obj } of allWorkloads(namespace)) {
+      const key = workloadKey(ref);
+      seen.add(key);
+      if (key === except) continue;
+      const g = rolling.get(key)?.group ?? obj.metadata?.annotations?.[RESTART_GROUP_ANNOTATION];
+      if (g === group && isRolling(ref, obj, now, policy)) n++;
+    }
+    // Reserved by a restart whose object the cache does not show yet.
+    for (const [key, r] of rolling) {
+      if (
+        !seen.has(key) &&
+        key !== except &&
+        r.ref.namespace === namespace &&
+        r.group === group &&
+        now < r.timeoutAt
+      )
+        n++;
+    }
+    return n;
+  }
+
+  /** Writes changes into the workload's pending record (optimistic lock; re-read on conflict). */
+  async function savePending(
+    ref: WorkloadRef,
+    start: Workload,
+    additions: PendingAddition[],
+  ): Promise<Workload> {
+    let obj = start;
+    for (let attempt = 0; ; attempt++) {
+      const merged = mergePending(parsePending(obj.metadata?.annotations?.[PENDING_ANNOTATION]), additions)!;
+      try {
+        return await mergePatch<Workload>(
+          client,
+          objectRef(ref),
+          { metadata: { annotations: { [PENDING_ANNOTATION]: formatPending(merged) } } },
+          { resourceVersion: obj.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
+        );
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 3) throw err;
+        const fresh = await getObject<Workload>(client, objectRef(ref));
+        if (!fresh) throw err;
+        obj = fresh;
+      }
+    }
+  }
+
+  async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const ref = parseWorkloadKey(key);
+    if (!ref) return;
+    let obj = cached(ref);
+    // Changes not yet recorded on the workload: recorded now, or applied at once by a restart.
+    const taken = (unsaved.get(key) ?? []).slice();
+    if (taken.length > 0) {
+      obj ??= await getObject<Workload>(client, objectRef(ref));
+      if (!obj) {
+        unsaved.delete(key);
+        ctx.log.warn(`Skipped restart of ${ref.kind}: not found`, { reasons: taken.map((a) => a.reason) });
+        return;
+      }
+    }
+    if (!obj) {
+      rolling.delete(key);
+      return;
+    }
+    const consumeTaken = () => {
+      const left = (unsaved.get(key) ?? []).filter((a) => !taken.includes(a));
+      if (left.length > 0) unsaved.set(key, left);
+      else unsaved.delete(key);
+    };
+    const now = clock.now();
+    const stored = parsePending(obj.metadata?.annotations?.[PENDING_ANNOTATION]);
+    const pending = taken.length > 0 ? mergePending(stored, taken) : stored;
+    if (!pending) return track(ref, obj, now);
+
+    const policy = policyFor(obj, pending.rotation);
+    const lastRestart = Date.parse(obj.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? '');
+    const decision = decideRestart({
+      pending,
+      policy,
+      now,
+      alreadyApplied: digestsApplied(appliedDigests(obj), pending.secrets),
+      paused: ref.kind === 'Deployment' && isPaused(obj),
+      ...(Number.isFinite(lastRestart) && { lastRestartAt: lastRestart }),
+      rollingInGroup: rollingInGroup(ref.namespace, pending.group, key, now, policy),
+    });
+    const why = pending.reasons.join('; ') || 'a Secret changed';
+
+    if (decision.action === 'wait') {
+      if (taken.length > 0) {
+        // Recorded on the workload: it survives an operator restart and a failover.
+        obj = await savePending(ref, obj, taken);
+        consumeTaken();
+        ctx.log.debug('Recorded pending restart', { reasons: taken.map((a) => a.reason) });
+      }
+      if (decision.reason === 'Window' && deferred.get(key) !== decision.message) {
+        await opts.events.normal(
+          obj,
+          'RestartDeferred',
+          `Deferred restart of ${ref.kind} ${ref.name}: ${decision.message}`,
+        );
+      }
+      deferred.set(key, decision.message);
+      ctx.log.debug('Restart waits', { why: decision.reason, afterMs: decision.afterMs });
+      return { requeueAfter: Math.min(Math.max(decision.afterMs, 10), MAX_REQUEUE_MS) };
+    }
+    deferred.delete(key);
+
+    if (decision.action === 'drop') {
+      try {
+        if (stored) {
+          await mergePatch(
+            client,
+            objectRef(ref),
+            { metadata: { annotations: { [PENDING_ANNOTATION]: null } } },
+            { resourceVersion: obj.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
+          );
+        }
+        consumeTaken();
+      } catch (err) {
+        if (isConflict(err)) return { requeueAfter: 50 };
+        if (isNotFound(err)) return void unsaved.delete(key);
+        throw err;
+      }
+      if (decision.reason === 'Paused') {
+        metrics.restart(ref.kind, 'skipped');
+        ctx.log.info(`Skipped restart of ${ref.kind}: paused`, { reasons: pending.reasons });
+        await opts.events.warning(
+          obj,
+          'RestartSkipped',
+          `Skipped restart of ${ref.kind} ${ref.name} (${why}): ${decision.message}`,
+        );
+      } else {
+        ctx.log.debug('Dropped pending restart: already rolled out for this data');
+      }
+      return;
+    }
+
+    // Restart. Reserve the slot before the write, so another worker counts it.
+    const reservation: Rolling = {
+      ref,
+      group: pending.group,
+      at: now,
+      generation: (obj.metadata?.generation ?? 0) + 1,
+      timeoutAt: now + policy.readyTimeoutMs,
+      reportedTimeout: false,
+    };
+    if (policy.mode === 'Restart') rolling.set(key, reservation);
+    try {
+      const patched =
+        policy.mode === 'AnnotatePods'
+          ? await annotatePods(ref, obj, pending.secrets, pending.group, now)
+          : await mergePatch<Workload>(
+              client,
+              objectRef(ref),
+              {
+                metadata: {
+                  annotations: {
+                    [PENDING_ANNOTATION]: null,
+                    [RESTARTED_AT_ANNOTATION]: iso(now),
+                    [RESTART_GROUP_ANNOTATION]: pending.group,
+                  },
+                },
+                spec: {
+                  template: {
+                    metadata: {
+                      annotations: {
+                        [TEMPLATE_HMAC_ANNOTATION]: formatDigests({
+                          ...parseDigests(
+                            obj.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION],
+                          ),
+                          ...pending.secrets,
+                        }),
+                      },
+                    },
+                  },
+                },
+              },
+              { resourceVersion: obj.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
+            );
+      if (policy.mode === 'Restart')
+        reservation.generation = patched.metadata?.generation ?? reservation.generation;
+    } catch (err) {
+      rolling.delete(key);
+      if (isConflict(err)) return { requeueAfter: 50 };
+      if (isNotFound(err)) return void unsaved.delete(key);
+      metrics.restart(ref.kind, 'failed');
+      throw err;
+    }
+    consumeTaken();
+    metrics.restart(ref.kind, 'restarted');
+    if (pending.first > 0) metrics.restartLatency((clock.now() - pending.first) / 1000);
+    const verb = policy.mode === 'AnnotatePods' ? 'Annotated pods of' : 'Restarted';
+    ctx.log.info(`${verb} ${ref.kind}`, { reasons: pending.reasons, group: pending.group });
+    await opts.events.normal(
+      obj,
+      policy.mode === 'AnnotatePods' ? 'PodsAnnotated' : 'Restarted',
+      `${verb} ${ref.kind} ${ref.name}: ${why}`,
+    );
+    return policy.mode === 'Restart' ? { requeueAfter: policy.readyTimeoutMs } : undefined;
+  }
+
+  /** AnnotatePods mode: the new digests on every running pod, nothing restarted. */
+  async function annotatePods(ref: WorkloadRef, w: Workload, secrets: Digests, group: string, now: number) {
+    const digests = formatDigests({
+      ...parseDigests(w.metadata?.annotations?.[PODS_HMAC_ANNOTATION]),
+      ...secrets,
+    });
+    const query = selectorQuery(w.spec?.selector);
+    if (query) {
+      const pods = await client.rest.request<{ items?: V1Pod[] }>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/pods`,
+        query: { labelSelector: query },
+      });
+      for (const pod of pods.items ?? []) {
+        if (pod.metadata?.deletionTimestamp || !pod.metadata?.name) continue;
+        await mergePatch(
+          client,
+          { apiVersion: 'v1', kind: 'Pod', namespace: ref.namespace, name: pod.metadata.name },
+          { metadata: { annotations: { [TEMPLATE_HMAC_ANNOTATION]: digests } } },
+          { fieldManager: FIELD_MANAGER },
+        ).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+      }
+    }
+    return mergePatch<Workload>(
+      client,
+      objectRef(ref),
+      {
+        metadata: {
+          annotations: {
+            [PENDING_ANNOTATION]: null,
+            [RESTARTED_AT_ANNOTATION]: iso(now),
+            [RESTART_GROUP_ANNOTATION]: group,
+            [PODS_HMAC_ANNOTATION]: digests,
+          },
+        },
+      },
+      { resourceVersion: w.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
+    );
+  }
+
+  /** Follows a workload this process restarted until it is ready or its time is up. */
+  async function track(ref: WorkloadRef, w: Workload, now: number): Promise<ReconcileResult> {
+    const key = workloadKey(ref);
+    const r = rolling.get(key);
+    if (!r) return;
+    const caughtUp = (w.metadata?.generation ?? 0) >= r.generation;
+    if (caughtUp && rolloutComplete(ref.kind, w)) {
+      rolling.delete(key);
+      metrics.rollout(ref.kind, 'ready');
+      log.info(`Rolled out ${ref.kind}`, {
+        namespace: ref.namespace,
+        name: ref.name,
+        seconds: (now - r.at) / 1000,
+      });
+      await opts.events.normal(w, 'RolledOut', `${ref.kind} ${ref.name} is ready with the new data`);
+      return;
+    }
+    if (now >= r.timeoutAt) {
+      rolling.delete(key);
+      metrics.rollout(ref.kind, 'timeout');
+      await opts.events.warning(
+        w,
+        'RolloutNotReady',
+        `${ref.kind} ${ref.name} did not become ready within ${Math.round((r.timeoutAt - r.at) / 1000)}s of its restart`,
+      );
+      return;
+    }
+    return { requeueAfter: Math.min(r.timeoutAt - now, MAX_REQUEUE_MS) };
+  }
+
+  /**
+   * The data of a managed Secret really changed (not its first write, not a restored edit): its
+   * explicit targets and the workloads that ask for it by annotation owe a restart. For any
+   * controller that writes Secrets (VaultSecret, VaultCertificate). Never throws.
+   */
+  function secretDataChanged(change: ManagedSecretChange): void {
+    try {
+      const { namespace } = change;
+      const targets = new Map<string, WorkloadRef>();
+      for (const t of change.targets ?? []) {
+        if (!isReloadableKind(t.kind)) {
+          log.warn(`Skipped restart of ${t.kind}: kind not supported yet`, { namespace, name: t.name });
+          continue;
+        }
+        const ref = { kind: t.kind, namespace, name: t.name };
+        targets.set(workloadKey(ref), ref);
+      }
+      for (const { ref, obj } of allWorkloads(namespace)) {
+        if (annotatedSecrets(obj).has(change.secretName)) targets.set(workloadKey(ref), ref);
+      }
+      const addition: PendingAddition = {
+        secrets: { [change.secretName]: macDigest(change.mac) },
+        at: clock.now(),
+        group: change.group,
+        ...(change.rotation !== undefined && { rotation: change.rotation }),
+        reason: change.reason ?? `Secret ${change.secretName} changed`,
+      };
+      for (const ref of targets.values()) add(ref, addition);
+    } catch (err) {
+      log.error('Failed to record a Secret change for restarts', { error: String(err) });
+    }
+  }
+
+  function add(ref: WorkloadRef, addition: PendingAddition) {
+    const key = workloadKey(ref);
+    unsaved.set(key, [...(unsaved.get(key) ?? []), addition]);
+    controller.enqueue(key);
+  }
+
+  return {
+    controller,
+    informers: WORKLOAD_KINDS.map((k) => informers[k]),
+
+    setRotationHooks(h: RotationHooks) {
+      hooks = h;
+    },
+
+    /** Told by the VaultSecret controller when a Secret's data really changed. Never throws. */
+    secretChanged(vs: VaultSecret, change: SecretChange): void {
+      try {
+        const context = hooks?.contextFor(vs);
+        if (context?.suppress) {
+          log.debug('Restart not needed: a previous value was retired', {
+            namespace: vs.metadata?.namespace,
+            secret: change.secretName,
+          });
+          return;
+        }
+        secretDataChanged({
+          namespace: vs.metadata?.namespace ?? '',
+          secretName: change.secretName,
+          mac: change.mac,
+          targets: vs.spec.rolloutRestartTargets ?? [],
+          group: context ? `SecretRotation/${context.rotation}` : `VaultSecret/${vs.metadata?.name ?? ''}`,
+          ...(context && { rotation: context.rotation }),
+        });
+      } catch (err) {
+        log.error('Failed to record a Secret change for restarts', { error: String(err) });
+      }
+    },
+
+    secretDataChanged,
+
+    /** Records a restart owed to workloads (a SecretRotation's consumers). Never throws. */
+    requestRestart(req: RestartRequest): void {
+      for (const w of req.workloads) {
+        add(
+          { kind: w.kind, namespace: req.namespace, name: w.name },
+          {
+            secrets: req.secrets,
+            at: clock.now(),
+            group: req.group,
+            ...(req.rotation !== undefined && { rotation: req.rotation }),
+            reason: req.reason,
+          },
+        );
+      }
+    },
+
+    /** Workloads of a namespace, from the caches. */
+    workloads: allWorkloads,
+
+    get: (ref: WorkloadRef): Workload | undefined => cached(ref),
+
+    /** Called (with the namespace) on every workload event; handlers only enqueue. */
+    onWorkloadEvent(listener: (namespace: string) => void) {
+      workloadListeners.push(listener);
+    },
+
+    /** Where a workload stands with the data of `wanted` (digests). */
+    rolloutState(ref: WorkloadRef, wanted: Digests, readyTimeoutMs: number, now: number): RolloutState {
+      const w = cached(ref);
+      if (!w) return { state: 'NotFound' };
+      const key = workloadKey(ref);
+      if (!digestsApplied(appliedDigests(w), wanted)) {
+        const pending = parsePending(w.metadata?.annotations?.[PENDING_ANNOTATION]);
+        const waiting =
+          (pending && Object.keys(wanted).some((k) => pending.secrets[k] === wanted[k])) ||
+          (unsaved.get(key) ?? []).some((a) => Object.keys(wanted).some((k) => a.secrets[k] === wanted[k]));
+        return { state: waiting ? 'Pending' : 'NotRestarted' };
+      }
+      const mine = rolling.get(key);
+      const at = mine?.at ?? Date.parse(w.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? '');
+      const since = Number.isFinite(at) ? at : undefined;
+      const caughtUp = !mine || (w.metadata?.generation ?? 0) >= mine.generation;
+      const podsOnly =
+        w.metadata?.annotations?.[PODS_HMAC_ANNOTATION] !== undefined &&
+        !digestsApplied(
+          parseDigests(w.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION]),
+          wanted,
+        );
+      if (podsOnly || (caughtUp && rolloutComplete(ref.kind, w))) return { state: 'Ready' };
+      if (since !== undefined && now >= since + readyTimeoutMs) return { state: 'TimedOut', since };
+      return since === undefined ? { state: 'RollingOut' } : { state: 'RollingOut', since };
+    },
+  };
+}
+
+export type ReloadController = ReturnType<typeof createReloadController>;

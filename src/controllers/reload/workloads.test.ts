@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import {
+  digestsApplied,
+  formatDigests,
+  formatPending,
+  macDigest,
+  mergePending,
+  parseDigests,
+  parsePending,
+} from './annotations.ts';
+import {
+  type Workload,
+  annotatedSecrets,
+  parseWorkloadKey,
+  referencedSecrets,
+  rolloutComplete,
+  selectorMatches,
+  selectorQuery,
+  slimWorkload,
+  workloadKey,
+} from './workloads.ts';
+
+const podSpec = {
+  initContainers: [
+    { name: 'init', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 'init-secret', key: 'k' } } }] },
+  ],
+  containers: [
+    {
+      name: 'app',
+      image: 'x',
+      env: [
+        { name: 'PLAIN', value: 'v' },
+        { name: 'B', valueFrom: { secretKeyRef: { name: 'env-secret', key: 'k' } } },
+        { name: 'C', valueFrom: { configMapKeyRef: { name: 'a-config', key: 'k' } } },
+      ],
+      envFrom: [{ secretRef: { name: 'envfrom-secret' } }, { configMapRef: { name: 'cm' } }],
+    },
+  ],
+  volumes: [
+    { name: 'v1', secret: { secretName: 'volume-secret' } },
+    {
+      name: 'v2',
+      projected: { sources: [{ secret: { name: 'projected-secret' } }, { configMap: { name: 'cm' } }] },
+    },
+    { name: 'v3', emptyDir: {} },
+  ],
+};
+
+const workload = (annotations: Record<string, string> = {}): Workload => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'api', namespace: 'shop', annotations, generation: 3 },
+  spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { spec: podSpec } },
+});
+
+describe('reload workloads and annotations', () => {
+  it('finds every Secret a pod spec references: env, envFrom, volumes, projected volumes', () => {
+    assert.deepEqual([...referencedSecrets(podSpec)].sort(), [
+      'env-secret',
+      'envfrom-secret',
+      'init-secret',
+      'projected-secret',
+      'volume-secret',
+    ]);
+  });
+
+  it('reads reload: "true" (referenced Secrets) and reload-secrets (named ones)', () => {
+    assert.deepEqual([...annotatedSecrets(workload())], []);
+    assert.equal(annotatedSecrets(workload({ 'vaultsync.io/reload': 'true' })).size, 5);
+    assert.deepEqual(
+      [
+        ...annotatedSecrets(
+          workload({ 'vaultsync.io/reload': 'false', 'vaultsync.io/reload-secrets': 'a, b,' }),
+        ),
+      ],
+      ['a', 'b'],
+    );
+  });
+
+  it('matches label selectors; an empty selector selects nothing', () => {
+    const labels = { app: 'api', tier: 'web' };
+    assert.ok(selectorMatches({ matchLabels: { app: 'api' } }, labels));
+    assert.ok(!selectorMatches({ matchLabels: { app: 'db' } }, labels));
+    assert.ok(
+      selectorMatches(
+        { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }] },
+        labels,
+      ),
+    );
+    assert.ok(
+      !selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] }, labels),
+    );
+    assert.ok(selectorMatches({ matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, labels));
+    assert.ok(!selectorMatches({ matchExpressions: [{ key: 'x', operator: 'Exists' }] }, labels));
+    assert.ok(!selectorMatches({}, labels));
+    assert.equal(
+      selectorQuery({
+        matchLabels: { app: 'api' },
+        matchExpressions: [{ key: 't', operator: 'In', values: ['a', 'b'] }],
+      }),
+      'app=api,t in (a,b)',
+    );
+  });
+
+  it('tells a finished rollout from one in progress', () => {
+    const d = (status: Workload['status'], generation = 3): Workload => ({
+      ...workload(),
+      metadata: { generation },
+      status,
+    });
+    assert.ok(
+      rolloutComplete(
+        'Deployment',
+        d({ observedGeneration: 3, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }),
+      ),
+    );
+    assert.ok(
+      !rolloutComplete(
+        'Deployment',
+        d({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }),
+      ),
+      'not seen yet',
+    );
+    assert.ok(
+      !rolloutComplete(
+        'Deployment',
+        d({ observedGeneration: 3, replicas: 3, updatedReplicas: 2, availableReplicas: 2 }),
+      ),
+      'an old pod left',
+    );
+    assert.ok(
+      !rolloutComplete(
+        'Deployment',
+        d({
+          observedGeneration: 3,
+          replicas: 2,
+          updatedReplicas: 2,
+          availableReplicas: 1,
+          unavailableReplicas: 1,
+        }),
+      ),
+    );
+    const sts = (s: Workload['status']): Workload => ({
+      metadata: { generation: 1 },
+      spec: { replicas: 1 },
+      status: s,
+    });
+    assert.ok(
+      rolloutComplete(
+        'StatefulSet',
+        sts({
+          observedGeneration: 1,
+          currentRevision: 'b',
+          updateRevision: 'b',
+          updatedReplicas: 1,
+          readyReplicas: 1,
+        }),
+      ),
+    );
+    assert.ok(
+      !rolloutComplete(
+        'StatefulSet',
+        sts({
+          observedGeneration: 1,
+          currentRevision: 'a',
+          updateRevision: 'b',
+          updatedReplicas: 1,
+          readyReplicas: 1,
+        }),
+      ),
+    );
+    const ds = (s: Workload['status']): Workload => ({ metadata: { generation: 1 }, status: s });
+    assert.ok(
+      rolloutComplete(
+        'DaemonSet',
+        ds({
+          observedGeneration: 1,
+          desiredNumberScheduled: 2,
+          updatedNumberScheduled: 2,
+          numberAvailable: 2,
+        }),
+      ),
+    );
+    assert.ok(
+      !rolloutComplete(
+        'DaemonSet',
+        ds({
+          observedGeneration: 1,
+          desiredNumberScheduled: 2,
+          updatedNumberScheduled: 1,
+          numberAvailable: 2,
+        }),
+      ),
+    );
+  });
+
+  it('keeps only what it needs of a cached workload', () => {
+    const w = workload({ 'vaultsync.io/reload': 'true' });
+    w.spec!.template!.metadata = {
+      annotations: { 'vaultsync.io/secrets-hmac': 'a=b', 'checksum/config': 'x' },
+    };
+    const slim = slimWorkload(w);
+    assert.deepEqual(
+      [...referencedSecrets(slim.spec?.template?.spec)].sort(),
+      [...referencedSecrets(podSpec)].sort(),
+    );
+    assert.deepEqual(slim.spec?.template?.metadata?.annotations, { 'vaultsync.io/secrets-hmac': 'a=b' });
+    assert.equal(JSON.stringify(slim).includes('PLAIN'), false);
+    assert.equal(JSON.stringify(slim).includes('a-config'), false);
+  });
+
+  it('round-trips keys, digests and pending records', () => {
+    assert.deepEqual(parseWorkloadKey(workloadKey({ kind: 'StatefulSet', namespace: 'shop', name: 'db' })), {
+      kind: 'StatefulSet',
+      namespace: 'shop',
+      name: 'db',
+    });
+    assert.equal(parseWorkloadKey('shop/Pod/x'), undefined);
+    assert.equal(macDigest('hmac-sha256:v1:abcdefghijklmnopqrstuvwxyz'), 'abcdefghijklmnop');
+    assert.equal(formatDigests({ b: '2', a: '1' }), 'a=1,b=2');
+    assert.deepEqual(parseDigests('a=1,b=2,broken'), { a: '1', b: '2' });
+    assert.ok(digestsApplied({ a: '1', b: '2' }, { a: '1' }));
+    assert.ok(!digestsApplied({ a: '1' }, { a: '2' }));
+    assert.ok(!digestsApplied({ a: '1' }, {}));
+    const p = mergePending(undefined, [
+      { secrets: { a: '1' }, at: 1000, group: 'VaultSecret/a', reason: 'Secret a changed' },
+      { secrets: { b: '2' }, at: 3000, group: 'SecretRotation/r', rotation: 'r', reason: 'Secret b changed' },
+      { secrets: { a: '3' }, at: 2000, group: 'VaultSecret/a', reason: 'Secret a changed' },
+    ])!;
+    assert.deepEqual(p, {
+      secrets: { a: '3', b: '2' },
+      first: 1000,
+      last: 3000,
+      group: 'SecretRotation/r',
+      rotation: 'r',
+      reasons: ['Secret a changed', 'Secret b changed'],
+    });
+    assert.deepEqual(parsePending(formatPending(p)), p);
+    assert.deepEqual(parsePending('not json')?.secrets, {}, 'a broken record still owes a restart');
+  });
+});

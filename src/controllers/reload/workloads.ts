@@ -1,0 +1,233 @@
+// Workloads (Deployments, StatefulSets, DaemonSets) as the reload controller sees them: which
+// Secrets they use, whether they asked to be reloaded, whether a label selector picks them,
+// whether their rollout is complete. Pure.
+import type { KubernetesObject, V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
+import { stripBulkyMetadata } from '../../kube/object-cache.ts';
+import {
+  RELOAD_ANNOTATION,
+  RELOAD_SECRETS_ANNOTATION,
+  TEMPLATE_HMAC_ANNOTATION,
+  PODS_HMAC_ANNOTATION,
+  parseDigests,
+} from './annotations.ts';
+
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+export type ReloadableKind = (typeof WORKLOAD_KINDS)[number];
+
+export function isReloadableKind(kind: string): kind is ReloadableKind {
+  return (WORKLOAD_KINDS as readonly string[]).includes(kind);
+}
+
+/** The fields of a Deployment / StatefulSet / DaemonSet the reload controller uses. */
+export interface Workload extends KubernetesObject {
+  spec?: {
+    replicas?: number;
+    paused?: boolean;
+    selector?: V1LabelSelector;
+    updateStrategy?: { type?: string };
+    strategy?: { type?: string };
+    template?: { metadata?: { annotations?: Record<string, string> }; spec?: V1PodSpec };
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    unavailableReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+    desiredNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+    numberUnavailable?: number;
+  };
+}
+
+export interface WorkloadRef {
+  kind: ReloadableKind;
+  namespace: string;
+  name: string;
+}
+
+/** Queue key: "<namespace>/<Kind>/<name>" (logs show namespace and "Kind/name"). */
+export const workloadKey = (ref: WorkloadRef): string => `${ref.namespace}/${ref.kind}/${ref.name}`;
+
+export function parseWorkloadKey(key: string): WorkloadRef | undefined {
+  const [namespace, kind, ...rest] = key.split('/');
+  if (!namespace || !kind || rest.length !== 1 || !isReloadableKind(kind)) return undefined;
+  return { namespace, kind, name: rest[0]! };
+}
+
+/** Secret names a pod spec references: env, envFrom, volumes and projected volumes. */
+export function referencedSecrets(spec: V1PodSpec | undefined): Set<string> {
+  const names = new Set<string>();
+  if (!spec) return names;
+  const containers = [
+    ...(spec.initContainers ?? []),
+    ...(spec.containers ?? []),
+    ...(spec.ephemeralContainers ?? []),
+  ];
+  for (const c of containers) {
+    for (const e of c.env ?? []) {
+      const n = e.valueFrom?.secretKeyRef?.name;
+      if (n) names.add(n);
+    }
+    for (const e of c.envFrom ?? []) if (e.secretRef?.name) names.add(e.secretRef.name);
+  }
+  for (const v of spec.volumes ?? []) {
+    if (v.secret?.secretName) names.add(v.secret.secretName);
+    for (const s of v.projected?.sources ?? []) if (s.secret?.name) names.add(s.secret.name);
+  }
+  return names;
+}
+
+/** Secrets a workload asked to be restarted for, by its annotations. */
+export function annotatedSecrets(w: Workload): Set<string> {
+  const a = w.metadata?.annotations ?? {};
+  const names = new Set<string>();
+  if (a[RELOAD_ANNOTATION]?.trim().toLowerCase() === 'true') {
+    for (const n of referencedSecrets(w.spec?.template?.spec)) names.add(n);
+  }
+  for (const n of (a[RELOAD_SECRETS_ANNOTATION] ?? '').split(',')) if (n.trim()) names.add(n.trim());
+  return names;
+}
+
+/** Does a label selector (matchLabels and matchExpressions) select these labels? */
+export function selectorMatches(
+  selector: V1LabelSelector,
+  labels: Record<string, string> | undefined,
+): boolean {
+  const have = labels ?? {};
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (have[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const present = Object.hasOwn(have, e.key);
+    const value = have[e.key];
+    switch (e.operator) {
+      case 'In':
+        if (!present || !(e.values ?? []).includes(value!)) return false;
+        break;
+      case 'NotIn':
+        if (present && (e.values ?? []).includes(value!)) return false;
+        break;
+      case 'Exists':
+        if (!present) return false;
+        break;
+      case 'DoesNotExist':
+        if (present) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  // An empty selector selects nothing here: "restart everything" is never what a user meant.
+  return Object.keys(selector.matchLabels ?? {}).length > 0 || (selector.matchExpressions ?? []).length > 0;
+}
+
+/** The label selector query string of a workload's pods ("a=b,c in (d,e)"). */
+export function selectorQuery(selector: V1LabelSelector | undefined): string | undefined {
+  if (!selector) return undefined;
+  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.length > 0 ? parts.join(',') : undefined;
+}
+
+/** Digests the workload's pods were last restarted (template) or annotated (pods) for. */
+export function appliedDigests(w: Workload): Record<string, string> {
+  return {
+    ...parseDigests(w.metadata?.annotations?.[PODS_HMAC_ANNOTATION]),
+    ...parseDigests(w.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION]),
+  };
+}
+
+export const isPaused = (w: Workload): boolean => w.spec?.paused === true;
+
+/**
+ * Has the workload finished rolling out its current template, with every replica ready?
+ * Deployment: the controller saw this generation, all replicas updated and available, no old
+ * ones left. StatefulSet: current revision is the update revision and all ready. DaemonSet: every
+ * scheduled pod updated and available. OnDelete strategies never roll by themselves: complete
+ * once the controller saw the change.
+ */
+export function rolloutComplete(kind: ReloadableKind, w: Workload): boolean {
+  const s = w.status ?? {};
+  if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return false;
+  switch (kind) {
+    case 'Deployment': {
+      const want = w.spec?.replicas ?? 1;
+      return (
+        (s.updatedReplicas ?? 0) >= want &&
+        (s.replicas ?? 0) <= want &&
+        (s.availableReplicas ?? 0) >= want &&
+        (s.unavailableReplicas ?? 0) === 0
+      );
+    }
+    case 'StatefulSet': {
+      if (w.spec?.updateStrategy?.type === 'OnDelete') return true;
+      const want = w.spec?.replicas ?? 1;
+      const revisionDone = !s.updateRevision || s.currentRevision === s.updateRevision;
+      return revisionDone && (s.updatedReplicas ?? 0) >= want && (s.readyReplicas ?? 0) >= want;
+    }
+    case 'DaemonSet': {
+      if (w.spec?.updateStrategy?.type === 'OnDelete') return true;
+      const want = s.desiredNumberScheduled ?? 0;
+      return (
+        (s.updatedNumberScheduled ?? 0) >= want &&
+        (s.numberAvailable ?? 0) >= want &&
+        (s.numberUnavailable ?? 0) === 0
+      );
+    }
+  }
+}
+
+const OUR_PREFIX = 'vaultsync.io/';
+
+/**
+ * What the informers keep of a workload: metadata, the replica and strategy fields, our
+ * template annotations and the Secret references of the pod spec. Workloads are cached
+ * cluster-wide (annotations cannot be selected server-side), so the rest is dropped.
+ */
+export function slimWorkload<T extends Workload>(obj: T): T {
+  const w = stripBulkyMetadata(obj);
+  const spec = w.spec ?? {};
+  const pod = spec.template?.spec;
+  const slimContainer = (c: NonNullable<V1PodSpec['containers']>[number]) => ({
+    name: c.name,
+    env: (c.env ?? []).filter((e) => e.valueFrom?.secretKeyRef),
+    envFrom: (c.envFrom ?? []).filter((e) => e.secretRef),
+  });
+  const templateAnnotations = Object.fromEntries(
+    Object.entries(spec.template?.metadata?.annotations ?? {}).filter(([k]) => k.startsWith(OUR_PREFIX)),
+  );
+  return {
+    ...w,
+    spec: {
+      replicas: spec.replicas,
+      paused: spec.paused,
+      selector: spec.selector,
+      updateStrategy: spec.updateStrategy && { type: spec.updateStrategy.type },
+      template: {
+        metadata: { annotations: templateAnnotations },
+        spec: {
+          containers: (pod?.containers ?? []).map(slimContainer),
+          initContainers: (pod?.initContainers ?? []).map(slimContainer),
+          volumes: (pod?.volumes ?? [])
+            .filter((v) => v.secret || v.projected?.sources?.some((s) => s.secret))
+            .map((v) => ({
+              name: v.name,
+              ...(v.secret && { secret: { secretName: v.secret.secretName } }),
+              ...(v.projected && {
+                projected: { sources: (v.projected.sources ?? []).filter((s) => s.secret) },
+              }),
+            })),
+        } as V1PodSpec,
+      },
+    },
+  } as T;
+}

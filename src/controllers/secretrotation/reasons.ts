@@ -1,0 +1,41 @@
+// Condition reasons of SecretRotation (CamelCase constants; docs/rotation.md lists them).
+import type { BackendErrorCode } from '../../backends/errors.ts';
+
+export const Reason = {
+  /** Idle: the last rotation succeeded and nothing is pending. */
+  Rotated: 'Rotated',
+  /** Waiting for the first scheduled time (no rotation yet). */
+  Scheduled: 'Scheduled',
+  Suspended: 'Suspended',
+  Rotating: 'Rotating',
+  RollingOut: 'RollingOut',
+  Retiring: 'Retiring',
+  RolloutNotReady: 'RolloutNotReady',
+  VaultSecretNotSynced: 'VaultSecretNotSynced',
+  GeneratorFailed: 'GeneratorFailed',
+  InvalidSchedule: 'InvalidSchedule',
+  BackendNotFound: 'BackendNotFound',
+  PermissionDenied: 'PermissionDenied',
+  TenancyDenied: 'TenancyDenied',
+  BackendUnavailable: 'BackendUnavailable',
+  BackendThrottled: 'BackendThrottled',
+  AuthenticationFailed: 'AuthenticationFailed',
+  InvalidRequest: 'InvalidRequest',
+  /** Check-and-set failed: someone else wrote the path between our read and our write. */
+  ConcurrentWrite: 'ConcurrentWrite',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+const byBackendCode: Record<BackendErrorCode, Reason> = {
+  NotFound: Reason.InvalidRequest,
+  PermissionDenied: Reason.PermissionDenied,
+  Throttled: Reason.BackendThrottled,
+  Unavailable: Reason.BackendUnavailable,
+  CircuitOpen: Reason.BackendUnavailable,
+  InvalidRequest: Reason.InvalidRequest,
+  Unauthenticated: Reason.AuthenticationFailed,
+  TenancyDenied: Reason.TenancyDenied,
+  Unknown: Reason.BackendUnavailable,
+};
+
+export const reasonForBackendError = (code: BackendErrorCode): Reason => byBackendCode[code];

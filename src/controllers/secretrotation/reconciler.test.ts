@@ -1,0 +1,307 @@
+import assert from 'node:assert/strict';
+import type { SecretRotation, SecretRotationStatus, VaultSecret } from '../../apis/v1alpha1/index.ts';
+import { MemoryBackend } from '../../backends/memory.ts';
+import { FakeClock } from '../../kube/clock.ts';
+import type { ReconcileContext } from '../../kube/controller.ts';
+import { FakeRest, RecordingLogger } from '../../kube/testing.ts';
+import { Sensitive } from '../../secrets/sensitive.ts';
+import type { RestartRequest, RolloutState } from '../reload/controller.ts';
+import { RotationMemory, createSecretRotationReconciler, statusPatch } from './reconciler.ts';
+
+const NOW = Date.parse('2030-01-01T00:00:00Z');
+const KEY = 'shop/db';
+
+function rotation(spec: Partial<SecretRotation['spec']>, status?: SecretRotationStatus): SecretRotation {
+  return {
+    apiVersion: 'vaultsync.io/v1alpha1',
+    kind: 'SecretRotation',
+    metadata: {
+      name: 'db',
+      namespace: 'shop',
+      generation: 1,
+      creationTimestamp: '2029-12-31T12:00:00Z' as unknown as Date,
+      annotations: {},
+    },
+    spec: {
+      backend: 'memory',
+      path: 'shop/db',
+      interval: '24h',
+      generate: { password: { type: 'password' } },
+      ...spec,
+    },
+    ...(status && { status }),
+  };
+}
+
+function reader(version: string, mac = 'hmac-sha256:v1:reader-mac-aaaaaaaaaaaa'): VaultSecret {
+  return {
+    apiVersion: 'vaultsync.io/v1alpha1',
+    kind: 'VaultSecret',
+    metadata: { name: 'db', namespace: 'shop', generation: 1 },
+    spec: { backend: 'memory', dataFrom: [{ extract: { path: 'shop/db' } }] },
+    status: {
+      observedGeneration: 1,
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Synced',
+          message: '',
+          lastTransitionTime: '2030-01-01T00:00:00Z',
+        },
+      ],
+      sourceVersions: { 'shop/db': version },
+      secretMAC: mac,
+    },
+  };
+}
+
+/** The reconciler with fakes: the status patches are applied to the object the cache returns. */
+function setup(
+  sr: SecretRotation,
+  data: Record<string, Record<string, string>> = { 'shop/db': { password: 'old', user: 'app' } },
+) {
+  const clock = new FakeClock(NOW);
+  const backend = new MemoryBackend({ name: 'memory', data: new Sensitive(data) });
+  const writes: string[] = [];
+  const write = backend.write.bind(backend);
+  backend.write = async (req, ctx) => {
+    const r = await write(req, ctx);
+    writes.push(r.version);
+    return r;
+  };
+  let current = sr;
+  const rest = new FakeRest((req) => {
+    if (req.method === 'PATCH' && req.path.endsWith('/status')) {
+      const patch = (req.body as { status: Record<string, unknown> }).status;
+      const status: Record<string, unknown> = { ...current.status };
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === null) delete status[k];
+        else status[k] = v;
+      }
+      current = { ...current, status: status as SecretRotationStatus };
+      return current;
+    }
+    if (req.method === 'GET' && req.path === '/apis/vaultsync.io/v1alpha1') {
+      return { resources: [{ name: 'secretrotations', kind: 'SecretRotation', namespaced: true }] };
+    }
+    return {};
+  });
+  const readers: VaultSecret[] = [];
+  const refreshes: string[] = [];
+  const restarts: RestartRequest[] = [];
+  const states = new Map<string, RolloutState>();
+  const events: string[] = [];
+  const reconcile = createSecretRotationReconciler({
+    client: rest.client(),
+    rotations: { get: () => current },
+    vaultSecrets: { list: () => readers },
+    backends: { get: (name) => (name === 'memory' ? backend : undefined) },
+    reload: {
+      requestRestart: (r) => void restarts.push(r),
+      rolloutState: (ref) => states.get(ref.name) ?? { state: 'NotFound' },
+      workloads: () => [
+        {
+          ref: { kind: 'Deployment', namespace: 'shop', name: 'api' },
+          obj: {
+            metadata: { name: 'api', annotations: { 'vaultsync.io/reload': 'true' } },
+            spec: {
+              template: { spec: { containers: [{ name: 'a', envFrom: [{ secretRef: { name: 'db' } }] }] } },
+            },
+          },
+        },
+      ],
+    },
+    requestRefresh: (_ns, _b, path) => {
+      refreshes.push(path);
+      return [];
+    },
+    events: {
+      normal: async (_o, reason) => void events.push(reason),
+      warning: async (_o, reason) => void events.push(`Warning ${reason}`),
+    },
+    hmacKey: new Sensitive(Buffer.alloc(32, 1)),
+    clock,
+    memory: new RotationMemory(),
+  });
+  const log = new RecordingLogger();
+  const ctx: ReconcileContext = {
+    key: KEY,
+    namespace: 'shop',
+    name: 'db',
+    reconcileId: 'test',
+    retries: 0,
+    signal: new AbortController().signal,
+    log,
+  };
+  return {
+    clock,
+    backend,
+    writes,
+    readers,
+    refreshes,
+    restarts,
+    states,
+    events,
+    log,
+    get current() {
+      return current;
+    },
+    run: () => reconcile(KEY, ctx),
+    latest: async () => {
+      const r = await backend.read({ path: 'shop/db' }, { namespace: 'shop' });
+      return {
+        version: r.version,
+        data: Object.fromEntries([...r.data.reveal()].map(([k, v]) => [k, v.toString()])),
+      };
+    },
+  };
+}
+
+describe('SecretRotation reconciler', () => {
+  it('schedules the first rotation one interval after creation when the values exist', async () => {
+    const t = setup(rotation({}));
+    const result = await t.run();
+    assert.equal(t.current.status?.phase, 'Idle');
+    assert.equal(t.current.status?.nextRotationTime, '2030-01-01T12:00:00Z');
+    assert.equal(t.current.status?.conditions?.[0]?.reason, 'Scheduled');
+    assert.equal(t.writes.length, 0);
+    assert.deepEqual(result, { requeueAfter: 3_600_000 }, 'long waits are re-checked hourly');
+  });
+
+  it('rotates when due: one version with check-and-set, other keys kept, readers asked to refresh', async () => {
+    const t = setup(rotation({}, { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 }));
+    await t.run();
+    assert.deepEqual(t.writes, ['2']);
+    const latest = await t.latest();
+    assert.equal(latest.data.user, 'app');
+    assert.notEqual(latest.data.password, 'old');
+    assert.equal(latest.data.password_previous, undefined, 'Replace keeps no previous value');
+    const s = t.current.status!;
+    assert.equal(s.phase, 'RollingOut');
+    assert.equal(s.currentVersion, '2');
+    assert.equal(s.previousVersion, undefined);
+    assert.equal(s.lastRotationTime, '2030-01-01T00:00:00Z');
+    assert.equal(s.nextRotationTime, '2030-01-02T00:00:00Z');
+    assert.deepEqual(t.refreshes, ['shop/db']);
+    assert.deepEqual(t.events, ['Rotated']);
+    assert.equal(t.log.text().includes(latest.data.password!), false, 'the value is not logged');
+    assert.equal(JSON.stringify(t.current).includes(latest.data.password!), false, 'nor in status');
+  });
+
+  it('after a crash between write and status, adopts the written version instead of writing again', async () => {
+    const t = setup(rotation({}, { phase: 'Rotating', previousVersion: '1', observedGeneration: 1 }));
+    await t.backend.write(
+      { path: 'shop/db', data: new Sensitive(new Map([['password', Buffer.from('written-before-crash')]])) },
+      { namespace: 'shop' },
+    );
+    t.writes.length = 0;
+    await t.run();
+    assert.deepEqual(t.writes, [], 'nothing written again');
+    assert.equal(t.current.status?.phase, 'RollingOut');
+    assert.equal(t.current.status?.currentVersion, '2');
+  });
+
+  it('TwoPhase: waits for readers, restarts consumers once, keeps the previous value until they are ready, then retires it', async () => {
+    const t = setup(
+      rotation(
+        {
+          strategy: 'TwoPhase',
+          previousValueRetention: '1m',
+          restart: { debounce: '1s', readyTimeout: '5m' },
+        },
+        { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 },
+      ),
+    );
+    await t.run();
+    assert.equal(t.current.status?.phase, 'RollingOut');
+    assert.equal(t.current.status?.previousVersion, '1');
+    assert.equal((await t.latest()).data.password_previous, 'old');
+
+    // The reader has not synced version 2 yet: nothing restarted.
+    t.readers.push(reader('1'));
+    await t.run();
+    assert.equal(t.restarts.length, 0);
+    assert.match(
+      t.current.status?.conditions?.[0]?.message ?? '',
+      /Waiting for VaultSecret db to sync version 2/,
+    );
+
+    t.readers[0] = reader('2');
+    t.states.set('api', { state: 'NotRestarted' });
+    await t.run();
+    await t.run();
+    assert.equal(t.restarts.length, 1, 'asked once');
+    assert.deepEqual(t.restarts[0]?.secrets, { db: 'reader-mac-aaaaa' });
+    assert.equal(t.restarts[0]?.group, 'SecretRotation/db');
+
+    t.states.set('api', { state: 'RollingOut', since: NOW });
+    t.clock.advance(30_000);
+    await t.run();
+    assert.equal(t.current.status?.phase, 'RollingOut');
+
+    t.states.set('api', { state: 'Ready' });
+    await t.run();
+    assert.equal(t.current.status?.phase, 'Retiring');
+    assert.equal(t.current.status?.history?.[0]?.outcome, 'Succeeded');
+    t.clock.advance(30_000);
+    await t.run();
+    assert.equal((await t.latest()).data.password_previous, 'old', 'kept during the retention');
+
+    t.clock.advance(31_000);
+    await t.run();
+    const latest = await t.latest();
+    assert.equal(latest.data.password_previous, undefined, 'retired');
+    assert.equal(latest.version, '3');
+    assert.equal(t.current.status?.phase, 'Idle');
+    assert.equal(t.current.status?.previousVersion, undefined);
+    assert.equal(t.current.status?.currentVersion, '3');
+    assert.deepEqual(t.events, ['Rotated', 'RolledOut', 'PreviousValueRetired']);
+  });
+
+  it('TwoPhase: a consumer not ready in time fails the rotation and keeps the previous value', async () => {
+    const t = setup(
+      rotation(
+        { strategy: 'TwoPhase', restart: { readyTimeout: '1m' } },
+        { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 },
+      ),
+    );
+    t.readers.push(reader('2'));
+    t.states.set('api', { state: 'Pending' });
+    await t.run();
+    t.states.set('api', { state: 'TimedOut', since: NOW });
+    t.clock.advance(70_000);
+    await t.run();
+    const ready = t.current.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(t.current.status?.phase, 'Failed');
+    assert.equal(ready?.reason, 'RolloutNotReady');
+    assert.match(
+      ready?.message ?? '',
+      /Deployment api did not become ready with version 2 within 1m; the previous value is kept/,
+    );
+    assert.equal(t.current.status?.history?.[0]?.outcome, 'Failed');
+    t.clock.advance(3_600_000);
+    await t.run();
+    assert.equal((await t.latest()).data.password_previous, 'old', 'still kept an hour later');
+
+    // It becomes ready after all: the rotation completes.
+    t.states.set('api', { state: 'Ready' });
+    await t.run();
+    assert.equal(t.current.status?.phase, 'Retiring');
+    assert.equal(t.current.status?.history?.[0]?.outcome, 'Succeeded');
+  });
+
+  it('reports an unknown backend without retrying hot', async () => {
+    const t = setup(rotation({ backend: 'nope' }));
+    const result = await t.run();
+    assert.equal(t.current.status?.conditions?.[0]?.reason, 'BackendNotFound');
+    assert.deepEqual(result, { requeueAfter: 300_000 });
+  });
+
+  it('writes status only when it changed, removing fields with null', () => {
+    assert.equal(statusPatch({ phase: 'Idle' }, { phase: 'Idle' }), undefined);
+    assert.deepEqual(statusPatch({ phase: 'Idle', previousVersion: '1' }, { phase: 'Idle' }), {
+      previousVersion: null,
+    });
+  });
+});

@@ -1,0 +1,815 @@
+// Reconciles one SecretRotation through its phases:
+//
+//   Idle ──due──▶ Rotating ──write──▶ RollingOut ──consumers ready──▶ Retiring ──retention──▶ Idle
+//                                        │ (TwoPhase only: Retiring)        (Replace: ▶ Idle)
+//                                        └─ not ready in time ──▶ Failed (previous value kept;
+//                                           still watched: ready later ▶ Retiring / Idle)
+//
+// Rotating: the status names the version the write must replace (previousVersion) before the
+// backend is written, with check-and-set on that version. After a crash the next reconcile reads
+// the backend: still that version → write; a newer one → the write happened, adopt it. So a
+// rotation is written at most once, and its values never live only in memory.
+// RollingOut: the VaultSecrets reading the path are asked to refresh at once; when each has
+// synced the new version, the consumers get a restart (reload controller) with the rotation's
+// restart settings; the rotation waits until each runs the new data and is ready.
+// Retiring (TwoPhase): previousValueRetention after the rollout, the `_previous` keys are removed
+// by one more write; the reload controller is told that this change needs no restart.
+import type {
+  SecretRotation,
+  SecretRotationSpec,
+  SecretRotationStatus,
+  VaultSecret,
+} from '../../apis/v1alpha1/index.ts';
+import { API_VERSION, SECRET_ROTATION_DEFAULTS, parseDuration } from '../../apis/v1alpha1/index.ts';
+import { BackendError } from '../../backends/errors.ts';
+import type { Backend, RemoteSecret } from '../../backends/types.ts';
+import { type KubeClient, patchStatus } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
+import { RetryAfterError, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
+import { keyFor } from '../../kube/resources.ts';
+import {
+  type GeneratorDefaults,
+  GeneratorError,
+  type RandomSource,
+  cryptoRandom,
+  generateValues,
+} from '../../secrets/generators.ts';
+import { secretDataMac } from '../../secrets/hmac.ts';
+import { Sensitive } from '../../secrets/sensitive.ts';
+import { type Digests, macDigest } from '../reload/annotations.ts';
+import type { ReloadController, RolloutState } from '../reload/controller.ts';
+import { rotationRestartPolicy } from '../reload/policy.ts';
+import {
+  type ReloadableKind,
+  type WorkloadRef,
+  annotatedSecrets,
+  isReloadableKind,
+  referencedSecrets,
+  selectorMatches,
+  workloadKey,
+} from '../reload/workloads.ts';
+import { sourceRefs } from '../vaultsecret/desired-data.ts';
+import { targetName } from '../vaultsecret/target-secret.ts';
+import {
+  generatedKeys,
+  hasPreviousValues,
+  missingValues,
+  retiredData,
+  rotatedData,
+  versionAtLeast,
+} from './data.ts';
+import { type RotationMetrics, noopRotationMetrics } from './metrics.ts';
+import { Reason, reasonForBackendError } from './reasons.ts';
+import { nextRotationAfter, rotationDue } from './schedule.ts';
+
+export const ROTATE_NOW_ANNOTATION = 'vaultsync.io/rotate-now';
+export const FIELD_MANAGER = 'vaultsync';
+const MAX_HISTORY = 10;
+const MAX_REQUEUE_MS = 60 * 60_000;
+const POLL_MS = 2000;
+/** Re-ask a VaultSecret that has not synced the new version to refresh at most this often. */
+const REFRESH_AGAIN_MS = 10_000;
+/** How long a retirement write's Secret changes are kept from restarting consumers. */
+const RETIRE_SUPPRESS_MS = 5 * 60_000;
+
+export interface EventSink {
+  normal(obj: SecretRotation, reason: string, message: string): Promise<void>;
+  warning(obj: SecretRotation, reason: string, message: string): Promise<void>;
+}
+
+/** In-process memory of the controller (none of it is needed for correctness after a restart). */
+export class RotationMemory {
+  /** Rotation key → version → workloads already asked to restart for it. */
+  readonly requested = new Map<string, { version: string; keys: Set<string> }>();
+  /** Rotation key → when its readers were last asked to refresh. */
+  readonly refreshedAt = new Map<string, number>();
+  /** "ns/backend/path" → until when Secret changes from it are a retirement (no restart). */
+  readonly retiring = new Map<string, number>();
+  /** Rotation key → when a rotation last failed for a user's reason (no retry before the delay). */
+  readonly failedAt = new Map<string, number>();
+
+  forget(key: string): void {
+    this.requested.delete(key);
+    this.refreshedAt.delete(key);
+    this.failedAt.delete(key);
+  }
+}
+
+export const pathKey = (namespace: string, backend: string, path: string) =>
+  `${namespace}/${backend}/${path}`;
+
+export interface SecretRotationReconcilerDeps {
+  client: KubeClient;
+  rotations: { get(key: string): SecretRotation | undefined };
+  vaultSecrets: { list(namespace?: string): VaultSecret[] };
+  backends: { get(name: string): Backend | undefined };
+  reload: Pick<ReloadController, 'requestRestart' | 'rolloutState' | 'workloads'>;
+  /** Asks the VaultSecrets of a namespace reading backend/path (latest version) to read it now. */
+  requestRefresh(namespace: string, backend: string, path: string): string[];
+  events: EventSink;
+  hmacKey: Sensitive<Uint8Array>;
+  clock: Clock;
+  memory: RotationMemory;
+  random?: RandomSource;
+  metrics?: RotationMetrics;
+  /** Retry delay for failures that need a user's fix (denied, bad generator): no hot retries. */
+  userErrorRetryMs?: number;
+}
+
+class RotationFailure extends Error {
+  readonly reason: Reason;
+  readonly transient: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(reason: Reason, message: string, transient: boolean, retryAfterMs?: number) {
+    super(message);
+    this.reason = reason;
+    this.transient = transient;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+const D = SECRET_ROTATION_DEFAULTS;
+const GENERATOR_DEFAULTS: GeneratorDefaults = {
+  password: { ...D.password },
+  randomBytes: { ...D.randomBytes },
+  keyPair: { algorithm: D.keyPair.algorithm },
+};
+
+export const strategyOf = (spec: SecretRotationSpec) => spec.strategy ?? D.strategy;
+
+/** VaultSecrets of the rotation's namespace that read its backend path at its latest version. */
+export function readersOf(sr: SecretRotation, vaultSecrets: readonly VaultSecret[]): VaultSecret[] {
+  return vaultSecrets.filter(
+    (vs) =>
+      vs.spec.backend === sr.spec.backend &&
+      sourceRefs(vs.spec).some((r) => r.path === sr.spec.path && r.version === undefined),
+  );
+}
+
+/** Has the VaultSecret synced at least `version` of `path` into its Secret? */
+export function readerSynced(vs: VaultSecret, path: string, version: string): boolean {
+  const ready = vs.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  return (
+    !!ready &&
+    vs.status?.observedGeneration === vs.metadata?.generation &&
+    versionAtLeast(vs.status?.sourceVersions?.[path], version) &&
+    vs.status?.secretMAC !== undefined
+  );
+}
+
+export function createSecretRotationReconciler(deps: SecretRotationReconcilerDeps) {
+  const userErrorRetryMs = deps.userErrorRetryMs ?? 5 * 60_000;
+  const metrics = deps.metrics ?? noopRotationMetrics;
+  const random = deps.random ?? cryptoRandom;
+  const { clock, memory } = deps;
+
+  const ctxOf = (sr: SecretRotation, signal: AbortSignal) => ({
+    namespace: sr.metadata?.namespace ?? '',
+    signal,
+  });
+
+  async function readLatest(
+    sr: SecretRotation,
+    backend: Backend,
+    signal: AbortSignal,
+  ): Promise<RemoteSecret | undefined> {
+    try {
+      return await backend.read({ path: sr.spec.path }, ctxOf(sr, signal));
+    } catch (err) {
+      if (err instanceof BackendError && err.code === 'NotFound') return undefined;
+      throw err;
+    }
+  }
+
+  async function writeStatus(sr: SecretRotation, status: SecretRotationStatus): Promise<void> {
+    const patch = statusPatch(sr.status ?? {}, status);
+    if (!patch) return;
+    await patchStatus(
+      deps.client,
+      {
+        apiVersion: API_VERSION,
+        kind: 'SecretRotation',
+        namespace: sr.metadata?.namespace ?? '',
+        name: sr.metadata?.name ?? '',
+      },
+      patch,
+      { fieldManager: FIELD_MANAGER },
+    );
+    // Later steps of this reconcile build on what was written.
+    sr.status = status;
+  }
+
+  function conditions(
+    sr: SecretRotation,
+    status: SecretRotationStatus,
+    type: string,
+    value: 'True' | 'False',
+    reason: string,
+    message: string,
+  ): Condition[] {
+    return setCondition(
+      status.conditions as Condition[] | undefined,
+      { type, status: value, reason, message, observedGeneration: sr.metadata?.generation },
+      clock.now(),
+    );
+  }
+
+  function withReady(
+    sr: SecretRotation,
+    status: SecretRotationStatus,
+    value: 'True' | 'False',
+    reason: string,
+    message: string,
+  ) {
+    return { ...status, conditions: conditions(sr, status, 'Ready', value, reason, message) };
+  }
+
+  function toFailure(err: unknown): RotationFailure {
+    if (err instanceof RotationFailure) return err;
+    if (err instanceof BackendError) {
+      if (err.code === 'InvalidRequest' && /check-and-set/i.test(err.message)) {
+        return new RotationFailure(Reason.ConcurrentWrite, err.message, true);
+      }
+      return new RotationFailure(
+        reasonForBackendError(err.code),
+        err.message,
+        err.transient,
+        err.retryAfterMs,
+      );
+    }
+    if (err instanceof GeneratorError) return new RotationFailure(Reason.GeneratorFailed, err.message, false);
+    throw err;
+  }
+
+  async function fail(sr: SecretRotation, failure: RotationFailure): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const previous = getCondition(status.conditions as Condition[] | undefined, 'Ready');
+    // A write that keeps failing for a user's reason is a failed rotation; a transient one is
+    // still in progress.
+    const phase = !failure.transient && status.phase === 'Rotating' ? 'Failed' : status.phase;
+    if (phase === 'Failed' && status.phase === 'Rotating') metrics.rotation('Failed');
+    await writeStatus(sr, {
+      ...withReady(sr, status, 'False', failure.reason, failure.message),
+      observedGeneration: sr.metadata?.generation,
+      ...(phase !== undefined && { phase }),
+    });
+    if (
+      previous?.status !== 'False' ||
+      previous.reason !== failure.reason ||
+      previous.message !== failure.message
+    ) {
+      await deps.events.warning(sr, failure.reason, failure.message);
+    }
+    if (failure.retryAfterMs !== undefined) throw new RetryAfterError(failure.message, failure.retryAfterMs);
+    if (failure.transient) throw failure;
+    memory.failedAt.set(keyFor(sr.metadata?.namespace, sr.metadata?.name ?? ''), clock.now());
+    return { requeueAfter: userErrorRetryMs };
+  }
+
+  function manualToken(sr: SecretRotation): string | undefined {
+    const token = sr.metadata?.annotations?.[ROTATE_NOW_ANNOTATION];
+    return token !== undefined && token !== '' && token !== sr.status?.rotateNowHandled ? token : undefined;
+  }
+
+  const requeue = (ms: number): ReconcileResult => ({
+    requeueAfter: Math.min(Math.max(ms, 10), MAX_REQUEUE_MS),
+  });
+
+  // --- Idle: is a rotation due? ----------------------------------------------------------------
+
+  async function idle(sr: SecretRotation, backend: Backend, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const now = clock.now();
+    const token = manualToken(sr);
+    const keys = generatedKeys(sr.spec.generate);
+    const lastRotation = status.lastRotationTime ? Date.parse(status.lastRotationTime) : undefined;
+    const specChanged = status.observedGeneration !== sr.metadata?.generation;
+    let missing = false;
+    if (
+      token === undefined &&
+      (specChanged || (lastRotation === undefined && status.nextRotationTime === undefined))
+    ) {
+      missing = missingValues((await readLatest(sr, backend, ctx.signal))?.data.reveal(), keys);
+    }
+    const decision = rotationDue({
+      spec: sr.spec,
+      ...(lastRotation !== undefined && { lastRotation }),
+      created: Date.parse(sr.metadata?.creationTimestamp as unknown as string) || now,
+      missingValues: missing,
+      manual: token !== undefined,
+      now,
+    });
+    if (decision.due) return startRotation(sr, backend, decision.why, token, ctx);
+
+    const failed = status.phase === 'Failed';
+    const ready = getCondition(status.conditions as Condition[] | undefined, 'Ready');
+    let next: SecretRotationStatus = {
+      ...status,
+      observedGeneration: sr.metadata?.generation,
+      phase: failed ? 'Failed' : 'Idle',
+    };
+    delete next.nextRotationTime;
+    if (decision.next !== undefined) next.nextRotationTime = formatTime(decision.next);
+    if (decision.why === 'Suspended') {
+      next = withReady(sr, next, 'True', Reason.Suspended, 'Scheduled rotations are suspended');
+    } else if (!failed) {
+      const when = decision.next !== undefined ? `; next rotation at ${formatTime(decision.next)}` : '';
+      next =
+        lastRotation === undefined
+          ? withReady(sr, next, 'True', Reason.Scheduled, `Waiting for the first rotation${when}`)
+          : withReady(
+              sr,
+              next,
+              'True',
+              Reason.Rotated,
+              ready?.reason === Reason.Rotated
+                ? ready.message
+                : `Rotated to version ${status.currentVersion ?? '?'}${when}`,
+            );
+    }
+    await writeStatus(sr, next);
+    if (decision.why === 'Suspended' || decision.next === undefined) return;
+    return requeue(decision.next - now + 50);
+  }
+
+  async function startRotation(
+    sr: SecretRotation,
+    backend: Backend,
+    why: string,
+    token: string | undefined,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const current = await readLatest(sr, backend, ctx.signal);
+    const next: SecretRotationStatus = {
+      ...withReady(sr, status, 'False', Reason.Rotating, `Rotating ${sr.spec.path} (${why.toLowerCase()})`),
+      observedGeneration: sr.metadata?.generation,
+      phase: 'Rotating',
+      ...(token !== undefined && { rotateNowHandled: token }),
+    };
+    // The version this rotation replaces: after a crash, a newer version means it was written.
+    delete next.previousVersion;
+    if (current) next.previousVersion = current.version;
+    await writeStatus(sr, next);
+    ctx.log.info('Started rotation', { why, path: sr.spec.path, backend: sr.spec.backend });
+    return write(sr, backend, ctx);
+  }
+
+  // --- Rotating: generate and write (once) -----------------------------------------------------
+
+  async function write(
+    sr: SecretRotation,
+    backend: Backend,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const key = keyFor(sr.metadata?.namespace, sr.metadata?.name ?? '');
+    const expected = status.previousVersion;
+    const keys = generatedKeys(sr.spec.generate);
+    const strategy = strategyOf(sr.spec);
+    const latest = await readLatest(sr, backend, ctx.signal);
+    let version: string;
+    let keptPrevious: boolean;
+    if (latest && latest.version !== expected) {
+      // Written already (by this operator before a restart, or by someone else): adopt it.
+      version = latest.version;
+      keptPrevious =
+        strategy === 'TwoPhase' && expected !== undefined && hasPreviousValues(latest.data.reveal(), keys);
+      ctx.log.info('Adopted a version written since the rotation started', { version });
+    } else {
+      const generated = await generateValues(sr.spec.generate, GENERATOR_DEFAULTS, random);
+      const data = rotatedData(latest?.data.reveal(), generated.reveal(), keys, strategy);
+      try {
+        const written = await backend.write(
+          { path: sr.spec.path, data: new Sensitive(data), cas: latest?.version ?? '0' },
+          ctxOf(sr, ctx.signal),
+        );
+        version = written.version;
+      } catch (err) {
+        if (err instanceof BackendError && /check-and-set/i.test(err.message)) {
+          // Someone wrote in between: start over from what is there now.
+          const now = await readLatest(sr, backend, ctx.signal);
+          const again = { ...status };
+          delete again.previousVersion;
+          if (now) again.previousVersion = now.version;
+          await writeStatus(sr, again);
+        }
+        throw err;
+      }
+      keptPrevious = strategy === 'TwoPhase' && hasPreviousValues(data, keys);
+      metrics.write('rotate');
+    }
+    const rotatedAt = Date.parse(formatTime(clock.now()));
+    const nextAt = nextRotationAfter(sr.spec, rotatedAt);
+    let next: SecretRotationStatus = {
+      ...status,
+      phase: 'RollingOut',
+      currentVersion: version,
+      lastRotationTime: formatTime(rotatedAt),
+      observedGeneration: sr.metadata?.generation,
+    };
+    delete next.previousVersion;
+    delete next.nextRotationTime;
+    if (keptPrevious && expected !== undefined) next.previousVersion = expected;
+    if (nextAt !== undefined && !sr.spec.suspend) next.nextRotationTime = formatTime(nextAt);
+    next = withReady(
+      sr,
+      next,
+      'False',
+      Reason.RollingOut,
+      `Wrote version ${version} of ${sr.spec.path}; waiting for its readers and consumers`,
+    );
+    next = {
+      ...next,
+      conditions: conditions(
+        sr,
+        next,
+        'RolledOut',
+        'False',
+        Reason.RollingOut,
+        `Rolling out version ${version}`,
+      ),
+    };
+    await writeStatus(sr, next);
+    memory.requested.delete(key);
+    ctx.log.info('Rotated secret', { backend: sr.spec.backend, path: sr.spec.path, version, strategy });
+    await deps.events.normal(
+      sr,
+      'Rotated',
+      `Wrote version ${version} of ${sr.spec.path}${keptPrevious ? ' (previous value kept)' : ''}`,
+    );
+    memory.refreshedAt.set(key, clock.now());
+    deps.requestRefresh(sr.metadata?.namespace ?? '', sr.spec.backend, sr.spec.path);
+    return requeue(POLL_MS);
+  }
+
+  // --- RollingOut: readers synced, consumers restarted and ready -------------------------------
+
+  interface Consumer {
+    ref: WorkloadRef;
+    wanted: Digests;
+  }
+
+  /** The digests of the data the rotation produced, per Secret synced from its path. */
+  function affectedDigests(sr: SecretRotation, readers: VaultSecret[], version: string): Digests {
+    const out: Record<string, string> = {};
+    for (const vs of readers) if (vs.status?.secretMAC) out[targetName(vs)] = macDigest(vs.status.secretMAC);
+    if (Object.keys(out).length === 0) {
+      // No VaultSecret syncs the path (the workloads read the backend themselves): the version is the data.
+      const mac = secretDataMac(
+        deps.hmacKey,
+        new Map([[`${sr.spec.path}@${version}`, Buffer.from(version)]]),
+      );
+      out[`SecretRotation.${sr.metadata?.name ?? ''}`] = macDigest(mac);
+    }
+    return out;
+  }
+
+  function consumersOf(
+    sr: SecretRotation,
+    affected: Digests,
+  ): { consumers: Consumer[]; unsupported: string[] } {
+    const namespace = sr.metadata?.namespace ?? '';
+    const found = new Map<string, WorkloadRef>();
+    const unsupported: string[] = [];
+    const spec = sr.spec.consumers;
+    for (const t of spec?.targets ?? []) {
+      if (!isReloadableKind(t.kind)) {
+        unsupported.push(`${t.kind} ${t.name}`);
+        continue;
+      }
+      const ref = { kind: t.kind as ReloadableKind, namespace, name: t.name };
+      found.set(workloadKey(ref), ref);
+    }
+    const workloads = deps.reload.workloads(namespace);
+    if (spec?.selector) {
+      for (const { ref, obj } of workloads)
+        if (selectorMatches(spec.selector, obj.metadata?.labels)) found.set(workloadKey(ref), ref);
+    }
+    if (!spec?.targets?.length && !spec?.selector) {
+      for (const { ref, obj } of workloads) {
+        const uses = annotatedSecrets(obj);
+        if (Object.keys(affected).some((s) => uses.has(s))) found.set(workloadKey(ref), ref);
+      }
+    }
+    const consumers = [...found.values()].map((ref) => {
+      const obj = workloads.find((w) => workloadKey(w.ref) === workloadKey(ref))?.obj;
+      const uses = new Set([
+        ...(obj ? annotatedSecrets(obj) : []),
+        ...referencedSecrets(obj?.spec?.template?.spec),
+      ]);
+      const mine = Object.fromEntries(Object.entries(affected).filter(([s]) => uses.has(s)));
+      return { ref, wanted: Object.keys(mine).length > 0 ? mine : affected };
+    });
+    return { consumers, unsupported };
+  }
+
+  async function rollOut(sr: SecretRotation, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const now = clock.now();
+    const namespace = sr.metadata?.namespace ?? '';
+    const key = keyFor(namespace, sr.metadata?.name ?? '');
+    const version = status.currentVersion ?? '';
+    const policy = rotationRestartPolicy(sr.spec);
+    const rotatedAt = Date.parse(status.lastRotationTime ?? '') || now;
+    const failedAlready = status.phase === 'Failed';
+
+    const readers = readersOf(sr, deps.vaultSecrets.list(namespace));
+    const unsynced = readers.filter((vs) => !readerSynced(vs, sr.spec.path, version));
+    if (unsynced.length > 0) {
+      const names = unsynced.map((vs) => vs.metadata?.name).join(', ');
+      if (now - (memory.refreshedAt.get(key) ?? 0) >= REFRESH_AGAIN_MS) {
+        memory.refreshedAt.set(key, now);
+        deps.requestRefresh(namespace, sr.spec.backend, sr.spec.path);
+      }
+      if (!failedAlready && now >= rotatedAt + policy.readyTimeoutMs) {
+        return rolloutFailed(
+          sr,
+          Reason.VaultSecretNotSynced,
+          `VaultSecret ${names} did not sync version ${version} within ${fmt(policy.readyTimeoutMs)}`,
+        );
+      }
+      if (!failedAlready) {
+        await writeStatus(
+          sr,
+          withReady(
+            sr,
+            status,
+            'False',
+            Reason.RollingOut,
+            `Waiting for VaultSecret ${names} to sync version ${version}`,
+          ),
+        );
+      }
+      return requeue(POLL_MS);
+    }
+
+    const affected = affectedDigests(sr, readers, version);
+    const { consumers, unsupported } = consumersOf(sr, affected);
+    const requested =
+      memory.requested.get(key)?.version === version ? memory.requested.get(key)!.keys : new Set<string>();
+    memory.requested.set(key, { version, keys: requested });
+    const states: { c: Consumer; s: RolloutState }[] = consumers.map((c) => ({
+      c,
+      s: deps.reload.rolloutState(c.ref, c.wanted, policy.readyTimeoutMs, now),
+    }));
+    for (const { c, s } of states) {
+      const k = workloadKey(c.ref);
+      if (s.state === 'NotRestarted' && !requested.has(k)) {
+        requested.add(k);
+        deps.reload.requestRestart({
+          namespace,
+          workloads: [{ kind: c.ref.kind, name: c.ref.name }],
+          secrets: c.wanted,
+          group: `SecretRotation/${sr.metadata?.name ?? ''}`,
+          rotation: sr.metadata?.name ?? '',
+          reason: `SecretRotation ${sr.metadata?.name} rotated ${sr.spec.path} to version ${version}`,
+        });
+      }
+    }
+    const late = now >= rotatedAt + policy.debounceMs + policy.readyTimeoutMs;
+    const failing = states.filter(
+      ({ c, s }) =>
+        s.state === 'TimedOut' || (s.state === 'NotRestarted' && requested.has(workloadKey(c.ref)) && late),
+    );
+    const waiting = states.filter(({ s }) => s.state !== 'Ready' && s.state !== 'NotFound');
+    const describe = (list: typeof states) => list.map(({ c }) => `${c.ref.kind} ${c.ref.name}`).join(', ');
+
+    if (waiting.length === 0) return rolledOut(sr, consumers.length, unsupported, ctx);
+    if (failing.length > 0 && !failedAlready) {
+      const kept = status.previousVersion !== undefined ? '; the previous value is kept' : '';
+      return rolloutFailed(
+        sr,
+        Reason.RolloutNotReady,
+        `${describe(failing)} did not become ready with version ${version} within ${fmt(policy.readyTimeoutMs)}${kept}`,
+      );
+    }
+    if (!failedAlready) {
+      const ready = states.length - waiting.length;
+      await writeStatus(
+        sr,
+        withReady(
+          sr,
+          status,
+          'False',
+          Reason.RollingOut,
+          `${ready}/${states.length} consumers ready with version ${version}; waiting for ${describe(waiting)}`,
+        ),
+      );
+    }
+    return requeue(failedAlready ? 30_000 : POLL_MS);
+  }
+
+  function upsertHistory(
+    status: SecretRotationStatus,
+    entry: NonNullable<SecretRotationStatus['history']>[number],
+  ) {
+    const rest = (status.history ?? []).filter((h) => h.version !== entry.version);
+    return [entry, ...rest].slice(0, MAX_HISTORY);
+  }
+
+  async function rolloutFailed(
+    sr: SecretRotation,
+    reason: Reason,
+    message: string,
+  ): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    let next: SecretRotationStatus = {
+      ...status,
+      phase: 'Failed',
+      history: upsertHistory(status, {
+        version: status.currentVersion ?? '',
+        time: status.lastRotationTime ?? formatTime(clock.now()),
+        outcome: 'Failed',
+        message: message.slice(0, 1024),
+      }),
+    };
+    next = withReady(sr, next, 'False', reason, message);
+    next = { ...next, conditions: conditions(sr, next, 'RolledOut', 'False', reason, message) };
+    await writeStatus(sr, next);
+    metrics.rotation('Failed');
+    await deps.events.warning(sr, reason, message);
+    // Still watched: consumers that become ready later complete the rotation.
+    return requeue(30_000);
+  }
+
+  async function rolledOut(
+    sr: SecretRotation,
+    count: number,
+    unsupported: string[],
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const version = status.currentVersion ?? '';
+    const twoPhase = strategyOf(sr.spec) === 'TwoPhase' && status.previousVersion !== undefined;
+    const note =
+      unsupported.length > 0 ? ` (not restarted, kind not supported: ${unsupported.join(', ')})` : '';
+    const summary = `${count} consumer(s) ready with version ${version}${note}`;
+    let next: SecretRotationStatus = {
+      ...status,
+      phase: twoPhase ? 'Retiring' : 'Idle',
+      history: upsertHistory(status, {
+        version,
+        time: status.lastRotationTime ?? formatTime(clock.now()),
+        outcome: 'Succeeded',
+      }),
+    };
+    next = { ...next, conditions: conditions(sr, next, 'RolledOut', 'True', Reason.Rotated, summary) };
+    const retention = parseDuration(sr.spec.previousValueRetention ?? D.previousValueRetention);
+    next = twoPhase
+      ? withReady(
+          sr,
+          next,
+          'False',
+          Reason.Retiring,
+          `${summary}; the previous value is retired after ${fmt(retention)}`,
+        )
+      : withReady(sr, next, 'True', Reason.Rotated, `Rotated to version ${version}; ${summary}`);
+    await writeStatus(sr, next);
+    metrics.rotation('Succeeded');
+    ctx.log.info('Rolled out rotation', { version, consumers: count });
+    await deps.events.normal(sr, 'RolledOut', summary);
+    return twoPhase ? requeue(retention + 50) : requeue(POLL_MS);
+  }
+
+  // --- Retiring (TwoPhase): drop the previous value after the retention --------------------------
+
+  async function retire(
+    sr: SecretRotation,
+    backend: Backend,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const now = clock.now();
+    const rolled = getCondition(status.conditions as Condition[] | undefined, 'RolledOut');
+    const retention = parseDuration(sr.spec.previousValueRetention ?? D.previousValueRetention);
+    const due = (rolled?.status === 'True' ? Date.parse(rolled.lastTransitionTime) : now) + retention;
+    if (now < due) return requeue(due - now + 50);
+    const keys = generatedKeys(sr.spec.generate);
+    const latest = await readLatest(sr, backend, ctx.signal);
+    let version = latest?.version ?? status.currentVersion;
+    if (latest && hasPreviousValues(latest.data.reveal(), keys)) {
+      const namespace = sr.metadata?.namespace ?? '';
+      memory.retiring.set(pathKey(namespace, sr.spec.backend, sr.spec.path), now + RETIRE_SUPPRESS_MS);
+      const written = await backend.write(
+        {
+          path: sr.spec.path,
+          data: new Sensitive(retiredData(latest.data.reveal(), keys)),
+          cas: latest.version,
+        },
+        ctxOf(sr, ctx.signal),
+      );
+      version = written.version;
+      metrics.write('retire');
+      deps.requestRefresh(namespace, sr.spec.backend, sr.spec.path);
+      ctx.log.info('Retired previous value', { path: sr.spec.path, version });
+      await deps.events.normal(
+        sr,
+        'PreviousValueRetired',
+        `Retired the previous value of ${sr.spec.path} (version ${version})`,
+      );
+    }
+    let next: SecretRotationStatus = { ...status, phase: 'Idle' };
+    delete next.previousVersion;
+    if (version !== undefined) next.currentVersion = version;
+    const when = status.nextRotationTime ? `; next rotation at ${status.nextRotationTime}` : '';
+    next = withReady(
+      sr,
+      next,
+      'True',
+      Reason.Rotated,
+      `Rotated; the previous value was retired (version ${version ?? '?'})${when}`,
+    );
+    await writeStatus(sr, next);
+    return requeue(POLL_MS);
+  }
+
+  return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const sr = deps.rotations.get(key);
+    if (!sr || sr.metadata?.deletionTimestamp) {
+      memory.forget(key);
+      return;
+    }
+    // A private copy: steps update sr.status as they write it.
+    const own: SecretRotation = { ...sr, status: sr.status ? { ...sr.status } : undefined };
+    try {
+      const backend = deps.backends.get(own.spec.backend);
+      if (!backend) {
+        throw new RotationFailure(
+          Reason.BackendNotFound,
+          `backend "${own.spec.backend}" is not in the operator configuration`,
+          false,
+        );
+      }
+      const status = own.status ?? {};
+      const rolloutFailure =
+        status.phase === 'Failed' &&
+        ([Reason.RolloutNotReady, Reason.VaultSecretNotSynced] as string[]).includes(
+          getCondition(status.conditions as Condition[] | undefined, 'Ready')?.reason ?? '',
+        );
+      switch (status.phase) {
+        case 'Rotating':
+          return await write(own, backend, ctx);
+        case 'RollingOut':
+          return await rollOut(own, ctx);
+        case 'Retiring':
+          return manualToken(own) !== undefined
+            ? await idle(own, backend, ctx)
+            : await retire(own, backend, ctx);
+        default: {
+          if (rolloutFailure) {
+            // Still watching the failed rollout; a scheduled rotation would drop a kept previous
+            // value, so only a manual one (or Replace) goes ahead.
+            const replaceDue =
+              strategyOf(own.spec) === 'Replace' &&
+              status.nextRotationTime !== undefined &&
+              Date.parse(status.nextRotationTime) <= clock.now();
+            if (manualToken(own) === undefined && !replaceDue) return await rollOut(own, ctx);
+          } else if (status.phase === 'Failed' && manualToken(own) === undefined) {
+            // A rotation that failed for a user's reason is tried again after the delay, not on
+            // every event its own status write causes.
+            const wait = (memory.failedAt.get(key) ?? 0) + userErrorRetryMs - clock.now();
+            if (wait > 0) return requeue(wait);
+          }
+          return await idle(own, backend, ctx);
+        }
+      }
+    } catch (err) {
+      return fail(own, toFailure(err));
+    }
+  };
+}
+
+function fmt(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
+/** A JSON merge patch turning status `a` into `b` (removed fields → null), or undefined when equal. */
+export function statusPatch(
+  a: SecretRotationStatus,
+  b: SecretRotationStatus,
+): Record<string, unknown> | undefined {
+  const patch: Record<string, unknown> = {};
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof SecretRotationStatus>;
+  for (const k of keys) {
+    const av = a[k];
+    const bv = b[k];
+    if (bv === undefined) {
+      if (av !== undefined) patch[k] = null;
+    } else if (canonical(av) !== canonical(bv)) {
+      patch[k] = bv;
+    }
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value ?? null, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
+}
