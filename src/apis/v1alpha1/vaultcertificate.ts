@@ -232,10 +232,15 @@ export const VaultCertificateSpecSchema = Type.Object(
     ),
     subject: Type.Optional(SubjectSchema),
     duration: Type.Optional(
+      // The floor is 2m, not cert-manager's 1h: short-lived certificates (minutes) are a real
+      // pattern and the renewal tests need them; a renewal that would fall due at once is refused
+      // by the operator (DurationNotGranted) rather than looped.
       Duration(
-        'Requested validity of the certificate, e.g. 720h. The backend may shorten it (a Vault role max_ttl). ' +
-          `At least 1h. Default: ${VAULT_CERTIFICATE_DEFAULTS.duration} (90 days).`,
-        [durationAtLeast('1h', 'duration must be at least 1h')],
+        'Requested validity of the certificate, e.g. 720h. At least 2m. When set, an issuer that grants less ' +
+          '(a Vault role max_ttl) fails the issuance with reason DurationNotGranted rather than storing a shorter ' +
+          `certificate. Default: left to the issuer: ${VAULT_CERTIFICATE_DEFAULTS.duration} (90 days) for local-ca, ` +
+          "the role's ttl for vault-pki.",
+        [durationAtLeast('2m', 'duration must be at least 2m')],
       ),
     ),
     renewBefore: Type.Optional(

@@ -13,7 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import nodeVault from 'node-vault';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { BackendError, mapNetworkErrorCode, parseRetryAfter } from '../errors.ts';
+import { BackendError, mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from '../errors.ts';
 import { mapVaultError } from './errors.ts';
 
 export interface KvReadResult {
@@ -211,8 +211,7 @@ function tokenHeaders(token: Sensitive<string>, signal?: AbortSignal) {
   return { headers: { 'X-Vault-Token': token.reveal() }, ...(signal ? { signal } : {}) };
 }
 
-export function createVaultApi(options: VaultApiOptions): VaultApi {
-  const transport = createTransport(options);
+function createClient(options: VaultApiOptions, transport: ReturnType<typeof createTransport>) {
   const client = nodeVault({
     endpoint: options.address,
     apiVersion: 'v1',
@@ -223,6 +222,12 @@ export function createVaultApi(options: VaultApiOptions): VaultApi {
   client.token = '';
   client.namespace = options.namespace ?? '';
   client.pathPrefix = '';
+  return client;
+}
+
+export function createVaultApi(options: VaultApiOptions): VaultApi {
+  const transport = createTransport(options);
+  const client = createClient(options, transport);
 
   async function call<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
     try {
@@ -355,6 +360,64 @@ export function createVaultApi(options: VaultApiOptions): VaultApi {
       });
     },
 
+    close() {
+      transport.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other engines (PKI): authenticated reads and writes of any path, on the same transport and
+// with the same error mapping. Used by the Vault PKI certificate issuer (src/issuers).
+
+/** A Vault answer: `data`, and Vault's `warnings` (sanitised, at most five). */
+export interface VaultResponse {
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly warnings: readonly string[];
+}
+
+/** Every method rejects with BackendError (or the signal's reason when aborted). */
+export interface VaultRawApi {
+  /** `POST <path>` with `body`; `what` names the call in error messages (`sign with role web`). */
+  write(
+    path: string,
+    body: Readonly<Record<string, unknown>>,
+    token: Sensitive<string>,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<VaultResponse>;
+  /** `GET <path>`. */
+  read(path: string, token: Sensitive<string>, what: string, signal?: AbortSignal): Promise<VaultResponse>;
+  close(): void;
+}
+
+export function createVaultRawApi(options: VaultApiOptions): VaultRawApi {
+  const transport = createTransport(options);
+  const client = createClient(options, transport);
+
+  async function call(what: string, signal: AbortSignal | undefined, fn: () => Promise<unknown>) {
+    let body: unknown;
+    try {
+      body = await fn();
+    } catch (err) {
+      if (signal?.aborted && err === signal.reason) throw err;
+      throw mapVaultError(err, { what });
+    }
+    const b = (body ?? {}) as { data?: unknown; warnings?: unknown };
+    const data = typeof b.data === 'object' && b.data !== null ? (b.data as Record<string, unknown>) : {};
+    const warnings = Array.isArray(b.warnings)
+      ? b.warnings.slice(0, 5).map((w) => sanitizeServerText(w, 300))
+      : [];
+    return { data, warnings };
+  }
+
+  return {
+    write(path, body, token, what, signal) {
+      return call(what, signal, () => client.write(encodePath(path), body, tokenHeaders(token, signal)));
+    },
+    read(path, token, what, signal) {
+      return call(what, signal, () => client.read(encodePath(path), tokenHeaders(token, signal)));
+    },
     close() {
       transport.close();
     },

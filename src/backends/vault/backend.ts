@@ -152,7 +152,12 @@ function parseVersion(text: string, backend: string, allowZero = false): number 
 
 // ---------------------------------------------------------------------------------------------
 
-function createAuth(cfg: VaultBackendConfig, deps: VaultBackendDeps, api: VaultApi): VaultAuth {
+/** Exported for the Vault PKI issuer (src/issuers), which authenticates the same way. */
+export function createAuth(
+  cfg: Pick<VaultBackendConfig, 'name' | 'auth' | 'timeout'>,
+  deps: VaultBackendDeps,
+  api: VaultApi,
+): VaultAuth {
   const { token, appRole, kubernetes } = cfg.auth;
   const need = <T>(dep: T | undefined, what: string): T => {
     if (dep === undefined) throw new Error(`backend "${cfg.name}": ${what} is required by its auth config`);

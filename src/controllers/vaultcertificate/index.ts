@@ -1,0 +1,153 @@
+// Wires the VaultCertificate controller: an informer on VaultCertificates, a label-filtered
+// informer on the Secrets it wrote (edits and deletions are repaired at once), the workers,
+// and the samples the scrape-time certificate gauges read.
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import { API_VERSION, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import type { IssuerRegistry } from '../../issuers/index.ts';
+import { KeyedBackoff } from '../../kube/backoff.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { isTrue } from '../../kube/conditions.ts';
+import { Controller } from '../../kube/controller.ts';
+import { Informer, enqueueHandlers } from '../../kube/informer.ts';
+import type { Logger } from '../../kube/logger.ts';
+import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
+import { builtinResources, keyFor, keyOf } from '../../kube/resources.ts';
+import { WorkQueue } from '../../kube/workqueue.ts';
+import type { RsaKeyGenerator } from '../../pki/index.ts';
+import type { Sensitive } from '../../secrets/sensitive.ts';
+import {
+  type CertificateMetricsSink,
+  type EventSink,
+  type RestartSink,
+  createVaultCertificateReconciler,
+} from './reconciler.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './secret.ts';
+
+export const vaultCertificateResource = {
+  apiVersion: API_VERSION,
+  kind: 'VaultCertificate',
+  plural: 'vaultcertificates',
+  namespaced: true,
+} as const;
+
+export interface VaultCertificateControllerOptions {
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  issuers: Pick<IssuerRegistry, 'get'>;
+  events: EventSink;
+  hmacKey: Sensitive<Uint8Array>;
+  clock: Clock;
+  logger: Logger;
+  workers: number;
+  rsa: RsaKeyGenerator;
+  queueMetrics?: WorkqueueMetrics;
+  controllerMetrics?: ControllerMetrics;
+  certificateMetrics?: CertificateMetricsSink;
+  /** Restarts rolloutRestartTargets when a certificate is replaced. */
+  restarts?: RestartSink;
+}
+
+/** One certificate as the gauges see it at scrape time (from the informer cache). */
+export interface CertificateSample {
+  namespace: string;
+  name: string;
+  issuer: string;
+  ready: boolean | undefined;
+  notBefore?: string;
+  notAfter?: string;
+  renewalTime?: string;
+}
+
+/** Only these changes of a VaultCertificate need a reconcile; our own status writes do not. */
+function worthReconciling(old: VaultCertificate, cur: VaultCertificate): boolean {
+  const a = old.metadata ?? {};
+  const b = cur.metadata ?? {};
+  return (
+    a.generation !== b.generation ||
+    a.deletionTimestamp !== b.deletionTimestamp ||
+    (a.finalizers ?? []).join() !== (b.finalizers ?? []).join() ||
+    a.uid !== b.uid
+  );
+}
+
+export function createVaultCertificateController(opts: VaultCertificateControllerOptions) {
+  const certificates = new Informer<VaultCertificate>({
+    resource: vaultCertificateResource,
+    kubeConfig: opts.kubeConfig,
+    clock: opts.clock,
+    logger: opts.logger,
+    name: 'vaultcertificates',
+  });
+  const secrets = new Informer<V1Secret>({
+    resource: builtinResources.Secret,
+    kubeConfig: opts.kubeConfig,
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${OWNER_LABEL}`,
+    clock: opts.clock,
+    logger: opts.logger,
+    name: 'certificate-secrets',
+  });
+  const reconcile = createVaultCertificateReconciler({
+    client: opts.client,
+    certificates,
+    secrets,
+    issuers: opts.issuers,
+    events: opts.events,
+    hmacKey: opts.hmacKey,
+    clock: opts.clock,
+    rsa: opts.rsa,
+    ...(opts.certificateMetrics ? { metrics: opts.certificateMetrics } : {}),
+    ...(opts.restarts ? { restarts: opts.restarts } : {}),
+  });
+  const controller = new Controller({
+    name: 'vaultcertificate',
+    workers: opts.workers,
+    clock: opts.clock,
+    logger: opts.logger,
+    metrics: opts.controllerMetrics,
+    // Issuance failures back off in the reconciler (state in status); this backoff is for
+    // errors it does not classify (apiserver trouble while writing), capped at 5 minutes.
+    queue: new WorkQueue({
+      clock: opts.clock,
+      metrics: opts.queueMetrics,
+      rateLimiter: new KeyedBackoff({ baseMs: 1000, capMs: 5 * 60_000 }),
+    }),
+    reconcile,
+  });
+  const enqueue = (key: string) => controller.enqueue(key);
+  certificates.addHandlers({
+    add: (vc) => enqueue(keyOf(vc)),
+    update: (old, vc) => {
+      if (worthReconciling(old, vc)) enqueue(keyOf(vc));
+    },
+    delete: (vc) => {
+      const key = keyOf(vc);
+      reconcile.forget(key);
+      controller.forgetKey(key);
+    },
+  });
+  // A Secret event wakes its VaultCertificate (named by our label): drift is repaired at once.
+  secrets.addHandlers(
+    enqueueHandlers(
+      (key) => controller.enqueue(key, { priority: 'high' }),
+      (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[OWNER_LABEL] ?? '')],
+    ),
+  );
+
+  function* samples(): Generator<CertificateSample> {
+    for (const vc of certificates.list()) {
+      const ready = vc.status?.conditions?.find((c) => c.type === 'Ready');
+      yield {
+        namespace: vc.metadata?.namespace ?? '',
+        name: vc.metadata?.name ?? '',
+        issuer: vc.spec?.issuer?.backend ?? '',
+        ready: ready && ready.status !== 'Unknown' ? isTrue(vc.status?.conditions, 'Ready') : undefined,
+        ...(vc.status?.notBefore ? { notBefore: vc.status.notBefore } : {}),
+        ...(vc.status?.notAfter ? { notAfter: vc.status.notAfter } : {}),
+        ...(vc.status?.renewalTime ? { renewalTime: vc.status.renewalTime } : {}),
+      };
+    }
+  }
+
+  return { controller, informers: [certificates, secrets] as const, certificates, samples };
+}

@@ -1,0 +1,380 @@
+import assert from 'node:assert/strict';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { VaultCertificate, VaultCertificateSpec } from '../../apis/v1alpha1/index.ts';
+import { BackendError } from '../../backends/errors.ts';
+import type { IssuedCertificate, Issuer, SignRequest } from '../../issuers/index.ts';
+import { FakeClock } from '../../kube/clock.ts';
+import type { ReconcileContext } from '../../kube/controller.ts';
+import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
+import type { RestRequest } from '../../kube/rest.ts';
+import { RsaWorkerPool, certificateInfo, parseCertificate, parsePrivateKeyPem } from '../../pki/index.ts';
+import { createVaultCertificateReconciler } from './reconciler.ts';
+import { type TestCa, certificate, hmacKey, testCa } from './testing.ts';
+
+const HOUR = 3_600_000;
+const KEY = 'shop/api';
+
+/** A tiny apiserver: Secrets (apply, get, delete) and the VaultCertificate (status, finalizers). */
+class FakeCluster {
+  vc: VaultCertificate;
+  secrets = new Map<string, V1Secret>();
+  rv = 10;
+  /** When set, the Secret cache answers with this instead of the store (a cache that lags). */
+  staleSecret: V1Secret | undefined | null = null;
+  writes: string[] = [];
+  rest: FakeRest;
+
+  constructor(vc: VaultCertificate) {
+    this.vc = vc;
+    this.rest = new FakeRest((req) => this.handle(req));
+  }
+
+  handle(req: RestRequest): unknown {
+    const p = req.path;
+    if (req.method === 'GET' && p === '/apis/vaultsync.io/v1alpha1') {
+      return { resources: [{ name: 'vaultcertificates', kind: 'VaultCertificate', namespaced: true }] };
+    }
+    const secret = /^\/api\/v1\/namespaces\/shop\/secrets\/([^/]+)$/.exec(p);
+    if (secret) {
+      const name = secret[1]!;
+      if (req.method === 'GET') {
+        const s = this.secrets.get(name);
+        if (!s) throw apiError(404, 'NotFound');
+        return structuredClone(s);
+      }
+      if (req.method === 'PATCH') {
+        this.writes.push(`apply ${name}`);
+        const body = req.body as V1Secret;
+        const stored: V1Secret = {
+          ...structuredClone(body),
+          metadata: {
+            ...structuredClone(body.metadata),
+            resourceVersion: String(++this.rv),
+            uid: `uid-${name}`,
+          },
+        };
+        this.secrets.set(name, stored);
+        return structuredClone(stored);
+      }
+      if (req.method === 'DELETE') {
+        this.writes.push(`delete ${name}`);
+        this.secrets.delete(name);
+        return {};
+      }
+    }
+    if (p.endsWith('/vaultcertificates/api/status') && req.method === 'PATCH') {
+      this.writes.push('status');
+      const status = { ...this.vc.status } as Record<string, unknown>;
+      for (const [k, v] of Object.entries((req.body as { status: Record<string, unknown> }).status)) {
+        if (v === null) delete status[k];
+        else status[k] = v;
+      }
+      this.vc = { ...this.vc, status: status as VaultCertificate['status'] };
+      return this.vc;
+    }
+    if (p.endsWith('/vaultcertificates/api') && req.method === 'PATCH') {
+      this.writes.push('finalizers');
+      const fin = (req.body as { metadata: { finalizers: string[] | null } }).metadata.finalizers;
+      this.vc = {
+        ...this.vc,
+        metadata: { ...this.vc.metadata, finalizers: fin ?? [], resourceVersion: String(++this.rv) },
+      };
+      return this.vc;
+    }
+    throw new Error(`unexpected ${req.method} ${p}`);
+  }
+
+  cachedSecret(): V1Secret | undefined {
+    if (this.staleSecret !== null) return this.staleSecret;
+    return this.secrets.get(this.vc.spec.secretName);
+  }
+
+  setSpec(spec: Partial<VaultCertificateSpec>) {
+    this.vc = {
+      ...this.vc,
+      metadata: { ...this.vc.metadata, generation: (this.vc.metadata?.generation ?? 1) + 1 },
+      spec: { ...this.vc.spec, ...spec },
+    };
+  }
+}
+
+class FakeIssuer implements Issuer {
+  readonly name = 'ca';
+  readonly type = 'local-ca' as const;
+  readonly supportsRevocation = true;
+  ca: TestCa;
+  clock: FakeClock;
+  signs: SignRequest[] = [];
+  revoked: string[] = [];
+  fail: BackendError | undefined;
+  /** Lifetime granted, overriding the request. */
+  grant: number | undefined;
+
+  constructor(ca: TestCa, clock: FakeClock) {
+    this.ca = ca;
+    this.clock = clock;
+  }
+
+  async sign(req: SignRequest): Promise<IssuedCertificate> {
+    this.signs.push(req);
+    if (this.fail) throw this.fail;
+    const now = this.clock.now();
+    const pem = await this.ca.sign(
+      req.csrPem,
+      new Date(now - 30_000),
+      new Date(now + (this.grant ?? req.durationMs ?? 2160 * HOUR)),
+    );
+    return {
+      certificatePem: pem,
+      chainPem: [],
+      caPem: this.ca.pem,
+      warnings: this.grant ? ['TTL capped'] : [],
+    };
+  }
+  async issue(): Promise<IssuedCertificate> {
+    throw new BackendError('InvalidRequest', 'not in this test');
+  }
+  async revoke(serial: string): Promise<void> {
+    this.revoked.push(serial);
+  }
+  async check(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function () {
+  this.timeout(30_000);
+  let ca: TestCa;
+  const rsa = new RsaWorkerPool({ size: 1, idleMs: 500 });
+  after(() => rsa.close());
+  before(async () => {
+    ca = await testCa(Date.UTC(2030, 0, 1));
+  });
+
+  function setup(spec: Partial<VaultCertificateSpec> = {}) {
+    const clock = new FakeClock(Date.UTC(2030, 0, 1));
+    const cluster = new FakeCluster(certificate({ duration: '720h', renewBefore: '240h', ...spec }));
+    const issuer = new FakeIssuer(ca, clock);
+    const events: string[] = [];
+    const logger = new RecordingLogger();
+    const reconcile = createVaultCertificateReconciler({
+      client: cluster.rest.client(),
+      certificates: { get: (k) => (k === KEY ? cluster.vc : undefined) },
+      secrets: {
+        get: (k) => (k === `shop/${cluster.vc.spec.secretName}` ? cluster.cachedSecret() : undefined),
+      },
+      issuers: { get: (n) => (n === 'ca' ? issuer : undefined) },
+      events: {
+        normal: async (_o, reason, message) => void events.push(`Normal ${reason}: ${message}`),
+        warning: async (_o, reason, message) => void events.push(`Warning ${reason}: ${message}`),
+      },
+      hmacKey,
+      clock,
+      rsa,
+    });
+    const ctx = (): ReconcileContext => ({
+      key: KEY,
+      namespace: 'shop',
+      name: 'api',
+      reconcileId: 'r',
+      retries: 0,
+      signal: new AbortController().signal,
+      log: logger,
+    });
+    const run = () => reconcile(KEY, ctx());
+    const ready = () => cluster.vc.status?.conditions?.find((c) => c.type === 'Ready');
+    const issuing = () => cluster.vc.status?.conditions?.find((c) => c.type === 'Issuing');
+    const tls = () => {
+      const s = cluster.secrets.get(cluster.vc.spec.secretName)!;
+      const text = (k: string) => Buffer.from(s.data![k]!, 'base64').toString();
+      return {
+        secret: s,
+        text,
+        cert: certificateInfo(parseCertificate(text('tls.crt'))),
+        key: text('tls.key'),
+      };
+    };
+    return { clock, cluster, issuer, events, logger, run, ready, issuing, tls };
+  }
+
+  it('issues the first certificate, stores a TLS Secret and reports Ready with the certificate facts', async () => {
+    const t = setup();
+    const result = await t.run();
+    const { secret, cert, key, text } = t.tls();
+    assert.equal(secret.type, 'kubernetes.io/tls');
+    assert.deepEqual(Object.keys(secret.data!).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
+    assert.equal(text('ca.crt').trim(), ca.pem.trim());
+    assert.ok(parsePrivateKeyPem(key).spki().equals(cert.spki));
+    assert.equal(secret.metadata?.labels?.['vaultsync.io/vaultcertificate'], 'api');
+    const s = t.cluster.vc.status!;
+    assert.equal(t.ready()?.status, 'True');
+    assert.equal(t.ready()?.reason, 'Issued');
+    assert.equal(t.issuing(), undefined);
+    assert.equal(s.revision, 1);
+    assert.equal(s.serialNumber, cert.serialNumber);
+    assert.equal(s.notAfter, cert.notAfter.toISOString().replace('.000', ''));
+    assert.equal(t.issuer.signs[0]?.durationMs, 720 * HOUR);
+    assert.match(t.events.join('\n'), /^Normal Issued: Issued certificate [0-9a-f]+ \(revision 1\)/);
+    const renewalAt = Date.parse(s.renewalTime!);
+    assert.ok(renewalAt <= cert.notAfter.getTime() - 240 * HOUR);
+    assert.ok(result && result.requeueAfter === 24 * HOUR, 'requeues at most a day ahead');
+    assert.ok(!t.logger.text().includes('PRIVATE KEY'));
+  });
+
+  it('writes nothing and says nothing when run again (and after a restart: a fresh reconciler)', async () => {
+    const t = setup();
+    await t.run();
+    const writes = t.cluster.writes.length;
+    const events = t.events.length;
+    await t.run();
+    await t.run();
+    assert.equal(t.cluster.writes.length, writes);
+    assert.equal(t.events.length, events);
+    assert.equal(t.issuer.signs.length, 1);
+  });
+
+  it('does not reissue when the Secret cache has not caught up with its own write', async () => {
+    const t = setup();
+    t.cluster.staleSecret = undefined; // the cache has not seen the Secret yet
+    await t.run();
+    await t.run(); // the status says what was written; the cache still lags
+    assert.equal(t.issuer.signs.length, 1);
+  });
+
+  it('renews at the renewal time with a new serial and a new key (rotationPolicy Always)', async () => {
+    const t = setup();
+    await t.run();
+    const first = t.tls();
+    t.clock.advance(Date.parse(t.cluster.vc.status!.renewalTime!) - t.clock.now() + 1000);
+    await t.run();
+    const second = t.tls();
+    assert.notEqual(second.cert.serialNumber, first.cert.serialNumber);
+    assert.notEqual(second.key, first.key);
+    assert.equal(t.cluster.vc.status?.revision, 2);
+    assert.match(t.events.at(-1)!, /^Normal Renewed: Renewed certificate/);
+  });
+
+  it('keeps the key across renewals under rotationPolicy Never', async () => {
+    const t = setup({ privateKey: { rotationPolicy: 'Never' } });
+    await t.run();
+    const first = t.tls();
+    t.clock.advance(500 * HOUR);
+    await t.run();
+    const second = t.tls();
+    assert.notEqual(second.cert.serialNumber, first.cert.serialNumber);
+    assert.equal(second.key, first.key);
+  });
+
+  it('reissues for a spec change that matters, and only rewrites the Secret for one that does not', async () => {
+    const t = setup();
+    await t.run();
+    const serial = t.tls().cert.serialNumber;
+    t.cluster.setSpec({
+      secretTemplate: { labels: { team: 'shop' } },
+      additionalOutputFormats: [{ type: 'CombinedPEM' }, { type: 'DER' }],
+    });
+    await t.run();
+    const after = t.tls();
+    assert.equal(after.cert.serialNumber, serial);
+    assert.equal(after.secret.metadata?.labels?.team, 'shop');
+    assert.ok(after.text('tls-combined.pem').startsWith('-----BEGIN PRIVATE KEY-----'));
+    assert.equal(
+      after.secret.data!['key.der'],
+      parsePrivateKeyPem(after.key).der().reveal().toString('base64'),
+    );
+    assert.match(t.events.at(-1)!, /^Normal SecretUpdated/);
+
+    t.cluster.setSpec({ dnsNames: ['api.shop.svc', 'api.shop.svc.cluster.local'] });
+    await t.run();
+    assert.notEqual(t.tls().cert.serialNumber, serial);
+    assert.deepEqual(t.tls().cert.dnsNames, ['api.shop.svc', 'api.shop.svc.cluster.local']);
+    assert.match(t.events.at(-1)!, /^Normal Reissued: .* because names, subject/);
+  });
+
+  it('repairs an edited key and a deleted Secret by issuing again', async () => {
+    const t = setup();
+    await t.run();
+    const s = t.cluster.secrets.get('api-tls')!;
+    const other = t.tls();
+    s.data!['tls.key'] = Buffer.from(other.key.replace('A', 'B')).toString('base64');
+    s.metadata!.resourceVersion = String(++t.cluster.rv); // an edit, as the apiserver records it
+    await t.run();
+    assert.equal(t.issuer.signs.length, 2);
+    t.cluster.secrets.delete('api-tls');
+    await t.run();
+    assert.equal(t.issuer.signs.length, 3);
+    assert.equal(t.cluster.vc.status?.revision, 3);
+  });
+
+  it('reports a refused request as Ready=False with the backend reason and backs off without a hot loop', async () => {
+    const t = setup();
+    t.issuer.fail = new BackendError(
+      'InvalidRequest',
+      'vault sign with role "svc": common name evil.example.com not allowed by this role (HTTP 400)',
+    );
+    const r1 = await t.run();
+    assert.equal(t.ready()?.status, 'False');
+    assert.equal(t.ready()?.reason, 'InvalidRequest');
+    assert.match(t.ready()?.message ?? '', /not allowed by this role/);
+    assert.equal(t.issuing()?.status, 'True');
+    assert.equal(t.issuing()?.reason, 'DoesNotExist');
+    assert.equal(t.cluster.vc.status?.failedIssuanceAttempts, 1);
+    assert.ok(r1 && r1.requeueAfter! >= 4500 && r1.requeueAfter! <= 5000);
+    // Woken early (an event): no new attempt before the backoff ends.
+    await t.run();
+    assert.equal(t.issuer.signs.length, 1);
+    t.clock.advance(5000);
+    const r2 = await t.run();
+    assert.equal(t.issuer.signs.length, 2);
+    assert.equal(t.cluster.vc.status?.failedIssuanceAttempts, 2);
+    assert.ok(r2 && r2.requeueAfter! >= 9000);
+    assert.equal(t.events.filter((e) => e.startsWith('Warning')).length, 1, t.events.join('\n'));
+    // A spec change is tried at once, and success clears the failure record.
+    t.issuer.fail = undefined;
+    t.cluster.setSpec({ dnsNames: ['api.shop.svc'], commonName: 'api.shop.svc' });
+    await t.run();
+    assert.equal(t.ready()?.status, 'True');
+    assert.equal(t.cluster.vc.status?.failedIssuanceAttempts, undefined);
+    assert.equal(t.cluster.vc.status?.lastFailureTime, undefined);
+  });
+
+  it('keeps Ready=True while a renewal fails and the certificate is still valid', async () => {
+    const t = setup();
+    await t.run();
+    t.issuer.fail = new BackendError('Unavailable', 'vault sign: connection refused');
+    t.clock.advance(500 * HOUR);
+    await t.run();
+    assert.equal(t.ready()?.status, 'True');
+    assert.match(t.ready()?.message ?? '', /renewal is failing \(BackendUnavailable\)/);
+    assert.equal(t.issuing()?.reason, 'Renewing');
+  });
+
+  it('refuses a certificate shorter than spec.duration asked for (a capped TTL), with the backend warning', async () => {
+    const t = setup({ duration: '100h', renewBefore: '10h' });
+    t.issuer.grant = 72 * HOUR;
+    await t.run();
+    assert.equal(t.ready()?.reason, 'DurationNotGranted');
+    assert.match(t.ready()?.message ?? '', /granted 72h instead of the requested 100h: TTL capped/);
+    assert.equal(t.cluster.secrets.size, 0);
+  });
+
+  it('never takes over a Secret it did not write', async () => {
+    const t = setup();
+    t.cluster.secrets.set('api-tls', {
+      metadata: { name: 'api-tls', namespace: 'shop', resourceVersion: '1' },
+      data: {},
+    });
+    await t.run();
+    assert.equal(t.ready()?.reason, 'SecretNotOwned');
+    assert.equal(t.issuer.signs.length, 0);
+  });
+
+  it('revokes the superseded certificate when asked to', async () => {
+    const t = setup({ revokeSuperseded: true });
+    await t.run();
+    const first = t.tls().cert.serialNumber;
+    t.clock.advance(500 * HOUR);
+    await t.run();
+    assert.deepEqual(t.issuer.revoked, [first]);
+    assert.match(t.events.at(-1)!, /Revoked superseded certificate/);
+  });
+});

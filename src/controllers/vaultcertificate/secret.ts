@@ -1,0 +1,134 @@
+// The kubernetes.io/tls Secret: whether we may write it, and the object we apply. Pure.
+//   tls.crt  leaf certificate, then the intermediates      ca.crt  the CA to trust
+//   tls.key  PKCS#8 PEM                                     tls-combined.pem / key.der  on request
+import type { V1Secret } from '@kubernetes/client-node';
+import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import type { Sensitive } from '../../secrets/sensitive.ts';
+import { Reason } from './reasons.ts';
+import type { DesiredCertificate } from './spec.ts';
+
+export const FIELD_MANAGER = 'vaultsync';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'vaultsync';
+/** Name of the VaultCertificate that writes the Secret (same namespace). */
+export const OWNER_LABEL = 'vaultsync.io/vaultcertificate';
+/** The VaultSecret controller's owner label: such a Secret is never ours. */
+const VAULTSECRET_LABEL = 'vaultsync.io/vaultsecret';
+/** Who issued the certificate: `backend` or `backend/role`. */
+export const ISSUER_ANNOTATION = 'vaultsync.io/issuer';
+/** Hash of the request the certificate was issued for (spec.ts requestHash). */
+export const REQUEST_ANNOTATION = 'vaultsync.io/certificate-request';
+/** Number of certificates issued for the resource (status.revision), kept with the certificate. */
+export const REVISION_ANNOTATION = 'vaultsync.io/certificate-revision';
+/** The keys status.certificateMAC covers. */
+export const MAC_KEYS = ['tls.crt', 'tls.key', 'ca.crt'] as const;
+export const COMBINED_KEY = 'tls-combined.pem';
+export const DER_KEY = 'key.der';
+export const SECRET_TYPE = 'kubernetes.io/tls';
+
+export type WriteDecision = { allowed: true } | { allowed: false; reason: Reason; message: string };
+
+/** A Secret another tool or resource owns is never taken over. */
+export function mayWrite(vc: VaultCertificate, existing: V1Secret | undefined): WriteDecision {
+  if (!existing) return { allowed: true };
+  const labels = existing.metadata?.labels ?? {};
+  const name = vc.spec.secretName;
+  if (labels[OWNER_LABEL] === vc.metadata?.name && labels[MANAGED_BY_LABEL] === MANAGED_BY)
+    return { allowed: true };
+  if (labels[OWNER_LABEL] !== undefined) {
+    return {
+      allowed: false,
+      reason: Reason.SecretNotOwned,
+      message: `Secret ${name} is written by VaultCertificate ${labels[OWNER_LABEL]}; choose another secretName`,
+    };
+  }
+  const by =
+    labels[VAULTSECRET_LABEL] !== undefined
+      ? ` (it belongs to VaultSecret ${labels[VAULTSECRET_LABEL]})`
+      : '';
+  return {
+    allowed: false,
+    reason: Reason.SecretNotOwned,
+    message: `Secret ${name} exists and is not managed by this VaultCertificate${by}; delete it or choose another secretName`,
+  };
+}
+
+export interface CertificateMaterial {
+  certPem: string;
+  chainPem: readonly string[];
+  caPem: string;
+  keyPem: Sensitive<string>;
+  /** PKCS#8 DER, when DER output is wanted. */
+  keyDer?: Sensitive<Buffer>;
+}
+
+export interface SecretMeta {
+  issuer: string;
+  requestHash: string;
+  revision: number;
+}
+
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+
+/** The data of the Secret, base64; key material is revealed only here. */
+export function secretData(desired: DesiredCertificate, m: CertificateMaterial): Record<string, string> {
+  const chain = [m.certPem, ...m.chainPem].map(withNewline).join('');
+  const key = m.keyPem.reveal();
+  const data: Record<string, string> = {
+    'ca.crt': b64(withNewline(m.caPem)),
+    'tls.crt': b64(chain),
+    'tls.key': b64(key),
+  };
+  if (desired.outputs.combinedPem) data[COMBINED_KEY] = b64(withNewline(key) + chain);
+  if (desired.outputs.der && m.keyDer) data[DER_KEY] = m.keyDer.reveal().toString('base64');
+  return data;
+}
+
+/** The object applied with server-side apply: only the fields vaultsync owns. */
+export function desiredSecret(
+  vc: VaultCertificate,
+  desired: DesiredCertificate,
+  data: Record<string, string>,
+  meta: SecretMeta,
+): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: desired.secretName,
+      namespace: vc.metadata?.namespace,
+      labels: { ...desired.labels, [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_LABEL]: vc.metadata?.name ?? '' },
+      annotations: {
+        ...desired.annotations,
+        [ISSUER_ANNOTATION]: meta.issuer,
+        [REQUEST_ANNOTATION]: meta.requestHash,
+        [REVISION_ANNOTATION]: String(meta.revision),
+      },
+    },
+    type: SECRET_TYPE,
+    data,
+  };
+}
+
+/**
+ * Does the existing Secret already carry everything `desired` applies? Data keys we write must
+ * be equal and our optional outputs must not linger once turned off; labels and annotations
+ * are a subset check (other managers may add their own).
+ */
+export function secretUpToDate(existing: V1Secret, desired: V1Secret): boolean {
+  const want = desired.data ?? {};
+  const have = existing.data ?? {};
+  const subset = (w: Record<string, string> | undefined, h: Record<string, string> | undefined) =>
+    Object.entries(w ?? {}).every(([k, v]) => h?.[k] === v);
+  return (
+    subset(want, have) &&
+    [COMBINED_KEY, DER_KEY].every((k) => k in want || !(k in have)) &&
+    subset(desired.metadata?.labels, existing.metadata?.labels) &&
+    subset(desired.metadata?.annotations, existing.metadata?.annotations) &&
+    (existing.type ?? 'Opaque') === SECRET_TYPE
+  );
+}
+
+function withNewline(pem: string): string {
+  return pem.endsWith('\n') ? pem : `${pem}\n`;
+}
