@@ -1,0 +1,159 @@
+{{/* Names */}}
+{{- define "vaultsync.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "vaultsync.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "vaultsync.serviceAccountName" -}}
+{{- default (include "vaultsync.fullname" .) .Values.serviceAccount.name }}
+{{- end }}
+
+{{/* Labels: the kustomize manifests in config/ carry the same set without the last two. */}}
+{{- define "vaultsync.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vaultsync.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "vaultsync.labels" -}}
+{{ include "vaultsync.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: vaultsync
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "vaultsync.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The operator config file. The release decides the namespace (POD_NAMESPACE from the downward
+API), the ServiceAccount and the listen addresses; everything else comes from .Values.config.
+/metrics is served on the health port: there is no separate metrics listener ("0").
+*/}}
+{{- define "vaultsync.config" -}}
+{{- $operator := deepCopy .Values.config.operator }}
+{{- $_ := set $operator "serviceAccountName" (include "vaultsync.serviceAccountName" .) }}
+{{- $_ := set $operator "healthAddress" (printf ":%d" (int .Values.healthPort)) }}
+{{- $_ := set $operator "metricsAddress" "0" }}
+{{- toYaml (dict "operator" $operator "backends" .Values.config.backends) }}
+{{- end }}
+
+{{/*
+ServiceAccount names in the resources' namespaces that vault backends log in as
+(auth.kubernetes with serviceAccount: resource, the default): a JSON list, sorted, unique.
+*/}}
+{{- define "vaultsync.tokenServiceAccounts" -}}
+{{- $names := list }}
+{{- range .Values.config.backends }}
+{{- if and (eq .type "vault") .auth .auth.kubernetes }}
+{{- if ne (default "resource" .auth.kubernetes.serviceAccount) "operator" }}
+{{- $names = append $names (default "vaultsync" .auth.kubernetes.serviceAccountName) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson ($names | uniq | sortAlpha) }}
+{{- end }}
+
+{{/* "true" when a vault backend logs in as the operator's own ServiceAccount. */}}
+{{- define "vaultsync.operatorToken" -}}
+{{- range .Values.config.backends }}
+{{- if and (eq .type "vault") .auth .auth.kubernetes (eq (default "resource" .auth.kubernetes.serviceAccount) "operator") }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Secrets the backends read besides the resources' own namespaces, as a JSON map
+namespace -> [names] ([] = every Secret: the source namespace of a kubernetes backend):
+credentials named by a Secret key reference anywhere in `auth` (default namespace: the
+operator's), and the source namespace of kubernetes backends.
+Needed in RBAC only with scope: namespaced (the cluster scope reads Secrets everywhere).
+*/}}
+{{- define "vaultsync.backendSecretReads" -}}
+{{- $ns := .Release.Namespace }}
+{{- $reads := dict }}
+{{- range .Values.config.backends }}
+{{- if eq .type "kubernetes" }}
+{{- $_ := set $reads .namespace (list) }}
+{{- end }}
+{{- /* Any Secret key reference in auth (name + key), one or two levels down: auth.<method>.<field>Ref. */}}
+{{- $refs := list }}
+{{- range $v := (.auth | default dict) }}
+{{- if kindIs "map" $v }}
+{{- if and (hasKey $v "name") (hasKey $v "key") }}{{ $refs = append $refs $v }}{{ end }}
+{{- range $w := $v }}
+{{- if and (kindIs "map" $w) (hasKey $w "name") (hasKey $w "key") }}{{ $refs = append $refs $w }}{{ end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $refs }}
+{{- $refNs := default $ns .namespace }}
+{{- $have := get $reads $refNs }}
+{{- if or (not (hasKey $reads $refNs)) (gt (len $have) 0) }}
+{{- $_ := set $reads $refNs (append (default (list) $have) .name | uniq | sortAlpha) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $reads }}
+{{- end }}
+
+{{/* The rules the operator needs in every namespace it serves (ClusterRole or per-namespace Role). */}}
+{{- define "vaultsync.workloadRules" -}}
+# Read the three kinds; status is written with merge / apply patches.
+- apiGroups: [vaultsync.io]
+  resources: [vaultsecrets, vaultcertificates, secretrotations]
+  verbs: [get, list, watch]
+- apiGroups: [vaultsync.io]
+  resources: [vaultsecrets/status, vaultcertificates/status, secretrotations/status]
+  verbs: [patch]
+# Target Secrets carry an owner reference with blockOwnerDeletion (deletionPolicy: Delete);
+# clusters with the OwnerReferencesPermissionEnforcement admission plugin check this verb.
+- apiGroups: [vaultsync.io]
+  resources: [vaultsecrets/finalizers]
+  verbs: [update]
+# creationPolicy Merge + deletionPolicy Delete: the finalizer vaultsync.io/remove-merged-keys is
+# added and removed with a merge patch of metadata.finalizers (never spec).
+- apiGroups: [vaultsync.io]
+  resources: [vaultsecrets]
+  verbs: [patch]
+# Target Secrets: a label-filtered informer (list/watch), a get for a target it does not own
+# yet, server-side apply to create and update (an apply that creates is authorized as create).
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [get, list, watch, create, patch]
+- apiGroups: ['']
+  resources: [events]
+  verbs: [create]
+# Workload reload (src/controllers/reload): informers on the workloads that may need a rollout,
+# the rollout itself (a pod-template annotation, merge patch), and the AnnotatePods mode.
+- apiGroups: [apps]
+  resources: [deployments, statefulsets, daemonsets]
+  verbs: [get, list, watch, patch]
+- apiGroups: ['']
+  resources: [pods]
+  verbs: [list, patch]
+{{- $sas := include "vaultsync.tokenServiceAccounts" . | fromJsonArray }}
+{{- if $sas }}
+# Vault Kubernetes auth: a short-lived token of the ServiceAccount in the resource's namespace.
+- apiGroups: ['']
+  resources: [serviceaccounts/token]
+  verbs: [create]
+  resourceNames: {{ toJson $sas }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,950 @@
+// Installing vaultsync the way users do, against the real local control plane: the Helm chart
+// (lint, render, server dry-run, install under the restricted Pod Security Standard, values
+// rejected with a clear message), the kustomize manifests (the same objects as the chart), the
+// chart's RBAC (the operator does its work with a token of the chart's ServiceAccount and is
+// refused the rest), the image's production layout (started from a prod-only install), and the
+// YAML samples in the install docs.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  copyFileSync,
+  existsSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import winston from 'winston';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+import {
+  type KubeClient,
+  createKubeClient,
+  createObject,
+  deleteObject,
+  getObject,
+} from '../src/kube/index.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { type RunningOperator, startOperator } from '../src/operator.ts';
+import { testbed, type Testbed } from './support/testbed.ts';
+import { baoApi } from './support/testbed/openbao.ts';
+import { binary, repoRoot } from './support/testbed/paths.ts';
+import { freePort } from './support/testbed/ports.ts';
+import { eventually } from './support/wait.ts';
+
+const CHART = join(repoRoot, 'charts/vaultsync');
+const API = 'vaultsync.io/v1alpha1';
+/** The release installed into the bed, in a namespace enforcing Pod Security "restricted". */
+const RELEASE = 'vaultsync';
+const OPERATOR_NS = 'vaultsync-install';
+const TENANT_NS = 'team-a'; // OpenBao's Kubernetes auth role binds team-a/vaultsync
+const DRYRUN_NS = 'vaultsync';
+const WATCHED_NS = ['team-a', 'install-b'];
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+) {
+  return new Promise<Result>((resolve) => {
+    const child = execFile(
+      cmd,
+      args,
+      { env: opts.env ?? process.env, cwd: opts.cwd ?? repoRoot, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+function ok(r: Result, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout.slice(0, 4000)}`);
+  return r.stdout;
+}
+
+type Obj = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
+
+const objects = (text: string): Obj[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => !!o && typeof o === 'object' && 'kind' in o);
+
+const idOf = (o: Obj) => `${o.kind} ${o.metadata.namespace ?? '-'}/${o.metadata.name}`;
+
+/** What differs only by who rendered it: Helm's own labels, the config checksum, encoding. */
+function normalise(o: Obj): Obj {
+  const copy = structuredClone(o) as Obj & {
+    spec?: {
+      template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+    };
+    data?: Record<string, string>;
+  };
+  for (const labels of [copy.metadata.labels, copy.spec?.template?.metadata?.labels]) {
+    if (!labels) continue;
+    delete labels['helm.sh/chart'];
+    delete labels['app.kubernetes.io/managed-by'];
+  }
+  const annotations = copy.spec?.template?.metadata?.annotations;
+  if (annotations) {
+    delete annotations['checksum/config'];
+    if (Object.keys(annotations).length === 0) delete copy.spec!.template!.metadata!.annotations;
+  }
+  if (copy.kind === 'Secret' && copy.data?.['config.yaml']) {
+    copy.data['config.yaml'] = parse(Buffer.from(copy.data['config.yaml'], 'base64').toString('utf8'));
+  }
+  return copy;
+}
+
+/** Paths where two values differ, for a readable assertion message. */
+function differences(a: unknown, b: unknown, path = ''): string[] {
+  if (isDeepStrictEqual(a, b)) return [];
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].flatMap((k) =>
+      differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`),
+    );
+  }
+  return [`${path || '(root)'}: ${JSON.stringify(a)?.slice(0, 200)} != ${JSON.stringify(b)?.slice(0, 200)}`];
+}
+
+const statusCode = (err: unknown) =>
+  (err as { status?: number; code?: number }).status ?? (err as { code?: number }).code;
+
+describe('install: Helm chart, kustomize, RBAC, image', function () {
+  this.timeout(180_000);
+  let bed: Testbed;
+  let admin: KubeClient;
+  let helm: string;
+  let kubectl: string;
+  let env: NodeJS.ProcessEnv;
+  let work: string;
+  let saKubeConfig: k8s.KubeConfig;
+  let saKubeconfigFile: string;
+  /** The image's production layout, prepared in the background from the start. */
+  let imageLayout: Promise<{ dir: string; log: string }>;
+
+  const helmRun = (args: string[]) => run(helm, args, { env });
+  const kubectlRun = (args: string[], input?: string) => run(kubectl, args, { env, input });
+  const template = async (name: string, namespace: string, values: object = {}) => {
+    const file = join(work, `values-${name}-${namespace}.yaml`);
+    writeFileSync(file, stringify(values));
+    return ok(
+      await helmRun(['template', name, CHART, '--namespace', namespace, '--include-crds', '-f', file]),
+      `helm template (${name})`,
+    );
+  };
+  const ensureNamespace = async (name: string, labels: Record<string, string> = {}) => {
+    await createObject(admin, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } }).catch(
+      (err: unknown) => {
+        if (statusCode(err) !== 409) throw err;
+      },
+    );
+  };
+
+  /** The operator config for the installed release: memory and OpenBao (Kubernetes auth). */
+  const installValues = () => ({
+    config: {
+      operator: {
+        logLevel: 'debug',
+        leaderElection: { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '500ms' },
+      },
+      backends: [
+        {
+          name: 'memory',
+          type: 'memory',
+          allowedNamespaces: [TENANT_NS],
+          allowedPaths: ['{namespace}/**'],
+          data: { [`${TENANT_NS}/app`]: { greeting: 'hello from memory' } },
+        },
+        {
+          name: 'vault',
+          type: 'vault',
+          address: bed.baoAddr,
+          tls: { insecure: true },
+          auth: {
+            kubernetes: { role: bed.baoKubernetesAuth.role, mountPath: bed.baoKubernetesAuth.mountPath },
+          },
+          allowedNamespaces: [TENANT_NS],
+          allowedPaths: ['{namespace}/**'],
+        },
+      ],
+    },
+  });
+
+  before(async function () {
+    bed = await testbed();
+    admin = createKubeClient(bed.kubeConfig());
+    helm = binary('helm', 'helm');
+    kubectl = binary('kubernetes', 'kubectl');
+    work = mkdtempSync(join(tmpdir(), 'vaultsync-install-'));
+    env = {
+      ...process.env,
+      KUBECONFIG: bed.kubeconfig,
+      HELM_CACHE_HOME: join(work, 'helm/cache'),
+      HELM_CONFIG_HOME: join(work, 'helm/config'),
+      HELM_DATA_HOME: join(work, 'helm/data'),
+    };
+    imageLayout = prepareImageLayout(join(work, 'image'));
+    imageLayout.catch(() => undefined); // awaited (and reported) by its own test
+    await ensureNamespace(DRYRUN_NS);
+    for (const ns of [...WATCHED_NS, TENANT_NS]) await ensureNamespace(ns);
+    await ensureNamespace(OPERATOR_NS, {
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/enforce-version': 'latest',
+    });
+    // Stand-ins for the Prometheus Operator CRDs, so ServiceMonitor and PrometheusRule reach
+    // the apiserver in the dry runs (their content is not validated by these).
+    ok(
+      await kubectlRun(['apply', '--server-side', '-f', '-'], JSON.stringify(monitoringStandIns())),
+      'stand-in CRDs',
+    );
+    ok(
+      await kubectlRun([
+        'wait',
+        '--for=condition=Established',
+        'crd/servicemonitors.monitoring.coreos.com',
+        'crd/prometheusrules.monitoring.coreos.com',
+      ]),
+      'stand-in CRDs established',
+    );
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (!helm) return;
+    for (const name of ['from-memory', 'from-openbao']) {
+      await deleteObject(admin, { apiVersion: API, kind: 'VaultSecret', namespace: TENANT_NS, name });
+    }
+    await helmRun(['uninstall', RELEASE, '--namespace', OPERATOR_NS, '--wait', '--timeout', '30s']);
+    const bedNamespaces = new Set([TENANT_NS, 'default', 'kube-system']);
+    const docs = [...docNamespaces].filter((ns) => !bedNamespaces.has(ns));
+    for (const ns of [OPERATOR_NS, 'install-b', DRYRUN_NS, 'vaultsync-docs', ...docs]) {
+      await kubectlRun(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+    }
+    await kubectlRun([
+      'delete',
+      'crd',
+      'servicemonitors.monitoring.coreos.com',
+      'prometheusrules.monitoring.coreos.com',
+      '--ignore-not-found',
+    ]);
+    await imageLayout?.catch(() => undefined); // still writing into work/ when its test was skipped
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('charts/vaultsync/crds holds exactly the generated crds/ (make chart-crds)', () => {
+    const source = readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'));
+    const chart = readdirSync(join(CHART, 'crds')).filter(
+      (f) => f.endsWith('.yaml') && f !== 'kustomization.yaml',
+    );
+    assert.deepEqual(chart.sort(), source.sort(), 'run `make chart-crds`');
+    for (const f of source) {
+      assert.ok(
+        readFileSync(join(CHART, 'crds', f)).equals(readFileSync(join(repoRoot, 'crds', f))),
+        `charts/vaultsync/crds/${f} differs from crds/${f}: run \`make chart-crds\``,
+      );
+    }
+    const listed = parse(readFileSync(join(CHART, 'crds/kustomization.yaml'), 'utf8')) as {
+      resources: string[];
+    };
+    assert.deepEqual([...listed.resources].sort(), source.sort(), 'charts/vaultsync/crds/kustomization.yaml');
+  });
+
+  it('helm lint --strict is clean', async () => {
+    const out = ok(await helmRun(['lint', '--strict', CHART]), 'helm lint');
+    assert.doesNotMatch(out, /\[(WARNING|ERROR)\]/, out);
+  });
+
+  it('helm template renders the defaults, a namespaced install and every option; all pass kubectl apply --dry-run=server', async () => {
+    const renders: [string, string][] = [
+      ['defaults', await template(RELEASE, DRYRUN_NS)],
+      [
+        'namespaced',
+        await template(RELEASE, DRYRUN_NS, {
+          rbac: { scope: 'namespaced', watchNamespaces: WATCHED_NS },
+          config: {
+            backends: [
+              {
+                name: 'vault',
+                type: 'vault',
+                address: 'https://vault.vault.svc:8200',
+                auth: {
+                  appRole: { roleId: 'vaultsync', secretIdRef: { name: 'approle', key: 'secret-id' } },
+                },
+                allowedNamespaces: WATCHED_NS,
+              },
+              { name: 'dev', type: 'kubernetes', namespace: 'install-b', allowedNamespaces: ['team-a'] },
+            ],
+          },
+        }),
+      ],
+      [
+        'everything on',
+        await template('vs-all', DRYRUN_NS, {
+          image: { digest: `sha256:${'a'.repeat(64)}` },
+          networkPolicy: {
+            metricsFrom: [
+              { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+            ],
+            egress: {
+              enabled: true,
+              apiServerCidrs: ['10.0.0.1/32'],
+              extra: [
+                { to: [{ ipBlock: { cidr: '10.1.0.0/16' } }], ports: [{ port: 8200, protocol: 'TCP' }] },
+              ],
+            },
+          },
+          metrics: {
+            serviceMonitor: { enabled: true },
+            prometheusRule: { enabled: true },
+            dashboard: { enabled: true },
+          },
+          extraVolumes: [{ name: 'vault-ca', configMap: { name: 'vault-ca' } }],
+          extraVolumeMounts: [{ name: 'vault-ca', mountPath: '/etc/vault-ca', readOnly: true }],
+          config: {
+            backends: [
+              {
+                name: 'vault',
+                type: 'vault',
+                address: 'https://vault.vault.svc:8200',
+                tls: { caFile: '/etc/vault-ca/ca.crt' },
+                auth: { kubernetes: { role: 'vaultsync', serviceAccount: 'operator' } },
+                allowedNamespaces: ['*'],
+              },
+            ],
+          },
+        }),
+      ],
+    ];
+    const kinds = (text: string) => new Set(objects(text).map((o) => o.kind));
+    const defaults = kinds(renders[0]![1]);
+    for (const k of [
+      'CustomResourceDefinition',
+      'ClusterRole',
+      'Role',
+      'Deployment',
+      'Service',
+      'PodDisruptionBudget',
+      'NetworkPolicy',
+      'Secret',
+    ]) {
+      assert.ok(defaults.has(k), `default render has a ${k}`);
+    }
+    const namespaced = objects(renders[1]![1]);
+    assert.ok(!namespaced.some((o) => o.kind === 'ClusterRoleBinding'), 'namespaced: no ClusterRoleBinding');
+    const roleNamespaces = namespaced.filter((o) => o.kind === 'Role').map((o) => o.metadata.namespace);
+    for (const ns of [...WATCHED_NS, DRYRUN_NS])
+      assert.ok(roleNamespaces.includes(ns), `namespaced: a Role in ${ns}`);
+    const all = kinds(renders[2]![1]);
+    for (const k of ['ServiceMonitor', 'PrometheusRule', 'ConfigMap'])
+      assert.ok(all.has(k), `everything-on render has a ${k}`);
+
+    for (const [what, text] of renders) {
+      const out = ok(await kubectlRun(['apply', '--dry-run=server', '-f', '-'], text), `dry run (${what})`);
+      assert.equal(
+        out.trim().split('\n').length,
+        objects(text).length,
+        `${what}: every object answered\n${out}`,
+      );
+    }
+  });
+
+  it('kubectl kustomize config/default gives the objects of the default chart render (plus the Namespace)', async () => {
+    const chart = objects(await template(RELEASE, 'vaultsync')).map(normalise);
+    const kustomized = objects(
+      ok(await kubectlRun(['kustomize', join(repoRoot, 'config/default')]), 'kustomize'),
+    ).map(normalise);
+    const byId = (list: Obj[]) => new Map(list.map((o) => [idOf(o), o]));
+    const a = byId(chart);
+    const b = byId(kustomized);
+    assert.deepEqual(
+      [...b.keys()].filter((id) => !a.has(id)),
+      ['Namespace -/vaultsync'],
+      'objects only in config/default',
+    );
+    assert.deepEqual(
+      [...a.keys()].filter((id) => !b.has(id)),
+      [],
+      'objects only in the chart',
+    );
+    const diffs = [...a].flatMap(([id, o]) => differences(o, b.get(id)).map((d) => `${id} ${d}`));
+    assert.deepEqual(diffs, [], 'chart vs config/default');
+    const ns = b.get('Namespace -/vaultsync')!;
+    assert.equal(ns.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+  });
+
+  it('invalid values fail at helm install with a message naming the value', async () => {
+    const backend = {
+      name: 'main',
+      type: 'vault',
+      address: 'https://vault:8200',
+      auth: { kubernetes: { role: 'x' } },
+      allowedNamespaces: ['*'],
+    };
+    const cases: [string, object, RegExp[]][] = [
+      [
+        'unknown backend type',
+        { config: { backends: [{ ...backend, type: 'dropbox' }] } },
+        [/\/config\/backends\/0\/type/, /'vault', 'kubernetes', 'memory'/],
+      ],
+      [
+        'bad URL',
+        { config: { backends: [{ ...backend, address: 'htp:/vault' }] } },
+        [/\/config\/backends\/0\/address/, /'htp:\/vault'/],
+      ],
+      [
+        'http without tls.insecure',
+        { config: { backends: [{ ...backend, address: 'http://vault:8200' }] } },
+        [/\/config\/backends\/0\/address/, /'http:\/\/vault:8200' does not match pattern '\^https:\/\/'/],
+      ],
+      ['negative replicas', { replicaCount: -1 }, [/\/replicaCount/, /got -1/]],
+      ['no backends', { config: { backends: [] } }, [/\/config\/backends/, /minItems/]],
+      ['namespaced without namespaces', { rbac: { scope: 'namespaced' } }, [/\/rbac\/watchNamespaces/]],
+      [
+        'a field the chart sets',
+        { config: { operator: { namespace: 'x' } } },
+        [/\/config\/operator/, /'namespace' not allowed/],
+      ],
+    ];
+    for (const [what, values, patterns] of cases) {
+      const file = join(work, `invalid-${what.replaceAll(' ', '-')}.yaml`);
+      writeFileSync(file, stringify(values));
+      const r = await helmRun(['install', 'vs-invalid', CHART, '--namespace', DRYRUN_NS, '-f', file]);
+      assert.notEqual(r.code, 0, `${what}: helm install must fail`);
+      for (const p of patterns) assert.match(r.stderr, p, `${what}: message\n${r.stderr}`);
+    }
+    const status = await helmRun(['status', 'vs-invalid', '--namespace', DRYRUN_NS]);
+    assert.notEqual(status.code, 0, 'no release was created');
+  });
+
+  it('helm install into the control plane; the pod template is admitted under Pod Security "restricted"', async () => {
+    const file = join(work, 'install-values.yaml');
+    writeFileSync(file, stringify(installValues()));
+    ok(await helmRun(['install', RELEASE, CHART, '--namespace', OPERATOR_NS, '-f', file]), 'helm install');
+
+    const pods = await eventually(
+      'the Deployment to create its 2 pods',
+      async () => {
+        const list = await admin.rest.request<{ items: k8s.V1Pod[] }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${OPERATOR_NS}/pods`,
+          query: { labelSelector: `app.kubernetes.io/instance=${RELEASE}` },
+        });
+        return list.items.length === 2 ? list.items : undefined;
+      },
+      30_000,
+      250,
+    );
+    const spec = pods[0]!.spec!;
+    assert.equal(spec.securityContext?.runAsNonRoot, true);
+    assert.equal(spec.containers[0]?.securityContext?.readOnlyRootFilesystem, true);
+    const events = await admin.rest.request<{ items: k8s.CoreV1Event[] }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${OPERATOR_NS}/events`,
+    });
+    assert.deepEqual(
+      events.items.filter((e) => e.reason === 'FailedCreate').map((e) => e.message),
+      [],
+      'no pod was refused',
+    );
+
+    // The namespace really enforces "restricted": the same pod without its security context is refused.
+    const deployment = await getObject<k8s.V1Deployment>(admin, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: OPERATOR_NS,
+      name: RELEASE,
+    });
+    const podSpec = deployment!.spec!.template.spec!;
+    const pod = (spec: k8s.V1PodSpec) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'admission-probe', namespace: OPERATOR_NS },
+      spec,
+    });
+    ok(
+      await kubectlRun(['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod(podSpec))),
+      'pod dry run',
+    );
+    const loose = structuredClone(podSpec);
+    delete loose.securityContext;
+    delete loose.containers[0]!.securityContext;
+    const refused = await kubectlRun(['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod(loose)));
+    assert.notEqual(refused.code, 0, 'a pod without the security context is refused');
+    assert.match(refused.stderr, /violates PodSecurity "restricted/);
+  });
+
+  it('run out of cluster with a token of the chart ServiceAccount, the operator does its work with the chart RBAC only', async () => {
+    // A token for the chart's ServiceAccount, and a kubeconfig that holds nothing else.
+    const core = bed.kubeConfig().makeApiClient(k8s.CoreV1Api);
+    const tr = await core.createNamespacedServiceAccountToken({
+      namespace: OPERATOR_NS,
+      name: RELEASE,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const cluster = bed.kubeConfig().getCurrentCluster()!;
+    const caData =
+      cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'bed', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
+      users: [{ name: 'vaultsync', user: { token: tr.status!.token } }],
+      contexts: [{ name: 'vaultsync', context: { cluster: 'bed', user: 'vaultsync' } }],
+      'current-context': 'vaultsync',
+    };
+    saKubeconfigFile = join(work, 'vaultsync-sa.kubeconfig');
+    writeFileSync(saKubeconfigFile, stringify(kubeconfig), { mode: 0o600 });
+    saKubeConfig = new k8s.KubeConfig();
+    saKubeConfig.loadFromFile(saKubeconfigFile);
+    const sa = createKubeClient(saKubeConfig);
+
+    // The config file exactly as the chart installed it, listening on a free loopback port.
+    const installed = await getObject<k8s.V1Secret>(admin, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: OPERATOR_NS,
+      name: `${RELEASE}-config`,
+    });
+    const text = Buffer.from(installed!.data!['config.yaml']!, 'base64').toString('utf8');
+    const config = await loadConfig(
+      { text: text.replace(/healthAddress: .*/, 'healthAddress: 127.0.0.1:0') },
+      { env: { POD_NAMESPACE: OPERATOR_NS } },
+    );
+    assert.equal(config.operator.namespace, OPERATOR_NS);
+    assert.equal(config.operator.serviceAccountName, RELEASE);
+
+    await baoApi({ addr: bed.baoAddr, token: bed.baoToken })('POST', `secret/data/${TENANT_NS}/install`, {
+      data: { password: 'from-openbao' },
+    });
+    const logs: string[] = [];
+    const logger = createLogger({
+      level: 'debug',
+      transports: [
+        new winston.transports.Stream({
+          stream: new Writable({
+            write(chunk, _enc, done) {
+              logs.push(String(chunk));
+              done();
+            },
+          }),
+        }),
+      ],
+    });
+    let operator: RunningOperator | undefined;
+    try {
+      operator = await startOperator({ config, kubeConfig: saKubeConfig, logger, identity: 'install-test' });
+      const spec = (backend: string, path: string, key: string, property: string) => ({
+        backend,
+        data: [{ secretKey: key, remoteRef: { path, property } }],
+        target: { deletionPolicy: 'Delete' as const },
+      });
+      for (const [name, s] of [
+        ['from-memory', spec('memory', `${TENANT_NS}/app`, 'greeting', 'greeting')],
+        ['from-openbao', spec('vault', `${TENANT_NS}/install`, 'password', 'password')],
+      ] as const) {
+        await deleteObject(admin, { apiVersion: API, kind: 'VaultSecret', namespace: TENANT_NS, name }); // a rerun
+        await createObject<VaultSecret>(admin, {
+          apiVersion: API,
+          kind: 'VaultSecret',
+          metadata: { name, namespace: TENANT_NS },
+          spec: s,
+        });
+      }
+      const readyOrNot = async (name: string) => {
+        const vs = await getObject<VaultSecret>(admin, {
+          apiVersion: API,
+          kind: 'VaultSecret',
+          namespace: TENANT_NS,
+          name,
+        });
+        const c = vs?.status?.conditions?.find((x) => x.type === 'Ready');
+        return c?.status === 'True' ? vs : undefined;
+      };
+      const describeState = async (name: string) =>
+        JSON.stringify(
+          (
+            await getObject<VaultSecret>(admin, {
+              apiVersion: API,
+              kind: 'VaultSecret',
+              namespace: TENANT_NS,
+              name,
+            })
+          )?.status,
+        );
+      for (const [name, key, value] of [
+        ['from-memory', 'greeting', 'hello from memory'],
+        ['from-openbao', 'password', 'from-openbao'],
+      ] as const) {
+        await eventually(`${name} Ready`, () => readyOrNot(name), 30_000, 200).catch(async (err: Error) => {
+          throw new Error(`${err.message}: ${await describeState(name)}\n${logs.slice(-20).join('')}`);
+        });
+        const secret = await getObject<k8s.V1Secret>(admin, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: TENANT_NS,
+          name,
+        });
+        assert.equal(Buffer.from(secret!.data![key]!, 'base64').toString(), value);
+      }
+      // Its own namespace: the Lease and the HMAC key; events in the tenant namespace.
+      const lease = await getObject<k8s.V1Lease>(admin, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: OPERATOR_NS,
+        name: 'vaultsync-leader',
+      });
+      assert.equal(lease?.spec?.holderIdentity, 'install-test');
+      assert.ok(
+        await getObject(admin, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: OPERATOR_NS,
+          name: 'vaultsync-hmac-key',
+        }),
+      );
+      const events = await admin.rest.request<{ items: k8s.CoreV1Event[] }>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${TENANT_NS}/events`,
+      });
+      assert.ok(
+        events.items.some((e) => e.reason === 'SecretCreated' && e.involvedObject.name === 'from-openbao'),
+      );
+      assert.equal(
+        logs.filter((l) => /forbidden|HTTP 403/i.test(l)).length,
+        0,
+        `no request was refused:\n${logs
+          .filter((l) => /forbidden|HTTP 403/i.test(l))
+          .map((l) => l.slice(0, 400))
+          .join('\n')}`,
+      );
+
+      // Health and metrics; every metric the alerts and the dashboard use is exported.
+      const base = `http://${operator.healthAddress}`;
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      const exposition = await (await fetch(`${base}/metrics`)).text();
+      const exported = new Set([...exposition.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => m[1]!));
+      const rules = objects(
+        await template(RELEASE, OPERATOR_NS, {
+          metrics: { prometheusRule: { enabled: true }, dashboard: { enabled: true } },
+        }),
+      );
+      const used = new Set(
+        [
+          JSON.stringify(rules.find((o) => o.kind === 'PrometheusRule')),
+          readFileSync(join(CHART, 'dashboards/vaultsync.json'), 'utf8'),
+        ].flatMap((t) =>
+          [...t.matchAll(/\b((?:vaultsync|controller_runtime|workqueue)_[a-z0-9_]+)/g)].map((m) => m[1]!),
+        ),
+      );
+      const missing = [...used].filter(
+        (n) => !exported.has(n) && !exported.has(n.replace(/_(bucket|sum|count)$/, '')),
+      );
+      assert.deepEqual(missing, [], 'metrics used by the PrometheusRule / dashboard but not exported');
+      assert.ok(used.has('vaultsync_resource_ready') && used.has('vaultsync_backend_circuit_state'));
+      assert.match(
+        exposition,
+        /vaultsync_resource_ready\{kind="VaultSecret",namespace="team-a",name="from-memory"\} 1/,
+      );
+    } finally {
+      await operator?.stop();
+    }
+
+    // ...and what the chart does not grant is refused.
+    const refused = async (what: string, call: () => Promise<unknown>) => {
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err, `${what}: must be refused`);
+      assert.equal(statusCode(err), 403, `${what}: ${String(err)}`);
+    };
+    const post = (path: string, body: unknown) => sa.rest.request({ method: 'POST', path, body });
+    await refused('a token for another ServiceAccount', () =>
+      post(`/api/v1/namespaces/${TENANT_NS}/serviceaccounts/default/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { audiences: [] },
+      }),
+    );
+    await refused('deleting a Secret', () =>
+      sa.rest.request({ method: 'DELETE', path: `/api/v1/namespaces/${TENANT_NS}/secrets/from-memory` }),
+    );
+    await refused('replacing a Secret (PUT)', () =>
+      sa.rest.request({
+        method: 'PUT',
+        path: `/api/v1/namespaces/${TENANT_NS}/secrets/from-memory`,
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'from-memory', namespace: TENANT_NS } },
+      }),
+    );
+    await refused('listing ConfigMaps', () => sa.rest.request({ method: 'GET', path: '/api/v1/configmaps' }));
+    await refused('pods/exec', () => post(`/api/v1/namespaces/${OPERATOR_NS}/pods/x/exec`, {}));
+    await refused('deleting a Deployment', () =>
+      sa.rest.request({
+        method: 'DELETE',
+        path: `/apis/apps/v1/namespaces/${OPERATOR_NS}/deployments/${RELEASE}`,
+      }),
+    );
+    await refused('listing nodes', () => sa.rest.request({ method: 'GET', path: '/api/v1/nodes' }));
+    // patch on vaultsecrets is granted for the Merge + Delete finalizer only; creating or
+    // deleting the kinds is not.
+    await refused('deleting a VaultSecret', () =>
+      sa.rest.request({
+        method: 'DELETE',
+        path: `/apis/${API}/namespaces/${TENANT_NS}/vaultsecrets/from-memory`,
+      }),
+    );
+    await refused('creating a VaultSecret', () =>
+      post(`/apis/${API}/namespaces/${TENANT_NS}/vaultsecrets`, {
+        apiVersion: API,
+        kind: 'VaultSecret',
+        metadata: { name: 'not-allowed' },
+        spec: { backend: 'memory', data: [{ secretKey: 'k', remoteRef: { path: 'p', property: 'k' } }] },
+      }),
+    );
+    await refused('another Lease', () =>
+      sa.rest.request({
+        method: 'GET',
+        path: `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/other`,
+      }),
+    );
+  });
+
+  it('the image layout: a production-only install and dist/ start and answer /healthz and /readyz', async function () {
+    const { dir, log } = await imageLayout.catch((err: Error) => {
+      throw new Error(`preparing the image layout failed: ${err.message}`);
+    });
+    for (const dev of ['typescript', 'mocha', 'eslint', 'prettier', 'node']) {
+      assert.ok(!existsSync(join(dir, 'node_modules', dev)), `devDependency ${dev} is not installed\n${log}`);
+    }
+    assert.ok(saKubeconfigFile, 'needs the ServiceAccount kubeconfig of the previous test');
+    const installed = await getObject<k8s.V1Secret>(admin, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: OPERATOR_NS,
+      name: `${RELEASE}-config`,
+    });
+    const port = await freePort();
+    const configFile = join(dir, 'config.yaml');
+    writeFileSync(
+      configFile,
+      Buffer.from(installed!.data!['config.yaml']!, 'base64')
+        .toString('utf8')
+        .replace(/healthAddress: .*/, `healthAddress: 127.0.0.1:${port}`),
+    );
+    // The image's command line (Dockerfile ENTRYPOINT + CMD), with the config path and the
+    // out-of-cluster credentials swapped in.
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)![1]!) as string[];
+    const cmd = JSON.parse(/^CMD (.*)$/m.exec(dockerfile)![1]!) as string[];
+    assert.equal(entrypoint[0], 'node');
+    const args = [...entrypoint.slice(1), ...cmd]
+      .map((a) => (a === '/etc/vaultsync/config.yaml' ? configFile : a.replace(/^\/app\//, `${dir}/`)))
+      .concat(['--kubeconfig', saKubeconfigFile, '--identity', 'image-layout-test']);
+    const child = spawn(process.execPath, args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', POD_NAMESPACE: OPERATOR_NS, HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += String(d)));
+    child.stderr.on('data', (d) => (output += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const status = (path: string) =>
+        fetch(`http://127.0.0.1:${port}${path}`).then(
+          (r) => (r.status === 200 ? r.status : undefined),
+          () => undefined,
+        );
+      await eventually('/healthz', () => status('/healthz'), 30_000, 200).catch((err: Error) => {
+        throw new Error(`${err.message}\n${output}`);
+      });
+      await eventually('/readyz', () => status('/readyz'), 30_000, 200).catch((err: Error) => {
+        throw new Error(`${err.message}\n${output}`);
+      });
+      assert.match(output, /Started vaultsync/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, `clean exit on SIGTERM\n${output}`);
+  });
+
+  it('every YAML sample in the install docs applies to the control plane (server dry run)', async () => {
+    const checked = await checkDocSamples({ kubectlRun, template, ensureNamespace, work, env });
+    assert.ok(checked.objects > 5, `found ${checked.objects} objects`);
+  });
+});
+
+// -----------------------------------------------------------------------------------------------
+
+/** Runs the Dockerfile's steps in `dir`, laid out like the image's /app. */
+async function prepareImageLayout(dir: string): Promise<{ dir: string; log: string }> {
+  const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+  const stage = dockerfile.split(/^FROM /m).find((s) => /^\S+ AS prod-deps$/m.test(s.split('\n')[0]!));
+  assert.ok(stage, 'Dockerfile has a prod-deps stage');
+  const steps = [...stage.matchAll(/^RUN ((?:.*\\\n)*.*)$/gm)].map((m) => m[1]!.replaceAll('\\\n', ' '));
+  assert.ok(
+    steps.some((s) => s.includes('npm ci --omit=dev')),
+    'prod-deps runs npm ci --omit=dev',
+  );
+  rmSync(dir, { recursive: true, force: true });
+  await run('mkdir', ['-p', dir]);
+  for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(repoRoot, f), join(dir, f));
+  const log: string[] = [];
+  const build = run(process.execPath, [
+    join(repoRoot, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    'tsconfig.build.json',
+    '--outDir',
+    join(dir, 'dist'),
+  ]);
+  for (const step of steps) {
+    const r = await run('sh', ['-c', step], {
+      cwd: dir,
+      env: { ...process.env, npm_config_prefer_offline: 'true' },
+    });
+    log.push(`$ ${step}\n${r.stdout}${r.stderr}`);
+    if (r.code !== 0) throw new Error(`${step} failed:\n${r.stderr}`);
+  }
+  const built = await build;
+  if (built.code !== 0)
+    throw new Error(`tsc -p tsconfig.build.json failed (the image's build stage):\n${built.stdout}`);
+  return { dir, log: log.join('\n') };
+}
+
+function monitoringStandIns(): object {
+  const crd = (kind: string, plural: string) => ({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.monitoring.coreos.com` },
+    spec: {
+      group: 'monitoring.coreos.com',
+      scope: 'Namespaced',
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+  });
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [crd('ServiceMonitor', 'servicemonitors'), crd('PrometheusRule', 'prometheusrules')],
+  };
+}
+
+/** API groups of other projects that docs samples mention; not installed on the bed. */
+const FOREIGN_GROUPS = [
+  'argoproj.io',
+  'source.toolkit.fluxcd.io',
+  'helm.toolkit.fluxcd.io',
+  'kustomize.toolkit.fluxcd.io',
+  'external-secrets.io',
+  'cert-manager.io',
+  'kustomize.config.k8s.io', // a kustomization.yaml, not an API object
+];
+
+/** Namespaces the docs samples made; removed at the end. */
+const docNamespaces = new Set<string>();
+
+/** The loader as in the pod; files named by the config (CA bundles) read as a placeholder PEM. */
+const CONFIG_OPTIONS = {
+  env: { POD_NAMESPACE: 'vaultsync' },
+  readFile: async () => Buffer.from('-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n'),
+};
+
+const DOCS = ['quickstart.md', 'install.md', 'operations.md', 'security.md', 'gitops.md', 'migration.md'];
+
+/**
+ * Every ```yaml block of the install docs: Kubernetes objects go to `kubectl apply
+ * --dry-run=server` (objects of other projects' API groups are only parsed); a block starting
+ * with `# values.yaml` must render with the chart; one starting with `# config.yaml` must load
+ * as the operator config.
+ */
+async function checkDocSamples(h: {
+  kubectlRun: (args: string[], input?: string) => Promise<Result>;
+  template: (name: string, ns: string, values?: object) => Promise<string>;
+  ensureNamespace: (name: string) => Promise<void>;
+  work: string;
+  env: NodeJS.ProcessEnv;
+}): Promise<{ objects: number }> {
+  const problems: string[] = [];
+  let count = 0;
+  const ns = 'vaultsync-docs';
+  await h.ensureNamespace(ns);
+  for (const doc of DOCS) {
+    const file = join(repoRoot, 'docs', doc);
+    if (!existsSync(file)) {
+      problems.push(`docs/${doc} is missing`);
+      continue;
+    }
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+      const block = m[1]!;
+      const where = `docs/${doc}:${text.slice(0, m.index).split('\n').length}`;
+      try {
+        if (block.startsWith('# values.yaml')) {
+          // Renders, and the operator's own loader accepts the config file it renders.
+          const rendered = objects(await h.template('vaultsync', 'vaultsync', parse(block) as object));
+          const secret = rendered.find((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-config')) as
+            (Obj & { data: Record<string, string> }) | undefined;
+          await loadConfig(
+            { text: Buffer.from(secret!.data['config.yaml']!, 'base64').toString() },
+            CONFIG_OPTIONS,
+          );
+          continue;
+        }
+        if (block.startsWith('# config.yaml')) {
+          await loadConfig({ text: block }, CONFIG_OPTIONS);
+          continue;
+        }
+        for (const o of objects(block)) {
+          count++;
+          const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '';
+          if (FOREIGN_GROUPS.includes(group)) continue;
+          if (!o.metadata?.name) throw new Error(`${o.kind} has no metadata.name`);
+          if (o.metadata.namespace) {
+            docNamespaces.add(o.metadata.namespace);
+            await h.ensureNamespace(o.metadata.namespace);
+          }
+          const target = o.metadata.namespace ? [] : ['-n', ns];
+          const r = await h.kubectlRun(
+            ['apply', '--dry-run=server', ...target, '-f', '-'],
+            JSON.stringify(o),
+          );
+          if (r.code !== 0) throw new Error(r.stderr.trim());
+        }
+      } catch (err) {
+        problems.push(`${where}: ${(err as Error).message}`);
+      }
+    }
+  }
+  assert.deepEqual(problems, [], 'doc samples');
+  return { objects: count };
+}
