@@ -8,6 +8,11 @@ import { createKubeClient, createObject, getObject, serverSideApply } from '../s
 import { createLogger } from '../src/observability/logger.ts';
 import { startOperator } from '../src/operator.ts';
 import type { V1Secret, KubernetesObject } from '@kubernetes/client-node';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { installCrds } from '../test/support/crds.ts';
 import { attachTestbed, envFile, startTestbed } from '../test/support/testbed/index.ts';
 import { baoApi } from '../test/support/testbed/openbao.ts';
@@ -45,7 +50,27 @@ const applySecret = (name: string, ns: string, stringData: Record<string, string
   );
 await applySecret('api-credentials', devSourceNamespace, { token: 'dev-token' });
 await applySecret('api-config', namespace, { 'log-level': 'debug' });
-say('seeded OpenBao, the kubernetes backend and the Merge target');
+
+// AWS Secrets Manager on moto: the sample reads a JSON secret, a plain one at AWSPREVIOUS and
+// every key of another; moto accepts any keys, kept in a Secret as they would be in a cluster.
+const awsEndpoint = bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+if (awsEndpoint) {
+  const aws = new SecretsManagerClient({
+    endpoint: awsEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'dev', secretAccessKey: 'dev' },
+  });
+  const put = async (name: string, values: string[]) => {
+    await aws.send(new CreateSecretCommand({ Name: name, SecretString: values[0] })).catch(() => undefined);
+    for (const value of values.slice(1))
+      await aws.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+  };
+  await put('shop/db', [JSON.stringify({ username: 'app', password: 'dev-aws-password' })]);
+  await put('shop/api-key', ['dev-api-key-1', 'dev-api-key-2']);
+  await put('shop/common', [JSON.stringify({ region: 'local', smtpHost: 'smtp.shop.example' })]);
+  await applySecret('aws-keys', 'vaultsync-system', { id: 'dev', secret: 'dev' });
+}
+say('seeded OpenBao, AWS (moto), the kubernetes backend and the Merge target');
 
 const configFile = join(dir, 'dev-config.yaml');
 writeFileSync(
@@ -72,7 +97,18 @@ backends:
     allowedNamespaces: ["${namespace}"]
     data:
       shop/api-keys: {payments: dev-payments-key, search: dev-search-key}
-`,
+${
+  awsEndpoint
+    ? `  - name: aws
+    type: aws-secrets-manager
+    region: us-east-1
+    endpoint: ${awsEndpoint}
+    tls: {insecure: true}   # moto speaks plain HTTP on loopback
+    auth: {static: {accessKeyIdRef: {name: aws-keys, key: id}, secretAccessKeyRef: {name: aws-keys, key: secret}}}
+    allowedNamespaces: ["${namespace}"]
+`
+    : ''
+}`,
 );
 const config = await loadConfig({ path: configFile });
 const operator = await startOperator({ config, kubeConfig, logger: createLogger({ level: 'info' }) });

@@ -8,7 +8,14 @@ import { kubeSecretsApi, kubeTokenSource } from './backends/kube-client.ts';
 import { createBackends } from './backends/registry.ts';
 import type { Config } from './config/index.ts';
 import { readSecretFile } from './config/index.ts';
+import { createReloadController } from './controllers/reload/controller.ts';
+import { createReloadMetrics } from './controllers/reload/metrics.ts';
+import { createSecretRotationController } from './controllers/secretrotation/index.ts';
+import { createRotationMetrics } from './controllers/secretrotation/metrics.ts';
+import { createVaultCertificateController } from './controllers/vaultcertificate/index.ts';
 import { createVaultSecretController } from './controllers/vaultsecret/index.ts';
+import { createIssuers } from './issuers/index.ts';
+import { RsaWorkerPool } from './pki/index.ts';
 import { loadOrCreateHmacKey } from './hmac-key.ts';
 import { buildHealthApp } from './http/health.ts';
 import { createKubeClient } from './kube/client.ts';
@@ -17,7 +24,12 @@ import { EventRecorder } from './kube/events.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { isTrue } from './kube/conditions.ts';
 import type { Logger } from './observability/logger.ts';
-import { createMetrics, registerResourceGauges } from './observability/metrics.ts';
+import {
+  createCertificateMetrics,
+  createMetrics,
+  registerCertificateGauges,
+  registerResourceGauges,
+} from './observability/metrics.ts';
 
 export interface OperatorOptions {
   config: Config;
@@ -59,6 +71,19 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     onAuthEvent: (backend, event) => metrics.authEvent(backend, event),
   });
   const events = new EventRecorder({ client, instance: identity, clock, logger });
+  // Workload restarts, shared by VaultSecret (rolloutRestartTargets, reload annotations) and
+  // SecretRotation (consumers).
+  const reload = createReloadController({
+    kubeConfig,
+    client,
+    events,
+    clock,
+    logger,
+    workers: op.workers,
+    metrics: createReloadMetrics(registry),
+    queueMetrics: metrics.workqueue('reload'),
+    controllerMetrics: metrics.controller('reload'),
+  });
   const vaultSecret = createVaultSecretController({
     kubeConfig,
     client,
@@ -71,9 +96,63 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     defaultRefreshIntervalMs: op.defaultRefreshInterval,
     queueMetrics: metrics.workqueue('vaultsecret'),
     controllerMetrics: metrics.controller('vaultsecret'),
+    onDataChanged: (vs, change) => reload.secretChanged(vs, change),
   });
-  const informers = [...vaultSecret.informers];
-  const controllers = [vaultSecret.controller];
+  const secretRotation = createSecretRotationController({
+    kubeConfig,
+    client,
+    backends,
+    vaultSecrets: vaultSecret.vaultSecrets,
+    requestRefresh: vaultSecret.requestRefresh,
+    reload,
+    events,
+    hmacKey,
+    clock,
+    logger,
+    workers: op.workers,
+    metrics: createRotationMetrics(registry),
+    queueMetrics: metrics.workqueue('secretrotation'),
+    controllerMetrics: metrics.controller('secretrotation'),
+  });
+  // Certificates: issuers (vault-pki, local-ca) from the config, RSA keys in worker threads.
+  const rsa = new RsaWorkerPool();
+  const issuers = createIssuers(config, {
+    client,
+    rsa,
+    metrics,
+    tokenSource: kubeTokenSource(kubeConfig),
+    secrets: kubeSecretsApi(kubeConfig),
+    readSecretFile,
+    onAuthEvent: (issuer, event) => metrics.authEvent(issuer, event),
+  });
+  const vaultCertificate = createVaultCertificateController({
+    kubeConfig,
+    client,
+    issuers,
+    events,
+    hmacKey,
+    clock,
+    logger,
+    workers: op.workers,
+    rsa,
+    restarts: reload,
+    queueMetrics: metrics.workqueue('vaultcertificate'),
+    controllerMetrics: metrics.controller('vaultcertificate'),
+    certificateMetrics: createCertificateMetrics(registry),
+  });
+  registerCertificateGauges(registry, vaultCertificate.samples);
+  const informers = [
+    ...vaultSecret.informers,
+    ...reload.informers,
+    ...secretRotation.informers,
+    ...vaultCertificate.informers,
+  ];
+  const controllers = [
+    vaultSecret.controller,
+    reload.controller,
+    secretRotation.controller,
+    vaultCertificate.controller,
+  ];
   registerResourceGauges(registry, function* () {
     for (const vs of vaultSecret.vaultSecrets.list()) {
       const ready = vs.status?.conditions?.find((c) => c.type === 'Ready');
@@ -84,6 +163,19 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         ready: ready && ready.status !== 'Unknown' ? isTrue(vs.status?.conditions, 'Ready') : undefined,
         lastSyncTime: vs.status?.lastSyncTime,
       };
+    }
+    for (const sr of secretRotation.rotations.list()) {
+      const ready = sr.status?.conditions?.find((c) => c.type === 'Ready');
+      yield {
+        kind: 'SecretRotation',
+        namespace: sr.metadata?.namespace ?? '',
+        name: sr.metadata?.name ?? '',
+        ready: ready && ready.status !== 'Unknown' ? ready.status === 'True' : undefined,
+        lastSyncTime: sr.status?.lastRotationTime,
+      };
+    }
+    for (const c of vaultCertificate.samples()) {
+      yield { kind: 'VaultCertificate', namespace: c.namespace, name: c.name, ready: c.ready };
     }
   });
 
@@ -160,6 +252,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     await elector?.stop();
     await Promise.allSettled(informers.map((i) => i.stop()));
     await backends.close();
+    await issuers.close();
+    await rsa.close();
     await health.app?.close();
   }
 

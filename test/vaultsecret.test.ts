@@ -356,7 +356,15 @@ backends:
       method: 'GET',
       path: `/apis/vaultsync.io/v1alpha1/namespaces/${ns}/vaultsecrets`,
     });
-    const metrics = await (await fetch(`http://${operator.healthAddress}/metrics`)).text();
+    // Another test's operator (other backends) may just have marked it BackendNotFound; this
+    // operator puts it right again.
+    await eventually('pinned Ready again', () => ready('pinned'));
+    const metrics = await eventually('pinned in the ready gauge', async () => {
+      const text = await (await fetch(`http://${operator.healthAddress}/metrics`)).text();
+      return /vaultsync_resource_ready\{kind="VaultSecret",namespace="team-vs",name="pinned"\} 1/.test(text)
+        ? text
+        : undefined;
+    });
     assert.ok(operator.logs.length > 10, 'debug logs were captured');
     assert.ok(events.items.length > 0, 'events were written');
     for (const [where, text] of [
