@@ -8,7 +8,7 @@
  * CSR; they are also sent as parameters for roles that turn those off.
  */
 import type { Clock } from '../backends/clock.ts';
-import { BackendError, isBackendError } from '../backends/errors.ts';
+import { BackendError } from '../backends/errors.ts';
 import type { SecretsApi, TokenSource } from '../backends/kube-client.ts';
 import type { CallContext } from '../backends/types.ts';
 import {
@@ -26,6 +26,7 @@ import { type KeySpec, colonSerial } from '../pki/index.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import { splitChain } from './chain.ts';
 import type { CertificateOrder, IssuedCertificate, Issuer, IssueRequest, SignRequest } from './types.ts';
+import { withVaultToken } from '../backends/vault/with-token.ts';
 
 export interface VaultPkiIssuerDeps {
   readonly clock: Clock;
@@ -172,29 +173,11 @@ export class VaultPkiIssuer implements Issuer {
     return { ...issued, privateKeyPem: new Sensitive(d.private_key) };
   }
 
-  /** As the KV backend: a rejected cached token is checked once and replaced if revoked. */
-  async #withToken<T>(
+  #withToken<T>(
     ctx: CallContext,
     fn: (token: Sensitive<string>, signal?: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const { signal } = ctx;
-    const first = await this.#auth.token(ctx, signal);
-    try {
-      return await fn(first.value, signal);
-    } catch (err) {
-      const rejected =
-        isBackendError(err) && (err.code === 'PermissionDenied' || err.code === 'Unauthenticated');
-      if (!rejected || !first.fromCache) throw err;
-      const valid = await this.#api.lookupSelf(first.value, signal).then(
-        () => true,
-        () => false,
-      );
-      if (valid) throw err;
-      this.#auth.invalidate(first.identity, first.value);
-      const second = await this.#auth.token(ctx, signal);
-      if (second.value.reveal() === first.value.reveal()) throw err;
-      return await fn(second.value, signal);
-    }
+    return withVaultToken(this.#auth, this.#api, ctx, fn);
   }
 }
 

@@ -24,6 +24,7 @@ import type {
 } from '../types.ts';
 import { createVaultApi, type AuthResult, type VaultApi } from './api.ts';
 import { LoginAuth, StaticTokenAuth, type VaultAuth } from './auth.ts';
+import { withVaultToken } from './with-token.ts';
 
 export interface VaultBackendDeps {
   readonly clock: Clock;
@@ -110,29 +111,11 @@ export class VaultBackend implements BackendAdapter {
     this.#api.close();
   }
 
-  async #withToken<T>(
+  #withToken<T>(
     ctx: CallContext,
     fn: (token: Sensitive<string>, signal?: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const { signal } = ctx;
-    const first = await this.#auth.token(ctx, signal);
-    try {
-      return await fn(first.value, signal);
-    } catch (err) {
-      const rejected =
-        isBackendError(err) && (err.code === 'PermissionDenied' || err.code === 'Unauthenticated');
-      if (!rejected || !first.fromCache) throw err;
-      // Revoked or expired early, or valid but without the policy? Only the first is retried.
-      const valid = await this.#api.lookupSelf(first.value, signal).then(
-        () => true,
-        () => false,
-      );
-      if (valid) throw err;
-      this.#auth.invalidate(first.identity, first.value);
-      const second = await this.#auth.token(ctx, signal);
-      if (second.value.reveal() === first.value.reveal()) throw err;
-      return await fn(second.value, signal);
-    }
+    return withVaultToken(this.#auth, this.#api, ctx, fn);
   }
 }
 

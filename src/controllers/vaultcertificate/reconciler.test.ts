@@ -152,6 +152,10 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
 
   function setup(spec: Partial<VaultCertificateSpec> = {}) {
     const clock = new FakeClock(Date.UTC(2030, 0, 1));
+    const restarts: {
+      workloads: readonly { kind: string; name: string }[];
+      secrets: Readonly<Record<string, string>>;
+    }[] = [];
     const cluster = new FakeCluster(certificate({ duration: '720h', renewBefore: '240h', ...spec }));
     const issuer = new FakeIssuer(ca, clock);
     const events: string[] = [];
@@ -170,6 +174,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
       hmacKey,
       clock,
       rsa,
+      restarts: { requestRestart: (req) => void restarts.push(req) },
     });
     const ctx = (): ReconcileContext => ({
       key: KEY,
@@ -193,7 +198,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
         key: text('tls.key'),
       };
     };
-    return { clock, cluster, issuer, events, logger, run, ready, issuing, tls };
+    return { clock, cluster, issuer, events, logger, run, ready, issuing, tls, restarts };
   }
 
   it('issues the first certificate, stores a TLS Secret and reports Ready with the certificate facts', async () => {
@@ -376,5 +381,16 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     await t.run();
     assert.deepEqual(t.issuer.revoked, [first]);
     assert.match(t.events.at(-1)!, /Revoked superseded certificate/);
+  });
+
+  it('restarts rolloutRestartTargets when a certificate is replaced, not for the first one', async () => {
+    const t = setup({ rolloutRestartTargets: [{ kind: 'Deployment', name: 'api' }] });
+    await t.run();
+    assert.equal(t.restarts.length, 0);
+    t.clock.advance(500 * HOUR);
+    await t.run();
+    assert.equal(t.restarts.length, 1);
+    assert.deepEqual(t.restarts[0]!.workloads, [{ kind: 'Deployment', name: 'api' }]);
+    assert.match(t.restarts[0]!.secrets['api-tls'] ?? '', /^[A-Za-z0-9_-]{16}$/);
   });
 });
