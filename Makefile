@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: all deps testbed testbed-up testbed-down generate check-generated lint typecheck build \
-	test test-unit test-integration e2e dev bench kind-up clean
+	test test-unit test-integration e2e dev bench bench-certs kind-up clean
 
 all: build
 
@@ -62,6 +62,9 @@ dev: deps testbed
 
 bench: deps testbed
 	node bench/run.ts
+
+bench-certs: deps testbed
+	node bench/certificates.ts
 
 kind-up:
 	@command -v kind >/dev/null && command -v docker >/dev/null || { echo "kind-up needs docker and kind"; exit 1; }

@@ -97,6 +97,9 @@ backends:
     allowedNamespaces: ["${namespace}"]
     data:
       shop/api-keys: {payments: dev-payments-key, search: dev-search-key}
+  - name: local-ca
+    type: local-ca          # an embedded CA: its key and certificate in a Secret it creates
+    allowedNamespaces: ["${namespace}"]
 ${
   awsEndpoint
     ? `  - name: aws
@@ -113,12 +116,14 @@ ${
 const config = await loadConfig({ path: configFile });
 const operator = await startOperator({ config, kubeConfig, logger: createLogger({ level: 'info' }) });
 
+// Only samples whose backend or issuer runs here (the Google and Azure ones need those clouds).
+type Sample = KubernetesObject & { spec?: { backend?: string; issuer?: { backend?: string } } };
+const configured = new Set([...config.backends, ...(config.issuers ?? [])].map((b) => b.name));
 const samplesDir = 'config/samples';
 const samples = readdirSync(samplesDir)
-  .filter((f) => f.startsWith('vaultsecret') && f.endsWith('.yaml'))
-  .flatMap((f) =>
-    parseAllDocuments(readFileSync(join(samplesDir, f), 'utf8')).map((d) => d.toJS() as KubernetesObject),
-  );
+  .filter((f) => (f.startsWith('vaultsecret') || f.startsWith('vaultcertificate')) && f.endsWith('.yaml'))
+  .flatMap((f) => parseAllDocuments(readFileSync(join(samplesDir, f), 'utf8')).map((d) => d.toJS() as Sample))
+  .filter((s) => configured.has(s.spec?.backend ?? s.spec?.issuer?.backend ?? ''));
 for (const sample of samples) {
   await serverSideApply(
     client,
@@ -126,7 +131,7 @@ for (const sample of samples) {
     { fieldManager: 'vaultsync-dev', force: true },
   );
 }
-say(`applied ${samples.length} VaultSecret samples in namespace ${namespace}`);
+say(`applied ${samples.length} samples in namespace ${namespace}`);
 
 for (const sample of samples) {
   const name = sample.metadata?.name ?? '';
@@ -135,13 +140,13 @@ for (const sample of samples) {
     async () => {
       const obj = await getObject<
         KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }
-      >(client, { apiVersion: 'vaultsync.io/v1alpha1', kind: 'VaultSecret', namespace, name });
+      >(client, { apiVersion: 'vaultsync.io/v1alpha1', kind: sample.kind ?? 'VaultSecret', namespace, name });
       return obj?.status?.conditions?.some((c) => c.type === 'Ready') ? obj : undefined;
     },
     30_000,
   ).catch(() => undefined);
   const ready = vs?.status?.conditions?.find((c) => c.type === 'Ready');
-  say(`VaultSecret ${namespace}/${name}: Ready=${ready?.status ?? 'unknown'}`);
+  say(`${sample.kind} ${namespace}/${name}: Ready=${ready?.status ?? 'unknown'}`);
 }
 const secrets = await client.rest.request<{ items: V1Secret[] }>({
   method: 'GET',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock, sleep } from './clock.ts';
+import { FakeClock, sleep, systemClock } from './clock.ts';
 
 describe('FakeClock', () => {
   it('fires due timers in due order and moves now() to each due time', () => {
@@ -59,5 +59,15 @@ describe('sleep', () => {
     ac.abort();
     await p;
     assert.equal(clock.pendingTimers(), 0);
+  });
+});
+
+describe('systemClock', () => {
+  it('does not fire at once for delays beyond setTimeout’s 2^31 ms limit', async () => {
+    let fired = false;
+    const cancel = systemClock.after(2 ** 31 + 10_000, () => (fired = true));
+    await new Promise((r) => setTimeout(r, 50));
+    cancel();
+    assert.equal(fired, false);
   });
 });

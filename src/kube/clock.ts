@@ -11,12 +11,21 @@ export interface Clock {
   after(ms: number, fn: () => void): Cancel;
 }
 
+/** setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days): wait in steps. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   after(ms, fn) {
-    const timer = setTimeout(fn, Math.max(0, ms));
-    // Timers here are requeues and retries: they must not keep a stopping process alive.
-    timer.unref();
+    const due = Date.now() + Math.max(0, ms);
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      const left = due - Date.now();
+      timer = setTimeout(left > MAX_TIMEOUT_MS ? arm : fn, Math.min(Math.max(0, left), MAX_TIMEOUT_MS));
+      // Timers here are requeues and retries: they must not keep a stopping process alive.
+      timer.unref();
+    };
+    arm();
     return () => clearTimeout(timer);
   },
 };

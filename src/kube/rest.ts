@@ -44,8 +44,32 @@ export const PatchType = {
   apply: 'application/apply-patch+yaml',
 } as const;
 
+/**
+ * Which connection pool a request may share: the cluster and the TLS identity. client-node
+ * builds a new undici Agent (so a new TLS handshake) for every request; keeping one per
+ * identity lets requests reuse connections. Tokens travel in headers, so a refreshed token
+ * does not need a new pool.
+ */
+function connectionKey(kc: KubeConfig): string {
+  const c = kc.getCurrentCluster();
+  const u = kc.getCurrentUser();
+  return JSON.stringify([
+    c?.server,
+    c?.caData,
+    c?.caFile,
+    c?.skipTLSVerify,
+    c?.tlsServerName,
+    c?.proxyUrl,
+    u?.certData,
+    u?.certFile,
+    u?.keyData,
+    u?.keyFile,
+  ]);
+}
+
 export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): RestClient {
   const http = new IsomorphicFetchHttpLibrary();
+  const pools = new Map<string, ReturnType<RequestContext['getDispatcher']>>();
   const defaultTimeout = opts.timeoutMs ?? 30_000;
   const userAgent = opts.userAgent ?? 'vaultsync';
 
@@ -73,6 +97,10 @@ export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): 
       let text: string;
       try {
         await kc.applySecurityAuthentication(ctx);
+        const key = connectionKey(kc);
+        const pool = pools.get(key);
+        if (pool) ctx.setDispatcher(pool);
+        else if (ctx.getDispatcher()) pools.set(key, ctx.getDispatcher());
         const response = await http.send(ctx).toPromise();
         status = response.httpStatusCode;
         headers = response.headers;

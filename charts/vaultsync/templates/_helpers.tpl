@@ -127,10 +127,11 @@ Needed in RBAC only with scope: namespaced (the cluster scope reads Secrets ever
 - apiGroups: [vaultsync.io]
   resources: [vaultsecrets/finalizers]
   verbs: [update]
-# creationPolicy Merge + deletionPolicy Delete: the finalizer vaultsync.io/remove-merged-keys is
-# added and removed with a merge patch of metadata.finalizers (never spec).
+# Finalizers only, added and removed with a merge patch of metadata.finalizers (never spec):
+# VaultSecret Merge + Delete (vaultsync.io/remove-merged-keys) and VaultCertificate
+# revokeOnDelete (revocation before the resource goes).
 - apiGroups: [vaultsync.io]
-  resources: [vaultsecrets]
+  resources: [vaultsecrets, vaultcertificates]
   verbs: [patch]
 # Target Secrets: a label-filtered informer (list/watch), a get for a target it does not own
 # yet, server-side apply to create and update (an apply that creates is authorized as create).
