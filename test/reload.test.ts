@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import type { V1Deployment, V1ReplicaSet, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
-import { type KubeClient, createKubeClient, createObject, getObject, mergePatch } from '../src/kube/index.ts';
+import {
+  type KubeClient,
+  createKubeClient,
+  createObject,
+  deleteObject,
+  getObject,
+  mergePatch,
+} from '../src/kube/index.ts';
 import { installCrds } from './support/crds.ts';
 import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
@@ -147,6 +154,55 @@ describe('workload reload against the real control plane and OpenBao', function 
 
   const hmacOf = (d: V1Deployment | undefined) => d?.spec?.template?.metadata?.annotations?.[HMAC_ANNOTATION];
 
+  // Argo Rollouts: only a minimal CRD (the real one's name and group, any fields), installed by the
+  // test. The Argo Rollouts controller itself is absent here: nothing acts on spec.restartAt, so
+  // the tests check what vaultsync writes, not pods being replaced.
+  const ROLLOUT_CRD = 'rollouts.argoproj.io';
+  const CRD_REF = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    name: ROLLOUT_CRD,
+  } as const;
+  interface ArgoRollout {
+    apiVersion: 'argoproj.io/v1alpha1';
+    kind: 'Rollout';
+    metadata?: k8s.V1ObjectMeta;
+    spec?: { restartAt?: string; template?: k8s.V1PodTemplateSpec } & Record<string, unknown>;
+  }
+  const rollout = (name: string) =>
+    getObject<ArgoRollout>(client, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      namespace: ns,
+      name,
+    });
+  async function installRolloutCrd() {
+    await createObject<k8s.KubernetesObject>(client, {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: ROLLOUT_CRD },
+      spec: {
+        group: 'argoproj.io',
+        scope: 'Namespaced',
+        names: { kind: 'Rollout', listKind: 'RolloutList', plural: 'rollouts', singular: 'rollout' },
+        versions: [
+          {
+            name: 'v1alpha1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
+      },
+    } as k8s.KubernetesObject);
+    await eventually(`${ROLLOUT_CRD} Established`, async () => {
+      const crd = await getObject<k8s.V1CustomResourceDefinition>(client, CRD_REF);
+      return crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+        ? true
+        : undefined;
+    });
+  }
+
   before(async function () {
     this.timeout(180_000);
     bed = await testbed();
@@ -158,6 +214,7 @@ describe('workload reload against the real control plane and OpenBao', function 
   });
 
   after(async () => {
+    if (client) await deleteObject(client, CRD_REF).catch(() => undefined);
     await operator?.stop();
   });
 
@@ -289,6 +346,100 @@ describe('workload reload against the real control plane and OpenBao', function 
     await eventually('named restarted', async () => (hmacOf(await deployment('named')) ? true : undefined));
   });
 
+  it('skips an Argo Rollout target while its CRD is not installed, and says why', async () => {
+    await kv(`${ns}/argo`, { password: 'a-v1' });
+    await createVaultSecret('argo', `${ns}/argo`, {
+      rolloutRestartTargets: [{ kind: 'Rollout', name: 'argo' }],
+    });
+    await kv(`${ns}/argo`, { password: 'a-v2' });
+    await refresh('argo');
+    const e = await eventually('RestartSkipped event on the VaultSecret', async () =>
+      (await events('argo')).find(
+        (x) => x.reason === 'RestartSkipped' && x.involvedObject.kind === 'VaultSecret',
+      ),
+    );
+    assert.match(
+      e.message ?? '',
+      /Skipped restart of Rollout argo: the Argo Rollouts CRD \(rollouts\.argoproj\.io/,
+    );
+    assert.match(
+      operator.logs.join('\n'),
+      /"message":"Skipped restart of Rollout argo: the Argo Rollouts CRD/,
+    );
+  });
+
+  it('restarts an Argo Rollout target by spec.restartAt once its CRD is installed: once per real change, not on first sync', async () => {
+    // (No Argo controller runs here: see ROLLOUT_CRD above.)
+    await installRolloutCrd();
+    await createObject<ArgoRollout>(client, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name: 'argo', namespace: ns, annotations: { 'vaultsync.io/reload-debounce': '1s' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'argo' } },
+        strategy: { canary: {} },
+        template: {
+          metadata: { labels: { app: 'argo' } },
+          spec: {
+            containers: [
+              { name: 'app', image: 'example.invalid/app:1', envFrom: [{ secretRef: { name: 'argo' } }] },
+            ],
+          },
+        },
+      },
+    });
+    // Every restartAt the Rollout ever has, from a watch.
+    const restartAts: string[] = [];
+    const stop = await new k8s.Watch(bed.kubeConfig()).watch(
+      `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts`,
+      {},
+      (_type, r: ArgoRollout) => {
+        const at = r.spec?.restartAt;
+        if (at !== undefined && restartAts.at(-1) !== at) restartAts.push(at);
+      },
+      () => undefined,
+    );
+    try {
+      // A first sync of a VaultSecret targeting it restarts nothing.
+      await kv(`${ns}/argo-first`, { password: 'f-v1' });
+      await createVaultSecret('argo-first', `${ns}/argo-first`, {
+        rolloutRestartTargets: [{ kind: 'Rollout', name: 'argo' }],
+      });
+      await delay(3000);
+      const untouched = await rollout('argo');
+      assert.equal(untouched?.spec?.restartAt, undefined, 'first sync: no restart');
+      assert.equal(untouched?.metadata?.annotations?.[HMAC_ANNOTATION], undefined);
+
+      // A real data change restarts it Argo's way, once.
+      const changedAt = Date.now();
+      await kv(`${ns}/argo`, { password: 'a-v3' });
+      await refresh('argo');
+      const restarted = await eventually('Rollout restarted', async () => {
+        const r = await rollout('argo');
+        return r?.spec?.restartAt ? r : undefined;
+      });
+      const at = restarted.spec?.restartAt ?? '';
+      assert.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'RFC 3339');
+      assert.ok(
+        Date.parse(at) >= changedAt - 1000 && Date.parse(at) <= Date.now(),
+        `restartAt ${at} is the time of the restart`,
+      );
+      assert.match(restarted.metadata?.annotations?.[HMAC_ANNOTATION] ?? '', /^argo=[A-Za-z0-9_-]{16}$/);
+      assert.equal(
+        restarted.spec?.template?.metadata?.annotations?.[HMAC_ANNOTATION],
+        undefined,
+        'the pod template is not touched (that would be a new Argo revision)',
+      );
+      await delay(4000);
+      assert.deepEqual(restartAts, [at], 'spec.restartAt was patched exactly once');
+      const reasons = (await events('argo')).map((x) => `${x.involvedObject.kind}/${x.reason}`);
+      assert.ok(reasons.includes('Rollout/Restarted'), `events: ${reasons.join(', ')}`);
+    } finally {
+      stop.abort();
+    }
+  });
+
   it('skips a paused Deployment and says why', async () => {
     await kv(`${ns}/paused`, { password: 'p-v1' });
     await createVaultSecret('paused', `${ns}/paused`);
@@ -317,6 +468,7 @@ describe('workload reload against the real control plane and OpenBao', function 
     await delay(2000); // let the last rollouts settle (status updates change resourceVersion)
     const before = new Map<string, unknown[]>();
     for (const a of apps) before.set(a, await state(a));
+    const argoBefore = (await rollout('argo'))?.metadata?.resourceVersion;
     await operator.stop();
     operator = await startTestOperator(bed);
     await eventually('informers synced', async () =>
@@ -326,6 +478,7 @@ describe('workload reload against the real control plane and OpenBao', function 
     for (const a of apps) {
       assert.deepEqual(await state(a), before.get(a), `${a}: not written, no rollout after the restart`);
     }
+    assert.equal((await rollout('argo'))?.metadata?.resourceVersion, argoBefore, 'the Rollout: not written');
     assert.doesNotMatch(operator.logs.join('\n'), /"message":"Restarted /);
   });
 

@@ -363,6 +363,75 @@ describe('SecretRotation against the real control plane and OpenBao', function (
     assert.equal((await rotation('stuck'))?.status?.phase, 'Failed');
   });
 
+  it('TwoPhase with rollbackOnFailure and a Deployment that never becomes ready writes the previous value back', async () => {
+    await kvWrite(`${ns}/undo`, { token: 'old-undo-token', user: 'kept' });
+    await createVaultSecret('undo', { dataFrom: [{ extract: { path: `${ns}/undo` } }] });
+    await createDeployment('undo', 'undo', { schedulable: false });
+    await createRotation(
+      'undo',
+      {
+        interval: '720h',
+        strategy: 'TwoPhase',
+        rollbackOnFailure: true,
+        generate: { token: { type: 'uuid' } },
+        restart: { debounce: '1s', readyTimeout: '8s' },
+      },
+      { 'vaultsync.io/rotate-now': 'at-once' },
+    );
+    const sr = await eventually(
+      'RolledBack: rollout not ready',
+      async () => {
+        const x = await rotation('undo');
+        return x?.status?.phase === 'RolledBack' ? x : undefined;
+      },
+      60_000,
+    );
+    // The value that failed to roll out (version 2): it must not leak either.
+    const failed = await kvRead(`${ns}/undo`, 2);
+    assert.equal(failed.data.token_previous, 'old-undo-token', 'version 2 held both values');
+    generated.add(failed.data.token ?? '');
+    const hmacAtRollback = hmacOf(await deployment('undo'));
+    assert.match(hmacAtRollback ?? '', /^undo=/, 'the rotation restarted the Deployment');
+
+    const ready = condition(sr);
+    assert.equal(ready?.status, 'False');
+    assert.equal(ready?.reason, 'RolledBack');
+    assert.match(
+      ready?.message ?? '',
+      /Deployment undo did not become ready with version 2 within 8s; rolled back: the previous value is current again as version 3/,
+    );
+    assert.equal(condition(sr, 'RolledOut')?.reason, 'RolledBack');
+    assert.equal(sr.status?.currentVersion, '3');
+    assert.equal(sr.status?.previousVersion, undefined);
+    assert.deepEqual(
+      sr.status?.history?.map((h) => [h.version, h.outcome]),
+      [['2', 'RolledBack']],
+    );
+
+    const kv = await kvRead(`${ns}/undo`);
+    assert.equal(kv.version, 3, 'one rollback write, through check-and-set on version 2');
+    assert.deepEqual(
+      kv.data,
+      { token: 'old-undo-token', user: 'kept' },
+      'the previous value is current again',
+    );
+    await eventually('the Secret has the previous value again', async () => {
+      const d = await secretData('undo');
+      return d.token === 'old-undo-token' && d.token_previous === undefined && d.user === 'kept'
+        ? d
+        : undefined;
+    });
+    await eventually('the Deployment is restarted onto the rolled-back data', async () => {
+      const h = hmacOf(await deployment('undo'));
+      return h !== undefined && h !== hmacAtRollback ? h : undefined;
+    });
+    await delay(3000);
+    assert.equal((await kvRead(`${ns}/undo`)).version, 3, 'no further writes');
+    const after = await rotation('undo');
+    assert.equal(after?.status?.phase, 'RolledBack', 'status keeps saying RolledBack');
+    assert.equal(condition(after)?.reason, 'RolledBack');
+  });
+
   it('restarts selected consumers one at a time (maxUnavailableTargets 1), each after the previous is ready', async () => {
     await kvWrite(`${ns}/fleet`, { token: 'fleet-v1' });
     await createVaultSecret('fleet', {
@@ -512,7 +581,14 @@ describe('SecretRotation against the real control plane and OpenBao', function (
     });
     const metrics = await (await fetch(`http://${operator.healthAddress}/metrics`)).text();
     const reasons = new Set(events.items.map((e) => e.reason));
-    for (const r of ['Rotated', 'RolledOut', 'PreviousValueRetired', 'RolloutNotReady', 'Restarted']) {
+    for (const r of [
+      'Rotated',
+      'RolledOut',
+      'PreviousValueRetired',
+      'RolloutNotReady',
+      'RolledBack',
+      'Restarted',
+    ]) {
       assert.ok(reasons.has(r), `a ${r} event was written (${[...reasons].join(', ')})`);
     }
     assert.match(metrics, /vaultsync_secret_rotations_total\{outcome="Succeeded"\} \d+/);

@@ -146,6 +146,11 @@ Needed in RBAC only with scope: namespaced (the cluster scope reads Secrets ever
 - apiGroups: [apps]
   resources: [deployments, statefulsets, daemonsets]
   verbs: [get, list, watch, patch]
+# Argo Rollouts named as restart targets, when their CRD is installed: restarted Argo's way, a
+# merge patch of spec.restartAt (the rule is harmless without the CRD).
+- apiGroups: [argoproj.io]
+  resources: [rollouts]
+  verbs: [get, list, watch, patch]
 - apiGroups: ['']
   resources: [pods]
   verbs: [list, patch]

@@ -33,14 +33,22 @@ export const BYTE_ENCODINGS = ['base64', 'hex'] as const;
 export const ROTATION_STRATEGIES = ['Replace', 'TwoPhase'] as const;
 export const RESTART_MODES = ['Restart', 'AnnotatePods'] as const;
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
-export const ROTATION_PHASES = ['Idle', 'Rotating', 'RollingOut', 'Retiring', 'Failed'] as const;
-export const ROTATION_OUTCOMES = ['Succeeded', 'Failed'] as const;
+export const ROTATION_PHASES = [
+  'Idle',
+  'Rotating',
+  'RollingOut',
+  'Retiring',
+  'Failed',
+  'RolledBack',
+] as const;
+export const ROTATION_OUTCOMES = ['Succeeded', 'Failed', 'RolledBack'] as const;
 
 /** Effective values of optional fields; the operator applies them, the schema has no defaults. */
 export const SECRET_ROTATION_DEFAULTS = {
   timeZone: 'UTC',
   strategy: 'Replace',
   previousValueRetention: '1h',
+  rollbackOnFailure: false,
   suspend: false,
   password: { length: 32, lowercase: true, uppercase: true, digits: true, symbols: false },
   randomBytes: { length: 32, encoding: 'base64' },
@@ -217,6 +225,7 @@ interface SpecLike {
   timeZone?: string;
   strategy?: string;
   previousValueRetention?: string;
+  rollbackOnFailure?: boolean;
 }
 
 export const SecretRotationSpecSchema = Type.Object(
@@ -340,6 +349,16 @@ export const SecretRotationSpecSchema = Type.Object(
           `Default: ${D.previousValueRetention}.`,
       ),
     ),
+    rollbackOnFailure: Type.Optional(
+      Type.Boolean({
+        description:
+          'TwoPhase only: when the consumers do not become ready within restart.readyTimeout, write the ' +
+          'previous value back as the current value (a new backend version, check-and-set), let the ' +
+          'VaultSecrets reading the path sync it and restart the consumers onto it; the rotation becomes ' +
+          'RolledBack. When false, the previous value is only kept beside the new one and the rotation is ' +
+          `Failed. Default: ${D.rollbackOnFailure}.`,
+      }),
+    ),
   },
   {
     description: 'Desired state of the SecretRotation.',
@@ -360,6 +379,12 @@ export const SecretRotationSpecSchema = Type.Object(
         'previousValueRetention applies only to strategy TwoPhase',
         (s) => s.previousValueRetention === undefined || s.strategy === 'TwoPhase',
         { fieldPath: '.previousValueRetention' },
+      ),
+      cel<SpecLike>(
+        "!has(self.rollbackOnFailure) || !self.rollbackOnFailure || (has(self.strategy) && self.strategy == 'TwoPhase')",
+        'rollbackOnFailure applies only to strategy TwoPhase (Replace keeps no previous value to roll back to)',
+        (s) => s.rollbackOnFailure !== true || s.strategy === 'TwoPhase',
+        { fieldPath: '.rollbackOnFailure' },
       ),
     ],
   },
@@ -396,7 +421,8 @@ export const SecretRotationStatusSchema = Type.Object(
       StringEnum([...ROTATION_PHASES], {
         description:
           'Idle: waiting for the next rotation. Rotating: generating and writing. RollingOut: consumers are ' +
-          'restarting. Retiring: the previous value is being retired (TwoPhase). Failed: the last rotation failed.',
+          'restarting. Retiring: the previous value is being retired (TwoPhase). Failed: the last rotation failed. ' +
+          'RolledBack: the consumers did not become ready and the previous value was written back (rollbackOnFailure).',
       }),
     ),
     history: Type.Optional(
@@ -405,9 +431,14 @@ export const SecretRotationStatusSchema = Type.Object(
           {
             version: Type.String({ description: 'Backend version written by the rotation.', maxLength: 64 }),
             time: Timestamp('When the rotation started.'),
-            outcome: StringEnum([...ROTATION_OUTCOMES], { description: 'Succeeded or Failed.' }),
+            outcome: StringEnum([...ROTATION_OUTCOMES], {
+              description: 'Succeeded, Failed, or RolledBack (the previous value was written back).',
+            }),
             message: Type.Optional(
-              Type.String({ description: 'Why it failed, without secret values.', maxLength: 1024 }),
+              Type.String({
+                description: 'Why it failed or was rolled back, without secret values.',
+                maxLength: 1024,
+              }),
             ),
           },
           { description: 'One rotation.' },

@@ -1,12 +1,16 @@
 // The reload controller: restarts Deployments, StatefulSets and DaemonSets whose Secrets really
-// changed, shared by VaultSecret (rolloutRestartTargets, workload annotations) and SecretRotation
+// changed (and Argo Rollouts named as explicit targets, when their CRD is served), shared by VaultSecret (rolloutRestartTargets, workload annotations) and SecretRotation
 // (consumers). Keys are workloads ("ns/Kind/name").
 //
 // A change is recorded first as a pending restart on the workload itself (an annotation, no
 // rollout), then the restart happens when the policy allows: after the debounce window (several
 // changes → one restart), after the minimum interval, inside a restart window, with at most N of a
 // group rolling at once. The restart patches the pod template annotation vaultsync.io/secrets-hmac
-// with the digests of the new data and removes the pending record in the same write.
+// with the digests of the new data and removes the pending record in the same write. An Argo
+// Rollout is restarted Argo's way instead: `spec.restartAt` set to now (the Argo controller
+// recreates pods older than that, following the Rollout's strategy), the digests kept in the
+// Rollout's own metadata. Rollouts are not cached: each reconcile of one reads it, after checking
+// that the CRD is served (when it is not, the restart is skipped with a warning).
 //
 // Nothing here restarts on its own: only a recorded change does. The first sync of a Secret and
 // an operator restart record nothing (VaultSecret signals only a change of data it had synced
@@ -47,14 +51,17 @@ import {
   workloadRestartPolicy,
 } from './policy.ts';
 import {
+  ARGO_ROLLOUT,
   type ReloadableKind,
+  type RestartKind,
   WORKLOAD_KINDS,
   type Workload,
   type WorkloadRef,
   annotatedSecrets,
+  apiVersionOf,
   appliedDigests,
   isPaused,
-  isReloadableKind,
+  isRestartKind,
   parseWorkloadKey,
   rolloutComplete,
   selectorQuery,
@@ -93,7 +100,7 @@ export interface ManagedSecretChange {
   secretName: string;
   /** Keyed HMAC of the new data (`secretDataMac`). */
   mac: string;
-  /** Explicit targets (rolloutRestartTargets); kinds other than Deployment/StatefulSet/DaemonSet are skipped. */
+  /** Explicit targets (rolloutRestartTargets): Deployment, StatefulSet, DaemonSet, Rollout (Argo). */
   targets?: readonly { kind: string; name: string }[];
   /** Concurrency group: "VaultSecret/<name>", "VaultCertificate/<name>", ... */
   group: string;
@@ -103,7 +110,7 @@ export interface ManagedSecretChange {
 
 export interface RestartRequest {
   namespace: string;
-  workloads: readonly { kind: ReloadableKind; name: string }[];
+  workloads: readonly { kind: RestartKind; name: string }[];
   /** Secret (or `SecretRotation.<name>`) → digest of the data the pods must get. */
   secrets: Digests;
   group: string;
@@ -146,7 +153,13 @@ interface Rolling {
 }
 
 const MAX_REQUEUE_MS = 60 * 60_000;
+/** Rollouts are not cached (no events): one restarted is looked at this often until ready. */
+const ROLLOUT_POLL_MS = 5000;
 const iso = (ms: number) => new Date(ms).toISOString();
+/** RFC 3339 to the second, as `kubectl argo rollouts restart` writes spec.restartAt. */
+const isoSeconds = (ms: number) => iso(ms).replace(/\.\d{3}Z$/, 'Z');
+const ROLLOUT_CRD_MISSING =
+  'the Argo Rollouts CRD (rollouts.argoproj.io, argoproj.io/v1alpha1) is not installed';
 
 export function createReloadController(opts: ReloadControllerOptions) {
   const { client, clock } = opts;
@@ -177,9 +190,10 @@ export function createReloadController(opts: ReloadControllerOptions) {
   const deferred = new Map<string, string>();
   const workloadListeners: ((namespace: string) => void)[] = [];
 
-  const cached = (ref: WorkloadRef) => informers[ref.kind].get(keyFor(ref.namespace, ref.name));
+  const cached = (ref: WorkloadRef): Workload | undefined =>
+    ref.kind === 'Rollout' ? undefined : informers[ref.kind].get(keyFor(ref.namespace, ref.name));
   const objectRef = (ref: WorkloadRef) => ({
-    apiVersion: 'apps/v1',
+    apiVersion: apiVersionOf(ref.kind),
     kind: ref.kind,
     namespace: ref.namespace,
     name: ref.name,
@@ -314,12 +328,51 @@ export function createReloadController(opts: ReloadControllerOptions) {
     }
   }
 
+  /** Is the Argo Rollout kind served (its CRD installed)? Discovery, refreshed on a miss. */
+  async function rolloutsServed(): Promise<boolean> {
+    try {
+      await client.resolve(ARGO_ROLLOUT.apiVersion, ARGO_ROLLOUT.kind);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** A restart of a Rollout without its CRD: skipped, said in the log and on the requester. */
+  async function skipRollout(ref: WorkloadRef, taken: PendingAddition[], ctx: ReconcileContext) {
+    const message = `Skipped restart of Rollout ${ref.name}: ${ROLLOUT_CRD_MISSING}`;
+    metrics.restart(ref.kind, 'skipped');
+    ctx.log.warn(message, { reasons: taken.map((a) => a.reason) });
+    // The requesters ("VaultSecret/db", "SecretRotation/x") get a Warning event naming it.
+    for (const group of new Set(taken.map((a) => a.group))) {
+      const [kind, name] = group.split('/');
+      if (!kind || !name) continue;
+      await opts.events.warning(
+        { apiVersion: 'vaultsync.io/v1alpha1', kind, metadata: { name, namespace: ref.namespace } },
+        'RestartSkipped',
+        message,
+      );
+    }
+  }
+
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const ref = parseWorkloadKey(key);
     if (!ref) return;
-    let obj = cached(ref);
     // Changes not yet recorded on the workload: recorded now, or applied at once by a restart.
     const taken = (unsaved.get(key) ?? []).slice();
+    let obj: Workload | undefined;
+    if (ref.kind === 'Rollout') {
+      if (!(await rolloutsServed())) {
+        unsaved.delete(key);
+        rolling.delete(key);
+        if (taken.length > 0) await skipRollout(ref, taken, ctx);
+        return;
+      }
+      obj = await getObject<Workload>(client, objectRef(ref));
+    } else {
+      obj = cached(ref);
+    }
     if (taken.length > 0) {
       obj ??= await getObject<Workload>(client, objectRef(ref));
       if (!obj) {
@@ -349,7 +402,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
       policy,
       now,
       alreadyApplied: digestsApplied(appliedDigests(obj), pending.secrets),
-      paused: ref.kind === 'Deployment' && isPaused(obj),
+      paused: (ref.kind === 'Deployment' || ref.kind === 'Rollout') && isPaused(obj),
       ...(Number.isFinite(lastRestart) && { lastRestartAt: lastRestart }),
       rollingInGroup: rollingInGroup(ref.namespace, pending.group, key, now, policy),
     });
@@ -419,34 +472,36 @@ export function createReloadController(opts: ReloadControllerOptions) {
       const patched =
         policy.mode === 'AnnotatePods'
           ? await annotatePods(ref, obj, pending.secrets, pending.group, now)
-          : await mergePatch<Workload>(
-              client,
-              objectRef(ref),
-              {
-                metadata: {
-                  annotations: {
-                    [PENDING_ANNOTATION]: null,
-                    [RESTARTED_AT_ANNOTATION]: iso(now),
-                    [RESTART_GROUP_ANNOTATION]: pending.group,
+          : ref.kind === 'Rollout'
+            ? await restartRollout(ref, obj, pending.secrets, pending.group, now)
+            : await mergePatch<Workload>(
+                client,
+                objectRef(ref),
+                {
+                  metadata: {
+                    annotations: {
+                      [PENDING_ANNOTATION]: null,
+                      [RESTARTED_AT_ANNOTATION]: iso(now),
+                      [RESTART_GROUP_ANNOTATION]: pending.group,
+                    },
                   },
-                },
-                spec: {
-                  template: {
-                    metadata: {
-                      annotations: {
-                        [TEMPLATE_HMAC_ANNOTATION]: formatDigests({
-                          ...parseDigests(
-                            obj.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION],
-                          ),
-                          ...pending.secrets,
-                        }),
+                  spec: {
+                    template: {
+                      metadata: {
+                        annotations: {
+                          [TEMPLATE_HMAC_ANNOTATION]: formatDigests({
+                            ...parseDigests(
+                              obj.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION],
+                            ),
+                            ...pending.secrets,
+                          }),
+                        },
                       },
                     },
                   },
                 },
-              },
-              { resourceVersion: obj.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
-            );
+                { resourceVersion: obj.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
+              );
       if (policy.mode === 'Restart')
         reservation.generation = patched.metadata?.generation ?? reservation.generation;
     } catch (err) {
@@ -466,7 +521,34 @@ export function createReloadController(opts: ReloadControllerOptions) {
       policy.mode === 'AnnotatePods' ? 'PodsAnnotated' : 'Restarted',
       `${verb} ${ref.kind} ${ref.name}: ${why}`,
     );
-    return policy.mode === 'Restart' ? { requeueAfter: policy.readyTimeoutMs } : undefined;
+    if (policy.mode !== 'Restart') return undefined;
+    return { requeueAfter: ref.kind === 'Rollout' ? ROLLOUT_POLL_MS : policy.readyTimeoutMs };
+  }
+
+  /**
+   * Argo's own restart: spec.restartAt = now, and the digests on the Rollout's metadata (a change
+   * of its pod template would be a new revision, a full rollout through its steps).
+   */
+  function restartRollout(ref: WorkloadRef, w: Workload, secrets: Digests, group: string, now: number) {
+    return mergePatch<Workload>(
+      client,
+      objectRef(ref),
+      {
+        metadata: {
+          annotations: {
+            [PENDING_ANNOTATION]: null,
+            [RESTARTED_AT_ANNOTATION]: iso(now),
+            [RESTART_GROUP_ANNOTATION]: group,
+            [TEMPLATE_HMAC_ANNOTATION]: formatDigests({
+              ...parseDigests(w.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION]),
+              ...secrets,
+            }),
+          },
+        },
+        spec: { restartAt: isoSeconds(now) },
+      },
+      { resourceVersion: w.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
+    );
   }
 
   /** AnnotatePods mode: the new digests on every running pod, nothing restarted. */
@@ -538,7 +620,8 @@ export function createReloadController(opts: ReloadControllerOptions) {
       );
       return;
     }
-    return { requeueAfter: Math.min(r.timeoutAt - now, MAX_REQUEUE_MS) };
+    const poll = ref.kind === 'Rollout' ? ROLLOUT_POLL_MS : MAX_REQUEUE_MS;
+    return { requeueAfter: Math.min(r.timeoutAt - now, poll) };
   }
 
   /**
@@ -551,8 +634,8 @@ export function createReloadController(opts: ReloadControllerOptions) {
       const { namespace } = change;
       const targets = new Map<string, WorkloadRef>();
       for (const t of change.targets ?? []) {
-        if (!isReloadableKind(t.kind)) {
-          log.warn(`Skipped restart of ${t.kind}: kind not supported yet`, { namespace, name: t.name });
+        if (!isRestartKind(t.kind)) {
+          log.warn(`Skipped restart of ${t.kind}: kind not supported`, { namespace, name: t.name });
           continue;
         }
         const ref = { kind: t.kind, namespace, name: t.name };

@@ -1,5 +1,5 @@
 // Metrics of workload restarts: a narrow sink the controller reports to, and its prom-client
-// implementation. Labels are bounded: kind (3 values) and outcome (fixed list).
+// implementation. Labels are bounded: kind (4 values) and outcome (fixed list).
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 export type RestartOutcome = 'restarted' | 'skipped' | 'failed';
@@ -16,7 +16,7 @@ export interface ReloadMetrics {
 
 export const noopReloadMetrics: ReloadMetrics = { restart() {}, restartLatency() {}, rollout() {} };
 
-const KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+const KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']);
 const safe =
   <A extends unknown[]>(fn: (...args: A) => void) =>
   (...args: A) => {

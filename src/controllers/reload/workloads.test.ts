@@ -11,6 +11,7 @@ import {
 import {
   type Workload,
   annotatedSecrets,
+  appliedDigests,
   parseWorkloadKey,
   referencedSecrets,
   rolloutComplete,
@@ -99,6 +100,49 @@ describe('reload workloads and annotations', () => {
         matchExpressions: [{ key: 't', operator: 'In', values: ['a', 'b'] }],
       }),
       'app=api,t in (a,b)',
+    );
+  });
+
+  it('Argo Rollouts: keys, digests on the object, done when Healthy and restarted since restartAt', () => {
+    assert.deepEqual(parseWorkloadKey('shop/Rollout/web'), {
+      namespace: 'shop',
+      kind: 'Rollout',
+      name: 'web',
+    });
+    assert.equal(parseWorkloadKey('shop/ReplicaSet/web'), undefined);
+    const r = (spec: Workload['spec'], status: Workload['status']): Workload => ({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      metadata: { generation: 4, annotations: { 'vaultsync.io/secrets-hmac': 'db=abc' } },
+      spec,
+      status,
+    });
+    assert.deepEqual(appliedDigests(r({}, {})), { db: 'abc' });
+    assert.deepEqual(
+      appliedDigests({ ...r({}, {}), apiVersion: 'apps/v1', kind: 'Deployment' }),
+      {},
+      'a Deployment keeps them on its template only',
+    );
+    const at = '2026-01-01T10:00:00Z';
+    const argoGen = '4' as unknown as number; // Argo writes observedGeneration as a string
+    assert.ok(rolloutComplete('Rollout', r({}, { observedGeneration: argoGen, phase: 'Healthy' })));
+    assert.ok(
+      rolloutComplete(
+        'Rollout',
+        r({ restartAt: at }, { observedGeneration: argoGen, phase: 'Healthy', restartedAt: at }),
+      ),
+    );
+    assert.ok(
+      !rolloutComplete('Rollout', r({ restartAt: at }, { observedGeneration: argoGen, phase: 'Healthy' })),
+      'not restarted yet',
+    );
+    assert.ok(
+      !rolloutComplete('Rollout', r({}, { observedGeneration: argoGen, phase: 'Progressing' })),
+      'still progressing',
+    );
+    assert.ok(
+      !rolloutComplete('Rollout', r({}, { observedGeneration: 3, phase: 'Healthy' })),
+      'not seen yet',
     );
   });
 

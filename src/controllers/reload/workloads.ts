@@ -1,6 +1,6 @@
-// Workloads (Deployments, StatefulSets, DaemonSets) as the reload controller sees them: which
-// Secrets they use, whether they asked to be reloaded, whether a label selector picks them,
-// whether their rollout is complete. Pure.
+// Workloads (Deployments, StatefulSets, DaemonSets; Argo Rollouts as explicit restart targets) as
+// the reload controller sees them: which Secrets they use, whether they asked to be reloaded,
+// whether a label selector picks them, whether their rollout is complete. Pure.
 import type { KubernetesObject, V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
 import { stripBulkyMetadata } from '../../kube/object-cache.ts';
 import {
@@ -18,11 +18,31 @@ export function isReloadableKind(kind: string): kind is ReloadableKind {
   return (WORKLOAD_KINDS as readonly string[]).includes(kind);
 }
 
+/**
+ * Argo Rollouts (argoproj.io/v1alpha1 Rollout): restarted by Argo's own mechanism, a merge patch
+ * of `spec.restartAt`, when its CRD is served. Not cached (no informer: the CRD may be absent),
+ * so only explicit targets (rolloutRestartTargets) reach it, never the reload annotations.
+ */
+export const ARGO_ROLLOUT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout' } as const;
+
+/** Every kind the reload controller restarts: the cached workload kinds and Argo Rollouts. */
+export type RestartKind = ReloadableKind | 'Rollout';
+
+export function isRestartKind(kind: string): kind is RestartKind {
+  return isReloadableKind(kind) || kind === ARGO_ROLLOUT.kind;
+}
+
+/** The API version of a restartable kind. */
+export const apiVersionOf = (kind: RestartKind): string =>
+  kind === ARGO_ROLLOUT.kind ? ARGO_ROLLOUT.apiVersion : 'apps/v1';
+
 /** The fields of a Deployment / StatefulSet / DaemonSet the reload controller uses. */
 export interface Workload extends KubernetesObject {
   spec?: {
     replicas?: number;
     paused?: boolean;
+    /** Argo Rollout: pods created before this time are restarted by the Argo controller. */
+    restartAt?: string;
     selector?: V1LabelSelector;
     updateStrategy?: { type?: string };
     strategy?: { type?: string };
@@ -41,11 +61,15 @@ export interface Workload extends KubernetesObject {
     updatedNumberScheduled?: number;
     numberAvailable?: number;
     numberUnavailable?: number;
+    /** Argo Rollout: Healthy, Progressing, Paused, Degraded. */
+    phase?: string;
+    /** Argo Rollout: when the controller last finished restarting for spec.restartAt. */
+    restartedAt?: string;
   };
 }
 
 export interface WorkloadRef {
-  kind: ReloadableKind;
+  kind: RestartKind;
   namespace: string;
   name: string;
 }
@@ -55,7 +79,7 @@ export const workloadKey = (ref: WorkloadRef): string => `${ref.namespace}/${ref
 
 export function parseWorkloadKey(key: string): WorkloadRef | undefined {
   const [namespace, kind, ...rest] = key.split('/');
-  if (!namespace || !kind || rest.length !== 1 || !isReloadableKind(kind)) return undefined;
+  if (!namespace || !kind || rest.length !== 1 || !isRestartKind(kind)) return undefined;
   return { namespace, kind, name: rest[0]! };
 }
 
@@ -138,9 +162,14 @@ export function selectorQuery(selector: V1LabelSelector | undefined): string | u
   return parts.length > 0 ? parts.join(',') : undefined;
 }
 
-/** Digests the workload's pods were last restarted (template) or annotated (pods) for. */
+/**
+ * Digests the workload's pods were last restarted (template) or annotated (pods) for. An Argo
+ * Rollout keeps them in its own metadata: its restart is spec.restartAt, the template stays.
+ */
 export function appliedDigests(w: Workload): Record<string, string> {
   return {
+    ...(w.apiVersion === ARGO_ROLLOUT.apiVersion &&
+      parseDigests(w.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION])),
     ...parseDigests(w.metadata?.annotations?.[PODS_HMAC_ANNOTATION]),
     ...parseDigests(w.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION]),
   };
@@ -155,8 +184,18 @@ export const isPaused = (w: Workload): boolean => w.spec?.paused === true;
  * scheduled pod updated and available. OnDelete strategies never roll by themselves: complete
  * once the controller saw the change.
  */
-export function rolloutComplete(kind: ReloadableKind, w: Workload): boolean {
+export function rolloutComplete(kind: RestartKind, w: Workload): boolean {
   const s = w.status ?? {};
+  if (kind === 'Rollout') {
+    // Argo writes observedGeneration as a string; Healthy means every replica updated and
+    // available, and status.restartedAt catches up with spec.restartAt once the restart is done.
+    const restartAt = Date.parse(w.spec?.restartAt ?? '');
+    return (
+      Number(s.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0) &&
+      s.phase === 'Healthy' &&
+      (!Number.isFinite(restartAt) || Date.parse(s.restartedAt ?? '') >= restartAt)
+    );
+  }
   if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return false;
   switch (kind) {
     case 'Deployment': {

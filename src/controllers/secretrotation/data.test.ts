@@ -4,6 +4,7 @@ import {
   hasPreviousValues,
   missingValues,
   retiredData,
+  rolledBackData,
   rotatedData,
   versionAtLeast,
 } from './data.ts';
@@ -60,5 +61,21 @@ describe('rotated data', () => {
     assert.ok(!versionAtLeast('9', '10'));
     assert.ok(!versionAtLeast(undefined, '1'));
     assert.ok(versionAtLeast('abc', 'abc'));
+  });
+});
+
+describe('rolled-back data', () => {
+  const keys = generatedKeys({ password: { type: 'password' }, signing: { type: 'keyPair' } });
+
+  it('makes the previous values current again and drops the failed ones, other keys kept', () => {
+    const out = rolledBackData(
+      map({ password: 'new', password_previous: 'old', user: 'app', signing: 'k2', 'signing.pub': 'p2' }),
+      keys,
+    );
+    assert.deepEqual(text(out!), { password: 'old', user: 'app', signing: 'k2', 'signing.pub': 'p2' });
+  });
+
+  it('has nothing to roll back to without previous values', () => {
+    assert.equal(rolledBackData(map({ password: 'new', user: 'app' }), keys), undefined);
   });
 });

@@ -76,3 +76,22 @@ export function versionAtLeast(a: string | undefined, b: string): boolean {
   if (/^[0-9]+$/.test(a) && /^[0-9]+$/.test(b)) return BigInt(a) >= BigInt(b);
   return a === b;
 }
+
+/**
+ * The version after a rollback (rollbackOnFailure): each generated key that has a previous value
+ * gets it back as its current value; the `_previous` keys are dropped, and with them the value
+ * that failed to roll out. Keys not generated here are kept. Undefined when there is nothing to
+ * roll back to.
+ */
+export function rolledBackData(
+  current: ReadonlyMap<string, Buffer>,
+  keys: readonly string[],
+): Map<string, Buffer> | undefined {
+  if (!hasPreviousValues(current, keys)) return undefined;
+  const out = retiredData(current, keys);
+  for (const k of keys) {
+    const old = current.get(previousKey(k));
+    if (old !== undefined) out.set(k, old);
+  }
+  return out;
+}

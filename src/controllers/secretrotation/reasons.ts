@@ -11,6 +11,10 @@ export const Reason = {
   RollingOut: 'RollingOut',
   Retiring: 'Retiring',
   RolloutNotReady: 'RolloutNotReady',
+  /** rollbackOnFailure: the rollout was not ready in time; the previous value was written back. */
+  RolledBack: 'RolledBack',
+  /** rollbackOnFailure: the rollback could not be written (the path changed since the rotation). */
+  RollbackFailed: 'RollbackFailed',
   VaultSecretNotSynced: 'VaultSecretNotSynced',
   GeneratorFailed: 'GeneratorFailed',
   InvalidSchedule: 'InvalidSchedule',

@@ -291,6 +291,84 @@ describe('SecretRotation reconciler', () => {
     assert.equal(t.current.status?.history?.[0]?.outcome, 'Succeeded');
   });
 
+  it('TwoPhase with rollbackOnFailure: a consumer not ready in time gets the previous value back', async () => {
+    const t = setup(
+      rotation(
+        { strategy: 'TwoPhase', rollbackOnFailure: true, restart: { readyTimeout: '1m' } },
+        { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 },
+      ),
+    );
+    t.readers.push(reader('2'));
+    t.states.set('api', { state: 'Pending' });
+    await t.run();
+    const failedValue = (await t.latest()).data.password;
+    t.states.set('api', { state: 'TimedOut', since: NOW });
+    t.clock.advance(70_000);
+    await t.run();
+    assert.deepEqual(t.writes, ['2', '3'], 'one rollback write');
+    const latest = await t.latest();
+    assert.deepEqual(
+      latest.data,
+      { password: 'old', user: 'app' },
+      'previous value current, failed one gone',
+    );
+    const status = t.current.status;
+    const ready = status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(status?.phase, 'RolledBack');
+    assert.equal(status?.currentVersion, '3');
+    assert.equal(status?.previousVersion, undefined);
+    assert.equal(ready?.reason, 'RolledBack');
+    assert.match(
+      ready?.message ?? '',
+      /did not become ready with version 2 within 1m; rolled back: .* as version 3/,
+    );
+    assert.deepEqual(
+      status?.history?.map((h) => [h.version, h.outcome]),
+      [['2', 'RolledBack']],
+    );
+    assert.deepEqual(t.events, ['Rotated', 'Warning RolledBack']);
+    assert.ok(!JSON.stringify(status).includes(failedValue ?? '-'), 'no value in the status');
+
+    // Once the reader has the rolled-back version, the consumer is asked (once) to restart onto it.
+    const before = t.restarts.length;
+    t.readers[0] = reader('3', 'hmac-sha256:v1:rolled-back-mac-bbbb');
+    t.states.set('api', { state: 'NotRestarted' });
+    await t.run();
+    await t.run();
+    assert.equal(t.restarts.length, before + 1);
+    assert.deepEqual(t.restarts.at(-1)?.secrets, { db: 'rolled-back-mac-' });
+    assert.equal(t.current.status?.phase, 'RolledBack', 'stays RolledBack until the next rotation');
+    assert.deepEqual(t.writes, ['2', '3']);
+  });
+
+  it('rollbackOnFailure never overwrites a path written since the rotation', async () => {
+    const t = setup(
+      rotation(
+        { strategy: 'TwoPhase', rollbackOnFailure: true, restart: { readyTimeout: '1m' } },
+        { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 },
+      ),
+    );
+    t.readers.push(reader('2'));
+    t.states.set('api', { state: 'Pending' });
+    await t.run();
+    await t.backend.write(
+      {
+        path: 'shop/db',
+        data: new Sensitive(new Map([['password', Buffer.from('someone-else')]])),
+        cas: '2',
+      },
+      { namespace: 'shop' },
+    );
+    t.states.set('api', { state: 'TimedOut', since: NOW });
+    t.clock.advance(70_000);
+    await t.run();
+    assert.deepEqual(t.writes, ['2', '3'], 'only the other writer');
+    assert.equal(t.current.status?.phase, 'Failed');
+    const ready = t.current.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.reason, 'RollbackFailed');
+    assert.match(ready?.message ?? '', /not rolled back: shop\/db changed since \(version 3\)/);
+  });
+
   it('reports an unknown backend without retrying hot', async () => {
     const t = setup(rotation({ backend: 'nope' }));
     const result = await t.run();

@@ -56,6 +56,7 @@ import {
   hasPreviousValues,
   missingValues,
   retiredData,
+  rolledBackData,
   rotatedData,
   versionAtLeast,
 } from './data.ts';
@@ -302,12 +303,13 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     });
     if (decision.due) return startRotation(sr, backend, decision.why, token, ctx);
 
-    const failed = status.phase === 'Failed';
+    // A failed or rolled-back rotation says so until the next one.
+    const failed = status.phase === 'Failed' || status.phase === 'RolledBack';
     const ready = getCondition(status.conditions as Condition[] | undefined, 'Ready');
     let next: SecretRotationStatus = {
       ...status,
       observedGeneration: sr.metadata?.generation,
-      phase: failed ? 'Failed' : 'Idle',
+      phase: failed ? status.phase : 'Idle',
     };
     delete next.nextRotationTime;
     if (decision.next !== undefined) next.nextRotationTime = formatTime(decision.next);
@@ -505,7 +507,11 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     return { consumers, unsupported };
   }
 
-  async function rollOut(sr: SecretRotation, ctx: ReconcileContext): Promise<ReconcileResult> {
+  async function rollOut(
+    sr: SecretRotation,
+    backend: Backend,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
     const status = sr.status ?? {};
     const now = clock.now();
     const namespace = sr.metadata?.namespace ?? '';
@@ -578,12 +584,10 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
 
     if (waiting.length === 0) return rolledOut(sr, consumers.length, unsupported, ctx);
     if (failing.length > 0 && !failedAlready) {
+      const notReady = `${describe(failing)} did not become ready with version ${version} within ${fmt(policy.readyTimeoutMs)}`;
+      if (rollbackWanted(sr)) return rollBack(sr, backend, notReady, ctx);
       const kept = status.previousVersion !== undefined ? '; the previous value is kept' : '';
-      return rolloutFailed(
-        sr,
-        Reason.RolloutNotReady,
-        `${describe(failing)} did not become ready with version ${version} within ${fmt(policy.readyTimeoutMs)}${kept}`,
-      );
+      return rolloutFailed(sr, Reason.RolloutNotReady, `${notReady}${kept}`);
     }
     if (!failedAlready) {
       const ready = states.length - waiting.length;
@@ -632,6 +636,116 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     await deps.events.warning(sr, reason, message);
     // Still watched: consumers that become ready later complete the rotation.
     return requeue(30_000);
+  }
+
+  // --- RolledBack (TwoPhase, rollbackOnFailure): the previous value written back ---------------
+
+  const rollbackWanted = (sr: SecretRotation) =>
+    sr.spec.rollbackOnFailure === true &&
+    strategyOf(sr.spec) === 'TwoPhase' &&
+    sr.status?.previousVersion !== undefined;
+
+  /**
+   * The consumers did not become ready in time: the previous value becomes the current value
+   * again, as a new backend version written with check-and-set on the version this rotation
+   * wrote (a path changed since is never overwritten). The VaultSecrets are asked to read it at
+   * once; once they have, the consumers are restarted onto it (rolledBackFollowUp).
+   */
+  async function rollBack(
+    sr: SecretRotation,
+    backend: Backend,
+    notReady: string,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const namespace = sr.metadata?.namespace ?? '';
+    const failedVersion = status.currentVersion ?? '';
+    const keys = generatedKeys(sr.spec.generate);
+    const latest = await readLatest(sr, backend, ctx.signal);
+    const data =
+      latest && latest.version === failedVersion ? rolledBackData(latest.data.reveal(), keys) : undefined;
+    if (!latest || !data) {
+      const why =
+        latest && latest.version !== failedVersion
+          ? `${sr.spec.path} changed since (version ${latest.version}), so it was not overwritten`
+          : `version ${failedVersion} of ${sr.spec.path} holds no previous value`;
+      return rolloutFailed(sr, Reason.RollbackFailed, `${notReady}; not rolled back: ${why}`);
+    }
+    const written = await backend.write(
+      { path: sr.spec.path, data: new Sensitive(data), cas: latest.version },
+      ctxOf(sr, ctx.signal),
+    );
+    metrics.write('rollback');
+    const message = `${notReady}; rolled back: the previous value is current again as version ${written.version}`;
+    let next: SecretRotationStatus = {
+      ...status,
+      phase: 'RolledBack',
+      currentVersion: written.version,
+      history: upsertHistory(status, {
+        version: failedVersion,
+        time: status.lastRotationTime ?? formatTime(clock.now()),
+        outcome: 'RolledBack',
+        message: message.slice(0, 1024),
+      }),
+    };
+    delete next.previousVersion;
+    next = withReady(sr, next, 'False', Reason.RolledBack, message);
+    next = { ...next, conditions: conditions(sr, next, 'RolledOut', 'False', Reason.RolledBack, message) };
+    await writeStatus(sr, next);
+    memory.requested.delete(keyFor(namespace, sr.metadata?.name ?? ''));
+    memory.refreshedAt.set(keyFor(namespace, sr.metadata?.name ?? ''), clock.now());
+    deps.requestRefresh(namespace, sr.spec.backend, sr.spec.path);
+    metrics.rotation('RolledBack');
+    ctx.log.warn('Rolled back rotation', { path: sr.spec.path, failedVersion, version: written.version });
+    await deps.events.warning(sr, Reason.RolledBack, message);
+    return requeue(POLL_MS);
+  }
+
+  /**
+   * After a rollback: once the readers have synced the rolled-back version, its consumers are
+   * asked (once) to restart onto it; true when that is done. Nothing is awaited: the rotation
+   * stays RolledBack until the next one.
+   */
+  function rolledBackFollowUp(sr: SecretRotation): boolean {
+    const status = sr.status ?? {};
+    const namespace = sr.metadata?.namespace ?? '';
+    const key = keyFor(namespace, sr.metadata?.name ?? '');
+    const version = status.currentVersion ?? '';
+    const now = clock.now();
+    const readers = readersOf(sr, deps.vaultSecrets.list(namespace));
+    if (readers.some((vs) => !readerSynced(vs, sr.spec.path, version))) {
+      if (now - (memory.refreshedAt.get(key) ?? 0) >= REFRESH_AGAIN_MS) {
+        memory.refreshedAt.set(key, now);
+        deps.requestRefresh(namespace, sr.spec.backend, sr.spec.path);
+      }
+      return false;
+    }
+    const affected = affectedDigests(sr, readers, version);
+    const { consumers } = consumersOf(sr, affected);
+    const requested =
+      memory.requested.get(key)?.version === version ? memory.requested.get(key)!.keys : new Set<string>();
+    memory.requested.set(key, { version, keys: requested });
+    for (const c of consumers) {
+      const k = workloadKey(c.ref);
+      if (requested.has(k)) continue;
+      const state = deps.reload.rolloutState(
+        c.ref,
+        c.wanted,
+        rotationRestartPolicy(sr.spec).readyTimeoutMs,
+        now,
+      );
+      if (state.state !== 'NotRestarted') continue;
+      requested.add(k);
+      deps.reload.requestRestart({
+        namespace,
+        workloads: [{ kind: c.ref.kind, name: c.ref.name }],
+        secrets: c.wanted,
+        group: `SecretRotation/${sr.metadata?.name ?? ''}`,
+        rotation: sr.metadata?.name ?? '',
+        reason: `SecretRotation ${sr.metadata?.name} rolled ${sr.spec.path} back to the previous value (version ${version})`,
+      });
+    }
+    return true;
   }
 
   async function rolledOut(
@@ -745,14 +859,22 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       const status = own.status ?? {};
       const rolloutFailure =
         status.phase === 'Failed' &&
-        ([Reason.RolloutNotReady, Reason.VaultSecretNotSynced] as string[]).includes(
+        ([Reason.RolloutNotReady, Reason.VaultSecretNotSynced, Reason.RollbackFailed] as string[]).includes(
           getCondition(status.conditions as Condition[] | undefined, 'Ready')?.reason ?? '',
         );
       switch (status.phase) {
         case 'Rotating':
           return await write(own, backend, ctx);
         case 'RollingOut':
-          return await rollOut(own, ctx);
+          return await rollOut(own, backend, ctx);
+        case 'RolledBack': {
+          // Restarts onto the rolled-back value are asked for once its readers have it; the
+          // schedule goes on meanwhile (a reader that never syncs must not hold it up).
+          const done = manualToken(own) !== undefined || rolledBackFollowUp(own);
+          const result = await idle(own, backend, ctx);
+          if (done || own.status?.phase !== 'RolledBack') return result;
+          return requeue(Math.min(result?.requeueAfter ?? POLL_MS, POLL_MS));
+        }
         case 'Retiring':
           return manualToken(own) !== undefined
             ? await idle(own, backend, ctx)
@@ -765,7 +887,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
               strategyOf(own.spec) === 'Replace' &&
               status.nextRotationTime !== undefined &&
               Date.parse(status.nextRotationTime) <= clock.now();
-            if (manualToken(own) === undefined && !replaceDue) return await rollOut(own, ctx);
+            if (manualToken(own) === undefined && !replaceDue) return await rollOut(own, backend, ctx);
           } else if (status.phase === 'Failed' && manualToken(own) === undefined) {
             // A rotation that failed for a user's reason is tried again after the delay, not on
             // every event its own status write causes.
