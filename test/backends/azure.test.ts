@@ -9,7 +9,14 @@ import type { Backend } from '../../src/backends/types.ts';
 import { Sensitive } from '../../src/secrets/sensitive.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { runBackendContract, secretData } from './contract.ts';
-import { cloudBackend, credentialsSecret, printed, rejection, type CloudSetup } from './cloud-support.ts';
+import {
+  cloudBackend,
+  credentialsSecret,
+  printed,
+  rejection,
+  type CloudSetup,
+  fakeCalls,
+} from './cloud-support.ts';
 
 const run = randomBytes(3).toString('hex');
 const ctx = { namespace: 'team-a' };
@@ -53,14 +60,6 @@ async function vault(bed: Testbed, method: string, path: string, body?: unknown)
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
-}
-
-async function fakeCalls(bed: Testbed): Promise<{ at: number; method: string; throttled: boolean }[]> {
-  return (await (await fetch(`${bed.cloud.azureAdmin}/calls`)).json()) as {
-    at: number;
-    method: string;
-    throttled: boolean;
-  }[];
 }
 
 describe('azure-key-vault backend against the Key Vault fake', function () {
@@ -167,7 +166,7 @@ describe('azure-key-vault backend against the Key Vault fake', function () {
       try {
         const path = `team-a/${run}-throttle`;
         await backend.write({ path, data: secretData({ a: '1' }) }, ctx);
-        const before = (await fakeCalls(bed)).length;
+        const before = (await fakeCalls(bed.cloud.azureAdmin)).length;
         await fetch(`${bed.cloud.azureAdmin}/throttle?count=1&retryAfter=2`, { method: 'POST' });
         const err = await rejection(backend.read({ path }, ctx));
         assert.equal(err.code, 'Throttled');
@@ -176,7 +175,7 @@ describe('azure-key-vault backend against the Key Vault fake', function () {
         const ok = await backend.read({ path }, ctx);
         assert.equal(ok.data.reveal().get('a')?.toString(), '1');
         assert.ok(Date.now() - started >= 1800, `waited ${Date.now() - started} ms`);
-        const calls = (await fakeCalls(bed)).slice(before);
+        const calls = (await fakeCalls(bed.cloud.azureAdmin)).slice(before);
         assert.deepEqual(
           calls.map((c) => c.throttled),
           [true, false],

@@ -126,3 +126,14 @@ export async function throttlingProxy(target: string, answer: ThrottleAnswer): P
       }),
   };
 }
+
+/** One call a fake cloud server recorded (its admin endpoint `/calls`), for throttle checks. */
+export interface FakeCall {
+  at: number;
+  method: string;
+  throttled: boolean;
+}
+
+export async function fakeCalls(adminUrl: string): Promise<FakeCall[]> {
+  return (await (await fetch(`${adminUrl}/calls`)).json()) as FakeCall[];
+}

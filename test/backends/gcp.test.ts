@@ -10,7 +10,14 @@ import type { Backend } from '../../src/backends/types.ts';
 import { Sensitive } from '../../src/secrets/sensitive.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { runBackendContract, secretData } from './contract.ts';
-import { cloudBackend, credentialsSecret, printed, rejection, type CloudSetup } from './cloud-support.ts';
+import {
+  cloudBackend,
+  credentialsSecret,
+  printed,
+  rejection,
+  type CloudSetup,
+  fakeCalls,
+} from './cloud-support.ts';
 
 const run = randomBytes(3).toString('hex');
 const ctx = { namespace: 'team-a' };
@@ -39,14 +46,6 @@ function rawClient(bed: Testbed): SecretManagerServiceClient {
     sslCreds: grpcCredentials.createInsecure(),
     universeDomain: 'googleapis.com',
   });
-}
-
-async function fakeCalls(bed: Testbed): Promise<{ at: number; method: string; throttled: boolean }[]> {
-  return (await (await fetch(`${bed.cloud.gcpAdmin}/calls`)).json()) as {
-    at: number;
-    method: string;
-    throttled: boolean;
-  }[];
 }
 
 describe('gcp-secret-manager backend against the Secret Manager fake', function () {
@@ -149,7 +148,7 @@ describe('gcp-secret-manager backend against the Secret Manager fake', function 
       try {
         const path = `team-a/${run}-throttle`;
         await backend.write({ path, data: secretData({ a: '1' }) }, ctx);
-        const before = (await fakeCalls(bed)).length;
+        const before = (await fakeCalls(bed.cloud.gcpAdmin)).length;
         await fetch(`${bed.cloud.gcpAdmin}/throttle?count=1&retryDelayMs=1500`, { method: 'POST' });
         const err = await rejection(backend.read({ path }, ctx));
         assert.equal(err.code, 'Throttled');
@@ -159,7 +158,7 @@ describe('gcp-secret-manager backend against the Secret Manager fake', function 
         const ok = await backend.read({ path }, ctx);
         assert.equal(ok.data.reveal().get('a')?.toString(), '1');
         assert.ok(Date.now() - started >= 1300, `waited ${Date.now() - started} ms`);
-        const calls = (await fakeCalls(bed)).slice(before);
+        const calls = (await fakeCalls(bed.cloud.gcpAdmin)).slice(before);
         assert.deepEqual(
           calls.map((c) => [c.method, c.throttled]),
           [
