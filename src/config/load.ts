@@ -9,6 +9,8 @@ import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument } from 'yaml';
 import {
+  ApiSchema,
+  AuditSchema,
   BACKEND_SCHEMAS,
   ConfigShapeSchema,
   ISSUER_SCHEMAS,
@@ -16,8 +18,12 @@ import {
   PLANNED_BACKEND_TYPES,
   type BackendConfig,
   type Config,
+  type ApiConfig,
+  type AuditConfig,
   type IssuerConfig,
   type OperatorConfig,
+  type WebhooksConfig,
+  WebhooksSchema,
 } from './schema.ts';
 import { parseDuration } from './duration.ts';
 import { pathGlobProblem, secretPathProblem } from './paths.ts';
@@ -128,6 +134,7 @@ class Loader {
     Value.Default(ConfigShapeSchema, raw);
     this.#schemaErrors(ConfigShapeSchema, raw, '');
     if (isObject(raw.operator)) this.#checkOperator(raw.operator);
+    this.#checkApi(raw);
 
     // 2. Each backend against the schema of its type, then the rules a schema cannot express.
     const backends = Array.isArray(raw.backends) ? raw.backends : [];
@@ -165,7 +172,10 @@ class Loader {
     );
     const issuers = decoded.filter((b): b is IssuerConfig => Object.hasOwn(ISSUER_SCHEMAS, b.type));
     const secretBackends = decoded.filter((b): b is BackendConfig => !Object.hasOwn(ISSUER_SCHEMAS, b.type));
-    return deepFreeze({ operator, backends: secretBackends, issuers });
+    const api = Value.Decode(ApiSchema, raw.api) as ApiConfig;
+    const audit = Value.Decode(AuditSchema, raw.audit) as AuditConfig;
+    const webhooks = Value.Decode(WebhooksSchema, raw.webhooks) as WebhooksConfig;
+    return deepFreeze({ operator, backends: secretBackends, issuers, api, audit, webhooks });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -272,6 +282,43 @@ class Loader {
       typeof operator.metricsAddress === 'string'
     ) {
       this.#add('/operator/healthAddress', 'must differ from metricsAddress');
+    }
+  }
+
+  /** The rules of `api`, `audit` and `webhooks` a schema cannot express. */
+  #checkApi(raw: Json): void {
+    const api = raw.api;
+    if (isObject(api) && isObject(api.tls) && !this.#has('/api/tls')) {
+      if ((api.tls.certFile === undefined) !== (api.tls.keyFile === undefined)) {
+        this.#add('/api/tls', 'set both certFile and keyFile, or neither (a generated certificate)');
+      }
+    }
+    if (isObject(api) && typeof api.address === 'string' && api.address !== '0' && !this.#has('/api/address')) {
+      if (Number(api.address.slice(api.address.lastIndexOf(':') + 1)) > 65535) {
+        this.#add('/api/address', 'port must be between 0 and 65535');
+      }
+    }
+    const audit = raw.audit;
+    if (isObject(audit) && audit.sink === 'file' && audit.path === undefined) {
+      this.#add('/audit/path', 'is required when sink is "file"');
+    }
+    const receivers = isObject(raw.webhooks) ? raw.webhooks.receivers : undefined;
+    if (!Array.isArray(receivers)) return;
+    const names = new Map<string, number>();
+    for (const [i, r] of receivers.entries()) {
+      const at = `/webhooks/receivers/${i}`;
+      if (!isObject(r) || this.#has(at)) continue;
+      if ((r.signingKey === undefined) === (r.signingKeyFile === undefined)) {
+        this.#add(at, 'set exactly one of signingKeyFile (a mounted Secret) or signingKey (development only)');
+      }
+      if (typeof r.url === 'string' && !/^https?:\/\/[^/\s]+/.test(r.url)) {
+        this.#add(`${at}/url`, 'must be an http:// or https:// URL such as https://hooks.example.com/vaultsync');
+      }
+      if (typeof r.name === 'string') {
+        const first = names.get(r.name);
+        if (first === undefined) names.set(r.name, i);
+        else this.#add(`${at}/name`, `"${r.name}" is already the name of receivers[${first}]; names must be unique`);
+      }
     }
   }
 

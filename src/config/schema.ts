@@ -571,6 +571,110 @@ export const LocalCaIssuerSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// ---------------------------------------------------------------------------------------------
+// Embedded HTTP API, audit log, lifecycle webhooks
+
+export const ApiSchema = Type.Object(
+  {
+    /** HTTPS listen address of the API; `0` switches it off. */
+    address: ListenAddress(':8443'),
+    tls: Type.Object(
+      {
+        /**
+         * Serving certificate and key (PEM files, e.g. a mounted kubernetes.io/tls Secret; re-read
+         * when they change). Left out: a certificate from a CA made in memory at start-up.
+         */
+        certFile: Type.Optional(FilePath()),
+        keyFile: Type.Optional(FilePath()),
+        /** Extra names for the generated certificate (the Service's names are always included). */
+        dnsNames: Type.Array(DnsSubdomain(), { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Largest request body in bytes. */
+    bodyLimit: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 }),
+    /** Longest a request may take, backend calls included. */
+    requestTimeout: Duration('30s'),
+    /** Per caller (authenticated user, else client address). */
+    rateLimit: Type.Object(
+      {
+        /** Requests per window. */
+        max: Type.Integer({ minimum: 1, maximum: 100_000, default: 60 }),
+        window: Duration('1m'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** How long a TokenReview or SubjectAccessReview decision is reused. */
+    authCacheTtl: Duration('10s'),
+    /** Serve secret values (`GET .../secrets/{path}`, `secrets:batchGet`). Off by default. */
+    secretReads: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
+    /** Accept new values (`PUT .../secrets/{path}`) for backends that can write. Off by default. */
+    secretWrites: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
+    /** Most paths one batchGet may name, and how many of them are read at once. */
+    batchGet: Type.Object(
+      {
+        maxItems: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 32 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const AuditSchema = Type.Object(
+  {
+    /** Where audit lines go: the operator's stdout (tagged `"audit": true`), a file, or nowhere. */
+    sink: OneOf(['stdout', 'file', 'off'] as const, 'stdout'),
+    /** For `sink: file`. */
+    path: Type.Optional(FilePath()),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const LIFECYCLE_EVENTS = [
+  'synced',
+  'sync_failed',
+  'rotated',
+  'rotation_failed',
+  'certificate_issued',
+  'certificate_renewed',
+  'certificate_failed',
+  'certificate_expiring',
+] as const;
+
+export const WebhookReceiverSchema = Type.Object(
+  {
+    name: DnsLabel(),
+    /** Where events are POSTed (`http://` or `https://`). */
+    url: EndpointUrl('https://hooks.example.com/vaultsync'),
+    /** Events sent to this receiver (default: all). */
+    events: Type.Array(OneOf(LIFECYCLE_EVENTS), { minItems: 1, default: [...LIFECYCLE_EVENTS] }),
+    /** Only events of resources in these namespaces (globs; default all). */
+    namespaces: Type.Array(NamespaceGlob, { minItems: 1, default: ['*'] }),
+    /** HMAC-SHA256 signing key: a file (a mounted Secret), or inline for development. */
+    signingKeyFile: Type.Optional(FilePath()),
+    signingKey: Type.Optional(SensitiveString()),
+    /** Extra CA bundle to trust for an https receiver. */
+    caFile: Type.Optional(FilePath()),
+    timeout: Duration('5s'),
+    /** Attempts per event before it is dropped (counted in metrics). */
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhooksSchema = Type.Object(
+  {
+    /** Events waiting per receiver; beyond it the oldest are dropped (counted in metrics). */
+    queueSize: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }),
+    /** Days before notAfter when `certificate_expiring` is sent (once per certificate and day window). */
+    expiringWithin: Duration('168h'),
+    receivers: Type.Array(WebhookReceiverSchema, { default: [] }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 /** Certificate issuer types, each with its schema (configured under `backends`). */
 export const ISSUER_SCHEMAS = {
   'vault-pki': VaultPkiIssuerSchema,
@@ -603,6 +707,9 @@ export const ConfigSchema = Type.Object(
   {
     operator: OperatorSchema,
     backends: Type.Array(BackendConfigSchema),
+    api: ApiSchema,
+    audit: AuditSchema,
+    webhooks: WebhooksSchema,
   },
   { additionalProperties: false },
 );
@@ -612,6 +719,9 @@ export const ConfigShapeSchema = Type.Object(
   {
     operator: OperatorSchema,
     backends: Type.Array(Type.Unknown(), { minItems: 1, errorMessage: 'must list at least one backend' }),
+    api: ApiSchema,
+    audit: AuditSchema,
+    webhooks: WebhooksSchema,
   },
   { additionalProperties: false },
 );
@@ -629,6 +739,11 @@ export type DeepReadonly<T> = T extends Sensitive<unknown> | Uint8Array
       : T;
 
 export type OperatorConfig = DeepReadonly<StaticDecode<typeof OperatorSchema>>;
+export type ApiConfig = DeepReadonly<StaticDecode<typeof ApiSchema>>;
+export type AuditConfig = DeepReadonly<StaticDecode<typeof AuditSchema>>;
+export type WebhooksConfig = DeepReadonly<StaticDecode<typeof WebhooksSchema>>;
+export type WebhookReceiverConfig = DeepReadonly<StaticDecode<typeof WebhookReceiverSchema>>;
+export type LifecycleEventType = (typeof LIFECYCLE_EVENTS)[number];
 export type LeaderElectionConfig = DeepReadonly<StaticDecode<typeof LeaderElectionSchema>>;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type SecretKeyRef = DeepReadonly<StaticDecode<typeof SecretKeyRefSchema>>;
@@ -661,4 +776,8 @@ export interface Config {
   readonly backends: readonly BackendConfig[];
   /** Certificate issuers (vault-pki, local-ca), from the same `backends` list. */
   readonly issuers?: readonly IssuerConfig[];
+  /** Embedded HTTP API (defaults filled in when left out). */
+  readonly api?: ApiConfig;
+  readonly audit?: AuditConfig;
+  readonly webhooks?: WebhooksConfig;
 }
