@@ -30,6 +30,7 @@ testbed-down: deps
 ## CRDs, generated from src/apis (the single source).
 generate: deps
 	node hack/generate-crds.ts
+	node hack/generate-openapi.ts
 	$(MAKE) --no-print-directory chart-crds
 
 typecheck: deps

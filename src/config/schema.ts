@@ -67,13 +67,16 @@ const MountPath = (defaultValue: string) =>
     default: defaultValue,
   });
 
+/** One of the listed strings; typed as their union (a mapped Type.Union alone types as never). */
 const OneOf = <T extends string>(values: readonly T[], defaultValue?: T) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    {
-      errorMessage: `must be one of: ${values.join(', ')}`,
-      ...(defaultValue === undefined ? {} : { default: defaultValue }),
-    },
+  Type.Unsafe<T>(
+    Type.Union(
+      values.map((v) => Type.Literal(v)),
+      {
+        errorMessage: `must be one of: ${values.join(', ')}`,
+        ...(defaultValue === undefined ? {} : { default: defaultValue }),
+      },
+    ),
   );
 
 /** `host:port`, `:port`, `[::1]:port`, or `0` to switch the listener off. */
@@ -138,6 +141,13 @@ export const OperatorSchema = Type.Object(
     namespace: DnsLabel({ default: 'vaultsync' }),
     /** The operator's own ServiceAccount (used by `auth.kubernetes.serviceAccount: operator`). */
     serviceAccountName: DnsSubdomain({ default: 'vaultsync' }),
+    /**
+     * Namespaces whose VaultSecrets, VaultCertificates, SecretRotations, managed Secrets and
+     * workloads are listed and watched (one list/watch per namespace); resources elsewhere are
+     * ignored and never requested. Left out or empty: all namespaces. The operator's own
+     * namespace (Lease, HMAC key) need not be listed.
+     */
+    watchNamespaces: Type.Array(DnsLabel(), { default: [], maxItems: 1000 }),
     leaderElection: LeaderElectionSchema,
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
     defaultRefreshInterval: Duration('1h'),
@@ -657,9 +667,18 @@ export const WebhookReceiverSchema = Type.Object(
     signingKey: Type.Optional(SensitiveString()),
     /** Extra CA bundle to trust for an https receiver. */
     caFile: Type.Optional(FilePath()),
+    /** Longest one delivery attempt may take (connect, send, response headers). */
     timeout: Duration('5s'),
-    /** Attempts per event before it is dropped (counted in metrics). */
+    /** Attempts per event before it is given up (counted in metrics). */
     maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+    /** Delay between attempts: exponential from initialDelay, capped at maxDelay, with jitter. */
+    retry: Type.Object(
+      {
+        initialDelay: Duration('1s'),
+        maxDelay: Duration('1m'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -668,7 +687,7 @@ export const WebhooksSchema = Type.Object(
   {
     /** Events waiting per receiver; beyond it the oldest are dropped (counted in metrics). */
     queueSize: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }),
-    /** Days before notAfter when `certificate_expiring` is sent (once per certificate and day window). */
+    /** How long before notAfter `certificate_expiring` is sent (once per certificate and notAfter). */
     expiringWithin: Duration('168h'),
     receivers: Type.Array(WebhookReceiverSchema, { default: [] }),
   },

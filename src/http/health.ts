@@ -31,18 +31,35 @@ async function runCheck(c: ReadinessCheck): Promise<CheckResult> {
 /** Built apart from listen() so tests use inject(). */
 export function buildHealthApp(opts: HealthAppOptions): FastifyInstance {
   const app = Fastify({ logger: false });
-  app.get('/healthz', async (_req, reply) => {
+  registerHealthRoutes(app, opts);
+  return app;
+}
+
+/**
+ * /healthz, /readyz and /metrics on an app (the health server, and the API server too).
+ * `/readyz?exclude=<name>` leaves out a check, or a group of them (`exclude=backends` leaves
+ * out every `backends/<name>`), as the kube-apiserver's own /readyz does.
+ */
+export function registerHealthRoutes(app: FastifyInstance, opts: HealthAppOptions): void {
+  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
     const alive = opts.alive?.() ?? true;
     return reply.code(alive ? 200 : 503).send({ status: alive ? 'ok' : 'stopping' });
   });
-  app.get('/readyz', async (_req, reply) => {
-    const checks = await Promise.all(opts.readiness.map(runCheck));
-    const ready = checks.every((c) => c.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
-  });
-  app.get('/metrics', async (_req, reply) => {
+  app.get<{ Querystring: { exclude?: string | string[] } }>(
+    '/readyz',
+    { schema: { hide: true } },
+    async (req, reply) => {
+      const excluded = [req.query.exclude ?? []].flat();
+      const wanted = opts.readiness.filter(
+        (c) => !excluded.some((x) => c.name === x || c.name.startsWith(`${x}/`)),
+      );
+      const checks = await Promise.all(wanted.map(runCheck));
+      const ready = checks.every((c) => c.ok);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    },
+  );
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     const body = await opts.registry.metrics();
     return reply.header('Content-Type', opts.registry.contentType).send(body);
   });
-  return app;
 }

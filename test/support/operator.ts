@@ -45,6 +45,12 @@ export async function startTestOperator(
 ): Promise<TestOperator> {
   const kubeConfig = bed.kubeConfig();
   await ensureNamespace(kubeConfig, OPERATOR_NAMESPACE);
+  // The API on a free loopback port and no audit output, unless the test configures them.
+  const extra = opts.config ?? backendsYaml(bed);
+  const defaults = [
+    /^api:/m.test(extra) ? '' : 'api: {address: "127.0.0.1:0"}',
+    /^audit:/m.test(extra) ? '' : 'audit: {sink: "off"}',
+  ].join('\n');
   const config = await loadConfig(
     {
       text: `
@@ -54,7 +60,8 @@ operator:
   metricsAddress: "0"
   logLevel: debug
   leaderElection: {enabled: ${opts.leaderElection ?? false}, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 500ms}
-${opts.config ?? backendsYaml(bed)}`,
+${defaults}
+${extra}`,
     },
     { env: {} },
   );

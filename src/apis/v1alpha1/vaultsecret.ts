@@ -226,6 +226,14 @@ export const VaultSecretStatusSchema = Type.Object(
     ),
     lastSyncTime: Type.Optional(Timestamp('When the Secret was last written because its data changed.')),
     lastRefreshTime: Type.Optional(Timestamp('When the backend was last read successfully.')),
+    syncNowHandled: Type.Optional(
+      Type.String({
+        description:
+          'Value of the vaultsync.io/sync-now annotation the last requested sync answered. Setting the ' +
+          'annotation to any other value asks for one more read of the backend now.',
+        maxLength: 253,
+      }),
+    ),
     secretMAC: Type.Optional(
       Type.String({
         description:

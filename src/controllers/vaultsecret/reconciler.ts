@@ -31,6 +31,9 @@ import {
 } from './target-secret.ts';
 import { TemplateError } from './template.ts';
 
+/** Any new value asks for one read of the backend now (the HTTP API's sync trigger sets it). */
+export const SYNC_NOW_ANNOTATION = 'vaultsync.io/sync-now';
+
 export interface EventSink {
   normal(obj: VaultSecret, reason: string, message: string): Promise<void>;
   warning(obj: VaultSecret, reason: string, message: string): Promise<void>;
@@ -151,7 +154,13 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
   async function fail(vs: VaultSecret, failure: SyncFailure): Promise<ReconcileResult> {
     const previous = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
     const conditions = readyCondition(vs, 'False', failure.reason, failure.message);
-    await writeStatus(vs, { ...vs.status, conditions, observedGeneration: vs.metadata?.generation });
+    const token = syncNowToken(vs);
+    await writeStatus(vs, {
+      ...vs.status,
+      conditions,
+      observedGeneration: vs.metadata?.generation,
+      ...(token !== undefined && { syncNowHandled: token }),
+    });
     if (
       previous?.status !== 'False' ||
       previous.reason !== failure.reason ||
@@ -210,7 +219,8 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
       const decision = mayWrite(vs, existing);
       if (!decision.allowed) throw new SyncFailure(decision.reason, decision.message, false);
 
-      const requested = deps.takeRefreshRequest?.(key) ?? false;
+      const token = syncNowToken(vs);
+      const requested = (deps.takeRefreshRequest?.(key) ?? false) || token !== undefined;
       const due =
         refreshReason(vs, intervalMs, now) ??
         (requested ? 'refresh requested' : undefined) ??
@@ -262,6 +272,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         ),
         observedGeneration: vs.metadata?.generation,
         lastRefreshTime: formatTime(now),
+        ...(token !== undefined && { syncNowHandled: token }),
         secretMAC: mac,
         sourceVersions,
         ...(lastSyncTime !== undefined && { lastSyncTime }),
@@ -279,6 +290,12 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
       return fail(vs, toFailure(err));
     }
   };
+}
+
+/** The vaultsync.io/sync-now value not answered yet, if any. */
+export function syncNowToken(vs: VaultSecret): string | undefined {
+  const token = vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION];
+  return token !== undefined && token !== '' && token !== vs.status?.syncNowHandled ? token : undefined;
 }
 
 /** Status equality that ignores key order (a no-op reconcile must not write). */

@@ -1,0 +1,38 @@
+// What each route declares about itself, and what the request carries once authenticated.
+// The app's hooks read `config.access` to authorise before the body is even parsed, and
+// `config.action` plus `req.auditDetail` to write the audit line.
+import type { AuditEntry } from '../../observability/audit.ts';
+import type { AccessRequest, Caller } from './auth.ts';
+
+/** Path parameters of the API's routes (each route has `namespace` and some of the others). */
+export interface RouteParams {
+  readonly namespace: string;
+  readonly name: string;
+  readonly backend: string;
+  readonly issuer: string;
+}
+
+export interface RouteAccess {
+  /** Audit action name, e.g. `vaultsecrets.sync`. */
+  action: string;
+  /** The RBAC check for a call, from its path parameters. */
+  access: (params: RouteParams) => AccessRequest;
+  /** Off unless this config switch is on (secret reads and writes). */
+  requires?: 'secretReads' | 'secretWrites';
+}
+
+export type AuditDetail = Pick<AuditEntry, 'resource' | 'backend' | 'paths' | 'detail'>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+    auditDetail?: AuditDetail;
+    /** Aborted when the request times out or the client goes away. */
+    abortSignal?: AbortSignal;
+  }
+  interface FastifyContextConfig {
+    action?: string;
+    access?: (params: RouteParams) => AccessRequest;
+    requires?: 'secretReads' | 'secretWrites';
+  }
+}

@@ -1,0 +1,302 @@
+// The API app driven by inject(), with the real config loader, backend guard (tenancy) and a
+// memory backend. Authentication and authorisation are fakes here (the kube-apiserver answers
+// them in test/api.test.ts); everything else is the code that runs in the operator.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import winston from 'winston';
+import { Writable } from 'node:stream';
+import { createBackends } from '../../backends/registry.ts';
+import { loadConfig } from '../../config/index.ts';
+import type { IssuerRegistry } from '../../issuers/index.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { KubeError } from '../../kube/errors.ts';
+import type { AuditEntry } from '../../observability/audit.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { buildApiApp } from './app.ts';
+import type { AccessRequest, Caller } from './auth.ts';
+
+const CANARY = 'canary-7f3a9c-do-not-leak';
+const OPENAPI_FILE = new URL('../../../docs/api/openapi.json', import.meta.url);
+
+const noIssuers: IssuerRegistry = { get: () => undefined, names: () => [], close: async () => {} };
+
+async function setup(apiYaml = '', allow: (a: AccessRequest) => boolean = () => true) {
+  const config = await loadConfig(
+    {
+      text: `
+backends:
+  - name: mem
+    type: memory
+    allowedNamespaces: ["team-*"]
+    allowedPaths: ["{namespace}/**"]
+    data:
+      team-a/db: {password: ${CANARY}, user: app}
+      team-b/db: {password: other}
+api:
+  secretReads: true
+${apiYaml}
+`,
+    },
+    { env: {} },
+  );
+  const backends = createBackends(config);
+  const audit: AuditEntry[] = [];
+  const logs: string[] = [];
+  const caller: Caller = {
+    user: 'system:serviceaccount:team-a:app',
+    groups: ['system:serviceaccounts'],
+    serviceAccount: { namespace: 'team-a', name: 'app' },
+  };
+  const app = await buildApiApp({
+    config: config.api!,
+    authenticator: { authenticate: async (token) => (token === 'good' ? caller : undefined) },
+    authorizer: { authorize: async (_c, a) => ({ allowed: allow(a) }) },
+    audit: { record: (e) => void audit.push(e), close: async () => {} },
+    logger: createLogger({
+      transports: [
+        new winston.transports.Stream({
+          stream: new Writable({ write: (c, _e, done) => (logs.push(String(c)), done()) }),
+        }),
+      ],
+    }),
+    triggers: {
+      // No cluster here: every object is absent, as the apiserver would say.
+      client: {
+        rest: {
+          request: async () => {
+            throw new KubeError({ code: 'NotFound', status: 404, message: 'NotFound: not found' });
+          },
+        },
+      } as unknown as KubeClient,
+      vaultSecrets: { get: () => undefined },
+      rotations: { get: () => undefined },
+    },
+    backends,
+    issuers: noIssuers,
+    health: { registry: new Registry(), readiness: [] },
+  });
+  return { app, audit, logs, close: async () => (await app.close(), await backends.close()) };
+}
+
+const auth = { authorization: 'Bearer good' };
+
+describe('HTTP API app', () => {
+  let ctx: Awaited<ReturnType<typeof setup>>;
+  let app: FastifyInstance;
+  beforeEach(async () => {
+    ctx = await setup();
+    app = ctx.app;
+  });
+  afterEach(() => ctx.close());
+
+  it('401 without a token or with a bad one, audited as unauthenticated', async () => {
+    const none = await app.inject({
+      method: 'GET',
+      url: '/v1/namespaces/team-a/backends/mem/secrets/team-a/db',
+    });
+    assert.equal(none.statusCode, 401);
+    assert.equal(none.json().code, 'Unauthenticated');
+    const bad = await app.inject({
+      method: 'GET',
+      url: '/v1/namespaces/team-a/backends/mem/secrets/team-a/db',
+      headers: { authorization: 'Bearer nope' },
+    });
+    assert.equal(bad.statusCode, 401);
+    assert.deepEqual(
+      ctx.audit.map((e) => [e.action, e.outcome, e.status]),
+      [
+        ['secrets.get', 'unauthenticated', 401],
+        ['secrets.get', 'unauthenticated', 401],
+      ],
+    );
+  });
+
+  it("reads a secret through the tenancy rules; another namespace's path is 403", async () => {
+    const ok = await app.inject({
+      method: 'GET',
+      url: '/v1/namespaces/team-a/backends/mem/secrets/team-a/db',
+      headers: auth,
+    });
+    assert.equal(ok.statusCode, 200);
+    assert.deepEqual(ok.json().data, { password: CANARY, user: 'app' });
+    const other = await app.inject({
+      method: 'GET',
+      url: '/v1/namespaces/team-a/backends/mem/secrets/team-b/db',
+      headers: auth,
+    });
+    assert.equal(other.statusCode, 403);
+    assert.equal(other.json().code, 'Forbidden');
+    const audit = JSON.stringify(ctx.audit);
+    assert.ok(audit.includes('"team-a/db"') && audit.includes('"team-b/db"'));
+    assert.ok(!audit.includes(CANARY), 'no value in the audit log');
+    assert.ok(!ctx.logs.join('').includes(CANARY), 'no value in the log');
+  });
+
+  it('batchGet reports an error per failed item and succeeds for the rest', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/namespaces/team-a/backends/mem/secrets:batchGet',
+      headers: auth,
+      payload: { paths: ['team-a/db', 'team-a/missing', 'team-b/db', 'team-a/../x'] },
+    });
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.deepEqual(
+      body.items.map((i: { path: string; error?: { code: string } }) => [i.path, i.error?.code ?? 'ok']),
+      [
+        ['team-a/db', 'ok'],
+        ['team-a/missing', 'NotFound'],
+        ['team-b/db', 'Forbidden'],
+        ['team-a/../x', 'BadRequest'],
+      ],
+    );
+    assert.equal(body.succeeded, 1);
+    assert.equal(body.failed, 3);
+    assert.ok(!JSON.stringify(body.items.slice(1)).includes(CANARY));
+  });
+
+  it('403 when RBAC says no, naming the permission; reads and writes are off unless enabled', async () => {
+    await ctx.close();
+    ctx = await setup('', (a) => a.verb !== 'get');
+    const denied = await ctx.app.inject({
+      method: 'GET',
+      url: '/v1/namespaces/team-a/backends/mem/secrets/team-a/db',
+      headers: auth,
+    });
+    assert.equal(denied.statusCode, 403);
+    assert.match(
+      denied.json().message,
+      /may not get backends\/secrets\.vaultsync\.io "mem" in namespace "team-a"/,
+    );
+    const write = await ctx.app.inject({
+      method: 'PUT',
+      url: '/v1/namespaces/team-a/backends/mem/secrets/team-a/db',
+      headers: auth,
+      payload: { data: { password: 'x' } },
+    });
+    assert.equal(write.statusCode, 404);
+    assert.equal(write.json().code, 'Disabled');
+  });
+
+  it('limits each caller to the configured requests per window', async () => {
+    await ctx.close();
+    ctx = await setup('  rateLimit: {max: 3, window: 1m}');
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await ctx.app.inject({
+        method: 'GET',
+        url: '/v1/namespaces/team-a/backends/mem/secrets/team-a/db',
+        headers: auth,
+      });
+      codes.push(r.statusCode);
+    }
+    assert.deepEqual(codes, [200, 200, 200, 429, 429]);
+    assert.ok(
+      (await ctx.app.inject({ method: 'GET', url: '/healthz' })).statusCode === 200,
+      'probes are not limited',
+    );
+  });
+
+  it('rejects bodies over the limit with 413 and wrong types with 400', async () => {
+    await ctx.close();
+    ctx = await setup('  bodyLimit: 2048');
+    const big = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/namespaces/team-a/backends/mem/secrets:batchGet',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify({ paths: ['x'.repeat(4096)] }),
+    });
+    assert.equal(big.statusCode, 413);
+    const wrong = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/namespaces/team-a/backends/mem/secrets:batchGet',
+      headers: auth,
+      payload: { paths: 'team-a/db' },
+    });
+    assert.equal(wrong.statusCode, 400);
+    assert.equal(wrong.json().code, 'BadRequest');
+  });
+
+  it('fuzz: malformed bodies, paths and types give 4xx only, never 5xx, and never echo a value', async function () {
+    this.timeout(60_000);
+    const segment = fc.oneof(
+      fc.constantFrom('..', '.', '%2F', '%2e%2e', '', 'team-a', 'db', '%00', '~', '*', ':batchGet', 'ñ'),
+      fc.string({ maxLength: 20 }).map(encodeURIComponent),
+    );
+    const url = fc.tuple(
+      fc.constantFrom(
+        '/v1/namespaces/team-a/backends/mem/secrets/',
+        '/v1/namespaces/team-a/backends/mem/secrets:batchGet',
+        '/v1/namespaces/team-a/vaultsecrets/x/sync',
+        '/v1/namespaces/team-a/vaultsecrets:sync',
+        '/v1/namespaces/team-a/secretrotations/x/rotate',
+        '/v1/namespaces/team-a/issuers/ca/certificates:issue',
+        '/v1/namespaces/',
+        '/v1/',
+      ),
+      fc.array(segment, { maxLength: 4 }),
+    );
+    const body = fc.oneof(
+      fc.json(),
+      fc.string({ maxLength: 200 }),
+      fc.constant('{"paths": ['),
+      fc.constant('x'.repeat(2_000_000)),
+      fc.record({
+        paths: fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null)), { maxLength: 5 }),
+      }),
+      fc.record({
+        data: fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer())),
+        cas: fc.anything(),
+      }),
+      fc.record({
+        labelSelector: fc.oneof(fc.string(), fc.integer()),
+        waitSeconds: fc.oneof(fc.integer(), fc.string()),
+      }),
+    );
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+        url,
+        body,
+        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'),
+        async (method, [prefix, segments], payload, contentType) => {
+          const path = prefix.endsWith('/') || segments.length === 0 ? prefix : `${prefix}/`;
+          const res = await app.inject({
+            method: method as 'GET',
+            url: path + segments.join('/'),
+            headers: { ...auth, 'content-type': contentType },
+            ...(method === 'GET' ? {} : { payload }),
+          });
+          seen.set(res.statusCode, (seen.get(res.statusCode) ?? 0) + 1);
+          assert.ok(
+            res.statusCode < 500,
+            `${method} ${path}${segments.join('/')} → ${res.statusCode} ${res.body}`,
+          );
+          if (res.statusCode >= 400) {
+            assert.equal(typeof res.json().code, 'string');
+            assert.ok(!res.body.includes(CANARY));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+    // The run reached validation, tenancy and the handlers, not only the router.
+    for (const code of [400, 403, 404, 413]) {
+      assert.ok(seen.has(code), `no ${code} among ${[...seen.keys()].join(', ')}`);
+    }
+  });
+
+  it('serves /openapi.json generated from the route schemas, equal to docs/api/openapi.json', async () => {
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(res.statusCode, 200);
+    const doc = res.json();
+    assert.ok(doc.paths['/v1/namespaces/{namespace}/backends/{backend}/secrets:batchGet']);
+    assert.ok(doc.paths['/v1/namespaces/{namespace}/vaultsecrets/{name}/sync']);
+    const checkedIn = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'));
+    assert.deepEqual(doc, checkedIn, 'docs/api/openapi.json is stale: run make generate');
+  });
+});

@@ -1,0 +1,140 @@
+// Who is calling, and may they? The caller's bearer token is checked with a TokenReview and
+// each action with a SubjectAccessReview, both answered by the kube-apiserver. Decisions are
+// cached for a few seconds (keyed by a hash of the token, never the token itself) so a busy
+// caller costs the apiserver one review per TTL, not one per request.
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { KubeClient } from '../../kube/client.ts';
+
+export const API_GROUP = 'vaultsync.io';
+
+/** The authenticated caller, as the TokenReview described it. */
+export interface Caller {
+  readonly user: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  /** Set for ServiceAccount tokens (`system:serviceaccount:<namespace>:<name>`). */
+  readonly serviceAccount?: { readonly namespace: string; readonly name: string };
+  /** Set for bound tokens of a pod. */
+  readonly pod?: string;
+  /** The token's extra attributes, passed on to the SubjectAccessReview. */
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** One action on our API group, in RBAC terms. */
+export interface AccessRequest {
+  readonly verb: 'get' | 'create' | 'update';
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly namespace: string;
+  readonly name?: string;
+}
+
+export interface Authenticator {
+  /** The caller, or undefined when the token is not valid. Rejects when the apiserver cannot answer. */
+  authenticate(token: string): Promise<Caller | undefined>;
+}
+
+export interface Authorizer {
+  /** Rejects when the apiserver cannot answer. */
+  authorize(caller: Caller, access: AccessRequest): Promise<{ allowed: boolean; reason?: string }>;
+}
+
+interface TokenReviewStatus {
+  authenticated?: boolean;
+  user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+}
+
+const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
+const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
+
+/** Reads the caller out of a TokenReview status (pure). */
+export function callerFromReview(status: TokenReviewStatus): Caller | undefined {
+  const user = status.user;
+  if (!status.authenticated || !user?.username) return undefined;
+  const [namespace, name] = user.username.startsWith(SERVICE_ACCOUNT_PREFIX)
+    ? user.username.slice(SERVICE_ACCOUNT_PREFIX.length).split(':')
+    : [];
+  const pod = user.extra?.[POD_NAME_EXTRA]?.[0];
+  return {
+    user: user.username,
+    ...(user.uid && { uid: user.uid }),
+    groups: user.groups ?? [],
+    ...(namespace && name && { serviceAccount: { namespace, name } }),
+    ...(pod && { pod }),
+    ...(user.extra && { extra: user.extra }),
+  };
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
+
+export function tokenReviewAuthenticator(client: KubeClient, ttlMs: number): Authenticator {
+  // Both answers are cached: a flood of bad tokens must not become a flood of reviews.
+  const cache = new LRUCache<string, { caller: Caller | null }>({ max: 10_000, ttl: ttlMs });
+  return {
+    async authenticate(token) {
+      const key = digest(token);
+      const hit = cache.get(key);
+      if (hit) return hit.caller ?? undefined;
+      const review = await client.rest.request<{ status?: TokenReviewStatus }>({
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/tokenreviews',
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+      });
+      const caller = callerFromReview(review.status ?? {});
+      cache.set(key, { caller: caller ?? null });
+      return caller;
+    },
+  };
+}
+
+export function subjectAccessReviewAuthorizer(client: KubeClient, ttlMs: number): Authorizer {
+  const cache = new LRUCache<string, { allowed: boolean; reason?: string }>({ max: 10_000, ttl: ttlMs });
+  return {
+    async authorize(caller, access) {
+      const key = JSON.stringify([caller.user, caller.uid, caller.groups, caller.extra, access]);
+      const hit = cache.get(key);
+      if (hit) return hit;
+      const review = await client.rest.request<{ status?: { allowed?: boolean; reason?: string } }>({
+        method: 'POST',
+        path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user: caller.user,
+            ...(caller.uid && { uid: caller.uid }),
+            groups: caller.groups,
+            ...(caller.extra && { extra: caller.extra }),
+            resourceAttributes: {
+              group: API_GROUP,
+              verb: access.verb,
+              resource: access.resource,
+              ...(access.subresource && { subresource: access.subresource }),
+              namespace: access.namespace,
+              ...(access.name && { name: access.name }),
+            },
+          },
+        },
+      });
+      const decision = {
+        allowed: review.status?.allowed === true,
+        ...(review.status?.reason && { reason: review.status.reason }),
+      };
+      cache.set(key, decision);
+      return decision;
+    },
+  };
+}
+
+/** `Authorization: Bearer <token>` → the token; undefined when absent or malformed. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+([^\s]+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** RBAC wording of an access request, for messages: `create vaultsecrets/sync "db" in "shop"`. */
+export function describeAccess(a: AccessRequest): string {
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  return `${a.verb} ${resource}.${API_GROUP}${a.name ? ` "${a.name}"` : ''} in namespace "${a.namespace}"`;
+}

@@ -1,0 +1,96 @@
+// Coded JSON errors. Every error body is `{ code, message }` (plus `retryAfterSeconds` where
+// it helps); messages are written by us or come from BackendError, which is already cleaned
+// of credentials and values. A thrown error of any other kind becomes a bare `Internal`.
+import { BackendError, type BackendErrorCode } from '../../backends/errors.ts';
+
+export type ApiErrorCode =
+  | 'BadRequest'
+  | 'Unauthenticated'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'Conflict'
+  | 'Disabled'
+  | 'PayloadTooLarge'
+  | 'UnsupportedMediaType'
+  | 'TooManyRequests'
+  | 'Timeout'
+  | 'BackendUnavailable'
+  | 'Internal';
+
+const STATUS: Readonly<Record<ApiErrorCode, number>> = {
+  BadRequest: 400,
+  Unauthenticated: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  Disabled: 404,
+  PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  TooManyRequests: 429,
+  Timeout: 504,
+  BackendUnavailable: 503,
+  Internal: 500,
+};
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: ApiErrorCode;
+  readonly statusCode: number;
+  readonly retryAfterMs?: number;
+
+  constructor(code: ApiErrorCode, message: string, retryAfterMs?: number) {
+    super(message);
+    this.code = code;
+    this.statusCode = STATUS[code];
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+
+  body(): { code: ApiErrorCode; message: string; retryAfterSeconds?: number } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.retryAfterMs !== undefined && { retryAfterSeconds: Math.ceil(this.retryAfterMs / 1000) }),
+    };
+  }
+}
+
+const FROM_BACKEND: Readonly<Record<BackendErrorCode, ApiErrorCode>> = {
+  NotFound: 'NotFound',
+  PermissionDenied: 'Forbidden',
+  TenancyDenied: 'Forbidden',
+  InvalidRequest: 'BadRequest',
+  Throttled: 'TooManyRequests',
+  Unavailable: 'BackendUnavailable',
+  CircuitOpen: 'BackendUnavailable',
+  // The operator's own credentials were refused: not the caller's fault.
+  Unauthenticated: 'BackendUnavailable',
+  Unknown: 'BackendUnavailable',
+};
+
+/** Fastify's own error codes (body parsing, limits, validation) → ours. */
+const FROM_FASTIFY: Readonly<Record<string, ApiErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PayloadTooLarge',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UnsupportedMediaType',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BadRequest',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BadRequest',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BadRequest',
+};
+
+/** Any thrown value → an ApiError that is safe to send. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof BackendError) return new ApiError(FROM_BACKEND[err.code], err.message, err.retryAfterMs);
+  const e = err as { code?: string; statusCode?: number; validation?: unknown; message?: string };
+  if (e?.validation) return new ApiError('BadRequest', e.message ?? 'invalid request');
+  const mapped = e?.code ? FROM_FASTIFY[e.code] : undefined;
+  if (mapped)
+    return new ApiError(
+      mapped,
+      mapped === 'PayloadTooLarge' ? 'request body too large' : 'invalid request body',
+    );
+  if (e?.statusCode === 429) return new ApiError('TooManyRequests', 'too many requests; slow down');
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ApiError('BadRequest', 'invalid request');
+  }
+  return new ApiError('Internal', 'internal error; see the operator log');
+}

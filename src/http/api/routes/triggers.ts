@@ -1,0 +1,225 @@
+// Sync and rotation triggers. A trigger is an annotation with a fresh token on the resource
+// (`vaultsync.io/sync-now`, `vaultsync.io/rotate-now`): whichever replica serves the call,
+// the leader sees it through its watch and answers it once, recording the token in status.
+// The same annotation works from kubectl. With `waitSeconds`, the call waits for that answer.
+import { randomUUID } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { FastifyInstance } from 'fastify';
+import { API_VERSION } from '../../../apis/v1alpha1/index.ts';
+import { ROTATE_NOW_ANNOTATION } from '../../../controllers/secretrotation/index.ts';
+import { SYNC_NOW_ANNOTATION } from '../../../controllers/vaultsecret/reconciler.ts';
+import { type KubeClient, mergePatch } from '../../../kube/client.ts';
+import type { Condition } from '../../../kube/conditions.ts';
+import { KubeError } from '../../../kube/errors.ts';
+import { keyFor } from '../../../kube/resources.ts';
+import { ApiError } from '../errors.ts';
+import { Namespace, ObjectName, SyncBody, SyncSelectorBody, TriggerResponse, responses } from '../schemas.ts';
+import type { RouteAccess } from '../access.ts';
+
+const FIELD_MANAGER = 'vaultsync-api';
+
+interface Triggerable extends KubernetesObject {
+  status?: { conditions?: Condition[]; syncNowHandled?: string; rotateNowHandled?: string };
+}
+
+/** What the routes read: the informer caches of the operator. */
+export interface TriggerDeps {
+  client: KubeClient;
+  vaultSecrets: { get(key: string): Triggerable | undefined };
+  rotations: { get(key: string): Triggerable | undefined };
+  /** Poll interval while waiting for an answer (ms). */
+  pollMs?: number;
+}
+
+interface Kind {
+  kind: 'VaultSecret' | 'SecretRotation';
+  plural: string;
+  annotation: string;
+  handled: (o: Triggerable) => string | undefined;
+  cache: (d: TriggerDeps) => { get(key: string): Triggerable | undefined };
+}
+
+const VAULT_SECRET: Kind = {
+  kind: 'VaultSecret',
+  plural: 'vaultsecrets',
+  annotation: SYNC_NOW_ANNOTATION,
+  handled: (o) => o.status?.syncNowHandled,
+  cache: (d) => d.vaultSecrets,
+};
+const SECRET_ROTATION: Kind = {
+  kind: 'SecretRotation',
+  plural: 'secretrotations',
+  annotation: ROTATE_NOW_ANNOTATION,
+  handled: (o) => o.status?.rotateNowHandled,
+  cache: (d) => d.rotations,
+};
+
+type Result = { name: string; state: 'Pending' | 'Done' | 'Failed'; reason?: string; message?: string };
+
+/** The answer to a token, read from the cached object (pure). */
+export function triggerState(kind: Kind, obj: Triggerable | undefined, token: string): Result['state'] {
+  if (!obj || kind.handled(obj) !== token) return 'Pending';
+  const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
+  return ready?.status === 'False' ? 'Failed' : 'Done';
+}
+
+export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): void {
+  const pollMs = deps.pollMs ?? 50;
+
+  async function annotate(kind: Kind, namespace: string, name: string, token: string): Promise<void> {
+    try {
+      await mergePatch(
+        deps.client,
+        { apiVersion: API_VERSION, kind: kind.kind, namespace, name },
+        { metadata: { annotations: { [kind.annotation]: token } } },
+        { fieldManager: FIELD_MANAGER },
+      );
+    } catch (err) {
+      if (err instanceof KubeError && err.code === 'NotFound') {
+        throw new ApiError('NotFound', `${kind.kind} "${name}" not found in namespace "${namespace}"`);
+      }
+      throw err;
+    }
+  }
+
+  async function await_(kind: Kind, namespace: string, names: string[], token: string, waitMs: number) {
+    const deadline = Date.now() + waitMs;
+    const cache = kind.cache(deps);
+    const results = new Map<string, Result>();
+    for (;;) {
+      for (const name of names) {
+        const obj = cache.get(keyFor(namespace, name));
+        const state = triggerState(kind, obj, token);
+        const ready = obj?.status?.conditions?.find((c) => c.type === 'Ready');
+        results.set(name, {
+          name,
+          state,
+          ...(state !== 'Pending' && ready?.reason && { reason: ready.reason }),
+          ...(state !== 'Pending' && ready?.message && { message: ready.message }),
+        });
+      }
+      const pending = [...results.values()].some((r) => r.state === 'Pending');
+      if (!pending || Date.now() >= deadline) return [...results.values()];
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  async function trigger(kind: Kind, namespace: string, names: string[], waitSeconds = 0) {
+    const token = `${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
+    await Promise.all(names.map((name) => annotate(kind, namespace, name, token)));
+    const results =
+      waitSeconds > 0
+        ? await await_(kind, namespace, names, token, waitSeconds * 1000)
+        : names.map((name) => ({ name, state: 'Pending' as const }));
+    return { namespace, kind: kind.kind, token, results };
+  }
+
+  const status = (r: { results: Result[] }) => (r.results.some((x) => x.state === 'Pending') ? 202 : 200);
+
+  app.post<{ Params: { namespace: string; name: string }; Body: { waitSeconds?: number } }>(
+    '/v1/namespaces/:namespace/vaultsecrets/:name/sync',
+    {
+      schema: {
+        summary: 'Read the backend for one VaultSecret now',
+        tags: ['triggers'],
+        params: { type: 'object', properties: { namespace: Namespace, name: ObjectName } },
+        body: SyncBody,
+        response: responses({ 200: TriggerResponse, 202: TriggerResponse }),
+      },
+      config: {
+        action: 'vaultsecrets.sync',
+        access: (p) => ({
+          verb: 'create',
+          resource: 'vaultsecrets',
+          subresource: 'sync',
+          namespace: p.namespace,
+          name: p.name,
+        }),
+      } satisfies RouteAccess,
+    },
+    async (req, reply) => {
+      const { namespace, name } = req.params;
+      req.auditDetail = { resource: `VaultSecret/${name}` };
+      const result = await trigger(VAULT_SECRET, namespace, [name], req.body?.waitSeconds);
+      return reply.code(status(result)).send(result);
+    },
+  );
+
+  app.post<{ Params: { namespace: string }; Body: { labelSelector: string; waitSeconds?: number } }>(
+    '/v1/namespaces/:namespace/vaultsecrets::sync',
+    {
+      schema: {
+        summary: 'Read the backend now for every VaultSecret of a namespace matching a label selector',
+        tags: ['triggers'],
+        params: { type: 'object', properties: { namespace: Namespace } },
+        body: SyncSelectorBody,
+        response: responses({ 200: TriggerResponse, 202: TriggerResponse }),
+      },
+      config: {
+        action: 'vaultsecrets.sync',
+        access: (p) => ({
+          verb: 'create',
+          resource: 'vaultsecrets',
+          subresource: 'sync',
+          namespace: p.namespace,
+        }),
+      } satisfies RouteAccess,
+    },
+    async (req, reply) => {
+      const { namespace } = req.params;
+      const names = await listNames(deps.client, namespace, req.body.labelSelector);
+      req.auditDetail = {
+        resource: `VaultSecret?labelSelector=${req.body.labelSelector}`,
+        detail: { matched: names.length },
+      };
+      const result = await trigger(VAULT_SECRET, namespace, names, req.body.waitSeconds);
+      return reply.code(status(result)).send(result);
+    },
+  );
+
+  app.post<{ Params: { namespace: string; name: string }; Body: { waitSeconds?: number } }>(
+    '/v1/namespaces/:namespace/secretrotations/:name/rotate',
+    {
+      schema: {
+        summary: 'Rotate now (generate, write a new backend version, refresh and roll out consumers)',
+        tags: ['triggers'],
+        params: { type: 'object', properties: { namespace: Namespace, name: ObjectName } },
+        body: SyncBody,
+        response: responses({ 200: TriggerResponse, 202: TriggerResponse }),
+      },
+      config: {
+        action: 'secretrotations.rotate',
+        access: (p) => ({
+          verb: 'create',
+          resource: 'secretrotations',
+          subresource: 'rotate',
+          namespace: p.namespace,
+          name: p.name,
+        }),
+      } satisfies RouteAccess,
+    },
+    async (req, reply) => {
+      const { namespace, name } = req.params;
+      req.auditDetail = { resource: `SecretRotation/${name}` };
+      const result = await trigger(SECRET_ROTATION, namespace, [name], req.body?.waitSeconds);
+      return reply.code(status(result)).send(result);
+    },
+  );
+}
+
+/** Names of the VaultSecrets matching a selector; the apiserver parses (and rejects) it. */
+async function listNames(client: KubeClient, namespace: string, labelSelector: string): Promise<string[]> {
+  try {
+    const list = await client.rest.request<{ items?: KubernetesObject[] }>({
+      method: 'GET',
+      path: `/apis/${API_VERSION}/namespaces/${namespace}/vaultsecrets`,
+      query: { labelSelector },
+    });
+    return (list.items ?? []).map((o) => o.metadata?.name ?? '').filter(Boolean);
+  } catch (err) {
+    if (err instanceof KubeError && (err.status === 400 || err.code === 'Invalid')) {
+      throw new ApiError('BadRequest', `invalid labelSelector: ${err.message}`);
+    }
+    throw err;
+  }
+}
