@@ -74,6 +74,10 @@ function plain<T extends TSchema>(schema: T): T {
   ) as T;
 }
 
+/** Every property optional again (the JSON round trip of `plain` drops TypeBox's markers). */
+const optional = (props: Record<string, TSchema>) =>
+  Object.fromEntries(Object.entries(props).map(([k, v]) => [k, Type.Optional(v)]));
+
 const certificateFields = plain(
   Type.Pick(VaultCertificateSpecSchema, [
     'commonName',
@@ -91,7 +95,7 @@ const Role = Type.String({ minLength: 1, maxLength: 128, description: 'Role of t
 
 export const IssueBody = Type.Object(
   {
-    ...certificateFields.properties,
+    ...optional(certificateFields.properties),
     role: Type.Optional(Role),
     privateKey: Type.Optional(
       plain(Type.Pick(VaultCertificateSpecSchema.properties.privateKey, ['algorithm', 'size'])),
@@ -102,7 +106,7 @@ export const IssueBody = Type.Object(
 
 export const SignBody = Type.Object(
   {
-    ...certificateFields.properties,
+    ...optional(certificateFields.properties),
     role: Type.Optional(Role),
     csr: Type.String({ minLength: 1, maxLength: 65_536, description: 'PEM PKCS#10 certificate request.' }),
   },

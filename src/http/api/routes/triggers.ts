@@ -7,6 +7,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { API_VERSION } from '../../../apis/v1alpha1/index.ts';
 import { ROTATE_NOW_ANNOTATION } from '../../../controllers/secretrotation/index.ts';
+import { Reason as RotationReason } from '../../../controllers/secretrotation/reasons.ts';
 import { SYNC_NOW_ANNOTATION } from '../../../controllers/vaultsecret/reconciler.ts';
 import { type KubeClient, mergePatch } from '../../../kube/client.ts';
 import type { Condition } from '../../../kube/conditions.ts';
@@ -36,6 +37,8 @@ interface Kind {
   plural: string;
   annotation: string;
   handled: (o: Triggerable) => string | undefined;
+  /** Ready=False reasons that mean "still working on it", not a failure. */
+  progressReasons: ReadonlySet<string>;
   cache: (d: TriggerDeps) => { get(key: string): Triggerable | undefined };
 }
 
@@ -44,6 +47,7 @@ const VAULT_SECRET: Kind = {
   plural: 'vaultsecrets',
   annotation: SYNC_NOW_ANNOTATION,
   handled: (o) => o.status?.syncNowHandled,
+  progressReasons: new Set(),
   cache: (d) => d.vaultSecrets,
 };
 const SECRET_ROTATION: Kind = {
@@ -51,6 +55,7 @@ const SECRET_ROTATION: Kind = {
   plural: 'secretrotations',
   annotation: ROTATE_NOW_ANNOTATION,
   handled: (o) => o.status?.rotateNowHandled,
+  progressReasons: new Set([RotationReason.Rotating, RotationReason.RollingOut, RotationReason.Retiring]),
   cache: (d) => d.rotations,
 };
 
@@ -60,7 +65,8 @@ type Result = { name: string; state: 'Pending' | 'Done' | 'Failed'; reason?: str
 export function triggerState(kind: Kind, obj: Triggerable | undefined, token: string): Result['state'] {
   if (!obj || kind.handled(obj) !== token) return 'Pending';
   const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
-  return ready?.status === 'False' ? 'Failed' : 'Done';
+  if (ready?.status !== 'False') return 'Done';
+  return kind.progressReasons.has(ready.reason ?? '') ? 'Pending' : 'Failed';
 }
 
 export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): void {
