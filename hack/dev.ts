@@ -80,6 +80,10 @@ writeFileSync(
   healthAddress: "127.0.0.1:8081"
   metricsAddress: "0"
   leaderElection: {enabled: false}
+api:
+  address: "127.0.0.1:8443"   # HTTPS, certificate from an in-memory CA (its PEM: api-ca.pem)
+  secretReads: true
+audit: {sink: file, path: ${join(dir, 'audit.log')}}
 backends:
   - name: vault
     type: vault
@@ -156,13 +160,21 @@ const secrets = await client.rest.request<{ items: V1Secret[] }>({
 for (const s of secrets.items)
   say(`Secret ${namespace}/${s.metadata?.name}: keys ${Object.keys(s.data ?? {}).join(', ')}`);
 
+const apiCa = join(dir, 'api-ca.pem');
+if (operator.apiCaPem) writeFileSync(apiCa, operator.apiCaPem);
+
 console.log(`
-vaultsync is running (health and metrics on http://${operator.healthAddress}). In another shell:
+vaultsync is running (health and metrics on http://${operator.healthAddress}, API on https://${operator.apiAddress}). In another shell:
 
   source ${envFile(dir)}
   kubectl get vaultsecrets -n ${namespace} -w
   kubectl get secret db -n ${namespace} -o jsonpath='{.data.password}' | base64 -d
   bao kv put -address=$BAO_ADDR secret/shop/db username=app password=changed   # then watch db follow
+  # the HTTP API (the dev kubeconfig is the bed admin; use a ServiceAccount token in a cluster):
+  TOKEN=$(kubectl create token default -n ${namespace})
+  curl --cacert ${apiCa} -H "Authorization: Bearer $TOKEN" -X POST \\
+    https://localhost:${operator.apiAddress?.split(':')[1] ?? '8443'}/v1/namespaces/${namespace}/vaultsecrets/db/sync   # 403 until a Role allows it
+  audit log: ${join(dir, 'audit.log')}
 
 Ctrl-C stops vaultsync${attached ? '' : ' and the test bed'}.`);
 

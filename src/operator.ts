@@ -17,7 +17,11 @@ import { createVaultSecretController } from './controllers/vaultsecret/index.ts'
 import { createIssuers } from './issuers/index.ts';
 import { RsaWorkerPool } from './pki/index.ts';
 import { loadOrCreateHmacKey } from './hmac-key.ts';
-import { buildHealthApp } from './http/health.ts';
+import { type HealthAppOptions, buildHealthApp } from './http/health.ts';
+import { subjectAccessReviewAuthorizer, tokenReviewAuthenticator } from './http/api/auth.ts';
+import { splitAddress, startApiServer } from './http/api/server.ts';
+import { serviceDnsNames } from './http/api/tls.ts';
+import { createAuditLog } from './observability/audit.ts';
 import { createKubeClient } from './kube/client.ts';
 import { systemClock } from './kube/clock.ts';
 import { EventRecorder } from './kube/events.ts';
@@ -30,6 +34,7 @@ import {
   registerCertificateGauges,
   registerResourceGauges,
 } from './observability/metrics.ts';
+import { createWebhookNotifier } from './webhooks/index.ts';
 
 export interface OperatorOptions {
   config: Config;
@@ -42,15 +47,17 @@ export interface OperatorOptions {
 export interface RunningOperator {
   /** The address the health server listens on ("127.0.0.1:8081"), if enabled. */
   healthAddress?: string;
+  /** The address of the HTTPS API ("127.0.0.1:8443"), if enabled. */
+  apiAddress?: string;
+  /** The in-memory CA that signed the API's certificate (when no certificate was configured). */
+  apiCaPem?: string;
   isLeader(): boolean;
   stop(): Promise<void>;
 }
 
-function splitAddress(address: string): { host: string; port: number } {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i).replace(/^\[|\]$/g, '');
-  return { host: host || '0.0.0.0', port: Number(address.slice(i + 1)) };
-}
+/** The Service in front of the API (the chart's default name); its DNS names go into a generated certificate. */
+const API_SERVICE_NAME = 'vaultsync';
+const BACKEND_CHECK_TIMEOUT_MS = 3000;
 
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const { config, kubeConfig, logger } = opts;
@@ -59,6 +66,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vaultsync_' });
   const metrics = createMetrics(registry);
+  // Lifecycle webhooks (docs/webhooks.md): taken from the controllers' Events, sent in the background.
+  const webhooks = await createWebhookNotifier(config.webhooks, { registry, clock, logger, readSecretFile });
   const client = createKubeClient(kubeConfig, { userAgent: 'vaultsync' });
   const identity = opts.identity ?? `${hostname()}-${process.pid}`;
 
@@ -70,11 +79,12 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     readSecretFile,
     onAuthEvent: (backend, event) => metrics.authEvent(backend, event),
   });
-  const events = new EventRecorder({ client, instance: identity, clock, logger });
+  const events = webhooks.wrap(new EventRecorder({ client, instance: identity, clock, logger }));
   // Workload restarts, shared by VaultSecret (rolloutRestartTargets, reload annotations) and
   // SecretRotation (consumers).
   const reload = createReloadController({
     kubeConfig,
+    namespaces: op.watchNamespaces,
     client,
     events,
     clock,
@@ -86,6 +96,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   });
   const vaultSecret = createVaultSecretController({
     kubeConfig,
+    namespaces: op.watchNamespaces,
     client,
     backends,
     events,
@@ -100,6 +111,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   });
   const secretRotation = createSecretRotationController({
     kubeConfig,
+    namespaces: op.watchNamespaces,
     client,
     backends,
     vaultSecrets: vaultSecret.vaultSecrets,
@@ -127,6 +139,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   });
   const vaultCertificate = createVaultCertificateController({
     kubeConfig,
+    namespaces: op.watchNamespaces,
     client,
     issuers,
     events,
@@ -184,6 +197,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     metrics.setLeader(true);
     logger.info('Started leading', { identity });
     for (const c of controllers) c.start();
+    webhooks.watchCertificateExpiry(vaultCertificate.certificates);
   };
   const elector = op.leaderElection.enabled
     ? new LeaderElector({
@@ -212,53 +226,93 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   if (elector) elector.start();
   else startControllers();
 
-  const health = await startHealthServer(
-    op.healthAddress,
-    buildHealthApp({
-      registry,
-      alive: () => !stopping,
-      readiness: [
-        {
-          name: 'informers',
-          check: async () => {
-            const bad = informers.map((i) => i.status()).filter((s) => !s.synced || !s.healthy);
-            return bad.length === 0
-              ? { ok: true }
-              : {
-                  ok: false,
-                  detail: bad.map((s) => `${s.name}: ${s.synced ? 'not watching' : 'not synced'}`).join('; '),
-                };
-          },
+  const healthOptions: HealthAppOptions = {
+    registry,
+    alive: () => !stopping,
+    readiness: [
+      {
+        name: 'informers',
+        check: async () => {
+          const bad = informers.map((i) => i.status()).filter((s) => !s.synced || !s.healthy);
+          return bad.length === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: bad.map((s) => `${s.name}: ${s.synced ? 'not watching' : 'not synced'}`).join('; '),
+              };
         },
-        {
-          name: 'leader-election',
-          check: async () => ({
-            ok: true,
-            detail: !elector
-              ? 'disabled'
-              : elector.isLeader()
-                ? 'leader'
-                : `standby (leader: ${elector.leader() ?? 'none'})`,
-          }),
+      },
+      {
+        name: 'leader-election',
+        check: async () => ({
+          ok: true,
+          detail: !elector
+            ? 'disabled'
+            : elector.isLeader()
+              ? 'leader'
+              : `standby (leader: ${elector.leader() ?? 'none'})`,
+        }),
+      },
+      // Reachability of each backend and issuer (probes leave them out: ?exclude=backends).
+      ...[
+        ...backends.names().map((n) => backends.get(n)!),
+        ...issuers.names().map((n) => issuers.get(n)!),
+      ].map((b) => ({
+        name: `backends/${b.name}`,
+        check: async () => {
+          await b.check(AbortSignal.timeout(BACKEND_CHECK_TIMEOUT_MS));
+          return { ok: true };
         },
-      ],
-    }),
-  );
+      })),
+    ],
+  };
+  const health = await startHealthServer(op.healthAddress, buildHealthApp(healthOptions));
+
+  const apiConfig = config.api;
+  const audit = createAuditLog(config.audit ?? { sink: 'stdout' });
+  const api = apiConfig
+    ? await startApiServer({
+        config: apiConfig,
+        logger,
+        audit,
+        authenticator: tokenReviewAuthenticator(client, apiConfig.authCacheTtl),
+        authorizer: subjectAccessReviewAuthorizer(client, apiConfig.authCacheTtl),
+        triggers: { client, vaultSecrets: vaultSecret.vaultSecrets, rotations: secretRotation.rotations },
+        backends,
+        issuers,
+        health: healthOptions,
+        dnsNames: serviceDnsNames(API_SERVICE_NAME, op.namespace),
+      })
+    : undefined;
 
   async function stop(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await Promise.allSettled(controllers.map((c) => c.stop()));
+    await webhooks.close();
     await elector?.stop();
     await Promise.allSettled(informers.map((i) => i.stop()));
     await backends.close();
     await issuers.close();
     await rsa.close();
+    await api?.close();
     await health.app?.close();
+    await audit.close();
   }
 
-  logger.info('Started vaultsync', { identity, backends: backends.names(), health: health.address });
-  return { healthAddress: health.address, isLeader: () => (elector ? elector.isLeader() : true), stop };
+  logger.info('Started vaultsync', {
+    identity,
+    backends: backends.names(),
+    health: health.address,
+    api: api?.address ?? 'off',
+    namespaces: op.watchNamespaces.length > 0 ? op.watchNamespaces : 'all',
+  });
+  return {
+    healthAddress: health.address,
+    ...(api && { apiAddress: api.address, apiCaPem: api.caPem }),
+    isLeader: () => (elector ? elector.isLeader() : true),
+    stop,
+  };
 }
 
 async function startHealthServer(

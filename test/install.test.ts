@@ -22,10 +22,11 @@ import { isDeepStrictEqual } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import winston from 'winston';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
+import type { VaultCertificate, VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import {
   type KubeClient,
+  PatchType,
   createKubeClient,
   createObject,
   deleteObject,
@@ -39,14 +40,25 @@ import { binary, repoRoot } from './support/testbed/paths.ts';
 import { freePort } from './support/testbed/ports.ts';
 import { eventually } from './support/wait.ts';
 
+/** The API's listen address in a rendered config (`address: ":8443"`): tests bind loopback only. */
+const LISTEN_ADDRESS = /(\n\s+address: )["']?:\d+["']?/g;
 const CHART = join(repoRoot, 'charts/vaultsync');
 const API = 'vaultsync.io/v1alpha1';
+/** VaultCertificates of the RBAC test, in TENANT_NS (their Secrets: `<name>-tls`). */
+const CERTIFICATES = ['install-cert', 'install-typed'];
 /** The release installed into the bed, in a namespace enforcing Pod Security "restricted". */
 const RELEASE = 'vaultsync';
 const OPERATOR_NS = 'vaultsync-install';
 const TENANT_NS = 'team-a'; // OpenBao's Kubernetes auth role binds team-a/vaultsync
 const DRYRUN_NS = 'vaultsync';
 const WATCHED_NS = ['team-a', 'install-b'];
+/** A second release with rbac.scope namespaced (RBAC only in WATCHED_NS), in its own namespace. */
+const NS_RELEASE = 'vs-ns';
+const NS_OPERATOR_NS = 'vaultsync-ns';
+/** Its full name: ServiceAccount, config Secret, Roles. */
+const NS_FULLNAME = 'vs-ns-vaultsync';
+/** Not watched by the namespaced release. */
+const UNWATCHED_NS = 'install-c';
 
 interface Result {
   code: number;
@@ -161,6 +173,80 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     );
   };
 
+  /** A kubeconfig holding nothing but a token of this ServiceAccount (also written to a file). */
+  const serviceAccountKubeConfig = async (namespace: string, name: string) => {
+    const core = bed.kubeConfig().makeApiClient(k8s.CoreV1Api);
+    const tr = await core.createNamespacedServiceAccountToken({
+      namespace,
+      name,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const cluster = bed.kubeConfig().getCurrentCluster()!;
+    const caData =
+      cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'bed', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
+      users: [{ name, user: { token: tr.status!.token } }],
+      contexts: [{ name, context: { cluster: 'bed', user: name } }],
+      'current-context': name,
+    };
+    const file = join(work, `${namespace}-${name}.kubeconfig`);
+    writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
+    const kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromFile(file);
+    return { file, kubeConfig };
+  };
+  /** The config file exactly as a release installed it, health on a free loopback port. */
+  const installedConfigText = async (namespace: string, fullname: string) => {
+    const installed = await getObject<k8s.V1Secret>(admin, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace,
+      name: `${fullname}-config`,
+    });
+    return Buffer.from(installed!.data!['config.yaml']!, 'base64')
+      .toString('utf8')
+      .replace(/healthAddress: .*/, 'healthAddress: 127.0.0.1:0')
+      .replace(LISTEN_ADDRESS, '$1"127.0.0.1:0"');
+  };
+  const readyVaultSecret = async (namespace: string, name: string) => {
+    const vs = await getObject<VaultSecret>(admin, { apiVersion: API, kind: 'VaultSecret', namespace, name });
+    const c = vs?.status?.conditions?.find((x) => x.type === 'Ready');
+    return c?.status === 'True' ? vs : undefined;
+  };
+  const secretValue = async (namespace: string, name: string, key: string) => {
+    const secret = await getObject<k8s.V1Secret>(admin, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace,
+      name,
+    });
+    const value = secret?.data?.[key];
+    return value === undefined ? undefined : Buffer.from(value, 'base64').toString();
+  };
+  /** A debug logger that keeps its lines. */
+  const captureLogs = () => {
+    const logs: string[] = [];
+    const logger = createLogger({
+      level: 'debug',
+      transports: [
+        new winston.transports.Stream({
+          stream: new Writable({
+            write(chunk, _enc, done) {
+              logs.push(String(chunk));
+              done();
+            },
+          }),
+        }),
+      ],
+    });
+    return { logs, logger };
+  };
+  const refusedRequests = (logs: readonly string[]) =>
+    logs.filter((l) => /forbidden|HTTP 403/i.test(l)).map((l) => l.slice(0, 400));
+
   /** The operator config for the installed release: memory and OpenBao (Kubernetes auth). */
   const installValues = () => ({
     config: {
@@ -207,7 +293,7 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     imageLayout = prepareImageLayout(join(work, 'image'));
     imageLayout.catch(() => undefined); // awaited (and reported) by its own test
     await ensureNamespace(DRYRUN_NS);
-    for (const ns of [...WATCHED_NS, TENANT_NS]) await ensureNamespace(ns);
+    for (const ns of [...WATCHED_NS, TENANT_NS, UNWATCHED_NS, NS_OPERATOR_NS]) await ensureNamespace(ns);
     await ensureNamespace(OPERATOR_NS, {
       'pod-security.kubernetes.io/enforce': 'restricted',
       'pod-security.kubernetes.io/enforce-version': 'latest',
@@ -232,13 +318,31 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
   after(async function () {
     this.timeout(60_000);
     if (!helm) return;
-    for (const name of ['from-memory', 'from-openbao']) {
+    for (const name of ['from-memory', 'from-openbao', 'ns-sync']) {
       await deleteObject(admin, { apiVersion: API, kind: 'VaultSecret', namespace: TENANT_NS, name });
     }
+    for (const name of CERTIFICATES) {
+      await deleteObject(admin, { apiVersion: API, kind: 'VaultCertificate', namespace: TENANT_NS, name });
+      await deleteObject(admin, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: TENANT_NS,
+        name: `${name}-tls`,
+      });
+    }
     await helmRun(['uninstall', RELEASE, '--namespace', OPERATOR_NS, '--wait', '--timeout', '30s']);
+    await helmRun(['uninstall', NS_RELEASE, '--namespace', NS_OPERATOR_NS, '--wait', '--timeout', '30s']);
     const bedNamespaces = new Set([TENANT_NS, 'default', 'kube-system']);
     const docs = [...docNamespaces].filter((ns) => !bedNamespaces.has(ns));
-    for (const ns of [OPERATOR_NS, 'install-b', DRYRUN_NS, 'vaultsync-docs', ...docs]) {
+    for (const ns of [
+      OPERATOR_NS,
+      NS_OPERATOR_NS,
+      'install-b',
+      UNWATCHED_NS,
+      DRYRUN_NS,
+      'vaultsync-docs',
+      ...docs,
+    ]) {
       await kubectlRun(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
     }
     await kubectlRun([
@@ -321,6 +425,25 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
           },
           extraVolumes: [{ name: 'vault-ca', configMap: { name: 'vault-ca' } }],
           extraVolumeMounts: [{ name: 'vault-ca', mountPath: '/etc/vault-ca', readOnly: true }],
+          api: {
+            port: 9443,
+            tls: { secretName: 'vaultsync-api-tls', dnsNames: ['vaultsync.example.com'] },
+            secretReads: true,
+            secretWrites: true,
+            service: { type: 'NodePort' },
+          },
+          audit: { sink: 'file', path: '/tmp/audit.log' },
+          webhooks: {
+            receivers: [
+              {
+                name: 'ops',
+                url: 'https://hooks.example.com/vaultsync',
+                events: ['sync_failed', 'certificate_expiring'],
+                signingKeySecret: { name: 'vaultsync-webhooks', key: 'ops' },
+              },
+              { name: 'dev', url: 'http://hooks.dev:8080/', signingKey: 'dev-only' },
+            ],
+          },
           config: {
             backends: [
               {
@@ -350,14 +473,114 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     ]) {
       assert.ok(defaults.has(k), `default render has a ${k}`);
     }
+    /** The fields of rendered objects looked at below. */
+    type Rendered = Obj & {
+      spec: { ports?: k8s.V1ServicePort[]; template: { spec: k8s.V1PodSpec } };
+      rules: k8s.V1PolicyRule[];
+    };
+    const byName = (list: Obj[], kind: string, name: string) =>
+      list.find((o) => o.kind === kind && o.metadata.name === name) as Rendered;
+    const configOf = (list: Obj[]) =>
+      parse(
+        Buffer.from(
+          (list.find((o) => o.kind === 'Secret') as Obj & { data: Record<string, string> }).data[
+            'config.yaml'
+          ]!,
+          'base64',
+        ).toString(),
+      ) as {
+        operator: { watchNamespaces?: string[] };
+        api: { address: string; tls?: object };
+        audit: object;
+        webhooks: { receivers: { signingKeyFile?: string; signingKeySecret?: object }[] };
+      };
+    const defaultObjects = objects(renders[0]![1]);
+    const apiService = byName(defaultObjects, 'Service', RELEASE);
+    assert.deepEqual(
+      apiService?.spec.ports,
+      [{ name: 'api', port: 8443, targetPort: 'api', protocol: 'TCP' }],
+      'the API Service',
+    );
+    const container = byName(defaultObjects, 'Deployment', RELEASE).spec.template.spec.containers[0]!;
+    assert.deepEqual(
+      container.ports?.map((p) => [p.name, p.containerPort]),
+      [
+        ['http-metrics', 8081],
+        ['api', 8443],
+      ],
+    );
+    assert.equal(configOf(defaultObjects).api.address, ':8443');
+    assert.equal(
+      configOf(defaultObjects).operator.watchNamespaces,
+      undefined,
+      'cluster scope: all namespaces',
+    );
+
     const namespaced = objects(renders[1]![1]);
-    assert.ok(!namespaced.some((o) => o.kind === 'ClusterRoleBinding'), 'namespaced: no ClusterRoleBinding');
+    // The only cluster-wide grant of a namespaced install: TokenReview and SubjectAccessReview
+    // for the HTTP API (cluster-scoped resources).
+    assert.deepEqual(
+      namespaced.filter((o) => o.kind === 'ClusterRoleBinding').map((o) => o.metadata.name),
+      [`${RELEASE}-auth-delegator`],
+      'namespaced: the API auth delegation is the only ClusterRoleBinding',
+    );
+    assert.deepEqual(
+      byName(namespaced, 'ClusterRole', `${RELEASE}-auth-delegator`).rules.flatMap((r) => r.resources),
+      ['tokenreviews', 'subjectaccessreviews'],
+    );
     const roleNamespaces = namespaced.filter((o) => o.kind === 'Role').map((o) => o.metadata.namespace);
     for (const ns of [...WATCHED_NS, DRYRUN_NS])
       assert.ok(roleNamespaces.includes(ns), `namespaced: a Role in ${ns}`);
+    assert.deepEqual(
+      configOf(namespaced).operator.watchNamespaces,
+      WATCHED_NS,
+      'namespaced: the operator watches the namespaces the Roles are in',
+    );
+    const everything = objects(renders[2]![1]);
     const all = kinds(renders[2]![1]);
     for (const k of ['ServiceMonitor', 'PrometheusRule', 'ConfigMap'])
       assert.ok(all.has(k), `everything-on render has a ${k}`);
+    const config = configOf(everything);
+    assert.deepEqual(config.api.tls, {
+      certFile: '/var/run/secrets/vaultsync/api-tls/tls.crt',
+      keyFile: '/var/run/secrets/vaultsync/api-tls/tls.key',
+      // Release vs-all: the Service is vs-all-vaultsync, whose names the chart adds.
+      dnsNames: [
+        'vs-all-vaultsync',
+        `vs-all-vaultsync.${DRYRUN_NS}`,
+        `vs-all-vaultsync.${DRYRUN_NS}.svc`,
+        `vs-all-vaultsync.${DRYRUN_NS}.svc.cluster.local`,
+        'vaultsync.example.com',
+      ],
+    });
+    assert.equal(config.api.address, ':9443');
+    assert.deepEqual(config.audit, { sink: 'file', path: '/tmp/audit.log' });
+    assert.equal(
+      config.webhooks.receivers[0]?.signingKeyFile,
+      '/var/run/secrets/vaultsync/webhooks/ops/signing-key',
+    );
+    assert.equal(config.webhooks.receivers[0]?.signingKeySecret, undefined);
+    const pod = byName(everything, 'Deployment', 'vs-all-vaultsync').spec.template.spec;
+    const mounts = Object.fromEntries(
+      (pod.containers[0]!.volumeMounts ?? []).map((m) => [m.name, m.mountPath]),
+    );
+    assert.equal(mounts['api-tls'], '/var/run/secrets/vaultsync/api-tls');
+    assert.equal(mounts['webhook-key-0'], '/var/run/secrets/vaultsync/webhooks/ops');
+    assert.deepEqual(
+      pod.volumes?.find((v) => v.name === 'webhook-key-0')?.secret,
+      { secretName: 'vaultsync-webhooks', items: [{ key: 'ops', path: 'signing-key' }] },
+      'only the one key of the Secret is mounted',
+    );
+    assert.equal(pod.containers[0]!.ports?.find((p) => p.name === 'api')?.containerPort, 9443);
+    // The config the chart renders is one the operator loads.
+    for (const [what, list] of [
+      ['defaults', defaultObjects],
+      ['namespaced', namespaced],
+      ['everything on', everything],
+    ] as const) {
+      const text = stringify(configOf(list));
+      await loadConfig({ text, name: what }, CONFIG_OPTIONS);
+    }
 
     for (const [what, text] of renders) {
       const out = ok(await kubectlRun(['apply', '--dry-run=server', '-f', '-'], text), `dry run (${what})`);
@@ -424,6 +647,41 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
         'a field the chart sets',
         { config: { operator: { namespace: 'x' } } },
         [/\/config\/operator/, /'namespace' not allowed/],
+      ],
+      [
+        'watchNamespaces outside rbac',
+        { config: { operator: { watchNamespaces: ['a'] } } },
+        [/\/config\/operator/, /'watchNamespaces' not allowed/],
+      ],
+      ['API port out of range', { api: { port: 70000 } }, [/\/api\/port/, /got 70,000/]],
+      [
+        'API port taken by the health port',
+        { api: { port: 8081 } },
+        [/api\.port: 8081 is already healthPort/],
+      ],
+      ['unknown audit sink', { audit: { sink: 'syslog' } }, [/\/audit\/sink/, /'stdout', 'file', 'off'/]],
+      ['audit file without a path', { audit: { sink: 'file' } }, [/\/audit\/path/]],
+      [
+        'webhook receiver without a signing key',
+        { webhooks: { receivers: [{ name: 'ops', url: 'https://hooks.example.com/' }] } },
+        [/\/webhooks\/receivers\/0/, /signingKeySecret/],
+      ],
+      [
+        'webhook receiver URL',
+        { webhooks: { receivers: [{ name: 'ops', url: 'hooks.example.com', signingKey: 'k' }] } },
+        [/\/webhooks\/receivers\/0\/url/, /'hooks\.example\.com'/],
+      ],
+      [
+        'two webhook receivers of one name',
+        {
+          webhooks: {
+            receivers: [
+              { name: 'ops', url: 'https://a.example.com/', signingKey: 'k' },
+              { name: 'ops', url: 'https://b.example.com/', signingKey: 'k' },
+            ],
+          },
+        },
+        [/webhooks\.receivers\[1\]\.name: "ops" is already the name of receivers\[0\]/],
       ],
     ];
     for (const [what, values, patterns] of cases) {
@@ -496,61 +754,31 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
 
   it('run out of cluster with a token of the chart ServiceAccount, the operator does its work with the chart RBAC only', async () => {
     // A token for the chart's ServiceAccount, and a kubeconfig that holds nothing else.
-    const core = bed.kubeConfig().makeApiClient(k8s.CoreV1Api);
-    const tr = await core.createNamespacedServiceAccountToken({
-      namespace: OPERATOR_NS,
-      name: RELEASE,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    const cluster = bed.kubeConfig().getCurrentCluster()!;
-    const caData =
-      cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
-    const kubeconfig = {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'bed', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
-      users: [{ name: 'vaultsync', user: { token: tr.status!.token } }],
-      contexts: [{ name: 'vaultsync', context: { cluster: 'bed', user: 'vaultsync' } }],
-      'current-context': 'vaultsync',
-    };
-    saKubeconfigFile = join(work, 'vaultsync-sa.kubeconfig');
-    writeFileSync(saKubeconfigFile, stringify(kubeconfig), { mode: 0o600 });
-    saKubeConfig = new k8s.KubeConfig();
-    saKubeConfig.loadFromFile(saKubeconfigFile);
+    ({ file: saKubeconfigFile, kubeConfig: saKubeConfig } = await serviceAccountKubeConfig(
+      OPERATOR_NS,
+      RELEASE,
+    ));
     const sa = createKubeClient(saKubeConfig);
 
-    // The config file exactly as the chart installed it, listening on a free loopback port.
-    const installed = await getObject<k8s.V1Secret>(admin, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      namespace: OPERATOR_NS,
-      name: `${RELEASE}-config`,
+    // The config file exactly as the chart installed it, listening on a free loopback port, plus
+    // a vault-pki issuer (the chart's values take no issuers yet) for VaultCertificates.
+    const configDoc = parse(await installedConfigText(OPERATOR_NS, RELEASE)) as { backends: object[] };
+    configDoc.backends.push({
+      name: 'pki',
+      type: 'vault-pki',
+      address: bed.baoAddr,
+      tls: { insecure: true },
+      auth: { token: { value: bed.baoToken } },
+      allowedNamespaces: [TENANT_NS],
     });
-    const text = Buffer.from(installed!.data!['config.yaml']!, 'base64').toString('utf8');
-    const config = await loadConfig(
-      { text: text.replace(/healthAddress: .*/, 'healthAddress: 127.0.0.1:0') },
-      { env: { POD_NAMESPACE: OPERATOR_NS } },
-    );
+    const config = await loadConfig({ text: stringify(configDoc) }, { env: { POD_NAMESPACE: OPERATOR_NS } });
     assert.equal(config.operator.namespace, OPERATOR_NS);
     assert.equal(config.operator.serviceAccountName, RELEASE);
 
     await baoApi({ addr: bed.baoAddr, token: bed.baoToken })('POST', `secret/data/${TENANT_NS}/install`, {
       data: { password: 'from-openbao' },
     });
-    const logs: string[] = [];
-    const logger = createLogger({
-      level: 'debug',
-      transports: [
-        new winston.transports.Stream({
-          stream: new Writable({
-            write(chunk, _enc, done) {
-              logs.push(String(chunk));
-              done();
-            },
-          }),
-        }),
-      ],
-    });
+    const { logs, logger } = captureLogs();
     let operator: RunningOperator | undefined;
     try {
       operator = await startOperator({ config, kubeConfig: saKubeConfig, logger, identity: 'install-test' });
@@ -571,16 +799,6 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
           spec: s,
         });
       }
-      const readyOrNot = async (name: string) => {
-        const vs = await getObject<VaultSecret>(admin, {
-          apiVersion: API,
-          kind: 'VaultSecret',
-          namespace: TENANT_NS,
-          name,
-        });
-        const c = vs?.status?.conditions?.find((x) => x.type === 'Ready');
-        return c?.status === 'True' ? vs : undefined;
-      };
       const describeState = async (name: string) =>
         JSON.stringify(
           (
@@ -596,17 +814,83 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
         ['from-memory', 'greeting', 'hello from memory'],
         ['from-openbao', 'password', 'from-openbao'],
       ] as const) {
-        await eventually(`${name} Ready`, () => readyOrNot(name), 30_000, 200).catch(async (err: Error) => {
-          throw new Error(`${err.message}: ${await describeState(name)}\n${logs.slice(-20).join('')}`);
-        });
-        const secret = await getObject<k8s.V1Secret>(admin, {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          namespace: TENANT_NS,
-          name,
-        });
-        assert.equal(Buffer.from(secret!.data![key]!, 'base64').toString(), value);
+        await eventually(`${name} Ready`, () => readyVaultSecret(TENANT_NS, name), 30_000, 200).catch(
+          async (err: Error) => {
+            throw new Error(`${err.message}: ${await describeState(name)}\n${logs.slice(-20).join('')}`);
+          },
+        );
+        assert.equal(await secretValue(TENANT_NS, name, key), value);
       }
+
+      // VaultCertificate: a certificate from OpenBao PKI in a kubernetes.io/tls Secret; and a
+      // Secret of its own with another type (which cannot change) is left for a person to delete
+      // (the chart grants no delete on Secrets), then replaced once it is gone.
+      const vcRef = (name: string) => ({
+        apiVersion: API,
+        kind: 'VaultCertificate',
+        namespace: TENANT_NS,
+        name,
+      });
+      const secretRef = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', namespace: TENANT_NS, name });
+      for (const name of CERTIFICATES) {
+        await deleteObject(admin, vcRef(name)); // a rerun
+        await deleteObject(admin, secretRef(`${name}-tls`));
+      }
+      await createObject<k8s.V1Secret>(admin, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'install-typed-tls',
+          namespace: TENANT_NS,
+          labels: {
+            'app.kubernetes.io/managed-by': 'vaultsync',
+            'vaultsync.io/vaultcertificate': 'install-typed',
+          },
+        },
+        type: 'Opaque',
+        stringData: { note: 'not a certificate' },
+      });
+      for (const name of CERTIFICATES) {
+        await createObject<VaultCertificate>(admin, {
+          apiVersion: API,
+          kind: 'VaultCertificate',
+          metadata: { name, namespace: TENANT_NS },
+          spec: {
+            issuer: { backend: 'pki', role: 'svc' },
+            dnsNames: [`${name}.${TENANT_NS}.svc.cluster.local`],
+            duration: '1h',
+            secretName: `${name}-tls`,
+          },
+        });
+      }
+      const vcReady = (name: string, reason = 'Issued') =>
+        eventually(
+          `VaultCertificate ${name} Ready reason ${reason}`,
+          async () => {
+            const vc = await getObject<VaultCertificate>(admin, vcRef(name));
+            const c = vc?.status?.conditions?.find((x) => x.type === 'Ready');
+            return c?.reason === reason ? c : undefined;
+          },
+          30_000,
+          200,
+        ).catch(async (err: Error) => {
+          const vc = await getObject<VaultCertificate>(admin, vcRef(name));
+          throw new Error(`${err.message}: ${JSON.stringify(vc?.status)}\n${logs.slice(-20).join('')}`);
+        });
+      await vcReady('install-cert');
+      const tls = await getObject<k8s.V1Secret>(admin, secretRef('install-cert-tls'));
+      assert.equal(tls?.type, 'kubernetes.io/tls');
+      assert.ok(tls?.data?.['tls.crt'] && tls.data['tls.key']);
+      const mismatch = await vcReady('install-typed', 'SecretTypeMismatch');
+      assert.match(mismatch.message ?? '', /has type Opaque.*delete the Secret/);
+      const kept = await getObject<k8s.V1Secret>(admin, secretRef('install-typed-tls'));
+      assert.equal(kept?.type, 'Opaque', 'the Secret is neither deleted nor written');
+      await deleteObject(admin, secretRef('install-typed-tls'));
+      await vcReady('install-typed');
+      assert.equal(
+        (await getObject<k8s.V1Secret>(admin, secretRef('install-typed-tls')))?.type,
+        'kubernetes.io/tls',
+      );
       // Its own namespace: the Lease and the HMAC key; events in the tenant namespace.
       const lease = await getObject<k8s.V1Lease>(admin, {
         apiVersion: 'coordination.k8s.io/v1',
@@ -630,14 +914,7 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       assert.ok(
         events.items.some((e) => e.reason === 'SecretCreated' && e.involvedObject.name === 'from-openbao'),
       );
-      assert.equal(
-        logs.filter((l) => /forbidden|HTTP 403/i.test(l)).length,
-        0,
-        `no request was refused:\n${logs
-          .filter((l) => /forbidden|HTTP 403/i.test(l))
-          .map((l) => l.slice(0, 400))
-          .join('\n')}`,
-      );
+      assert.deepEqual(refusedRequests(logs), [], 'no request was refused');
 
       // Health and metrics; every metric the alerts and the dashboard use is exported.
       const base = `http://${operator.healthAddress}`;
@@ -729,6 +1006,178 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
         path: `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/other`,
       }),
     );
+
+    // What the HTTP API needs is granted (authorization comes before the lookup, so a 404 for
+    // an object that does not exist means allowed).
+    const granted = async (what: string, call: () => Promise<unknown>) => {
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (err) assert.equal(statusCode(err), 404, `${what}: ${String(err)}`);
+    };
+    await granted('a TokenReview', () =>
+      post('/apis/authentication.k8s.io/v1/tokenreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token: 'not-a-token' },
+      }),
+    );
+    await granted('a SubjectAccessReview', () =>
+      post('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: 'someone',
+          resourceAttributes: {
+            group: 'vaultsync.io',
+            verb: 'create',
+            resource: 'vaultsecrets',
+            subresource: 'sync',
+            namespace: TENANT_NS,
+          },
+        },
+      }),
+    );
+    for (const [resource, annotation] of [
+      ['vaultsecrets', 'vaultsync.io/sync-now'],
+      ['secretrotations', 'vaultsync.io/rotate-now'],
+    ] as const) {
+      await granted(`the ${annotation} annotation on ${resource}`, () =>
+        sa.rest.request({
+          method: 'PATCH',
+          path: `/apis/${API}/namespaces/${TENANT_NS}/${resource}/absent`,
+          contentType: PatchType.merge,
+          body: { metadata: { annotations: { [annotation]: '1' } } },
+        }),
+      );
+    }
+  });
+
+  it('a namespaced install: the operator watches only rbac.watchNamespaces, with the Roles there only', async () => {
+    // The chart with rbac.scope namespaced; no pods (the operator runs out of cluster below).
+    const values = {
+      replicaCount: 0,
+      rbac: { scope: 'namespaced', watchNamespaces: WATCHED_NS },
+      config: {
+        operator: { logLevel: 'debug' },
+        backends: [
+          {
+            name: 'memory',
+            type: 'memory',
+            // The unwatched namespace is allowed too: what keeps it out is the watch scope.
+            allowedNamespaces: [...WATCHED_NS, UNWATCHED_NS],
+            allowedPaths: ['{namespace}/**'],
+            data: Object.fromEntries(
+              [...WATCHED_NS, UNWATCHED_NS].map((ns) => [`${ns}/ns-app`, { greeting: `hello ${ns}` }]),
+            ),
+          },
+        ],
+      },
+    };
+    const file = join(work, 'namespaced-values.yaml');
+    writeFileSync(file, stringify(values));
+    ok(
+      await helmRun(['install', NS_RELEASE, CHART, '--namespace', NS_OPERATOR_NS, '-f', file]),
+      'helm install (namespaced)',
+    );
+    const { kubeConfig } = await serviceAccountKubeConfig(NS_OPERATOR_NS, NS_FULLNAME);
+    const sa = createKubeClient(kubeConfig);
+    const config = await loadConfig(
+      { text: await installedConfigText(NS_OPERATOR_NS, NS_FULLNAME) },
+      { env: { POD_NAMESPACE: NS_OPERATOR_NS } },
+    );
+    assert.deepEqual(config.operator.watchNamespaces, WATCHED_NS, 'the chart wrote rbac.watchNamespaces');
+
+    const { logs, logger } = captureLogs();
+    const vsRef = (namespace: string) => ({
+      apiVersion: API,
+      kind: 'VaultSecret',
+      namespace,
+      name: 'ns-sync',
+    });
+    const spec = (namespace: string) => ({
+      backend: 'memory',
+      data: [{ secretKey: 'greeting', remoteRef: { path: `${namespace}/ns-app`, property: 'greeting' } }],
+      target: { deletionPolicy: 'Delete' as const },
+    });
+    // The unwatched one first: had it been seen, it would be done before the watched ones.
+    for (const ns of [UNWATCHED_NS, ...WATCHED_NS]) {
+      await deleteObject(admin, vsRef(ns)); // a rerun
+      await createObject<VaultSecret>(admin, {
+        apiVersion: API,
+        kind: 'VaultSecret',
+        metadata: { name: 'ns-sync', namespace: ns },
+        spec: spec(ns),
+      });
+    }
+    let operator: RunningOperator | undefined;
+    try {
+      operator = await startOperator({ config, kubeConfig, logger, identity: 'install-namespaced' });
+      for (const ns of WATCHED_NS) {
+        await eventually(`ns-sync in ${ns} Ready`, () => readyVaultSecret(ns, 'ns-sync'), 30_000, 200).catch(
+          (err: Error) => {
+            throw new Error(`${err.message}\n${logs.slice(-20).join('')}`);
+          },
+        );
+        assert.equal(await secretValue(ns, 'ns-sync', 'greeting'), `hello ${ns}`);
+      }
+      const base = `http://${operator.healthAddress}`;
+      await eventually('/readyz', async () =>
+        (await fetch(`${base}/readyz`)).status === 200 ? true : undefined,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const ignored = await getObject<VaultSecret>(admin, vsRef(UNWATCHED_NS));
+      assert.equal(ignored?.status, undefined, `${UNWATCHED_NS}: never reconciled (no status)`);
+      assert.equal(
+        await getObject(admin, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: UNWATCHED_NS,
+          name: 'ns-sync',
+        }),
+        undefined,
+        `${UNWATCHED_NS}: no Secret`,
+      );
+      // Its own namespace still works: the Lease and the HMAC key.
+      const lease = await getObject<k8s.V1Lease>(admin, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: NS_OPERATOR_NS,
+        name: 'vaultsync-leader',
+      });
+      assert.equal(lease?.spec?.holderIdentity, 'install-namespaced');
+      assert.ok(
+        await getObject(admin, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: NS_OPERATOR_NS,
+          name: 'vaultsync-hmac-key',
+        }),
+      );
+      assert.deepEqual(refusedRequests(logs), [], 'no request was refused');
+      assert.ok(
+        logs.some((l) => /Started vaultsync/.test(l) && l.includes(WATCHED_NS.join('","'))),
+        'the start-up line names the watched namespaces',
+      );
+    } finally {
+      await operator?.stop();
+      for (const ns of [UNWATCHED_NS, ...WATCHED_NS]) await deleteObject(admin, vsRef(ns));
+    }
+
+    // The identity really is namespaced: nothing cluster-wide, nothing in the unwatched namespace.
+    const refused = async (what: string, path: string) => {
+      const err = await sa.rest.request({ method: 'GET', path }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.equal(err && statusCode(err), 403, `${what}: must be refused`);
+    };
+    await refused('VaultSecrets of all namespaces', `/apis/${API}/vaultsecrets`);
+    await refused('Secrets of all namespaces', '/api/v1/secrets');
+    await refused(`VaultSecrets in ${UNWATCHED_NS}`, `/apis/${API}/namespaces/${UNWATCHED_NS}/vaultsecrets`);
+    await refused(`Secrets in ${UNWATCHED_NS}`, `/api/v1/namespaces/${UNWATCHED_NS}/secrets`);
+    await refused(`Deployments in ${UNWATCHED_NS}`, `/apis/apps/v1/namespaces/${UNWATCHED_NS}/deployments`);
   });
 
   it('the image layout: a production-only install and dist/ start and answer /healthz and /readyz', async function () {
@@ -751,7 +1200,8 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       configFile,
       Buffer.from(installed!.data!['config.yaml']!, 'base64')
         .toString('utf8')
-        .replace(/healthAddress: .*/, `healthAddress: 127.0.0.1:${port}`),
+        .replace(/healthAddress: .*/, `healthAddress: 127.0.0.1:${port}`)
+        .replace(LISTEN_ADDRESS, '$1"127.0.0.1:0"'),
     );
     // The image's command line (Dockerfile ENTRYPOINT + CMD), with the config path and the
     // out-of-cluster credentials swapped in.

@@ -169,6 +169,8 @@ backends:
   healthAddress: "127.0.0.1:0"
   metricsAddress: "0"
   leaderElection: {enabled: true, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 500ms}
+api: {address: "127.0.0.1:0"}
+audit: {sink: "off"}
 ${backendsYaml(bed)}`,
       );
       const a = startProcess('replica-a', configFile);

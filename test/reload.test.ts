@@ -2,19 +2,23 @@
 // kube-controller-manager, kube-scheduler and kwok, so Deployments really roll out onto the fake
 // node, and OpenBao. What users care about: a real data change rolls a workload out exactly once,
 // a burst of changes rolls it out once, and nothing else (first sync, metadata-only changes,
-// operator restarts) rolls anything.
+// operator restarts) rolls anything. Argo Rollouts: with their CRD absent nothing errors and
+// everything else works; with it (a stand-in, test/support/argo-rollouts.ts) they are restarted
+// by spec.restartAt, for explicit targets and for the reload annotations alike.
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import type { V1Deployment, V1ReplicaSet, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
+import { type KubeClient, createKubeClient, createObject, getObject, mergePatch } from '../src/kube/index.ts';
 import {
-  type KubeClient,
-  createKubeClient,
-  createObject,
-  deleteObject,
-  getObject,
-  mergePatch,
-} from '../src/kube/index.ts';
+  deleteRolloutCrd,
+  getRollout,
+  installRolloutCrd,
+  markRolloutHealthy,
+  markRolloutProgressing,
+  rolloutObject,
+  type ArgoRollout,
+} from './support/argo-rollouts.ts';
 import { installCrds } from './support/crds.ts';
 import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
@@ -154,54 +158,32 @@ describe('workload reload against the real control plane and OpenBao', function 
 
   const hmacOf = (d: V1Deployment | undefined) => d?.spec?.template?.metadata?.annotations?.[HMAC_ANNOTATION];
 
-  // Argo Rollouts: only a minimal CRD (the real one's name and group, any fields), installed by the
-  // test. The Argo Rollouts controller itself is absent here: nothing acts on spec.restartAt, so
-  // the tests check what vaultsync writes, not pods being replaced.
-  const ROLLOUT_CRD = 'rollouts.argoproj.io';
-  const CRD_REF = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    name: ROLLOUT_CRD,
-  } as const;
-  interface ArgoRollout {
-    apiVersion: 'argoproj.io/v1alpha1';
-    kind: 'Rollout';
-    metadata?: k8s.V1ObjectMeta;
-    spec?: { restartAt?: string; template?: k8s.V1PodTemplateSpec } & Record<string, unknown>;
-  }
-  const rollout = (name: string) =>
-    getObject<ArgoRollout>(client, {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Rollout',
-      namespace: ns,
-      name,
-    });
-  async function installRolloutCrd() {
-    await createObject<k8s.KubernetesObject>(client, {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: ROLLOUT_CRD },
-      spec: {
-        group: 'argoproj.io',
-        scope: 'Namespaced',
-        names: { kind: 'Rollout', listKind: 'RolloutList', plural: 'rollouts', singular: 'rollout' },
-        versions: [
-          {
-            name: 'v1alpha1',
-            served: true,
-            storage: true,
-            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-          },
-        ],
+  // Argo Rollouts: the stand-in CRD of test/support/argo-rollouts.ts, installed half-way through
+  // this file. No Argo controller runs here: nothing acts on spec.restartAt, so the tests check
+  // what vaultsync writes, and play Argo's part by patching a Rollout's status.
+  const rollout = (name: string) => getRollout(client, ns, name);
+  /** Every spec.restartAt each Rollout of the namespace ever has, from a watch. */
+  async function watchRestartAts() {
+    const seen = new Map<string, string[]>();
+    const stop = await new k8s.Watch(bed.kubeConfig()).watch(
+      `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts`,
+      {},
+      (_type, r: ArgoRollout) => {
+        const name = r.metadata?.name ?? '';
+        const at = r.spec?.restartAt;
+        const list = seen.get(name) ?? [];
+        if (at !== undefined && list.at(-1) !== at) seen.set(name, [...list, at]);
       },
-    } as k8s.KubernetesObject);
-    await eventually(`${ROLLOUT_CRD} Established`, async () => {
-      const crd = await getObject<k8s.V1CustomResourceDefinition>(client, CRD_REF);
-      return crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-        ? true
-        : undefined;
-    });
+      () => undefined,
+    );
+    return { of: (name: string) => seen.get(name) ?? [], stop: () => stop.abort() };
   }
+  /** Warning and error log lines of the operator, but the ones a test expects. */
+  const complaints = (logs: string[], expected: RegExp[] = []) =>
+    logs
+      .join('')
+      .split('\n')
+      .filter((l) => /"level":"(warn|error)"/.test(l) && !expected.some((e) => e.test(l)));
 
   before(async function () {
     this.timeout(180_000);
@@ -213,9 +195,10 @@ describe('workload reload against the real control plane and OpenBao', function 
     operator = await startTestOperator(bed);
   });
 
-  after(async () => {
-    if (client) await deleteObject(client, CRD_REF).catch(() => undefined);
+  after(async function () {
+    this.timeout(90_000);
     await operator?.stop();
+    if (client) await deleteRolloutCrd(client);
   });
 
   it('does not restart a workload on the first sync of its Secret', async () => {
@@ -348,7 +331,10 @@ describe('workload reload against the real control plane and OpenBao', function 
     await eventually('named restarted', async () => (hmacOf(await deployment('named')) ? true : undefined));
   });
 
-  it('skips an Argo Rollout target while its CRD is not installed, and says why', async () => {
+  it('without the Argo Rollouts CRD: everything above worked, nothing errors, readiness holds, a Rollout target is skipped with the reason', async () => {
+    assert.match(operator.logs.join(''), /Argo Rollouts CRD is not installed: Rollouts are not watched/);
+    assert.ok((await fetch(`http://${operator.healthAddress}/readyz`)).ok, 'ready without the CRD');
+    assert.deepEqual(complaints(operator.logs), [], 'no warning or error so far');
     await kv(`${ns}/argo`, { password: 'a-v1' });
     await createVaultSecret('argo', `${ns}/argo`, {
       rolloutRestartTargets: [{ kind: 'Rollout', name: 'argo' }],
@@ -368,40 +354,23 @@ describe('workload reload against the real control plane and OpenBao', function 
       operator.logs.join('\n'),
       /"message":"Skipped restart of Rollout argo: the Argo Rollouts CRD/,
     );
+    assert.deepEqual(
+      complaints(operator.logs, [/Skipped restart of Rollout argo: the Argo Rollouts CRD/]),
+      [],
+      'the skip is the only warning',
+    );
+    assert.ok((await fetch(`http://${operator.healthAddress}/readyz`)).ok, 'still ready');
   });
 
   it('restarts an Argo Rollout target by spec.restartAt once its CRD is installed: once per real change, not on first sync', async () => {
-    // (No Argo controller runs here: see ROLLOUT_CRD above.)
-    await installRolloutCrd();
-    await createObject<ArgoRollout>(client, {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Rollout',
-      metadata: { name: 'argo', namespace: ns, annotations: { 'vaultsync.io/reload-debounce': '1s' } },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'argo' } },
-        strategy: { canary: {} },
-        template: {
-          metadata: { labels: { app: 'argo' } },
-          spec: {
-            containers: [
-              { name: 'app', image: 'example.invalid/app:1', envFrom: [{ secretRef: { name: 'argo' } }] },
-            ],
-          },
-        },
-      },
-    });
-    // Every restartAt the Rollout ever has, from a watch.
-    const restartAts: string[] = [];
-    const stop = await new k8s.Watch(bed.kubeConfig()).watch(
-      `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts`,
-      {},
-      (_type, r: ArgoRollout) => {
-        const at = r.spec?.restartAt;
-        if (at !== undefined && restartAts.at(-1) !== at) restartAts.push(at);
-      },
-      () => undefined,
+    // (No Argo controller runs here: see the stand-in CRD above.)
+    await installRolloutCrd(client);
+    await createObject<ArgoRollout>(
+      client,
+      rolloutObject(ns, 'argo', { annotations: { 'vaultsync.io/reload-debounce': '1s' }, secret: 'argo' }),
     );
+    await markRolloutHealthy(client, ns, 'argo');
+    const watch = await watchRestartAts();
     try {
       // A first sync of a VaultSecret targeting it restarts nothing.
       await kv(`${ns}/argo-first`, { password: 'f-v1' });
@@ -423,8 +392,9 @@ describe('workload reload against the real control plane and OpenBao', function 
       });
       const at = restarted.spec?.restartAt ?? '';
       assert.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'RFC 3339');
+      // Rounded up to the second: pods created in the second of the change are restarted too.
       assert.ok(
-        Date.parse(at) >= changedAt - 1000 && Date.parse(at) <= Date.now(),
+        Date.parse(at) >= changedAt && Date.parse(at) <= Date.now() + 1000,
         `restartAt ${at} is the time of the restart`,
       );
       assert.match(restarted.metadata?.annotations?.[HMAC_ANNOTATION] ?? '', /^argo=[A-Za-z0-9_-]{16}$/);
@@ -434,11 +404,108 @@ describe('workload reload against the real control plane and OpenBao', function 
         'the pod template is not touched (that would be a new Argo revision)',
       );
       await delay(4000);
-      assert.deepEqual(restartAts, [at], 'spec.restartAt was patched exactly once');
+      assert.deepEqual(watch.of('argo'), [at], 'spec.restartAt was patched exactly once');
       const reasons = (await events('argo')).map((x) => `${x.involvedObject.kind}/${x.reason}`);
       assert.ok(reasons.includes('Rollout/Restarted'), `events: ${reasons.join(', ')}`);
+      // The restart found the CRD (discovery asked again) and started the Rollout informer.
+      assert.match(operator.logs.join(''), /Argo Rollouts CRD is served: watching Rollouts/);
+      // Argo finishes the restart: the reload controller follows the Rollout's status to ready.
+      await markRolloutHealthy(client, ns, 'argo');
+      await eventually('RolledOut event on the Rollout', async () =>
+        (await events('argo')).some((x) => x.involvedObject.kind === 'Rollout' && x.reason === 'RolledOut')
+          ? true
+          : undefined,
+      );
     } finally {
-      stop.abort();
+      watch.stop();
+    }
+  });
+
+  it('honours vaultsync.io/reload and reload-secrets on Argo Rollouts (template or workloadRef): one restart each, one at a time, each followed until Healthy', async () => {
+    await kv(`${ns}/argo-ann`, { password: 'ann-v1' });
+    await createVaultSecret('argo-ann', `${ns}/argo-ann`);
+    // A workloadRef Rollout's pod template lives in a Deployment (scaled to zero, as Argo does).
+    await createDeployment('argo-ref-template', { envFrom: ['argo-ann'], replicas: 0 });
+    const debounce = { 'vaultsync.io/reload-debounce': '1s' };
+    const rollouts = {
+      'argo-ann': rolloutObject(ns, 'argo-ann', {
+        annotations: { 'vaultsync.io/reload': 'true', ...debounce },
+        secret: 'argo-ann',
+      }),
+      'argo-ref': rolloutObject(ns, 'argo-ref', {
+        annotations: { 'vaultsync.io/reload': 'true', ...debounce },
+        workloadRef: 'argo-ref-template',
+      }),
+      'argo-named': rolloutObject(ns, 'argo-named', {
+        annotations: { 'vaultsync.io/reload-secrets': 'argo-ann', ...debounce },
+      }),
+      // Annotated, but its pods use no managed Secret that changes: never restarted.
+      'argo-other': rolloutObject(ns, 'argo-other', {
+        annotations: { 'vaultsync.io/reload': 'true', ...debounce },
+        secret: 'first',
+      }),
+    };
+    const names = ['argo-ann', 'argo-ref', 'argo-named'];
+    for (const r of Object.values(rollouts)) {
+      await createObject<ArgoRollout>(client, r);
+      await markRolloutHealthy(client, ns, r.metadata?.name ?? '');
+    }
+    const watch = await watchRestartAts();
+    try {
+      await delay(2000); // the operator's Rollout cache sees them; nothing restarts on its own
+      for (const n of Object.keys(rollouts)) assert.equal((await rollout(n))?.spec?.restartAt, undefined);
+
+      await kv(`${ns}/argo-ann`, { password: 'ann-v2' });
+      await refresh('argo-ann');
+      // One group (VaultSecret/argo-ann), at most one rolling at once: each waits until the one
+      // before is Healthy with its restart done.
+      const order: string[] = [];
+      for (let i = 0; i < names.length; i++) {
+        const next = await eventually(
+          `Rollout restart ${i + 1}`,
+          async () => {
+            for (const n of names) {
+              if (!order.includes(n) && (await rollout(n))?.spec?.restartAt !== undefined) return n;
+            }
+            return undefined;
+          },
+          30_000,
+        );
+        order.push(next);
+        const r = await rollout(next);
+        assert.match(r?.metadata?.annotations?.[HMAC_ANNOTATION] ?? '', /^argo-ann=[A-Za-z0-9_-]{16}$/);
+        assert.equal(r?.metadata?.annotations?.[PENDING_ANNOTATION], undefined, 'nothing left pending');
+        assert.equal(
+          r?.spec?.template?.metadata?.annotations?.[HMAC_ANNOTATION],
+          undefined,
+          'the pod template is not touched',
+        );
+        await markRolloutProgressing(client, ns, next);
+        await delay(2000);
+        for (const n of names.filter((x) => !order.includes(x))) {
+          assert.equal((await rollout(n))?.spec?.restartAt, undefined, `${n} waits while ${next} rolls`);
+        }
+        assert.ok(
+          !(await events(next)).some((x) => x.involvedObject.kind === 'Rollout' && x.reason === 'RolledOut'),
+          `${next} is not called rolled out while Progressing`,
+        );
+        await markRolloutHealthy(client, ns, next);
+        await eventually(`${next} RolledOut event`, async () =>
+          (await events(next)).some((x) => x.involvedObject.kind === 'Rollout' && x.reason === 'RolledOut')
+            ? true
+            : undefined,
+        );
+      }
+      await delay(3000);
+      for (const n of names) assert.equal(watch.of(n).length, 1, `${n}: spec.restartAt patched exactly once`);
+      assert.deepEqual(watch.of('argo-other'), [], 'a Rollout not using the Secret is not restarted');
+      assert.equal(
+        hmacOf(await deployment('argo-ref-template')),
+        undefined,
+        'the template Deployment is not',
+      );
+    } finally {
+      watch.stop();
     }
   });
 
@@ -470,7 +537,10 @@ describe('workload reload against the real control plane and OpenBao', function 
     await delay(2000); // let the last rollouts settle (status updates change resourceVersion)
     const before = new Map<string, unknown[]>();
     for (const a of apps) before.set(a, await state(a));
-    const argoBefore = (await rollout('argo'))?.metadata?.resourceVersion;
+    const argo = ['argo', 'argo-ann', 'argo-ref', 'argo-named', 'argo-other'];
+    const argoBefore = await Promise.all(
+      argo.map(async (n) => (await rollout(n))?.metadata?.resourceVersion),
+    );
     await operator.stop();
     operator = await startTestOperator(bed);
     await eventually('informers synced', async () =>
@@ -480,7 +550,12 @@ describe('workload reload against the real control plane and OpenBao', function 
     for (const a of apps) {
       assert.deepEqual(await state(a), before.get(a), `${a}: not written, no rollout after the restart`);
     }
-    assert.equal((await rollout('argo'))?.metadata?.resourceVersion, argoBefore, 'the Rollout: not written');
+    assert.deepEqual(
+      await Promise.all(argo.map(async (n) => (await rollout(n))?.metadata?.resourceVersion)),
+      argoBefore,
+      'the Rollouts: not written',
+    );
+    assert.match(operator.logs.join(''), /Argo Rollouts CRD is served: watching Rollouts/, 'found at start');
     assert.doesNotMatch(operator.logs.join('\n'), /"message":"Restarted /);
   });
 

@@ -2,7 +2,8 @@
 // kube-controller-manager, kube-scheduler and kwok, so Deployments really roll out) and OpenBao.
 // What users care about: a rotation writes one new version, the Secrets follow at once, each
 // consumer rolls out exactly once, TwoPhase keeps the previous value until the consumers are
-// ready (and keeps it when they never are), and no generated value leaks.
+// ready (and keeps it when they never are), and no generated value leaks. An Argo Rollout
+// consumer (stand-in CRD, test/support/argo-rollouts.ts) is restarted and waited for too.
 import assert from 'node:assert/strict';
 import {
   Watch,
@@ -13,6 +14,14 @@ import {
 } from '@kubernetes/client-node';
 import type { SecretRotation, VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject, getObject, mergePatch } from '../src/kube/index.ts';
+import {
+  type ArgoRollout,
+  deleteRolloutCrd,
+  getRollout,
+  installRolloutCrd,
+  markRolloutHealthy,
+  rolloutObject,
+} from './support/argo-rollouts.ts';
 import { installCrds } from './support/crds.ts';
 import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
@@ -147,8 +156,10 @@ describe('SecretRotation against the real control plane and OpenBao', function (
     operator = await startTestOperator(bed);
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(90_000);
     await operator?.stop();
+    if (client) await deleteRolloutCrd(client);
   });
 
   it('rotates on its interval: one new KV version, the VaultSecret follows at once, the Deployment rolls out once', async () => {
@@ -544,6 +555,76 @@ describe('SecretRotation against the real control plane and OpenBao', function (
     assert.equal(hmacOf(await deployment('live')), undefined);
   });
 
+  it('accepts an Argo Rollout consumer (CRD installed after the operator started): restarts it by spec.restartAt and waits until it is Healthy', async () => {
+    // Everything above ran without the CRD. No Argo controller runs here: the test plays its part.
+    await installRolloutCrd(client);
+    await kvWrite(`${ns}/canary`, { token: 'canary-v1' });
+    await createVaultSecret('canary', { dataFrom: [{ extract: { path: `${ns}/canary` } }] });
+    await createObject<ArgoRollout>(client, rolloutObject(ns, 'canary', { secret: 'canary' }));
+    await markRolloutHealthy(client, ns, 'canary');
+    const restartAts: string[] = [];
+    const stop = await new Watch(bed.kubeConfig()).watch(
+      `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts`,
+      { fieldSelector: 'metadata.name=canary' },
+      (_type, r: ArgoRollout) => {
+        const at = r.spec?.restartAt;
+        if (at !== undefined && restartAts.at(-1) !== at) restartAts.push(at);
+      },
+      () => undefined,
+    );
+    try {
+      await createRotation(
+        'canary',
+        {
+          interval: '720h',
+          generate: { token: { type: 'uuid' } },
+          consumers: { targets: [{ kind: 'Rollout', name: 'canary' }] },
+          restart: { debounce: '1s', readyTimeout: '60s' },
+        },
+        { 'vaultsync.io/rotate-now': 'go' },
+      );
+      const restarted = await eventually(
+        'the Rollout restarted',
+        async () => {
+          const r = await getRollout(client, ns, 'canary');
+          return r?.spec?.restartAt ? r : undefined;
+        },
+        30_000,
+      );
+      await remember(`${ns}/canary`, ['token']);
+      assert.match(restarted.metadata?.annotations?.[HMAC_ANNOTATION] ?? '', /^canary=/);
+      assert.equal(restarted.spec?.template?.metadata?.annotations?.[HMAC_ANNOTATION], undefined);
+      // Not Healthy with the restart yet (Argo has not acted): the rotation waits for it.
+      const waiting = await eventually('the rotation waits for the Rollout', async () => {
+        const x = await rotation('canary');
+        return x?.status?.phase === 'RollingOut' &&
+          /waiting for Rollout canary/.test(condition(x)?.message ?? '')
+          ? x
+          : undefined;
+      });
+      assert.equal(waiting.status?.currentVersion, '2');
+      await delay(2000);
+      assert.equal((await rotation('canary'))?.status?.phase, 'RollingOut', 'still waiting');
+
+      await markRolloutHealthy(client, ns, 'canary');
+      const done = await eventually('the rotation rolled out', async () => {
+        const x = await rotation('canary');
+        return x?.status?.phase === 'Idle' ? x : undefined;
+      });
+      const rolled = condition(done, 'RolledOut');
+      assert.equal(rolled?.status, 'True');
+      assert.equal(rolled?.message, '1 consumer(s) ready with version 2');
+      assert.deepEqual(
+        done.status?.history?.map((h) => [h.version, h.outcome]),
+        [['2', 'Succeeded']],
+      );
+      await delay(3000);
+      assert.equal(restartAts.length, 1, 'spec.restartAt patched exactly once');
+    } finally {
+      stop.abort();
+    }
+  });
+
   it('restarts and rotates nothing when the operator restarts', async () => {
     const apps = ['api', 'web'];
     const state = async () => ({
@@ -552,7 +633,9 @@ describe('SecretRotation against the real control plane and OpenBao', function (
       status: [
         (await rotation('db'))?.metadata?.resourceVersion,
         (await rotation('keys'))?.metadata?.resourceVersion,
+        (await rotation('canary'))?.metadata?.resourceVersion,
       ],
+      rollout: (await getRollout(client, ns, 'canary'))?.metadata?.resourceVersion,
     });
     const before = await state();
     await operator.stop();

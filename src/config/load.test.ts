@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       assert.equal(config.operator.namespace, 'vaultsync');
       assert.equal(config.operator.workers, 4);
       assert.equal(config.operator.defaultRefreshInterval, 3_600_000);
+      assert.deepEqual(config.operator.watchNamespaces, [], 'all namespaces');
       assert.deepEqual(config.operator.leaderElection, {
         enabled: true,
         leaseName: 'vaultsync-leader',
@@ -312,7 +313,7 @@ backends:
         name: 'an unknown field far from any known one',
         yaml: 'operator: {frobnicate: 1}\nbackends: [{name: m, type: memory, allowedNamespaces: ["*"]}]',
         expect: [
-          'operator.frobnicate: unknown field; allowed here: namespace, serviceAccountName, leaderElection, workers, defaultRefreshInterval, metricsAddress, healthAddress, logLevel',
+          'operator.frobnicate: unknown field; allowed here: namespace, serviceAccountName, watchNamespaces, leaderElection, workers, defaultRefreshInterval, metricsAddress, healthAddress, logLevel',
         ],
       },
       {
@@ -461,6 +462,27 @@ backends:
           'backends[4].auth.clientSecret.clientSecretRef: is required',
           'backends[4].auth.clientSecret.tenantId: must be the tenant ID (a GUID)',
         ],
+      },
+      {
+        name: 'a bad or repeated watchNamespaces entry',
+        yaml:
+          'operator: {watchNamespaces: [shop, Team_A, payments, shop]}\n' +
+          'backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\n',
+        expect: [
+          'operator.watchNamespaces[1]: must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
+        ],
+      },
+      {
+        name: 'a namespace listed twice in watchNamespaces',
+        yaml:
+          'operator: {watchNamespaces: [shop, payments, shop]}\n' +
+          'backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\n',
+        expect: ['operator.watchNamespaces[2]: "shop" is already listed at watchNamespaces[0]'],
+      },
+      {
+        name: 'watchNamespaces that is not a list',
+        yaml: 'operator: {watchNamespaces: shop}\nbackends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\n',
+        expect: ['operator.watchNamespaces: must be a list (found a string)'],
       },
       {
         name: 'a bad log level from the environment names the variable',

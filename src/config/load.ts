@@ -270,6 +270,18 @@ class Loader {
         this.#add('/operator/leaderElection/retryPeriod', 'must be shorter than renewDeadline');
       }
     }
+    if (Array.isArray(operator.watchNamespaces) && !this.#has('/operator/watchNamespaces')) {
+      const first = new Map<unknown, number>();
+      for (const [i, ns] of operator.watchNamespaces.entries()) {
+        const at = first.get(ns);
+        if (at === undefined) first.set(ns, i);
+        else
+          this.#add(
+            `/operator/watchNamespaces/${i}`,
+            `"${String(ns)}" is already listed at watchNamespaces[${at}]`,
+          );
+      }
+    }
     for (const field of ['metricsAddress', 'healthAddress'] as const) {
       const addr = operator[field];
       if (typeof addr !== 'string' || addr === '0' || this.#has(`/operator/${field}`)) continue;
@@ -293,7 +305,12 @@ class Loader {
         this.#add('/api/tls', 'set both certFile and keyFile, or neither (a generated certificate)');
       }
     }
-    if (isObject(api) && typeof api.address === 'string' && api.address !== '0' && !this.#has('/api/address')) {
+    if (
+      isObject(api) &&
+      typeof api.address === 'string' &&
+      api.address !== '0' &&
+      !this.#has('/api/address')
+    ) {
       if (Number(api.address.slice(api.address.lastIndexOf(':') + 1)) > 65535) {
         this.#add('/api/address', 'port must be between 0 and 65535');
       }
@@ -309,15 +326,25 @@ class Loader {
       const at = `/webhooks/receivers/${i}`;
       if (!isObject(r) || this.#has(at)) continue;
       if ((r.signingKey === undefined) === (r.signingKeyFile === undefined)) {
-        this.#add(at, 'set exactly one of signingKeyFile (a mounted Secret) or signingKey (development only)');
+        this.#add(
+          at,
+          'set exactly one of signingKeyFile (a mounted Secret) or signingKey (development only)',
+        );
       }
       if (typeof r.url === 'string' && !/^https?:\/\/[^/\s]+/.test(r.url)) {
-        this.#add(`${at}/url`, 'must be an http:// or https:// URL such as https://hooks.example.com/vaultsync');
+        this.#add(
+          `${at}/url`,
+          'must be an http:// or https:// URL such as https://hooks.example.com/vaultsync',
+        );
       }
       if (typeof r.name === 'string') {
         const first = names.get(r.name);
         if (first === undefined) names.set(r.name, i);
-        else this.#add(`${at}/name`, `"${r.name}" is already the name of receivers[${first}]; names must be unique`);
+        else
+          this.#add(
+            `${at}/name`,
+            `"${r.name}" is already the name of receivers[${first}]; names must be unique`,
+          );
       }
     }
   }

@@ -49,6 +49,7 @@ export {
   type WatchHandle,
   type WatchParams,
   kubeListWatch,
+  mergeListWatch,
 } from './list-watch.ts';
 export {
   type Lease,

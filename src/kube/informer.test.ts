@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { FakeClock, settle } from './clock.ts';
 import { Informer, enqueueHandlers } from './informer.ts';
-import type { ListResult, ListWatchSource, WatchEvent, WatchParams } from './list-watch.ts';
+import {
+  type ListResult,
+  type ListWatchSource,
+  type WatchEvent,
+  type WatchParams,
+  mergeListWatch,
+} from './list-watch.ts';
 import { builtinResources } from './resources.ts';
 import { RecordingLogger, apiError } from './testing.ts';
 
@@ -350,3 +358,186 @@ describe('Informer', () => {
     assert.deepEqual(keys, ['ns/old', 'ns/new']);
   });
 });
+
+describe('Informer over several namespaces', () => {
+  const inNs = (namespace: string, name: string, rv: string): Obj => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace, resourceVersion: rv },
+  });
+
+  function setupMerged() {
+    const clock = new FakeClock(0);
+    const a = new FakeSource();
+    const b = new FakeSource();
+    a.objects = [inNs('a', 'one', '10')];
+    a.rv = '11';
+    b.objects = [inNs('b', 'two', '20')];
+    b.rv = '21';
+    const events: string[] = [];
+    const informer = new Informer<Obj>({
+      resource: builtinResources.ConfigMap,
+      source: mergeListWatch([a, b]),
+      clock,
+      random: () => 0,
+      logger: new RecordingLogger(),
+      resyncIntervalMs: 0,
+      backoff: { baseMs: 1000, capMs: 30_000, jitter: 'none' },
+    });
+    informer.addHandlers({
+      add: (o) => events.push(`add ${o.metadata?.namespace}/${o.metadata?.name}`),
+      update: (_old, o) => events.push(`update ${o.metadata?.namespace}/${o.metadata?.name}`),
+      delete: (o) => events.push(`delete ${o.metadata?.namespace}/${o.metadata?.name}`),
+    });
+    return { clock, a, b, events, informer };
+  }
+
+  let toStop: Informer<Obj>[] = [];
+  afterEach(async () => {
+    await Promise.all(toStop.map((i) => i.stop()));
+    toStop = [];
+  });
+  const start = <T extends { informer: Informer<Obj> }>(t: T) => {
+    t.informer.start();
+    toStop.push(t.informer);
+    return t;
+  };
+
+  it('lists every namespace into one cache and watches each from its own version', async () => {
+    const t = start(setupMerged());
+    await t.informer.waitForSync();
+    await settle();
+    assert.deepEqual(t.informer.keys().sort(), ['a/one', 'b/two']);
+    assert.deepEqual(
+      t.informer.list('b').map((o) => o.metadata?.name),
+      ['two'],
+    );
+    assert.equal(t.a.current.params.resourceVersion, '11');
+    assert.equal(t.b.current.params.resourceVersion, '21');
+    t.a.current.emit('ADDED', inNs('a', 'three', '12'));
+    t.b.current.emit('MODIFIED', inNs('b', 'two', '22'));
+    assert.deepEqual(t.events, ['add a/one', 'add b/two', 'add a/three', 'update b/two']);
+    assert.equal(t.informer.status().objects, 3);
+  });
+
+  it('ends all watches when one part closes, and resumes each from its own last version', async () => {
+    const t = start(setupMerged());
+    await settle();
+    t.a.current.emit('ADDED', inNs('a', 'three', '12'));
+    t.b.current.emit('BOOKMARK', { kind: 'ConfigMap', metadata: { resourceVersion: '30' } });
+    t.clock.advance(10_000);
+    t.a.current.close();
+    assert.equal(t.b.current.aborted, true, 'the other part stops with it');
+    await settle();
+    assert.equal(t.a.watches.length, 2);
+    assert.equal(t.b.watches.length, 2);
+    assert.equal(t.a.current.params.resourceVersion, '12');
+    assert.equal(t.b.current.params.resourceVersion, '30');
+    assert.equal(t.a.lists + t.b.lists, 2, 'no relist needed');
+  });
+
+  it('relists every namespace when one reports 410 Gone; events after the end are dropped', async () => {
+    const t = start(setupMerged());
+    await settle();
+    const first = t.b.current;
+    t.a.current.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' });
+    first.emit('ADDED', inNs('b', 'late', '99')); // the part was aborted: nothing arrives
+    await settle();
+    assert.equal(t.a.lists, 2);
+    assert.equal(t.b.lists, 2);
+    assert.equal(t.informer.get('b/late'), undefined);
+    assert.equal(t.b.current.params.resourceVersion, '21', 'from the new list, not the dropped event');
+  });
+
+  it('stops the started parts and backs off when one part cannot watch', async () => {
+    const t = start(setupMerged());
+    await settle();
+    t.b.watchError = apiError(403, 'Forbidden', 'secrets is forbidden');
+    t.clock.advance(10_000);
+    t.a.current.close(); // a normal end: watched again at once, and b fails to start
+    await settle();
+    assert.equal(t.a.watches.length, 2);
+    assert.equal(t.a.current.aborted, true);
+    assert.equal(t.informer.status().consecutiveFailures, 1);
+    assert.match(t.informer.status().lastError ?? '', /forbidden/);
+    t.b.watchError = undefined;
+    await t.clock.advanceAsync(1000);
+    assert.equal(t.a.current.aborted, false, 'watching again after the backoff');
+  });
+
+  it('stop aborts every part', async () => {
+    const t = setupMerged();
+    t.informer.start();
+    await settle();
+    await t.informer.stop();
+    assert.equal(t.a.current.aborted, true);
+    assert.equal(t.b.current.aborted, true);
+  });
+
+  it('with kubeConfig and namespaces, requests only those namespaces (list and watch)', async () => {
+    const requests: string[] = [];
+    const open = new Set<ServerResponse>();
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const watch = url.searchParams.get('watch') === 'true';
+      requests.push(`${watch ? 'watch' : 'list'} ${url.pathname}`);
+      const ns = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(url.pathname)?.[1];
+      if (!ns) {
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'forbidden' }));
+        return;
+      }
+      assert.equal(url.searchParams.get('labelSelector'), 'app=x');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (!watch) {
+        const item = { metadata: { name: `s-${ns}`, namespace: ns, resourceVersion: '5' } };
+        res.end(JSON.stringify({ kind: 'SecretList', metadata: { resourceVersion: '7' }, items: [item] }));
+        return;
+      }
+      open.add(res); // a quiet watch, held open until the informer stops
+      req.on('close', () => open.delete(res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const informer = new Informer<Obj>({
+      resource: builtinResources.Secret,
+      kubeConfig: kc,
+      namespaces: ['a', 'b', 'a'],
+      labelSelector: 'app=x',
+      resyncIntervalMs: 0,
+    });
+    try {
+      informer.start();
+      await informer.waitForSync();
+      assert.deepEqual(informer.keys().sort(), ['a/s-a', 'b/s-b']);
+      await eventuallyTrue(() => requests.filter((r) => r.startsWith('watch')).length === 2);
+      assert.deepEqual(requests.sort(), [
+        'list /api/v1/namespaces/a/secrets',
+        'list /api/v1/namespaces/b/secrets',
+        'watch /api/v1/namespaces/a/secrets',
+        'watch /api/v1/namespaces/b/secrets',
+      ]);
+      assert.equal(informer.healthy(), true);
+    } finally {
+      await informer.stop();
+      for (const res of open) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+async function eventuallyTrue(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,5 +1,6 @@
-// A list/watch informer: an in-memory cache of one resource (optionally one namespace and
-// label/field selectors) kept current by a watch, with handlers that only enqueue keys.
+// A list/watch informer: an in-memory cache of one resource (optionally one namespace, or a
+// set of namespaces, and label/field selectors) kept current by a watch, with handlers that only
+// enqueue keys.
 //
 // Built on client-node's Watch plus our own list rather than makeInformer/ListWatch, because
 // that informer stops for good on any error but 410 and timeouts, runs handlers unguarded (a
@@ -21,7 +22,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { type BackoffOptions, type Random, defaultBackoff, jitter, nextDelay } from './backoff.ts';
 import { type Cancel, type Clock, sleep, systemClock } from './clock.ts';
 import { KubeError, fromStatus, toKubeError } from './errors.ts';
-import { type ListWatchSource, type WatchEvent, kubeListWatch } from './list-watch.ts';
+import { type ListWatchSource, type WatchEvent, kubeListWatch, mergeListWatch } from './list-watch.ts';
 import { type Logger, noopLogger, safeLog } from './logger.ts';
 import { ObjectCache, stripBulkyMetadata } from './object-cache.ts';
 import { type ResourceType, keyOf } from './resources.ts';
@@ -40,6 +41,12 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Replaces the default source (tests). */
   source?: ListWatchSource<T>;
   namespace?: string;
+  /**
+   * Only these namespaces (a namespaced resource): one list and one watch per namespace, merged
+   * into this one cache, so nothing outside them is ever requested. Empty or left out: all
+   * namespaces (or `namespace`). Used with `kubeConfig` (a `source` is taken as it is).
+   */
+  namespaces?: readonly string[];
   labelSelector?: string;
   fieldSelector?: string;
   /** Relist period (jittered down by 10%); default 10 min; 0 disables. */
@@ -141,13 +148,18 @@ export class Informer<T extends KubernetesObject> {
     if (opts.source) {
       this.#source = opts.source;
     } else if (opts.kubeConfig) {
-      this.#source = kubeListWatch<T>(opts.kubeConfig, createRestClient(opts.kubeConfig), {
-        resource: opts.resource,
-        namespace: opts.namespace,
-        labelSelector: opts.labelSelector,
-        fieldSelector: opts.fieldSelector,
-        inactivityGraceMs: this.#graceMs,
-      });
+      const kc = opts.kubeConfig;
+      const rest = createRestClient(kc);
+      const part = (namespace: string | undefined) =>
+        kubeListWatch<T>(kc, rest, {
+          resource: opts.resource,
+          namespace,
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+          inactivityGraceMs: this.#graceMs,
+        });
+      const namespaces = opts.resource.namespaced ? [...new Set(opts.namespaces ?? [])] : [];
+      this.#source = namespaces.length > 0 ? mergeListWatch(namespaces.map(part)) : part(opts.namespace);
     } else {
       throw new Error('Informer needs a kubeConfig or a source');
     }

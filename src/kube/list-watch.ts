@@ -115,3 +115,83 @@ export function kubeListWatch<T extends KubernetesObject>(
     },
   };
 }
+
+/**
+ * One source over several (one per namespace): a list lists every part and concatenates the
+ * items; a watch runs one watch per part and ends, all parts together, when any part ends (the
+ * informer then watches again, or relists after a 410). Each part's resourceVersion is kept
+ * here, from its list and from its events, so every part resumes from its own version;
+ * `params.resourceVersion` (which the informer takes from whichever part spoke last) is not used.
+ */
+export function mergeListWatch<T extends KubernetesObject>(
+  parts: readonly ListWatchSource<T>[],
+): ListWatchSource<T> {
+  if (parts.length === 1) return parts[0]!;
+  const versions: string[] = parts.map(() => '');
+  return {
+    async list(signal) {
+      const results = await Promise.all(parts.map((p) => p.list(signal)));
+      const items: T[] = [];
+      results.forEach((r, i) => {
+        versions[i] = r.resourceVersion;
+        items.push(...r.items);
+      });
+      // Only a sign that a list happened: the informer hands it back, and it is ignored.
+      return { items, resourceVersion: versions.join(',') };
+    },
+
+    async watch(params, onEvent, onDone) {
+      let closed = false;
+      const handles: (WatchHandle | undefined)[] = parts.map(() => undefined);
+      const abortAll = () => {
+        for (const h of handles) {
+          try {
+            h?.abort();
+          } catch {
+            // Already closed.
+          }
+        }
+      };
+      // The first part to end ends the merged watch; later ends and events are dropped, so a
+      // part's version never moves past an event the informer did not see.
+      const end = (err: unknown) => {
+        if (closed) return;
+        closed = true;
+        abortAll();
+        onDone(err);
+      };
+      const started = await Promise.allSettled(
+        parts.map((p, i) =>
+          p.watch(
+            { ...params, resourceVersion: versions[i]! },
+            (e) => {
+              if (closed) return;
+              const rv = e.object?.metadata?.resourceVersion;
+              if (e.type !== 'ERROR' && rv) versions[i] = rv;
+              onEvent(e);
+            },
+            end,
+          ),
+        ),
+      );
+      started.forEach((s, i) => {
+        if (s.status === 'fulfilled') handles[i] = s.value;
+      });
+      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (closed || failed) {
+        // A part ended while the others were still starting (onDone was called), or one could
+        // not start: stop the rest.
+        const told = closed;
+        closed = true;
+        abortAll();
+        if (failed && !told) throw failed.reason;
+      }
+      return {
+        abort() {
+          closed = true;
+          abortAll();
+        },
+      };
+    },
+  };
+}

@@ -42,17 +42,76 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* Where the chart mounts the API's TLS Secret and the webhook signing keys. */}}
+{{- define "vaultsync.apiTlsDir" -}}/var/run/secrets/vaultsync/api-tls{{- end }}
+{{- define "vaultsync.webhookKeyDir" -}}/var/run/secrets/vaultsync/webhooks{{- end }}
+
 {{/*
 The operator config file. The release decides the namespace (POD_NAMESPACE from the downward
-API), the ServiceAccount and the listen addresses; everything else comes from .Values.config.
-/metrics is served on the health port: there is no separate metrics listener ("0").
+API), the ServiceAccount, the listen addresses, the watched namespaces (rbac.watchNamespaces with
+rbac.scope namespaced: the operator watches exactly where the chart grants access) and the paths
+of the files it mounts; everything else comes from .Values.config, .Values.api, .Values.audit and
+.Values.webhooks. /metrics is served on the health port: there is no separate metrics listener ("0").
 */}}
 {{- define "vaultsync.config" -}}
 {{- $operator := deepCopy .Values.config.operator }}
 {{- $_ := set $operator "serviceAccountName" (include "vaultsync.serviceAccountName" .) }}
 {{- $_ := set $operator "healthAddress" (printf ":%d" (int .Values.healthPort)) }}
 {{- $_ := set $operator "metricsAddress" "0" }}
-{{- toYaml (dict "operator" $operator "backends" .Values.config.backends) }}
+{{- if eq .Values.rbac.scope "namespaced" }}
+{{- $_ := set $operator "watchNamespaces" (.Values.rbac.watchNamespaces | uniq) }}
+{{- end }}
+{{- /* api: the chart's own keys (enabled, port, service, tls.secretName) become address and file paths. */}}
+{{- $api := omit .Values.api "enabled" "port" "service" "tls" | deepCopy }}
+{{- $_ := set $api "address" (ternary (printf ":%d" (int .Values.api.port)) "0" .Values.api.enabled) }}
+{{- $tls := dict }}
+{{- if .Values.api.tls.secretName }}
+{{- $_ := set $tls "certFile" (printf "%s/tls.crt" (include "vaultsync.apiTlsDir" .)) }}
+{{- $_ := set $tls "keyFile" (printf "%s/tls.key" (include "vaultsync.apiTlsDir" .)) }}
+{{- end }}
+{{- /* The operator puts the names of a Service called `vaultsync` into a generated certificate; another release name adds its own. */}}
+{{- $fullname := include "vaultsync.fullname" . }}
+{{- $dnsNames := .Values.api.tls.dnsNames }}
+{{- if ne $fullname "vaultsync" }}
+{{- $svc := list $fullname (printf "%s.%s" $fullname .Release.Namespace) (printf "%s.%s.svc" $fullname .Release.Namespace) (printf "%s.%s.svc.cluster.local" $fullname .Release.Namespace) }}
+{{- $dnsNames = concat $svc $dnsNames | uniq }}
+{{- end }}
+{{- with $dnsNames }}
+{{- $_ := set $tls "dnsNames" . }}
+{{- end }}
+{{- if $tls }}
+{{- $_ := set $api "tls" $tls }}
+{{- end }}
+{{- $audit := dict "sink" .Values.audit.sink }}
+{{- with .Values.audit.path }}
+{{- $_ := set $audit "path" . }}
+{{- end }}
+{{- /* webhooks: a receiver's signingKeySecret becomes the signingKeyFile the chart mounts. */}}
+{{- $receivers := list }}
+{{- range .Values.webhooks.receivers }}
+{{- $receiver := omit . "signingKeySecret" | deepCopy }}
+{{- if .signingKeySecret }}
+{{- $_ := set $receiver "signingKeyFile" (printf "%s/%s/signing-key" (include "vaultsync.webhookKeyDir" $) .name) }}
+{{- end }}
+{{- $receivers = append $receivers $receiver }}
+{{- end }}
+{{- $webhooks := omit .Values.webhooks "receivers" | deepCopy }}
+{{- $_ := set $webhooks "receivers" $receivers }}
+{{- toYaml (dict "operator" $operator "backends" .Values.config.backends "api" $api "audit" $audit "webhooks" $webhooks) }}
+{{- end }}
+
+{{/* Checks values.schema.json cannot express; a failure stops helm install / template. */}}
+{{- define "vaultsync.validate" -}}
+{{- if and .Values.api.enabled (eq (int .Values.api.port) (int .Values.healthPort)) }}
+{{- fail (printf "api.port: %d is already healthPort; choose another port" (int .Values.api.port)) }}
+{{- end }}
+{{- $seen := dict }}
+{{- range $i, $r := .Values.webhooks.receivers }}
+{{- if hasKey $seen $r.name }}
+{{- fail (printf "webhooks.receivers[%d].name: %q is already the name of receivers[%v]; names must be unique" $i $r.name (get $seen $r.name)) }}
+{{- end }}
+{{- $_ := set $seen $r.name $i }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -154,6 +213,13 @@ Needed in RBAC only with scope: namespaced (the cluster scope reads Secrets ever
 - apiGroups: ['']
   resources: [pods]
   verbs: [list, patch]
+{{- if .Values.api.enabled }}
+# The HTTP API triggers a sync or a rotation with a merge patch of one annotation
+# (vaultsync.io/sync-now, vaultsync.io/rotate-now); the controllers answer in status.
+- apiGroups: [vaultsync.io]
+  resources: [vaultsecrets, secretrotations]
+  verbs: [patch]
+{{- end }}
 {{- $sas := include "vaultsync.tokenServiceAccounts" . | fromJsonArray }}
 {{- if $sas }}
 # Vault Kubernetes auth: a short-lived token of the ServiceAccount in the resource's namespace.

@@ -1,6 +1,7 @@
-// The reload controller: restarts Deployments, StatefulSets and DaemonSets whose Secrets really
-// changed (and Argo Rollouts named as explicit targets, when their CRD is served), shared by VaultSecret (rolloutRestartTargets, workload annotations) and SecretRotation
-// (consumers). Keys are workloads ("ns/Kind/name").
+// The reload controller: restarts Deployments, StatefulSets, DaemonSets and (when their CRD is
+// served) Argo Rollouts whose Secrets really changed, shared by VaultSecret (rolloutRestartTargets,
+// workload annotations), VaultCertificate (rolloutRestartTargets) and SecretRotation (consumers).
+// Keys are workloads ("ns/Kind/name").
 //
 // A change is recorded first as a pending restart on the workload itself (an annotation, no
 // rollout), then the restart happens when the policy allows: after the debounce window (several
@@ -8,9 +9,11 @@
 // group rolling at once. The restart patches the pod template annotation vaultsync.io/secrets-hmac
 // with the digests of the new data and removes the pending record in the same write. An Argo
 // Rollout is restarted Argo's way instead: `spec.restartAt` set to now (the Argo controller
-// recreates pods older than that, following the Rollout's strategy), the digests kept in the
-// Rollout's own metadata. Rollouts are not cached: each reconcile of one reads it, after checking
-// that the CRD is served (when it is not, the restart is skipped with a warning).
+// evicts the pods older than that, at most maxUnavailable at a time, without a new revision,
+// so without the canary steps, pauses or analysis of an update), the digests kept in the
+// Rollout's own metadata. Rollouts are cached by an informer that exists only while their CRD is
+// served (rollouts.ts: discovery at start and every minute); a restart owed to a Rollout while
+// the CRD is not served asks discovery again, and is skipped with a warning if it still is not.
 //
 // Nothing here restarts on its own: only a recorded change does. The first sync of a Secret and
 // an operator restart record nothing (VaultSecret signals only a change of data it had synced
@@ -22,7 +25,7 @@ import { type KubeClient, getObject, mergePatch } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { Controller, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
 import { isConflict, isNotFound } from '../../kube/errors.ts';
-import { Informer } from '../../kube/informer.ts';
+import { Informer, type InformerHandlers } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { builtinResources, keyFor } from '../../kube/resources.ts';
@@ -50,8 +53,8 @@ import {
   decideRestart,
   workloadRestartPolicy,
 } from './policy.ts';
+import { RolloutCache, discoverRollouts } from './rollouts.ts';
 import {
-  ARGO_ROLLOUT,
   type ReloadableKind,
   type RestartKind,
   WORKLOAD_KINDS,
@@ -63,10 +66,12 @@ import {
   isPaused,
   isRestartKind,
   parseWorkloadKey,
+  restartDigests,
   rolloutComplete,
   selectorQuery,
   slimWorkload,
   workloadKey,
+  workloadRefName,
 } from './workloads.ts';
 
 export const FIELD_MANAGER = 'vaultsync';
@@ -126,10 +131,14 @@ export type RolloutState =
   | { state: 'NotRestarted' }
   | { state: 'RollingOut'; since?: number }
   | { state: 'Ready' }
-  | { state: 'TimedOut'; since?: number };
+  | { state: 'TimedOut'; since?: number }
+  /** The cache cannot tell yet (not synced; for Rollouts, discovery has not answered yet). */
+  | { state: 'Unknown' };
 
 export interface ReloadControllerOptions {
   kubeConfig: KubeConfig;
+  /** Watch only these namespaces (`operator.watchNamespaces`); empty or left out: all. */
+  namespaces?: readonly string[];
   client: KubeClient;
   events: EventSink;
   clock: Clock;
@@ -140,6 +149,8 @@ export interface ReloadControllerOptions {
   metrics?: ReloadMetrics;
   queueMetrics?: WorkqueueMetrics;
   controllerMetrics?: ControllerMetrics;
+  /** How often API discovery is asked whether the Argo Rollouts CRD is served; default 60 s. */
+  rolloutDiscoveryIntervalMs?: number;
 }
 
 interface Rolling {
@@ -153,8 +164,13 @@ interface Rolling {
 }
 
 const MAX_REQUEUE_MS = 60 * 60_000;
-/** Rollouts are not cached (no events): one restarted is looked at this often until ready. */
+/** A Rollout restarted while its informer has not synced (no events) is looked at this often. */
 const ROLLOUT_POLL_MS = 5000;
+/**
+ * A Rollout asked about (a SecretRotation consumer) while the CRD was not served at the last
+ * discovery, older than this: discovery is asked again before it is called not found.
+ */
+const ROLLOUT_ASK_AGAIN_MS = 10_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 /** RFC 3339 to the second, as `kubectl argo rollouts restart` writes spec.restartAt. */
 const isoSeconds = (ms: number) => iso(ms).replace(/\.\d{3}Z$/, 'Z');
@@ -174,6 +190,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
       new Informer<Workload>({
         resource: builtinResources[kind],
         kubeConfig: opts.kubeConfig,
+        namespaces: opts.namespaces,
         clock,
         logger: opts.logger,
         name: `${kind.toLowerCase()}s`,
@@ -181,6 +198,25 @@ export function createReloadController(opts: ReloadControllerOptions) {
       }),
     ]),
   ) as Record<ReloadableKind, Informer<Workload>>;
+  // Argo Rollouts: an informer like the ones above, built only while discovery says the CRD is
+  // served (rollouts.ts).
+  const rollouts = new RolloutCache({
+    discover: () => discoverRollouts(client.rest),
+    createInformer: (resource) =>
+      new Informer<Workload>({
+        resource,
+        kubeConfig: opts.kubeConfig,
+        namespaces: opts.namespaces,
+        clock,
+        logger: opts.logger,
+        name: 'rollouts',
+        transform: slimWorkload,
+      }),
+    handlers: handlersFor('Rollout'),
+    clock,
+    logger: opts.logger,
+    ...(opts.rolloutDiscoveryIntervalMs !== undefined && { recheckMs: opts.rolloutDiscoveryIntervalMs }),
+  });
 
   // Changes not yet written to the workload's pending annotation (a reconcile writes them).
   const unsaved = new Map<string, PendingAddition[]>();
@@ -191,7 +227,12 @@ export function createReloadController(opts: ReloadControllerOptions) {
   const workloadListeners: ((namespace: string) => void)[] = [];
 
   const cached = (ref: WorkloadRef): Workload | undefined =>
-    ref.kind === 'Rollout' ? undefined : informers[ref.kind].get(keyFor(ref.namespace, ref.name));
+    ref.kind === 'Rollout'
+      ? rollouts.get(keyFor(ref.namespace, ref.name))
+      : informers[ref.kind].get(keyFor(ref.namespace, ref.name));
+  /** Does the cache of this kind know every object (so a miss means there is none)? */
+  const cacheSettled = (kind: RestartKind): boolean =>
+    kind === 'Rollout' ? rollouts.settled() : informers[kind].hasSynced();
   const objectRef = (ref: WorkloadRef) => ({
     apiVersion: apiVersionOf(ref.kind),
     kind: ref.kind,
@@ -213,7 +254,9 @@ export function createReloadController(opts: ReloadControllerOptions) {
     reconcile,
   });
 
-  for (const kind of WORKLOAD_KINDS) {
+  for (const kind of WORKLOAD_KINDS) informers[kind].addHandlers(handlersFor(kind));
+
+  function handlersFor(kind: RestartKind): InformerHandlers<Workload> {
     const wake = (w: Workload) => {
       const ref: WorkloadRef = { kind, namespace: w.metadata?.namespace ?? '', name: w.metadata?.name ?? '' };
       const key = workloadKey(ref);
@@ -231,7 +274,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
       }
       for (const listener of workloadListeners) listener(ref.namespace);
     };
-    informers[kind].addHandlers({
+    return {
       add: wake,
       update: (_old, w) => wake(w),
       delete: (w) => {
@@ -245,15 +288,28 @@ export function createReloadController(opts: ReloadControllerOptions) {
         controller.forgetKey(key);
         for (const listener of workloadListeners) listener(w.metadata?.namespace ?? '');
       },
-    });
+    };
   }
 
   function allWorkloads(namespace: string): { ref: WorkloadRef; obj: Workload }[] {
-    return WORKLOAD_KINDS.flatMap((kind) =>
-      informers[kind]
-        .list(namespace)
-        .map((obj) => ({ ref: { kind, namespace, name: obj.metadata?.name ?? '' }, obj })),
-    );
+    const list = (kind: RestartKind, objs: Workload[]) =>
+      objs.map((obj) => ({ ref: { kind, namespace, name: obj.metadata?.name ?? '' }, obj }));
+    return [
+      ...WORKLOAD_KINDS.flatMap((kind) => list(kind, informers[kind].list(namespace))),
+      ...list('Rollout', rollouts.list(namespace).map(withPodTemplate)),
+    ];
+  }
+
+  /**
+   * A Rollout with `spec.workloadRef` takes its pod template from that Deployment: the Secrets
+   * its pods use are the Deployment's (from the Deployment cache; none while it is not there).
+   */
+  function withPodTemplate(r: Workload): Workload {
+    const name = workloadRefName(r);
+    if (name === undefined) return r;
+    const d = informers.Deployment.get(keyFor(r.metadata?.namespace, name));
+    const template = { metadata: r.spec?.template?.metadata ?? {}, spec: d?.spec?.template?.spec };
+    return { ...r, spec: { ...r.spec, template } };
   }
 
   function policyFor(w: Workload, rotation: string | undefined): RestartPolicy {
@@ -328,15 +384,9 @@ export function createReloadController(opts: ReloadControllerOptions) {
     }
   }
 
-  /** Is the Argo Rollout kind served (its CRD installed)? Discovery, refreshed on a miss. */
+  /** Is the Argo Rollout kind served (its CRD installed)? Asks discovery again when not known to be. */
   async function rolloutsServed(): Promise<boolean> {
-    try {
-      await client.resolve(ARGO_ROLLOUT.apiVersion, ARGO_ROLLOUT.kind);
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    return rollouts.served() || (await rollouts.recheck());
   }
 
   /** A restart of a Rollout without its CRD: skipped, said in the log and on the requester. */
@@ -364,12 +414,17 @@ export function createReloadController(opts: ReloadControllerOptions) {
     let obj: Workload | undefined;
     if (ref.kind === 'Rollout') {
       if (!(await rolloutsServed())) {
+        // Discovery never answered (apiserver trouble): not known to be absent, so try again.
+        if (rollouts.discovery() === 'unknown') {
+          throw new Error('cannot tell whether the Argo Rollouts CRD is served (API discovery failed)');
+        }
         unsaved.delete(key);
         rolling.delete(key);
         if (taken.length > 0) await skipRollout(ref, taken, ctx);
         return;
       }
-      obj = await getObject<Workload>(client, objectRef(ref));
+      // From the cache once its informer has synced; read until then (the CRD was just found).
+      obj = rollouts.hasSynced() ? cached(ref) : await getObject<Workload>(client, objectRef(ref));
     } else {
       obj = cached(ref);
     }
@@ -522,12 +577,23 @@ export function createReloadController(opts: ReloadControllerOptions) {
       `${verb} ${ref.kind} ${ref.name}: ${why}`,
     );
     if (policy.mode !== 'Restart') return undefined;
-    return { requeueAfter: ref.kind === 'Rollout' ? ROLLOUT_POLL_MS : policy.readyTimeoutMs };
+    return { requeueAfter: uncachedRollout(ref) ? ROLLOUT_POLL_MS : policy.readyTimeoutMs };
+  }
+
+  /** A Rollout the cache does not follow yet (no events come for it): polled instead. */
+  function uncachedRollout(ref: WorkloadRef): boolean {
+    return ref.kind === 'Rollout' && !rollouts.hasSynced();
   }
 
   /**
-   * Argo's own restart: spec.restartAt = now, and the digests on the Rollout's metadata (a change
-   * of its pod template would be a new revision, a full rollout through its steps).
+   * Argo's own restart (what `kubectl argo rollouts restart` and Argo CD's restart action do):
+   * spec.restartAt, and the digests on the Rollout's metadata. Not a pod-template annotation:
+   * that would be a new revision, a full canary / blue-green update through its steps, pauses
+   * (a `pause: {}` step waits for a manual promotion), analysis and traffic shifting, for data
+   * the pods merely need to re-read. restartAt is rounded up to the next second: Argo compares
+   * it with pod creation times (whole seconds) and evicts the pods created before it, so a pod
+   * started in the second of the change is restarted too; Argo waits for a restartAt in the
+   * future (as with `restart --in`).
    */
   function restartRollout(ref: WorkloadRef, w: Workload, secrets: Digests, group: string, now: number) {
     return mergePatch<Workload>(
@@ -545,7 +611,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
             }),
           },
         },
-        spec: { restartAt: isoSeconds(now) },
+        spec: { restartAt: isoSeconds(Math.ceil(now / 1000) * 1000) },
       },
       { resourceVersion: w.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
     );
@@ -620,7 +686,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
       );
       return;
     }
-    const poll = ref.kind === 'Rollout' ? ROLLOUT_POLL_MS : MAX_REQUEUE_MS;
+    const poll = uncachedRollout(ref) ? ROLLOUT_POLL_MS : MAX_REQUEUE_MS;
     return { requeueAfter: Math.min(r.timeoutAt - now, poll) };
   }
 
@@ -665,7 +731,14 @@ export function createReloadController(opts: ReloadControllerOptions) {
 
   return {
     controller,
-    informers: WORKLOAD_KINDS.map((k) => informers[k]),
+    /**
+     * Started and stopped by the operator, checked by /readyz. The Rollout cache is one of them:
+     * it runs discovery, and its informer only while the CRD is served (else synced and healthy).
+     */
+    informers: [...WORKLOAD_KINDS.map((k) => informers[k]), rollouts],
+
+    /** Every workload cache knows all its objects (a workload missing from it does not exist). */
+    cachesSynced: (): boolean => WORKLOAD_KINDS.every(cacheSettled) && cacheSettled('Rollout'),
 
     setRotationHooks(h: RotationHooks) {
       hooks = h;
@@ -725,6 +798,17 @@ export function createReloadController(opts: ReloadControllerOptions) {
 
     /** Where a workload stands with the data of `wanted` (digests). */
     rolloutState(ref: WorkloadRef, wanted: Digests, readyTimeoutMs: number, now: number): RolloutState {
+      if (
+        ref.kind === 'Rollout' &&
+        rollouts.discovery() === 'absent' &&
+        !rollouts.answeredWithin(ROLLOUT_ASK_AGAIN_MS)
+      ) {
+        // Not served a while ago: maybe installed since (the next periodic discovery may be a
+        // minute away). Asked now; the caller asks again shortly.
+        void rollouts.recheck();
+        return { state: 'Unknown' };
+      }
+      if (!cacheSettled(ref.kind)) return { state: 'Unknown' };
       const w = cached(ref);
       if (!w) return { state: 'NotFound' };
       const key = workloadKey(ref);
@@ -741,10 +825,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
       const caughtUp = !mine || (w.metadata?.generation ?? 0) >= mine.generation;
       const podsOnly =
         w.metadata?.annotations?.[PODS_HMAC_ANNOTATION] !== undefined &&
-        !digestsApplied(
-          parseDigests(w.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION]),
-          wanted,
-        );
+        !digestsApplied(restartDigests(w), wanted);
       if (podsOnly || (caughtUp && rolloutComplete(ref.kind, w))) return { state: 'Ready' };
       if (since !== undefined && now >= since + readyTimeoutMs) return { state: 'TimedOut', since };
       return since === undefined ? { state: 'RollingOut' } : { state: 'RollingOut', since };

@@ -105,7 +105,7 @@ export function decideRestart(input: RestartInput): RestartDecision {
     return {
       action: 'drop',
       reason: 'Paused',
-      message: 'the Deployment is paused; resume it and restart it to pick up the new data',
+      message: 'it is paused (spec.paused); resume it and restart it to pick up the new data',
     };
   }
   const due = Math.min(

@@ -14,11 +14,13 @@ import {
   appliedDigests,
   parseWorkloadKey,
   referencedSecrets,
+  restartDigests,
   rolloutComplete,
   selectorMatches,
   selectorQuery,
   slimWorkload,
   workloadKey,
+  workloadRefName,
 } from './workloads.ts';
 
 const podSpec = {
@@ -103,7 +105,7 @@ describe('reload workloads and annotations', () => {
     );
   });
 
-  it('Argo Rollouts: keys, digests on the object, done when Healthy and restarted since restartAt', () => {
+  it('Argo Rollouts: keys, digests on the object, done when Healthy, all replicas updated and available, and restarted since restartAt', () => {
     assert.deepEqual(parseWorkloadKey('shop/Rollout/web'), {
       namespace: 'shop',
       kind: 'Rollout',
@@ -114,7 +116,7 @@ describe('reload workloads and annotations', () => {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Rollout',
       metadata: { generation: 4, annotations: { 'vaultsync.io/secrets-hmac': 'db=abc' } },
-      spec,
+      spec: { replicas: 2, ...spec },
       status,
     });
     assert.deepEqual(appliedDigests(r({}, {})), { db: 'abc' });
@@ -123,27 +125,55 @@ describe('reload workloads and annotations', () => {
       {},
       'a Deployment keeps them on its template only',
     );
+    assert.deepEqual(
+      restartDigests(
+        r({ template: { metadata: { annotations: { 'vaultsync.io/secrets-hmac': 'db=x' } } } }, {}),
+      ),
+      { db: 'abc' },
+      "a Rollout's template is never ours: its annotation there is not trusted",
+    );
     const at = '2026-01-01T10:00:00Z';
     const argoGen = '4' as unknown as number; // Argo writes observedGeneration as a string
-    assert.ok(rolloutComplete('Rollout', r({}, { observedGeneration: argoGen, phase: 'Healthy' })));
+    const healthy = {
+      observedGeneration: argoGen,
+      phase: 'Healthy',
+      updatedReplicas: 2,
+      availableReplicas: 2,
+    };
+    assert.ok(rolloutComplete('Rollout', r({}, healthy)));
+    assert.ok(rolloutComplete('Rollout', r({ restartAt: at }, { ...healthy, restartedAt: at })));
+    assert.ok(!rolloutComplete('Rollout', r({ restartAt: at }, healthy)), 'not restarted yet');
     assert.ok(
-      rolloutComplete(
-        'Rollout',
-        r({ restartAt: at }, { observedGeneration: argoGen, phase: 'Healthy', restartedAt: at }),
-      ),
+      !rolloutComplete('Rollout', r({ restartAt: at }, { ...healthy, restartedAt: '2026-01-01T09:00:00Z' })),
+      'restarted before, not since',
     );
-    assert.ok(
-      !rolloutComplete('Rollout', r({ restartAt: at }, { observedGeneration: argoGen, phase: 'Healthy' })),
-      'not restarted yet',
+    assert.ok(!rolloutComplete('Rollout', r({}, { ...healthy, phase: 'Progressing' })), 'still progressing');
+    assert.ok(!rolloutComplete('Rollout', r({}, { ...healthy, phase: 'Paused' })), 'paused at a step');
+    assert.ok(!rolloutComplete('Rollout', r({}, { ...healthy, observedGeneration: 3 })), 'not seen yet');
+    assert.ok(!rolloutComplete('Rollout', r({}, { ...healthy, availableReplicas: 1 })), 'one not available');
+    assert.ok(!rolloutComplete('Rollout', r({}, { ...healthy, updatedReplicas: 1 })), 'one not updated');
+  });
+
+  it('Argo Rollouts: a workloadRef names the Deployment holding the pod template; the cache keeps restartAt', () => {
+    const r = (workloadRef: NonNullable<Workload['spec']>['workloadRef']): Workload => ({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { workloadRef, restartAt: '2026-01-01T10:00:00Z', selector: { matchLabels: { app: 'web' } } },
+    });
+    assert.equal(
+      workloadRefName(r({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-template' })),
+      'web-template',
     );
-    assert.ok(
-      !rolloutComplete('Rollout', r({}, { observedGeneration: argoGen, phase: 'Progressing' })),
-      'still progressing',
-    );
-    assert.ok(
-      !rolloutComplete('Rollout', r({}, { observedGeneration: 3, phase: 'Healthy' })),
-      'not seen yet',
-    );
+    assert.equal(workloadRefName(r({ kind: 'PodTemplate', name: 'x' })), undefined);
+    assert.equal(workloadRefName(r(undefined)), undefined);
+    const slim = slimWorkload(r({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-template' }));
+    assert.equal(slim.spec?.restartAt, '2026-01-01T10:00:00Z');
+    assert.deepEqual(slim.spec?.workloadRef, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'web-template',
+    });
   });
 
   it('tells a finished rollout from one in progress', () => {

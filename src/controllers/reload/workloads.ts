@@ -1,4 +1,4 @@
-// Workloads (Deployments, StatefulSets, DaemonSets; Argo Rollouts as explicit restart targets) as
+// Workloads (Deployments, StatefulSets, DaemonSets; Argo Rollouts when their CRD is served) as
 // the reload controller sees them: which Secrets they use, whether they asked to be reloaded,
 // whether a label selector picks them, whether their rollout is complete. Pure.
 import type { KubernetesObject, V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
@@ -20,8 +20,9 @@ export function isReloadableKind(kind: string): kind is ReloadableKind {
 
 /**
  * Argo Rollouts (argoproj.io/v1alpha1 Rollout): restarted by Argo's own mechanism, a merge patch
- * of `spec.restartAt`, when its CRD is served. Not cached (no informer: the CRD may be absent),
- * so only explicit targets (rolloutRestartTargets) reach it, never the reload annotations.
+ * of `spec.restartAt`, when its CRD is served. Cached by an informer that exists only while the
+ * CRD is served (rollouts.ts), so explicit targets, SecretRotation consumers and the reload
+ * annotations all reach it.
  */
 export const ARGO_ROLLOUT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout' } as const;
 
@@ -43,6 +44,8 @@ export interface Workload extends KubernetesObject {
     paused?: boolean;
     /** Argo Rollout: pods created before this time are restarted by the Argo controller. */
     restartAt?: string;
+    /** Argo Rollout: its pod template is the referenced Deployment's (instead of `template`). */
+    workloadRef?: { apiVersion?: string; kind?: string; name?: string };
     selector?: V1LabelSelector;
     updateStrategy?: { type?: string };
     strategy?: { type?: string };
@@ -162,17 +165,39 @@ export function selectorQuery(selector: V1LabelSelector | undefined): string | u
   return parts.length > 0 ? parts.join(',') : undefined;
 }
 
+const isRollout = (w: Workload) => w.apiVersion === ARGO_ROLLOUT.apiVersion && w.kind === ARGO_ROLLOUT.kind;
+
 /**
- * Digests the workload's pods were last restarted (template) or annotated (pods) for. An Argo
- * Rollout keeps them in its own metadata: its restart is spec.restartAt, the template stays.
+ * Digests the workload was last restarted for. A Deployment / StatefulSet / DaemonSet keeps them
+ * on its pod template (that change is the restart); an Argo Rollout in its own metadata (its
+ * restart is spec.restartAt, its template is never written: a template annotation there is not
+ * ours to trust).
  */
+export function restartDigests(w: Workload): Record<string, string> {
+  return parseDigests(
+    isRollout(w)
+      ? w.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION]
+      : w.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION],
+  );
+}
+
+/** Digests the workload's pods were last restarted (template) or annotated (pods) for. */
 export function appliedDigests(w: Workload): Record<string, string> {
   return {
-    ...(w.apiVersion === ARGO_ROLLOUT.apiVersion &&
-      parseDigests(w.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION])),
     ...parseDigests(w.metadata?.annotations?.[PODS_HMAC_ANNOTATION]),
-    ...parseDigests(w.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION]),
+    ...restartDigests(w),
   };
+}
+
+/**
+ * The Deployment an Argo Rollout takes its pod template from (`spec.workloadRef`), if any. Argo
+ * supports `apps/v1` Deployments there; another kind gives undefined (its template is unknown).
+ */
+export function workloadRefName(w: Workload): string | undefined {
+  const ref = w.spec?.workloadRef;
+  if (!ref?.name) return undefined;
+  const apps = ref.apiVersion === undefined || ref.apiVersion === 'apps/v1';
+  return apps && (ref.kind ?? 'Deployment') === 'Deployment' ? ref.name : undefined;
 }
 
 export const isPaused = (w: Workload): boolean => w.spec?.paused === true;
@@ -187,12 +212,17 @@ export const isPaused = (w: Workload): boolean => w.spec?.paused === true;
 export function rolloutComplete(kind: RestartKind, w: Workload): boolean {
   const s = w.status ?? {};
   if (kind === 'Rollout') {
-    // Argo writes observedGeneration as a string; Healthy means every replica updated and
-    // available, and status.restartedAt catches up with spec.restartAt once the restart is done.
+    // Argo Rollouts v1: observedGeneration is the generation as a string; phase Healthy means
+    // the spec is observed, not paused, every replica updated and available and the stable
+    // ReplicaSet is the current one (the replica counts are checked here too, in case the phase
+    // is stale); status.restartedAt is set to spec.restartAt once every pod is newer than it.
+    const want = w.spec?.replicas ?? 1;
     const restartAt = Date.parse(w.spec?.restartAt ?? '');
     return (
       Number(s.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0) &&
       s.phase === 'Healthy' &&
+      (s.updatedReplicas ?? 0) >= want &&
+      (s.availableReplicas ?? 0) >= want &&
       (!Number.isFinite(restartAt) || Date.parse(s.restartedAt ?? '') >= restartAt)
     );
   }
@@ -228,9 +258,10 @@ export function rolloutComplete(kind: RestartKind, w: Workload): boolean {
 const OUR_PREFIX = 'vaultsync.io/';
 
 /**
- * What the informers keep of a workload: metadata, the replica and strategy fields, our
- * template annotations and the Secret references of the pod spec. Workloads are cached
- * cluster-wide (annotations cannot be selected server-side), so the rest is dropped.
+ * What the informers keep of a workload: metadata, status, the replica and strategy fields
+ * (for a Rollout also restartAt and workloadRef), our template annotations and the Secret
+ * references of the pod spec. Workloads are cached cluster-wide (annotations cannot be selected
+ * server-side), so the rest is dropped.
  */
 export function slimWorkload<T extends Workload>(obj: T): T {
   const w = stripBulkyMetadata(obj);
@@ -249,6 +280,14 @@ export function slimWorkload<T extends Workload>(obj: T): T {
     spec: {
       replicas: spec.replicas,
       paused: spec.paused,
+      ...(spec.restartAt !== undefined && { restartAt: spec.restartAt }),
+      ...(spec.workloadRef && {
+        workloadRef: {
+          apiVersion: spec.workloadRef.apiVersion,
+          kind: spec.workloadRef.kind,
+          name: spec.workloadRef.name,
+        },
+      }),
       selector: spec.selector,
       updateStrategy: spec.updateStrategy && { type: spec.updateStrategy.type },
       template: {

@@ -32,6 +32,8 @@ export const secretRotationResource = {
 
 export interface SecretRotationControllerOptions {
   kubeConfig: KubeConfig;
+  /** Watch only these namespaces (`operator.watchNamespaces`); empty or left out: all. */
+  namespaces?: readonly string[];
   client: KubeClient;
   backends: { get(name: string): Backend | undefined };
   /** The VaultSecret controller's informer (shared, not a second watch). */
@@ -54,6 +56,7 @@ export function createSecretRotationController(opts: SecretRotationControllerOpt
   const rotations = new Informer<SecretRotation>({
     resource: secretRotationResource,
     kubeConfig: opts.kubeConfig,
+    namespaces: opts.namespaces,
     clock: opts.clock,
     logger: opts.logger,
     name: 'secretrotations',

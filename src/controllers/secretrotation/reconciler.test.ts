@@ -71,9 +71,15 @@ function setup(
     return r;
   };
   let current = sr;
+  // Returns true for a status patch that must fail as if the operator died before it landed.
+  let crashOn: ((patch: Record<string, unknown>) => boolean) | undefined;
   const rest = new FakeRest((req) => {
     if (req.method === 'PATCH' && req.path.endsWith('/status')) {
       const patch = (req.body as { status: Record<string, unknown> }).status;
+      if (crashOn?.(patch)) {
+        crashOn = undefined;
+        throw new Error('operator stopped before the status write');
+      }
       const status: Record<string, unknown> = { ...current.status };
       for (const [k, v] of Object.entries(patch)) {
         if (v === null) delete status[k];
@@ -92,38 +98,43 @@ function setup(
   const restarts: RestartRequest[] = [];
   const states = new Map<string, RolloutState>();
   const events: string[] = [];
-  const reconcile = createSecretRotationReconciler({
-    client: rest.client(),
-    rotations: { get: () => current },
-    vaultSecrets: { list: () => readers },
-    backends: { get: (name) => (name === 'memory' ? backend : undefined) },
-    reload: {
-      requestRestart: (r) => void restarts.push(r),
-      rolloutState: (ref) => states.get(ref.name) ?? { state: 'NotFound' },
-      workloads: () => [
-        {
-          ref: { kind: 'Deployment', namespace: 'shop', name: 'api' },
-          obj: {
-            metadata: { name: 'api', annotations: { 'vaultsync.io/reload': 'true' } },
-            spec: {
-              template: { spec: { containers: [{ name: 'a', envFrom: [{ secretRef: { name: 'db' } }] }] } },
+  const caches = { synced: true };
+  // A new reconciler (fresh in-process memory) is an operator restart.
+  const make = () =>
+    createSecretRotationReconciler({
+      client: rest.client(),
+      rotations: { get: () => current },
+      vaultSecrets: { list: () => readers },
+      backends: { get: (name) => (name === 'memory' ? backend : undefined) },
+      reload: {
+        requestRestart: (r) => void restarts.push(r),
+        rolloutState: (ref) => states.get(ref.name) ?? { state: 'NotFound' },
+        cachesSynced: () => caches.synced,
+        workloads: () => [
+          {
+            ref: { kind: 'Deployment', namespace: 'shop', name: 'api' },
+            obj: {
+              metadata: { name: 'api', annotations: { 'vaultsync.io/reload': 'true' } },
+              spec: {
+                template: { spec: { containers: [{ name: 'a', envFrom: [{ secretRef: { name: 'db' } }] }] } },
+              },
             },
           },
-        },
-      ],
-    },
-    requestRefresh: (_ns, _b, path) => {
-      refreshes.push(path);
-      return [];
-    },
-    events: {
-      normal: async (_o, reason) => void events.push(reason),
-      warning: async (_o, reason) => void events.push(`Warning ${reason}`),
-    },
-    hmacKey: new Sensitive(Buffer.alloc(32, 1)),
-    clock,
-    memory: new RotationMemory(),
-  });
+        ],
+      },
+      requestRefresh: (_ns, _b, path) => {
+        refreshes.push(path);
+        return [];
+      },
+      events: {
+        normal: async (_o, reason) => void events.push(reason),
+        warning: async (_o, reason) => void events.push(`Warning ${reason}`),
+      },
+      hmacKey: new Sensitive(Buffer.alloc(32, 1)),
+      clock,
+      memory: new RotationMemory(),
+    });
+  let reconcile = make();
   const log = new RecordingLogger();
   const ctx: ReconcileContext = {
     key: KEY,
@@ -144,8 +155,15 @@ function setup(
     states,
     events,
     log,
+    caches,
     get current() {
       return current;
+    },
+    crashOn(fn: (patch: Record<string, unknown>) => boolean) {
+      crashOn = fn;
+    },
+    restartOperator() {
+      reconcile = make();
     },
     run: () => reconcile(KEY, ctx),
     latest: async () => {
@@ -367,6 +385,150 @@ describe('SecretRotation reconciler', () => {
     const ready = t.current.status?.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.reason, 'RollbackFailed');
     assert.match(ready?.message ?? '', /not rolled back: shop\/db changed since \(version 3\)/);
+  });
+
+  /** TwoPhase + rollbackOnFailure, rotated to version 2, the consumer timed out: the next run rolls back. */
+  async function rollbackDue() {
+    const t = setup(
+      rotation(
+        { strategy: 'TwoPhase', rollbackOnFailure: true, restart: { readyTimeout: '1m' } },
+        { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 },
+      ),
+    );
+    t.readers.push(reader('2'));
+    t.states.set('api', { state: 'Pending' });
+    await t.run();
+    const failedValue = (await t.latest()).data.password!;
+    t.states.set('api', { state: 'TimedOut', since: NOW });
+    t.clock.advance(70_000);
+    // The operator dies after the rollback write, before its status write.
+    t.crashOn((patch) => patch.phase === 'RolledBack');
+    await assert.rejects(t.run(), /operator stopped before the status write/);
+    assert.deepEqual(t.writes, ['2', '3'], 'the rollback was written');
+    assert.equal(t.current.status?.phase, 'RollingOut', 'its status was not');
+    assert.equal(t.current.status?.currentVersion, '2');
+    t.restartOperator();
+    return { t, failedValue };
+  }
+
+  function assertRolledBack(t: ReturnType<typeof setup>, failedValue: string) {
+    const status = t.current.status;
+    const ready = status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(status?.phase, 'RolledBack');
+    assert.equal(status?.currentVersion, '3');
+    assert.equal(status?.previousVersion, undefined);
+    assert.equal(ready?.reason, 'RolledBack');
+    assert.match(ready?.message ?? '', /rolled back: the previous value is current again as version 3/);
+    assert.deepEqual(
+      status?.history?.map((h) => [h.version, h.outcome]),
+      [['2', 'RolledBack']],
+    );
+    assert.deepEqual(t.writes, ['2', '3'], 'nothing written again');
+    assert.ok(!t.events.includes('Warning RollbackFailed'), `events: ${t.events.join(', ')}`);
+    assert.ok(t.events.includes('Warning RolledBack'), `events: ${t.events.join(', ')}`);
+    for (const text of [t.log.text(), JSON.stringify(status)]) {
+      assert.ok(!text.includes(failedValue), 'the failed value is neither logged nor in status');
+    }
+    assert.match(t.log.text(), /Found the rollback already written before a restart/);
+  }
+
+  it('rollbackOnFailure: a crash between the rollback write and its status write finishes as RolledBack after a restart', async () => {
+    const { t, failedValue } = await rollbackDue();
+    // The readers have not synced the rollback (it asked for that after the status write): the
+    // consumer is still timed out, the rollback is due again and finds it already written.
+    await t.run();
+    assertRolledBack(t, failedValue);
+    assert.deepEqual((await t.latest()).data, { password: 'old', user: 'app' });
+    // And goes on as any rollback: the consumer is restarted onto the rolled-back value.
+    t.readers[0] = reader('3', 'hmac-sha256:v1:rolled-back-mac-bbbb');
+    t.states.set('api', { state: 'NotRestarted' });
+    await t.run();
+    assert.deepEqual(t.restarts.at(-1)?.secrets, { db: 'rolled-back-mac-' });
+    assert.equal(t.current.status?.phase, 'RolledBack');
+  });
+
+  it('rollbackOnFailure: after such a crash, readers that synced the rolled-back version do not turn it into a success', async () => {
+    const { t, failedValue } = await rollbackDue();
+    // Meanwhile the reader synced version 3 and the consumer became ready with it.
+    t.readers[0] = reader('3', 'hmac-sha256:v1:rolled-back-mac-bbbb');
+    t.states.set('api', { state: 'Ready' });
+    await t.run();
+    assertRolledBack(t, failedValue);
+    await t.run();
+    assert.equal(t.current.status?.phase, 'RolledBack', 'not Retiring: the rotation did not succeed');
+  });
+
+  it('accepts an Argo Rollout consumer: restarts it and waits until it is ready', async () => {
+    const t = setup(
+      rotation(
+        {
+          consumers: { targets: [{ kind: 'Rollout', name: 'web' }] },
+          restart: { debounce: '1s', readyTimeout: '5m' },
+        },
+        { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 },
+      ),
+    );
+    t.readers.push(reader('2'));
+    t.states.set('web', { state: 'NotRestarted' });
+    await t.run();
+    await t.run();
+    assert.equal(t.restarts.length, 1);
+    assert.deepEqual(t.restarts[0]?.workloads, [{ kind: 'Rollout', name: 'web' }]);
+    assert.equal(t.restarts[0]?.group, 'SecretRotation/db');
+    t.states.set('web', { state: 'RollingOut', since: NOW });
+    await t.run();
+    assert.equal(t.current.status?.phase, 'RollingOut');
+    assert.match(t.current.status?.conditions?.[0]?.message ?? '', /waiting for Rollout web/);
+    t.states.set('web', { state: 'Ready' });
+    await t.run();
+    const rolled = t.current.status?.conditions?.find((c) => c.type === 'RolledOut');
+    assert.equal(t.current.status?.phase, 'Idle');
+    assert.equal(rolled?.status, 'True');
+    assert.equal(rolled?.message, '1 consumer(s) ready with version 2');
+  });
+
+  it('says which consumers it did not find (a Rollout while its CRD is not installed)', async () => {
+    const t = setup(
+      rotation(
+        { consumers: { targets: [{ kind: 'Rollout', name: 'web' }] } },
+        { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 },
+      ),
+    );
+    t.readers.push(reader('2'));
+    await t.run();
+    await t.run();
+    const rolled = t.current.status?.conditions?.find((c) => c.type === 'RolledOut');
+    assert.equal(t.current.status?.phase, 'Idle');
+    assert.equal(
+      rolled?.message,
+      '0 consumer(s) ready with version 2 (not found, not restarted: Rollout web)',
+    );
+    assert.equal(t.restarts.length, 0);
+  });
+
+  it('waits while the workload caches fill; a consumer still unknown when the time is up is not ready', async () => {
+    const t = setup(
+      rotation(
+        { consumers: { targets: [{ kind: 'Rollout', name: 'web' }] }, restart: { readyTimeout: '1m' } },
+        { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 },
+      ),
+    );
+    t.readers.push(reader('2'));
+    t.caches.synced = false;
+    t.states.set('web', { state: 'Unknown' });
+    await t.run();
+    await t.run();
+    assert.equal(t.current.status?.phase, 'RollingOut', 'not rolled out while the caches fill');
+    t.caches.synced = true;
+    await t.run();
+    assert.equal(t.current.status?.phase, 'RollingOut', 'an unknown consumer is waited for');
+    assert.match(t.current.status?.conditions?.[0]?.message ?? '', /waiting for Rollout web/);
+    t.clock.advance(80_000);
+    await t.run();
+    const ready = t.current.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(t.current.status?.phase, 'Failed');
+    assert.equal(ready?.reason, 'RolloutNotReady');
+    assert.match(ready?.message ?? '', /Rollout web did not become ready with version 2 within 1m/);
   });
 
   it('reports an unknown backend without retrying hot', async () => {

@@ -14,6 +14,10 @@
 // restart settings; the rotation waits until each runs the new data and is ready.
 // Retiring (TwoPhase): previousValueRetention after the rollout, the `_previous` keys are removed
 // by one more write; the reload controller is told that this change needs no restart.
+// RolledBack (TwoPhase, rollbackOnFailure): the previous value written back with check-and-set.
+// After a crash between that write and its status write, the next reconcile finds the latest
+// version equal (keyed HMAC) to what the rollback writes and finishes as RolledBack, writing
+// nothing again.
 import type {
   SecretRotation,
   SecretRotationSpec,
@@ -35,16 +39,15 @@ import {
   cryptoRandom,
   generateValues,
 } from '../../secrets/generators.ts';
-import { secretDataMac } from '../../secrets/hmac.ts';
+import { macEqual, secretDataMac } from '../../secrets/hmac.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { type Digests, macDigest } from '../reload/annotations.ts';
 import type { ReloadController, RolloutState } from '../reload/controller.ts';
 import { rotationRestartPolicy } from '../reload/policy.ts';
 import {
-  type ReloadableKind,
   type WorkloadRef,
   annotatedSecrets,
-  isReloadableKind,
+  isRestartKind,
   referencedSecrets,
   selectorMatches,
   workloadKey,
@@ -55,6 +58,7 @@ import {
   generatedKeys,
   hasPreviousValues,
   missingValues,
+  previousKey,
   retiredData,
   rolledBackData,
   rotatedData,
@@ -89,11 +93,14 @@ export class RotationMemory {
   readonly retiring = new Map<string, number>();
   /** Rotation key → when a rotation last failed for a user's reason (no retry before the delay). */
   readonly failedAt = new Map<string, number>();
+  /** Rotation key → newer reader version already checked for a rollback written before a restart. */
+  readonly rollbackChecked = new Map<string, string>();
 
   forget(key: string): void {
     this.requested.delete(key);
     this.refreshedAt.delete(key);
     this.failedAt.delete(key);
+    this.rollbackChecked.delete(key);
   }
 }
 
@@ -105,7 +112,7 @@ export interface SecretRotationReconcilerDeps {
   rotations: { get(key: string): SecretRotation | undefined };
   vaultSecrets: { list(namespace?: string): VaultSecret[] };
   backends: { get(name: string): Backend | undefined };
-  reload: Pick<ReloadController, 'requestRestart' | 'rolloutState' | 'workloads'>;
+  reload: Pick<ReloadController, 'requestRestart' | 'rolloutState' | 'workloads' | 'cachesSynced'>;
   /** Asks the VaultSecrets of a namespace reading backend/path (latest version) to read it now. */
   requestRefresh(namespace: string, backend: string, path: string): string[];
   events: EventSink;
@@ -477,11 +484,12 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     const unsupported: string[] = [];
     const spec = sr.spec.consumers;
     for (const t of spec?.targets ?? []) {
-      if (!isReloadableKind(t.kind)) {
+      // Deployment, StatefulSet, DaemonSet, and Argo Rollout (followed while its CRD is served).
+      if (!isRestartKind(t.kind)) {
         unsupported.push(`${t.kind} ${t.name}`);
         continue;
       }
-      const ref = { kind: t.kind as ReloadableKind, namespace, name: t.name };
+      const ref: WorkloadRef = { kind: t.kind, namespace, name: t.name };
       found.set(workloadKey(ref), ref);
     }
     const workloads = deps.reload.workloads(namespace);
@@ -522,6 +530,23 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     const failedAlready = status.phase === 'Failed';
 
     const readers = readersOf(sr, deps.vaultSecrets.list(namespace));
+    if (!failedAlready && rollbackWanted(sr)) {
+      // A reader synced a version after the one this rotation wrote: if it is this rotation's
+      // rollback, written just before the operator stopped (its status write lost), finish that
+      // instead of rolling the rolled-back data out as if it were the rotation (checked once per
+      // such version: one backend read).
+      const newer = readers
+        .map((vs) => vs.status?.sourceVersions?.[sr.spec.path])
+        .find((v) => v !== undefined && v !== version && versionAtLeast(v, version));
+      if (newer !== undefined && memory.rollbackChecked.get(key) !== newer) {
+        memory.rollbackChecked.set(key, newer);
+        const latest = await readLatest(sr, backend, ctx.signal);
+        if (latest && latest.version !== version && (await rollbackWritten(sr, backend, latest, ctx))) {
+          const why = `the rollback of version ${version} was written before the operator restarted`;
+          return rolledBack(sr, latest.version, why, ctx);
+        }
+      }
+    }
     const unsynced = readers.filter((vs) => !readerSynced(vs, sr.spec.path, version));
     if (unsynced.length > 0) {
       const names = unsynced.map((vs) => vs.metadata?.name).join(', ');
@@ -551,6 +576,12 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       return requeue(POLL_MS);
     }
 
+    const late = now >= rotatedAt + policy.debounceMs + policy.readyTimeoutMs;
+    if (!deps.reload.cachesSynced() && !late) {
+      // The workload caches are still filling (operator start, an Argo Rollouts CRD just found):
+      // a consumer missing from them may exist. Selectors and annotations are read once they are.
+      return requeue(POLL_MS);
+    }
     const affected = affectedDigests(sr, readers, version);
     const { consumers, unsupported } = consumersOf(sr, affected);
     const requested =
@@ -574,15 +605,19 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
         });
       }
     }
-    const late = now >= rotatedAt + policy.debounceMs + policy.readyTimeoutMs;
     const failing = states.filter(
       ({ c, s }) =>
-        s.state === 'TimedOut' || (s.state === 'NotRestarted' && requested.has(workloadKey(c.ref)) && late),
+        s.state === 'TimedOut' ||
+        (s.state === 'Unknown' && late) ||
+        (s.state === 'NotRestarted' && requested.has(workloadKey(c.ref)) && late),
     );
     const waiting = states.filter(({ s }) => s.state !== 'Ready' && s.state !== 'NotFound');
     const describe = (list: typeof states) => list.map(({ c }) => `${c.ref.kind} ${c.ref.name}`).join(', ');
 
-    if (waiting.length === 0) return rolledOut(sr, consumers.length, unsupported, ctx);
+    if (waiting.length === 0) {
+      const notFound = states.filter(({ s }) => s.state === 'NotFound');
+      return rolledOut(sr, states.length - notFound.length, unsupported, describe(notFound), ctx);
+    }
     if (failing.length > 0 && !failedAlready) {
       const notReady = `${describe(failing)} did not become ready with version ${version} within ${fmt(policy.readyTimeoutMs)}`;
       if (rollbackWanted(sr)) return rollBack(sr, backend, notReady, ctx);
@@ -658,10 +693,13 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     ctx: ReconcileContext,
   ): Promise<ReconcileResult> {
     const status = sr.status ?? {};
-    const namespace = sr.metadata?.namespace ?? '';
     const failedVersion = status.currentVersion ?? '';
     const keys = generatedKeys(sr.spec.generate);
     const latest = await readLatest(sr, backend, ctx.signal);
+    if (latest && latest.version !== failedVersion && (await rollbackWritten(sr, backend, latest, ctx))) {
+      // Written before the operator stopped, its status write lost: finish it, write nothing.
+      return rolledBack(sr, latest.version, notReady, ctx);
+    }
     const data =
       latest && latest.version === failedVersion ? rolledBackData(latest.data.reveal(), keys) : undefined;
     if (!latest || !data) {
@@ -676,11 +714,63 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       ctxOf(sr, ctx.signal),
     );
     metrics.write('rollback');
-    const message = `${notReady}; rolled back: the previous value is current again as version ${written.version}`;
+    return rolledBack(sr, written.version, notReady, ctx);
+  }
+
+  /**
+   * Does `latest` already hold what rolling back the rotation's version writes? It does when the
+   * rollback was written and the operator stopped before the status said so. Compared by keyed
+   * HMAC (no value is logged or kept) over the generated keys and their `_previous` keys: each
+   * generated key holds its previous value again and no `_previous` key is left. Reads the
+   * rotation's version once; false when that version is gone or held no previous value.
+   */
+  async function rollbackWritten(
+    sr: SecretRotation,
+    backend: Backend,
+    latest: RemoteSecret,
+    ctx: ReconcileContext,
+  ): Promise<boolean> {
+    const failedVersion = sr.status?.currentVersion;
+    if (failedVersion === undefined) return false;
+    let failed: RemoteSecret;
+    try {
+      failed = await backend.read({ path: sr.spec.path, version: failedVersion }, ctxOf(sr, ctx.signal));
+    } catch (err) {
+      if (err instanceof BackendError && err.code === 'NotFound') return false;
+      throw err;
+    }
+    const keys = generatedKeys(sr.spec.generate);
+    const expected = rolledBackData(failed.data.reveal(), keys);
+    if (!expected) return false;
+    const names = new Set([...keys, ...keys.map(previousKey)]);
+    const mac = (data: ReadonlyMap<string, Buffer>) =>
+      secretDataMac(deps.hmacKey, new Map([...data].filter(([k]) => names.has(k))));
+    const same = macEqual(mac(latest.data.reveal()), mac(expected));
+    if (same) {
+      ctx.log.info('Found the rollback already written before a restart; finishing it', {
+        path: sr.spec.path,
+        failedVersion,
+        version: latest.version,
+      });
+    }
+    return same;
+  }
+
+  /** The status of a rotation rolled back to the previous value, now `version` in the backend. */
+  async function rolledBack(
+    sr: SecretRotation,
+    version: string,
+    notReady: string,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const status = sr.status ?? {};
+    const namespace = sr.metadata?.namespace ?? '';
+    const failedVersion = status.currentVersion ?? '';
+    const message = `${notReady}; rolled back: the previous value is current again as version ${version}`;
     let next: SecretRotationStatus = {
       ...status,
       phase: 'RolledBack',
-      currentVersion: written.version,
+      currentVersion: version,
       history: upsertHistory(status, {
         version: failedVersion,
         time: status.lastRotationTime ?? formatTime(clock.now()),
@@ -696,7 +786,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     memory.refreshedAt.set(keyFor(namespace, sr.metadata?.name ?? ''), clock.now());
     deps.requestRefresh(namespace, sr.spec.backend, sr.spec.path);
     metrics.rotation('RolledBack');
-    ctx.log.warn('Rolled back rotation', { path: sr.spec.path, failedVersion, version: written.version });
+    ctx.log.warn('Rolled back rotation', { path: sr.spec.path, failedVersion, version });
     await deps.events.warning(sr, Reason.RolledBack, message);
     return requeue(POLL_MS);
   }
@@ -720,11 +810,14 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       }
       return false;
     }
+    // Caches still filling: a consumer may be missing from them; asked again shortly.
+    if (!deps.reload.cachesSynced()) return false;
     const affected = affectedDigests(sr, readers, version);
     const { consumers } = consumersOf(sr, affected);
     const requested =
       memory.requested.get(key)?.version === version ? memory.requested.get(key)!.keys : new Set<string>();
     memory.requested.set(key, { version, keys: requested });
+    let unknown = false;
     for (const c of consumers) {
       const k = workloadKey(c.ref);
       if (requested.has(k)) continue;
@@ -734,6 +827,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
         rotationRestartPolicy(sr.spec).readyTimeoutMs,
         now,
       );
+      if (state.state === 'Unknown') unknown = true;
       if (state.state !== 'NotRestarted') continue;
       requested.add(k);
       deps.reload.requestRestart({
@@ -745,20 +839,22 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
         reason: `SecretRotation ${sr.metadata?.name} rolled ${sr.spec.path} back to the previous value (version ${version})`,
       });
     }
-    return true;
+    return !unknown;
   }
 
   async function rolledOut(
     sr: SecretRotation,
     count: number,
     unsupported: string[],
+    notFound: string,
     ctx: ReconcileContext,
   ): Promise<ReconcileResult> {
     const status = sr.status ?? {};
     const version = status.currentVersion ?? '';
     const twoPhase = strategyOf(sr.spec) === 'TwoPhase' && status.previousVersion !== undefined;
     const note =
-      unsupported.length > 0 ? ` (not restarted, kind not supported: ${unsupported.join(', ')})` : '';
+      (unsupported.length > 0 ? ` (not restarted, kind not supported: ${unsupported.join(', ')})` : '') +
+      (notFound ? ` (not found, not restarted: ${notFound})` : '');
     const summary = `${count} consumer(s) ready with version ${version}${note}`;
     let next: SecretRotationStatus = {
       ...status,

@@ -33,6 +33,8 @@ export const vaultCertificateResource = {
 
 export interface VaultCertificateControllerOptions {
   kubeConfig: KubeConfig;
+  /** Watch only these namespaces (`operator.watchNamespaces`); empty or left out: all. */
+  namespaces?: readonly string[];
   client: KubeClient;
   issuers: Pick<IssuerRegistry, 'get'>;
   events: EventSink;
@@ -75,6 +77,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
   const certificates = new Informer<VaultCertificate>({
     resource: vaultCertificateResource,
     kubeConfig: opts.kubeConfig,
+    namespaces: opts.namespaces,
     clock: opts.clock,
     logger: opts.logger,
     name: 'vaultcertificates',
@@ -82,6 +85,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
   const secrets = new Informer<V1Secret>({
     resource: builtinResources.Secret,
     kubeConfig: opts.kubeConfig,
+    namespaces: opts.namespaces,
     labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${OWNER_LABEL}`,
     clock: opts.clock,
     logger: opts.logger,

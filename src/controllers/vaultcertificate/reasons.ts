@@ -23,6 +23,8 @@ export const Reason = {
   Issued: 'Issued',
   IssuerNotFound: 'IssuerNotFound',
   SecretNotOwned: 'SecretNotOwned',
+  /** Our Secret has another type than kubernetes.io/tls (a type cannot change; it must be deleted). */
+  SecretTypeMismatch: 'SecretTypeMismatch',
   InvalidRequest: 'InvalidRequest',
   PermissionDenied: 'PermissionDenied',
   AuthenticationFailed: 'AuthenticationFailed',

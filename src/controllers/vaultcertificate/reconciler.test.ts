@@ -373,6 +373,26 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     assert.equal(t.issuer.signs.length, 0);
   });
 
+  it('never deletes a Secret of its own with another type: reports it, and writes once it is gone', async () => {
+    const t = setup();
+    const labels = { 'app.kubernetes.io/managed-by': 'vaultsync', 'vaultsync.io/vaultcertificate': 'api' };
+    t.cluster.secrets.set('api-tls', {
+      metadata: { name: 'api-tls', namespace: 'shop', resourceVersion: '1', labels },
+      type: 'Opaque',
+      data: { other: 'eA==' },
+    });
+    await t.run();
+    assert.equal(t.ready()?.reason, 'SecretTypeMismatch');
+    assert.match(t.ready()?.message ?? '', /api-tls has type Opaque.*delete the Secret/);
+    assert.equal(t.issuer.signs.length, 0, 'nothing issued for a Secret that cannot hold it');
+    assert.deepEqual(t.cluster.writes, ['status'], 'no delete, no apply');
+    assert.match(t.events.at(-1)!, /^Warning SecretTypeMismatch/);
+    t.cluster.secrets.delete('api-tls'); // a person deletes it
+    await t.run();
+    assert.equal(t.ready()?.reason, 'Issued');
+    assert.equal(t.tls().secret.type, 'kubernetes.io/tls');
+  });
+
   it('revokes the superseded certificate when asked to', async () => {
     const t = setup({ revokeSuperseded: true });
     await t.run();
@@ -383,14 +403,22 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     assert.match(t.events.at(-1)!, /Revoked superseded certificate/);
   });
 
-  it('restarts rolloutRestartTargets when a certificate is replaced, not for the first one', async () => {
-    const t = setup({ rolloutRestartTargets: [{ kind: 'Deployment', name: 'api' }] });
+  it('restarts rolloutRestartTargets (an Argo Rollout too) when a certificate is replaced, not for the first one', async () => {
+    const t = setup({
+      rolloutRestartTargets: [
+        { kind: 'Deployment', name: 'api' },
+        { kind: 'Rollout', name: 'web' },
+      ],
+    });
     await t.run();
     assert.equal(t.restarts.length, 0);
     t.clock.advance(500 * HOUR);
     await t.run();
     assert.equal(t.restarts.length, 1);
-    assert.deepEqual(t.restarts[0]!.workloads, [{ kind: 'Deployment', name: 'api' }]);
+    assert.deepEqual(t.restarts[0]!.workloads, [
+      { kind: 'Deployment', name: 'api' },
+      { kind: 'Rollout', name: 'web' },
+    ]);
     assert.match(t.restarts[0]!.secrets['api-tls'] ?? '', /^[A-Za-z0-9_-]{16}$/);
   });
 });

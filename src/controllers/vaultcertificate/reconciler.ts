@@ -9,7 +9,7 @@ import type { VaultCertificate, VaultCertificateStatus } from '../../apis/v1alph
 import { API_VERSION } from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../backends/errors.ts';
 import type { IssuedCertificate, Issuer } from '../../issuers/index.ts';
-import { type KubeClient, deleteObject, getObject, patchStatus, serverSideApply } from '../../kube/client.ts';
+import { type KubeClient, getObject, patchStatus, serverSideApply } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import {
   type Condition,
@@ -76,11 +76,13 @@ export interface EventSink {
 /**
  * Workload restarts (the reload controller shared with VaultSecret and SecretRotation):
  * rolloutRestartTargets are restarted when a certificate is replaced, never on the first one.
+ * An Argo Rollout is restarted by spec.restartAt while its CRD is served, else skipped with a
+ * warning event on this VaultCertificate (the reload controller decides).
  */
 export interface RestartSink {
   requestRestart(req: {
     namespace: string;
-    workloads: readonly { kind: 'Deployment' | 'StatefulSet' | 'DaemonSet'; name: string }[];
+    workloads: readonly { kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Rollout'; name: string }[];
     secrets: Readonly<Record<string, string>>;
     group: string;
     reason: string;
@@ -500,12 +502,6 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
         requestHash: requestHash(desired),
         revision,
       });
-      // The type of a Secret cannot change: one of ours with another type is replaced.
-      if (secret && (secret.type ?? 'Opaque') !== SECRET_TYPE) {
-        await deleteObject(deps.client, secretRef(vc, desired.secretName), {
-          preconditions: { uid: secret.metadata?.uid ?? '' },
-        });
-      }
       let applied: V1Secret;
       try {
         applied = await serverSideApply(deps.client, want, { fieldManager: FIELD_MANAGER, force: true });
@@ -567,7 +563,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       else void deps.events.normal(vc, EventReason.Reissued, `Reissued ${what} because ${trigger.message}`);
 
       await revokeSuperseded(vc, desired, observed, cert, ctx);
-      if (!first) requestRestarts(vc, desired, mac, ctx);
+      if (!first) requestRestarts(vc, desired, mac);
       return { requeueAfter: requeueDelay(renewal.at - deps.clock.now()) };
     } catch (err) {
       if (ctx.signal.aborted) throw err;
@@ -624,19 +620,8 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     return { requeueAfter: delay };
   }
 
-  function requestRestarts(
-    vc: VaultCertificate,
-    desired: DesiredCertificate,
-    mac: string,
-    ctx: ReconcileContext,
-  ): void {
-    const targets = (vc.spec.rolloutRestartTargets ?? []).filter(
-      (t): t is { kind: 'Deployment' | 'StatefulSet' | 'DaemonSet'; name: string } => t.kind !== 'Rollout',
-    );
-    for (const t of vc.spec.rolloutRestartTargets ?? []) {
-      if (t.kind === 'Rollout')
-        ctx.log.warn('Skipped restart of Rollout: kind not supported yet', { workload: t.name });
-    }
+  function requestRestarts(vc: VaultCertificate, desired: DesiredCertificate, mac: string): void {
+    const targets = vc.spec.rolloutRestartTargets ?? [];
     if (!deps.restarts || targets.length === 0) return;
     deps.restarts.requestRestart({
       namespace: vc.metadata?.namespace ?? '',
@@ -716,6 +701,17 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     const secret = await currentSecret(vc, key, desired.secretName);
     const decision = mayWrite(vc, secret);
     if (!decision.allowed) return blocked(vc, key, decision.reason, decision.message);
+    // The type of a Secret cannot change, and the operator is granted no delete on Secrets: one
+    // of ours with another type waits for a person to delete it (its deletion wakes us at once).
+    const type = secret?.type ?? 'Opaque';
+    if (secret && type !== SECRET_TYPE) {
+      return blocked(
+        vc,
+        key,
+        Reason.SecretTypeMismatch,
+        `Secret ${desired.secretName} has type ${type}, and a Secret's type cannot change to ${SECRET_TYPE}; delete the Secret and a new one is written`,
+      );
+    }
 
     const observed = observe(key, secret);
     const record = written.get(key);

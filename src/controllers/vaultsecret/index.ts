@@ -26,6 +26,8 @@ export const vaultSecretResource = {
 
 export interface VaultSecretControllerOptions {
   kubeConfig: KubeConfig;
+  /** Watch only these namespaces (`operator.watchNamespaces`); empty or left out: all. */
+  namespaces?: readonly string[];
   client: KubeClient;
   backends: { get(name: string): Backend | undefined };
   events: EventSink;
@@ -45,6 +47,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
   const vaultSecrets = new Informer<VaultSecret>({
     resource: vaultSecretResource,
     kubeConfig: opts.kubeConfig,
+    namespaces: opts.namespaces,
     clock: opts.clock,
     logger: opts.logger,
     name: 'vaultsecrets',
@@ -52,6 +55,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
   const secrets = new Informer<V1Secret>({
     resource: builtinResources.Secret,
     kubeConfig: opts.kubeConfig,
+    namespaces: opts.namespaces,
     labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${OWNER_LABEL}`,
     clock: opts.clock,
     logger: opts.logger,
