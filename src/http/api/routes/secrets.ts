@@ -7,7 +7,8 @@ import { BackendError } from '../../../backends/errors.ts';
 import type { Backend, RemoteSecret } from '../../../backends/types.ts';
 import { secretPathProblem } from '../../../config/paths.ts';
 import { Sensitive } from '../../../secrets/sensitive.ts';
-import type { RouteAccess } from '../access.ts';
+import type { RouteAccess, RouteParams } from '../access.ts';
+import type { AccessRequest } from '../auth.ts';
 import { ApiError, toApiError } from '../errors.ts';
 import {
   BackendName,
@@ -54,6 +55,17 @@ export function encodeValues(data: ReadonlyMap<string, Buffer>): {
   };
 }
 
+/** RBAC `<verb>` on `backends/secrets`, the backend being the resource name. */
+const secretsAccess =
+  (verb: 'get' | 'update') =>
+  (p: RouteParams): AccessRequest => ({
+    verb,
+    resource: 'backends',
+    subresource: 'secrets',
+    namespace: p.namespace,
+    name: p.backend,
+  });
+
 function checkedPath(path: string): string {
   const problem = secretPathProblem(path);
   if (problem) throw new ApiError('BadRequest', `path is not valid: ${problem}`);
@@ -86,13 +98,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: SecretRouteDeps
       config: {
         action: 'secrets.get',
         requires: 'secretReads',
-        access: (p) => ({
-          verb: 'get',
-          resource: 'backends',
-          subresource: 'secrets',
-          namespace: p.namespace,
-          name: p.backend,
-        }),
+        access: secretsAccess('get'),
       } satisfies RouteAccess,
     },
     async (req) => {
@@ -119,13 +125,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: SecretRouteDeps
       config: {
         action: 'secrets.batchGet',
         requires: 'secretReads',
-        access: (p) => ({
-          verb: 'get',
-          resource: 'backends',
-          subresource: 'secrets',
-          namespace: p.namespace,
-          name: p.backend,
-        }),
+        access: secretsAccess('get'),
       } satisfies RouteAccess,
     },
     async (req) => {
@@ -167,13 +167,7 @@ export function registerSecretRoutes(app: FastifyInstance, deps: SecretRouteDeps
       config: {
         action: 'secrets.write',
         requires: 'secretWrites',
-        access: (p) => ({
-          verb: 'update',
-          resource: 'backends',
-          subresource: 'secrets',
-          namespace: p.namespace,
-          name: p.backend,
-        }),
+        access: secretsAccess('update'),
       } satisfies RouteAccess,
     },
     async (req) => {

@@ -122,33 +122,43 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
 
   const status = (r: { results: Result[] }) => (r.results.some((x) => x.state === 'Pending') ? 202 : 200);
 
-  app.post<{ Params: { namespace: string; name: string }; Body: { waitSeconds?: number } }>(
-    '/v1/namespaces/:namespace/vaultsecrets/:name/sync',
-    {
-      schema: {
-        summary: 'Read the backend for one VaultSecret now',
-        tags: ['triggers'],
-        params: { type: 'object', properties: { namespace: Namespace, name: ObjectName } },
-        body: SyncBody,
-        response: responses({ 200: TriggerResponse, 202: TriggerResponse }),
+  /** `POST .../<plural>/{name}/<verb>`: one named object, RBAC `create` on `<plural>/<verb>`. */
+  function namedTrigger(kind: Kind, verb: string, summary: string): void {
+    app.post<{ Params: { namespace: string; name: string }; Body: { waitSeconds?: number } }>(
+      `/v1/namespaces/:namespace/${kind.plural}/:name/${verb}`,
+      {
+        schema: {
+          summary,
+          tags: ['triggers'],
+          params: { type: 'object', properties: { namespace: Namespace, name: ObjectName } },
+          body: SyncBody,
+          response: responses({ 200: TriggerResponse, 202: TriggerResponse }),
+        },
+        config: {
+          action: `${kind.plural}.${verb}`,
+          access: (p) => ({
+            verb: 'create',
+            resource: kind.plural,
+            subresource: verb,
+            namespace: p.namespace,
+            name: p.name,
+          }),
+        } satisfies RouteAccess,
       },
-      config: {
-        action: 'vaultsecrets.sync',
-        access: (p) => ({
-          verb: 'create',
-          resource: 'vaultsecrets',
-          subresource: 'sync',
-          namespace: p.namespace,
-          name: p.name,
-        }),
-      } satisfies RouteAccess,
-    },
-    async (req, reply) => {
-      const { namespace, name } = req.params;
-      req.auditDetail = { resource: `VaultSecret/${name}` };
-      const result = await trigger(VAULT_SECRET, namespace, [name], req.body?.waitSeconds);
-      return reply.code(status(result)).send(result);
-    },
+      async (req, reply) => {
+        const { namespace, name } = req.params;
+        req.auditDetail = { resource: `${kind.kind}/${name}` };
+        const result = await trigger(kind, namespace, [name], req.body?.waitSeconds);
+        return reply.code(status(result)).send(result);
+      },
+    );
+  }
+
+  namedTrigger(VAULT_SECRET, 'sync', 'Read the backend for one VaultSecret now');
+  namedTrigger(
+    SECRET_ROTATION,
+    'rotate',
+    'Rotate now (generate, write a new backend version, refresh and roll out consumers)',
   );
 
   app.post<{ Params: { namespace: string }; Body: { labelSelector: string; waitSeconds?: number } }>(
@@ -179,35 +189,6 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
         detail: { matched: names.length },
       };
       const result = await trigger(VAULT_SECRET, namespace, names, req.body.waitSeconds);
-      return reply.code(status(result)).send(result);
-    },
-  );
-
-  app.post<{ Params: { namespace: string; name: string }; Body: { waitSeconds?: number } }>(
-    '/v1/namespaces/:namespace/secretrotations/:name/rotate',
-    {
-      schema: {
-        summary: 'Rotate now (generate, write a new backend version, refresh and roll out consumers)',
-        tags: ['triggers'],
-        params: { type: 'object', properties: { namespace: Namespace, name: ObjectName } },
-        body: SyncBody,
-        response: responses({ 200: TriggerResponse, 202: TriggerResponse }),
-      },
-      config: {
-        action: 'secretrotations.rotate',
-        access: (p) => ({
-          verb: 'create',
-          resource: 'secretrotations',
-          subresource: 'rotate',
-          namespace: p.namespace,
-          name: p.name,
-        }),
-      } satisfies RouteAccess,
-    },
-    async (req, reply) => {
-      const { namespace, name } = req.params;
-      req.auditDetail = { resource: `SecretRotation/${name}` };
-      const result = await trigger(SECRET_ROTATION, namespace, [name], req.body?.waitSeconds);
       return reply.code(status(result)).send(result);
     },
   );
