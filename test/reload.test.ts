@@ -530,11 +530,22 @@ describe('workload reload against the real control plane and OpenBao', function 
 
   it('restarts nothing when the operator restarts', async () => {
     const apps = ['first', 'five', 'named', 'paused'];
+    // What vaultsync could write: annotations and the pod template, which also bump a
+    // Deployment's generation; and when vaultsync last wrote it. (Not the resourceVersion: the
+    // controller manager writes status too, e.g. when kwok's node briefly goes NotReady about a
+    // minute into the test bed and marks every pod unready.)
     const state = async (a: string) => {
       const d = await deployment(a);
-      return [(await replicaSets(a)).length, d?.metadata?.resourceVersion, hmacOf(d)];
+      const ours = d?.metadata?.managedFields?.filter((m) => m.manager === 'vaultsync').map((m) => m.time);
+      return [
+        (await replicaSets(a)).length,
+        d?.metadata?.generation,
+        d?.metadata?.annotations,
+        hmacOf(d),
+        ours,
+      ];
     };
-    await delay(2000); // let the last rollouts settle (status updates change resourceVersion)
+    await delay(2000); // let the last rollouts settle
     const before = new Map<string, unknown[]>();
     for (const a of apps) before.set(a, await state(a));
     const argo = ['argo', 'argo-ann', 'argo-ref', 'argo-named', 'argo-other'];
