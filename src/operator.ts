@@ -266,8 +266,6 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       })),
     ],
   };
-  const health = await startHealthServer(op.healthAddress, buildHealthApp(healthOptions));
-
   const apiConfig = config.api;
   const audit = createAuditLog(config.audit ?? { sink: 'stdout' });
   const api = apiConfig
@@ -284,6 +282,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         dnsNames: serviceDnsNames(API_SERVICE_NAME, op.namespace),
       })
     : undefined;
+  // The health server last: a probe must not see the replica ready before the API listens.
+  const health = await startHealthServer(op.healthAddress, buildHealthApp(healthOptions));
 
   async function stop(): Promise<void> {
     if (stopping) return;
