@@ -4,6 +4,7 @@
 // bounded by the timeout; a retryable failure waits (exponential backoff with jitter, or the
 // receiver's Retry-After) before the next attempt, up to maxAttempts. Nothing here ever waits
 // on the caller's side, so a slow or dead receiver cannot slow a reconcile.
+import { raceSignal } from '../backends/clock.ts';
 import { type Clock, sleep } from '../kube/clock.ts';
 import { type Logger, noopLogger, safeLog } from '../kube/logger.ts';
 import {
@@ -228,8 +229,8 @@ export class ReceiverDispatcher {
     try {
       const key = await this.#o.signingKey();
       const timestamp = Math.floor(clock.now() / 1000);
-      const response = await abortable(
-        controller.signal,
+      // Raced with the signal: a transport that ignores it still cannot outlive the timeout.
+      const response = await raceSignal(
         this.#o.transport({
           url: this.#o.url,
           body: event.body,
@@ -244,6 +245,7 @@ export class ReceiverDispatcher {
             [HEADERS.attempt]: String(attempt),
           },
         }),
+        controller.signal,
       );
       const status = response.status;
       observe(`${Math.min(5, Math.max(1, Math.floor(status / 100)))}xx` as AttemptResult);
@@ -290,23 +292,4 @@ export class ReceiverDispatcher {
   #gauge(): void {
     this.#metrics.queueDepth(this.name, this.depth);
   }
-}
-
-/** `promise`, or a rejection as soon as `signal` aborts (even if the transport ignores the signal). */
-function abortable<T>(signal: AbortSignal, promise: Promise<T>): Promise<T> {
-  if (signal.aborted) return Promise.reject(new DOMException('aborted', 'AbortError'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new DOMException('aborted', 'AbortError'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error('transport failed'));
-      },
-    );
-  });
 }

@@ -29,6 +29,8 @@ declare module 'fastify' {
     auditDetail?: AuditDetail;
     /** Aborted when the request times out or the client goes away. */
     abortSignal?: AbortSignal;
+    /** The error code sent, for the audit line. */
+    errorCode?: string;
   }
   interface FastifyContextConfig {
     action?: string;

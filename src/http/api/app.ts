@@ -6,7 +6,7 @@
 // written per /v1 call, whatever the outcome. Errors are coded JSON without secret data.
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiConfig } from '../../config/index.ts';
 import type { Backend } from '../../backends/types.ts';
 import type { IssuerRegistry } from '../../issuers/index.ts';
@@ -84,13 +84,8 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
   app.addHook('onRequest', async (req) => {
     const route = req.routeOptions.config;
     if (!route.access) return;
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new ApiError('Timeout', 'request timed out')),
-      config.requestTimeout,
-    );
-    req.raw.once('close', () => clearTimeout(timer));
-    req.abortSignal = controller.signal;
+    // Ends backend and issuer calls that outlive the request timeout (→ 504 Timeout).
+    req.abortSignal = AbortSignal.timeout(config.requestTimeout);
 
     const token = bearerToken(req.headers.authorization);
     if (!token)
@@ -131,14 +126,14 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
         },
       }),
       ...(params.namespace && { namespace: params.namespace }),
-      ...(reply.statusCode >= 400 && { code: errorCodeOf(req) }),
+      ...(req.errorCode && { code: req.errorCode }),
       ...req.auditDetail,
     });
   });
 
   app.setErrorHandler(async (err, req, reply) => {
     const apiError = toApiError(err);
-    errorCodes.set(req, apiError.code);
+    req.errorCode = apiError.code;
     if (apiError.code === 'Internal')
       opts.logger.error('API request failed', { route: req.routeOptions.url, error: err });
     if (apiError.retryAfterMs !== undefined)
@@ -156,6 +151,3 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
   registerSecretRoutes(app, { backends: opts.backends, batchGet: config.batchGet });
   return app;
 }
-
-const errorCodes = new WeakMap<FastifyRequest, string>();
-const errorCodeOf = (req: FastifyRequest) => errorCodes.get(req);

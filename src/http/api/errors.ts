@@ -79,6 +79,10 @@ const FROM_FASTIFY: Readonly<Record<string, ApiErrorCode>> = {
 /** Any thrown value → an ApiError that is safe to send. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  // The request's own deadline (AbortSignal.timeout) ended a backend or issuer call.
+  if (err instanceof DOMException && err.name === 'TimeoutError') {
+    return new ApiError('Timeout', 'the request took longer than api.requestTimeout');
+  }
   if (err instanceof BackendError) return new ApiError(FROM_BACKEND[err.code], err.message, err.retryAfterMs);
   const e = err as { code?: string; statusCode?: number; validation?: unknown; message?: string };
   if (e?.validation) return new ApiError('BadRequest', e.message ?? 'invalid request');

@@ -88,7 +88,7 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
     }
   }
 
-  async function await_(kind: Kind, namespace: string, names: string[], token: string, waitMs: number) {
+  async function awaitAnswers(kind: Kind, namespace: string, names: string[], token: string, waitMs: number) {
     const deadline = Date.now() + waitMs;
     const cache = kind.cache(deps);
     const results = new Map<string, Result>();
@@ -115,7 +115,7 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
     await Promise.all(names.map((name) => annotate(kind, namespace, name, token)));
     const results =
       waitSeconds > 0
-        ? await await_(kind, namespace, names, token, waitSeconds * 1000)
+        ? await awaitAnswers(kind, namespace, names, token, waitSeconds * 1000)
         : names.map((name) => ({ name, state: 'Pending' as const }));
     return { namespace, kind: kind.kind, token, results };
   }
