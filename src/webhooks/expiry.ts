@@ -8,6 +8,7 @@
 // Set expiringWithin shorter than the renewal window (renewBefore): then it fires only when a
 // renewal is late or failing, which is what it is for.
 import type { VaultCertificate } from '../apis/v1alpha1/index.ts';
+import { formatDuration } from '../config/duration.ts';
 import type { Cancel, Clock } from '../kube/clock.ts';
 import { type Logger, noopLogger, safeLog } from '../kube/logger.ts';
 import { type LifecycleEventInput, stableEventId } from './event.ts';
@@ -144,7 +145,7 @@ function expiringEvent(
     reason: expired ? 'Expired' : 'Expiring',
     message: expired
       ? `${what} expired at ${notAfterText}`
-      : `${what} expires at ${notAfterText} (in ${formatIn(notAfter - now)})`,
+      : `${what} expires at ${notAfterText} (in ${formatDuration(Math.max(60_000, Math.round((notAfter - now) / 60_000) * 60_000))})`,
     details: {
       ...(secretName !== undefined && { secretName }),
       ...(serial !== undefined && { serialNumber: serial }),
@@ -152,12 +153,4 @@ function expiringEvent(
       ...(vc.status?.revision !== undefined && { revision: vc.status.revision }),
     },
   };
-}
-
-function formatIn(ms: number): string {
-  const minutes = Math.max(0, Math.round(ms / 60_000));
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
-  return `${Math.floor(hours / 24)}d${hours % 24 ? `${hours % 24}h` : ''}`;
 }
