@@ -192,6 +192,7 @@ describe('HTTP API app', () => {
         headers: auth,
       });
       codes.push(r.statusCode);
+      if (r.statusCode === 429) assert.ok(Number(r.headers['retry-after']) > 0, 'Retry-After is sent');
     }
     assert.deepEqual(codes, [200, 200, 200, 429, 429]);
     assert.ok(
