@@ -170,10 +170,10 @@ vaultsync is running (health and metrics on http://${operator.healthAddress}, AP
   kubectl get vaultsecrets -n ${namespace} -w
   kubectl get secret db -n ${namespace} -o jsonpath='{.data.password}' | base64 -d
   bao kv put -address=$BAO_ADDR secret/shop/db username=app password=changed   # then watch db follow
-  # the HTTP API (the dev kubeconfig is the bed admin; use a ServiceAccount token in a cluster):
+  # the HTTPS API as ServiceAccount shop/default (403 until a Role allows it, docs/api.md):
   TOKEN=$(kubectl create token default -n ${namespace})
   curl --cacert ${apiCa} -H "Authorization: Bearer $TOKEN" -X POST \\
-    https://localhost:${operator.apiAddress?.split(':')[1] ?? '8443'}/v1/namespaces/${namespace}/vaultsecrets/db/sync   # 403 until a Role allows it
+    https://localhost:${operator.apiAddress?.split(':')[1] ?? '8443'}/v1/namespaces/${namespace}/vaultsecrets/db/sync
   audit log: ${join(dir, 'audit.log')}
 
 Ctrl-C stops vaultsync${attached ? '' : ' and the test bed'}.`);
