@@ -78,6 +78,7 @@ describe('loadConfig', () => {
         mountPath: 'kubernetes',
         serviceAccount: 'resource',
         serviceAccountName: 'vaultsync',
+        audiences: ['vault'],
         tokenExpiration: 600_000,
       });
     });
@@ -425,7 +426,7 @@ backends:
         expect: [
           'backends[0].auth.kubernetes.mountPath: must be a mount path such as "secret" or "team/kv" (no leading or trailing "/")',
           'backends[0].auth.kubernetes.serviceAccount: must be one of: resource, operator',
-          'backends[0].auth.kubernetes.audiences: must list at least one audience, or be left out',
+          'backends[0].auth.kubernetes.audiences: must list at least one audience, or be left out (default: [vault])',
           'backends[0].auth.kubernetes.role: only the placeholder {namespace} is supported',
           'backends[0].auth.kubernetes.tokenExpiration: must be at least 10m (the TokenRequest API minimum)',
         ],

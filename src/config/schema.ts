@@ -249,12 +249,18 @@ export const VaultKubernetesAuthSchema = Type.Object(
     serviceAccount: OneOf(['resource', 'operator'] as const, 'resource'),
     /** ServiceAccount used in the resource's namespace when the resource names none. */
     serviceAccountName: DnsSubdomain({ default: 'vaultsync' }),
-    /** Audiences of the requested ServiceAccount token (must match the Vault role). */
-    audiences: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 256, errorMessage: 'must be a non-empty string' }), {
+    /**
+     * Audiences of the requested ServiceAccount token; the Vault role's `audience` must name one.
+     * Default `vault`: a token meant for Vault is refused by the kube-apiserver and by anyone else
+     * who checks the audience, so Vault (or whoever reads its logs) cannot replay it elsewhere.
+     */
+    audiences: Type.Array(
+      Type.String({ minLength: 1, maxLength: 256, errorMessage: 'must be a non-empty string' }),
+      {
         minItems: 1,
-        errorMessage: 'must list at least one audience, or be left out',
-      }),
+        default: ['vault'],
+        errorMessage: 'must list at least one audience, or be left out (default: [vault])',
+      },
     ),
     /** Lifetime requested for the ServiceAccount token (used only for the login). */
     tokenExpiration: Duration('10m'),

@@ -139,10 +139,10 @@ describe('VaultBackend', () => {
       assert.equal(api.logins.length, 3);
     });
 
-    it('uses the operator ServiceAccount when configured so', async () => {
+    it('uses the operator ServiceAccount when configured so, with audience vault by default', async () => {
       const { tokens, backend } = await make('{kubernetes: {role: vaultsync, serviceAccount: operator}}');
       await assert.rejects(backend.read({ path: 'x' }, { namespace: 'team-a', serviceAccount: 'ignored' }));
-      assert.deepEqual(tokens.requests, ['vaultsync-system/vaultsync aud=- exp=600']);
+      assert.deepEqual(tokens.requests, ['vaultsync-system/vaultsync aud=vault exp=600']);
       assert.equal(backend.identity({ namespace: 'team-b' }), 'vaultsync-system/vaultsync');
     });
 

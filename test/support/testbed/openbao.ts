@@ -95,6 +95,8 @@ path "secret/metadata/${namespace}/*" { capabilities = ["read", "list"] }`,
   await call('POST', `auth/${mountPath}/role/${role}`, {
     bound_service_account_names: [serviceAccount],
     bound_service_account_namespaces: [namespace],
+    // vaultsync asks for tokens with audience `vault` (auth.kubernetes.audiences default).
+    audience: 'vault',
     token_policies: [policy],
     token_ttl: '1h',
   });
