@@ -61,6 +61,7 @@ class RecordingMetrics implements BackendMetrics {
 const options = (over: Partial<GuardOptions> = {}): GuardOptions => ({
   allowedNamespaces: ['team-*'],
   allowedPaths: ['{namespace}/**'],
+  allowedWritePaths: ['{namespace}/**'],
   rateLimit: { qps: 10, burst: 10, maxWait: 10_000 },
   circuitBreaker: { failureThreshold: 3, halfOpenAfter: 60_000 },
   coalesce: { ttl: 0 },
@@ -100,6 +101,21 @@ describe('GuardedBackend', () => {
     assert.equal(adapter.reads.length, 0);
     assert.equal(adapter.writes, 0);
     assert.deepEqual(metrics.requests, ['fake read TenancyDenied', 'fake write TenancyDenied']);
+  });
+
+  it('checks writes against allowedWritePaths, not allowedPaths', async () => {
+    const { adapter, backend, metrics } = setup({ allowedWritePaths: ['{namespace}/rotated/*'] });
+    await backend.read({ path: 'team-a/db' }, ctx);
+    const err = await errorOf(backend.write({ path: 'team-a/db', data: secret('v').data }, ctx));
+    assert.equal(err.code, 'TenancyDenied');
+    assert.match(err.message, /is not writable .*allowedWritePaths: \{namespace\}\/rotated\/\*/);
+    await backend.write({ path: 'team-a/rotated/db', data: secret('v').data }, ctx);
+    assert.equal(adapter.writes, 1);
+    assert.deepEqual(metrics.requests, [
+      'fake read success',
+      'fake write TenancyDenied',
+      'fake write success',
+    ]);
   });
 
   it('coalesces N concurrent reads of one path and identity into one request', async () => {
@@ -248,5 +264,41 @@ describe('GuardedBackend', () => {
     await backend.close();
     const err = await errorOf(backend.read({ path: 'team-a/a' }, ctx));
     assert.equal(err.code, 'Unavailable');
+  });
+});
+
+describe('GuardedBackend reachability checks', () => {
+  /** An adapter whose check fails while `down` is set, counting the checks that reach it. */
+  class CheckedAdapter extends FakeAdapter {
+    checks = 0;
+    down = false;
+    override async check(): Promise<void> {
+      this.checks++;
+      if (this.down) throw new BackendError('Unavailable', 'connection refused', { transient: true });
+    }
+  }
+  const checked = (over: Partial<GuardOptions> = {}) => {
+    const clock = new FakeClock();
+    const adapter = new CheckedAdapter(clock);
+    const metrics = new RecordingMetrics();
+    return { adapter, metrics, backend: new GuardedBackend(adapter, options(over), { clock, metrics }) };
+  };
+
+  it('go through the circuit breaker: once open, checks fail fast without reaching the backend', async () => {
+    const { adapter, backend, metrics } = checked();
+    adapter.down = true;
+    for (let i = 0; i < 3; i++) assert.equal((await errorOf(backend.check())).code, 'Unavailable');
+    assert.equal(backend.circuitState, 'open');
+    for (let i = 0; i < 10; i++) assert.equal((await errorOf(backend.check())).code, 'CircuitOpen');
+    assert.equal(adapter.checks, 3);
+    assert.deepEqual(metrics.requests.slice(-1), ['fake check CircuitOpen']);
+  });
+
+  it('go through the token bucket: a flood of checks is throttled, not sent', async () => {
+    const { adapter, backend, metrics } = checked({ rateLimit: { qps: 1, burst: 2, maxWait: 0 } });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => backend.check()));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+    assert.equal(adapter.checks, 2);
+    assert.ok(metrics.throttles.every((t) => t === 'local') && metrics.throttles.length === 18);
   });
 });

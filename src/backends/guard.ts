@@ -1,7 +1,7 @@
 /**
  * Wraps a concrete backend with what every backend gets, in this order:
- *   tenancy (before anything else) → coalescing (reads) → circuit breaker → token bucket →
- *   per-request timeout → the adapter.
+ *   tenancy (before anything else; reads by `allowedPaths`, writes by `allowedWritePaths`) →
+ *   coalescing (reads) → circuit breaker → token bucket → per-request timeout → the adapter.
  * and reports every call to the metrics. A 429 (Throttled with retryAfterMs) closes the
  * bucket until then. Anything an adapter throws that is not a BackendError becomes `Unknown`
  * without its message (it could hold anything).
@@ -12,7 +12,7 @@ import { Coalescer } from './coalesce.ts';
 import { BackendError, isBackendError, withBackend } from './errors.ts';
 import type { BackendMetrics, BackendOperation, BackendOutcome, CircuitStateName } from './metrics.ts';
 import { TokenBucket } from './rate-limit.ts';
-import { compileTenancy, type TenancyRules } from './tenancy.ts';
+import { compileTenancy, type Access, type TenancyRules } from './tenancy.ts';
 import type {
   Backend,
   BackendAdapter,
@@ -114,16 +114,9 @@ export class GuardedBackend implements Backend {
     }
   }
 
-  async check(signal?: AbortSignal): Promise<void> {
-    const started = this.#clock.now();
-    try {
-      await this.#withTimeout(signal, (s) => this.#adapter.check(s));
-      this.#metrics.request(this.name, 'check', 'success', this.#clock.now() - started);
-    } catch (err) {
-      const e = this.#caught(err, signal);
-      this.#metrics.request(this.name, 'check', outcomeOf(e), this.#clock.now() - started);
-      throw e;
-    }
+  /** A reachability call, through the breaker and the bucket like any other (readiness caches it). */
+  check(signal?: AbortSignal): Promise<void> {
+    return this.#call('check', signal, (s) => this.#adapter.check(s));
   }
 
   async close(): Promise<void> {
@@ -138,11 +131,11 @@ export class GuardedBackend implements Backend {
 
   // -------------------------------------------------------------------------------------------
 
-  /** Tenancy and liveness, before anything is queued or sent. */
-  #admit(op: BackendOperation, path: string, ctx: CallContext, started: number): void {
+  /** Tenancy (reads and writes by their own rules) and liveness, before anything is queued or sent. */
+  #admit(op: Access, path: string, ctx: CallContext, started: number): void {
     const denied = this.#closed
       ? new BackendError('Unavailable', `backend "${this.name}" is shut down`, { backend: this.name })
-      : this.#tenancy(ctx.namespace, path);
+      : this.#tenancy(ctx.namespace, path, op);
     if (denied) {
       this.#metrics.request(this.name, op, denied.code, this.#clock.now() - started);
       throw denied;

@@ -45,6 +45,7 @@ class FakeSecrets implements SecretsApi {
 const guard = {
   allowedNamespaces: ['team-*'],
   allowedPaths: ['**'],
+  allowedWritePaths: ['c*'],
   rateLimit: { qps: 100, burst: 100, maxWait: 1000 },
   circuitBreaker: { failureThreshold: 5, halfOpenAfter: 1000 },
   coalesce: { ttl: 0 },
@@ -57,6 +58,7 @@ runBackendContract('kubernetes (fake API server)', async () => {
     backend: new GuardedBackend(adapter, guard, { clock: new FakeClock(), metrics: noopBackendMetrics }),
     ctx: { namespace: 'team-a' },
     path: (name) => name,
+    readOnlyPath: (name) => `readonly-${name}`,
     keepsOldVersions: false,
   };
 });
@@ -92,6 +94,19 @@ describe('KubernetesBackend', () => {
     assert.deepEqual(stored?.metadata.labels, { a: 'b' });
     assert.equal(stored?.type, 'kubernetes.io/basic-auth');
     assert.deepEqual(stored?.data, { username: Buffer.from('u').toString('base64') });
+  });
+
+  it("refuses the operator's own namespace as its source (its keys and configuration live there)", () => {
+    assert.throws(
+      () =>
+        new KubernetesBackend({
+          name: 'kube',
+          namespace: 'vaultsync',
+          operatorNamespace: 'vaultsync',
+          secrets: new FakeSecrets(),
+        }),
+      /backend "kube" \(kubernetes\) may not read from the operator's own namespace "vaultsync"/,
+    );
   });
 
   it('refuses a path that is not a Secret name', async () => {

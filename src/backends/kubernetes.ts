@@ -19,6 +19,8 @@ export interface KubernetesBackendOptions {
   readonly name: string;
   /** Namespace holding the source Secrets. */
   readonly namespace: string;
+  /** The operator's own namespace (its keys and configuration): refused as `namespace`. */
+  readonly operatorNamespace?: string;
   readonly secrets: SecretsApi;
 }
 
@@ -33,6 +35,11 @@ export class KubernetesBackend implements BackendAdapter {
   readonly #secrets: SecretsApi;
 
   constructor(options: KubernetesBackendOptions) {
+    if (options.namespace === options.operatorNamespace) {
+      throw new Error(
+        `backend "${options.name}" (kubernetes) may not read from the operator's own namespace "${options.namespace}"`,
+      );
+    }
     this.name = options.name;
     this.#namespace = options.namespace;
     this.#secrets = options.secrets;

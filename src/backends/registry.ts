@@ -99,7 +99,12 @@ function createAdapter(cfg: BackendConfig, config: Config, deps: BackendDeps, cl
       return new MemoryBackend({ name: cfg.name, data: cfg.data });
     case 'kubernetes': {
       if (!deps.secrets) throw new Error(`backend "${cfg.name}" (kubernetes) needs deps.secrets`);
-      return new KubernetesBackend({ name: cfg.name, namespace: cfg.namespace, secrets: deps.secrets });
+      return new KubernetesBackend({
+        name: cfg.name,
+        namespace: cfg.namespace,
+        operatorNamespace: config.operator.namespace,
+        secrets: deps.secrets,
+      });
     }
     case 'vault': {
       const api = deps.vaultApi?.(cfg.name);

@@ -1,53 +1,65 @@
 /**
  * Tenancy rules, checked before any request leaves the operator: may a resource in
- * `namespace` use this backend, and this path? Pure functions over the backend's config.
+ * `namespace` use this backend, and read (`allowedPaths`) or write (`allowedWritePaths`) this
+ * path? Pure functions over the backend's config; globs are compiled once (`glob.ts`).
  *
  * Namespace globs: `*` matches any run of characters (`team-*`, `*`).
  * Path globs (segments split by "/"): `*` matches within one segment, `**` (a whole segment)
- * matches one or more segments at the end, or zero or more elsewhere; `{namespace}` is
- * replaced by the caller's namespace. `{namespace}/*` allows `team-a/db`, not `team-a/db/x`;
- * `{namespace}/**` allows both.
+ * matches one or more segments at the end, or zero or more elsewhere; a `{namespace}` segment
+ * is the caller's namespace. `{namespace}/*` allows `team-a/db`, not `team-a/db/x`;
+ * `{namespace}/**` allows both. Writes are refused unless `allowedWritePaths` allows them.
  */
-import { pathGlobProblem, secretPathProblem } from '../config/paths.ts';
+import { secretPathProblem } from '../config/paths.ts';
 import { BackendError } from './errors.ts';
+import {
+  compileNamespaceGlob,
+  compilePathGlob,
+  NAMESPACE_PLACEHOLDER,
+  type TemplatedMatcher,
+} from './glob.ts';
 
 export interface TenancyRules {
   readonly allowedNamespaces: readonly string[];
+  /** Paths those namespaces may read. */
   readonly allowedPaths: readonly string[];
+  /** Paths those namespaces may write; left out or empty: no writes at all. */
+  readonly allowedWritePaths?: readonly string[];
 }
 
+export type Access = 'read' | 'write';
+
 /** A compiled rule set: returns the denial, or undefined when the call is allowed. */
-export type TenancyCheck = (namespace: string, path: string) => BackendError | undefined;
+export type TenancyCheck = (namespace: string, path: string, access: Access) => BackendError | undefined;
 
 export function compileTenancy(backend: string, rules: TenancyRules): TenancyCheck {
-  const namespaces = rules.allowedNamespaces.map((g) => ({ glob: g, re: namespaceGlobRegExp(g) }));
-  for (const g of rules.allowedPaths) {
-    const problem = pathGlobProblem(g);
-    if (problem) throw new Error(`invalid path glob "${g}": ${problem}`);
-  }
+  const namespaces = rules.allowedNamespaces.map(compileNamespaceGlob);
+  const paths = {
+    read: compilePaths(rules.allowedPaths),
+    write: compilePaths(rules.allowedWritePaths ?? []),
+  };
   const nsList = rules.allowedNamespaces.join(', ');
-  const pathList = rules.allowedPaths.join(', ');
 
-  return (namespace, path) => {
+  return (namespace, path, access) => {
     const problem = secretPathProblem(path);
     if (problem) {
       return new BackendError('InvalidRequest', `path "${truncate(path)}" is not valid: ${problem}`, {
         backend,
       });
     }
-    if (!namespaces.some((n) => n.re.test(namespace))) {
+    if (!namespaces.some((n) => n.test(namespace))) {
       return new BackendError(
         'TenancyDenied',
         `namespace "${namespace}" may not use backend "${backend}" (allowedNamespaces: ${nsList})`,
         { backend },
       );
     }
-    if (!rules.allowedPaths.some((g) => pathGlobRegExp(g, namespace).test(path))) {
-      const resolved = rules.allowedPaths.map((g) => g.replaceAll('{namespace}', namespace)).join(', ');
-      const shown = resolved === pathList ? pathList : `${pathList}; for this namespace: ${resolved}`;
+    const globs = paths[access];
+    if (!globs.some((g) => g.test(path, namespace))) {
+      const what = access === 'read' ? 'allowed' : 'writable';
+      const field = access === 'read' ? 'allowedPaths' : 'allowedWritePaths';
       return new BackendError(
         'TenancyDenied',
-        `path "${path}" is not allowed for namespace "${namespace}" on backend "${backend}" (allowedPaths: ${shown})`,
+        `path "${path}" is not ${what} for namespace "${namespace}" on backend "${backend}" (${field}: ${ruleText(globs, namespace)})`,
         { backend },
       );
     }
@@ -55,34 +67,16 @@ export function compileTenancy(backend: string, rules: TenancyRules): TenancyChe
   };
 }
 
-export function namespaceGlobRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map(escapeRegExp).join('.*')}$`);
+function compilePaths(globs: readonly string[]): readonly TemplatedMatcher[] {
+  return globs.map(compilePathGlob);
 }
 
-/** The path glob as a regular expression for one namespace. */
-export function pathGlobRegExp(glob: string, namespace: string): RegExp {
-  const segments = glob.replaceAll('{namespace}', namespace).split('/');
-  let re = '';
-  let needSlash = false;
-  for (const [i, seg] of segments.entries()) {
-    const last = i === segments.length - 1;
-    if (seg === '**') {
-      if (i === 0 && last) re += '.+';
-      else if (i === 0) re += '(?:.+/)?';
-      else if (last) re += '/.+';
-      else re += '(?:/.+)?';
-      needSlash = i > 0;
-      continue;
-    }
-    if (needSlash) re += '/';
-    re += seg.split('*').map(escapeRegExp).join('[^/]*');
-    needSlash = true;
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The globs as configured and, when `{namespace}` occurs, as they apply to this namespace. */
+function ruleText(globs: readonly TemplatedMatcher[], namespace: string): string {
+  if (globs.length === 0) return 'none';
+  const list = globs.map((g) => g.glob).join(', ');
+  const resolved = globs.map((g) => g.glob.replaceAll(NAMESPACE_PLACEHOLDER, namespace)).join(', ');
+  return resolved === list ? list : `${list}; for this namespace: ${resolved}`;
 }
 
 function truncate(s: string): string {

@@ -71,6 +71,7 @@ describe('loadConfig', () => {
       assert.deepEqual(b.kv, { mount: 'secret' });
       assert.deepEqual(b.tls, { insecure: false });
       assert.deepEqual(b.allowedPaths, ['**']);
+      assert.deepEqual(b.allowedWritePaths, [], 'no writes unless granted');
       assert.deepEqual(b.rateLimit, { qps: 50, burst: 100, maxWait: 5_000 });
       assert.deepEqual(b.circuitBreaker, { failureThreshold: 5, halfOpenAfter: 30_000 });
       assert.deepEqual(b.auth.kubernetes, {
@@ -372,6 +373,40 @@ backends:
         ],
       },
       {
+        name: '{namespace} not a whole segment, or after "**", in read and write rules',
+        yaml:
+          'backends:\n  - {name: a, type: memory, allowedNamespaces: ["*"], allowedPaths: ["apps/{namespace}-*", "**/{namespace}/**", "x/{namespace}/**"],' +
+          ' allowedWritePaths: ["x{namespace}", "a/**/**/b", "a//b", "/x"]}\n',
+        expect: [
+          'backends[0].allowedPaths[0]: "{namespace}" must be a whole segment, e.g. "{namespace}/**" or "apps/{namespace}/*" (with "{namespace}-*", namespace "team" would match the paths of "team-a")',
+          'backends[0].allowedPaths[1]: "**" must not come before "{namespace}": the namespace segment must be at a fixed depth, e.g. "apps/*/{namespace}/**"',
+          'backends[0].allowedWritePaths[0]: "{namespace}" must be a whole segment, e.g. "{namespace}/**" or "apps/{namespace}/*" (with "{namespace}-*", namespace "team" would match the paths of "team-a")',
+          'backends[0].allowedWritePaths[2]: must not contain empty segments ("//")',
+          'backends[0].allowedWritePaths[3]: must not start or end with "/"',
+        ],
+      },
+      {
+        name: 'role globs where {namespace} is not a whole name or token',
+        yaml:
+          'backends:\n  - {name: p, type: vault-pki, address: "https://v", auth: {token: {value: t}}, allowedNamespaces: ["*"],' +
+          ' allowedRoles: ["{namespace}-*", "*.{namespace}", "a/b", "web-{namespace}", "{namespace}", "{namespace}.*", "web_{namespace}", "*"]}\n',
+        expect: [
+          'backends[0].allowedRoles[0]: "{namespace}" must be the whole role name or be set off by "." or "_", e.g. "{namespace}" or "{namespace}.*" (with "{namespace}-*", namespace "team" would match the roles of "team-a")',
+          'backends[0].allowedRoles[1]: "*" must not come before "{namespace}": put fixed text before it, e.g. "web.{namespace}"',
+          'backends[0].allowedRoles[2]: must not contain "/" (a role glob matches one whole role name)',
+          'backends[0].allowedRoles[3]: "{namespace}" must be the whole role name or be set off by "." or "_", e.g. "{namespace}" or "{namespace}.*" (with "{namespace}-*", namespace "team" would match the roles of "team-a")',
+        ],
+      },
+      {
+        name: "a kubernetes backend reading the operator's own namespace",
+        yaml:
+          'operator: {namespace: vs-system}\nbackends:\n  - {name: k, type: kubernetes, namespace: vs-system, allowedNamespaces: ["*"]}\n' +
+          '  - {name: ok, type: kubernetes, namespace: vaultsync, allowedNamespaces: ["*"]}\n',
+        expect: [
+          'backends[0].namespace: "vs-system" is the operator\'s own namespace (operator.namespace), which holds its HMAC key, CA key and configuration; keep the source Secrets in another namespace',
+        ],
+      },
+      {
         name: 'rate limit, breaker and durations out of range',
         yaml: 'backends:\n  - {name: a, type: memory, allowedNamespaces: ["*"], rateLimit: {qps: 0, burst: 1.5, maxWait: soon}, circuitBreaker: {failureThreshold: 0, halfOpenAfter: 30}, timeout: 10, coalesce: {ttl: 5m}}\n',
         expect: [
@@ -413,7 +448,7 @@ backends:
         yaml: 'operator: {leaderElection: {enabled: "yes"}}\nbackends:\n  - {name: k, type: kubernetes, namespace: 7, allowedNamespaces: "*", tls: {}}\n',
         expect: [
           'operator.leaderElection.enabled: must be true or false (found a string)',
-          'backends[0].tls: unknown field; allowed here: type, name, allowedNamespaces, allowedPaths, rateLimit, circuitBreaker, coalesce, timeout, namespace',
+          'backends[0].tls: unknown field; allowed here: type, name, allowedNamespaces, allowedPaths, allowedWritePaths, rateLimit, circuitBreaker, coalesce, timeout, namespace',
           'backends[0].allowedNamespaces: must be a list (found a string)',
           'backends[0].namespace: must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters (found a number)',
         ],

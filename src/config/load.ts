@@ -26,7 +26,8 @@ import {
   WebhooksSchema,
 } from './schema.ts';
 import { parseDuration } from './duration.ts';
-import { pathGlobProblem, secretPathProblem } from './paths.ts';
+import { domainPatternProblem, ipRangeProblem, uriPatternProblem } from './name-patterns.ts';
+import { pathGlobProblem, roleGlobProblem, secretPathProblem } from './paths.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/vaultsync/config.yaml';
 
@@ -159,6 +160,7 @@ class Loader {
       const before = this.#problems.length;
       this.#schemaErrors(schema, item, at);
       this.#checkCommon(item, at);
+      if (item.type === 'kubernetes') this.#checkKubernetes(item, at, raw.operator);
       if (item.type === 'vault' || item.type === 'vault-pki') await this.#checkVault(item, at);
       if (CLOUD_TYPES.has(String(item.type))) await this.#checkCloud(item, at);
       if (this.#problems.length === before) typed.push({ index, schema, value: item });
@@ -303,6 +305,11 @@ class Loader {
     if (isObject(api) && isObject(api.tls) && !this.#has('/api/tls')) {
       if ((api.tls.certFile === undefined) !== (api.tls.keyFile === undefined)) {
         this.#add('/api/tls', 'set both certFile and keyFile, or neither (a generated certificate)');
+      } else if (api.tls.caFile !== undefined && api.tls.certFile === undefined) {
+        this.#add(
+          '/api/tls/caFile',
+          'goes with certFile and keyFile (a generated certificate publishes its own CA)',
+        );
       }
     }
     if (
@@ -356,11 +363,21 @@ class Loader {
         this.#add(`${at}/coalesce/ttl`, 'must be at most 1m (values kept longer would outlive a refresh)');
       }
     }
-    if (Array.isArray(item.allowedPaths)) {
-      for (const [i, glob] of item.allowedPaths.entries()) {
-        if (typeof glob !== 'string' || this.#has(`${at}/allowedPaths/${i}`)) continue;
-        const problem = pathGlobProblem(glob);
-        if (problem) this.#add(`${at}/allowedPaths/${i}`, problem);
+    for (const [field, problemOf] of [
+      ['allowedPaths', pathGlobProblem],
+      ['allowedWritePaths', pathGlobProblem],
+      ['allowedRoles', roleGlobProblem],
+      // Certificate issuers: what they certify (src/issuers/name-policy.ts).
+      ['allowedDomains', domainPatternProblem],
+      ['allowedUriSans', uriPatternProblem],
+      ['allowedIpRanges', ipRangeProblem],
+    ] as const) {
+      const globs = item[field];
+      if (!Array.isArray(globs)) continue;
+      for (const [i, glob] of globs.entries()) {
+        if (typeof glob !== 'string' || this.#has(`${at}/${field}/${i}`)) continue;
+        const problem = problemOf(glob);
+        if (problem) this.#add(`${at}/${field}/${i}`, problem);
       }
     }
     if (item.type === 'memory' && isObject(item.data)) {
@@ -369,6 +386,19 @@ class Loader {
         if (problem) this.#add(`${at}/data/${escapePointer(path)}`, `is not a valid path: ${problem}`);
       }
     }
+  }
+
+  /**
+   * The operator's own namespace holds its HMAC key, CA key and config Secret: a kubernetes
+   * backend reading from there would hand them to every allowed namespace.
+   */
+  #checkKubernetes(item: Json, at: string, operator: unknown): void {
+    const own = isObject(operator) ? operator.namespace : undefined;
+    if (typeof item.namespace !== 'string' || item.namespace !== own || this.#has(`${at}/namespace`)) return;
+    this.#add(
+      `${at}/namespace`,
+      `"${own}" is the operator's own namespace (operator.namespace), which holds its HMAC key, CA key and configuration; keep the source Secrets in another namespace`,
+    );
   }
 
   /** Vault rules; each runs only when the fields it reads passed the schema. */

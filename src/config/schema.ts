@@ -198,11 +198,19 @@ const commonBackendFields = {
     minItems: 1,
     errorMessage: 'must list at least one namespace glob, e.g. ["team-*"] (use ["*"] for all namespaces)',
   }),
-  /** Paths those resources may read or write (globs, `{namespace}` templated). */
+  /** Paths those resources may read (globs, `{namespace}` templated). */
   allowedPaths: Type.Array(PathGlob, {
     minItems: 1,
     default: ['**'],
     errorMessage: 'must list at least one path glob, e.g. ["{namespace}/*"]',
+  }),
+  /**
+   * Paths those resources may write (SecretRotation, the API's PUT): globs like allowedPaths.
+   * Default: none, so a backend is read-only until writes are granted here.
+   */
+  allowedWritePaths: Type.Array(PathGlob, {
+    default: [],
+    errorMessage: 'must be a list of path globs, e.g. ["{namespace}/rotated/*"] (default: none)',
   }),
   rateLimit: RateLimitSchema,
   circuitBreaker: CircuitBreakerSchema,
@@ -527,6 +535,48 @@ export const AzureBackendSchema = Type.Object(
 // Certificate issuers (VaultCertificate.spec.issuer.backend): vault-pki and local-ca. Listed under
 // `backends` like the secret backends; the loader hands them to `Config.issuers`.
 
+/**
+ * What an issuer certifies for a namespace, checked before any key is signed (both issuer types,
+ * VaultCertificates and the API alike). Syntax in `name-patterns.ts`, checked in `load.ts`.
+ * The defaults keep each namespace inside its own service domain.
+ */
+const issuerNamePolicyFields = {
+  /**
+   * DNS names, the common name and the domain of email addresses: `*` one label, `**` (first
+   * label only) one or more, `{namespace}` the resource's namespace, as a whole label.
+   */
+  allowedDomains: Type.Array(
+    Type.String({
+      pattern: '^[-a-z0-9_.*{}]{1,253}$',
+      errorMessage: 'must be a lower-case domain pattern such as "*.{namespace}.svc" or "**.example.com"',
+    }),
+    {
+      default: ['**.{namespace}.svc', '**.{namespace}.svc.cluster.local'],
+      errorMessage: 'must be a list of domain patterns, e.g. ["**.{namespace}.svc"]',
+    },
+  ),
+  /** URI SANs: segments split by "/", `*` one segment, `**` (last only) one or more. */
+  allowedUriSans: Type.Array(
+    Type.String({
+      pattern: '^[a-z][-a-z0-9+.]*://[-A-Za-z0-9._~:/*{}]*$',
+      maxLength: 512,
+      errorMessage: 'must be a URI pattern such as "spiffe://cluster.local/ns/{namespace}/**"',
+    }),
+    {
+      default: ['spiffe://cluster.local/ns/{namespace}/**'],
+      errorMessage: 'must be a list of URI patterns, e.g. ["spiffe://cluster.local/ns/{namespace}/**"]',
+    },
+  ),
+  /** IP SANs: CIDRs or single addresses. Default: none. */
+  allowedIpRanges: Type.Array(
+    Type.String({
+      pattern: '^[0-9A-Fa-f:.]{2,45}(/[0-9]{1,3})?$',
+      errorMessage: 'must be a CIDR such as "10.0.0.0/8" or "fd00::/8", or one address',
+    }),
+    { default: [], errorMessage: 'must be a list of CIDRs, e.g. ["10.0.0.0/8"] (default: none)' },
+  ),
+};
+
 const issuerCommonFields = {
   name: commonBackendFields.name,
   allowedNamespaces: commonBackendFields.allowedNamespaces,
@@ -545,12 +595,16 @@ export const VaultPkiIssuerSchema = Type.Object(
     tls: VaultBackendSchema.properties.tls,
     auth: VaultAuthSchema,
     pki: Type.Object({ mount: MountPath('pki') }, { additionalProperties: false, default: {} }),
-    /** Roles (`spec.issuer.role`) resources may use; globs, `{namespace}` templated. */
+    /**
+     * Roles (`spec.issuer.role`) resources may use; globs, `{namespace}` templated (a whole
+     * name or set off by "." / "_", checked in `load.ts`).
+     */
     allowedRoles: Type.Array(PathGlob, {
       minItems: 1,
       default: ['*'],
-      errorMessage: 'must list at least one role glob, e.g. ["web", "{namespace}-*"]',
+      errorMessage: 'must list at least one role glob, e.g. ["web", "{namespace}.*"]',
     }),
+    ...issuerNamePolicyFields,
   },
   { additionalProperties: false },
 );
@@ -583,6 +637,12 @@ export const LocalCaIssuerSchema = Type.Object(
     ),
     /** Longest certificate the CA signs; longer requests fail with InvalidRequest. */
     maxDuration: Duration('8760h'),
+    ...issuerNamePolicyFields,
+    /**
+     * Sign CA certificates (a VaultCertificate with isCA: true; never through the API): with
+     * basic constraints CA:TRUE and path length 0. Default false: every certificate is CA:FALSE.
+     */
+    allowCA: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
   },
   { additionalProperties: false },
 );
@@ -602,25 +662,52 @@ export const ApiSchema = Type.Object(
          */
         certFile: Type.Optional(FilePath()),
         keyFile: Type.Optional(FilePath()),
+        /**
+         * With certFile/keyFile: the CA bundle that verifies them (e.g. the Secret's `ca.crt`),
+         * published in the ConfigMap `vaultsync-api-ca` for clients. Left out: nothing published.
+         */
+        caFile: Type.Optional(FilePath()),
         /** Extra names for the generated certificate (the Service's names are always included). */
         dnsNames: Type.Array(DnsSubdomain(), { default: [] }),
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * The audience a caller's token must be issued for (`kubectl create token <sa> --audience
+     * vaultsync`); a token for any other audience, such as the kube-apiserver's, is refused.
+     */
+    audience: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^\\S+$',
+      default: 'vaultsync',
+      errorMessage: 'must be a token audience without spaces, such as vaultsync',
+    }),
     /** Largest request body in bytes. */
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 }),
     /** Longest a request may take, backend calls included. */
     requestTimeout: Duration('30s'),
-    /** Per caller (authenticated user, else client address). */
+    /** Per authenticated caller, checked before the SubjectAccessReview and the body. */
     rateLimit: Type.Object(
       {
         /** Requests per window. */
         max: Type.Integer({ minimum: 1, maximum: 100_000, default: 60 }),
         window: Duration('1m'),
+        /**
+         * Per source address, for requests not already authenticated by a cached token (no
+         * token, an unknown or a bad one): checked before any TokenReview is sent.
+         */
+        unauthenticated: Type.Object(
+          {
+            max: Type.Integer({ minimum: 1, maximum: 100_000, default: 30 }),
+            window: Duration('1m'),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
-    /** How long a TokenReview or SubjectAccessReview decision is reused. */
+    /** How long a TokenReview or SubjectAccessReview decision is reused (never past the token's expiry). */
     authCacheTtl: Duration('10s'),
     /** Serve secret values (`GET .../secrets/{path}`, `secrets:batchGet`). Off by default. */
     secretReads: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),

@@ -3,7 +3,7 @@
 // stop). Built from `config.webhooks`; with no receivers it does nothing at all.
 import { readFile as fsReadFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
-import { namespaceGlobRegExp } from '../backends/tenancy.ts';
+import { compileNamespaceGlob, type NamespaceMatcher } from '../backends/glob.ts';
 import type { SecretFileReader } from '../config/files.ts';
 import type { LifecycleEventType, WebhookReceiverConfig, WebhooksConfig } from '../config/schema.ts';
 import { type Clock, systemClock } from '../kube/clock.ts';
@@ -58,7 +58,7 @@ const DEFAULT_DRAIN_MS = 2000;
 interface Receiver {
   config: WebhookReceiverConfig;
   events: ReadonlySet<LifecycleEventType>;
-  namespaces: readonly RegExp[];
+  namespaces: readonly NamespaceMatcher[];
   dispatcher: ReceiverDispatcher;
 }
 
@@ -101,7 +101,7 @@ export async function createWebhookNotifier(
     receivers.push({
       config: r,
       events: new Set(r.events),
-      namespaces: r.namespaces.map(namespaceGlobRegExp),
+      namespaces: r.namespaces.map(compileNamespaceGlob),
       dispatcher: new ReceiverDispatcher({
         name: r.name,
         url: r.url,
@@ -132,7 +132,7 @@ export async function createWebhookNotifier(
         let body: string | undefined;
         for (const r of receivers) {
           if (!r.events.has(input.type)) continue;
-          if (!r.namespaces.some((re) => re.test(input.resource.namespace))) continue;
+          if (!r.namespaces.some((n) => n.test(input.resource.namespace))) continue;
           event ??= buildLifecycleEvent(input, clock.now());
           body ??= JSON.stringify(event);
           r.dispatcher.enqueue({ id: event.id, type: event.type, body });

@@ -36,6 +36,7 @@ function awsYaml(endpoint: string, extra = ''): string {
     auth: {static: {accessKeyIdRef: {name: aws-keys, key: id}, secretAccessKeyRef: {name: aws-keys, key: secret}}}
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
+    allowedWritePaths: ["{namespace}/**"]
 ${extra}`;
 }
 

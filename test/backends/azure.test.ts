@@ -33,6 +33,7 @@ function azureYaml(
     auth: ${o.auth ?? '{emulator: {}}'}
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
+    allowedWritePaths: ["{namespace}/**"]
 ${o.extra ?? ''}`;
 }
 

@@ -16,6 +16,8 @@ export interface ContractSubject {
   readonly ctx: CallContext;
   /** A fresh path allowed for `ctx` (unique per call), e.g. `team-a/contract-1a2b-db`. */
   path(name: string): string;
+  /** A fresh path `ctx` may read but not write (outside allowedWritePaths), when the setup has one. */
+  readOnlyPath?(name: string): string;
   /** Whether older versions stay readable after a write (Vault, memory: yes; Kubernetes: no). */
   readonly keepsOldVersions: boolean;
   /** Releases what `makeBackend` created. */
@@ -176,6 +178,17 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
         'TenancyDenied',
       );
       assert.match(err.message, /allowedNamespaces/);
+    });
+
+    it('refuses a write outside allowedWritePaths before any request, and writes nothing', async function () {
+      if (!s.readOnlyPath) this.skip();
+      const path = s.readOnlyPath(`c${run}-${++n}-readonly`);
+      const err = await rejectsWith(
+        s.backend.write({ path, data: secretData({ a: '1' }) }, s.ctx),
+        'TenancyDenied',
+      );
+      assert.match(err.message, /is not writable for namespace .* \(allowedWritePaths: /);
+      await rejectsWith(s.backend.read({ path }, s.ctx), 'NotFound');
     });
   });
 }

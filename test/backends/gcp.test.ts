@@ -32,6 +32,7 @@ function gcpYaml(endpoint: string, extra = ''): string {
     tls: {insecure: true}
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
+    allowedWritePaths: ["{namespace}/**"]
 ${extra}`;
 }
 

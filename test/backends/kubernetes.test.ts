@@ -21,7 +21,7 @@ describe('kubernetes backend against kube-apiserver', function () {
     await core.createNamespace({ body: { metadata: { name: source } } });
     const config = await loadConfig(
       {
-        text: `backends: [{name: kube, type: kubernetes, namespace: ${source}, allowedNamespaces: ["team-*"]}]`,
+        text: `backends: [{name: kube, type: kubernetes, namespace: ${source}, allowedNamespaces: ["team-*"], allowedWritePaths: ["c*"]}]`,
       },
       { env: {} },
     );
@@ -30,6 +30,7 @@ describe('kubernetes backend against kube-apiserver', function () {
       backend: registry.get('kube')!,
       ctx: { namespace: 'team-a' },
       path: (name) => name,
+      readOnlyPath: (name) => `readonly-${name}`,
       keepsOldVersions: false,
       cleanup: async () => {
         await core.deleteNamespace({ name: source }).catch(() => undefined);

@@ -11,6 +11,7 @@ backends:
     type: memory
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
+    allowedWritePaths: ["{namespace}/c*"]
 `,
     },
     { env: {} },
@@ -22,6 +23,7 @@ backends:
     backend,
     ctx: { namespace: 'team-a' },
     path: (name) => `team-a/${name}`,
+    readOnlyPath: (name) => `team-a/readonly-${name}`,
     keepsOldVersions: true,
   };
 });

@@ -20,6 +20,7 @@ interface VaultSetup {
 interface SetupOptions {
   readonly auth: string;
   readonly allowedPaths?: string;
+  readonly allowedWritePaths?: string;
   readonly extra?: string;
   readonly deps?: BackendDeps;
 }
@@ -36,6 +37,7 @@ backends:
     auth: ${o.auth}
     allowedNamespaces: ["team-*"]
     allowedPaths: ${o.allowedPaths ?? '["{namespace}/**"]'}
+    allowedWritePaths: ${o.allowedWritePaths ?? '["{namespace}/**"]'}
 ${o.extra ?? ''}`,
     },
     { env: {} },
