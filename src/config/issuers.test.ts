@@ -78,6 +78,62 @@ backends:
     );
   });
 
+  it('gives both issuer types a name policy: the namespace’s service domain by default, no CA', async () => {
+    const config = await load(`
+backends:
+  - {name: pki, type: vault-pki, address: "https://vault:8200", auth: {kubernetes: {role: r}}, allowedNamespaces: ["*"]}
+  - {name: ca, type: local-ca, allowedNamespaces: ["*"]}
+  - name: dev
+    type: local-ca
+    allowedNamespaces: ["*"]
+    allowCA: true
+    allowedDomains: ["*.{namespace}.example.com", localhost]
+    allowedUriSans: ["spiffe://example.org/ns/{namespace}/sa/*"]
+    allowedIpRanges: [127.0.0.1, 10.0.0.0/8, "fd00::/8"]
+`);
+    const [pki, ca, dev] = config.issuers ?? [];
+    for (const issuer of [pki, ca]) {
+      assert.deepEqual(issuer?.allowedDomains, ['**.{namespace}.svc', '**.{namespace}.svc.cluster.local']);
+      assert.deepEqual(issuer?.allowedUriSans, ['spiffe://cluster.local/ns/{namespace}/**']);
+      assert.deepEqual(issuer?.allowedIpRanges, []);
+    }
+    assert.equal(ca?.type === 'local-ca' && ca.allowCA, false);
+    assert.equal(dev?.type === 'local-ca' && dev.allowCA, true);
+    assert.deepEqual(dev?.allowedIpRanges, ['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
+  });
+
+  it('refuses name patterns where {namespace} or a wildcard is part of a label, bad CIDRs, and allowCA on vault-pki', async () => {
+    await assert.rejects(
+      load(`
+backends:
+  - name: ca
+    type: local-ca
+    allowedNamespaces: ["*"]
+    allowedDomains: ["*.{namespace}-x.svc", "a.**.svc", "web-*.svc"]
+    allowedUriSans: ["spiffe://cluster.local/ns/{namespace}x/*", "spiffe://x/../y"]
+    allowedIpRanges: ["10.0.0.0/33", "300.1.1.1"]
+  - {name: pki, type: vault-pki, address: "https://vault:8200", auth: {kubernetes: {role: r}}, allowedNamespaces: ["*"], allowCA: true}
+`),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(
+          err.problems.map((p) => `${p.path}: ${p.message}`),
+          [
+            'backends[0].allowedDomains[0]: "{namespace}" must be a whole label, e.g. "*.{namespace}.svc" (not "{namespace}-x")',
+            'backends[0].allowedDomains[1]: "**" may only be the first label, e.g. "**.{namespace}.svc"',
+            'backends[0].allowedDomains[2]: "*" must be a whole label, e.g. "*.{namespace}.svc" (not "web-*")',
+            'backends[0].allowedUriSans[0]: "{namespace}" must be a whole segment, e.g. ".../ns/{namespace}/*" (not "{namespace}-x")',
+            'backends[0].allowedUriSans[1]: must not contain "." or ".." segments',
+            'backends[0].allowedIpRanges[0]: must be a CIDR such as "10.0.0.0/8" or "fd00::/8", or one address such as "127.0.0.1"',
+            'backends[0].allowedIpRanges[1]: must be a CIDR such as "10.0.0.0/8" or "fd00::/8", or one address such as "127.0.0.1"',
+            'backends[1].allowCA: unknown field; allowed here: type, name, allowedNamespaces, rateLimit, circuitBreaker, timeout, address, namespace, tls, auth, pki, allowedRoles, allowedDomains, allowedUriSans, allowedIpRanges',
+          ],
+        );
+        return true;
+      },
+    );
+  });
+
   it('warns about an inline token and plain http for vault-pki', async () => {
     const config = await load(`
 backends:

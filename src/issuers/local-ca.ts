@@ -2,8 +2,9 @@
  * The embedded local CA: a CA key and certificate kept in a kubernetes.io/tls Secret (by default
  * `vaultsync-local-ca` in the operator's namespace), created on first use unless the user
  * provides one (`ca.create: false`). It signs the controller's CSRs in-process; in mode issue it
- * makes the key itself. Meant for development (`make dev`) and clusters without a PKI; it keeps
- * no revocation list.
+ * makes the key itself. The certificate says what the request says, never what the CSR adds:
+ * CA:FALSE unless `allowCA` and the request's isCA. Meant for development (`make dev`) and
+ * clusters without a PKI; it keeps no revocation list.
  *
  * The Secret is read again at most once a minute, so a CA the user replaces is picked up.
  */
@@ -95,9 +96,11 @@ export class LocalCaIssuer implements Issuer {
     }
     let certificatePem: string;
     try {
-      certificatePem = await signCsr(ca.ca, req.csrPem, {
+      // Subject, names, usages and CA flag from the request; the CSR gives only the key.
+      certificatePem = await signCsr(ca.ca, req.csrPem, req, {
         notBefore: new Date(Math.max(ca.notBefore, now - BACKDATE_MS)),
         notAfter: new Date(notAfter),
+        allowCA: this.#cfg.allowCA,
       });
     } catch (err) {
       if (err instanceof CsrError) throw this.#invalid(err.message);

@@ -12,6 +12,7 @@ import type { KubeClient } from '../kube/client.ts';
 import type { RsaKeyGenerator } from '../pki/index.ts';
 import { GuardedIssuer } from './guard.ts';
 import { LocalCaIssuer } from './local-ca.ts';
+import { NamePolicy } from './name-policy.ts';
 import type { Issuer, IssuerRegistry } from './types.ts';
 import { VaultPkiIssuer } from './vault-pki.ts';
 
@@ -83,8 +84,19 @@ function create(cfg: IssuerConfig, config: Config, deps: IssuerDeps, clock: Cloc
 }
 
 function guard(issuer: Issuer, cfg: IssuerConfig, clock: Clock, metrics: BackendMetrics): Issuer {
+  const namePolicy = new NamePolicy({
+    allowedDomains: cfg.allowedDomains,
+    allowedUriSans: cfg.allowedUriSans,
+    allowedIpRanges: cfg.allowedIpRanges,
+    // vault-pki's sign/<role> and issue/<role> make leaf certificates only.
+    allowCA: cfg.type === 'local-ca' ? cfg.allowCA : undefined,
+  });
   if (cfg.type === 'local-ca') {
-    return new GuardedIssuer(issuer, { allowedNamespaces: cfg.allowedNamespaces }, { clock, metrics });
+    return new GuardedIssuer(
+      issuer,
+      { allowedNamespaces: cfg.allowedNamespaces, namePolicy },
+      { clock, metrics },
+    );
   }
   return new GuardedIssuer(
     issuer,
@@ -94,6 +106,7 @@ function guard(issuer: Issuer, cfg: IssuerConfig, clock: Clock, metrics: Backend
       rateLimit: cfg.rateLimit,
       circuitBreaker: cfg.circuitBreaker,
       timeout: cfg.timeout,
+      namePolicy,
     },
     { clock, metrics },
   );

@@ -4,8 +4,9 @@
  *   sign:   POST <mount>/sign/<role>   {csr, common_name, alt_names, ip_sans, uri_sans, ttl}
  *   issue:  POST <mount>/issue/<role>  {common_name, ..., private_key_format: pkcs8}
  *   revoke: POST <mount>/revoke        {serial_number}
- * With the role's defaults (use_csr_common_name, use_csr_sans) Vault takes the names from the
- * CSR; they are also sent as parameters for roles that turn those off.
+ * The names are the request's. With the role's defaults (use_csr_common_name, use_csr_sans)
+ * Vault takes them from the CSR, so a CSR asking for more than the request (names, subject,
+ * usages, CA:TRUE) is refused before anything is sent.
  */
 import type { Clock } from '../backends/clock.ts';
 import { BackendError } from '../backends/errors.ts';
@@ -22,7 +23,7 @@ import type { VaultAuth } from '../backends/vault/auth.ts';
 import { createAuth } from '../backends/vault/backend.ts';
 import type { SecretFileReader } from '../config/files.ts';
 import type { VaultPkiIssuerConfig } from '../config/schema.ts';
-import { type KeySpec, colonSerial } from '../pki/index.ts';
+import { CsrError, type KeySpec, assertCsrWithinRequest, colonSerial, readCsr } from '../pki/index.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import { splitChain } from './chain.ts';
 import type { CertificateOrder, IssuedCertificate, Issuer, IssueRequest, SignRequest } from './types.ts';
@@ -65,14 +66,18 @@ export class VaultPkiIssuer implements Issuer {
 
   async sign(req: SignRequest, ctx: CallContext): Promise<IssuedCertificate> {
     const role = this.#role(req);
-    // The role takes the CN from the CSR (use_csr_common_name); one is sent only when the CSR has none.
-    const { common_name: commonName, ...params } = orderParameters(req);
-    const body = {
-      csr: req.csrPem,
-      ...params,
-      ...(req.commonName === undefined && commonName !== undefined ? { common_name: commonName } : {}),
-      format: 'pem',
-    };
+    this.#noCa(req);
+    // With the role's defaults (use_csr_common_name, use_csr_sans) Vault takes the names from the
+    // CSR: it may ask for no more than the request, whose names are sent as parameters too.
+    try {
+      const { request } = await readCsr(req.csrPem);
+      assertCsrWithinRequest(request, req);
+    } catch (err) {
+      if (err instanceof CsrError)
+        throw new BackendError('InvalidRequest', err.message, { backend: this.name });
+      throw err;
+    }
+    const body = { csr: req.csrPem, ...orderParameters(req), format: 'pem' };
     const res = await this.#withToken(ctx, (token, signal) =>
       this.#raw.write(`${this.#cfg.pki.mount}/sign/${role}`, body, token, `sign with role "${role}"`, signal),
     );
@@ -81,6 +86,7 @@ export class VaultPkiIssuer implements Issuer {
 
   async issue(req: IssueRequest, ctx: CallContext): Promise<IssuedCertificate> {
     const role = this.#role(req);
+    this.#noCa(req);
     // key_type / key_bits are honoured by roles with key_type "any" (OpenBao); others use their own.
     const body = {
       ...orderParameters(req),
@@ -144,6 +150,17 @@ export class VaultPkiIssuer implements Issuer {
       });
     }
     return req.role;
+  }
+
+  /** sign/<role> and issue/<role> make leaf certificates only; a CA is refused, not downgraded. */
+  #noCa(req: CertificateOrder): void {
+    if (req.isCA) {
+      throw new BackendError(
+        'InvalidRequest',
+        `the vault-pki issuer "${this.name}" makes no CA certificates (isCA: true)`,
+        { backend: this.name },
+      );
+    }
   }
 
   #issued(res: VaultResponse, withKey: boolean): IssuedCertificate {

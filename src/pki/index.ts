@@ -12,7 +12,7 @@ export {
   parsePrivateKeyPem,
 } from './keys.ts';
 export { type RsaKeyGenerator, RsaWorkerPool, type RsaWorkerPoolOptions } from './rsa-pool.ts';
-export { type CertificateRequestSpec, type CertificateSubject, createCsr } from './csr.ts';
+export { type CertificateRequestSpec, type CertificateSubject, createCsr, subjectName } from './csr.ts';
 export {
   type CertificateInfo,
   CertificateFormatError,
@@ -24,8 +24,17 @@ export {
 } from './parse.ts';
 export {
   type CertificateAuthority,
-  CsrError,
+  type LeafOptions,
   createSelfSignedCa,
+  leafExtensions,
   randomSerial,
   signCsr,
 } from './local-ca.ts';
+export {
+  type CsrRequest,
+  CsrError,
+  assertCsrWithinRequest,
+  csrExcess,
+  csrRequest,
+  readCsr,
+} from './csr-policy.ts';

@@ -117,19 +117,17 @@ describe('pki local CA signing', () => {
       notAfter: new Date(now + 86_400_000),
     });
     const leafKey = await generatePrivateKey({ algorithm: 'Ed25519' });
-    const csr = await createCsr(
-      {
-        dnsNames: ['api.shop.svc', 'api.shop.svc.cluster.local'],
-        ipAddresses: ['10.0.0.1', 'fd00::1'],
-        uris: ['spiffe://cluster.local/ns/shop/sa/api'],
-        emailAddresses: ['ops@shop.example'],
-        subject: { organizations: ['Shop'], countries: ['DE'] },
-        usages: ['digital signature', 'server auth', 'client auth'],
-        isCA: false,
-      },
-      leafKey,
-    );
-    const leafPem = await signCsr({ certificate: parseCertificate(caPem), key: caKey }, csr, {
+    const request = {
+      dnsNames: ['api.shop.svc', 'api.shop.svc.cluster.local'],
+      ipAddresses: ['10.0.0.1', 'fd00::1'],
+      uris: ['spiffe://cluster.local/ns/shop/sa/api'],
+      emailAddresses: ['ops@shop.example'],
+      subject: { organizations: ['Shop'], countries: ['DE'] },
+      usages: ['digital signature', 'server auth', 'client auth'],
+      isCA: false,
+    };
+    const csr = await createCsr(request, leafKey);
+    const leafPem = await signCsr({ certificate: parseCertificate(caPem), key: caKey }, csr, request, {
       notBefore: new Date(now),
       notAfter: new Date(now + 3_600_000),
     });

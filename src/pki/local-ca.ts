@@ -1,17 +1,15 @@
 // The signing half of the embedded local CA: a self-signed CA certificate for a key, and a
-// leaf certificate for a CSR. The CSR's signature is checked; its subject and requested
-// extensions (names, usages, basic constraints) are copied, the validity and serial are ours.
+// certificate for the key of a CSR. Subject, names, usages and CA flag come from the request
+// (src/pki/csr-policy.ts refuses a CSR asking for more); the validity and serial are ours.
 import { randomBytes } from 'node:crypto';
+import { type CertificateRequestSpec, requestExtensions, subjectName } from './csr.ts';
+import { CsrError, assertCsrWithinRequest, readCsr } from './csr-policy.ts';
 import type { PrivateKey } from './keys.ts';
 import { type X509CryptoKey, type X509KeyPair, type X509SigningAlgorithm, x509 } from './x509.ts';
 
 export interface CertificateAuthority {
   certificate: x509.X509Certificate;
   key: PrivateKey;
-}
-
-export class CsrError extends Error {
-  override readonly name = 'CsrError';
 }
 
 /** A random positive 128-bit serial in hex (RFC 5280: at most 20 octets, positive). */
@@ -47,43 +45,57 @@ export async function createSelfSignedCa(opts: {
   return cert.toString('pem');
 }
 
-const COPIED_EXTENSIONS = [
-  x509.SubjectAlternativeNameExtension,
-  x509.KeyUsagesExtension,
-  x509.ExtendedKeyUsageExtension,
-  x509.BasicConstraintsExtension,
-];
+export interface LeafOptions {
+  notBefore: Date;
+  notAfter: Date;
+  serialNumber?: string;
+  /** The issuer's `allowCA`: a request with isCA gets CA:TRUE, pathLen 0; false refuses it. */
+  allowCA?: boolean;
+}
 
-/** Signs `csrPem` with the CA: a PEM certificate valid from `notBefore` to `notAfter`. */
+/**
+ * The extensions of a certificate for `req`, built from the request alone: basic constraints
+ * (critical; CA:FALSE unless a CA is asked for and allowed, then CA:TRUE with path length 0 and
+ * keyCertSign), SANs, key usage and extended key usage.
+ */
+export function leafExtensions(req: CertificateRequestSpec, ca: boolean): x509.Extension[] {
+  const extensions = requestExtensions({ ...req, isCA: false });
+  if (!ca) return [new x509.BasicConstraintsExtension(false, undefined, true), ...extensions];
+  const usage = extensions.find((e) => e instanceof x509.KeyUsagesExtension);
+  const bits = (usage?.usages ?? 0) | x509.KeyUsageFlags.keyCertSign;
+  return [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    ...extensions.filter((e) => e !== usage),
+    new x509.KeyUsagesExtension(bits, true),
+  ];
+}
+
+/**
+ * Signs the key of `csrPem` with the CA: a PEM certificate whose subject, names, usages and CA
+ * flag come from `req`, never from the CSR. The CSR's signature is checked, and a CSR asking for
+ * more than `req` is refused (CsrError), as is a CA certificate without `allowCA`.
+ */
 export async function signCsr(
   ca: CertificateAuthority,
   csrPem: string,
-  validity: { notBefore: Date; notAfter: Date; serialNumber?: string },
+  req: CertificateRequestSpec,
+  opts: LeafOptions,
 ): Promise<string> {
-  let csr: x509.Pkcs10CertificateRequest;
-  try {
-    csr = new x509.Pkcs10CertificateRequest(csrPem);
-  } catch {
-    throw new CsrError('the CSR cannot be parsed');
+  const { csr, request } = await readCsr(csrPem);
+  assertCsrWithinRequest(request, req);
+  if (req.isCA && opts.allowCA !== true) {
+    throw new CsrError('a CA certificate (isCA) was asked for, and this CA signs none (allowCA: false)');
   }
-  if (!(await csr.verify())) throw new CsrError('the CSR signature does not verify');
-  const extensions: x509.Extension[] = [];
-  for (const type of COPIED_EXTENSIONS) {
-    const ext = csr.extensions.find((e) => e instanceof type);
-    if (ext) extensions.push(ext);
-  }
-  if (!extensions.some((e) => e instanceof x509.BasicConstraintsExtension)) {
-    extensions.push(new x509.BasicConstraintsExtension(false, undefined, true));
-  }
+  const extensions = leafExtensions(req, req.isCA);
   extensions.push(await x509.SubjectKeyIdentifierExtension.create(csr.publicKey));
   extensions.push(await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey));
   const { keys, algorithm } = ca.key.signingKeys();
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: validity.serialNumber ?? randomSerial(),
-    subject: csr.subjectName,
+    serialNumber: opts.serialNumber ?? randomSerial(),
+    subject: subjectName(req),
     issuer: ca.certificate.subjectName,
-    notBefore: validity.notBefore,
-    notAfter: validity.notAfter,
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
     publicKey: csr.publicKey,
     signingKey: keys.privateKey as X509CryptoKey,
     signingAlgorithm: algorithm as X509SigningAlgorithm,

@@ -9,7 +9,7 @@ import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import type { RestRequest } from '../../kube/rest.ts';
 import { RsaWorkerPool, certificateInfo, parseCertificate, parsePrivateKeyPem } from '../../pki/index.ts';
 import { createVaultCertificateReconciler } from './reconciler.ts';
-import { type TestCa, certificate, hmacKey, testCa } from './testing.ts';
+import { type TestCa, certificate, macKeys, testCa } from './testing.ts';
 
 const HOUR = 3_600_000;
 const KEY = 'shop/api';
@@ -121,6 +121,7 @@ class FakeIssuer implements Issuer {
     const now = this.clock.now();
     const pem = await this.ca.sign(
       req.csrPem,
+      req,
       new Date(now - 30_000),
       new Date(now + (this.grant ?? req.durationMs ?? 2160 * HOUR)),
     );
@@ -171,7 +172,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
         normal: async (_o, reason, message) => void events.push(`Normal ${reason}: ${message}`),
         warning: async (_o, reason, message) => void events.push(`Warning ${reason}: ${message}`),
       },
-      hmacKey,
+      macKeys,
       clock,
       rsa,
       restarts: { requestRestart: (req) => void restarts.push(req) },

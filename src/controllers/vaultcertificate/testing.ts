@@ -2,6 +2,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate, VaultCertificateSpec } from '../../apis/v1alpha1/index.ts';
 import {
+  type CertificateRequestSpec,
   type PrivateKey,
   createCsr,
   createSelfSignedCa,
@@ -9,11 +10,12 @@ import {
   parseCertificate,
   signCsr,
 } from '../../pki/index.ts';
+import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { secretData, desiredSecret } from './secret.ts';
 import { type DesiredCertificate, desiredCertificate, issuerRef, requestHash } from './spec.ts';
 
-export const hmacKey = new Sensitive<Uint8Array>(Buffer.alloc(32, 7));
+export const macKeys = new MacKeyring(new Sensitive<Uint8Array>(Buffer.alloc(32, 7)));
 
 export function certificate(
   spec: Partial<VaultCertificateSpec> = {},
@@ -35,7 +37,8 @@ export function certificate(
 export interface TestCa {
   pem: string;
   key: PrivateKey;
-  sign(csrPem: string, notBefore: Date, notAfter: Date): Promise<string>;
+  /** Signs the CSR's key for `request` (the names, usages and CA flag come from it). */
+  sign(csrPem: string, request: CertificateRequestSpec, notBefore: Date, notAfter: Date): Promise<string>;
 }
 
 export async function testCa(now = Date.now()): Promise<TestCa> {
@@ -47,7 +50,11 @@ export async function testCa(now = Date.now()): Promise<TestCa> {
     notAfter: new Date(now + 10 * 365 * 86_400_000),
   });
   const ca = { certificate: parseCertificate(pem), key };
-  return { pem, key, sign: (csr, notBefore, notAfter) => signCsr(ca, csr, { notBefore, notAfter }) };
+  return {
+    pem,
+    key,
+    sign: (csr, request, notBefore, notAfter) => signCsr(ca, csr, request, { notBefore, notAfter }),
+  };
 }
 
 /** A Secret as vaultsync would have written it for `vc`, with a certificate valid `notBefore..notAfter`. */
@@ -60,7 +67,12 @@ export async function issuedSecret(
   const desired = opts.desired ?? desiredCertificate(vc);
   const key = opts.key ?? (await generatePrivateKey(desired.key));
   const csr = await createCsr(desired.request, key);
-  const certPem = await ca.sign(csr, new Date(validity.notBefore), new Date(validity.notAfter));
+  const certPem = await ca.sign(
+    csr,
+    desired.request,
+    new Date(validity.notBefore),
+    new Date(validity.notAfter),
+  );
   const data = secretData(desired, { certPem, chainPem: [], caPem: ca.pem, keyPem: key.pem() });
   const secret = desiredSecret(vc, desired, data, {
     issuer: issuerRef(desired),
