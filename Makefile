@@ -27,10 +27,11 @@ testbed-up: deps testbed
 testbed-down: deps
 	node hack/testbed/down.ts
 
-## CRDs, generated from src/apis (the single source).
+## CRDs, generated from src/apis (the single source); the chart's config schema from src/config/schema.ts.
 generate: deps
 	node hack/generate-crds.ts
 	node hack/generate-openapi.ts
+	node hack/generate-chart-schema.ts
 	$(MAKE) --no-print-directory chart-crds
 
 typecheck: deps

@@ -23,7 +23,7 @@ import * as k8s from '@kubernetes/client-node';
 import winston from 'winston';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { VaultCertificate, VaultSecret } from '../src/apis/v1alpha1/index.ts';
-import { loadConfig } from '../src/config/index.ts';
+import { type ConfigError, loadConfig } from '../src/config/index.ts';
 import {
   type KubeClient,
   PatchType,
@@ -59,6 +59,47 @@ const NS_OPERATOR_NS = 'vaultsync-ns';
 const NS_FULLNAME = 'vs-ns-vaultsync';
 /** Not watched by the namespaced release. */
 const UNWATCHED_NS = 'install-c';
+
+/** One entry of each backend and issuer type, as a user would put it in the chart's values. */
+const TYPE_EXAMPLES = {
+  vault: {
+    type: 'vault',
+    address: 'https://vault.vault.svc:8200',
+    auth: { kubernetes: { role: 'vaultsync-{namespace}' } },
+    allowedPaths: ['{namespace}/**'],
+  },
+  kubernetes: { type: 'kubernetes', namespace: 'vaultsync-sources' },
+  memory: { type: 'memory', data: { 'team-a/app': { greeting: 'hello' } } },
+  'aws-secrets-manager': {
+    type: 'aws-secrets-manager',
+    region: 'eu-west-1',
+    auth: {
+      static: {
+        accessKeyIdRef: { name: 'aws-creds', key: 'id' },
+        secretAccessKeyRef: { name: 'aws-creds', key: 'secret' },
+      },
+    },
+  },
+  'gcp-secret-manager': {
+    type: 'gcp-secret-manager',
+    project: 'my-project-123',
+    auth: { serviceAccountKeyRef: { name: 'gcp-key', key: 'key.json' } },
+  },
+  'azure-key-vault': {
+    type: 'azure-key-vault',
+    vaultUrl: 'https://my-vault.vault.azure.net',
+    auth: { workloadIdentity: {} },
+  },
+  'vault-pki': {
+    type: 'vault-pki',
+    address: 'https://vault.vault.svc:8200',
+    auth: { appRole: { roleId: 'vaultsync', secretIdRef: { name: 'approle', key: 'secret-id' } } },
+    allowedRoles: ['svc'],
+  },
+  'local-ca': { type: 'local-ca', ca: { namespace: 'vaultsync-ca', keyAlgorithm: 'Ed25519' } },
+} as const;
+const EIGHT_TYPES = Object.keys(TYPE_EXAMPLES);
+const ISSUER_TYPES: readonly string[] = ['vault-pki', 'local-ca'];
 
 interface Result {
   code: number;
@@ -272,6 +313,17 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
           },
           allowedNamespaces: [TENANT_NS],
           allowedPaths: ['{namespace}/**'],
+        },
+      ],
+      // For the VaultCertificates: OpenBao PKI, rendered into the config's backends.
+      issuers: [
+        {
+          name: 'pki',
+          type: 'vault-pki',
+          address: bed.baoAddr,
+          tls: { insecure: true },
+          auth: { token: { value: bed.baoToken } },
+          allowedNamespaces: [TENANT_NS],
         },
       ],
     },
@@ -510,6 +562,29 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       ],
     );
     assert.equal(configOf(defaultObjects).api.address, ':8443');
+    // The API's CA: the Secret and ConfigMap by name where the verb allows it (a create carries no name).
+    const operatorRules = byName(defaultObjects, 'Role', `${RELEASE}-operator`).rules;
+    const rulesFor = (resource: string) =>
+      operatorRules
+        .filter((r) => r.resources?.includes(resource))
+        .map((r) => [r.verbs.join(','), r.resourceNames?.join(',') ?? '*']);
+    assert.deepEqual(rulesFor('configmaps'), [
+      ['create', '*'],
+      ['get,patch', 'vaultsync-api-ca'],
+    ]);
+    assert.ok(
+      rulesFor('secrets').some(([verbs, names]) => verbs === 'get' && names === 'vaultsync-api-ca'),
+      'the API CA Secret: get by name',
+    );
+    assert.deepEqual(byName(defaultObjects, 'Role', `${RELEASE}-api-ca-reader`).rules, [
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['vaultsync-api-ca'] },
+    ]);
+    assert.deepEqual(
+      (byName(defaultObjects, 'RoleBinding', `${RELEASE}-api-ca-reader`) as Rendered & { subjects: object[] })
+        .subjects,
+      [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }],
+      'every authenticated identity may read the CA certificate (and nothing else)',
+    );
     assert.equal(
       configOf(defaultObjects).operator.watchNamespaces,
       undefined,
@@ -628,20 +703,58 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       [
         'unknown backend type',
         { config: { backends: [{ ...backend, type: 'dropbox' }] } },
-        [/\/config\/backends\/0\/type/, /'vault', 'kubernetes', 'memory'/],
+        [
+          /at '\/config\/backends\/0\/type': value must be one of /,
+          ...EIGHT_TYPES.map((t) => new RegExp(`'${t}'`)),
+        ],
+      ],
+      [
+        'an issuer type under issuers only',
+        { config: { issuers: [{ ...backend, type: 'vault' }] } },
+        [/at '\/config\/issuers\/0\/type': value must be one of 'vault-pki', 'local-ca'/],
       ],
       [
         'bad URL',
         { config: { backends: [{ ...backend, address: 'htp:/vault' }] } },
-        [/\/config\/backends\/0\/address/, /'htp:\/vault'/],
+        [/at '\/config\/backends\/0\/address': value must be 'a URL such as https:\/\/vault:8200'/],
       ],
       [
         'http without tls.insecure',
         { config: { backends: [{ ...backend, address: 'http://vault:8200' }] } },
-        [/\/config\/backends\/0\/address/, /'http:\/\/vault:8200' does not match pattern '\^https:\/\/'/],
+        [
+          /at '\/config\/backends\/0\/address': value must be 'an https:\/\/ URL \(or set tls.insecure: true to allow http:\/\/\)'/,
+        ],
+      ],
+      [
+        'two vault login methods',
+        {
+          config: {
+            backends: [{ ...backend, auth: { kubernetes: { role: 'x' }, token: { tokenFile: '/t' } } }],
+          },
+        },
+        [/at '\/config\/backends\/0\/auth': value must be 'exactly one of token, appRole or kubernetes'/],
+      ],
+      [
+        'a field of another backend type',
+        { config: { backends: [{ ...backend, region: 'eu-west-1' }] } },
+        [/at '\/config\/backends\/0': additional properties 'region' not allowed/],
+      ],
+      [
+        'a backend and an issuer of one name',
+        {
+          config: {
+            issuers: [{ name: 'main', type: 'local-ca', allowedNamespaces: ['*'] }],
+            backends: [backend],
+          },
+        },
+        [/"main" is listed twice; backend and issuer names must be unique/],
       ],
       ['negative replicas', { replicaCount: -1 }, [/\/replicaCount/, /got -1/]],
-      ['no backends', { config: { backends: [] } }, [/\/config\/backends/, /minItems/]],
+      [
+        'no backends',
+        { config: { backends: [] } },
+        [/at '\/config': value must be 'a mapping with at least one entry in backends or issuers'/],
+      ],
       ['namespaced without namespaces', { rbac: { scope: 'namespaced' } }, [/\/rbac\/watchNamespaces/]],
       [
         'a field the chart sets',
@@ -660,11 +773,17 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
         [/api\.port: 8081 is already healthPort/],
       ],
       ['unknown audit sink', { audit: { sink: 'syslog' } }, [/\/audit\/sink/, /'stdout', 'file', 'off'/]],
-      ['audit file without a path', { audit: { sink: 'file' } }, [/\/audit\/path/]],
+      [
+        'audit file without a path',
+        { audit: { sink: 'file' } },
+        [/at '\/audit\/path': value must be 'set \(required when sink is "file"\)'/],
+      ],
       [
         'webhook receiver without a signing key',
         { webhooks: { receivers: [{ name: 'ops', url: 'https://hooks.example.com/' }] } },
-        [/\/webhooks\/receivers\/0/, /signingKeySecret/],
+        [
+          /at '\/webhooks\/receivers\/0': value must be 'exactly one of signingKeySecret, signingKeyFile or signingKey'/,
+        ],
       ],
       [
         'webhook receiver URL',
@@ -693,6 +812,82 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     }
     const status = await helmRun(['status', 'vs-invalid', '--namespace', DRYRUN_NS]);
     assert.notEqual(status.code, 0, 'no release was created');
+  });
+
+  it('each of the eight backend and issuer types passes the values schema, and the operator loads the config the chart renders', async () => {
+    const renderedConfig = async (values: object) => {
+      const secret = objects(await template(RELEASE, DRYRUN_NS, values)).find(
+        (o) => o.kind === 'Secret' && o.metadata.name === `${RELEASE}-config`,
+      ) as Obj & { data: Record<string, string> };
+      return loadConfig(
+        { text: Buffer.from(secret.data['config.yaml']!, 'base64').toString() },
+        CONFIG_OPTIONS,
+      );
+    };
+    const entries = Object.entries(TYPE_EXAMPLES).map(([type, e]) => ({
+      name: type.replace(/-.*/, ''),
+      allowedNamespaces: ['*'],
+      ...e,
+    }));
+    for (const entry of entries) {
+      // Issuers through config.issuers alone (backends empty), the others through config.backends.
+      const issuer = ISSUER_TYPES.includes(entry.type);
+      const config = await renderedConfig({
+        config: issuer ? { backends: [], issuers: [entry] } : { backends: [entry] },
+      });
+      const loaded = issuer ? config.issuers : config.backends;
+      assert.deepEqual(
+        loaded?.map((b) => [b.name, b.type]),
+        [[entry.name, entry.type]],
+        `${entry.type}: rendered and loaded`,
+      );
+    }
+    // All eight at once, issuers listed under backends as the operator's own config allows.
+    const config = await renderedConfig({ config: { backends: entries } });
+    assert.deepEqual(
+      [...config.backends, ...(config.issuers ?? [])].map((b) => b.type).sort(),
+      [...EIGHT_TYPES].sort(),
+    );
+  });
+
+  it("a value the operator would refuse fails at helm install with the operator's own message", async () => {
+    // Each case: a backend entry with one bad field, as chart values and as the operator config.
+    const base = { name: 'main', allowedNamespaces: ['*'] };
+    const cases: [list: 'backends' | 'issuers', entry: object, field: string][] = [
+      ['backends', { ...base, ...TYPE_EXAMPLES['aws-secrets-manager'], region: 'Europe' }, 'region'],
+      ['backends', { ...base, ...TYPE_EXAMPLES.kubernetes, namespace: 'Team_A' }, 'namespace'],
+      ['backends', { ...base, ...TYPE_EXAMPLES['gcp-secret-manager'], project: 'P' }, 'project'],
+      [
+        'backends',
+        { ...base, ...TYPE_EXAMPLES['azure-key-vault'], auth: { managedIdentity: { clientId: 'me' } } },
+        'auth/managedIdentity/clientId',
+      ],
+      ['backends', { ...base, ...TYPE_EXAMPLES.vault, timeout: '10 seconds' }, 'timeout'],
+      ['issuers', { ...base, ...TYPE_EXAMPLES['local-ca'], maxDuration: '1 year' }, 'maxDuration'],
+      ['issuers', { ...base, ...TYPE_EXAMPLES['vault-pki'], pki: { mount: '/pki/' } }, 'pki/mount'],
+    ];
+    for (const [list, entry, field] of cases) {
+      const refused = await loadConfig({ text: stringify({ backends: [entry] }) }, CONFIG_OPTIONS).then(
+        () => assert.fail(`${field}: the operator must refuse it`),
+        (err: unknown) => (err as ConfigError).problems,
+      );
+      const path = `backends[0].${field.replaceAll('/', '.')}`;
+      const message = refused.find((p) => p.path === path)?.message ?? '';
+      assert.ok(message?.startsWith('must be '), `${path}: ${JSON.stringify(refused)}`);
+      const file = join(work, `refused-${field.replaceAll('/', '-')}.yaml`);
+      writeFileSync(
+        file,
+        stringify({ config: { backends: list === 'backends' ? [entry] : [], [list]: [entry] } }),
+      );
+      const r = await helmRun(['template', 'vs-invalid', CHART, '--namespace', DRYRUN_NS, '-f', file]);
+      assert.notEqual(r.code, 0, `${field}: helm must refuse it`);
+      assert.ok(
+        r.stderr.includes(
+          `at '/config/${list}/0/${field}': value must be '${message.slice('must be '.length)}'`,
+        ),
+        `${field}: helm prints the operator's "${message}"\n${r.stderr}`,
+      );
+    }
   });
 
   it('helm install into the control plane; the pod template is admitted under Pod Security "restricted"', async () => {
@@ -760,18 +955,16 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     ));
     const sa = createKubeClient(saKubeConfig);
 
-    // The config file exactly as the chart installed it, listening on a free loopback port, plus
-    // a vault-pki issuer (the chart's values take no issuers yet) for VaultCertificates.
-    const configDoc = parse(await installedConfigText(OPERATOR_NS, RELEASE)) as { backends: object[] };
-    configDoc.backends.push({
-      name: 'pki',
-      type: 'vault-pki',
-      address: bed.baoAddr,
-      tls: { insecure: true },
-      auth: { token: { value: bed.baoToken } },
-      allowedNamespaces: [TENANT_NS],
-    });
-    const config = await loadConfig({ text: stringify(configDoc) }, { env: { POD_NAMESPACE: OPERATOR_NS } });
+    // The config file exactly as the chart installed it, listening on a free loopback port.
+    const config = await loadConfig(
+      { text: await installedConfigText(OPERATOR_NS, RELEASE) },
+      { env: { POD_NAMESPACE: OPERATOR_NS } },
+    );
+    assert.deepEqual(
+      config.issuers?.map((i) => i.name),
+      ['pki'],
+      'config.issuers rendered into the config',
+    );
     assert.equal(config.operator.namespace, OPERATOR_NS);
     assert.equal(config.operator.serviceAccountName, RELEASE);
 
@@ -907,6 +1100,22 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
           name: 'vaultsync-hmac-key',
         }),
       );
+      // The API's CA, kept in a Secret and its certificate published in a ConfigMap, with the chart's RBAC.
+      assert.ok(
+        await getObject(admin, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: OPERATOR_NS,
+          name: 'vaultsync-api-ca',
+        }),
+      );
+      const caBundle = await getObject<k8s.V1ConfigMap>(admin, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: OPERATOR_NS,
+        name: 'vaultsync-api-ca',
+      });
+      assert.equal(caBundle?.data?.['ca.crt'], operator.apiCaPem, 'the published CA is the one the API uses');
       const events = await admin.rest.request<{ items: k8s.CoreV1Event[] }>({
         method: 'GET',
         path: `/api/v1/namespaces/${TENANT_NS}/events`,
@@ -976,6 +1185,12 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       }),
     );
     await refused('listing ConfigMaps', () => sa.rest.request({ method: 'GET', path: '/api/v1/configmaps' }));
+    await refused('another ConfigMap in its own namespace', () =>
+      sa.rest.request({ method: 'GET', path: `/api/v1/namespaces/${OPERATOR_NS}/configmaps/other` }),
+    );
+    await refused('another Secret in its own namespace', () =>
+      sa.rest.request({ method: 'GET', path: `/api/v1/namespaces/${OPERATOR_NS}/secrets/other` }),
+    );
     await refused('pods/exec', () => post(`/api/v1/namespaces/${OPERATOR_NS}/pods/x/exec`, {}));
     await refused('deleting a Deployment', () =>
       sa.rest.request({

@@ -54,6 +54,11 @@ of the files it mounts; everything else comes from .Values.config, .Values.api, 
 .Values.webhooks. /metrics is served on the health port: there is no separate metrics listener ("0").
 */}}
 {{- define "vaultsync.config" -}}
+{{- /* Every section of .Values.config as it is (values.schema.json checks it against the operator's
+own schema), except: operator (release fields added) and issuers (listed under backends, where the
+operator takes certificate issuers). */}}
+{{- $config := omit .Values.config "operator" "issuers" | deepCopy }}
+{{- $_ := set $config "backends" (concat (.Values.config.backends | default list) (.Values.config.issuers | default list) | deepCopy) }}
 {{- $operator := deepCopy .Values.config.operator }}
 {{- $_ := set $operator "serviceAccountName" (include "vaultsync.serviceAccountName" .) }}
 {{- $_ := set $operator "healthAddress" (printf ":%d" (int .Values.healthPort)) }}
@@ -61,13 +66,16 @@ of the files it mounts; everything else comes from .Values.config, .Values.api, 
 {{- if eq .Values.rbac.scope "namespaced" }}
 {{- $_ := set $operator "watchNamespaces" (.Values.rbac.watchNamespaces | uniq) }}
 {{- end }}
-{{- /* api: the chart's own keys (enabled, port, service, tls.secretName) become address and file paths. */}}
-{{- $api := omit .Values.api "enabled" "port" "service" "tls" | deepCopy }}
+{{- /* api: the chart's own keys (enabled, port, service, tls.secretName, tls.caKey) become address and file paths. */}}
+{{- $api := omit .Values.api "enabled" "port" "service" "tls" "caBundleReaders" | deepCopy }}
 {{- $_ := set $api "address" (ternary (printf ":%d" (int .Values.api.port)) "0" .Values.api.enabled) }}
-{{- $tls := dict }}
+{{- $tls := omit .Values.api.tls "secretName" "caKey" "dnsNames" | deepCopy }}
 {{- if .Values.api.tls.secretName }}
 {{- $_ := set $tls "certFile" (printf "%s/tls.crt" (include "vaultsync.apiTlsDir" .)) }}
 {{- $_ := set $tls "keyFile" (printf "%s/tls.key" (include "vaultsync.apiTlsDir" .)) }}
+{{- if .Values.api.tls.caKey }}
+{{- $_ := set $tls "caFile" (printf "%s/ca.crt" (include "vaultsync.apiTlsDir" .)) }}
+{{- end }}
 {{- end }}
 {{- /* The operator puts the names of a Service called `vaultsync` into a generated certificate; another release name adds its own. */}}
 {{- $fullname := include "vaultsync.fullname" . }}
@@ -82,7 +90,7 @@ of the files it mounts; everything else comes from .Values.config, .Values.api, 
 {{- if $tls }}
 {{- $_ := set $api "tls" $tls }}
 {{- end }}
-{{- $audit := dict "sink" .Values.audit.sink }}
+{{- $audit := omit .Values.audit "path" | deepCopy }}
 {{- with .Values.audit.path }}
 {{- $_ := set $audit "path" . }}
 {{- end }}
@@ -97,13 +105,25 @@ of the files it mounts; everything else comes from .Values.config, .Values.api, 
 {{- end }}
 {{- $webhooks := omit .Values.webhooks "receivers" | deepCopy }}
 {{- $_ := set $webhooks "receivers" $receivers }}
-{{- toYaml (dict "operator" $operator "backends" .Values.config.backends "api" $api "audit" $audit "webhooks" $webhooks) }}
+{{- toYaml (merge (dict "operator" $operator "api" $api "audit" $audit "webhooks" $webhooks) $config) }}
+{{- end }}
+
+{{/* config.backends then config.issuers: every backend and issuer entry, as a JSON list. */}}
+{{- define "vaultsync.backends" -}}
+{{- toJson (concat (.Values.config.backends | default list) (.Values.config.issuers | default list)) }}
 {{- end }}
 
 {{/* Checks values.schema.json cannot express; a failure stops helm install / template. */}}
 {{- define "vaultsync.validate" -}}
 {{- if and .Values.api.enabled (eq (int .Values.api.port) (int .Values.healthPort)) }}
 {{- fail (printf "api.port: %d is already healthPort; choose another port" (int .Values.api.port)) }}
+{{- end }}
+{{- $names := dict }}
+{{- range $i, $b := include "vaultsync.backends" . | fromJsonArray }}
+{{- if hasKey $names $b.name }}
+{{- fail (printf "config.backends / config.issuers: %q is listed twice; backend and issuer names must be unique" $b.name) }}
+{{- end }}
+{{- $_ := set $names $b.name $i }}
 {{- end }}
 {{- $seen := dict }}
 {{- range $i, $r := .Values.webhooks.receivers }}
