@@ -51,10 +51,11 @@ describe('HTTP API against the real apiserver and OpenBao', function () {
   let proxy: Server;
   let auditFile: string;
   let bao: ReturnType<typeof baoApi>;
-  const tokens: Record<'allowed' | 'wrongNamespace' | 'noRbac', string> = {
+  const tokens: Record<'allowed' | 'wrongNamespace' | 'noRbac' | 'apiserverAudience', string> = {
     allowed: '',
     wrongNamespace: '',
     noRbac: '',
+    apiserverAudience: '',
   };
   const responses: string[] = [];
 
@@ -98,15 +99,24 @@ describe('HTTP API against the real apiserver and OpenBao', function () {
     });
   }
 
-  async function serviceAccountToken(namespace: string, name: string): Promise<string> {
-    await createObject(client, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } });
+  /** A token for the API's audience (or, with `audiences: []`, for the kube-apiserver). */
+  async function serviceAccountToken(
+    namespace: string,
+    name: string,
+    audiences: string[] = ['vaultsync'],
+  ): Promise<string> {
+    await createObject(client, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name, namespace },
+    }).catch(() => undefined);
     const tr = await client.rest.request<{ status: { token: string } }>({
       method: 'POST',
       path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
       body: {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
-        spec: { expirationSeconds: 3600 },
+        spec: { expirationSeconds: 3600, audiences },
       },
     });
     return tr.status.token;
@@ -153,12 +163,14 @@ describe('HTTP API against the real apiserver and OpenBao', function () {
     tokens.allowed = await serviceAccountToken(ns, 'allowed');
     tokens.wrongNamespace = await serviceAccountToken(otherNs, 'elsewhere');
     tokens.noRbac = await serviceAccountToken(ns, 'no-rbac');
+    tokens.apiserverAudience = await serviceAccountToken(ns, 'allowed', []);
     await grant(ns, { namespace: ns, name: 'allowed' });
     // Allowed in its own namespace only: calls about team-api must be refused.
     await grant(otherNs, { namespace: otherNs, name: 'elsewhere' });
     await kv(`${ns}/db`, { password: canary, user: 'app' });
     proxy = await slowProxy(new URL(bed.baoAddr), READ_LATENCY_MS);
     auditFile = join(mkdtempSync(join(tmpdir(), 'vaultsync-audit-')), 'audit.log');
+    // Writes: the PUT test's path and the SecretRotation's, nothing else.
     const vault = (name: string, addr: string) => `
   - name: ${name}
     type: vault
@@ -167,6 +179,7 @@ describe('HTTP API against the real apiserver and OpenBao', function () {
     auth: {token: {value: ${bed.baoToken}}}
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
+    allowedWritePaths: ["{namespace}/written", "{namespace}/rotated"]
     rateLimit: {qps: 1000, burst: 1000}`;
     operator = await startTestOperator(bed, {
       config: `
@@ -207,17 +220,22 @@ backends:${vault('vault', bed.baoAddr)}${vault('vault-slow', `http://127.0.0.1:$
     assert.equal(none.status, 401);
     const garbage = await call('GET', path, 'not-a-token');
     assert.equal(garbage.status, 401);
+    // The same ServiceAccount, with a token for the kube-apiserver instead of the API's audience.
+    const otherAudience = await call('GET', path, tokens.apiserverAudience);
+    assert.equal(otherAudience.status, 401, otherAudience.text);
+    assert.match(otherAudience.body.message, /not valid for audience "vaultsync"/);
 
     const lines = await eventually('audit lines', () => {
       const l = auditLines().filter((e) => e.action === 'secrets.get');
-      return l.length >= 5 ? l : undefined;
+      return l.length >= 6 ? l : undefined;
     });
     assert.deepEqual(
-      lines.slice(0, 5).map((e) => [e.outcome, e.status, e.caller?.serviceAccount?.name ?? null]),
+      lines.slice(0, 6).map((e) => [e.outcome, e.status, e.caller?.serviceAccount?.name ?? null]),
       [
         ['allowed', 200, 'allowed'],
         ['denied', 403, 'elsewhere'],
         ['denied', 403, 'no-rbac'],
+        ['unauthenticated', 401, null],
         ['unauthenticated', 401, null],
         ['unauthenticated', 401, null],
       ],
@@ -379,6 +397,19 @@ backends:${vault('vault', bed.baoAddr)}${vault('vault-slow', `http://127.0.0.1:$
       },
     );
     assert.equal(otherTenant.status, 403);
+    // Readable is not writable: the path is outside allowedWritePaths, and stays as it was.
+    const readOnly = await call(
+      'PUT',
+      `/v1/namespaces/${ns}/backends/vault/secrets/${ns}/db`,
+      tokens.allowed,
+      {
+        data: { password: 'overwritten' },
+      },
+    );
+    assert.equal(readOnly.status, 403, readOnly.text);
+    assert.match(readOnly.body.message, /is not writable for namespace "team-api" .*allowedWritePaths/);
+    const db = await call('GET', `/v1/namespaces/${ns}/backends/vault/secrets/${ns}/db`, tokens.allowed);
+    assert.deepEqual(db.body.data, { password: canary, user: 'app' });
   });
 
   it('issues a certificate and signs a CSR through the local CA, with the VaultCertificate rules', async () => {
@@ -496,16 +527,21 @@ backends:${vault('vault', bed.baoAddr)}${vault('vault-slow', `http://127.0.0.1:$
       { numRuns: 150 },
     );
     console.log(`      fuzz statuses: ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}`);
-    const ready = await call('GET', '/readyz?exclude=backends');
-    assert.equal(ready.status, 200, 'the server still answers');
+    const doc = await call('GET', '/openapi.json');
+    assert.equal(doc.status, 200, 'the server still answers');
   });
 
-  it('serves /readyz with a timed check per backend, and /openapi.json', async () => {
-    const ready = await call('GET', '/readyz');
-    const names = ready.body.checks.map((c: { name: string }) => c.name);
+  it('serves /readyz with a timed check per backend on the health port only, and /openapi.json', async () => {
+    const ready = (await (await fetch(`http://${operator.healthAddress}/readyz`)).json()) as {
+      checks: { name: string; latencyMs: unknown }[];
+    };
+    const names = ready.checks.map((c) => c.name);
     for (const n of ['informers', 'backends/vault', 'backends/vault-slow', 'backends/local-ca'])
       assert.ok(names.includes(n), n);
-    for (const c of ready.body.checks) assert.equal(typeof c.latencyMs, 'number');
+    for (const c of ready.checks) assert.equal(typeof c.latencyMs, 'number');
+    for (const path of ['/readyz', '/healthz', '/metrics']) {
+      assert.equal((await call('GET', path)).status, 404, `${path} on the API port`);
+    }
     const doc = await call('GET', '/openapi.json');
     assert.equal(doc.status, 200);
     assert.ok(doc.body.paths['/v1/namespaces/{namespace}/secretrotations/{name}/rotate']);

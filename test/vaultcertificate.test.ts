@@ -43,9 +43,14 @@ backends:
     tls: {insecure: true}
     auth: {token: {value: ${bed.baoToken}}}
     allowedNamespaces: ${namespaces}
+    # These tests try the OpenBao role's own refusals (a name it forbids), so vaultsync's name
+    # policy leaves the names to the role; they also serve TLS on localhost / 127.0.0.1.
+    allowedDomains: ["**"]
+    allowedIpRanges: [127.0.0.1]
   - name: local-ca
     type: local-ca
     allowedNamespaces: ${namespaces}
+    allowedDomains: ["**.{namespace}.svc", "**.{namespace}.svc.cluster.local", localhost]
 `;
 }
 

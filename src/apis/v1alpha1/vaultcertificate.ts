@@ -273,7 +273,11 @@ export const VaultCertificateSpecSchema = Type.Object(
       ),
     ),
     isCA: Type.Optional(
-      Type.Boolean({ description: 'Request a CA certificate (basic constraints CA:true). Default: false.' }),
+      Type.Boolean({
+        description:
+          'Request a CA certificate. Only a local-ca issuer with allowCA: true grants it (basic constraints ' +
+          'CA:true, path length 0); other issuers refuse it. Default: false.',
+      }),
     ),
     secretName: DnsSubdomain(
       'Name of the kubernetes.io/tls Secret to write: tls.crt (certificate and chain), tls.key and ca.crt.',
@@ -377,7 +381,20 @@ export const VaultCertificateStatusSchema = Type.Object(
     notAfter: Type.Optional(Timestamp('Expiry of the certificate in the Secret.')),
     renewalTime: Type.Optional(Timestamp('When the operator will renew the certificate.')),
     serialNumber: Type.Optional(
-      Type.String({ description: 'Serial number of the certificate in the Secret, in hex.', maxLength: 128 }),
+      Type.String({
+        description:
+          'Serial number, in hex, of the certificate the operator last wrote to the Secret. With issuer, the only ' +
+          'source of what revokeSuperseded and revokeOnDelete revoke (never the Secret, which its namespace may edit).',
+        maxLength: 128,
+      }),
+    ),
+    issuer: Type.Optional(
+      Type.String({
+        description:
+          'The issuer that issued serialNumber: its backend name, or backend/role. Recorded by the operator ' +
+          'with each certificate it writes; revocation goes to this issuer.',
+        maxLength: 512,
+      }),
     ),
     revision: Type.Optional(
       Type.Integer({
