@@ -81,7 +81,7 @@ writeFileSync(
   metricsAddress: "0"
   leaderElection: {enabled: false}
 api:
-  address: "127.0.0.1:8443"   # HTTPS, certificate from an in-memory CA (its PEM: api-ca.pem)
+  address: "127.0.0.1:8443"   # HTTPS; certificate from the CA in Secret vaultsync-system/vaultsync-api-ca
   secretReads: true
 audit: {sink: file, path: ${join(dir, 'audit.log')}}
 backends:
@@ -160,7 +160,8 @@ const secrets = await client.rest.request<{ items: V1Secret[] }>({
 for (const s of secrets.items)
   say(`Secret ${namespace}/${s.metadata?.name}: keys ${Object.keys(s.data ?? {}).join(', ')}`);
 
-const apiCa = join(dir, 'api-ca.pem');
+// The CA bundle the operator published in the ConfigMap vaultsync-api-ca (what clients fetch).
+const apiCa = join(dir, 'ca.crt');
 if (operator.apiCaPem) writeFileSync(apiCa, operator.apiCaPem);
 
 console.log(`
@@ -170,8 +171,10 @@ vaultsync is running (health and metrics on http://${operator.healthAddress}, AP
   kubectl get vaultsecrets -n ${namespace} -w
   kubectl get secret db -n ${namespace} -o jsonpath='{.data.password}' | base64 -d
   bao kv put -address=$BAO_ADDR secret/shop/db username=app password=changed   # then watch db follow
-  # the HTTPS API as ServiceAccount shop/default (403 until a Role allows it, docs/api.md):
-  TOKEN=$(kubectl create token default -n ${namespace})
+  # the HTTPS API as ServiceAccount shop/default (403 until a Role allows it, docs/api.md),
+  # verified with the CA the operator publishes (${apiCa} is a copy) and a token for its audience:
+  kubectl -n vaultsync-system get configmap vaultsync-api-ca -o jsonpath='{.data.ca\\.crt}' > ${apiCa}
+  TOKEN=$(kubectl create token default -n ${namespace} --audience ${config.api?.audience ?? 'vaultsync'})
   curl --cacert ${apiCa} -H "Authorization: Bearer $TOKEN" -X POST \\
     https://localhost:${operator.apiAddress?.split(':')[1] ?? '8443'}/v1/namespaces/${namespace}/vaultsecrets/db/sync
   audit log: ${join(dir, 'audit.log')}

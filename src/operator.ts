@@ -17,6 +17,7 @@ import { createVaultSecretController } from './controllers/vaultsecret/index.ts'
 import { createIssuers } from './issuers/index.ts';
 import { RsaWorkerPool } from './pki/index.ts';
 import { loadOrCreateHmacKey } from './hmac-key.ts';
+import { cachedCheck } from './http/cached-check.ts';
 import { type HealthAppOptions, buildHealthApp } from './http/health.ts';
 import { subjectAccessReviewAuthorizer, tokenReviewAuthenticator } from './http/api/auth.ts';
 import { splitAddress, startApiServer } from './http/api/server.ts';
@@ -49,7 +50,7 @@ export interface RunningOperator {
   healthAddress?: string;
   /** The address of the HTTPS API ("127.0.0.1:8443"), if enabled. */
   apiAddress?: string;
-  /** The in-memory CA that signed the API's certificate (when no certificate was configured). */
+  /** The CA bundle the API's certificate verifies with (as published in the ConfigMap `vaultsync-api-ca`). */
   apiCaPem?: string;
   isLeader(): boolean;
   stop(): Promise<void>;
@@ -58,6 +59,8 @@ export interface RunningOperator {
 /** The Service in front of the API (the chart's default name); its DNS names go into a generated certificate. */
 const API_SERVICE_NAME = 'vaultsync';
 const BACKEND_CHECK_TIMEOUT_MS = 3000;
+/** A backend's reachability answer is reused this long: a flood of /readyz costs it one check. */
+const BACKEND_CHECK_CACHE_MS = 10_000;
 
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const { config, kubeConfig, logger } = opts;
@@ -253,16 +256,17 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
               : `standby (leader: ${elector.leader() ?? 'none'})`,
         }),
       },
-      // Reachability of each backend and issuer (probes leave them out: ?exclude=backends).
+      // Reachability of each backend and issuer (probes leave them out: ?exclude=backends),
+      // through its rate limit and circuit breaker, and cached.
       ...[
         ...backends.names().map((n) => backends.get(n)!),
         ...issuers.names().map((n) => issuers.get(n)!),
       ].map((b) => ({
         name: `backends/${b.name}`,
-        check: async () => {
+        check: cachedCheck(async () => {
           await b.check(AbortSignal.timeout(BACKEND_CHECK_TIMEOUT_MS));
           return { ok: true };
-        },
+        }, BACKEND_CHECK_CACHE_MS),
       })),
     ],
   };
@@ -273,13 +277,16 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         config: apiConfig,
         logger,
         audit,
-        authenticator: tokenReviewAuthenticator(client, apiConfig.authCacheTtl),
+        authenticator: tokenReviewAuthenticator(client, {
+          ttlMs: apiConfig.authCacheTtl,
+          audience: apiConfig.audience,
+        }),
         authorizer: subjectAccessReviewAuthorizer(client, apiConfig.authCacheTtl),
         triggers: { client, vaultSecrets: vaultSecret.vaultSecrets, rotations: secretRotation.rotations },
         backends,
         issuers,
-        health: healthOptions,
         dnsNames: serviceDnsNames(API_SERVICE_NAME, op.namespace),
+        kube: { client, namespace: op.namespace },
       })
     : undefined;
   // The health server last: a probe must not see the replica ready before the API listens.

@@ -1,5 +1,7 @@
-// /healthz, /readyz and /metrics. Readiness is a list of named checks, each timed, so a
-// failing probe says which part is not ready (informers synced and watching, leadership).
+// /healthz, /readyz and /metrics, on the health port only (never on the API port: they need no
+// token, so they must not be reachable where tenants call). Readiness is a list of named
+// checks, each timed, so a failing probe says which part is not ready (informers synced and
+// watching, leadership, backends — those cached by cached-check.ts).
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
@@ -36,7 +38,7 @@ export function buildHealthApp(opts: HealthAppOptions): FastifyInstance {
 }
 
 /**
- * /healthz, /readyz and /metrics on an app (the health server, and the API server too).
+ * /healthz, /readyz and /metrics on an app (the health server's).
  * `/readyz?exclude=<name>` leaves out a check, or a group of them (`exclude=backends` leaves
  * out every `backends/<name>`), as the kube-apiserver's own /readyz does.
  */

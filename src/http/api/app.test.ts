@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import winston from 'winston';
 import { Writable } from 'node:stream';
 import { createBackends } from '../../backends/registry.ts';
@@ -50,10 +49,27 @@ ${apiYaml}
     groups: ['system:serviceaccounts'],
     serviceAccount: { namespace: 'team-a', name: 'app' },
   };
+  // A fake TokenReview: 'good' is valid; a token answered once is then known (as the cache would).
+  const reviews: string[] = [];
+  const authorizations: AccessRequest[] = [];
+  const reviewed = new Set<string>();
   const app = await buildApiApp({
     config: config.api!,
-    authenticator: { authenticate: async (token) => (token === 'good' ? caller : undefined) },
-    authorizer: { authorize: async (_c, a) => ({ allowed: allow(a) }) },
+    authenticator: {
+      authenticate: async (token) => {
+        reviews.push(token);
+        if (token !== 'good') return undefined;
+        reviewed.add(token);
+        return caller;
+      },
+      known: (token) => (reviewed.has(token) ? caller : undefined),
+    },
+    authorizer: {
+      authorize: async (_c, a) => {
+        authorizations.push(a);
+        return { allowed: allow(a) };
+      },
+    },
     audit: { record: (e) => void audit.push(e), close: async () => {} },
     logger: createLogger({
       transports: [
@@ -76,9 +92,15 @@ ${apiYaml}
     },
     backends,
     issuers: noIssuers,
-    health: { registry: new Registry(), readiness: [] },
   });
-  return { app, audit, logs, close: async () => (await app.close(), await backends.close()) };
+  return {
+    app,
+    audit,
+    logs,
+    reviews,
+    authorizations,
+    close: async () => (await app.close(), await backends.close()),
+  };
 }
 
 const auth = { authorization: 'Bearer good' };
@@ -195,10 +217,71 @@ describe('HTTP API app', () => {
       if (r.statusCode === 429) assert.ok(Number(r.headers['retry-after']) > 0, 'Retry-After is sent');
     }
     assert.deepEqual(codes, [200, 200, 200, 429, 429]);
-    assert.ok(
-      (await ctx.app.inject({ method: 'GET', url: '/healthz' })).statusCode === 200,
-      'probes are not limited',
-    );
+  });
+
+  it('limits a caller before the SubjectAccessReview and before its body is parsed', async () => {
+    await ctx.close();
+    ctx = await setup('  rateLimit: {max: 2, window: 1m}');
+    const batch = (payload: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/v1/namespaces/team-a/backends/mem/secrets:batchGet',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload,
+      });
+    assert.equal((await batch('{"paths": ["team-a/db"]}')).statusCode, 200);
+    assert.equal((await batch('{"paths": [')).statusCode, 400, 'under the limit the body is parsed');
+    const limited = await batch('{"paths": [');
+    assert.equal(limited.statusCode, 429, 'over the limit: refused before the (broken) body is read');
+    assert.equal(limited.json().code, 'TooManyRequests');
+    assert.match(limited.json().message, /rate limit of 2 requests per 1m exceeded/);
+    assert.equal(ctx.authorizations.length, 2, 'no SubjectAccessReview for the limited request');
+  });
+
+  it('serves no /healthz, /readyz or /metrics: those are on the health port only', async () => {
+    for (const url of ['/healthz', '/readyz', '/readyz?exclude=backends', '/metrics']) {
+      const res = await app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 404, url);
+      assert.equal(res.json().code, 'NotFound');
+    }
+  });
+
+  it('limits requests per address before any TokenReview; no token never causes one', async () => {
+    await ctx.close();
+    ctx = await setup('  rateLimit: {unauthenticated: {max: 10, window: 1m}}');
+    const url = '/v1/namespaces/team-a/backends/mem/secrets/team-a/db';
+    const codes = new Map<number, number>();
+    for (let i = 0; i < 1000; i++) {
+      const headers =
+        i % 3 === 0
+          ? {}
+          : i % 3 === 1
+            ? { authorization: `Bearer garbage-${i}` }
+            : { authorization: 'Bearer x' };
+      const res = await ctx.app.inject({ method: 'GET', url, headers });
+      codes.set(res.statusCode, (codes.get(res.statusCode) ?? 0) + 1);
+      if (res.statusCode === 429) assert.ok(Number(res.headers['retry-after']) > 0);
+    }
+    assert.deepEqual([...codes.keys()].sort(), [401, 429]);
+    assert.equal(codes.get(401), 10, 'the first 10 from the address are answered');
+    assert.ok(ctx.reviews.length <= 10, `${ctx.reviews.length} reviews`);
+    assert.ok(!ctx.reviews.includes(''), 'a request without a token is never reviewed');
+    // Another address is not affected; neither is a caller whose token is already known.
+    const other = await ctx.app.inject({ method: 'GET', url, headers: auth, remoteAddress: '10.0.0.9' });
+    assert.equal(other.statusCode, 200);
+    const known = await ctx.app.inject({ method: 'GET', url, headers: auth });
+    assert.equal(known.statusCode, 200, 'a cached token does not pay for the address');
+    assert.equal(ctx.reviews.filter((t) => t === 'good').length, 1);
+  });
+
+  it('names the audience when a token is refused', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/namespaces/team-a/backends/mem/secrets/team-a/db',
+      headers: { authorization: 'Bearer apiserver-token' },
+    });
+    assert.equal(res.statusCode, 401);
+    assert.match(res.json().message, /not valid for audience "vaultsync"/);
   });
 
   it('rejects bodies over the limit with 413 and wrong types with 400', async () => {

@@ -1,18 +1,21 @@
 // The embedded HTTP API, built apart from listen() so tests drive it with inject().
 //
-// Every /v1 request passes, in order: authentication (TokenReview of the bearer token) and
-// authorisation (SubjectAccessReview of what the route declares) before its body is parsed;
-// then schema validation, the per-caller rate limit, and the handler. One audit line is
-// written per /v1 call, whatever the outcome. Errors are coded JSON without secret data.
+// Every /v1 request passes, in order, before its body is parsed: the per-address rate limit
+// (unless a cached answer already authenticates its token, so no flood of tokens becomes a
+// flood of TokenReviews), authentication (TokenReview of the bearer token for our audience),
+// the per-caller rate limit, and authorisation (SubjectAccessReview of what the route
+// declares); then schema validation and the handler. One audit line is written per /v1 call,
+// whatever the outcome. Errors are coded JSON without secret data. /healthz, /readyz and
+// /metrics are not here: they are served on the health port only.
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../../config/index.ts';
+import { formatDuration } from '../../config/duration.ts';
 import type { Backend } from '../../backends/types.ts';
 import type { IssuerRegistry } from '../../issuers/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { AuditLog, AuditOutcome } from '../../observability/audit.ts';
-import { type HealthAppOptions, registerHealthRoutes } from '../health.ts';
 import type { RouteParams } from './access.ts';
 import { type Authenticator, type Authorizer, bearerToken, describeAccess } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
@@ -30,7 +33,6 @@ export interface ApiAppOptions {
   triggers: TriggerDeps;
   backends: { get(name: string): Backend | undefined };
   issuers: IssuerRegistry;
-  health: HealthAppOptions;
   /** HTTPS options for the server (left out in tests that inject). */
   https?: { key: string | Buffer; cert: string | Buffer };
 }
@@ -61,24 +63,23 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
         ...API_VERSION_INFO,
         description:
           'Triggers, one-off certificates and secret reads for authorised callers. Authenticate with a ' +
-          'Kubernetes bearer token; each route names the RBAC permission it needs.',
+          `Kubernetes bearer token issued for the audience "${config.audience}" (kubectl create token ` +
+          `<serviceaccount> --audience ${config.audience}); each route names the RBAC permission it needs.`,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
   });
-  await app.register(rateLimit, {
-    global: true,
-    hook: 'preHandler',
+  // Both limits are checked by hand in onRequest, where they must run (see the order above).
+  await app.register(rateLimit, { global: false });
+  const perAddress = app.createRateLimit({
+    max: config.rateLimit.unauthenticated.max,
+    timeWindow: config.rateLimit.unauthenticated.window,
+  });
+  const perCaller = app.createRateLimit({
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.window,
-    keyGenerator: (req) => req.caller?.user ?? req.ip,
-    allowList: (req) => !req.url.startsWith('/v1/'),
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      code: 'TooManyRequests',
-      message: `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`,
-    }),
+    keyGenerator: (req) => `user:${req.caller?.user ?? ''}`,
   });
 
   app.addHook('onRequest', async (req) => {
@@ -88,11 +89,24 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
     req.abortSignal = AbortSignal.timeout(config.requestTimeout);
 
     const token = bearerToken(req.headers.authorization);
-    if (!token)
-      throw new ApiError('Unauthenticated', 'send a Kubernetes bearer token: Authorization: Bearer <token>');
-    const caller = await opts.authenticator.authenticate(token);
-    if (!caller) throw new ApiError('Unauthenticated', 'the bearer token is not valid');
+    let caller = token === undefined ? undefined : opts.authenticator.known(token);
+    if (!caller) {
+      // Not vouched for by the cache: its address pays, before any TokenReview is sent.
+      await enforce(perAddress, req, 'unauthenticated requests per address');
+      if (!token)
+        throw new ApiError(
+          'Unauthenticated',
+          'send a Kubernetes bearer token: Authorization: Bearer <token>',
+        );
+      caller = await opts.authenticator.authenticate(token);
+      if (!caller)
+        throw new ApiError(
+          'Unauthenticated',
+          `the bearer token is not valid for audience "${config.audience}"`,
+        );
+    }
     req.caller = caller;
+    await enforce(perCaller, req, 'requests');
     const access = route.access(req.params as RouteParams);
     const decision = await opts.authorizer.authorize(caller, access);
     if (!decision.allowed) {
@@ -144,10 +158,22 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
     reply.code(404).send({ code: 'NotFound', message: 'no such endpoint; see /openapi.json' }),
   );
 
-  registerHealthRoutes(app, opts.health);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerTriggerRoutes(app, opts.triggers);
   registerCertificateRoutes(app, { issuers: opts.issuers });
   registerSecretRoutes(app, { backends: opts.backends, batchGet: config.batchGet });
   return app;
+}
+
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+
+/** Counts the request against `limiter`; over the limit → 429 with Retry-After. */
+async function enforce(limiter: Limiter, req: FastifyRequest, what: string): Promise<void> {
+  const result = await limiter(req);
+  if (result.isAllowed || !result.isExceeded) return;
+  throw new ApiError(
+    'TooManyRequests',
+    `rate limit of ${result.max} ${what} per ${formatDuration(result.timeWindow)} exceeded`,
+    Math.max(result.ttl, 1000),
+  );
 }

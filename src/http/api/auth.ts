@@ -1,7 +1,8 @@
-// Who is calling, and may they? The caller's bearer token is checked with a TokenReview and
-// each action with a SubjectAccessReview, both answered by the kube-apiserver. Decisions are
-// cached for a few seconds (keyed by a hash of the token, never the token itself) so a busy
-// caller costs the apiserver one review per TTL, not one per request.
+// Who is calling, and may they? The caller's bearer token is checked with a TokenReview for
+// our own audience and each action with a SubjectAccessReview, both answered by the
+// kube-apiserver. Decisions are cached for a few seconds (keyed by a hash of the token, never
+// the token itself) so a busy caller costs the apiserver one review per TTL, not one per
+// request; an accepted token is never cached past its own expiry.
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { KubeClient } from '../../kube/client.ts';
@@ -33,6 +34,8 @@ export interface AccessRequest {
 export interface Authenticator {
   /** The caller, or undefined when the token is not valid. Rejects when the apiserver cannot answer. */
   authenticate(token: string): Promise<Caller | undefined>;
+  /** The caller of a token accepted recently (from the cache, no review sent), else undefined. */
+  known(token: string): Caller | undefined;
 }
 
 export interface Authorizer {
@@ -43,15 +46,21 @@ export interface Authorizer {
 interface TokenReviewStatus {
   authenticated?: boolean;
   user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+  /** The requested audiences the token was found valid for. */
+  audiences?: string[];
 }
 
 const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
 const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
 
-/** Reads the caller out of a TokenReview status (pure). */
-export function callerFromReview(status: TokenReviewStatus): Caller | undefined {
+/**
+ * Reads the caller out of a TokenReview status (pure). With `audience`, the status must name it:
+ * an authenticator that ignores audiences answers without it, and is not taken at its word.
+ */
+export function callerFromReview(status: TokenReviewStatus, audience?: string): Caller | undefined {
   const user = status.user;
   if (!status.authenticated || !user?.username) return undefined;
+  if (audience !== undefined && !status.audiences?.includes(audience)) return undefined;
   const [namespace, name] = user.username.startsWith(SERVICE_ACCOUNT_PREFIX)
     ? user.username.slice(SERVICE_ACCOUNT_PREFIX.length).split(':')
     : [];
@@ -68,10 +77,44 @@ export function callerFromReview(status: TokenReviewStatus): Caller | undefined 
 
 const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
 
-export function tokenReviewAuthenticator(client: KubeClient, ttlMs: number): Authenticator {
+/**
+ * The `exp` of a JWT, in ms since the epoch; undefined when the token is not a JWT or has none.
+ * Read without verifying the signature: it only shortens how long an answer is cached.
+ */
+export function tokenExpiry(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    const exp = (payload as { exp?: unknown } | null)?.exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long an accepted token's answer may be reused: the TTL, cut at the token's expiry (≤ 0: not cached). */
+export function acceptedTokenTtl(token: string, ttlMs: number, now: number): number {
+  const expiry = tokenExpiry(token);
+  return expiry === undefined ? ttlMs : Math.min(ttlMs, expiry - now);
+}
+
+export interface TokenReviewOptions {
+  /** How long an answer is reused, ms. */
+  ttlMs: number;
+  /** The audience tokens must carry (`api.audience`). */
+  audience: string;
+  now?: () => number;
+}
+
+export function tokenReviewAuthenticator(client: KubeClient, opts: TokenReviewOptions): Authenticator {
+  const now = opts.now ?? Date.now;
   // Both answers are cached: a flood of bad tokens must not become a flood of reviews.
-  const cache = new LRUCache<string, { caller: Caller | null }>({ max: 10_000, ttl: ttlMs });
+  const cache = new LRUCache<string, { caller: Caller | null }>({ max: 10_000, ttl: opts.ttlMs });
   return {
+    known(token) {
+      return cache.get(digest(token))?.caller ?? undefined;
+    },
     async authenticate(token) {
       const key = digest(token);
       const hit = cache.get(key);
@@ -79,10 +122,19 @@ export function tokenReviewAuthenticator(client: KubeClient, ttlMs: number): Aut
       const review = await client.rest.request<{ status?: TokenReviewStatus }>({
         method: 'POST',
         path: '/apis/authentication.k8s.io/v1/tokenreviews',
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: { token, audiences: [opts.audience] },
+        },
       });
-      const caller = callerFromReview(review.status ?? {});
-      cache.set(key, { caller: caller ?? null });
+      const caller = callerFromReview(review.status ?? {}, opts.audience);
+      if (!caller) {
+        cache.set(key, { caller: null });
+      } else {
+        const ttl = acceptedTokenTtl(token, opts.ttlMs, now());
+        if (ttl >= 1) cache.set(key, { caller }, { ttl: Math.floor(ttl) });
+      }
       return caller;
     },
   };

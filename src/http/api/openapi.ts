@@ -1,7 +1,6 @@
 // The OpenAPI document of the API with the default config, without a server or a cluster:
 // `make generate` writes it to docs/api/openapi.json, and a test keeps the two equal.
 import { Value } from '@sinclair/typebox/value';
-import { Registry } from 'prom-client';
 import { ApiSchema, type ApiConfig } from '../../config/schema.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { createLogger } from '../../observability/logger.ts';
@@ -13,7 +12,7 @@ export async function openApiDocument(): Promise<unknown> {
   };
   const app = await buildApiApp({
     config: Value.Decode(ApiSchema, Value.Default(ApiSchema, {})) as ApiConfig,
-    authenticator: { authenticate: refuse },
+    authenticator: { authenticate: refuse, known: () => undefined },
     authorizer: { authorize: refuse },
     audit: { record: () => {}, close: async () => {} },
     logger: createLogger({ transports: [] }),
@@ -24,7 +23,6 @@ export async function openApiDocument(): Promise<unknown> {
     },
     backends: { get: () => undefined },
     issuers: { get: () => undefined, names: () => [], close: async () => {} },
-    health: { registry: new Registry(), readiness: [] },
   });
   await app.ready();
   const doc = app.swagger();
