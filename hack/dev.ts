@@ -92,6 +92,7 @@ backends:
     auth: {token: {value: ${bed.baoToken}}}
     allowedNamespaces: ["${namespace}"]
     allowedPaths: ["{namespace}/**"]
+    allowedWritePaths: ["{namespace}/**"]   # where the SecretRotation samples write
   - name: dev
     type: kubernetes
     namespace: ${devSourceNamespace}
@@ -99,6 +100,7 @@ backends:
   - name: memory
     type: memory
     allowedNamespaces: ["${namespace}"]
+    allowedWritePaths: ["{namespace}/**"]
     data:
       shop/api-keys: {payments: dev-payments-key, search: dev-search-key}
   - name: local-ca

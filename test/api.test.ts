@@ -187,7 +187,7 @@ api:
   address: "127.0.0.1:0"
   secretReads: true
   secretWrites: true
-  rateLimit: {max: 5000, window: 1m}
+  rateLimit: {max: 5000, window: 1m, unauthenticated: {max: 1000, window: 1m}}
   authCacheTtl: 5s
 audit: {sink: file, path: ${auditFile}}
 backends:${vault('vault', bed.baoAddr)}${vault('vault-slow', `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`)}

@@ -15,7 +15,11 @@ export interface TestOperator extends RunningOperator {
   logs: string[];
 }
 
-export function backendsYaml(bed: Testbed, opts: { allowedPaths?: string } = {}): string {
+/** Vault (token auth) and memory backends for namespaces team-*; SecretRotations write `{namespace}/**`. */
+export function backendsYaml(
+  bed: Testbed,
+  opts: { allowedPaths?: string; allowedWritePaths?: string } = {},
+): string {
   return `
 backends:
   - name: vault
@@ -25,6 +29,7 @@ backends:
     auth: {token: {value: ${bed.baoToken}}}
     allowedNamespaces: ["team-*"]
     allowedPaths: ${opts.allowedPaths ?? '["{namespace}/**", "shared/**"]'}
+    allowedWritePaths: ${opts.allowedWritePaths ?? '["{namespace}/**"]'}
   - name: memory
     type: memory
     allowedNamespaces: ["team-*"]
@@ -59,6 +64,7 @@ operator:
   healthAddress: "127.0.0.1:0"
   metricsAddress: "0"
   logLevel: debug
+  annotatePods: true
   leaderElection: {enabled: ${opts.leaderElection ?? false}, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 500ms}
 ${defaults}
 ${extra}`,
