@@ -87,7 +87,8 @@ export async function renderChart(
   const work = mkdtempSync(join(tmpdir(), 'vaultsync-security-helm-'));
   try {
     const file = join(work, 'values.yaml');
-    writeFileSync(file, stringify(values));
+    // Helm reads YAML 1.1, where a bare off / yes is a boolean: write 1.1 so such strings are quoted.
+    writeFileSync(file, stringify(values, { version: '1.1' }));
     const env = {
       ...process.env,
       HELM_CACHE_HOME: join(work, 'cache'),

@@ -135,13 +135,13 @@ operator takes certificate issuers). */}}
 {{- end }}
 
 {{/*
-ServiceAccount names in the resources' namespaces that vault backends log in as
-(auth.kubernetes with serviceAccount: resource, the default): a JSON list, sorted, unique.
+ServiceAccount names in the resources' namespaces that vault backends and vault-pki issuers log
+in as (auth.kubernetes with serviceAccount: resource, the default): a JSON list, sorted, unique.
 */}}
 {{- define "vaultsync.tokenServiceAccounts" -}}
 {{- $names := list }}
-{{- range .Values.config.backends }}
-{{- if and (eq .type "vault") .auth .auth.kubernetes }}
+{{- range include "vaultsync.backends" . | fromJsonArray }}
+{{- if and (has .type (list "vault" "vault-pki")) .auth .auth.kubernetes }}
 {{- if ne (default "resource" .auth.kubernetes.serviceAccount) "operator" }}
 {{- $names = append $names (default "vaultsync" .auth.kubernetes.serviceAccountName) }}
 {{- end }}
@@ -150,46 +150,64 @@ ServiceAccount names in the resources' namespaces that vault backends log in as
 {{- toJson ($names | uniq | sortAlpha) }}
 {{- end }}
 
-{{/* "true" when a vault backend logs in as the operator's own ServiceAccount. */}}
+{{/* "true" when a vault backend or vault-pki issuer logs in as the operator's own ServiceAccount. */}}
 {{- define "vaultsync.operatorToken" -}}
-{{- range .Values.config.backends }}
-{{- if and (eq .type "vault") .auth .auth.kubernetes (eq (default "resource" .auth.kubernetes.serviceAccount) "operator") }}true{{ end }}
+{{- range include "vaultsync.backends" . | fromJsonArray }}
+{{- if and (has .type (list "vault" "vault-pki")) .auth .auth.kubernetes (eq (default "resource" .auth.kubernetes.serviceAccount) "operator") }}true{{ end }}
 {{- end }}
 {{- end }}
 
 {{/*
-Secrets the backends read besides the resources' own namespaces, as a JSON map
-namespace -> [names] ([] = every Secret: the source namespace of a kubernetes backend):
-credentials named by a Secret key reference anywhere in `auth` (default namespace: the
-operator's), and the source namespace of kubernetes backends.
-Needed in RBAC only with scope: namespaced (the cluster scope reads Secrets everywhere).
+What the configured backends and issuers do with Secrets outside the served namespaces, as a
+JSON map namespace -> list of {verbs, resourceNames?} (no resourceNames: every Secret there):
+- a Secret key reference anywhere in `auth` (credentials; default namespace: the operator's): get
+  of that Secret;
+- a kubernetes backend's source namespace: get (any Secret: path = name), and with
+  allowedWritePaths create and patch (its writes: create, or a merge patch of data carrying the
+  read resourceVersion; never update);
+- a local-ca issuer's CA Secret (ca.namespace, default the operator's): get of that Secret, and
+  create unless ca.create is false.
+Needed in RBAC only with scope: namespaced (the cluster scope has get, create and patch on Secrets
+everywhere, for the target Secrets).
 */}}
-{{- define "vaultsync.backendSecretReads" -}}
+{{- define "vaultsync.secretGrants" -}}
 {{- $ns := .Release.Namespace }}
-{{- $reads := dict }}
-{{- range .Values.config.backends }}
+{{- $grants := dict }}
+{{- range include "vaultsync.backends" . | fromJsonArray }}
+{{- $want := list }}
 {{- if eq .type "kubernetes" }}
-{{- $_ := set $reads .namespace (list) }}
+{{- $want = append $want (dict "namespace" .namespace "verbs" (list "get")) }}
+{{- if .allowedWritePaths }}
+{{- $want = append $want (dict "namespace" .namespace "verbs" (list "create" "patch")) }}
+{{- end }}
+{{- end }}
+{{- if eq .type "local-ca" }}
+{{- $ca := .ca | default dict }}
+{{- $caNs := $ca.namespace | default $ns }}
+{{- $want = append $want (dict "namespace" $caNs "verbs" (list "get") "resourceNames" (list ($ca.secretName | default "vaultsync-local-ca"))) }}
+{{- if or (not (hasKey $ca "create")) $ca.create }}
+{{- $want = append $want (dict "namespace" $caNs "verbs" (list "create")) }}
+{{- end }}
 {{- end }}
 {{- /* Any Secret key reference in auth (name + key), one or two levels down: auth.<method>.<field>Ref. */}}
-{{- $refs := list }}
 {{- range $v := (.auth | default dict) }}
 {{- if kindIs "map" $v }}
-{{- if and (hasKey $v "name") (hasKey $v "key") }}{{ $refs = append $refs $v }}{{ end }}
+{{- if and (hasKey $v "name") (hasKey $v "key") }}
+{{- $want = append $want (dict "namespace" ($v.namespace | default $ns) "verbs" (list "get") "resourceNames" (list $v.name)) }}
+{{- end }}
 {{- range $w := $v }}
-{{- if and (kindIs "map" $w) (hasKey $w "name") (hasKey $w "key") }}{{ $refs = append $refs $w }}{{ end }}
+{{- if and (kindIs "map" $w) (hasKey $w "name") (hasKey $w "key") }}
+{{- $want = append $want (dict "namespace" ($w.namespace | default $ns) "verbs" (list "get") "resourceNames" (list $w.name)) }}
 {{- end }}
 {{- end }}
 {{- end }}
-{{- range $refs }}
-{{- $refNs := default $ns .namespace }}
-{{- $have := get $reads $refNs }}
-{{- if or (not (hasKey $reads $refNs)) (gt (len $have) 0) }}
-{{- $_ := set $reads $refNs (append (default (list) $have) .name | uniq | sortAlpha) }}
+{{- end }}
+{{- range $want }}
+{{- $rule := omit . "namespace" }}
+{{- $_ := set $grants .namespace (append (get $grants .namespace | default list) $rule | uniq) }}
 {{- end }}
 {{- end }}
-{{- end }}
-{{- toJson $reads }}
+{{- toJson $grants }}
 {{- end }}
 
 {{/* The rules the operator needs in every namespace it serves (ClusterRole or per-namespace Role). */}}
@@ -221,7 +239,7 @@ Needed in RBAC only with scope: namespaced (the cluster scope reads Secrets ever
   resources: [events]
   verbs: [create]
 # Workload reload (src/controllers/reload): informers on the workloads that may need a rollout,
-# the rollout itself (a pod-template annotation, merge patch), and the AnnotatePods mode.
+# the rollout itself (a pod-template annotation, merge patch).
 - apiGroups: [apps]
   resources: [deployments, statefulsets, daemonsets]
   verbs: [get, list, watch, patch]
@@ -230,9 +248,13 @@ Needed in RBAC only with scope: namespaced (the cluster scope reads Secrets ever
 - apiGroups: [argoproj.io]
   resources: [rollouts]
   verbs: [get, list, watch, patch]
+{{- if .Values.config.operator.annotatePods }}
+# SecretRotation restart.mode AnnotatePods (config.operator.annotatePods): the workload's pods
+# are listed by its selector and annotated (merge patch of metadata.annotations).
 - apiGroups: ['']
   resources: [pods]
   verbs: [list, patch]
+{{- end }}
 {{- if .Values.api.enabled }}
 # The HTTP API triggers a sync or a rotation with a merge patch of one annotation
 # (vaultsync.io/sync-now, vaultsync.io/rotate-now); the controllers answer in status.
