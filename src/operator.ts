@@ -16,7 +16,7 @@ import { createVaultCertificateController } from './controllers/vaultcertificate
 import { createVaultSecretController } from './controllers/vaultsecret/index.ts';
 import { createIssuers } from './issuers/index.ts';
 import { RsaWorkerPool } from './pki/index.ts';
-import { loadOrCreateHmacKey } from './hmac-key.ts';
+import { loadOrCreateMacKeys } from './hmac-key.ts';
 import { cachedCheck } from './http/cached-check.ts';
 import { type HealthAppOptions, buildHealthApp } from './http/health.ts';
 import { subjectAccessReviewAuthorizer, tokenReviewAuthenticator } from './http/api/auth.ts';
@@ -74,7 +74,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const client = createKubeClient(kubeConfig, { userAgent: 'vaultsync' });
   const identity = opts.identity ?? `${hostname()}-${process.pid}`;
 
-  const hmacKey = await loadOrCreateHmacKey(client, op.namespace);
+  const macKeys = await loadOrCreateMacKeys(client, op.namespace);
   const backends = createBackends(config, {
     metrics,
     tokenSource: kubeTokenSource(kubeConfig),
@@ -90,6 +90,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     namespaces: op.watchNamespaces,
     client,
     events,
+    macKeys,
     clock,
     logger,
     workers: op.workers,
@@ -103,7 +104,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     client,
     backends,
     events,
-    hmacKey,
+    macKeys,
     clock,
     logger,
     workers: op.workers,
@@ -121,7 +122,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     requestRefresh: vaultSecret.requestRefresh,
     reload,
     events,
-    hmacKey,
+    macKeys,
     clock,
     logger,
     workers: op.workers,
@@ -146,7 +147,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     client,
     issuers,
     events,
-    hmacKey,
+    macKeys,
     clock,
     logger,
     workers: op.workers,

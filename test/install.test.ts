@@ -493,7 +493,12 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
                 events: ['sync_failed', 'certificate_expiring'],
                 signingKeySecret: { name: 'vaultsync-webhooks', key: 'ops' },
               },
-              { name: 'dev', url: 'http://hooks.dev:8080/', signingKey: 'dev-only' },
+              {
+                name: 'dev',
+                url: 'http://hooks.dev:8080/',
+                insecure: true,
+                signingKey: 'dev-only-0123456789abcdef0123456789',
+              },
             ],
           },
           config: {
@@ -791,12 +796,31 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
         [/\/webhooks\/receivers\/0\/url/, /'hooks\.example\.com'/],
       ],
       [
+        'webhook receiver over http without insecure',
+        {
+          webhooks: {
+            receivers: [{ name: 'ops', url: 'http://hooks.example.com/', signingKey: 'k'.repeat(32) }],
+          },
+        },
+        [
+          /\/webhooks\/receivers\/0\/url/,
+          /an https:\/\/ URL \(or set insecure: true on this receiver to allow http:\/\/\)/,
+        ],
+      ],
+      [
+        'webhook signing key shorter than 32 characters',
+        {
+          webhooks: { receivers: [{ name: 'ops', url: 'https://hooks.example.com/', signingKey: 'short' }] },
+        },
+        [/\/webhooks\/receivers\/0\/signingKey/],
+      ],
+      [
         'two webhook receivers of one name',
         {
           webhooks: {
             receivers: [
-              { name: 'ops', url: 'https://a.example.com/', signingKey: 'k' },
-              { name: 'ops', url: 'https://b.example.com/', signingKey: 'k' },
+              { name: 'ops', url: 'https://a.example.com/', signingKey: 'k'.repeat(32) },
+              { name: 'ops', url: 'https://b.example.com/', signingKey: 'k'.repeat(32) },
             ],
           },
         },

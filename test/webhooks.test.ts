@@ -235,6 +235,7 @@ webhooks:
   receivers:
     - name: test
       url: http://127.0.0.1:${receiver.port}/hooks/${urlToken}
+      insecure: true
       signingKeyFile: ${join(keyDir, 'signing-key')}
       namespaces: ["${ns}"]
       timeout: 1s

@@ -168,7 +168,15 @@ describe('config: the chart values schema generated from the operator schema', (
     ],
     [
       'webhooks.receivers[0].url',
-      `backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\nwebhooks: {${receiver}, url: "h.example.com", signingKey: k}]}`,
+      `backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\nwebhooks: {${receiver}, url: "h.example.com", signingKey: ${'k'.repeat(32)}}]}`,
+    ],
+    [
+      'webhooks.receivers[0].url',
+      `backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\nwebhooks: {${receiver}, url: "http://h", signingKey: ${'k'.repeat(32)}}]}`,
+    ],
+    [
+      'webhooks.receivers[0].url',
+      `backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\nwebhooks: {${receiver}, url: "http://h", insecure: false, signingKey: ${'k'.repeat(32)}}]}`,
     ],
   ];
 

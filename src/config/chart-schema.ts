@@ -218,13 +218,24 @@ const VAULT_RULES: Json = {
 
 const TYPE_RULES: Record<string, Json> = { vault: VAULT_RULES, 'vault-pki': VAULT_RULES };
 
-/** A webhook receiver's url: http:// or https://. */
+/** A webhook receiver's url: http:// or https://; http:// only with `insecure: true`. */
 const RECEIVER_RULES: Json[] = [
   {
     properties: {
       url: {
         if: { pattern: '^https?://[^/\\s]+' },
         else: messageOnly('an http:// or https:// URL such as https://hooks.example.com/vaultsync'),
+      },
+    },
+  },
+  {
+    if: { not: { required: ['insecure'], properties: { insecure: { const: true } } } },
+    then: {
+      properties: {
+        url: {
+          if: { not: { pattern: '^http://' } },
+          else: messageOnly('an https:// URL (or set insecure: true on this receiver to allow http://)'),
+        },
       },
     },
   },

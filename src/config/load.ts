@@ -343,6 +343,12 @@ class Loader {
           `${at}/url`,
           'must be an http:// or https:// URL such as https://hooks.example.com/vaultsync',
         );
+      } else if (typeof r.url === 'string' && r.url.startsWith('http://') && r.insecure !== true) {
+        // Events name resources and carry signatures: in the clear only when asked for.
+        this.#add(
+          `${at}/url`,
+          'must start with https:// (or set insecure: true on this receiver to allow http://)',
+        );
       }
       if (typeof r.name === 'string') {
         const first = names.get(r.name);

@@ -46,8 +46,8 @@ export const Duration = (defaultValue?: string) =>
     .Encode((ms) => formatDuration(ms));
 
 /** A secret written inline in the config (development only): wrapped once decoded. */
-const SensitiveString = () =>
-  Type.Transform(Type.String({ minLength: 1, errorMessage: 'must be a non-empty string' }))
+const SensitiveString = (minLength = 1, errorMessage = 'must be a non-empty string') =>
+  Type.Transform(Type.String({ minLength, errorMessage }))
     .Decode((text) => new Sensitive(text))
     .Encode((s) => s.reveal());
 
@@ -746,18 +746,28 @@ export const LIFECYCLE_EVENTS = [
   'certificate_expiring',
 ] as const;
 
+/** Shortest webhook signing key accepted (inline or in its file). */
+export const MIN_SIGNING_KEY_BYTES = 32;
+
 export const WebhookReceiverSchema = Type.Object(
   {
     name: DnsLabel(),
-    /** Where events are POSTed (`http://` or `https://`). */
+    /** Where events are POSTed: `https://`; `http://` only with `insecure: true`. */
     url: EndpointUrl('https://hooks.example.com/vaultsync'),
+    /** Allows an `http://` url (development only): events and their signatures travel in the clear. */
+    insecure: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
     /** Events sent to this receiver (default: all). */
     events: Type.Array(OneOf(LIFECYCLE_EVENTS), { minItems: 1, default: [...LIFECYCLE_EVENTS] }),
     /** Only events of resources in these namespaces (globs; default all). */
     namespaces: Type.Array(NamespaceGlob, { minItems: 1, default: ['*'] }),
-    /** HMAC-SHA256 signing key: a file (a mounted Secret), or inline for development. */
+    /** HMAC-SHA256 signing key, at least 32 bytes: a file (a mounted Secret), or inline for development. */
     signingKeyFile: Type.Optional(FilePath()),
-    signingKey: Type.Optional(SensitiveString()),
+    signingKey: Type.Optional(
+      SensitiveString(
+        MIN_SIGNING_KEY_BYTES,
+        `must be at least ${MIN_SIGNING_KEY_BYTES} characters (a random key, e.g. openssl rand -hex 32)`,
+      ),
+    ),
     /** Extra CA bundle to trust for an https receiver. */
     caFile: Type.Optional(FilePath()),
     /** Longest one delivery attempt may take (connect, send, response headers). */

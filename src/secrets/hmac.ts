@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Sensitive } from './sensitive.ts';
 
-/** Version tag of the MAC encoding; part of the output so the encoding can change later. */
+/** Version tag of the v1 encoding (mac-keyring.ts writes v2). */
 const PREFIX = 'hmac-sha256:v1:';
 
 export type SecretDataMap = ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>>;
@@ -19,12 +19,13 @@ function lengthPrefix(length: number): Buffer {
 }
 
 /**
- * Keyed HMAC-SHA256 of a Secret's data map, for status (`secretMAC`) and drift detection.
- * Stable over key order; every key and value is length-prefixed, so no two different maps
- * share an encoding (`{a: "bc"}` vs `{ab: "c"}`). Returns `hmac-sha256:v1:<base64url>`.
+ * Keyed HMAC-SHA256 of `prefix` (already unambiguous, e.g. length-prefixed) and a data map, in
+ * base64url. Stable over key order; every key and value is length-prefixed, so no two different
+ * maps share an encoding (`{a: "bc"}` vs `{ab: "c"}`).
  */
-export function secretDataMac(key: Sensitive<Uint8Array>, data: SecretDataMap): string {
-  const mac = createHmac('sha256', key.reveal());
+export function encodeSecretData(key: Uint8Array, prefix: Uint8Array, data: SecretDataMap): string {
+  const mac = createHmac('sha256', key);
+  mac.update(prefix);
   const sorted = entries(data);
   mac.update(lengthPrefix(sorted.length));
   for (const [k, v] of sorted) {
@@ -34,7 +35,16 @@ export function secretDataMac(key: Sensitive<Uint8Array>, data: SecretDataMap): 
     mac.update(lengthPrefix(v.byteLength));
     mac.update(v);
   }
-  return PREFIX + mac.digest('base64url');
+  return mac.digest('base64url');
+}
+
+/**
+ * The v1 scheme: the master key itself over the data alone, `hmac-sha256:v1:<base64url>`.
+ * Written by earlier releases; now only verified (mac-keyring.ts makes the MACs, bound to
+ * their object), so statuses written before an upgrade still match their data.
+ */
+export function secretDataMac(key: Sensitive<Uint8Array>, data: SecretDataMap): string {
+  return PREFIX + encodeSecretData(key.reveal(), Buffer.alloc(0), data);
 }
 
 /** Constant-time comparison of two MACs (as returned by `secretDataMac`). */

@@ -62,6 +62,10 @@ function memoryLogger() {
   return { lines, logger };
 }
 
+/** Signing keys of the rotation test (each at least 32 bytes). */
+const KEY_ONE = 'key-one-0123456789abcdef0123456789';
+const KEY_TWO = 'key-two-0123456789abcdef0123456789';
+
 const noFiles = async (): Promise<Sensitive<string>> => {
   throw new Error('no files here');
 };
@@ -70,8 +74,8 @@ describe('webhook notifier', () => {
   it('sends each receiver the events and namespaces it asked for', async () => {
     const config = await webhooks(`
   receivers:
-    - {name: all, url: "http://a.invalid/", signingKey: key-a}
-    - {name: certs, url: "http://b.invalid/", signingKey: key-b, events: [certificate_failed, synced], namespaces: ["team-*"]}
+    - {name: all, url: "http://a.invalid/", insecure: true, signingKey: key-a-0123456789abcdef0123456789ab}
+    - {name: certs, url: "http://b.invalid/", insecure: true, signingKey: key-b-0123456789abcdef0123456789ab, events: [certificate_failed, synced], namespaces: ["team-*"]}
 `);
     const r = recorder();
     const n = await createWebhookNotifier(config, { readSecretFile: noFiles, transport: r.transport });
@@ -83,8 +87,8 @@ describe('webhook notifier', () => {
     assert.equal(r.got.certs?.length, 1);
     assert.equal(JSON.parse(r.got.certs![0]!.body).resource.namespace, 'team-a');
     for (const [name, key] of [
-      ['all', 'key-a'],
-      ['certs', 'key-b'],
+      ['all', 'key-a-0123456789abcdef0123456789ab'],
+      ['certs', 'key-b-0123456789abcdef0123456789ab'],
     ] as const) {
       for (const req of r.got[name]!) {
         const v = verifySignature({
@@ -101,7 +105,7 @@ describe('webhook notifier', () => {
 
   it('builds a body of names, times and reasons only, with one id shared by header and body', async () => {
     const config = await webhooks(`
-  receivers: [{name: r, url: "http://a.invalid/", signingKey: k}]`);
+  receivers: [{name: r, url: "http://a.invalid/", insecure: true, signingKey: k-0123456789abcdef0123456789abcdef}]`);
     const r = recorder();
     const clock = new FakeClock(Date.UTC(2030, 5, 1, 12));
     const n = await createWebhookNotifier(config, { readSecretFile: noFiles, transport: r.transport, clock });
@@ -140,8 +144,8 @@ describe('webhook notifier', () => {
 
   it('reads signingKeyFile at start and again later, so a rotated key is used without a restart', async () => {
     const config = await webhooks(`
-  receivers: [{name: r, url: "http://a.invalid/", signingKeyFile: /keys/webhook}]`);
-    let fileKey: string | Error = 'key-one';
+  receivers: [{name: r, url: "http://a.invalid/", insecure: true, signingKeyFile: /keys/webhook}]`);
+    let fileKey: string | Error = KEY_ONE;
     let reads = 0;
     const readSecretFile = async (path: string) => {
       assert.equal(path, '/keys/webhook');
@@ -161,7 +165,7 @@ describe('webhook notifier', () => {
     });
     assert.equal(reads, 1);
     const keyOf = (i: number) =>
-      ['key-one', 'key-two'].find(
+      [KEY_ONE, KEY_TWO].find(
         (key) =>
           verifySignature({
             key,
@@ -173,7 +177,7 @@ describe('webhook notifier', () => {
       );
     n.notify(synced());
     await n.idle();
-    fileKey = 'key-two';
+    fileKey = KEY_TWO;
     await clock.advanceAsync(30_000);
     n.notify(synced());
     await n.idle();
@@ -184,15 +188,15 @@ describe('webhook notifier', () => {
     await clock.advanceAsync(60_000);
     n.notify(synced());
     await n.idle();
-    assert.deepEqual([0, 1, 2, 3].map(keyOf), ['key-one', 'key-one', 'key-two', 'key-two']);
+    assert.deepEqual([0, 1, 2, 3].map(keyOf), [KEY_ONE, KEY_ONE, KEY_TWO, KEY_TWO]);
     assert.equal(lines.filter((l) => l.includes('Cannot re-read the webhook signing key')).length, 1);
-    assert.ok(!lines.some((l) => l.includes('key-one') || l.includes('key-two')), 'no key in the logs');
+    assert.ok(!lines.some((l) => l.includes(KEY_ONE) || l.includes(KEY_TWO)), 'no key in the logs');
     await n.close();
   });
 
   it('refuses to start when a signing key file cannot be read, naming the receiver and file only', async () => {
     const config = await webhooks(`
-  receivers: [{name: ops, url: "http://a.invalid/", signingKeyFile: /keys/missing}]`);
+  receivers: [{name: ops, url: "http://a.invalid/", insecure: true, signingKeyFile: /keys/missing}]`);
     await assert.rejects(
       createWebhookNotifier(config, {
         readSecretFile: async () => {
@@ -203,10 +207,52 @@ describe('webhook notifier', () => {
     );
   });
 
+  it('takes https:// receivers; http:// only when the receiver says insecure: true', async () => {
+    const key = 'k'.repeat(32);
+    const https = await webhooks(
+      `  receivers: [{name: ops, url: "https://hooks.example.com/", signingKey: ${key}}]`,
+    );
+    assert.equal(https.receivers[0]?.insecure, false);
+    const dev = await webhooks(
+      `  receivers: [{name: dev, url: "http://127.0.0.1:9/", insecure: true, signingKey: ${key}}]`,
+    );
+    assert.equal(dev.receivers[0]?.insecure, true);
+    for (const receiver of [
+      `{name: dev, url: "http://127.0.0.1:9/", signingKey: ${key}}`,
+      `{name: dev, url: "http://127.0.0.1:9/", insecure: false, signingKey: ${key}}`,
+    ]) {
+      await assert.rejects(
+        webhooks(`  receivers: [${receiver}]`),
+        /webhooks\.receivers\[0\]\.url: must start with https:\/\/ \(or set insecure: true on this receiver to allow http:\/\/\)/,
+      );
+    }
+  });
+
+  it('refuses an inline signing key shorter than 32 characters, without echoing it', async () => {
+    await assert.rejects(
+      webhooks(`  receivers: [{name: ops, url: "https://h.example.com/", signingKey: short-inline-key}]`),
+      (err: Error) =>
+        /webhooks\.receivers\[0\]\.signingKey: must be at least 32 characters/.test(err.message) &&
+        !err.message.includes('short-inline-key'),
+    );
+  });
+
+  it('refuses a signing key file shorter than 32 bytes, naming the file and never the key', async () => {
+    const config = await webhooks(`
+  receivers: [{name: ops, url: "https://a.invalid/", signingKeyFile: /keys/short}]`);
+    await assert.rejects(
+      createWebhookNotifier(config, { readSecretFile: async () => new Sensitive('too-short-key') }),
+      (err: Error) =>
+        err.message ===
+          'webhook receiver ops: cannot read signingKeyFile: /keys/short holds 13 bytes; a signing key needs at least 32 (a random key, e.g. openssl rand -hex 32)' &&
+        !err.message.includes('too-short-key'),
+    );
+  });
+
   it('registers the delivery metrics with every series at 0, and counts', async () => {
     const config = await webhooks(`
   queueSize: 2
-  receivers: [{name: r, url: "http://a.invalid/", signingKey: k}]`);
+  receivers: [{name: r, url: "http://a.invalid/", insecure: true, signingKey: k-0123456789abcdef0123456789abcdef}]`);
     const registry = new Registry();
     let release = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -270,7 +316,7 @@ describe('webhook notifier', () => {
         req.on('end', () => {
           const body = Buffer.concat(chunks);
           const ok = verifySignature({
-            key: 'http-key',
+            key: 'http-key-0123456789abcdef0123456789',
             body,
             signature: req.headers['vaultsync-signature'] as string | undefined,
             timestamp: req.headers['vaultsync-timestamp'] as string | undefined,
@@ -292,7 +338,7 @@ describe('webhook notifier', () => {
 
     it('POSTs JSON with verifiable signatures; a 500 is retried until a 200', async () => {
       const config = await webhooks(`
-  receivers: [{name: r, url: "${url}", signingKey: http-key, retry: {initialDelay: 20ms, maxDelay: 50ms}}]`);
+  receivers: [{name: r, url: "${url}", insecure: true, signingKey: http-key-0123456789abcdef0123456789, retry: {initialDelay: 20ms, maxDelay: 50ms}}]`);
       answer = (res, n) =>
         res.writeHead(n === 1 ? 500 : 200, { 'Content-Type': 'text/plain' }).end('x'.repeat(100));
       const n = await createWebhookNotifier(config, { readSecretFile: noFiles, clock: systemClock });
@@ -313,7 +359,7 @@ describe('webhook notifier', () => {
 
     it('gives up an attempt after the timeout when the receiver does not answer', async () => {
       const config = await webhooks(`
-  receivers: [{name: r, url: "${url}", signingKey: http-key, timeout: 200ms, maxAttempts: 2, retry: {initialDelay: 10ms}}]`);
+  receivers: [{name: r, url: "${url}", insecure: true, signingKey: http-key-0123456789abcdef0123456789, timeout: 200ms, maxAttempts: 2, retry: {initialDelay: 10ms}}]`);
       const held: http.ServerResponse[] = [];
       answer = (res) => void held.push(res); // never answers
       const registry = new Registry();
@@ -378,8 +424,8 @@ describe('webhook notifier', () => {
       const registry = new Registry();
       const config = await webhooks(`
   receivers:
-    - {name: trusted, url: "${url}", signingKey: k, caFile: /etc/ca/webhook.pem}
-    - {name: untrusted, url: "${url}", signingKey: k, maxAttempts: 1}`);
+    - {name: trusted, url: "${url}", signingKey: k-0123456789abcdef0123456789abcdef, caFile: /etc/ca/webhook.pem}
+    - {name: untrusted, url: "${url}", signingKey: k-0123456789abcdef0123456789abcdef, maxAttempts: 1}`);
       const n = await createWebhookNotifier(config, {
         readSecretFile: noFiles,
         registry,
@@ -400,7 +446,7 @@ describe('webhook notifier', () => {
 
     it('refuses to start when caFile cannot be read', async () => {
       const config = await webhooks(`
-  receivers: [{name: ops, url: "${url}", signingKey: k, caFile: /etc/ca/missing.pem}]`);
+  receivers: [{name: ops, url: "${url}", signingKey: k-0123456789abcdef0123456789abcdef, caFile: /etc/ca/missing.pem}]`);
       await assert.rejects(
         createWebhookNotifier(config, {
           readSecretFile: noFiles,

@@ -5,7 +5,12 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import { compileNamespaceGlob, type NamespaceMatcher } from '../backends/glob.ts';
 import type { SecretFileReader } from '../config/files.ts';
-import type { LifecycleEventType, WebhookReceiverConfig, WebhooksConfig } from '../config/schema.ts';
+import {
+  type LifecycleEventType,
+  MIN_SIGNING_KEY_BYTES,
+  type WebhookReceiverConfig,
+  type WebhooksConfig,
+} from '../config/schema.ts';
 import { type Clock, systemClock } from '../kube/clock.ts';
 import { type Logger, noopLogger, safeLog } from '../kube/logger.ts';
 import type { Sensitive } from '../secrets/sensitive.ts';
@@ -192,7 +197,13 @@ async function keySource(
   const refreshMs = deps.keyRefreshMs ?? 60_000;
   const read = async (): Promise<Sensitive<string>> => {
     const key = await deps.readSecretFile(path);
-    if (key.reveal().length === 0) throw new Error(`${path} is empty`);
+    const bytes = Buffer.byteLength(key.reveal(), 'utf8');
+    if (bytes === 0) throw new Error(`${path} is empty`);
+    if (bytes < MIN_SIGNING_KEY_BYTES) {
+      throw new Error(
+        `${path} holds ${bytes} bytes; a signing key needs at least ${MIN_SIGNING_KEY_BYTES} (a random key, e.g. openssl rand -hex 32)`,
+      );
+    }
     return key;
   };
   let current: Sensitive<string>;

@@ -102,6 +102,9 @@ interface TargetLike {
   deletionPolicy?: string;
 }
 
+/** Longest template string the API server admits (the operator bounds the output too). */
+export const TEMPLATE_MAX_LENGTH = 32768;
+
 const TargetSchema = Type.Object(
   {
     name: Type.Optional(
@@ -139,11 +142,21 @@ const TargetSchema = Type.Object(
       Type.Object(
         {
           data: Type.Optional(
-            StringMap(
-              'Secret keys whose value is rendered from a logic-less template: {{name}} is replaced by the fetched ' +
-                'value with that secretKey (or dataFrom key). When templates are set, only these keys are written ' +
-                'to the Secret; the fetched values are inputs. Keys must be valid Secret keys.',
-              { maxProperties: 128 },
+            Type.Record(
+              Type.String(),
+              Type.String({
+                description: `A template, at most ${TEMPLATE_MAX_LENGTH} characters.`,
+                maxLength: TEMPLATE_MAX_LENGTH,
+              }),
+              {
+                description:
+                  'Secret keys whose value is rendered from a logic-less template: {{name}} is replaced by the fetched ' +
+                  'value with that secretKey (or dataFrom key). When templates are set, only these keys are written ' +
+                  'to the Secret; the fetched values are inputs. Keys must be valid Secret keys. Per Secret, the ' +
+                  'templates may use at most 1000 placeholders and render at most 1 MiB; beyond that the ' +
+                  'VaultSecret is Ready=False with reason TemplateFailed and nothing is rendered.',
+                maxProperties: 128,
+              },
             ),
           ),
         },

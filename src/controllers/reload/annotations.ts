@@ -10,14 +10,17 @@
 //                                 at most maxUnavailableTargets of one group roll at once
 //   vaultsync.io/pods-secrets-hmac  AnnotatePods mode: the digests last written onto its pods
 // On its pod template (a change of it is the rollout):
-//   vaultsync.io/secrets-hmac     "<secret>=<digest>,...": the keyed HMAC digest of the data of
-//                                 each Secret the pods were restarted for. Patching the same value
-//                                 again changes nothing, so a repeated restart is a no-op.
+//   vaultsync.io/secrets-hmac     "<secret>=<digest>,...": a keyed digest of the data of each
+//                                 Secret the pods were restarted for, bound to the workload
+//                                 (workloadDigest). Patching the same value again changes
+//                                 nothing, so a repeated restart is a no-op.
 // Set by users on a workload:
 //   vaultsync.io/reload: "true"          restart when any managed Secret it references changes
 //   vaultsync.io/reload-secrets: "a,b"   restart when one of these managed Secrets changes
 //   vaultsync.io/reload-debounce: "10s"  wait for further changes this long (default 10s)
 //   vaultsync.io/reload-min-interval: "5m"  at least this long between two restarts (default 0)
+
+import { type MacKeyring, MacUse } from '../../secrets/mac-keyring.ts';
 
 export const RELOAD_ANNOTATION = 'vaultsync.io/reload';
 export const RELOAD_SECRETS_ANNOTATION = 'vaultsync.io/reload-secrets';
@@ -29,19 +32,57 @@ export const RESTART_GROUP_ANNOTATION = 'vaultsync.io/restart-group';
 export const PODS_HMAC_ANNOTATION = 'vaultsync.io/pods-secrets-hmac';
 export const TEMPLATE_HMAC_ANNOTATION = 'vaultsync.io/secrets-hmac';
 
-const MAC_PREFIX = 'hmac-sha256:v1:';
+const MAC_PREFIX = /^hmac-sha256:v\d+:/;
 /** Characters of the MAC kept in a digest: 96 bits, enough to tell two values apart. */
 const DIGEST_LENGTH = 16;
+/** Characters of the MAC in a workload digest: 132 bits. */
+const WORKLOAD_DIGEST_LENGTH = 22;
 const MAX_ENTRIES = 64;
 const MAX_REASONS = 5;
 
-/** The short form of a keyed MAC (`secretDataMac`) kept in annotations. */
+/**
+ * The short form of a keyed MAC (a VaultSecret's status.secretMAC, a certificate's MAC): the
+ * token that names a Secret's data in pending restarts and in what a SecretRotation waits for.
+ */
 export function macDigest(mac: string): string {
-  const body = mac.startsWith(MAC_PREFIX) ? mac.slice(MAC_PREFIX.length) : mac;
-  return body.slice(0, DIGEST_LENGTH);
+  return mac.replace(MAC_PREFIX, '').slice(0, DIGEST_LENGTH);
 }
 
 export type Digests = Readonly<Record<string, string>>;
+
+/** A workload as a MAC subject. */
+export interface DigestSubject {
+  namespace: string;
+  kind: string;
+  name: string;
+}
+
+/**
+ * The digest written onto a workload (pod template, Rollout metadata, pods) for a Secret's data:
+ * `<keyId>.<mac>`, a keyed MAC bound to the workload (namespace, kind, name), the Secret's name
+ * and the data's token (`macDigest`). Equal data gives unrelated digests on two workloads, so a
+ * reader of workloads learns nothing about which Secrets hold equal values.
+ */
+export function workloadDigest(
+  keys: MacKeyring,
+  workload: DigestSubject,
+  secret: string,
+  token: string,
+): string {
+  const mac = keys.mac(
+    MacUse.PodTemplate,
+    { namespace: workload.namespace, kind: workload.kind, name: workload.name },
+    { [secret]: Buffer.from(token, 'utf8') },
+  );
+  return `${keys.keyId}.${mac.replace(MAC_PREFIX, '').slice(0, WORKLOAD_DIGEST_LENGTH)}`;
+}
+
+/** Tokens (`macDigest`) → the digests of one workload. */
+export function workloadDigests(keys: MacKeyring, workload: DigestSubject, tokens: Digests): Digests {
+  return Object.fromEntries(
+    Object.entries(tokens).map(([secret, token]) => [secret, workloadDigest(keys, workload, secret, token)]),
+  );
+}
 
 /** Parses "a=x,b=y" (unknown or broken entries are dropped). */
 export function parseDigests(value: string | undefined): Record<string, string> {
@@ -67,6 +108,37 @@ export function formatDigests(digests: Digests): string {
 export function digestsApplied(applied: Digests, wanted: Digests): boolean {
   const entries = Object.entries(wanted);
   return entries.length > 0 && entries.every(([k, v]) => applied[k] === v);
+}
+
+/**
+ * `digestsApplied`, except that a digest which cannot be checked — written before an upgrade
+ * (the v1 form) or with a MAC key since rotated out (another key id) — counts when the workload
+ * was restarted at or after the data was written (`writtenAt`, epoch ms per entry). Without
+ * this, an upgrade or a key rotation would restart the consumers of a settled rotation again.
+ */
+export function digestsAppliedSince(
+  applied: Digests,
+  wanted: Digests,
+  keyId: string,
+  restartedAt: number,
+  writtenAt: Readonly<Record<string, number>> = {},
+): boolean {
+  const entries = Object.entries(wanted);
+  return (
+    entries.length > 0 &&
+    entries.every(([k, v]) => {
+      const have = applied[k];
+      if (have === v) return true;
+      const at = writtenAt[k];
+      return (
+        have !== undefined &&
+        !have.startsWith(`${keyId}.`) &&
+        at !== undefined &&
+        Number.isFinite(restartedAt) &&
+        restartedAt >= at
+      );
+    })
+  );
 }
 
 /** A restart owed to a workload. Times are epoch milliseconds. */

@@ -30,6 +30,7 @@ import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { builtinResources, keyFor } from '../../kube/resources.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
+import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import {
   type Digests,
   PENDING_ANNOTATION,
@@ -39,12 +40,14 @@ import {
   RESTART_GROUP_ANNOTATION,
   TEMPLATE_HMAC_ANNOTATION,
   digestsApplied,
+  digestsAppliedSince,
   formatDigests,
   formatPending,
   macDigest,
   mergePending,
   parseDigests,
   parsePending,
+  workloadDigests,
 } from './annotations.ts';
 import { type ReloadMetrics, noopReloadMetrics } from './metrics.ts';
 import {
@@ -103,7 +106,7 @@ export interface SecretChange {
 export interface ManagedSecretChange {
   namespace: string;
   secretName: string;
-  /** Keyed HMAC of the new data (`secretDataMac`). */
+  /** Keyed MAC of the new data (a status MAC: secrets/mac-keyring.ts). */
   mac: string;
   /** Explicit targets (rolloutRestartTargets): Deployment, StatefulSet, DaemonSet, Rollout (Argo). */
   targets?: readonly { kind: string; name: string }[];
@@ -141,6 +144,8 @@ export interface ReloadControllerOptions {
   namespaces?: readonly string[];
   client: KubeClient;
   events: EventSink;
+  /** Keys of the digests written onto workloads (bound to each workload). */
+  macKeys: MacKeyring;
   clock: Clock;
   logger: Logger;
   workers?: number;
@@ -452,11 +457,12 @@ export function createReloadController(opts: ReloadControllerOptions) {
 
     const policy = policyFor(obj, pending.rotation);
     const lastRestart = Date.parse(obj.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? '');
+    const digests = workloadDigests(opts.macKeys, ref, pending.secrets);
     const decision = decideRestart({
       pending,
       policy,
       now,
-      alreadyApplied: digestsApplied(appliedDigests(obj), pending.secrets),
+      alreadyApplied: digestsApplied(appliedDigests(obj), digests),
       paused: (ref.kind === 'Deployment' || ref.kind === 'Rollout') && isPaused(obj),
       ...(Number.isFinite(lastRestart) && { lastRestartAt: lastRestart }),
       rollingInGroup: rollingInGroup(ref.namespace, pending.group, key, now, policy),
@@ -526,9 +532,9 @@ export function createReloadController(opts: ReloadControllerOptions) {
     try {
       const patched =
         policy.mode === 'AnnotatePods'
-          ? await annotatePods(ref, obj, pending.secrets, pending.group, now)
+          ? await annotatePods(ref, obj, digests, pending.group, now)
           : ref.kind === 'Rollout'
-            ? await restartRollout(ref, obj, pending.secrets, pending.group, now)
+            ? await restartRollout(ref, obj, digests, pending.group, now)
             : await mergePatch<Workload>(
                 client,
                 objectRef(ref),
@@ -548,7 +554,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
                             ...parseDigests(
                               obj.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION],
                             ),
-                            ...pending.secrets,
+                            ...digests,
                           }),
                         },
                       },
@@ -796,8 +802,17 @@ export function createReloadController(opts: ReloadControllerOptions) {
       workloadListeners.push(listener);
     },
 
-    /** Where a workload stands with the data of `wanted` (digests). */
-    rolloutState(ref: WorkloadRef, wanted: Digests, readyTimeoutMs: number, now: number): RolloutState {
+    /**
+     * Where a workload stands with the data of `wanted` (tokens, `macDigest`). `writtenAt`: when
+     * each entry's data was written, for digests made before an upgrade or a MAC key change.
+     */
+    rolloutState(
+      ref: WorkloadRef,
+      wanted: Digests,
+      readyTimeoutMs: number,
+      now: number,
+      writtenAt?: Readonly<Record<string, number>>,
+    ): RolloutState {
       if (
         ref.kind === 'Rollout' &&
         rollouts.discovery() === 'absent' &&
@@ -812,7 +827,11 @@ export function createReloadController(opts: ReloadControllerOptions) {
       const w = cached(ref);
       if (!w) return { state: 'NotFound' };
       const key = workloadKey(ref);
-      if (!digestsApplied(appliedDigests(w), wanted)) {
+      const digests = workloadDigests(opts.macKeys, ref, wanted);
+      const restartedAt = Date.parse(w.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? '');
+      const runsWith = (applied: Digests) =>
+        digestsAppliedSince(applied, digests, opts.macKeys.keyId, restartedAt, writtenAt);
+      if (!runsWith(appliedDigests(w))) {
         const pending = parsePending(w.metadata?.annotations?.[PENDING_ANNOTATION]);
         const waiting =
           (pending && Object.keys(wanted).some((k) => pending.secrets[k] === wanted[k])) ||
@@ -824,8 +843,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
       const since = Number.isFinite(at) ? at : undefined;
       const caughtUp = !mine || (w.metadata?.generation ?? 0) >= mine.generation;
       const podsOnly =
-        w.metadata?.annotations?.[PODS_HMAC_ANNOTATION] !== undefined &&
-        !digestsApplied(restartDigests(w), wanted);
+        w.metadata?.annotations?.[PODS_HMAC_ANNOTATION] !== undefined && !runsWith(restartDigests(w));
       if (podsOnly || (caughtUp && rolloutComplete(ref.kind, w))) return { state: 'Ready' };
       if (since !== undefined && now >= since + readyTimeoutMs) return { state: 'TimedOut', since };
       return since === undefined ? { state: 'RollingOut' } : { state: 'RollingOut', since };

@@ -14,7 +14,7 @@ import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts'
 import { keyFor, keyOf } from '../../kube/resources.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import type { RandomSource } from '../../secrets/generators.ts';
-import type { Sensitive } from '../../secrets/sensitive.ts';
+import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import type { ReloadController, RotationContext } from '../reload/controller.ts';
 import { rotationRestartPolicy } from '../reload/policy.ts';
 import { sourceRefs } from '../vaultsecret/desired-data.ts';
@@ -42,7 +42,8 @@ export interface SecretRotationControllerOptions {
   requestRefresh(namespace: string, backend: string, path: string): string[];
   reload: ReloadController;
   events: EventSink;
-  hmacKey: Sensitive<Uint8Array>;
+  /** Keys of the MACs written to status (bound to namespace, object and use). */
+  macKeys: MacKeyring;
   clock: Clock;
   logger: Logger;
   workers?: number;
@@ -81,7 +82,7 @@ export function createSecretRotationController(opts: SecretRotationControllerOpt
       reload: opts.reload,
       requestRefresh: opts.requestRefresh,
       events: opts.events,
-      hmacKey: opts.hmacKey,
+      macKeys: opts.macKeys,
       clock: opts.clock,
       memory,
       ...(opts.random && { random: opts.random }),

@@ -4,6 +4,7 @@ import { MemoryBackend } from '../../backends/memory.ts';
 import { FakeClock } from '../../kube/clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import { FakeRest, RecordingLogger } from '../../kube/testing.ts';
+import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { RestartRequest, RolloutState } from '../reload/controller.ts';
 import { RotationMemory, createSecretRotationReconciler, statusPatch } from './reconciler.ts';
@@ -130,7 +131,7 @@ function setup(
         normal: async (_o, reason) => void events.push(reason),
         warning: async (_o, reason) => void events.push(`Warning ${reason}`),
       },
-      hmacKey: new Sensitive(Buffer.alloc(32, 1)),
+      macKeys: new MacKeyring(new Sensitive(Buffer.alloc(32, 1))),
       clock,
       memory: new RotationMemory(),
     });

@@ -39,7 +39,8 @@ import {
   cryptoRandom,
   generateValues,
 } from '../../secrets/generators.ts';
-import { macEqual, secretDataMac } from '../../secrets/hmac.ts';
+import { macEqual } from '../../secrets/hmac.ts';
+import { type MacKeyring, MacUse } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { type Digests, macDigest } from '../reload/annotations.ts';
 import type { ReloadController, RolloutState } from '../reload/controller.ts';
@@ -116,7 +117,8 @@ export interface SecretRotationReconcilerDeps {
   /** Asks the VaultSecrets of a namespace reading backend/path (latest version) to read it now. */
   requestRefresh(namespace: string, backend: string, path: string): string[];
   events: EventSink;
-  hmacKey: Sensitive<Uint8Array>;
+  /** Keys of the data digests (bound to the rotation's namespace and name). */
+  macKeys: MacKeyring;
   clock: Clock;
   memory: RotationMemory;
   random?: RandomSource;
@@ -154,6 +156,9 @@ export function readersOf(sr: SecretRotation, vaultSecrets: readonly VaultSecret
       sourceRefs(vs.spec).some((r) => r.path === sr.spec.path && r.version === undefined),
   );
 }
+
+/** The entry that stands for a rotation's data when no VaultSecret syncs its path. */
+const pseudoSecret = (sr: SecretRotation) => `SecretRotation.${sr.metadata?.name ?? ''}`;
 
 /** Has the VaultSecret synced at least `version` of `path` into its Secret? */
 export function readerSynced(vs: VaultSecret, path: string, version: string): boolean {
@@ -460,18 +465,39 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     wanted: Digests;
   }
 
+  /** The MAC of data this rotation compares or stands for: bound to its namespace and name. */
+  const rotationMac = (sr: SecretRotation, data: ReadonlyMap<string, Buffer>) =>
+    deps.macKeys.mac(
+      MacUse.SecretRotation,
+      { namespace: sr.metadata?.namespace ?? '', kind: 'SecretRotation', name: sr.metadata?.name ?? '' },
+      data,
+    );
+
   /** The digests of the data the rotation produced, per Secret synced from its path. */
   function affectedDigests(sr: SecretRotation, readers: VaultSecret[], version: string): Digests {
     const out: Record<string, string> = {};
     for (const vs of readers) if (vs.status?.secretMAC) out[targetName(vs)] = macDigest(vs.status.secretMAC);
     if (Object.keys(out).length === 0) {
       // No VaultSecret syncs the path (the workloads read the backend themselves): the version is the data.
-      const mac = secretDataMac(
-        deps.hmacKey,
-        new Map([[`${sr.spec.path}@${version}`, Buffer.from(version)]]),
-      );
-      out[`SecretRotation.${sr.metadata?.name ?? ''}`] = macDigest(mac);
+      const mac = rotationMac(sr, new Map([[`${sr.spec.path}@${version}`, Buffer.from(version)]]));
+      out[pseudoSecret(sr)] = macDigest(mac);
     }
+    return out;
+  }
+
+  /**
+   * When the data of each affected entry was written (a reader's lastSyncTime; for the rotation
+   * itself, its time): a workload restarted after it runs with that data even when its digest
+   * was made before an upgrade or a MAC key change and cannot be checked.
+   */
+  function writtenAt(sr: SecretRotation, readers: VaultSecret[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const vs of readers) {
+      const at = Date.parse(vs.status?.lastSyncTime ?? '');
+      if (Number.isFinite(at)) out[targetName(vs)] = at;
+    }
+    const rotatedAt = Date.parse(sr.status?.lastRotationTime ?? '');
+    if (Number.isFinite(rotatedAt)) out[pseudoSecret(sr)] = rotatedAt;
     return out;
   }
 
@@ -583,13 +609,14 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       return requeue(POLL_MS);
     }
     const affected = affectedDigests(sr, readers, version);
+    const since = writtenAt(sr, readers);
     const { consumers, unsupported } = consumersOf(sr, affected);
     const requested =
       memory.requested.get(key)?.version === version ? memory.requested.get(key)!.keys : new Set<string>();
     memory.requested.set(key, { version, keys: requested });
     const states: { c: Consumer; s: RolloutState }[] = consumers.map((c) => ({
       c,
-      s: deps.reload.rolloutState(c.ref, c.wanted, policy.readyTimeoutMs, now),
+      s: deps.reload.rolloutState(c.ref, c.wanted, policy.readyTimeoutMs, now, since),
     }));
     for (const { c, s } of states) {
       const k = workloadKey(c.ref);
@@ -744,7 +771,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     if (!expected) return false;
     const names = new Set([...keys, ...keys.map(previousKey)]);
     const mac = (data: ReadonlyMap<string, Buffer>) =>
-      secretDataMac(deps.hmacKey, new Map([...data].filter(([k]) => names.has(k))));
+      rotationMac(sr, new Map([...data].filter(([k]) => names.has(k))));
     const same = macEqual(mac(latest.data.reveal()), mac(expected));
     if (same) {
       ctx.log.info('Found the rollback already written before a restart; finishing it', {
@@ -813,6 +840,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     // Caches still filling: a consumer may be missing from them; asked again shortly.
     if (!deps.reload.cachesSynced()) return false;
     const affected = affectedDigests(sr, readers, version);
+    const since = writtenAt(sr, readers);
     const { consumers } = consumersOf(sr, affected);
     const requested =
       memory.requested.get(key)?.version === version ? memory.requested.get(key)!.keys : new Set<string>();
@@ -826,6 +854,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
         c.wanted,
         rotationRestartPolicy(sr.spec).readyTimeoutMs,
         now,
+        since,
       );
       if (state.state === 'Unknown') unknown = true;
       if (state.state !== 'NotRestarted') continue;

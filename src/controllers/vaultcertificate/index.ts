@@ -15,7 +15,7 @@ import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts'
 import { builtinResources, keyFor, keyOf } from '../../kube/resources.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import type { RsaKeyGenerator } from '../../pki/index.ts';
-import type { Sensitive } from '../../secrets/sensitive.ts';
+import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import {
   type CertificateMetricsSink,
   type EventSink,
@@ -38,7 +38,8 @@ export interface VaultCertificateControllerOptions {
   client: KubeClient;
   issuers: Pick<IssuerRegistry, 'get'>;
   events: EventSink;
-  hmacKey: Sensitive<Uint8Array>;
+  /** Keys of the MACs written to status (bound to namespace, object and use). */
+  macKeys: MacKeyring;
   clock: Clock;
   logger: Logger;
   workers: number;
@@ -97,7 +98,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     secrets,
     issuers: opts.issuers,
     events: opts.events,
-    hmacKey: opts.hmacKey,
+    macKeys: opts.macKeys,
     clock: opts.clock,
     rsa: opts.rsa,
     ...(opts.certificateMetrics ? { metrics: opts.certificateMetrics } : {}),

@@ -10,8 +10,7 @@ import {
   parsePrivateKeyPem,
   splitPemCertificates,
 } from '../../pki/index.ts';
-import { secretDataMac } from '../../secrets/hmac.ts';
-import type { Sensitive } from '../../secrets/sensitive.ts';
+import { type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
 import { ISSUER_ANNOTATION, REQUEST_ANNOTATION, REVISION_ANNOTATION, MAC_KEYS } from './secret.ts';
 
 export interface ObservedSecret {
@@ -30,8 +29,13 @@ export interface ObservedSecret {
   keyMatchesCert?: boolean;
   /** Set by the reconciler: the generation and revision this Secret was last found complete for. */
   verified?: string;
-  /** Keyed HMAC of tls.crt, tls.key and ca.crt (whatever is there). */
+  /** Keyed HMAC of tls.crt, tls.key and ca.crt (whatever is there), with the current key. */
   mac?: string;
+  /**
+   * Does a recorded MAC (status.certificateMAC) belong to this material? `accepted`: made before
+   * an upgrade or with a previous key: the same material, worth a status rewrite, not a re-issue.
+   */
+  macVerdict?: (mac: string) => MacVerdict;
   issuer?: string;
   requestHash?: string;
   revision?: number;
@@ -43,7 +47,16 @@ const decode = (secret: V1Secret, key: string): Buffer | undefined => {
   return b64 === undefined ? undefined : Buffer.from(b64, 'base64');
 };
 
-export function observeSecret(secret: V1Secret | undefined, hmacKey: Sensitive<Uint8Array>): ObservedSecret {
+/** certificateMAC: bound to the Secret's namespace and name (secrets/mac-keyring.ts). */
+export function certificateMac(macKeys: MacKeyring, secret: V1Secret) {
+  return macKeys.bind(MacUse.VaultCertificate, {
+    namespace: secret.metadata?.namespace ?? '',
+    kind: 'Secret',
+    name: secret.metadata?.name ?? '',
+  });
+}
+
+export function observeSecret(secret: V1Secret | undefined, macKeys: MacKeyring): ObservedSecret {
   if (!secret) return { exists: false, hasData: false, chainPem: [] };
   const crt = decode(secret, 'tls.crt');
   const key = decode(secret, 'tls.key');
@@ -71,7 +84,9 @@ export function observeSecret(secret: V1Secret | undefined, hmacKey: Sensitive<U
   ] as const) {
     if (v !== undefined) material.set(k, v);
   }
-  out.mac = secretDataMac(hmacKey, material);
+  const macs = certificateMac(macKeys, secret);
+  out.mac = macs.mac(material);
+  out.macVerdict = (mac) => macs.verdict(material, mac);
   if (!out.hasData) return out;
   const certs = splitPemCertificates(crt!.toString('utf8'));
   if (certs.length === 0) {

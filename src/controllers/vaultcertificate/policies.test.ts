@@ -5,7 +5,7 @@ import { ISSUANCE_POLICIES, type PolicyInput, shouldIssue } from './policies.ts'
 import { IssuingReason } from './reasons.ts';
 import { renewalTime } from './renewal.ts';
 import { desiredCertificate, requestHash } from './spec.ts';
-import { type TestCa, certificate, hmacKey, issuedSecret, testCa } from './testing.ts';
+import { type TestCa, certificate, issuedSecret, macKeys, testCa } from './testing.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
 
@@ -24,7 +24,7 @@ describe('VaultCertificate: should a certificate be issued? (policy chain)', fun
     over: Partial<PolicyInput> = {},
   ): PolicyInput => {
     const desired = desiredCertificate(vc);
-    const observed = observeSecret(secret, hmacKey);
+    const observed = observeSecret(secret, macKeys);
     return {
       desired,
       requestHash: requestHash(desired),
@@ -45,7 +45,7 @@ describe('VaultCertificate: should a certificate be issued? (policy chain)', fun
     ca = await testCa(NOW);
     base = certificate({ duration: '720h', renewBefore: '240h' });
     const { secret } = await issuedSecret(base, ca, { notBefore: NOW - HOUR, notAfter: NOW + 719 * HOUR });
-    good = { secret, mac: observeSecret(secret, hmacKey).mac! };
+    good = { secret, mac: observeSecret(secret, macKeys).mac! };
   });
 
   it('lists its checks in cert-manager order: existence, data, key pair, drift, issuer, spec, expiry', () => {

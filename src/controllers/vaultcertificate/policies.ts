@@ -2,7 +2,6 @@
 // manner of cert-manager's policy chain: the first that objects gives the reason. Each check
 // is pure and sees only the desired certificate, the parsed Secret and the clock.
 import { keySpecEqual, describeKeySpec } from '../../pki/index.ts';
-import { macEqual } from '../../secrets/hmac.ts';
 import type { ObservedSecret } from './observed.ts';
 import { IssuingReason } from './reasons.ts';
 import type { Renewal } from './renewal.ts';
@@ -51,7 +50,9 @@ export const keyDoesNotMatchCertificate: Policy = ({ observed }) =>
 
 /** The material differs from what vaultsync wrote: someone edited the Secret. */
 export const secretEdited: Policy = ({ observed, expectedMac }) =>
-  expectedMac !== undefined && observed.mac !== undefined && !macEqual(observed.mac, expectedMac)
+  expectedMac !== undefined &&
+  observed.macVerdict !== undefined &&
+  observed.macVerdict(expectedMac) === 'mismatch'
     ? v(
         IssuingReason.SecretEdited,
         'the certificate, key or CA in the Secret changed since vaultsync wrote them',

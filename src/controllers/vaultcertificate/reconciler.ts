@@ -33,10 +33,9 @@ import {
   keySpecEqual,
   parsePrivateKeyPem,
 } from '../../pki/index.ts';
-import { secretDataMac } from '../../secrets/hmac.ts';
 import { macDigest } from '../reload/annotations.ts';
-import type { Sensitive } from '../../secrets/sensitive.ts';
-import { type ObservedSecret, observeSecret } from './observed.ts';
+import type { MacKeyring } from '../../secrets/mac-keyring.ts';
+import { type ObservedSecret, certificateMac, observeSecret } from './observed.ts';
 import { type Violation, namesMissing, shouldIssue, stillUsable } from './policies.ts';
 import { EventReason, IssuingReason, Reason, reasonForBackendError } from './reasons.ts';
 import { backoffRemaining, issuanceBackoff, type Renewal, renewalTime } from './renewal.ts';
@@ -101,7 +100,8 @@ export interface VaultCertificateReconcilerDeps {
   secrets: { get(key: string): V1Secret | undefined };
   issuers: { get(name: string): Issuer | undefined };
   events: EventSink;
-  hmacKey: Sensitive<Uint8Array>;
+  /** status.certificateMAC is bound to the namespace and Secret (secrets/mac-keyring.ts). */
+  macKeys: MacKeyring;
   clock: Clock;
   rsa: RsaKeyGenerator;
   metrics?: CertificateMetricsSink;
@@ -140,12 +140,12 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     const rv = secret?.metadata?.resourceVersion;
     const hit = parsed.get(key);
     if (hit && rv !== undefined && hit.resourceVersion === rv) return hit;
-    const observed = observeSecret(secret, deps.hmacKey);
+    const observed = observeSecret(secret, deps.macKeys);
     if (rv !== undefined) parsed.set(key, observed);
     else parsed.delete(key);
     return observed;
   };
-  const materialMac = (secret: V1Secret) => materialMacOf(deps.hmacKey, secret);
+  const materialMac = (secret: V1Secret) => materialMacOf(deps.macKeys, secret);
 
   const ref = (vc: VaultCertificate) => ({
     apiVersion: API_VERSION,
@@ -255,7 +255,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     written.delete(key);
     if (!hasFinalizer(vc, FINALIZER)) return;
     const secret = await getObject<V1Secret>(deps.client, secretRef(vc, vc.spec.secretName));
-    const observed = mayWrite(vc, secret).allowed ? observeSecret(secret, deps.hmacKey) : undefined;
+    const observed = mayWrite(vc, secret).allowed ? observeSecret(secret, deps.macKeys) : undefined;
     const serial = observed?.cert?.serialNumber ?? vc.status?.serialNumber;
     const issuerName = parseIssuerRef(observed?.issuer ?? issuerRef(desiredCertificate(vc)));
     const issuer = deps.issuers.get(issuerName.backend);
@@ -776,13 +776,13 @@ function successFields(
 }
 
 /** HMAC of the material in a Secret we apply (same keys and bytes as observeSecret reads). */
-export function materialMacOf(hmacKey: Sensitive<Uint8Array>, secret: V1Secret): string {
+export function materialMacOf(macKeys: MacKeyring, secret: V1Secret): string {
   const material = new Map<string, Buffer>();
   for (const k of MAC_KEYS) {
     const v = secret.data?.[k];
     if (v !== undefined) material.set(k, Buffer.from(v, 'base64'));
   }
-  return secretDataMac(hmacKey, material);
+  return certificateMac(macKeys, secret).mac(material);
 }
 
 export function requeueDelay(ms: number): number {

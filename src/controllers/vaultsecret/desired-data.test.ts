@@ -68,6 +68,23 @@ describe('desired Secret data', () => {
     assert.deepEqual(text(desiredSecretData(spec, fetched).reveal()), { url: 'postgres://app:old@db' });
   });
 
+  it('refuses templates over the limits before rendering anything (TemplateError)', () => {
+    const big = new Map([['shop/big', remote({ a: 'x'.repeat(16 * 1024) })]]);
+    const spec = (template: string): VaultSecretSpec => ({
+      backend: 'vault',
+      data: [{ secretKey: 'a', remoteRef: { path: 'shop/big', property: 'a' } }],
+      target: { template: { data: { bomb: template } } },
+    });
+    assert.throws(() => desiredSecretData(spec('{{a}}'.repeat(20_000)), big), {
+      name: 'TemplateError',
+      message: 'templates use more than 1000 placeholders, the limit per Secret',
+    });
+    assert.throws(() => desiredSecretData(spec('{{a}}'.repeat(100)), big), {
+      name: 'TemplateError',
+      message: 'templates would render more than 1 MiB, the limit per Secret',
+    });
+  });
+
   it('fails with NotFound naming the property, never a value', () => {
     const spec: VaultSecretSpec = {
       backend: 'vault',

@@ -4,7 +4,7 @@ import type { VaultSecretSpec } from '../../apis/v1alpha1/index.ts';
 import { extractProperty } from '../../backends/property.ts';
 import type { RemoteSecret } from '../../backends/types.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { renderTemplate } from './template.ts';
+import { checkTemplateBounds, renderTemplate } from './template.ts';
 
 export interface SourceRef {
   readonly path: string;
@@ -38,7 +38,8 @@ function wholeSecret(secret: RemoteSecret): Buffer {
  * Builds the Secret data. dataFrom entries are copied in order (later wins), then data
  * keys override them; with templates, only the rendered keys are written.
  * Throws BackendError(NotFound) for a missing property and TemplateError for a template
- * that names a missing key — both name keys, never values.
+ * that names a missing key or goes over the limits (template.ts) — naming keys and limits,
+ * never values.
  */
 export function desiredSecretData(
   spec: VaultSecretSpec,
@@ -62,6 +63,7 @@ export function desiredSecretData(
   }
   const templates = spec.target?.template?.data;
   if (!templates || Object.keys(templates).length === 0) return new Sensitive(values);
+  checkTemplateBounds(templates, values);
   const rendered = new Map<string, Buffer>();
   for (const [key, template] of Object.entries(templates))
     rendered.set(key, renderTemplate(template, values, key));

@@ -12,7 +12,7 @@ import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { builtinResources, keyFor } from '../../kube/resources.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
-import type { Sensitive } from '../../secrets/sensitive.ts';
+import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { sourceRefs } from './desired-data.ts';
 import { type DataChangeListener, type EventSink, createVaultSecretReconciler } from './reconciler.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './target-secret.ts';
@@ -31,7 +31,8 @@ export interface VaultSecretControllerOptions {
   client: KubeClient;
   backends: { get(name: string): Backend | undefined };
   events: EventSink;
-  hmacKey: Sensitive<Uint8Array>;
+  /** Keys of the MACs written to status (bound to namespace, object and use). */
+  macKeys: MacKeyring;
   clock: Clock;
   logger: Logger;
   workers: number;
@@ -82,7 +83,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       secrets,
       backends: opts.backends,
       events: opts.events,
-      hmacKey: opts.hmacKey,
+      macKeys: opts.macKeys,
       clock: opts.clock,
       random: opts.random ?? Math.random,
       defaultRefreshIntervalMs: opts.defaultRefreshIntervalMs,

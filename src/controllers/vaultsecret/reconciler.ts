@@ -12,8 +12,8 @@ import { type Condition, formatTime, getCondition, setCondition } from '../../ku
 import { RetryAfterError, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { keyFor } from '../../kube/resources.ts';
-import { macEqual, secretDataMac } from '../../secrets/hmac.ts';
-import type { Sensitive } from '../../secrets/sensitive.ts';
+import { macEqual } from '../../secrets/hmac.ts';
+import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
 import { Reason, reasonForBackendError } from './reasons.ts';
 import { nextRefreshDelay, refreshReason } from './refresh.ts';
@@ -57,7 +57,8 @@ export interface VaultSecretReconcilerDeps {
   secrets: { get(key: string): V1Secret | undefined };
   backends: { get(name: string): Backend | undefined };
   events: EventSink;
-  hmacKey: Sensitive<Uint8Array>;
+  /** status.secretMAC is bound to the namespace and target Secret (secrets/mac-keyring.ts). */
+  macKeys: MacKeyring;
   clock: Clock;
   random: () => number;
   defaultRefreshIntervalMs: number;
@@ -102,12 +103,24 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     );
   }
 
-  /** The Secret still holds exactly what we last wrote (by MAC) and our metadata. */
-  function inSync(vs: VaultSecret, secret: V1Secret | undefined): boolean {
+  /** The MAC of status.secretMAC: bound to the namespace and the target Secret's name. */
+  const secretMac = (vs: VaultSecret): BoundMac =>
+    deps.macKeys.bind(MacUse.VaultSecret, {
+      namespace: vs.metadata?.namespace ?? '',
+      kind: 'Secret',
+      name: targetName(vs),
+    });
+
+  /**
+   * Does the Secret still hold exactly what we last wrote (status.secretMAC)? `accepted`: yes,
+   * by a MAC of an earlier scheme or a previous key, which is rewritten but is no drift.
+   */
+  function syncVerdict(vs: VaultSecret, secret: V1Secret | undefined): MacVerdict {
     const keys = managedKeys(secret);
-    if (!secret || !keys || !vs.status?.secretMAC) return false;
-    const mac = secretDataMac(deps.hmacKey, secretData(secret, keys));
-    return macEqual(mac, vs.status.secretMAC) && secretData(secret, keys).size === keys.length;
+    if (!secret || !keys || !vs.status?.secretMAC) return 'mismatch';
+    const data = secretData(secret, keys);
+    if (data.size !== keys.length) return 'mismatch';
+    return secretMac(vs).verdict(data, vs.status.secretMAC);
   }
 
   async function fetchAll(vs: VaultSecret, backend: Backend, signal: AbortSignal) {
@@ -221,15 +234,22 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
 
       const token = syncNowToken(vs);
       const requested = (deps.takeRefreshRequest?.(key) ?? false) || token !== undefined;
+      const verdict = syncVerdict(vs, existing);
       const due =
         refreshReason(vs, intervalMs, now) ??
         (requested ? 'refresh requested' : undefined) ??
-        (inSync(vs, existing) ? undefined : 'Secret drifted');
+        (verdict === 'mismatch' ? 'Secret drifted' : undefined);
       if (
         !due &&
         existing &&
         metadataMatches(existing, desiredSecret(vs, secretData(existing, managedKeys(existing) ?? [])))
       ) {
+        if (verdict === 'accepted') {
+          // Written before an upgrade or a key rotation: the status gets the current MAC, once;
+          // the Secret is not written and nothing restarts (the data did not change).
+          const mac = secretMac(vs).mac(secretData(existing, managedKeys(existing) ?? []));
+          await writeStatus(vs, { ...vs.status, secretMAC: mac });
+        }
         const delay = nextRefreshDelay(Date.parse(vs.status!.lastRefreshTime!), intervalMs, now, deps.random);
         return delay === undefined ? undefined : { requeueAfter: delay };
       }
@@ -237,13 +257,14 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
 
       const fetched = await fetchAll(vs, backend, ctx.signal);
       const data = desiredSecretData(vs.spec, fetched).reveal();
-      const mac = secretDataMac(deps.hmacKey, data);
+      const macs = secretMac(vs);
+      const mac = macs.mac(data);
       const desired = desiredSecret(vs, data);
       let secret = existing;
       let lastSyncTime = vs.status?.lastSyncTime;
       const unchanged =
         existing !== undefined &&
-        macEqual(mac, secretDataMac(deps.hmacKey, secretData(existing, [...data.keys()]))) &&
+        macEqual(mac, macs.mac(secretData(existing, [...data.keys()]))) &&
         metadataMatches(existing, desired) &&
         (managedKeys(existing) ?? []).length === data.size;
       if (!unchanged) {
@@ -258,7 +279,8 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         );
       }
       const previousMac = vs.status?.secretMAC;
-      if (previousMac !== undefined && !macEqual(mac, previousMac)) {
+      // A MAC of an earlier scheme or key for the same data is no change (nothing restarts).
+      if (previousMac !== undefined && macs.verdict(data, previousMac) === 'mismatch') {
         deps.onDataChanged?.(vs, { secretName: targetName(vs), previousMac, mac });
       }
       const sourceVersions = Object.fromEntries([...fetched].map(([k, v]) => [k, v.version]));
