@@ -2,35 +2,37 @@
 // and rendered config; least-privilege OpenBao credentials) and tenants that hold only the
 // built-in `edit` role in their namespace. Cluster-admin and OpenBao's root token set things up,
 // nothing else.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import winston from 'winston';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/index.ts';
-import { createKubeClient, createObject, type KubeClient } from '../../src/kube/index.ts';
+import { createKubeClient, type KubeClient } from '../../src/kube/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
-import { installCrds } from '../support/crds.ts';
+import {
+  type Manifest,
+  adminApply,
+  ensureNamespace,
+  installShippedIdentity,
+  mergeDeep,
+  operatorVaultAuth as vaultAuthFor,
+  serviceAccountToken,
+  tokenKubeConfig,
+} from '../support/shipped.ts';
 import type { Testbed } from '../support/testbed.ts';
-import { baoApi, kubernetesAuth } from '../support/testbed/openbao.ts';
-import { binary, repoRoot } from '../support/testbed/paths.ts';
 import { eventually } from '../support/wait.ts';
 
-const CHART = join(repoRoot, 'charts/vaultsync');
-/** The kinds of the rendered chart that make up the operator's identity and its powers. */
-const IDENTITY_KINDS = new Set([
-  'ServiceAccount',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'Role',
-  'RoleBinding',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
-]);
+export {
+  adminApply,
+  ensureNamespace,
+  mergeDeep,
+  renderChart,
+  serviceAccountToken,
+  tokenKubeConfig,
+} from '../support/shipped.ts';
+export type { Manifest } from '../support/shipped.ts';
+
 /** Sections of a test's config that the operator takes as they are (the chart renders the rest). */
 const PASSED_SECTIONS = ['api', 'audit', 'webhooks'] as const;
 
@@ -58,13 +60,6 @@ export interface ShippedOperator extends RunningOperator {
   manifests: Manifest[];
 }
 
-export interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [field: string]: unknown;
-}
-
 export interface Tenant {
   namespace: string;
   serviceAccount: string;
@@ -78,89 +73,6 @@ export interface Tenant {
 
 export const releaseName = (name: string) => `vaultsync-${name}`;
 
-/** `helm template` of the chart for a release; `--include-crds` is left to installCrds. */
-export async function renderChart(
-  release: string,
-  namespace: string,
-  values: Record<string, unknown>,
-): Promise<Manifest[]> {
-  const work = mkdtempSync(join(tmpdir(), 'vaultsync-security-helm-'));
-  try {
-    const file = join(work, 'values.yaml');
-    // Helm reads YAML 1.1, where a bare off / yes is a boolean: write 1.1 so such strings are quoted.
-    writeFileSync(file, stringify(values, { version: '1.1' }));
-    const env = {
-      ...process.env,
-      HELM_CACHE_HOME: join(work, 'cache'),
-      HELM_CONFIG_HOME: join(work, 'config'),
-      HELM_DATA_HOME: join(work, 'data'),
-    };
-    const out = await run(
-      binary('helm', 'helm'),
-      ['template', release, CHART, '-n', namespace, '-f', file],
-      env,
-    );
-    return parseAllDocuments(out)
-      .map((d) => d.toJS() as Manifest | null)
-      .filter((o): o is Manifest => !!o?.kind);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** Server-side apply as the platform admin (the bed's kubeconfig), with the pinned kubectl. */
-export async function adminApply(bed: Testbed, objects: readonly object[]): Promise<void> {
-  if (objects.length === 0) return;
-  const input = objects.map((o) => `---\n${stringify(o)}`).join('');
-  await run(
-    binary('kubernetes', 'kubectl'),
-    ['apply', '--server-side', '--force-conflicts', '--field-manager=vaultsync-security-setup', '-f', '-'],
-    { ...process.env, KUBECONFIG: bed.kubeconfig },
-    input,
-  );
-}
-
-export async function ensureNamespace(bed: Testbed, name: string): Promise<void> {
-  await createObject(createKubeClient(bed.kubeConfig()), {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name },
-  }).catch((err: unknown) => {
-    if ((err as { code?: number }).code !== 409 && !/already ?exists/i.test(String(err))) throw err;
-  });
-}
-
-/** A kubeconfig for the bed's apiserver that holds only this bearer token. */
-export function tokenKubeConfig(bed: Testbed, user: string, token: string): k8s.KubeConfig {
-  const cluster = bed.kubeConfig().getCurrentCluster()!;
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'bed', server: cluster.server, caData: cluster.caData, caFile: cluster.caFile }],
-    users: [{ name: user, token }],
-    contexts: [{ name: user, cluster: 'bed', user }],
-    currentContext: user,
-  });
-  return kc;
-}
-
-export async function serviceAccountToken(
-  bed: Testbed,
-  namespace: string,
-  name: string,
-  audiences: string[] = [],
-  expirationSeconds = 3600,
-): Promise<string> {
-  const core = bed.kubeConfig().makeApiClient(k8s.CoreV1Api);
-  const tr = await core.createNamespacedServiceAccountToken({
-    namespace,
-    name,
-    body: { spec: { audiences, expirationSeconds } },
-  });
-  const token = tr.status?.token;
-  if (!token) throw new Error(`no token for ServiceAccount ${namespace}/${name}`);
-  return token;
-}
-
 /**
  * Renders the chart for release `vaultsync-<name>` with the test's backends and issuers, applies
  * its ServiceAccount and RBAC, and runs the operator in this process with the rendered config
@@ -172,9 +84,6 @@ export async function startShippedOperator(
 ): Promise<ShippedOperator> {
   const release = releaseName(opts.name);
   const namespace = release;
-  const admin = bed.kubeConfig();
-  await installCrds(admin);
-  await ensureNamespace(bed, namespace);
   const testConfig = (parse(opts.config) ?? {}) as Record<string, unknown>;
   const values = mergeDeep(
     {
@@ -184,42 +93,26 @@ export async function startShippedOperator(
           leaderElection: { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '500ms' },
         },
         backends: testConfig.backends ?? [{ name: 'memory', type: 'memory', allowedNamespaces: ['*'] }],
-        ...(testConfig.issuers && chartRendersIssuers() ? { issuers: testConfig.issuers } : {}),
+        ...(testConfig.issuers ? { issuers: testConfig.issuers } : {}),
       },
       audit: { sink: 'off' },
     },
     opts.chartValues ?? {},
   );
-  const manifests = await renderChart(release, namespace, values);
-  for (const ns of new Set(manifests.map((m) => m.metadata.namespace).filter((n): n is string => !!n))) {
-    await ensureNamespace(bed, ns);
-  }
-  await adminApply(
-    bed,
-    manifests.filter((m) => IDENTITY_KINDS.has(m.kind)),
-  );
-  const serviceAccount = manifests.find((m) => m.kind === 'ServiceAccount')?.metadata.name ?? release;
-
-  const configSecret = manifests.find((m) => m.kind === 'Secret' && m.metadata.name === `${release}-config`);
-  const rendered = configText(configSecret);
-  const doc = parse(rendered) as Record<string, Record<string, unknown>>;
+  const shipped = await installShippedIdentity(bed, release, namespace, values);
+  const doc = shipped.config;
   doc.operator = {
     ...doc.operator,
     healthAddress: '127.0.0.1:0',
     metricsAddress: '0',
     leaderElection: { ...(doc.operator?.leaderElection as object), enabled: opts.leaderElection ?? false },
   };
-  // Until the chart's schema takes issuers (issue 13), they go straight into the config.
-  if (testConfig.issuers && !chartRendersIssuers())
-    doc.issuers = testConfig.issuers as Record<string, unknown>;
   for (const section of PASSED_SECTIONS) {
     if (testConfig[section]) doc[section] = mergeDeep(doc[section] ?? {}, testConfig[section] as object);
   }
   if (doc.api && doc.api.address !== '0') doc.api.address = '127.0.0.1:0';
   const config = await loadConfig({ text: stringify(doc) }, { env: { POD_NAMESPACE: namespace } });
 
-  const token = await serviceAccountToken(bed, namespace, serviceAccount);
-  const kubeConfig = tokenKubeConfig(bed, serviceAccount, token);
   const logs = opts.logs ?? [];
   const logger = createLogger({
     level: 'debug',
@@ -236,31 +129,28 @@ export async function startShippedOperator(
   });
   const operator = await startOperator({
     config,
-    kubeConfig,
+    kubeConfig: shipped.kubeConfig,
     logger,
     identity: opts.identity ?? `${release}-${process.pid}`,
   });
-  return Object.assign(operator, { logs, release, namespace, serviceAccount, kubeConfig, manifests });
+  return Object.assign(operator, {
+    logs,
+    release,
+    namespace,
+    serviceAccount: shipped.serviceAccount,
+    kubeConfig: shipped.kubeConfig,
+    manifests: shipped.manifests,
+  });
 }
 
 /**
- * A least-privilege OpenBao identity for a shipped operator: an ACL policy (HCL) and a
- * Kubernetes-auth role bound to the release's ServiceAccount (audience `vault`). Returns the
- * flow-YAML value of `auth:` for a vault backend or vault-pki issuer that logs in as the operator.
+ * A least-privilege OpenBao identity for the shipped operator `vaultsync-<name>`: an ACL policy
+ * (HCL) and a Kubernetes-auth role bound to the release's ServiceAccount (audience `vault`).
+ * Returns the flow-YAML value of `auth:` for a vault backend or vault-pki issuer.
  */
-export async function operatorVaultAuth(bed: Testbed, name: string, policyHcl: string): Promise<string> {
+export function operatorVaultAuth(bed: Testbed, name: string, policyHcl: string): Promise<string> {
   const release = releaseName(name);
-  const bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
-  const role = `op-${release}`;
-  await bao('PUT', `sys/policies/acl/${role}`, { policy: policyHcl });
-  await bao('POST', `auth/${kubernetesAuth.mountPath}/role/${role}`, {
-    bound_service_account_names: [release],
-    bound_service_account_namespaces: [release],
-    audience: 'vault',
-    token_policies: [role],
-    token_ttl: '1h',
-  });
-  return `{kubernetes: {role: ${role}, mountPath: ${kubernetesAuth.mountPath}, serviceAccount: operator, audiences: [vault]}}`;
+  return vaultAuthFor(bed, { namespace: release, serviceAccount: release }, policyHcl);
 }
 
 /**
@@ -320,46 +210,4 @@ export function forbiddenLines(logs: readonly string[]): string[] {
   return logs
     .filter((l) => /forbidden|HTTP 403|PermissionDenied|permission denied/i.test(l))
     .map((l) => l.slice(0, 400));
-}
-
-function chartRendersIssuers(): boolean {
-  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as {
-    properties?: { config?: { properties?: Record<string, unknown> } };
-  };
-  return !!schema.properties?.config?.properties?.issuers;
-}
-
-function configText(secret: Manifest | undefined): string {
-  const fields = secret as { stringData?: Record<string, string>; data?: Record<string, string> } | undefined;
-  const text =
-    fields?.stringData?.['config.yaml'] ??
-    (fields?.data?.['config.yaml']
-      ? Buffer.from(fields.data['config.yaml'], 'base64').toString('utf8')
-      : undefined);
-  if (!text) throw new Error('the rendered chart has no config Secret with config.yaml');
-  return text;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Objects merge key by key; arrays and scalars from `over` replace. */
-export function mergeDeep<T extends object>(base: T, over: object): T {
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over)) {
-    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeDeep(out[k], v) : v;
-  }
-  return out as T;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err)
-        reject(new Error(`${cmd.split('/').pop()} ${args.slice(0, 2).join(' ')}: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
 }

@@ -1,0 +1,212 @@
+// vaultsync as shipped: the chart rendered by helm, its ServiceAccount and RBAC applied by the
+// platform admin, its rendered config, and a kubeconfig that holds nothing but a token of that
+// ServiceAccount. The hostile-tenant suite (test/security) and `make dev` run the operator this way.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { createKubeClient, createObject } from '../../src/kube/index.ts';
+import { installCrds } from './crds.ts';
+import type { Testbed } from './testbed/index.ts';
+import { baoApi, kubernetesAuth } from './testbed/openbao.ts';
+import { binary, repoRoot } from './testbed/paths.ts';
+
+export const CHART = join(repoRoot, 'charts/vaultsync');
+/** The kinds of the rendered chart that make up the operator's identity and its powers. */
+const IDENTITY_KINDS = new Set([
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
+
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export interface ShippedIdentity {
+  /** The rendered chart's objects (for assertions on what ships). */
+  manifests: Manifest[];
+  serviceAccount: string;
+  /** A kubeconfig that holds nothing but a token of the operator's ServiceAccount. */
+  kubeConfig: k8s.KubeConfig;
+  /** The operator config the chart rendered (config.yaml of its config Secret), parsed. */
+  config: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Renders the chart for `release` in `namespace` with `values`, installs the CRDs, and applies
+ * the ServiceAccount, RBAC and admission policies as the bed's admin: what `helm install` would
+ * create, less the Deployment (the operator runs in the calling process instead).
+ */
+export async function installShippedIdentity(
+  bed: Testbed,
+  release: string,
+  namespace: string,
+  values: Record<string, unknown>,
+): Promise<ShippedIdentity> {
+  await installCrds(bed.kubeConfig());
+  await ensureNamespace(bed, namespace);
+  const manifests = await renderChart(release, namespace, values);
+  for (const ns of new Set(manifests.map((m) => m.metadata.namespace).filter((n): n is string => !!n))) {
+    await ensureNamespace(bed, ns);
+  }
+  await adminApply(
+    bed,
+    manifests.filter((m) => IDENTITY_KINDS.has(m.kind)),
+  );
+  const serviceAccount = manifests.find((m) => m.kind === 'ServiceAccount')?.metadata.name ?? release;
+  const configSecret = manifests.find((m) => m.kind === 'Secret' && m.metadata.name === `${release}-config`);
+  const config = parse(configText(configSecret)) as ShippedIdentity['config'];
+  const token = await serviceAccountToken(bed, namespace, serviceAccount);
+  return { manifests, serviceAccount, kubeConfig: tokenKubeConfig(bed, serviceAccount, token), config };
+}
+
+/** `helm template` of the chart for a release (CRDs are left to installCrds). */
+export async function renderChart(
+  release: string,
+  namespace: string,
+  values: Record<string, unknown>,
+): Promise<Manifest[]> {
+  const work = mkdtempSync(join(tmpdir(), 'vaultsync-helm-'));
+  try {
+    const file = join(work, 'values.yaml');
+    // Helm reads YAML 1.1, where a bare off / yes is a boolean: write 1.1 so such strings are quoted.
+    writeFileSync(file, stringify(values, { version: '1.1' }));
+    const env = {
+      ...process.env,
+      HELM_CACHE_HOME: join(work, 'cache'),
+      HELM_CONFIG_HOME: join(work, 'config'),
+      HELM_DATA_HOME: join(work, 'data'),
+    };
+    const out = await run(
+      binary('helm', 'helm'),
+      ['template', release, CHART, '-n', namespace, '-f', file],
+      env,
+    );
+    return parseAllDocuments(out)
+      .map((d) => d.toJS() as Manifest | null)
+      .filter((o): o is Manifest => !!o?.kind);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Server-side apply as the platform admin (the bed's kubeconfig), with the pinned kubectl. */
+export async function adminApply(bed: Testbed, objects: readonly object[]): Promise<void> {
+  if (objects.length === 0) return;
+  const input = objects.map((o) => `---\n${stringify(o)}`).join('');
+  await run(
+    binary('kubernetes', 'kubectl'),
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=vaultsync-setup', '-f', '-'],
+    { ...process.env, KUBECONFIG: bed.kubeconfig },
+    input,
+  );
+}
+
+export async function ensureNamespace(bed: Testbed, name: string): Promise<void> {
+  await createObject(createKubeClient(bed.kubeConfig()), {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name },
+  }).catch((err: unknown) => {
+    if ((err as { code?: number }).code !== 409 && !/already ?exists/i.test(String(err))) throw err;
+  });
+}
+
+/** A kubeconfig for the bed's apiserver that holds only this bearer token. */
+export function tokenKubeConfig(bed: Testbed, user: string, token: string): k8s.KubeConfig {
+  const cluster = bed.kubeConfig().getCurrentCluster()!;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'bed', server: cluster.server, caData: cluster.caData, caFile: cluster.caFile }],
+    users: [{ name: user, token }],
+    contexts: [{ name: user, cluster: 'bed', user }],
+    currentContext: user,
+  });
+  return kc;
+}
+
+export async function serviceAccountToken(
+  bed: Testbed,
+  namespace: string,
+  name: string,
+  audiences: string[] = [],
+  expirationSeconds = 3600,
+): Promise<string> {
+  const core = bed.kubeConfig().makeApiClient(k8s.CoreV1Api);
+  const tr = await core.createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: { spec: { audiences, expirationSeconds } },
+  });
+  const token = tr.status?.token;
+  if (!token) throw new Error(`no token for ServiceAccount ${namespace}/${name}`);
+  return token;
+}
+
+/**
+ * A least-privilege OpenBao identity for an operator's ServiceAccount: an ACL policy (HCL) and a
+ * Kubernetes-auth role bound to it (audience `vault`), as docs/backends/vault.md teaches. Returns
+ * the flow-YAML value of `auth:` for a vault backend or vault-pki issuer that logs in as the operator.
+ */
+export async function operatorVaultAuth(
+  bed: Testbed,
+  operator: { namespace: string; serviceAccount: string },
+  policyHcl: string,
+): Promise<string> {
+  const bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
+  const role = `op-${operator.namespace}-${operator.serviceAccount}`;
+  await bao('PUT', `sys/policies/acl/${role}`, { policy: policyHcl });
+  await bao('POST', `auth/${kubernetesAuth.mountPath}/role/${role}`, {
+    bound_service_account_names: [operator.serviceAccount],
+    bound_service_account_namespaces: [operator.namespace],
+    audience: 'vault',
+    token_policies: [role],
+    token_ttl: '1h',
+  });
+  return `{kubernetes: {role: ${role}, mountPath: ${kubernetesAuth.mountPath}, serviceAccount: operator, audiences: [vault]}}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and scalars from `over` replace. */
+export function mergeDeep<T extends object>(base: T, over: object): T {
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeDeep(out[k], v) : v;
+  }
+  return out as T;
+}
+
+function configText(secret: Manifest | undefined): string {
+  const fields = secret as { stringData?: Record<string, string>; data?: Record<string, string> } | undefined;
+  const text =
+    fields?.stringData?.['config.yaml'] ??
+    (fields?.data?.['config.yaml']
+      ? Buffer.from(fields.data['config.yaml'], 'base64').toString('utf8')
+      : undefined);
+  if (!text) throw new Error('the rendered chart has no config Secret with config.yaml');
+  return text;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err)
+        reject(new Error(`${cmd.split('/').pop()} ${args.slice(0, 2).join(' ')}: ${stderr || err.message}`));
+      else resolve(stdout);
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
