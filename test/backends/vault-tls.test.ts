@@ -32,7 +32,7 @@ describe('vault backend over TLS (OpenBao -dev-tls)', function () {
   const trusted = () =>
     loadConfig(
       {
-        text: `backends: [{name: v, type: vault, address: "${address}", tls: {caFile: ${dir}/vault-ca.pem}, auth: {token: {value: root}}, allowedNamespaces: ["*"]}]`,
+        text: `backends: [{name: v, type: vault, address: "${address}", tls: {caFile: ${dir}/vault-ca.pem}, auth: {token: {value: root}}, allowedNamespaces: ["*"], allowedWritePaths: ["tls/*"]}]`,
       },
       { env: {} },
     );
