@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../src/apis/v1alpha1/index.ts';
-import { createObject, getObject } from '../../src/kube/index.ts';
+import { createKubeClient, createObject, deleteObject, getObject } from '../../src/kube/index.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
 import { eventually } from '../support/wait.ts';
@@ -79,6 +79,15 @@ backends:
   });
 
   after(async () => {
+    // So that a rerun on a shared bed (VAULTSYNC_TESTBED_DIR) starts clean.
+    const admin = createKubeClient(bed.kubeConfig());
+    for (const [t, name] of [
+      [a, 'db'],
+      [b, 'steal'],
+    ] as const) {
+      if (t)
+        await deleteObject(admin, { apiVersion: API, kind: 'VaultSecret', namespace: t.namespace, name });
+    }
     await op?.stop();
   });
 
