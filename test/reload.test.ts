@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import type { V1Deployment, V1ReplicaSet, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
-import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
+import { FieldManager, type VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject, getObject, mergePatch } from '../src/kube/index.ts';
 import {
   deleteRolloutCrd,
@@ -228,7 +228,7 @@ describe('workload reload against the real control plane and OpenBao', function 
       const d = await deployment('first');
       return hmacOf(d) ? d : undefined;
     });
-    assert.match(hmacOf(after) ?? '', /^first=[A-Za-z0-9_-]{16}$/);
+    assert.match(hmacOf(after) ?? '', /^first=[A-Za-z0-9_-]{4}\.[A-Za-z0-9_-]{22}$/);
     // (A Deployment's generation also counts its annotation changes, so it is no rollout count.)
     assert.notEqual(hmacOf(before), hmacOf(after));
     // The rollout itself is kube-controller-manager's and kwok's work; on a loaded 2-core CI
@@ -397,7 +397,10 @@ describe('workload reload against the real control plane and OpenBao', function 
         Date.parse(at) >= changedAt && Date.parse(at) <= Date.now() + 1000,
         `restartAt ${at} is the time of the restart`,
       );
-      assert.match(restarted.metadata?.annotations?.[HMAC_ANNOTATION] ?? '', /^argo=[A-Za-z0-9_-]{16}$/);
+      assert.match(
+        restarted.metadata?.annotations?.[HMAC_ANNOTATION] ?? '',
+        /^argo=[A-Za-z0-9_-]{4}\.[A-Za-z0-9_-]{22}$/,
+      );
       assert.equal(
         restarted.spec?.template?.metadata?.annotations?.[HMAC_ANNOTATION],
         undefined,
@@ -473,7 +476,10 @@ describe('workload reload against the real control plane and OpenBao', function 
         );
         order.push(next);
         const r = await rollout(next);
-        assert.match(r?.metadata?.annotations?.[HMAC_ANNOTATION] ?? '', /^argo-ann=[A-Za-z0-9_-]{16}$/);
+        assert.match(
+          r?.metadata?.annotations?.[HMAC_ANNOTATION] ?? '',
+          /^argo-ann=[A-Za-z0-9_-]{4}\.[A-Za-z0-9_-]{22}$/,
+        );
         assert.equal(r?.metadata?.annotations?.[PENDING_ANNOTATION], undefined, 'nothing left pending');
         assert.equal(
           r?.spec?.template?.metadata?.annotations?.[HMAC_ANNOTATION],
@@ -536,7 +542,9 @@ describe('workload reload against the real control plane and OpenBao', function 
     // minute into the test bed and marks every pod unready.)
     const state = async (a: string) => {
       const d = await deployment(a);
-      const ours = d?.metadata?.managedFields?.filter((m) => m.manager === 'vaultsync').map((m) => m.time);
+      const ours = d?.metadata?.managedFields
+        ?.filter((m) => m.manager === FieldManager.Reload)
+        .map((m) => m.time);
       return [
         (await replicaSets(a)).length,
         d?.metadata?.generation,

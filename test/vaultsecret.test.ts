@@ -91,7 +91,7 @@ describe('VaultSecret against the real apiserver and OpenBao', function () {
     const vs = await eventually('db Ready', () => ready('db'));
     assert.deepEqual(decoded(await secret('db')), { url: `postgres://app:${canary}@db/shop`, user: 'app' });
     assert.equal(vs.status?.conditions?.[0]?.reason, 'Synced');
-    assert.match(vs.status?.secretMAC ?? '', /^hmac-sha256:v1:/);
+    assert.match(vs.status?.secretMAC ?? '', /^hmac-sha256:v2:[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(vs.status?.sourceVersions, { [`${ns}/db`]: '1' });
   });
 
