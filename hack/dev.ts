@@ -2,7 +2,7 @@
 // vaultsync running against it in the foreground until Ctrl-C.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadConfig } from '../src/config/index.ts';
 import { createKubeClient, createObject, getObject, serverSideApply } from '../src/kube/index.ts';
 import { createLogger } from '../src/observability/logger.ts';
@@ -14,6 +14,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { installCrds } from '../test/support/crds.ts';
+import { installShippedIdentity, operatorVaultAuth } from '../test/support/shipped.ts';
 import { attachTestbed, envFile, startTestbed } from '../test/support/testbed/index.ts';
 import { baoApi } from '../test/support/testbed/openbao.ts';
 import { eventually } from '../test/support/wait.ts';
@@ -72,55 +73,76 @@ if (awsEndpoint) {
 }
 say('seeded OpenBao, AWS (moto), the kubernetes backend and the Merge target');
 
-const configFile = join(dir, 'dev-config.yaml');
-writeFileSync(
-  configFile,
-  `operator:
-  namespace: vaultsync-system
-  healthAddress: "127.0.0.1:8081"
-  metricsAddress: "0"
-  leaderElection: {enabled: false}
-api:
-  address: "127.0.0.1:8443"   # HTTPS; certificate from the CA in Secret vaultsync-system/vaultsync-api-ca
-  secretReads: true
-audit: {sink: file, path: ${join(dir, 'audit.log')}}
-backends:
-  - name: vault
-    type: vault
-    address: ${bed.baoAddr}
-    tls: {insecure: true}   # the dev server speaks plain HTTP on loopback
-    auth: {token: {value: ${bed.baoToken}}}
-    allowedNamespaces: ["${namespace}"]
-    allowedPaths: ["{namespace}/**"]
-    allowedWritePaths: ["{namespace}/**"]   # where the SecretRotation samples write
-  - name: dev
-    type: kubernetes
-    namespace: ${devSourceNamespace}
-    allowedNamespaces: ["${namespace}"]
-  - name: memory
-    type: memory
-    allowedNamespaces: ["${namespace}"]
-    allowedWritePaths: ["{namespace}/**"]
-    data:
-      shop/api-keys: {payments: dev-payments-key, search: dev-search-key}
-  - name: local-ca
-    type: local-ca          # an embedded CA: its key and certificate in a Secret it creates
-    allowedNamespaces: ["${namespace}"]
+// vaultsync as a Helm install would run it: the chart rendered with these values, its
+// ServiceAccount and RBAC applied, the operator started with the rendered config and a token of
+// that ServiceAccount (no cluster-admin), and OpenBao reached through Kubernetes auth with a
+// policy for the namespace's paths only (no root token).
+const release = { name: 'vaultsync', namespace: 'vaultsync-system' };
+const vaultAuth = await operatorVaultAuth(
+  bed,
+  { namespace: release.namespace, serviceAccount: release.name },
+  `path "secret/data/${namespace}/*" { capabilities = ["read", "create", "update"] }
+path "secret/metadata/${namespace}/*" { capabilities = ["read"] }`,
+);
+const values = parse(`
+config:
+  operator:
+    logLevel: info
+  backends:
+    - name: vault
+      type: vault
+      address: ${bed.baoAddr}
+      tls: {insecure: true}   # the dev server speaks plain HTTP on loopback
+      auth: ${vaultAuth}
+      allowedNamespaces: ["${namespace}"]
+      allowedPaths: ["{namespace}/**"]
+      allowedWritePaths: ["{namespace}/**"]   # where the SecretRotation samples write
+    - name: dev
+      type: kubernetes
+      namespace: ${devSourceNamespace}
+      allowedNamespaces: ["${namespace}"]
+    - name: memory
+      type: memory
+      allowedNamespaces: ["${namespace}"]
+      allowedWritePaths: ["{namespace}/**"]
+      data:
+        shop/api-keys: {payments: dev-payments-key, search: dev-search-key}
 ${
   awsEndpoint
-    ? `  - name: aws
-    type: aws-secrets-manager
-    region: us-east-1
-    endpoint: ${awsEndpoint}
-    tls: {insecure: true}   # moto speaks plain HTTP on loopback
-    auth: {static: {accessKeyIdRef: {name: aws-keys, key: id}, secretAccessKeyRef: {name: aws-keys, key: secret}}}
-    allowedNamespaces: ["${namespace}"]
+    ? `    - name: aws
+      type: aws-secrets-manager
+      region: us-east-1
+      endpoint: ${awsEndpoint}
+      tls: {insecure: true}   # moto speaks plain HTTP on loopback
+      auth: {static: {accessKeyIdRef: {name: aws-keys, key: id}, secretAccessKeyRef: {name: aws-keys, key: secret}}}
+      allowedNamespaces: ["${namespace}"]
 `
     : ''
-}`,
-);
-const config = await loadConfig({ path: configFile });
-const operator = await startOperator({ config, kubeConfig, logger: createLogger({ level: 'info' }) });
+}  issuers:
+    - name: local-ca
+      type: local-ca          # an embedded CA: its key and certificate in a Secret it creates
+      allowedNamespaces: ["${namespace}"]
+api:
+  secretReads: true
+audit: {sink: file, path: ${join(dir, 'audit.log')}}
+`) as Record<string, unknown>;
+const shipped = await installShippedIdentity(bed, release.name, release.namespace, values);
+say(`applied the chart's ServiceAccount and RBAC (release ${release.name} in ${release.namespace})`);
+const rendered = shipped.config;
+rendered.operator = {
+  ...rendered.operator,
+  healthAddress: '127.0.0.1:8081',
+  leaderElection: { enabled: false },
+};
+rendered.api = { ...rendered.api, address: '127.0.0.1:8443' }; // HTTPS; its CA is in Secret vaultsync-system/vaultsync-api-ca
+const configFile = join(dir, 'dev-config.yaml');
+writeFileSync(configFile, stringify(rendered));
+const config = await loadConfig({ path: configFile }, { env: { POD_NAMESPACE: release.namespace } });
+const operator = await startOperator({
+  config,
+  kubeConfig: shipped.kubeConfig,
+  logger: createLogger({ level: 'info' }),
+});
 
 // Only samples whose backend or issuer runs here (the Google and Azure ones need those clouds).
 type Sample = KubernetesObject & { spec?: { backend?: string; issuer?: { backend?: string } } };
@@ -172,7 +194,9 @@ vaultsync is running (health and metrics on http://${operator.healthAddress}, AP
   source ${envFile(dir)}
   kubectl get vaultsecrets -n ${namespace} -w
   kubectl get secret db -n ${namespace} -o jsonpath='{.data.password}' | base64 -d
-  bao kv put -address=$BAO_ADDR secret/shop/db username=app password=changed   # then watch db follow
+  bao kv put -address=$BAO_ADDR secret/shop/db username=app password=changed
+  kubectl annotate vaultsecret db -n ${namespace} vaultsync.io/sync-now=$(date +%s) --overwrite   # db follows at once
+  #   (without the annotation it follows on its next refresh: spec.refreshInterval)
   # the HTTPS API as ServiceAccount shop/default (403 until a Role allows it, docs/api.md),
   # verified with the CA the operator publishes (${apiCa} is a copy) and a token for its audience:
   kubectl -n vaultsync-system get configmap vaultsync-api-ca -o jsonpath='{.data.ca\\.crt}' > ${apiCa}

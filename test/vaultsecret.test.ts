@@ -11,6 +11,7 @@ import {
   deleteObject,
   getObject,
   mergePatch,
+  serverSideApply,
 } from '../src/kube/index.ts';
 import { installCrds } from './support/crds.ts';
 import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
@@ -269,6 +270,61 @@ describe('VaultSecret against the real apiserver and OpenBao', function () {
     assert.deepEqual(decoded(after), { 'log-level': 'debug' });
     assert.equal(after?.metadata?.labels?.team, 'a');
     assert.equal(after?.metadata?.labels?.['vaultsync.io/vaultsecret'], undefined);
+  });
+
+  it('after an upgrade from the shared field manager: writes nothing, then drops keys only the old one owned', async () => {
+    await create('upgraded', {
+      backend: 'vault',
+      data: [
+        { secretKey: 'password', remoteRef: { path: `${ns}/db`, property: 'password' } },
+        { secretKey: 'user', remoteRef: { path: `${ns}/db`, property: 'user' } },
+      ],
+    });
+    await eventually('upgraded Ready', () => ready('upgraded'));
+    // The Secret as an earlier release left it: applied by the one manager `vaultsync`.
+    const s = (await secret('upgraded'))!;
+    const meta = { name: 'upgraded', namespace: ns };
+    await serverSideApply(
+      client,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { ...meta, labels: s.metadata?.labels, annotations: s.metadata?.annotations },
+        type: s.type,
+        data: s.data,
+      },
+      { fieldManager: 'vaultsync', force: true },
+    );
+    const legacy = await serverSideApply<V1Secret>(
+      client,
+      { apiVersion: 'v1', kind: 'Secret', metadata: meta },
+      { fieldManager: 'vaultsync-vaultsecret' },
+    );
+    const appliers = (x: V1Secret | undefined) =>
+      (x?.metadata?.managedFields ?? []).filter((m) => m.operation === 'Apply').map((m) => m.manager);
+    assert.deepEqual(appliers(legacy), ['vaultsync']);
+    assert.deepEqual(decoded(legacy), { password: canary, user: 'app' });
+
+    await mergePatch(
+      client,
+      { apiVersion: 'vaultsync.io/v1alpha1', kind: 'VaultSecret', ...meta },
+      { metadata: { annotations: { 'vaultsync.io/sync-now': 'after-upgrade' } } },
+    );
+    await eventually('sync-now answered', async () =>
+      (await vaultSecret('upgraded'))?.status?.syncNowHandled === 'after-upgrade' ? true : undefined,
+    );
+    assert.equal((await secret('upgraded'))?.metadata?.resourceVersion, legacy.metadata?.resourceVersion);
+
+    await mergePatch(
+      client,
+      { apiVersion: 'vaultsync.io/v1alpha1', kind: 'VaultSecret', ...meta },
+      { spec: { data: [{ secretKey: 'password', remoteRef: { path: `${ns}/db`, property: 'password' } }] } },
+    );
+    const after = await eventually('user dropped', async () => {
+      const x = await secret('upgraded');
+      return Object.keys(x?.data ?? {}).join() === 'password' ? x : undefined;
+    });
+    assert.deepEqual(appliers(after), ['vaultsync-vaultsecret']);
   });
 
   it('with Owner + Delete leaves the Secret to the garbage collector; with Retain keeps it', async () => {

@@ -11,6 +11,7 @@ export * from './common.ts';
 export * from './vaultsecret.ts';
 export * from './vaultcertificate.ts';
 export * from './secretrotation.ts';
+export * from './field-managers.ts';
 export { validateResource, validateSpec } from './validation.ts';
 export { allCrds, buildCrd, crdFileName, crdFiles, renderCrdYaml } from './crds.ts';
 export type { CustomResourceDefinition, GeneratedFile } from './crds.ts';

@@ -19,7 +19,7 @@
 // an operator restart record nothing (VaultSecret signals only a change of data it had synced
 // before), so they restart nothing.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
+import { FieldManager, type VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
 import { type KubeClient, getObject, mergePatch } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
@@ -77,7 +77,7 @@ import {
   workloadRefName,
 } from './workloads.ts';
 
-export const FIELD_MANAGER = 'vaultsync';
+export const FIELD_MANAGER = FieldManager.Reload;
 
 export interface EventSink {
   normal(obj: Workload | VaultSecret, reason: string, message: string): Promise<void>;

@@ -24,7 +24,12 @@ import type {
   SecretRotationStatus,
   VaultSecret,
 } from '../../apis/v1alpha1/index.ts';
-import { API_VERSION, SECRET_ROTATION_DEFAULTS, parseDuration } from '../../apis/v1alpha1/index.ts';
+import {
+  API_VERSION,
+  FieldManager,
+  SECRET_ROTATION_DEFAULTS,
+  parseDuration,
+} from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../backends/errors.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
 import { type KubeClient, patchStatus } from '../../kube/client.ts';
@@ -70,7 +75,7 @@ import { Reason, reasonForBackendError } from './reasons.ts';
 import { nextRotationAfter, rotationDue } from './schedule.ts';
 
 export const ROTATE_NOW_ANNOTATION = 'vaultsync.io/rotate-now';
-export const FIELD_MANAGER = 'vaultsync';
+export const FIELD_MANAGER = FieldManager.SecretRotation;
 const MAX_HISTORY = 10;
 const MAX_REQUEUE_MS = 60 * 60_000;
 const POLL_MS = 2000;

@@ -2,7 +2,7 @@
 // informer on the Secrets it wrote (edits and deletions are repaired at once), the workers,
 // and the samples the scrape-time certificate gauges read.
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { API_VERSION, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import { API_VERSION, VAULTSYNC_FIELD_MANAGERS, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import type { IssuerRegistry } from '../../issuers/index.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
 import type { KubeClient } from '../../kube/client.ts';
@@ -10,6 +10,7 @@ import type { Clock } from '../../kube/clock.ts';
 import { isTrue } from '../../kube/conditions.ts';
 import { Controller } from '../../kube/controller.ts';
 import { Informer, enqueueHandlers } from '../../kube/informer.ts';
+import { keepWriters } from '../../kube/managed-fields.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { builtinResources, keyFor, keyOf } from '../../kube/resources.ts';
@@ -91,6 +92,8 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     clock: opts.clock,
     logger: opts.logger,
     name: 'certificate-secrets',
+    // Keeps who applied each Secret (managedFields): ownership is decided by it, not by labels.
+    transform: keepWriters(VAULTSYNC_FIELD_MANAGERS),
   });
   const reconcile = createVaultCertificateReconciler({
     client: opts.client,

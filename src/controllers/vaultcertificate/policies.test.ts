@@ -49,7 +49,7 @@ describe('VaultCertificate: should a certificate be issued? (policy chain)', fun
   });
 
   it('lists its checks in cert-manager order: existence, data, key pair, drift, issuer, spec, expiry', () => {
-    assert.equal(ISSUANCE_POLICIES.length, 12);
+    assert.equal(ISSUANCE_POLICIES.length, 13);
   });
 
   const cases: {
@@ -94,11 +94,24 @@ describe('VaultCertificate: should a certificate be issued? (policy chain)', fun
       want: IssuingReason.SecretEdited,
     },
     {
-      name: 'a replaced certificate is accepted when vaultsync has no record of what it wrote',
+      name: 'a certificate vaultsync has no record of writing is never adopted (no status.certificateMAC)',
       secret: async () =>
         (await issuedSecret(base, ca, { notBefore: NOW - HOUR, notAfter: NOW + 700 * HOUR })).secret,
       over: () => ({ expectedMac: undefined }),
+      want: IssuingReason.NotRecorded,
+    },
+    {
+      name: 'the Secret’s issuer annotation is edited: the recorded issuer counts, nothing to issue',
+      secret: () => edit(good.secret, (s) => (s.metadata!.annotations!['vaultsync.io/issuer'] = 'other-pki')),
+      over: () => ({ recordedIssuer: 'ca' }),
       want: undefined,
+    },
+    {
+      name: 'the spec and the annotation name another issuer than the recorded one',
+      vc: () => certificate({ ...base.spec, issuer: { backend: 'other-pki' } }),
+      secret: () => edit(good.secret, (s) => (s.metadata!.annotations!['vaultsync.io/issuer'] = 'other-pki')),
+      over: () => ({ recordedIssuer: 'ca' }),
+      want: IssuingReason.IncorrectIssuer,
     },
     {
       name: 'the spec names another issuer',

@@ -13,6 +13,8 @@ export interface PolicyInput {
   observed: ObservedSecret;
   /** MAC of the material vaultsync last wrote (status, or its own memory); undefined: unknown. */
   expectedMac: string | undefined;
+  /** Issuer of the certificate vaultsync last wrote (status, or its own memory); undefined: not recorded. */
+  recordedIssuer?: string | undefined;
   /** Renewal time of the certificate in the Secret, when there is one. */
   renewal: Renewal | undefined;
   now: number;
@@ -48,6 +50,15 @@ export const keyDoesNotMatchCertificate: Policy = ({ observed }) =>
     ? v(IssuingReason.KeyMismatch, 'tls.key does not belong to the certificate in tls.crt')
     : undefined;
 
+/**
+ * vaultsync has no record of writing the material (no status.certificateMAC): a Secret made or
+ * restored by someone else, or written just before status was lost. Not trusted, not adopted.
+ */
+export const notRecorded: Policy = ({ expectedMac }) =>
+  expectedMac === undefined
+    ? v(IssuingReason.NotRecorded, 'vaultsync has no record of writing the certificate in the Secret')
+    : undefined;
+
 /** The material differs from what vaultsync wrote: someone edited the Secret. */
 export const secretEdited: Policy = ({ observed, expectedMac }) =>
   expectedMac !== undefined &&
@@ -59,13 +70,16 @@ export const secretEdited: Policy = ({ observed, expectedMac }) =>
       )
     : undefined;
 
-export const incorrectIssuer: Policy = ({ observed, desired }) =>
-  observed.issuer !== issuerRef(desired)
+/** The recorded issuer; the Secret's annotation only for a status written before issuers were recorded. */
+export const incorrectIssuer: Policy = ({ observed, desired, recordedIssuer }) => {
+  const issuer = recordedIssuer ?? observed.issuer;
+  return issuer !== issuerRef(desired)
     ? v(
         IssuingReason.IncorrectIssuer,
-        `the certificate was issued by ${observed.issuer ?? 'an unknown issuer'}, the spec asks for ${issuerRef(desired)}`,
+        `the certificate was issued by ${issuer ?? 'an unknown issuer'}, the spec asks for ${issuerRef(desired)}`,
       )
     : undefined;
+};
 
 export const requestChanged: Policy = ({ observed, requestHash }) =>
   observed.requestHash !== requestHash
@@ -120,6 +134,7 @@ export const ISSUANCE_POLICIES: readonly Policy[] = [
   keyUnreadable,
   certificateUnreadable,
   keyDoesNotMatchCertificate,
+  notRecorded,
   secretEdited,
   incorrectIssuer,
   requestChanged,

@@ -8,6 +8,7 @@ export const IssuingReason = {
   InvalidKeyPair: 'InvalidKeyPair',
   InvalidCertificate: 'InvalidCertificate',
   KeyMismatch: 'KeyMismatch',
+  NotRecorded: 'NotRecorded',
   SecretEdited: 'SecretEdited',
   IncorrectIssuer: 'IncorrectIssuer',
   SpecChanged: 'SpecChanged',

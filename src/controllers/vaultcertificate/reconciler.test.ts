@@ -9,7 +9,7 @@ import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import type { RestRequest } from '../../kube/rest.ts';
 import { RsaWorkerPool, certificateInfo, parseCertificate, parsePrivateKeyPem } from '../../pki/index.ts';
 import { createVaultCertificateReconciler } from './reconciler.ts';
-import { type TestCa, certificate, macKeys, testCa } from './testing.ts';
+import { type TestCa, certificate, issuedSecret, macKeys, testCa } from './testing.ts';
 
 const HOUR = 3_600_000;
 const KEY = 'shop/api';
@@ -43,16 +43,28 @@ class FakeCluster {
         return structuredClone(s);
       }
       if (req.method === 'PATCH') {
-        this.writes.push(`apply ${name}`);
+        const manager = String(req.query?.fieldManager);
+        this.writes.push(
+          manager === 'vaultsync-certificate' ? `apply ${name}` : `apply ${name} as ${manager}`,
+        );
         const body = req.body as V1Secret;
+        const before = this.secrets.get(name);
+        // Server-side apply, as far as these tests need it: an apply without data gives up what
+        // that manager owned (only ever the legacy manager here, whose fields are co-owned).
+        const others = (before?.metadata?.managedFields ?? []).filter((m) => m.manager !== manager);
+        const owns = body.data !== undefined;
         const stored: V1Secret = {
+          ...structuredClone(before ?? {}),
           ...structuredClone(body),
           metadata: {
+            ...structuredClone(before?.metadata ?? {}),
             ...structuredClone(body.metadata),
             resourceVersion: String(++this.rv),
             uid: `uid-${name}`,
+            managedFields: [...others, ...(owns ? [{ manager, operation: 'Apply' }] : [])],
           },
         };
+        if (!owns) stored.data = before?.data ?? {};
         this.secrets.set(name, stored);
         return structuredClone(stored);
       }
@@ -157,7 +169,9 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
       workloads: readonly { kind: string; name: string }[];
       secrets: Readonly<Record<string, string>>;
     }[] = [];
-    const cluster = new FakeCluster(certificate({ duration: '720h', renewBefore: '240h', ...spec }));
+    const cluster = new FakeCluster(
+      certificate({ duration: '720h', renewBefore: '240h', ...spec }, { resourceVersion: '1' }),
+    );
     const issuer = new FakeIssuer(ca, clock);
     const events: string[] = [];
     const logger = new RecordingLogger();
@@ -374,11 +388,32 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     assert.equal(t.issuer.signs.length, 0);
   });
 
-  it('never deletes a Secret of its own with another type: reports it, and writes once it is gone', async () => {
+  it('a label alone grants nothing: a Secret labelled as ours that vaultsync did not apply is not taken over', async () => {
     const t = setup();
     const labels = { 'app.kubernetes.io/managed-by': 'vaultsync', 'vaultsync.io/vaultcertificate': 'api' };
     t.cluster.secrets.set('api-tls', {
       metadata: { name: 'api-tls', namespace: 'shop', resourceVersion: '1', labels },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': 'eA==', 'tls.key': 'eA==' },
+    });
+    await t.run();
+    assert.equal(t.ready()?.reason, 'SecretNotOwned');
+    assert.match(t.ready()?.message ?? '', /a label alone grants no writing/);
+    assert.equal(t.issuer.signs.length, 0);
+    assert.deepEqual(t.cluster.writes, ['status']);
+  });
+
+  it('never deletes a Secret of its own with another type: reports it, and writes once it is gone', async () => {
+    const t = setup();
+    const labels = { 'app.kubernetes.io/managed-by': 'vaultsync', 'vaultsync.io/vaultcertificate': 'api' };
+    t.cluster.secrets.set('api-tls', {
+      metadata: {
+        name: 'api-tls',
+        namespace: 'shop',
+        resourceVersion: '1',
+        labels,
+        managedFields: [{ manager: 'vaultsync-certificate', operation: 'Apply' }],
+      },
       type: 'Opaque',
       data: { other: 'eA==' },
     });
@@ -401,7 +436,119 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     t.clock.advance(500 * HOUR);
     await t.run();
     assert.deepEqual(t.issuer.revoked, [first]);
-    assert.match(t.events.at(-1)!, /Revoked superseded certificate/);
+    assert.ok(t.events.some((e) => e.startsWith(`Normal Revoked: Revoked superseded certificate ${first}`)));
+  });
+
+  /** The Secret as a tenant edits it: another namespace's certificate and issuer in it. */
+  async function plantForeignCertificate(t: ReturnType<typeof setup>): Promise<string> {
+    const victim = certificate({ dnsNames: ['db.bank.svc'], secretName: 'db-tls' }, { namespace: 'bank' });
+    const foreign = await issuedSecret(victim, ca, {
+      notBefore: t.clock.now() - HOUR,
+      notAfter: t.clock.now() + 700 * HOUR,
+    });
+    const s = t.cluster.secrets.get('api-tls')!;
+    s.data!['tls.crt'] = Buffer.from(foreign.certPem).toString('base64');
+    s.metadata!.annotations!['vaultsync.io/issuer'] = 'other-pki/bank';
+    s.metadata!.resourceVersion = String(++t.cluster.rv);
+    return certificateInfo(parseCertificate(foreign.certPem)).serialNumber;
+  }
+
+  it('revokes only what it recorded: another tenant’s certificate put in the Secret is replaced, never revoked', async () => {
+    const t = setup({ revokeSuperseded: true, revokeOnDelete: true });
+    await t.run();
+    const first = t.tls().cert.serialNumber;
+    assert.equal(t.cluster.vc.status?.serialNumber, first);
+    assert.equal(t.cluster.vc.status?.issuer, 'ca');
+    const foreign = await plantForeignCertificate(t);
+    await t.run();
+    const second = t.tls().cert.serialNumber;
+    assert.notEqual(second, first);
+    assert.equal(t.issuing(), undefined);
+    assert.deepEqual(t.issuer.revoked, [first], 'the certificate it had written, taken from status');
+
+    await plantForeignCertificate(t);
+    t.cluster.vc = {
+      ...t.cluster.vc,
+      metadata: { ...t.cluster.vc.metadata, deletionTimestamp: new Date(t.clock.now()) },
+    };
+    await t.run();
+    assert.deepEqual(t.issuer.revoked, [first, second]);
+    assert.ok(!t.issuer.revoked.includes(foreign));
+    assert.deepEqual(t.cluster.vc.metadata.finalizers, []);
+  });
+
+  it('adopts a status written before issuers were recorded: one status write, no Secret write, nothing issued', async () => {
+    const t = setup({ revokeOnDelete: true });
+    await t.run();
+    const serial = t.tls().cert.serialNumber;
+    const { issuer: _dropped, ...legacy } = t.cluster.vc.status!;
+    t.cluster.vc = { ...t.cluster.vc, status: legacy };
+    const writes = t.cluster.writes.length;
+    const fresh = setup({ revokeOnDelete: true }); // another replica: no memory of the write
+    fresh.cluster.vc = t.cluster.vc;
+    fresh.cluster.secrets = t.cluster.secrets;
+    fresh.cluster.rv = t.cluster.rv;
+    await fresh.run();
+    assert.deepEqual(fresh.cluster.writes, ['status']);
+    assert.equal(fresh.cluster.vc.status?.issuer, 'ca');
+    assert.equal(fresh.cluster.vc.status?.serialNumber, serial);
+    await fresh.run();
+    assert.deepEqual(fresh.cluster.writes, ['status'], 'written once');
+    assert.equal(fresh.issuer.signs.length, 0);
+    assert.equal(t.cluster.writes.length, writes);
+  });
+
+  it('does not revoke a certificate of an old status whose issuer it cannot tell, and says so', async () => {
+    const t = setup({ revokeOnDelete: true });
+    await t.run();
+    const { issuer: _dropped, ...legacy } = t.cluster.vc.status!;
+    await plantForeignCertificate(t);
+    const fresh = setup({ revokeOnDelete: true });
+    fresh.cluster.vc = {
+      ...t.cluster.vc,
+      status: legacy,
+      metadata: { ...t.cluster.vc.metadata, deletionTimestamp: new Date(t.clock.now()) },
+    };
+    fresh.cluster.secrets = t.cluster.secrets;
+    await fresh.run();
+    assert.deepEqual(fresh.issuer.revoked, []);
+    assert.match(
+      fresh.events.join('\n'),
+      /Warning RevocationFailed: Did not revoke certificate .* not recorded/,
+    );
+    assert.deepEqual(fresh.cluster.vc.metadata.finalizers, []);
+  });
+
+  it('re-issues a certificate it has no record of writing (status lost or never written)', async () => {
+    const t = setup();
+    await t.run();
+    const serial = t.tls().cert.serialNumber;
+    const fresh = setup();
+    fresh.cluster.secrets = t.cluster.secrets;
+    fresh.cluster.rv = t.cluster.rv;
+    await fresh.run();
+    assert.notEqual(fresh.tls().cert.serialNumber, serial);
+    assert.match(fresh.events.join('\n'), /Reissued .* because vaultsync has no record of writing/);
+  });
+
+  it('after an upgrade, its next write hands the old shared field manager’s fields over (stale keys go)', async () => {
+    const t = setup();
+    await t.run();
+    const s = t.cluster.secrets.get('api-tls')!;
+    s.metadata!.managedFields = [{ manager: 'vaultsync', operation: 'Apply' }];
+    t.cluster.writes = [];
+    await t.run();
+    assert.deepEqual(t.cluster.writes, [], 'an upgrade alone writes nothing');
+    t.cluster.setSpec({ secretTemplate: { labels: { team: 'shop' } } });
+    await t.run();
+    assert.deepEqual(t.cluster.writes.slice(0, 2), ['apply api-tls', 'apply api-tls as vaultsync']);
+    assert.deepEqual(
+      t.cluster.secrets.get('api-tls')!.metadata?.managedFields?.map((m) => m.manager),
+      ['vaultsync-certificate'],
+    );
+    t.cluster.writes = [];
+    await t.run();
+    assert.deepEqual(t.cluster.writes, []);
   });
 
   it('restarts rolloutRestartTargets (an Argo Rollout too) when a certificate is replaced, not for the first one', async () => {

@@ -6,7 +6,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate, VaultCertificateStatus } from '../../apis/v1alpha1/index.ts';
-import { API_VERSION } from '../../apis/v1alpha1/index.ts';
+import { API_VERSION, LEGACY_FIELD_MANAGER } from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../backends/errors.ts';
 import type { IssuedCertificate, Issuer } from '../../issuers/index.ts';
 import { type KubeClient, getObject, patchStatus, serverSideApply } from '../../kube/client.ts';
@@ -21,6 +21,7 @@ import {
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { KubeError, toKubeError } from '../../kube/errors.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
+import { releaseFields } from '../../kube/managed-fields.ts';
 import { keyFor } from '../../kube/resources.ts';
 import {
   type CertificateInfo,
@@ -38,6 +39,7 @@ import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { type ObservedSecret, certificateMac, observeSecret } from './observed.ts';
 import { type Violation, namesMissing, shouldIssue, stillUsable } from './policies.ts';
 import { EventReason, IssuingReason, Reason, reasonForBackendError } from './reasons.ts';
+import { type RecordedCertificate, recordedCertificate, superseded } from './recorded.ts';
 import { backoffRemaining, issuanceBackoff, type Renewal, renewalTime } from './renewal.ts';
 import {
   type CertificateMaterial,
@@ -127,6 +129,9 @@ interface Written {
   secretResourceVersion: string | undefined;
   mac: string;
   revision: number;
+  /** The certificate written (serial and issuer), also recorded in status. */
+  serialNumber: string;
+  issuer: string;
   status?: VaultCertificateStatus;
 }
 
@@ -146,6 +151,19 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     return observed;
   };
   const materialMac = (secret: V1Secret) => materialMacOf(deps.macKeys, secret);
+  /** Does the Secret as observed hold the material `mac` was made of? */
+  const holds = (observed: ObservedSecret) => (mac: string) =>
+    observed.macVerdict !== undefined && observed.macVerdict(mac) !== 'mismatch';
+  /** The certificate vaultsync last wrote for `vc` (recorded.ts): what revocation may touch. */
+  const recorded = (vc: VaultCertificate, key: string, observed: ObservedSecret) =>
+    recordedCertificate({
+      status: vc.status,
+      written: written.get(key),
+      secretName: vc.spec.secretName,
+      observed,
+      holds: holds(observed),
+      desiredIssuer: issuerRef(desiredCertificate(vc)),
+    });
 
   const ref = (vc: VaultCertificate) => ({
     apiVersion: API_VERSION,
@@ -246,19 +264,28 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       await removeFinalizer(deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
   }
 
-  /** revokeOnDelete: revoke the current certificate, then let the resource go. */
+  /**
+   * revokeOnDelete: revoke the certificate vaultsync last wrote, as status (or this replica)
+   * recorded it, then let the resource go. The Secret's own contents pick nothing.
+   */
   async function finalize(
     vc: VaultCertificate,
     key: string,
     ctx: ReconcileContext,
   ): Promise<ReconcileResult> {
-    written.delete(key);
-    if (!hasFinalizer(vc, FINALIZER)) return;
+    if (!hasFinalizer(vc, FINALIZER)) {
+      written.delete(key);
+      return;
+    }
     const secret = await getObject<V1Secret>(deps.client, secretRef(vc, vc.spec.secretName));
-    const observed = mayWrite(vc, secret).allowed ? observeSecret(secret, deps.macKeys) : undefined;
-    const serial = observed?.cert?.serialNumber ?? vc.status?.serialNumber;
-    const issuerName = parseIssuerRef(observed?.issuer ?? issuerRef(desiredCertificate(vc)));
-    const issuer = deps.issuers.get(issuerName.backend);
+    const observed = observeSecret(mayWrite(vc, secret).allowed ? secret : undefined, deps.macKeys);
+    const current = recorded(vc, key, observed);
+    written.delete(key);
+    if (!current && vc.status?.serialNumber)
+      unrecordedIssuer(vc, vc.status.serialNumber, 'the resource is deleted');
+    const serial = current?.serialNumber;
+    const issuerName = parseIssuerRef(current?.issuer ?? '');
+    const issuer = current ? deps.issuers.get(issuerName.backend) : undefined;
     if (serial && issuer?.supportsRevocation) {
       try {
         await issuer.revoke(serial, {
@@ -316,19 +343,18 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
         revision,
       });
       if (!secretUpToDate(secret, want)) {
-        const applied = await serverSideApply(deps.client, want, {
-          fieldManager: FIELD_MANAGER,
-          force: true,
-        });
+        const applied = await applySecret(want);
         mac = materialMac(want);
         written.set(key, {
           secretName: desired.secretName,
           secretResourceVersion: applied.metadata?.resourceVersion,
           mac,
           revision,
+          serialNumber: cert.serialNumber,
+          issuer: issuerRef(desired),
           ...(record?.status ? { status: record.status } : {}),
         });
-        ctx.log.info('Updated Secret', { secret: desired.secretName, why: 'metadata or extra outputs' });
+        ctx.log.info('Updated Secret', { target: desired.secretName, why: 'metadata or extra outputs' });
         void deps.events.normal(
           vc,
           EventReason.SecretUpdated,
@@ -348,11 +374,17 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     const note = renewal.adjusted
       ? `; renewBefore is not shorter than the certificate's lifetime, so it renews after two thirds of it`
       : '';
-    const status = withConditions(vc, successFields(vc.status, cert, renewal, revision, mac), {
-      status: 'True',
-      reason: Reason.Issued,
-      message: `Certificate is up to date and has not expired${note}`,
-    });
+    // The issuer is the spec's: the chain found the recorded one (or, in a status from before
+    // issuers were recorded, the Secret's annotation next to unchanged material) equal to it.
+    const status = withConditions(
+      vc,
+      successFields(vc.status, cert, issuerRef(desired), renewal, revision, mac),
+      {
+        status: 'True',
+        reason: Reason.Issued,
+        message: `Certificate is up to date and has not expired${note}`,
+      },
+    );
     await writeStatus(vc, key, status);
     return { requeueAfter: requeueDelay(renewal.at - deps.clock.now()) };
   }
@@ -486,6 +518,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       record?.revision ?? 0,
     );
     const revision = previousRevision + 1;
+    const previous = recorded(vc, key, observed);
     try {
       const { issued, key: privateKey, cert } = await obtain(vc, desired, issuer, observed, ctx);
       const renewal = renewalTime(cert, desired.renewBefore);
@@ -504,7 +537,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       });
       let applied: V1Secret;
       try {
-        applied = await serverSideApply(deps.client, want, { fieldManager: FIELD_MANAGER, force: true });
+        applied = await applySecret(want);
       } catch (err) {
         const e = toKubeError(err);
         if (e.transient) throw e;
@@ -514,11 +547,13 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
         );
       }
       const mac = materialMac(want);
+      const current: RecordedCertificate = { serialNumber: cert.serialNumber, issuer: issuerRef(desired) };
       written.set(key, {
         secretName: desired.secretName,
         secretResourceVersion: applied.metadata?.resourceVersion,
         mac,
         revision,
+        ...current,
       });
       if (applied.metadata?.resourceVersion !== undefined) {
         parsed.set(key, {
@@ -541,11 +576,18 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       const seconds = (deps.clock.now() - started) / 1000;
       deps.metrics?.issuance(issuer.name, desired.mode, 'success', seconds);
 
-      const status = withConditions(vc, successFields(vc.status, cert, renewal, revision, mac), {
-        status: 'True',
-        reason: Reason.Issued,
-        message: 'Certificate is up to date and has not expired',
-      });
+      // Revoked before status records the new certificate: until then status still names the
+      // one replaced, so a crash in between leaves it recorded, and the next issuance revokes it.
+      await revokeSuperseded(vc, desired, previous, current, ctx);
+      const status = withConditions(
+        vc,
+        successFields(vc.status, cert, current.issuer, renewal, revision, mac),
+        {
+          status: 'True',
+          reason: Reason.Issued,
+          message: 'Certificate is up to date and has not expired',
+        },
+      );
       await writeStatus(vc, key, status);
       const what = `certificate ${cert.serialNumber} (revision ${revision}), valid until ${cert.notAfter.toISOString()}`;
       const first = trigger.reason === IssuingReason.DoesNotExist && previousRevision === 0;
@@ -562,7 +604,6 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       else if (renewing) void deps.events.normal(vc, EventReason.Renewed, `Renewed ${what}`);
       else void deps.events.normal(vc, EventReason.Reissued, `Reissued ${what} because ${trigger.message}`);
 
-      await revokeSuperseded(vc, desired, observed, cert, ctx);
       if (!first) requestRestarts(vc, desired, mac);
       return { requeueAfter: requeueDelay(renewal.at - deps.clock.now()) };
     } catch (err) {
@@ -632,18 +673,24 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     });
   }
 
-  /** revokeSuperseded: the certificate just replaced is revoked at its own issuer, best effort. */
+  /**
+   * revokeSuperseded: the certificate just replaced, as vaultsync recorded it (never what the
+   * Secret holds), is revoked at its own issuer, best effort.
+   */
   async function revokeSuperseded(
     vc: VaultCertificate,
     desired: DesiredCertificate,
-    observed: ObservedSecret,
-    cert: CertificateInfo,
+    previous: RecordedCertificate | undefined,
+    current: RecordedCertificate,
     ctx: ReconcileContext,
   ): Promise<void> {
-    const old = observed.cert;
-    if (!desired.revokeSuperseded || !old || !observed.issuer || old.serialNumber === cert.serialNumber)
-      return;
-    const from = parseIssuerRef(observed.issuer);
+    if (!desired.revokeSuperseded) return;
+    const serial = vc.status?.serialNumber;
+    if (!previous && serial !== undefined && serial !== current.serialNumber)
+      unrecordedIssuer(vc, serial, 'it is superseded');
+    const old = superseded(previous, current);
+    if (!old) return;
+    const from = parseIssuerRef(old.issuer);
     const issuer = deps.issuers.get(from.backend);
     if (!issuer?.supportsRevocation) return;
     try {
@@ -662,6 +709,25 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
         `Could not revoke superseded certificate ${old.serialNumber}: ${message}`,
       );
     }
+  }
+
+  /**
+   * A status from before issuers were recorded names a serial, but the Secret no longer holds what
+   * vaultsync wrote, so nothing says which issuer it came from: it is not revoked, and we say so.
+   */
+  function unrecordedIssuer(vc: VaultCertificate, serial: string, why: string): void {
+    void deps.events.warning(
+      vc,
+      EventReason.RevocationFailed,
+      `Did not revoke certificate ${serial} as ${why}: its issuer is not recorded in status (written by an earlier ` +
+        'vaultsync) and the Secret no longer holds what vaultsync wrote',
+    );
+  }
+
+  /** Server-side apply of the Secret by our field manager; the legacy one hands over its fields. */
+  async function applySecret(want: V1Secret): Promise<V1Secret> {
+    const applied = await serverSideApply(deps.client, want, { fieldManager: FIELD_MANAGER, force: true });
+    return releaseFields(deps.client, applied, LEGACY_FIELD_MANAGER);
   }
 
   function toFailure(err: unknown): IssuanceFailure {
@@ -722,16 +788,16 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     ) {
       record.secretResourceVersion = secret?.metadata?.resourceVersion;
     }
-    const expectedMac =
-      record && record.secretName === desired.secretName && observed.mac === record.mac
-        ? record.mac
-        : vc.status?.certificateMAC;
+    const mine = record && record.secretName === desired.secretName && observed.mac === record.mac;
+    const expectedMac = mine ? record.mac : vc.status?.certificateMAC;
+    const recordedIssuer = mine ? record.issuer : vc.status?.issuer;
     const renewal = observed.cert ? renewalTime(observed.cert, desired.renewBefore) : undefined;
     const trigger = shouldIssue({
       desired,
       requestHash: requestHash(desired),
       observed,
       expectedMac,
+      recordedIssuer,
       renewal,
       now,
     });
@@ -759,6 +825,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
 function successFields(
   current: VaultCertificateStatus | undefined,
   cert: CertificateInfo,
+  issuer: string,
   renewal: Renewal,
   revision: number,
   mac: string,
@@ -770,6 +837,7 @@ function successFields(
     notAfter: formatTime(cert.notAfter),
     renewalTime: formatTime(renewal.at),
     serialNumber: cert.serialNumber,
+    issuer,
     revision,
     certificateMAC: mac,
   };

@@ -3,11 +3,13 @@
 //   tls.key  PKCS#8 PEM                                     tls-combined.pem / key.der  on request
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import { FieldManager, LEGACY_FIELD_MANAGER } from '../../apis/v1alpha1/index.ts';
+import { appliedBy } from '../../kube/managed-fields.ts';
 import type { Sensitive } from '../../secrets/sensitive.ts';
 import { Reason } from './reasons.ts';
 import type { DesiredCertificate } from './spec.ts';
 
-export const FIELD_MANAGER = 'vaultsync';
+export const FIELD_MANAGER = FieldManager.VaultCertificate;
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vaultsync';
 /** Name of the VaultCertificate that writes the Secret (same namespace). */
@@ -28,13 +30,25 @@ export const SECRET_TYPE = 'kubernetes.io/tls';
 
 export type WriteDecision = { allowed: true } | { allowed: false; reason: Reason; message: string };
 
-/** A Secret another tool or resource owns is never taken over. */
+/**
+ * A Secret another tool or resource owns is never taken over. Ours carries our labels and fields
+ * our field manager applied (managedFields): a label alone, which whoever may edit the Secret can
+ * set, grants nothing.
+ */
 export function mayWrite(vc: VaultCertificate, existing: V1Secret | undefined): WriteDecision {
   if (!existing) return { allowed: true };
   const labels = existing.metadata?.labels ?? {};
   const name = vc.spec.secretName;
-  if (labels[OWNER_LABEL] === vc.metadata?.name && labels[MANAGED_BY_LABEL] === MANAGED_BY)
-    return { allowed: true };
+  if (labels[OWNER_LABEL] === vc.metadata?.name && labels[MANAGED_BY_LABEL] === MANAGED_BY) {
+    if (appliedBy(existing, [FIELD_MANAGER, LEGACY_FIELD_MANAGER])) return { allowed: true };
+    return {
+      allowed: false,
+      reason: Reason.SecretNotOwned,
+      message:
+        `Secret ${name} carries this VaultCertificate's labels but vaultsync did not write it (no fields of ` +
+        `field manager ${FIELD_MANAGER}); a label alone grants no writing: delete it and a new one is written`,
+    };
+  }
   if (labels[OWNER_LABEL] !== undefined) {
     return {
       allowed: false,

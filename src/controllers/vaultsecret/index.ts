@@ -1,13 +1,14 @@
 // Wires the VaultSecret controller: an informer on VaultSecrets, a label-filtered informer on
 // the Secrets vaultsync wrote (edits and deletions are repaired at once), and the workers.
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { API_VERSION, type VaultSecret } from '../../apis/v1alpha1/index.ts';
+import { API_VERSION, VAULTSYNC_FIELD_MANAGERS, type VaultSecret } from '../../apis/v1alpha1/index.ts';
 import type { Backend } from '../../backends/types.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
 import { Controller } from '../../kube/controller.ts';
 import { Informer, enqueueHandlers } from '../../kube/informer.ts';
+import { keepWriters } from '../../kube/managed-fields.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { builtinResources, keyFor } from '../../kube/resources.ts';
@@ -61,6 +62,8 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     clock: opts.clock,
     logger: opts.logger,
     name: 'managed-secrets',
+    // Keeps who applied each Secret (managedFields): ownership is decided by it, not by labels.
+    transform: keepWriters(VAULTSYNC_FIELD_MANAGERS),
   });
   // VaultSecrets whose next reconcile reads the backend even if their refresh is not due.
   const refreshRequested = new Set<string>();

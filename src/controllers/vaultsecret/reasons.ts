@@ -14,6 +14,8 @@ export const Reason = {
   TemplateFailed: 'TemplateFailed',
   SecretNotOwned: 'SecretNotOwned',
   TargetSecretMissing: 'TargetSecretMissing',
+  /** creationPolicy Merge into a system Secret or one another vaultsync controller writes. */
+  MergeRefused: 'MergeRefused',
   SecretWriteFailed: 'SecretWriteFailed',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

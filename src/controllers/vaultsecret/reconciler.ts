@@ -3,7 +3,7 @@
 // A backend failure keeps the Secret as it is and reports Ready=False.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
-import { API_VERSION, parseDuration } from '../../apis/v1alpha1/index.ts';
+import { API_VERSION, LEGACY_FIELD_MANAGER, parseDuration } from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../backends/errors.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
 import { type KubeClient, getObject, patchStatus, serverSideApply } from '../../kube/client.ts';
@@ -11,10 +11,12 @@ import type { Clock } from '../../kube/clock.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import { RetryAfterError, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
+import { releaseFields } from '../../kube/managed-fields.ts';
 import { keyFor } from '../../kube/resources.ts';
 import { macEqual } from '../../secrets/hmac.ts';
 import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
+import { mayWrite } from './ownership.ts';
 import { Reason, reasonForBackendError } from './reasons.ts';
 import { nextRefreshDelay, refreshReason } from './refresh.ts';
 import {
@@ -24,7 +26,6 @@ import {
   needsCleanupFinalizer,
   desiredSecret,
   managedKeys,
-  mayWrite,
   metadataMatches,
   secretData,
   targetName,
@@ -194,8 +195,12 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
   async function finalize(vs: VaultSecret): Promise<void> {
     if (!hasFinalizer(vs, CLEANUP_FINALIZER)) return;
     const existing = await existingSecret(vs);
-    if (needsCleanupFinalizer(vs) && existing?.metadata?.labels?.[OWNER_LABEL] === vs.metadata?.name) {
-      await serverSideApply(
+    if (
+      needsCleanupFinalizer(vs) &&
+      existing?.metadata?.labels?.[OWNER_LABEL] === vs.metadata?.name &&
+      mayWrite(vs, existing).allowed
+    ) {
+      const emptied = await serverSideApply(
         deps.client,
         {
           apiVersion: 'v1',
@@ -204,6 +209,8 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         },
         { fieldManager: FIELD_MANAGER, force: true },
       );
+      // Keys merged before the controllers had their own field managers.
+      await releaseFields(deps.client, emptied, LEGACY_FIELD_MANAGER);
     }
     await removeFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
   }
@@ -268,10 +275,16 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         metadataMatches(existing, desired) &&
         (managedKeys(existing) ?? []).length === data.size;
       if (!unchanged) {
-        secret = await serverSideApply(deps.client, desired, { fieldManager: FIELD_MANAGER, force: true });
+        const applied = await serverSideApply(deps.client, desired, {
+          fieldManager: FIELD_MANAGER,
+          force: true,
+        });
+        // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
+        // alone still owns (dropped from the spec since) go now, as they would have.
+        secret = await releaseFields(deps.client, applied, LEGACY_FIELD_MANAGER);
         lastSyncTime = formatTime(now);
         const verb = existing ? 'Updated' : 'Created';
-        ctx.log.info(`${verb} Secret`, { secret: targetName(vs), keys: data.size });
+        ctx.log.info(`${verb} Secret`, { target: targetName(vs), keys: data.size });
         await deps.events.normal(
           vs,
           verb === 'Created' ? 'SecretCreated' : 'SecretUpdated',

@@ -1,10 +1,9 @@
-// The target Secret: which one, whether we may write it, and the object we apply. Pure.
+// The target Secret: which one, and the object we apply (whether we may: ownership.ts). Pure.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
-import { API_VERSION, VAULT_SECRET_DEFAULTS } from '../../apis/v1alpha1/index.ts';
-import { Reason } from './reasons.ts';
+import { API_VERSION, FieldManager, VAULT_SECRET_DEFAULTS } from '../../apis/v1alpha1/index.ts';
 
-export const FIELD_MANAGER = 'vaultsync';
+export const FIELD_MANAGER = FieldManager.VaultSecret;
 /** On every Secret we write: the Secret informer watches only these. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vaultsync';
@@ -24,43 +23,6 @@ export const deletionPolicy = (vs: VaultSecret) =>
 
 export const needsCleanupFinalizer = (vs: VaultSecret): boolean =>
   creationPolicy(vs) === 'Merge' && deletionPolicy(vs) === 'Delete';
-
-export type WriteDecision = { allowed: true } | { allowed: false; reason: Reason; message: string };
-
-/**
- * May this VaultSecret write the existing Secret (or create it)? A Secret that another
- * tool or another VaultSecret owns is never taken over silently.
- */
-export function mayWrite(vs: VaultSecret, existing: V1Secret | undefined): WriteDecision {
-  const name = targetName(vs);
-  const policy = creationPolicy(vs);
-  if (!existing) {
-    return policy === 'Merge'
-      ? {
-          allowed: false,
-          reason: Reason.TargetSecretMissing,
-          message: `Secret ${name} does not exist; creationPolicy Merge only writes into an existing Secret`,
-        }
-      : { allowed: true };
-  }
-  const owner = existing.metadata?.labels?.[OWNER_LABEL];
-  if (owner === vs.metadata?.name) return { allowed: true };
-  if (owner !== undefined) {
-    return {
-      allowed: false,
-      reason: Reason.SecretNotOwned,
-      message: `Secret ${name} is written by VaultSecret ${owner}; choose another target.name`,
-    };
-  }
-  if (policy === 'Merge') return { allowed: true };
-  return {
-    allowed: false,
-    reason: Reason.SecretNotOwned,
-    message:
-      `Secret ${name} exists and is not managed by vaultsync; delete it, choose another target.name, ` +
-      'or set target.creationPolicy: Merge to write only this VaultSecret’s keys into it',
-  };
-}
 
 /** The managed keys recorded on a Secret we wrote. */
 export function managedKeys(secret: V1Secret | undefined): string[] | undefined {
