@@ -125,6 +125,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     macKeys,
     clock,
     logger,
+    annotatePods: op.annotatePods,
     workers: op.workers,
     metrics: createRotationMetrics(registry),
     queueMetrics: metrics.workqueue('secretrotation'),

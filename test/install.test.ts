@@ -792,8 +792,8 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       ],
       [
         'webhook receiver URL',
-        { webhooks: { receivers: [{ name: 'ops', url: 'hooks.example.com', signingKey: 'k' }] } },
-        [/\/webhooks\/receivers\/0\/url/, /'hooks\.example\.com'/],
+        { webhooks: { receivers: [{ name: 'ops', url: 'hooks.example.com', signingKeyFile: '/k' }] } },
+        [/at '\/webhooks\/receivers\/0\/url': value must be 'an http:\/\/ or https:\/\/ URL/],
       ],
       [
         'webhook receiver over http without insecure',
@@ -849,7 +849,7 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       );
     };
     const entries = Object.entries(TYPE_EXAMPLES).map(([type, e]) => ({
-      name: type.replace(/-.*/, ''),
+      name: type,
       allowedNamespaces: ['*'],
       ...e,
     }));
@@ -1209,6 +1209,18 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       }),
     );
     await refused('listing ConfigMaps', () => sa.rest.request({ method: 'GET', path: '/api/v1/configmaps' }));
+    // Pods only with config.operator.annotatePods (off by default).
+    await refused('listing pods', () =>
+      sa.rest.request({ method: 'GET', path: `/api/v1/namespaces/${TENANT_NS}/pods` }),
+    );
+    await refused('patching a pod', () =>
+      sa.rest.request({
+        method: 'PATCH',
+        path: `/api/v1/namespaces/${TENANT_NS}/pods/any`,
+        contentType: PatchType.merge,
+        body: { metadata: { annotations: { a: 'b' } } },
+      }),
+    );
     await refused('another ConfigMap in its own namespace', () =>
       sa.rest.request({ method: 'GET', path: `/api/v1/namespaces/${OPERATOR_NS}/configmaps/other` }),
     );

@@ -5,7 +5,15 @@
  * `ApiException` messages embed raw bodies and headers: they are mapped here to BackendError
  * from the status code only.
  */
-import { ApiException, CoreV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  PatchStrategy,
+  VersionApi,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { FieldManager } from '../apis/v1alpha1/field-managers.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import { raceSignal } from './clock.ts';
 import { BackendError, mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from './errors.ts';
@@ -27,8 +35,19 @@ export interface SecretsApi {
   /** The Secret, or undefined when it does not exist. */
   get(namespace: string, name: string, signal?: AbortSignal): Promise<KubeSecret | undefined>;
   create(namespace: string, secret: KubeSecret, signal?: AbortSignal): Promise<KubeSecret>;
-  /** Replaces the Secret; fails with InvalidRequest when `metadata.resourceVersion` is stale. */
-  replace(namespace: string, secret: KubeSecret, signal?: AbortSignal): Promise<KubeSecret>;
+  /**
+   * Sets the Secret's `data` with a JSON merge patch (keys set to null are removed) that carries
+   * `metadata.resourceVersion` as a precondition: when the Secret changed since that version the
+   * API server answers 409 and this fails with a check-and-set InvalidRequest. A patch, not a PUT:
+   * the operator is granted `patch` on Secrets, never `update`.
+   */
+  patchData(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    data: Readonly<Record<string, string | null>>,
+    signal?: AbortSignal,
+  ): Promise<KubeSecret>;
   /** Resolves when the API server answers. */
   ping(signal?: AbortSignal): Promise<void>;
 }
@@ -152,19 +171,38 @@ export function kubeSecretsApi(kc: KubeConfig): SecretsApi {
         metadata: { ...secret.metadata, namespace },
       };
       return (await call(`create Secret ${namespace}/${secret.metadata.name}`, signal, () =>
-        core.createNamespacedSecret({ namespace, body }, withSignal(signal)),
+        core.createNamespacedSecret(
+          { namespace, body, fieldManager: FieldManager.KubernetesBackend },
+          withSignal(signal),
+        ),
       )) as KubeSecret;
     },
-    async replace(namespace, secret, signal) {
-      const body = {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        ...secret,
-        metadata: { ...secret.metadata, namespace },
-      };
-      return (await call(`replace Secret ${namespace}/${secret.metadata.name}`, signal, () =>
-        core.replaceNamespacedSecret({ namespace, name: secret.metadata.name, body }, withSignal(signal)),
-      )) as KubeSecret;
+    async patchData(namespace, name, resourceVersion, data, signal) {
+      const what = `patch Secret ${namespace}/${name}`;
+      try {
+        return (await raceSignal(
+          core.patchNamespacedSecret(
+            {
+              namespace,
+              name,
+              body: { metadata: { resourceVersion }, data },
+              fieldManager: FieldManager.KubernetesBackend,
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch, withSignal(signal)),
+          ),
+          signal,
+        )) as KubeSecret;
+      } catch (err) {
+        if (signal?.aborted && err === signal.reason) throw err;
+        if (err instanceof ApiException && err.code === 409) {
+          throw new BackendError(
+            'InvalidRequest',
+            `check-and-set failed for Secret ${namespace}/${name}: it changed since version ${resourceVersion.slice(0, 40)} (HTTP 409)`,
+            { transient: true },
+          );
+        }
+        throw mapKubeError(err, what);
+      }
     },
     async ping(signal) {
       await call('reach the API server', signal, () => version.getCode(undefined, withSignal(signal)));

@@ -26,15 +26,28 @@ class FakeSecrets implements SecretsApi {
     this.store.set(key, stored);
     return stored;
   }
-  async replace(namespace: string, secret: KubeSecret) {
-    const key = `${namespace}/${secret.metadata.name}`;
+  /** A merge patch of data with a resourceVersion precondition, as the API server applies it. */
+  async patchData(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    data: Readonly<Record<string, string | null>>,
+  ) {
+    const key = `${namespace}/${name}`;
     const current = this.store.get(key);
-    if (!current || current.metadata.resourceVersion !== secret.metadata.resourceVersion) {
-      throw new BackendError('InvalidRequest', 'conflict (HTTP 409)', { transient: true });
+    if (!current) throw new BackendError('NotFound', 'not found (HTTP 404)');
+    if (current.metadata.resourceVersion !== resourceVersion) {
+      throw new BackendError('InvalidRequest', 'check-and-set failed (HTTP 409)', { transient: true });
+    }
+    const merged: Record<string, string> = { ...current.data };
+    for (const [k, v] of Object.entries(data)) {
+      if (v === null) delete merged[k];
+      else merged[k] = v;
     }
     const stored = {
-      ...secret,
-      metadata: { ...secret.metadata, namespace, resourceVersion: String(++this.#rv) },
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.#rv) },
+      data: merged,
     };
     this.store.set(key, stored);
     return stored;
@@ -76,12 +89,12 @@ describe('KubernetesBackend', () => {
     assert.equal(secret.data.reveal().get('password')?.toString(), 'pw');
   });
 
-  it('keeps labels, annotations and type of a Secret it replaces', async () => {
+  it('keeps labels, annotations and type of a Secret it writes, and removes the keys the new data leaves out', async () => {
     const secrets = new FakeSecrets();
     await secrets.create('source', {
       metadata: { name: 'db', labels: { a: 'b' }, annotations: { c: 'd' } },
       type: 'kubernetes.io/basic-auth',
-      data: {},
+      data: { old: Buffer.from('x').toString('base64') },
     });
     const backend = new KubernetesBackend({ name: 'kube', namespace: 'source', secrets });
     const data = new Map([['username', Buffer.from('u')]]);

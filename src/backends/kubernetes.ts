@@ -1,7 +1,8 @@
 /**
  * Values from Secrets in one source namespace: path = Secret name, data = the Secret's data,
- * version = its resourceVersion (only the current version exists). Writes create or replace
- * the Secret with optimistic locking.
+ * version = its resourceVersion (only the current version exists). Writes create the Secret, or
+ * merge-patch its data with the read resourceVersion as a precondition (optimistic locking; RBAC
+ * `create` and `patch`, never `update`).
  */
 import { BackendError } from './errors.ts';
 import type { KubeSecret, SecretsApi } from './kube-client.ts';
@@ -83,9 +84,14 @@ export class KubernetesBackend implements BackendAdapter {
     }
     let written: KubeSecret;
     if (existing) {
-      written = await this.#secrets.replace(
+      // Keys the new data leaves out are removed (null in a merge patch); the resourceVersion
+      // makes a change since our read a 409, never a lost update.
+      const removed = Object.keys(existing.data ?? {}).filter((k) => !(k in data));
+      written = await this.#secrets.patchData(
         this.#namespace,
-        { ...existing, metadata: { ...existing.metadata, resourceVersion: current }, data },
+        req.path,
+        current,
+        { ...Object.fromEntries(removed.map((k) => [k, null])), ...data },
         ctx.signal,
       );
     } else {

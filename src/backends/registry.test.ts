@@ -23,7 +23,7 @@ backends:
 const secrets: SecretsApi = {
   get: async () => undefined,
   create: async () => assert.fail(),
-  replace: async () => assert.fail(),
+  patchData: async () => assert.fail(),
   ping: async () => {
     throw new BackendError('Unavailable', 'reach the API server: connection refused');
   },

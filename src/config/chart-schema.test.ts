@@ -183,7 +183,7 @@ describe('config: the chart values schema generated from the operator schema', (
   it('each rule the chart schema adds between fields is one the operator refuses too', async () => {
     for (const [path, yaml] of RULES) {
       const problems = await loadConfig({ text: yaml }, { env: {} }).then(
-        () => [],
+        (): string[] => [],
         (err: unknown) => (err instanceof ConfigError ? err.problems.map((p) => p.path) : [String(err)]),
       );
       assert.ok(problems.includes(path), `${yaml}\n→ refused at ${path}; got ${JSON.stringify(problems)}`);

@@ -315,7 +315,7 @@ backends:
         name: 'an unknown field far from any known one',
         yaml: 'operator: {frobnicate: 1}\nbackends: [{name: m, type: memory, allowedNamespaces: ["*"]}]',
         expect: [
-          'operator.frobnicate: unknown field; allowed here: namespace, serviceAccountName, watchNamespaces, leaderElection, workers, defaultRefreshInterval, metricsAddress, healthAddress, logLevel',
+          'operator.frobnicate: unknown field; allowed here: namespace, serviceAccountName, watchNamespaces, leaderElection, workers, defaultRefreshInterval, metricsAddress, healthAddress, logLevel, annotatePods',
         ],
       },
       {

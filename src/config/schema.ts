@@ -154,6 +154,12 @@ export const OperatorSchema = Type.Object(
     metricsAddress: ListenAddress(':8080'),
     healthAddress: ListenAddress(':8081'),
     logLevel: OneOf(LOG_LEVELS, 'info'),
+    /**
+     * Allow SecretRotations with `restart.mode: AnnotatePods`, which patch running pods (RBAC
+     * `list` and `patch` on pods, granted by the chart only with this set). Off: such a rotation
+     * is refused (Ready=False, AnnotatePodsDisabled) before anything is written.
+     */
+    annotatePods: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
   },
   { additionalProperties: false, default: {} },
 );

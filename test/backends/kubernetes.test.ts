@@ -91,4 +91,45 @@ describe('kubernetes backend against kube-apiserver', function () {
       await registry.close();
     }
   });
+
+  it('writes by a merge patch carrying the read resourceVersion: a Secret changed since is a check-and-set failure (HTTP 409)', async () => {
+    const bed = await testbed();
+    const kc = bed.kubeConfig();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const { namespace } = bed.baoKubernetesAuth;
+    const name = `vaultsync-cas-${randomBytes(3).toString('hex')}`;
+    const secrets = kubeSecretsApi(kc);
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    try {
+      const created = await secrets.create(namespace, {
+        metadata: { name },
+        data: { a: b64('1'), old: b64('x') },
+      });
+      const read = created.metadata.resourceVersion!;
+      // Someone else changes it after our read.
+      await core.patchNamespacedSecret(
+        { namespace, name, body: { data: { a: b64('theirs') } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      await assert.rejects(secrets.patchData(namespace, name, read, { a: b64('ours') }), (err: unknown) => {
+        assert.ok(err instanceof BackendError);
+        assert.equal(err.code, 'InvalidRequest');
+        assert.match(
+          err.message,
+          /check-and-set failed for Secret .*: it changed since version \d+ \(HTTP 409\)/,
+        );
+        return true;
+      });
+      const theirs = await secrets.get(namespace, name);
+      assert.equal(theirs?.data?.a, b64('theirs'), 'their change is kept');
+      // With the current version the patch applies; a key set to null is removed.
+      const ours = await secrets.patchData(namespace, name, theirs!.metadata.resourceVersion!, {
+        a: b64('ours'),
+        old: null,
+      });
+      assert.deepEqual(ours.data, { a: b64('ours') });
+    } finally {
+      await core.deleteNamespacedSecret({ namespace, name }).catch(() => undefined);
+    }
+  });
 });

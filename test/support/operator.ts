@@ -1,12 +1,15 @@
-// Runs the real operator in this process against the test bed, with every log line kept
-// (tests search them for canary values) and a config built from the bed's addresses.
+// Runs the real operator in this process against the test bed as it ships (the chart's identity
+// and RBAC, least-privilege OpenBao credentials), with every log line kept (tests search them for
+// canary values) and a config built from the bed's addresses.
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startOperator, type RunningOperator } from '../../src/operator.ts';
 import { createKubeClient, createObject } from '../../src/kube/index.ts';
+import { forbiddenLines, installShippedIdentity, withLeastPrivilegeVault } from './shipped.ts';
 import type { Testbed } from './testbed.ts';
 
 export const OPERATOR_NAMESPACE = 'vaultsync-system';
@@ -44,30 +47,67 @@ export async function ensureNamespace(kc: KubeConfig, name: string): Promise<voi
   );
 }
 
+/** The chart's release the tests install: ServiceAccount `vaultsync` in OPERATOR_NAMESPACE. */
+const RELEASE = 'vaultsync';
+
+/**
+ * Runs the operator as shipped: the chart rendered with the test's backends and issuers, its
+ * ServiceAccount and RBAC applied, and the operator started with the rendered operator config and
+ * a kubeconfig holding only that ServiceAccount's token; OpenBao's root token in the test's config
+ * is replaced by Kubernetes auth with a least-privilege policy (test/support/shipped.ts). `stop()`
+ * fails the test when the operator logged a refusal (403, PermissionDenied) that `allowForbidden`
+ * does not match.
+ */
 export async function startTestOperator(
   bed: Testbed,
-  opts: { leaderElection?: boolean; identity?: string; config?: string; logs?: string[] } = {},
+  opts: {
+    leaderElection?: boolean;
+    identity?: string;
+    config?: string;
+    logs?: string[];
+    /** Refusals this test provokes on purpose (matched against each log line). */
+    allowForbidden?: RegExp;
+  } = {},
 ): Promise<TestOperator> {
-  const kubeConfig = bed.kubeConfig();
-  await ensureNamespace(kubeConfig, OPERATOR_NAMESPACE);
+  await ensureNamespace(bed.kubeConfig(), OPERATOR_NAMESPACE);
+  const doc = (parse(opts.config ?? backendsYaml(bed)) ?? {}) as Record<string, unknown>;
+  const operatorIdentity = { namespace: OPERATOR_NAMESPACE, serviceAccount: RELEASE };
+  const [backends, issuers] = await Promise.all(
+    (['backends', 'issuers'] as const).map((k) =>
+      withLeastPrivilegeVault(bed, operatorIdentity, (doc[k] as Record<string, unknown>[] | undefined) ?? []),
+    ),
+  );
+  const shipped = await installShippedIdentity(bed, RELEASE, OPERATOR_NAMESPACE, {
+    config: {
+      backends: backends!.length ? backends : [{ name: 'memory', type: 'memory', allowedNamespaces: ['*'] }],
+      ...(issuers!.length ? { issuers } : {}),
+    },
+    audit: { sink: 'off' },
+  });
+  const rendered = shipped.config;
   // The API on a free loopback port and no audit output, unless the test configures them.
-  const extra = opts.config ?? backendsYaml(bed);
-  const defaults = [
-    /^api:/m.test(extra) ? '' : 'api: {address: "127.0.0.1:0"}',
-    /^audit:/m.test(extra) ? '' : 'audit: {sink: "off"}',
-  ].join('\n');
   const config = await loadConfig(
     {
-      text: `
-operator:
-  namespace: ${OPERATOR_NAMESPACE}
-  healthAddress: "127.0.0.1:0"
-  metricsAddress: "0"
-  logLevel: debug
-  annotatePods: true
-  leaderElection: {enabled: ${opts.leaderElection ?? false}, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 500ms}
-${defaults}
-${extra}`,
+      text: stringify({
+        operator: {
+          ...rendered.operator,
+          namespace: OPERATOR_NAMESPACE,
+          healthAddress: '127.0.0.1:0',
+          metricsAddress: '0',
+          logLevel: 'debug',
+          leaderElection: {
+            enabled: opts.leaderElection ?? false,
+            leaseDuration: '4s',
+            renewDeadline: '3s',
+            retryPeriod: '500ms',
+          },
+        },
+        backends: rendered.backends,
+        ...(rendered.issuers ? { issuers: rendered.issuers } : {}),
+        api: doc.api ?? { address: '127.0.0.1:0' },
+        audit: doc.audit ?? { sink: 'off' },
+        ...(doc.webhooks ? { webhooks: doc.webhooks } : {}),
+      }),
     },
     { env: {} },
   );
@@ -82,6 +122,23 @@ ${extra}`,
     level: 'debug',
     transports: [new winston.transports.Stream({ stream: sink })],
   });
-  const operator = await startOperator({ config, kubeConfig, logger, identity: opts.identity });
-  return Object.assign(operator, { logs });
+  const operator = await startOperator({
+    config,
+    kubeConfig: shipped.kubeConfig,
+    logger,
+    identity: opts.identity,
+  });
+  const stop = operator.stop.bind(operator);
+  return Object.assign(operator, {
+    logs,
+    async stop() {
+      await stop();
+      const refused = forbiddenLines(logs).filter((l) => !opts.allowForbidden?.test(l));
+      if (refused.length > 0) {
+        throw new Error(
+          `the operator (chart RBAC, least-privilege OpenBao) was refused ${refused.length} time(s):\n${refused.slice(0, 5).join('\n')}`,
+        );
+      }
+    },
+  });
 }

@@ -7,7 +7,7 @@ function secretsApi(get: (ns: string, name: string) => Promise<KubeSecret | unde
   return {
     get,
     create: async () => assert.fail('not used'),
-    replace: async () => assert.fail('not used'),
+    patchData: async () => assert.fail('not used'),
     ping: async () => {},
   };
 }

@@ -232,7 +232,7 @@ describe('VaultBackend', () => {
             ? { metadata: { name }, data: { 'secret-id': Buffer.from('sid-123\n').toString('base64') } }
             : undefined,
         create: async () => assert.fail(),
-        replace: async () => assert.fail(),
+        patchData: async () => assert.fail(),
         ping: async () => undefined,
       };
       const { api, backend } = await make(
@@ -249,7 +249,7 @@ describe('VaultBackend', () => {
       const secrets: SecretsApi = {
         get: async (_ns, name) => ({ metadata: { name }, data: {} }),
         create: async () => assert.fail(),
-        replace: async () => assert.fail(),
+        patchData: async () => assert.fail(),
         ping: async () => undefined,
       };
       const { backend } = await make(

@@ -46,6 +46,8 @@ export interface SecretRotationControllerOptions {
   macKeys: MacKeyring;
   clock: Clock;
   logger: Logger;
+  /** `operator.annotatePods`: serve restart.mode AnnotatePods (default false: refused). */
+  annotatePods?: boolean;
   workers?: number;
   random?: RandomSource;
   metrics?: RotationMetrics;
@@ -85,6 +87,7 @@ export function createSecretRotationController(opts: SecretRotationControllerOpt
       macKeys: opts.macKeys,
       clock: opts.clock,
       memory,
+      annotatePods: opts.annotatePods ?? false,
       ...(opts.random && { random: opts.random }),
       ...(opts.metrics && { metrics: opts.metrics }),
     }),

@@ -27,6 +27,8 @@ export const Reason = {
   InvalidRequest: 'InvalidRequest',
   /** Check-and-set failed: someone else wrote the path between our read and our write. */
   ConcurrentWrite: 'ConcurrentWrite',
+  /** restart.mode AnnotatePods while the operator config leaves operator.annotatePods off. */
+  AnnotatePodsDisabled: 'AnnotatePodsDisabled',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -71,6 +71,7 @@ import {
   versionAtLeast,
 } from './data.ts';
 import { type RotationMetrics, noopRotationMetrics } from './metrics.ts';
+import { disabledRestartMode } from './features.ts';
 import { Reason, reasonForBackendError } from './reasons.ts';
 import { nextRotationAfter, rotationDue } from './schedule.ts';
 
@@ -130,6 +131,8 @@ export interface SecretRotationReconcilerDeps {
   metrics?: RotationMetrics;
   /** Retry delay for failures that need a user's fix (denied, bad generator): no hot retries. */
   userErrorRetryMs?: number;
+  /** `operator.annotatePods`: whether restart.mode AnnotatePods is served (default false). */
+  annotatePods?: boolean;
 }
 
 class RotationFailure extends Error {
@@ -986,6 +989,8 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
           false,
         );
       }
+      const disabled = disabledRestartMode(own.spec, deps.annotatePods ?? false);
+      if (disabled) throw new RotationFailure(Reason.AnnotatePodsDisabled, disabled, false);
       const status = own.status ?? {};
       const rolloutFailure =
         status.phase === 'Failed' &&
