@@ -5,6 +5,7 @@
 // certificate from it (tls.ts), so no serving key is ever stored. The CA may sign only leaf
 // certificates (pathLen 0).
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { FieldManager } from '../../apis/v1alpha1/field-managers.ts';
 import { type KubeClient, createObject, getObject, mergePatch } from '../../kube/client.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import { type PrivateKey, generatePrivateKey, parsePrivateKeyPem, randomSerial } from '../../pki/index.ts';
@@ -15,7 +16,7 @@ export const API_CA_NAME = 'vaultsync-api-ca';
 /** Key of the CA certificate in the Secret and in the ConfigMap. */
 export const CA_CERT_KEY = 'ca.crt';
 const CA_KEY_KEY = 'ca.key';
-const FIELD_MANAGER = 'vaultsync-api';
+const FIELD_MANAGER = FieldManager.Api;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_LIFETIME_MS = 10 * 365 * DAY_MS;
 const LABELS = { 'app.kubernetes.io/part-of': 'vaultsync', 'app.kubernetes.io/component': 'api' };

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
-import { API_VERSION } from '../../../apis/v1alpha1/index.ts';
+import { API_VERSION, FieldManager } from '../../../apis/v1alpha1/index.ts';
 import { ROTATE_NOW_ANNOTATION } from '../../../controllers/secretrotation/index.ts';
 import { Reason as RotationReason } from '../../../controllers/secretrotation/reasons.ts';
 import { SYNC_NOW_ANNOTATION } from '../../../controllers/vaultsecret/reconciler.ts';
@@ -17,7 +17,7 @@ import { ApiError } from '../errors.ts';
 import { Namespace, ObjectName, SyncBody, SyncSelectorBody, TriggerResponse, responses } from '../schemas.ts';
 import type { RouteAccess } from '../access.ts';
 
-const FIELD_MANAGER = 'vaultsync-api';
+const FIELD_MANAGER = FieldManager.Api;
 
 interface Triggerable extends KubernetesObject {
   status?: { conditions?: Condition[]; syncNowHandled?: string; rotateNowHandled?: string };
