@@ -10,7 +10,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { SecretRotation, VaultSecret } from '../../src/apis/v1alpha1/index.ts';
 import { compilePathGlob } from '../../src/backends/glob.ts';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
-import { createObject, getObject } from '../../src/kube/index.ts';
+import { createKubeClient, createObject, deleteObject, getObject } from '../../src/kube/index.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
 import { eventually } from '../support/wait.ts';
@@ -163,12 +163,31 @@ describe('security: tenancy rules — reads are not writes, and globs do not cro
     });
     teamA = await createTenant(bed, 'sec-team-a');
     team = await createTenant(bed, 'sec-team');
+    // A rerun on a shared bed rotates from scratch.
+    await bao('DELETE', 'secret/metadata/sec-team-a/rotated/key').catch(() => undefined);
     await bao('POST', `secret/data/${SHARED}`, { data: { greeting: `hello-${canary}` } });
     await bao('POST', 'secret/data/sec-team-a/db', { data: { password: canary } });
     await bao('POST', 'secret/data/apps/sec-team-a/db', { data: { password: canary } });
   });
 
   after(async () => {
+    // So that a rerun on a shared bed (VAULTSYNC_TESTBED_DIR) starts clean.
+    const admin = createKubeClient(bed.kubeConfig());
+    const created: [Tenant | undefined, 'VaultSecret' | 'SecretRotation', string][] = [
+      [teamA, 'VaultSecret', 'shared'],
+      [teamA, 'SecretRotation', 'own'],
+      [teamA, 'SecretRotation', 'overwrite-shared'],
+      [team, 'VaultSecret', 'own-tree'],
+      [team, 'VaultSecret', 'apps'],
+      [team, 'VaultSecret', 'long-path'],
+      [team, 'SecretRotation', 'into-team-a'],
+    ];
+    for (const [t, kind, name] of created) {
+      if (t)
+        await deleteObject(admin, { apiVersion: API, kind, namespace: t.namespace, name }).catch(
+          () => undefined,
+        );
+    }
     await op?.stop();
   });
 
