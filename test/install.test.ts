@@ -46,8 +46,13 @@ const CHART = join(repoRoot, 'charts/vaultsync');
 const API = 'vaultsync.io/v1alpha1';
 /** VaultCertificates of the RBAC test, in TENANT_NS (their Secrets: `<name>-tls`). */
 const CERTIFICATES = ['install-cert', 'install-typed'];
-/** The release installed into the bed, in a namespace enforcing Pod Security "restricted". */
-const RELEASE = 'vaultsync';
+/**
+ * The release installed into the bed, in a namespace enforcing Pod Security "restricted". Not
+ * `vaultsync`: the other integration tests apply that release's ServiceAccount and RBAC
+ * (test/support/operator.ts), whose cluster-scoped objects a Helm release of that name could not
+ * adopt.
+ */
+const RELEASE = 'vaultsync-install';
 const OPERATOR_NS = 'vaultsync-install';
 const TENANT_NS = 'team-a'; // OpenBao's Kubernetes auth role binds team-a/vaultsync
 const DRYRUN_NS = 'vaultsync';
@@ -673,7 +678,7 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
   });
 
   it('kubectl kustomize config/default gives the objects of the default chart render (plus the Namespace)', async () => {
-    const chart = objects(await template(RELEASE, 'vaultsync')).map(normalise);
+    const chart = objects(await template('vaultsync', 'vaultsync')).map(normalise);
     const kustomized = objects(
       ok(await kubectlRun(['kustomize', join(repoRoot, 'config/default')]), 'kustomize'),
     ).map(normalise);
