@@ -18,6 +18,9 @@
 // each. For an issuer: a VaultCertificate reaches Ready with a kubernetes.io/tls Secret whose
 // certificate names what was asked and chains to the issuer's CA. No refusal may appear in any
 // operator's log.
+//
+// On a bed shared with other runs (VAULTSYNC_TESTBED_DIR), a cluster-scoped operator of another
+// run reconciles these objects too (e.g. BackendNotFound for "memory"): run it on its own bed.
 import assert from 'node:assert/strict';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
