@@ -1,6 +1,6 @@
 // etcd + kube-apiserver (+ kube-controller-manager, kube-scheduler and kwok with one fake
 // node) on free loopback ports: a real control plane, as controller-runtime's envtest runs it.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +22,31 @@ export interface ControlPlaneOptions {
   workloads: boolean;
   group: ManagedProcess[];
 }
+
+/**
+ * The apiserver's audit log of writes (JSON lines, level Metadata: who, verb, object, status code;
+ * never a body), so a test can count the requests a component made from the apiserver's own view
+ * (test/upgrade.test.ts). Leases, events and node status (heartbeats) are left out.
+ */
+export const auditLogFile = (dir: string) => join(dir, 'logs', 'kube-apiserver-audit.log');
+
+const AUDIT_POLICY = JSON.stringify({
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  omitStages: ['RequestReceived'],
+  rules: [
+    {
+      level: 'None',
+      resources: [
+        { group: 'coordination.k8s.io', resources: ['leases'] },
+        { group: '', resources: ['events', 'nodes', 'nodes/status'] },
+        { group: 'events.k8s.io', resources: ['events'] },
+      ],
+    },
+    { level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
+    { level: 'None' },
+  ],
+});
 
 async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url);
@@ -77,6 +102,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await waitUntil('etcd', () => httpOk(`${etcdUrl}/health`), { timeoutMs: 30_000, process: etcd });
 
   const server = `https://127.0.0.1:${apiPort}`;
+  const auditPolicy = join(pkiDir, 'audit-policy.json');
+  writeFileSync(auditPolicy, AUDIT_POLICY);
   const apiserver = spawnManaged(
     'kube-apiserver',
     binary('kubernetes', 'kube-apiserver'),
@@ -97,6 +124,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       '--allow-privileged=true',
       `--cert-dir=${pkiDir}`,
       '--profiling=false',
+      `--audit-policy-file=${auditPolicy}`,
+      `--audit-log-path=${auditLogFile(opts.dir)}`,
       '--v=1',
     ],
     { logDir, group: opts.group },
