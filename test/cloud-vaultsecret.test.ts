@@ -27,7 +27,9 @@ const ns = 'team-cloud';
 const run = randomBytes(3).toString('hex');
 const canary = (backend: string, n: number) => `canary-${run}-${backend}-v${n}`;
 
-function backendsYaml(bed: Testbed): string {
+/** The three cloud backends; `seeding`: also writable, for the test's own set-up (the operator gets read-only ones). */
+function backendsYaml(bed: Testbed, opts: { seeding?: boolean } = {}): string {
+  const writes = opts.seeding ? '    allowedWritePaths: ["{namespace}/**"]\n' : '';
   return `
 backends:
   - name: aws
@@ -38,21 +40,21 @@ backends:
     auth: {static: {accessKeyIdRef: {name: aws-keys, key: id}, secretAccessKeyRef: {name: aws-keys, key: secret}}}
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
-  - name: gcp
+${writes}  - name: gcp
     type: gcp-secret-manager
     project: vaultsync-e2e
     endpoint: "${bed.cloud.gcpEndpoint}"
     tls: {insecure: true}
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
-  - name: azure
+${writes}  - name: azure
     type: azure-key-vault
     vaultUrl: ${bed.cloud.azureVaultUrl}
     tls: {caFile: ${bed.cloud.azureCaFile}}
     auth: {emulator: {}}
     allowedNamespaces: ["team-*"]
     allowedPaths: ["{namespace}/**"]
-`;
+${writes}`;
 }
 
 const BACKENDS = ['aws', 'gcp', 'azure'] as const;
@@ -127,7 +129,7 @@ describe('VaultSecret from the cloud backends against the real apiserver', funct
       body: { metadata: { name: 'aws-keys' }, stringData: { id: 'AKIDE2E', secret: 'e2e-secret-key' } },
     });
     const config = await loadConfig(
-      { text: `operator: {namespace: ${OPERATOR_NAMESPACE}}\n${backendsYaml(bed)}` },
+      { text: `operator: {namespace: ${OPERATOR_NAMESPACE}}\n${backendsYaml(bed, { seeding: true })}` },
       { env: {} },
     );
     seeder = createBackends(config, { secrets: kubeSecretsApi(kc) });

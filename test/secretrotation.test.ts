@@ -23,7 +23,7 @@ import {
   rolloutObject,
 } from './support/argo-rollouts.ts';
 import { installCrds } from './support/crds.ts';
-import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
+import { backendsYaml, ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
 import { delay, eventually } from './support/wait.ts';
@@ -153,7 +153,7 @@ describe('SecretRotation against the real control plane and OpenBao', function (
     bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
     await installCrds(bed.kubeConfig());
     await ensureNamespace(bed.kubeConfig(), ns);
-    operator = await startTestOperator(bed);
+    operator = await startTestOperator(bed, { config: withAnnotatePods(bed) });
   });
 
   after(async function () {
@@ -640,7 +640,7 @@ describe('SecretRotation against the real control plane and OpenBao', function (
     const before = await state();
     await operator.stop();
     const logs = operator.logs;
-    operator = await startTestOperator(bed, { logs });
+    operator = await startTestOperator(bed, { logs, config: withAnnotatePods(bed) });
     await eventually('informers synced', async () =>
       (await fetch(`http://${operator.healthAddress}/readyz`)).ok ? true : undefined,
     );
@@ -687,3 +687,8 @@ describe('SecretRotation against the real control plane and OpenBao', function (
     }
   });
 });
+
+/** The usual backends, and restart.mode AnnotatePods turned on (the chart then grants pods: patch). */
+function withAnnotatePods(bed: Testbed): string {
+  return `${backendsYaml(bed)}\noperator: {annotatePods: true}\n`;
+}

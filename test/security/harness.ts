@@ -25,6 +25,7 @@ import { eventually } from '../support/wait.ts';
 
 export {
   adminApply,
+  forbiddenLines,
   ensureNamespace,
   mergeDeep,
   renderChart,
@@ -203,11 +204,4 @@ export async function createTenant(bed: Testbed, namespace: string): Promise<Ten
     tokenFor: (audience, expirationSeconds = 3600) =>
       serviceAccountToken(bed, namespace, serviceAccount, [audience], expirationSeconds),
   };
-}
-
-/** Log lines that report a refusal (HTTP 403, Forbidden, PermissionDenied): a test fails on one it did not ask for. */
-export function forbiddenLines(logs: readonly string[]): string[] {
-  return logs
-    .filter((l) => /forbidden|HTTP 403|PermissionDenied|permission denied/i.test(l))
-    .map((l) => l.slice(0, 400));
 }

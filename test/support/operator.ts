@@ -79,6 +79,8 @@ export async function startTestOperator(
   );
   const shipped = await installShippedIdentity(bed, RELEASE, OPERATOR_NAMESPACE, {
     config: {
+      // Operator features a test turns on (e.g. annotatePods) change what the chart grants.
+      ...(doc.operator ? { operator: doc.operator } : {}),
       backends: backends!.length ? backends : [{ name: 'memory', type: 'memory', allowedNamespaces: ['*'] }],
       ...(issuers!.length ? { issuers } : {}),
     },

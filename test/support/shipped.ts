@@ -210,3 +210,81 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string
     if (input !== undefined) child.stdin?.end(input);
   });
 }
+
+/** Log lines that report a refusal (HTTP 403, Forbidden, PermissionDenied): a test fails on one it did not ask for. */
+export function forbiddenLines(logs: readonly string[]): string[] {
+  return logs
+    .filter((l) => /HTTP 403|"code":"Forbidden"|\bis forbidden\b|PermissionDenied|permission denied/i.test(l))
+    .map((l) => l.slice(0, 400));
+}
+
+type ConfigEntry = Record<string, unknown> & {
+  type?: string;
+  auth?: { token?: { value?: string } };
+  kv?: { mount?: string };
+  pki?: { mount?: string };
+  allowedPaths?: string[];
+  allowedWritePaths?: string[];
+};
+
+/**
+ * Replaces OpenBao's root token in the config's vault backends and vault-pki issuers by what
+ * docs/backends/vault.md teaches: Kubernetes auth as the operator's ServiceAccount, with a policy
+ * for exactly what the tenancy rules allow (KV reads where allowedPaths match, writes where
+ * allowedWritePaths match; PKI sign, issue and revoke). Returns the entries, changed in place.
+ */
+export async function withLeastPrivilegeVault(
+  bed: Testbed,
+  operator: { namespace: string; serviceAccount: string },
+  entries: ConfigEntry[],
+): Promise<ConfigEntry[]> {
+  const rooted = entries.filter(
+    (e) => (e.type === 'vault' || e.type === 'vault-pki') && e.auth?.token?.value === bed.baoToken,
+  );
+  if (rooted.length === 0) return entries;
+  const policy = vaultPolicy(rooted);
+  const auth = parse(await operatorVaultAuth(bed, operator, policy)) as ConfigEntry['auth'];
+  for (const e of rooted) e.auth = auth;
+  return entries;
+}
+
+/** An OpenBao ACL policy (HCL) granting the vault entries what their rules allow, nothing else. */
+export function vaultPolicy(entries: readonly ConfigEntry[]): string {
+  const caps = new Map<string, Set<string>>();
+  const grant = (path: string, ...c: string[]) => {
+    const set = caps.get(path) ?? new Set<string>();
+    for (const x of c) set.add(x);
+    caps.set(path, set);
+  };
+  for (const e of entries) {
+    if (e.type === 'vault-pki') {
+      const mount = e.pki?.mount ?? 'pki';
+      for (const op of ['sign', 'issue']) grant(`${mount}/${op}/+`, 'update');
+      grant(`${mount}/revoke`, 'update');
+      continue;
+    }
+    const mount = e.kv?.mount ?? 'secret';
+    for (const g of e.allowedPaths ?? ['**']) grant(`${mount}/data/${policyGlob(g)}`, 'read');
+    // OpenBao applies the most specific matching path alone (no union across paths), so a write
+    // path keeps the read its writer needs to check what it wrote.
+    for (const g of e.allowedWritePaths ?? []) {
+      grant(`${mount}/data/${policyGlob(g)}`, 'read', 'create', 'update');
+    }
+  }
+  return [...caps]
+    .map(([path, c]) => `path "${path}" { capabilities = [${[...c].map((x) => `"${x}"`).join(', ')}] }`)
+    .join('\n');
+}
+
+/** A tenancy path glob as an OpenBao policy path: `+` for one segment, a trailing `*` for the rest. */
+export function policyGlob(glob: string): string {
+  const out: string[] = [];
+  for (const seg of glob.split('/')) {
+    if (seg === '**') {
+      out.push('*');
+      break; // OpenBao globs only at the end: everything below
+    }
+    out.push(seg.includes('*') || seg.includes('{namespace}') ? '+' : seg);
+  }
+  return out.join('/');
+}

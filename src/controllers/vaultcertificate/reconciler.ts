@@ -593,7 +593,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       const first = trigger.reason === IssuingReason.DoesNotExist && previousRevision === 0;
       const renewing = trigger.reason === IssuingReason.Renewing || trigger.reason === IssuingReason.Expired;
       ctx.log.info(first ? 'Issued certificate' : renewing ? 'Renewed certificate' : 'Reissued certificate', {
-        secret: desired.secretName,
+        target: desired.secretName,
         serialNumber: cert.serialNumber,
         revision,
         notAfter: cert.notAfter.toISOString(),
