@@ -8,7 +8,12 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject, getObject } from '../src/kube/index.ts';
 import { installCrds } from './support/crds.ts';
-import { OPERATOR_NAMESPACE, backendsYaml, ensureNamespace, startTestOperator } from './support/operator.ts';
+import {
+  OPERATOR_NAMESPACE,
+  ensureNamespace,
+  shippedOperatorConfig,
+  startTestOperator,
+} from './support/operator.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
 import { repoRoot } from './support/testbed/paths.ts';
@@ -127,7 +132,7 @@ backends:
       for (const c of children) c.kill('SIGKILL');
     });
 
-    function startProcess(identity: string, configFile: string): ChildProcess {
+    function startProcess(identity: string, configFile: string, kubeconfigFile: string): ChildProcess {
       const child = spawn(
         process.execPath,
         [
@@ -136,7 +141,7 @@ backends:
           '--config',
           configFile,
           '--kubeconfig',
-          bed.kubeconfig,
+          kubeconfigFile,
           '--identity',
           identity,
         ],
@@ -161,25 +166,19 @@ backends:
       const ns = 'team-ha';
       await ensureNamespace(bed.kubeConfig(), ns);
       await ensureNamespace(bed.kubeConfig(), OPERATOR_NAMESPACE);
+      // Both replicas as shipped: the chart's identity and RBAC, least-privilege OpenBao.
+      const shipped = await shippedOperatorConfig(bed, { leaderElection: true });
       const configFile = join(bed.dir, 'ha-config.yaml');
-      writeFileSync(
-        configFile,
-        `operator:
-  namespace: ${OPERATOR_NAMESPACE}
-  healthAddress: "127.0.0.1:0"
-  metricsAddress: "0"
-  leaderElection: {enabled: true, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 500ms}
-api: {address: "127.0.0.1:0"}
-audit: {sink: "off"}
-${backendsYaml(bed)}`,
-      );
-      const a = startProcess('replica-a', configFile);
+      const kubeconfigFile = join(bed.dir, 'ha-operator.kubeconfig');
+      writeFileSync(configFile, shipped.configText);
+      writeFileSync(kubeconfigFile, shipped.kubeConfig.exportConfig(), { mode: 0o600 });
+      const a = startProcess('replica-a', configFile, kubeconfigFile);
       await eventually(
         'replica-a leads',
         async () => ((await lease())?.spec?.holderIdentity === 'replica-a' ? true : undefined),
         30_000,
       );
-      startProcess('replica-b', configFile);
+      startProcess('replica-b', configFile, kubeconfigFile);
       await eventually(
         'replica-b started',
         () => (logs['replica-b']?.includes('Started vaultsync') ? true : undefined),

@@ -50,25 +50,22 @@ export async function ensureNamespace(kc: KubeConfig, name: string): Promise<voi
 /** The chart's release the tests install: ServiceAccount `vaultsync` in OPERATOR_NAMESPACE. */
 const RELEASE = 'vaultsync';
 
+export interface ShippedOperatorFiles {
+  /** The operator config: the chart's rendering of the test's backends and issuers, bed addresses. */
+  configText: string;
+  /** Holds nothing but a token of the chart's ServiceAccount. */
+  kubeConfig: KubeConfig;
+}
+
 /**
- * Runs the operator as shipped: the chart rendered with the test's backends and issuers, its
- * ServiceAccount and RBAC applied, and the operator started with the rendered operator config and
- * a kubeconfig holding only that ServiceAccount's token; OpenBao's root token in the test's config
- * is replaced by Kubernetes auth with a least-privilege policy (test/support/shipped.ts). `stop()`
- * fails the test when the operator logged a refusal (403, PermissionDenied) that `allowForbidden`
- * does not match.
+ * What the operator runs with in these tests, as shipped: the chart rendered with the test's
+ * backends and issuers, its ServiceAccount and RBAC applied, and OpenBao's root token replaced by
+ * Kubernetes auth with a least-privilege policy (test/support/shipped.ts).
  */
-export async function startTestOperator(
+export async function shippedOperatorConfig(
   bed: Testbed,
-  opts: {
-    leaderElection?: boolean;
-    identity?: string;
-    config?: string;
-    logs?: string[];
-    /** Refusals this test provokes on purpose (matched against each log line). */
-    allowForbidden?: RegExp;
-  } = {},
-): Promise<TestOperator> {
+  opts: { leaderElection?: boolean; config?: string } = {},
+): Promise<ShippedOperatorFiles> {
   await ensureNamespace(bed.kubeConfig(), OPERATOR_NAMESPACE);
   const doc = (parse(opts.config ?? backendsYaml(bed)) ?? {}) as Record<string, unknown>;
   const operatorIdentity = { namespace: OPERATOR_NAMESPACE, serviceAccount: RELEASE };
@@ -88,31 +85,46 @@ export async function startTestOperator(
   });
   const rendered = shipped.config;
   // The API on a free loopback port and no audit output, unless the test configures them.
-  const config = await loadConfig(
-    {
-      text: stringify({
-        operator: {
-          ...rendered.operator,
-          namespace: OPERATOR_NAMESPACE,
-          healthAddress: '127.0.0.1:0',
-          metricsAddress: '0',
-          logLevel: 'debug',
-          leaderElection: {
-            enabled: opts.leaderElection ?? false,
-            leaseDuration: '4s',
-            renewDeadline: '3s',
-            retryPeriod: '500ms',
-          },
-        },
-        backends: rendered.backends,
-        ...(rendered.issuers ? { issuers: rendered.issuers } : {}),
-        api: doc.api ?? { address: '127.0.0.1:0' },
-        audit: doc.audit ?? { sink: 'off' },
-        ...(doc.webhooks ? { webhooks: doc.webhooks } : {}),
-      }),
+  const configText = stringify({
+    operator: {
+      ...rendered.operator,
+      namespace: OPERATOR_NAMESPACE,
+      healthAddress: '127.0.0.1:0',
+      metricsAddress: '0',
+      logLevel: 'debug',
+      leaderElection: {
+        enabled: opts.leaderElection ?? false,
+        leaseDuration: '4s',
+        renewDeadline: '3s',
+        retryPeriod: '500ms',
+      },
     },
-    { env: {} },
-  );
+    backends: rendered.backends,
+    ...(rendered.issuers ? { issuers: rendered.issuers } : {}),
+    api: doc.api ?? { address: '127.0.0.1:0' },
+    audit: doc.audit ?? { sink: 'off' },
+    ...(doc.webhooks ? { webhooks: doc.webhooks } : {}),
+  });
+  return { configText, kubeConfig: shipped.kubeConfig };
+}
+
+/**
+ * Runs the operator in this process as shipped (shippedOperatorConfig). `stop()` fails the test
+ * when the operator logged a refusal (403, PermissionDenied) that `allowForbidden` does not match.
+ */
+export async function startTestOperator(
+  bed: Testbed,
+  opts: {
+    leaderElection?: boolean;
+    identity?: string;
+    config?: string;
+    logs?: string[];
+    /** Refusals this test provokes on purpose (matched against each log line). */
+    allowForbidden?: RegExp;
+  } = {},
+): Promise<TestOperator> {
+  const shipped = await shippedOperatorConfig(bed, opts);
+  const config = await loadConfig({ text: shipped.configText }, { env: {} });
   const logs = opts.logs ?? [];
   const sink = new Writable({
     write(chunk, _enc, done) {
