@@ -229,8 +229,9 @@ type ConfigEntry = Record<string, unknown> & {
 
 /**
  * Replaces OpenBao's root token in the config's vault backends and vault-pki issuers by what
- * docs/backends/vault.md teaches: Kubernetes auth as the operator's ServiceAccount, with a policy
- * for exactly what the tenancy rules allow (KV reads where allowedPaths match, writes where
+ * the docs teach: KV through Kubernetes auth as the operator's ServiceAccount, the PKI through
+ * an AppRole whose secret_id sits in a Secret of the operator's namespace; each with a policy for
+ * exactly what the tenancy rules allow (KV reads where allowedPaths match, writes where
  * allowedWritePaths match; PKI sign, issue and revoke). Returns the entries, changed in place.
  */
 export async function withLeastPrivilegeVault(
@@ -241,11 +242,48 @@ export async function withLeastPrivilegeVault(
   const rooted = entries.filter(
     (e) => (e.type === 'vault' || e.type === 'vault-pki') && e.auth?.token?.value === bed.baoToken,
   );
-  if (rooted.length === 0) return entries;
-  const policy = vaultPolicy(rooted);
-  const auth = parse(await operatorVaultAuth(bed, operator, policy)) as ConfigEntry['auth'];
-  for (const e of rooted) e.auth = auth;
+  const kv = rooted.filter((e) => e.type === 'vault');
+  const pki = rooted.filter((e) => e.type === 'vault-pki');
+  if (kv.length > 0) {
+    const auth = parse(await operatorVaultAuth(bed, operator, vaultPolicy(kv))) as ConfigEntry['auth'];
+    for (const e of kv) e.auth = auth;
+  }
+  if (pki.length > 0) {
+    const auth = await operatorAppRole(bed, operator, vaultPolicy(pki));
+    for (const e of pki) e.auth = auth;
+  }
   return entries;
+}
+
+/** An AppRole with this policy; its secret_id in Secret `<serviceAccount>-pki-approle` beside the operator. */
+async function operatorAppRole(
+  bed: Testbed,
+  operator: { namespace: string; serviceAccount: string },
+  policyHcl: string,
+): Promise<ConfigEntry['auth']> {
+  const bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
+  const role = `pki-${operator.namespace}-${operator.serviceAccount}`;
+  const secretName = `${operator.serviceAccount}-pki-approle`;
+  await bao('POST', 'sys/auth/approle', { type: 'approle' }).catch((err: unknown) => {
+    if (!/already in use/.test(String(err))) throw err;
+  });
+  await bao('PUT', `sys/policies/acl/${role}`, { policy: policyHcl });
+  await bao('POST', `auth/approle/role/${role}`, { token_policies: [role], token_ttl: '1h' });
+  const roleId = ((await bao('GET', `auth/approle/role/${role}/role-id`)) as { data: { role_id: string } })
+    .data.role_id;
+  const secretId = (
+    (await bao('POST', `auth/approle/role/${role}/secret-id`, {})) as { data: { secret_id: string } }
+  ).data.secret_id;
+  await adminApply(bed, [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secretName, namespace: operator.namespace },
+      type: 'Opaque',
+      stringData: { 'secret-id': secretId },
+    },
+  ]);
+  return { appRole: { roleId, secretIdRef: { name: secretName, key: 'secret-id' } } } as ConfigEntry['auth'];
 }
 
 /** An OpenBao ACL policy (HCL) granting the vault entries what their rules allow, nothing else. */
