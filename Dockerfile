@@ -3,16 +3,20 @@
 # compile src/ to dist/, install the production dependencies, copy both onto a clean base
 # that runs as a non-root user. test/install.test.ts runs the prod-deps RUN lines and starts
 # the result, since no container engine runs on the development machine.
-ARG NODE_IMAGE=node:24-bookworm-slim
+#
+# NODE_IMAGE, required: the Node 24 base pinned by digest, node:24-bookworm-slim@sha256:<digest>
+# (docs/install.md says how to look the digest up). `make image` refuses a tag without a digest
+# unless ALLOW_UNPINNED=1: a tag moves, so the same Dockerfile would build another image tomorrow.
+ARG NODE_IMAGE
 
-# 1. TypeScript → ESM JavaScript in dist/ (tsconfig.build.json; tests are left out).
+# 1. TypeScript → ESM JavaScript in dist/ (tsconfig.build.json: tests left out, no source maps).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN node_modules/.bin/tsc -p tsconfig.build.json
+RUN node_modules/.bin/tsc -p tsconfig.build.json && find dist -name '*.map' -delete
 
 # 2. Production dependencies only, without install scripts (none is needed at run time), type
 #    declarations or source maps.
@@ -34,5 +38,6 @@ COPY --from=build /src/dist ./dist
 # A numeric user, so runAsNonRoot can be verified; the chart sets the same ids.
 USER 65532:65532
 EXPOSE 8081
-ENTRYPOINT ["node", "--enable-source-maps", "/app/dist/main.js"]
+# No --enable-source-maps: the image ships no source maps (stack traces name dist/ files).
+ENTRYPOINT ["node", "/app/dist/main.js"]
 CMD ["run", "--config", "/etc/vaultsync/config.yaml"]

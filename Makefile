@@ -92,13 +92,27 @@ helm-lint: chart-crds
 	$(HELM) lint --strict $(CHART)
 	$(HELM) template vaultsync $(CHART) --namespace vaultsync --include-crds >/dev/null
 
+## The base image, pinned by digest (docs/install.md): node:24-bookworm-slim@sha256:<digest>.
+NODE_IMAGE ?=
+ALLOW_UNPINNED ?=
+
 image:
+	@case '$(NODE_IMAGE)' in \
+		*@sha256:*) ;; \
+		*) if [ '$(ALLOW_UNPINNED)' != 1 ]; then \
+			echo "make image: NODE_IMAGE must pin the base image by digest, e.g."; \
+			echo "  make image NODE_IMAGE=node:24-bookworm-slim@sha256:<digest>"; \
+			echo "(docs/install.md, \"The image\", says how to look the digest up). A tag alone moves:"; \
+			echo "ALLOW_UNPINNED=1 builds from '$(or $(NODE_IMAGE),node:24-bookworm-slim)' anyway, for a local try only."; \
+			exit 1; \
+		fi ;; \
+	esac
 	@if ! $(CONTAINER_TOOL) version --format '{{.Server.Version}}' >/dev/null 2>&1; then \
 		echo "make image: no container engine answers ($(CONTAINER_TOOL) finds no daemon), so the image"; \
 		echo "cannot be built on this machine. Build it where Docker or Podman runs:"; \
-		echo "  make image IMAGE=<registry>/vaultsync:<tag> [CONTAINER_TOOL=podman]"; \
+		echo "  make image IMAGE=<registry>/vaultsync:<tag> NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> [CONTAINER_TOOL=podman]"; \
 		echo "What can be checked here (production install and start-up in the image's layout) runs"; \
 		echo "in test/install.test.ts."; \
 		exit 1; \
 	fi
-	$(CONTAINER_TOOL) build --pull -t $(IMAGE) .
+	$(CONTAINER_TOOL) build --pull --build-arg NODE_IMAGE=$(or $(NODE_IMAGE),node:24-bookworm-slim) -t $(IMAGE) .

@@ -1443,6 +1443,24 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     for (const dev of ['typescript', 'mocha', 'eslint', 'prettier', 'node']) {
       assert.ok(!existsSync(join(dir, 'node_modules', dev)), `devDependency ${dev} is not installed\n${log}`);
     }
+    // No source maps in production: none compiled (tsconfig.build.json), none kept from the
+    // dependencies (prod-deps deletes them), and no compiled file that points to one.
+    const files = (sub: string) =>
+      readdirSync(join(dir, sub), { recursive: true, encoding: 'utf8' }).map((f) => join(sub, f));
+    const compiled = files('dist');
+    assert.ok(compiled.includes(join('dist', 'main.js')), 'dist/main.js compiled');
+    assert.deepEqual(
+      [...compiled, ...files('node_modules')].filter((f) => f.endsWith('.map')),
+      [],
+      'no source map in the image',
+    );
+    assert.deepEqual(
+      compiled.filter(
+        (f) => /\.[cm]?js$/.test(f) && readFileSync(join(dir, f), 'utf8').includes('sourceMappingURL'),
+      ),
+      [],
+      'no sourceMappingURL in dist/',
+    );
     assert.ok(saKubeconfigFile, 'needs the ServiceAccount kubeconfig of the previous test');
     const installed = await getObject<k8s.V1Secret>(admin, {
       apiVersion: 'v1',
@@ -1465,6 +1483,10 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)![1]!) as string[];
     const cmd = JSON.parse(/^CMD (.*)$/m.exec(dockerfile)![1]!) as string[];
     assert.equal(entrypoint[0], 'node');
+    assert.ok(
+      !entrypoint.includes('--enable-source-maps'),
+      `no source maps to enable: ${entrypoint.join(' ')}`,
+    );
     const args = [...entrypoint.slice(1), ...cmd]
       .map((a) => (a === '/etc/vaultsync/config.yaml' ? configFile : a.replace(/^\/app\//, `${dir}/`)))
       .concat(['--kubeconfig', saKubeconfigFile, '--identity', 'image-layout-test']);
@@ -1494,6 +1516,33 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0, `clean exit on SIGTERM\n${output}`);
+  });
+
+  it('the base image is pinned by digest: the Dockerfile has no default, make image refuses a bare tag', async () => {
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /^ARG NODE_IMAGE$/m, 'NODE_IMAGE has no default');
+    assert.deepEqual(
+      [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]),
+      ['${NODE_IMAGE}', '${NODE_IMAGE}', '${NODE_IMAGE}'],
+      'every stage is built on NODE_IMAGE',
+    );
+    const make = (vars: string[]) =>
+      run('make', ['--no-print-directory', '-C', repoRoot, 'image', 'CONTAINER_TOOL=false', ...vars]);
+    for (const vars of [[], ['NODE_IMAGE=node:24-bookworm-slim']]) {
+      const r = await make(vars);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout, /NODE_IMAGE must pin the base image by digest/, `make image ${vars.join(' ')}`);
+    }
+    // Pinned (or explicitly allowed unpinned), the check passes and the build goes on: here it
+    // stops at the missing container engine.
+    for (const vars of [
+      [`NODE_IMAGE=node:24-bookworm-slim@sha256:${'0'.repeat(64)}`],
+      ['NODE_IMAGE=node:24-bookworm-slim', 'ALLOW_UNPINNED=1'],
+    ]) {
+      const r = await make(vars);
+      assert.doesNotMatch(r.stdout, /must pin/, `make image ${vars.join(' ')}`);
+      assert.match(r.stdout, /no container engine answers/);
+    }
   });
 
   it('every YAML sample in the install docs applies to the control plane (server dry run)', async () => {
