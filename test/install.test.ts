@@ -22,7 +22,7 @@ import { isDeepStrictEqual } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import winston from 'winston';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import type { VaultCertificate, VaultSecret } from '../src/apis/v1alpha1/index.ts';
+import { FieldManager, type VaultCertificate, type VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type ConfigError, loadConfig } from '../src/config/index.ts';
 import {
   type KubeClient,
@@ -31,6 +31,7 @@ import {
   createObject,
   deleteObject,
   getObject,
+  serverSideApply,
 } from '../src/kube/index.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { type RunningOperator, startOperator } from '../src/operator.ts';
@@ -1058,20 +1059,26 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
         await deleteObject(admin, vcRef(name)); // a rerun
         await deleteObject(admin, secretRef(`${name}-tls`));
       }
-      await createObject<k8s.V1Secret>(admin, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: {
-          name: 'install-typed-tls',
-          namespace: TENANT_NS,
-          labels: {
-            'app.kubernetes.io/managed-by': 'vaultsync',
-            'vaultsync.io/vaultcertificate': 'install-typed',
+      // A Secret the certificate controller itself wrote (its field manager, its labels) but of
+      // another type: a label alone would not make it its own (SecretNotOwned).
+      await serverSideApply<k8s.V1Secret>(
+        admin,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: {
+            name: 'install-typed-tls',
+            namespace: TENANT_NS,
+            labels: {
+              'app.kubernetes.io/managed-by': 'vaultsync',
+              'vaultsync.io/vaultcertificate': 'install-typed',
+            },
           },
+          type: 'Opaque',
+          stringData: { note: 'not a certificate' },
         },
-        type: 'Opaque',
-        stringData: { note: 'not a certificate' },
-      });
+        { fieldManager: FieldManager.VaultCertificate },
+      );
       for (const name of CERTIFICATES) {
         await createObject<VaultCertificate>(admin, {
           apiVersion: API,
@@ -1228,9 +1235,6 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     );
     await refused('another ConfigMap in its own namespace', () =>
       sa.rest.request({ method: 'GET', path: `/api/v1/namespaces/${OPERATOR_NS}/configmaps/other` }),
-    );
-    await refused('another Secret in its own namespace', () =>
-      sa.rest.request({ method: 'GET', path: `/api/v1/namespaces/${OPERATOR_NS}/secrets/other` }),
     );
     await refused('pods/exec', () => post(`/api/v1/namespaces/${OPERATOR_NS}/pods/x/exec`, {}));
     await refused('deleting a Deployment', () =>
