@@ -99,8 +99,7 @@ export async function shippedOperatorConfig(
         retryPeriod: '500ms',
       },
     },
-    backends: rendered.backends,
-    ...(rendered.issuers ? { issuers: rendered.issuers } : {}),
+    backends: rendered.backends, // the chart renders issuers into this list too
     api: doc.api ?? { address: '127.0.0.1:0' },
     audit: doc.audit ?? { sink: 'off' },
     ...(doc.webhooks ? { webhooks: doc.webhooks } : {}),
