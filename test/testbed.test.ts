@@ -52,13 +52,13 @@ describe('test bed', function () {
     assert.match(issued.data.certificate, /BEGIN CERTIFICATE/);
   });
 
-  it('logs in to OpenBao with a bound ServiceAccount token and refuses an unbound one', async () => {
+  it('logs in to OpenBao with a bound ServiceAccount token for audience vault, and refuses an unbound one or another audience', async () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    const login = async (serviceAccount: string) => {
+    const login = async (serviceAccount: string, audiences = ['vault']) => {
       const token = await core.createNamespacedServiceAccountToken({
         namespace: kubernetesAuth.namespace,
         name: serviceAccount,
-        body: { spec: { audiences: [], expirationSeconds: 600 } },
+        body: { spec: { audiences, expirationSeconds: 600 } },
       });
       return fetch(`${bed.baoAddr}/v1/auth/${kubernetesAuth.mountPath}/login`, {
         method: 'POST',
@@ -70,6 +70,11 @@ describe('test bed', function () {
     const body = (await ok.json()) as { auth: { policies: string[] } };
     assert.ok(body.auth.policies.includes(kubernetesAuth.policy));
     assert.notEqual((await login('default')).status, 200);
+    assert.notEqual(
+      (await login(kubernetesAuth.serviceAccount, [])).status,
+      200,
+      'an apiserver-audience token',
+    );
   });
 
   it('rolls a Deployment out onto the fake kwok node', async function () {
