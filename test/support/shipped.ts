@@ -25,6 +25,9 @@ const IDENTITY_KINDS = new Set([
   'ValidatingAdmissionPolicyBinding',
 ]);
 
+/** A cluster to install into as its admin: the bed, or any cluster a kubeconfig file names (e2e). */
+export type Cluster = Pick<Testbed, 'kubeconfig' | 'kubeConfig'>;
+
 export interface Manifest {
   apiVersion: string;
   kind: string;
@@ -48,7 +51,7 @@ export interface ShippedIdentity {
  * create, less the Deployment (the operator runs in the calling process instead).
  */
 export async function installShippedIdentity(
-  bed: Testbed,
+  bed: Cluster,
   release: string,
   namespace: string,
   values: Record<string, unknown>,
@@ -101,7 +104,7 @@ export async function renderChart(
 }
 
 /** Server-side apply as the platform admin (the bed's kubeconfig), with the pinned kubectl. */
-export async function adminApply(bed: Testbed, objects: readonly object[]): Promise<void> {
+export async function adminApply(bed: Cluster, objects: readonly object[]): Promise<void> {
   if (objects.length === 0) return;
   const input = objects.map((o) => `---\n${stringify(o)}`).join('');
   await run(
@@ -112,7 +115,7 @@ export async function adminApply(bed: Testbed, objects: readonly object[]): Prom
   );
 }
 
-export async function ensureNamespace(bed: Testbed, name: string): Promise<void> {
+export async function ensureNamespace(bed: Cluster, name: string): Promise<void> {
   await createObject(createKubeClient(bed.kubeConfig()), {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -123,7 +126,7 @@ export async function ensureNamespace(bed: Testbed, name: string): Promise<void>
 }
 
 /** A kubeconfig for the bed's apiserver that holds only this bearer token. */
-export function tokenKubeConfig(bed: Testbed, user: string, token: string): k8s.KubeConfig {
+export function tokenKubeConfig(bed: Cluster, user: string, token: string): k8s.KubeConfig {
   const cluster = bed.kubeConfig().getCurrentCluster()!;
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
@@ -136,7 +139,7 @@ export function tokenKubeConfig(bed: Testbed, user: string, token: string): k8s.
 }
 
 export async function serviceAccountToken(
-  bed: Testbed,
+  bed: Cluster,
   namespace: string,
   name: string,
   audiences: string[] = [],
