@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import winston from 'winston';
+import { stringify } from 'yaml';
 import type { VaultCertificate, VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { MAC_KEYS } from '../src/controllers/vaultcertificate/secret.ts';
@@ -25,6 +26,7 @@ import { secretDataMac } from '../src/secrets/hmac.ts';
 import { Sensitive } from '../src/secrets/sensitive.ts';
 import { installCrds } from './support/crds.ts';
 import { ensureNamespace } from './support/operator.ts';
+import { forbiddenLines, installShippedIdentity } from './support/shipped.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { delay, eventually } from './support/wait.ts';
 
@@ -66,40 +68,65 @@ describe('MAC upgrade and key rotation: statuses rewritten once, no Secret writt
   const ready = (obj: { status?: { conditions?: { type: string; status: string }[] } } | undefined) =>
     obj?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
+  /** The operator as shipped: the chart's ServiceAccount and RBAC, its rendered config. */
   async function start(): Promise<RunningOperator> {
+    const shipped = await installShippedIdentity(bed, 'vaultsync-macs', OP_NS, {
+      config: {
+        operator: { leaderElection: { enabled: false } },
+        backends: [
+          {
+            name: 'memory',
+            type: 'memory',
+            allowedNamespaces: [`macs-*-${run}`],
+            data: { [`${NS_A}/db`]: { password: VALUE }, [`${NS_B}/db`]: { password: VALUE } },
+          },
+        ],
+        issuers: [{ name: 'ca', type: 'local-ca', allowedNamespaces: [`macs-*-${run}`] }],
+      },
+      api: { enabled: false },
+      audit: { sink: 'off' },
+    });
     const config = await loadConfig(
       {
-        text: `
-operator:
-  namespace: ${OP_NS}
-  healthAddress: "127.0.0.1:0"
-  metricsAddress: "0"
-  leaderElection: {enabled: false}
-api: {address: "0"}
-audit: {sink: "off"}
-backends:
-  - name: memory
-    type: memory
-    allowedNamespaces: ["macs-*-${run}"]
-    data:
-      ${NS_A}/db: {password: ${VALUE}}
-      ${NS_B}/db: {password: ${VALUE}}
-  - name: ca
-    type: local-ca
-    allowedNamespaces: ["macs-*-${run}"]
-`,
+        text: stringify({
+          ...shipped.config,
+          operator: { ...shipped.config.operator, healthAddress: '127.0.0.1:0', metricsAddress: '0' },
+        }),
       },
-      { env: {} },
+      { env: { POD_NAMESPACE: OP_NS } },
     );
+    const logs: string[] = [];
     const logger = createLogger({
       level: 'warn',
       transports: [
-        new winston.transports.Stream({ stream: new Writable({ write: (_c, _e, done) => done() }) }),
+        new winston.transports.Stream({
+          stream: new Writable({
+            write: (chunk, _e, done) => {
+              logs.push(String(chunk));
+              done();
+            },
+          }),
+        }),
       ],
     });
-    return startOperator({ config, kubeConfig: bed.kubeConfig(), logger, identity: `macs-${run}` });
+    const operator = await startOperator({
+      config,
+      kubeConfig: shipped.kubeConfig,
+      logger,
+      identity: `macs-${run}`,
+    });
+    const stop = operator.stop.bind(operator);
+    return Object.assign(operator, {
+      async stop() {
+        await stop();
+        assert.deepEqual(
+          forbiddenLines(logs),
+          [],
+          'the operator, with the chart RBAC only, was refused nothing',
+        );
+      },
+    });
   }
-
   async function setKeys(data: Record<string, Buffer>) {
     await mergePatch(
       client,
