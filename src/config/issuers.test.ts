@@ -85,7 +85,7 @@ backends:
   - {name: ca, type: local-ca, allowedNamespaces: ["*"]}
   - name: dev
     type: local-ca
-    allowedNamespaces: ["*"]
+    allowedNamespaces: [platform-ca]
     allowCA: true
     allowedDomains: ["*.{namespace}.example.com", localhost]
     allowedUriSans: ["spiffe://example.org/ns/{namespace}/sa/*"]
@@ -102,7 +102,7 @@ backends:
     assert.deepEqual(dev?.allowedIpRanges, ['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
   });
 
-  it('refuses name patterns where {namespace} or a wildcard is part of a label, bad CIDRs, and allowCA on vault-pki', async () => {
+  it('refuses name patterns where {namespace} or a wildcard is part of a label, bad CIDRs, allowCA on vault-pki or for a namespace glob', async () => {
     await assert.rejects(
       load(`
 backends:
@@ -113,6 +113,7 @@ backends:
     allowedUriSans: ["spiffe://cluster.local/ns/{namespace}x/*", "spiffe://x/../y"]
     allowedIpRanges: ["10.0.0.0/33", "300.1.1.1"]
   - {name: pki, type: vault-pki, address: "https://vault:8200", auth: {kubernetes: {role: r}}, allowedNamespaces: ["*"], allowCA: true}
+  - {name: sub, type: local-ca, allowedNamespaces: ["team-*"], allowCA: true}
 `),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
@@ -127,6 +128,7 @@ backends:
             'backends[0].allowedIpRanges[0]: must be a CIDR such as "10.0.0.0/8" or "fd00::/8", or one address such as "127.0.0.1"',
             'backends[0].allowedIpRanges[1]: must be a CIDR such as "10.0.0.0/8" or "fd00::/8", or one address such as "127.0.0.1"',
             'backends[1].allowCA: unknown field; allowed here: type, name, allowedNamespaces, rateLimit, circuitBreaker, timeout, address, namespace, tls, auth, pki, allowedRoles, allowedDomains, allowedUriSans, allowedIpRanges',
+            'backends[2].allowCA: may be true only when allowedNamespaces names exactly one namespace without a glob: a CA certificate can sign any name, so it is a grant to one namespace the platform trusts',
           ],
         );
         return true;

@@ -398,12 +398,18 @@ backends:
         ],
       },
       {
-        name: "a kubernetes backend reading the operator's own namespace",
+        name: "a kubernetes backend reading the operator's own namespace, a local CA's or a credential Secret's",
         yaml:
           'operator: {namespace: vs-system}\nbackends:\n  - {name: k, type: kubernetes, namespace: vs-system, allowedNamespaces: ["*"]}\n' +
-          '  - {name: ok, type: kubernetes, namespace: vaultsync, allowedNamespaces: ["*"]}\n',
+          '  - {name: ok, type: kubernetes, namespace: vaultsync, allowedNamespaces: ["*"]}\n' +
+          '  - {name: ca, type: local-ca, allowedNamespaces: ["*"], ca: {namespace: pki-keys}}\n' +
+          '  - {name: k2, type: kubernetes, namespace: pki-keys, allowedNamespaces: ["*"]}\n' +
+          '  - {name: v, type: vault, address: "https://v", auth: {appRole: {roleId: r, secretIdRef: {name: s, key: id, namespace: creds}}}, allowedNamespaces: ["*"]}\n' +
+          '  - {name: k3, type: kubernetes, namespace: creds, allowedNamespaces: ["*"]}\n',
         expect: [
-          'backends[0].namespace: "vs-system" is the operator\'s own namespace (operator.namespace), which holds its HMAC key, CA key and configuration; keep the source Secrets in another namespace',
+          'backends[0].namespace: "vs-system" holds the operator\'s own keys and configuration (operator.namespace); keep the source Secrets of a kubernetes backend in another namespace',
+          'backends[3].namespace: "pki-keys" holds the key of local CA "ca"; keep the source Secrets of a kubernetes backend in another namespace',
+          'backends[5].namespace: "creds" holds credentials of backend "v"; keep the source Secrets of a kubernetes backend in another namespace',
         ],
       },
       {

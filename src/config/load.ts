@@ -160,7 +160,8 @@ class Loader {
       const before = this.#problems.length;
       this.#schemaErrors(schema, item, at);
       this.#checkCommon(item, at);
-      if (item.type === 'kubernetes') this.#checkKubernetes(item, at, raw.operator);
+      if (item.type === 'kubernetes') this.#checkKubernetes(item, at, keyNamespaces(raw));
+      if (item.type === 'local-ca') this.#checkLocalCa(item, at);
       if (item.type === 'vault' || item.type === 'vault-pki') await this.#checkVault(item, at);
       if (CLOUD_TYPES.has(String(item.type))) await this.#checkCloud(item, at);
       if (this.#problems.length === before) typed.push({ index, schema, value: item });
@@ -395,15 +396,31 @@ class Loader {
   }
 
   /**
-   * The operator's own namespace holds its HMAC key, CA key and config Secret: a kubernetes
-   * backend reading from there would hand them to every allowed namespace.
+   * Namespaces that hold key material (the operator's own: HMAC key, API CA key, config; a local
+   * CA's; those of credential Secrets): a kubernetes backend reading from one would hand its
+   * Secrets to every allowed namespace.
    */
-  #checkKubernetes(item: Json, at: string, operator: unknown): void {
-    const own = isObject(operator) ? operator.namespace : undefined;
-    if (typeof item.namespace !== 'string' || item.namespace !== own || this.#has(`${at}/namespace`)) return;
+  #checkKubernetes(item: Json, at: string, keys: ReadonlyMap<string, string>): void {
+    if (typeof item.namespace !== 'string' || this.#has(`${at}/namespace`)) return;
+    const holds = keys.get(item.namespace);
+    if (!holds) return;
     this.#add(
       `${at}/namespace`,
-      `"${own}" is the operator's own namespace (operator.namespace), which holds its HMAC key, CA key and configuration; keep the source Secrets in another namespace`,
+      `"${item.namespace}" holds ${holds}; keep the source Secrets of a kubernetes backend in another namespace`,
+    );
+  }
+
+  /**
+   * allowCA hands a namespace a CA that can sign any name (no name constraints), so it may be
+   * granted to one namespace named outright, never through a glob.
+   */
+  #checkLocalCa(item: Json, at: string): void {
+    if (item.allowCA !== true || this.#has(`${at}/allowedNamespaces`)) return;
+    const namespaces = Array.isArray(item.allowedNamespaces) ? item.allowedNamespaces : [];
+    if (namespaces.length === 1 && typeof namespaces[0] === 'string' && !namespaces[0].includes('*')) return;
+    this.#add(
+      `${at}/allowCA`,
+      'may be true only when allowedNamespaces names exactly one namespace without a glob: a CA certificate can sign any name, so it is a grant to one namespace the platform trusts',
     );
   }
 
@@ -785,4 +802,40 @@ export function configWarnings(config: Config): string[] {
     }
   }
   return warnings;
+}
+
+/** Namespace → what key material it holds, from the raw config (before decoding). */
+function keyNamespaces(raw: Json): Map<string, string> {
+  const keys = new Map<string, string>();
+  const operator = isObject(raw.operator) ? raw.operator : {};
+  if (typeof operator.namespace === 'string') {
+    keys.set(operator.namespace, "the operator's own keys and configuration (operator.namespace)");
+  }
+  for (const item of Array.isArray(raw.backends) ? raw.backends : []) {
+    if (!isObject(item)) continue;
+    if (item.type === 'local-ca') {
+      const ca = isObject(item.ca) ? item.ca : {};
+      const ns = typeof ca.namespace === 'string' ? ca.namespace : operator.namespace;
+      if (typeof ns === 'string' && !keys.has(ns)) keys.set(ns, `the key of local CA "${String(item.name)}"`);
+    }
+    for (const ref of secretRefs(item.auth)) {
+      if (typeof ref.namespace === 'string' && !keys.has(ref.namespace)) {
+        keys.set(ref.namespace, `credentials of backend "${String(item.name)}"`);
+      }
+    }
+  }
+  return keys;
+}
+
+/** Secret key references (`{name, key, namespace?}`) one or two levels down in an auth block. */
+function secretRefs(auth: unknown): Json[] {
+  if (!isObject(auth)) return [];
+  const refs: Json[] = [];
+  for (const method of Object.values(auth)) {
+    if (!isObject(method)) continue;
+    for (const v of [method, ...Object.values(method)]) {
+      if (isObject(v) && typeof v.name === 'string' && typeof v.key === 'string') refs.push(v);
+    }
+  }
+  return refs;
 }
