@@ -109,6 +109,36 @@ describe('KubernetesBackend', () => {
     assert.deepEqual(stored?.data, { username: Buffer.from('u').toString('base64') });
   });
 
+  it('refuses to write a system Secret or one another vaultsync resource owns, and leaves it unchanged', async () => {
+    const secrets = new FakeSecrets();
+    await secrets.create('source', {
+      metadata: { name: 'sa-token' },
+      type: 'kubernetes.io/service-account-token',
+      data: { token: 'dA==' },
+    });
+    await secrets.create('source', {
+      metadata: { name: 'web-tls', labels: { 'vaultsync.io/vaultcertificate': 'web' } },
+      type: 'Opaque',
+      data: { note: 'bg==' },
+    });
+    const backend = new KubernetesBackend({ name: 'kube', namespace: 'source', secrets });
+    const { Sensitive } = await import('../secrets/sensitive.ts');
+    const data = new Sensitive<ReadonlyMap<string, Buffer>>(new Map([['k', Buffer.from('v')]]));
+    for (const [path, why] of [
+      ['sa-token', /has type kubernetes\.io\/service-account-token/],
+      ['web-tls', /belongs to vaultcertificate web/],
+    ] as const) {
+      const before = JSON.stringify(secrets.store.get(`source/${path}`));
+      await assert.rejects(backend.write({ path, data }, { namespace: 'team-a' }), (err: unknown) => {
+        assert.ok(err instanceof BackendError);
+        assert.equal(err.code, 'TenancyDenied');
+        assert.match(err.message, why);
+        return true;
+      });
+      assert.equal(JSON.stringify(secrets.store.get(`source/${path}`)), before);
+    }
+  });
+
   it("refuses the operator's own namespace as its source (its keys and configuration live there)", () => {
     assert.throws(
       () =>

@@ -4,6 +4,8 @@
  * merge-patch its data with the read resourceVersion as a precondition (optimistic locking; RBAC
  * `create` and `patch`, never `update`).
  */
+import { VAULTCERTIFICATE_OWNER_LABEL, VAULTSECRET_OWNER_LABEL } from '../apis/v1alpha1/labels.ts';
+import { isSystemSecretType } from '../kube/secret-types.ts';
 import { BackendError } from './errors.ts';
 import type { KubeSecret, SecretsApi } from './kube-client.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
@@ -74,6 +76,14 @@ export class KubernetesBackend implements BackendAdapter {
     const data: Record<string, string> = {};
     for (const [k, v] of req.data.reveal()) data[k] = Buffer.from(v).toString('base64');
     const existing = await this.#secrets.get(this.#namespace, req.path, ctx.signal);
+    const refusal = existing && notWritable(existing);
+    if (refusal) {
+      throw new BackendError(
+        'TenancyDenied',
+        `${where} ${refusal}: a kubernetes backend writes only ordinary Secrets that no vaultsync resource owns`,
+        { backend: this.name },
+      );
+    }
     const current = existing?.metadata.resourceVersion ?? '0';
     if (req.cas !== undefined && req.cas !== (existing ? current : '0')) {
       throw new BackendError(
@@ -119,4 +129,14 @@ export class KubernetesBackend implements BackendAdapter {
       );
     }
   }
+}
+
+/** Why a kubernetes backend must not write this Secret (a system type, another vaultsync resource's), if so. */
+function notWritable(secret: KubeSecret): string | undefined {
+  if (isSystemSecretType(secret.type)) return `has type ${secret.type}`;
+  for (const label of [VAULTSECRET_OWNER_LABEL, VAULTCERTIFICATE_OWNER_LABEL]) {
+    const owner = secret.metadata.labels?.[label];
+    if (owner !== undefined) return `belongs to ${label.slice(label.indexOf('/') + 1)} ${owner}`;
+  }
+  return undefined;
 }

@@ -12,6 +12,7 @@ export * from './vaultsecret.ts';
 export * from './vaultcertificate.ts';
 export * from './secretrotation.ts';
 export * from './field-managers.ts';
+export * from './labels.ts';
 export { validateResource, validateSpec } from './validation.ts';
 export { allCrds, buildCrd, crdFileName, crdFiles, renderCrdYaml } from './crds.ts';
 export type { CustomResourceDefinition, GeneratedFile } from './crds.ts';

@@ -3,7 +3,11 @@
 //   tls.key  PKCS#8 PEM                                     tls-combined.pem / key.der  on request
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
-import { FieldManager, LEGACY_FIELD_MANAGER } from '../../apis/v1alpha1/index.ts';
+import {
+  FieldManager,
+  LEGACY_FIELD_MANAGER,
+  VAULTCERTIFICATE_OWNER_LABEL,
+} from '../../apis/v1alpha1/index.ts';
 import { appliedBy } from '../../kube/managed-fields.ts';
 import type { Sensitive } from '../../secrets/sensitive.ts';
 import { Reason } from './reasons.ts';
@@ -13,7 +17,7 @@ export const FIELD_MANAGER = FieldManager.VaultCertificate;
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vaultsync';
 /** Name of the VaultCertificate that writes the Secret (same namespace). */
-export const OWNER_LABEL = 'vaultsync.io/vaultcertificate';
+export const OWNER_LABEL = VAULTCERTIFICATE_OWNER_LABEL;
 /** The VaultSecret controller's owner label: such a Secret is never ours. */
 const VAULTSECRET_LABEL = 'vaultsync.io/vaultsecret';
 /** Who issued the certificate: `backend` or `backend/role`. */

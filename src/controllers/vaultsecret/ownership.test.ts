@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret, VaultSecretTarget } from '../../apis/v1alpha1/index.ts';
-import { isSystemSecretType, mayWrite } from './ownership.ts';
+import { isSystemSecretType } from '../../kube/secret-types.ts';
+import { mayWrite } from './ownership.ts';
 
 const vaultSecret = (target: VaultSecretTarget = {}): VaultSecret => ({
   apiVersion: 'vaultsync.io/v1alpha1',

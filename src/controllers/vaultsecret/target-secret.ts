@@ -1,14 +1,19 @@
 // The target Secret: which one, and the object we apply (whether we may: ownership.ts). Pure.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
-import { API_VERSION, FieldManager, VAULT_SECRET_DEFAULTS } from '../../apis/v1alpha1/index.ts';
+import {
+  API_VERSION,
+  FieldManager,
+  VAULT_SECRET_DEFAULTS,
+  VAULTSECRET_OWNER_LABEL,
+} from '../../apis/v1alpha1/index.ts';
 
 export const FIELD_MANAGER = FieldManager.VaultSecret;
 /** On every Secret we write: the Secret informer watches only these. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vaultsync';
 /** Name of the VaultSecret that writes the Secret (same namespace). */
-export const OWNER_LABEL = 'vaultsync.io/vaultsecret';
+export const OWNER_LABEL = VAULTSECRET_OWNER_LABEL;
 /** Secret keys written by vaultsync (names only), so Merge targets can be checked for drift. */
 export const MANAGED_KEYS_ANNOTATION = 'vaultsync.io/managed-keys';
 
