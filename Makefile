@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: all deps testbed testbed-up testbed-down generate check-generated lint typecheck build \
-	test test-unit test-integration e2e dev bench bench-certs kind-up clean
+	test test-unit test-integration e2e dev bench faults bench-certs kind-up clean
 
 all: build
 
@@ -64,6 +64,12 @@ dev: deps testbed
 
 bench: deps testbed
 	node bench/run.ts
+
+## The fault suite at the durations docs/reliability.md reports (make test runs its quick part).
+faults: deps testbed
+	rm -f test/faults/out/results.jsonl
+	FAULTS=full mocha --config .mocharc.integration.json --timeout 900000 'test/faults/**/*.test.ts'
+	node hack/faults-table.ts
 
 bench-certs: deps testbed
 	node bench/certificates.ts
