@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   dir: string;
   /** kube-controller-manager, kube-scheduler and kwok, so Deployments really roll out. */
   workloads: boolean;
+  /** Audit lists and watches of ServiceAccounts too (see auditPolicyJson). */
+  auditReads?: boolean;
   group: ManagedProcess[];
 }
 
@@ -30,23 +32,31 @@ export interface ControlPlaneOptions {
  */
 export const auditLogFile = (dir: string) => join(dir, 'logs', 'kube-apiserver-audit.log');
 
-const AUDIT_POLICY = JSON.stringify({
-  apiVersion: 'audit.k8s.io/v1',
-  kind: 'Policy',
-  omitStages: ['RequestReceived'],
-  rules: [
-    {
-      level: 'None',
-      resources: [
-        { group: 'coordination.k8s.io', resources: ['leases'] },
-        { group: '', resources: ['events', 'nodes', 'nodes/status'] },
-        { group: 'events.k8s.io', resources: ['events'] },
-      ],
-    },
-    { level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
-    { level: 'None' },
-  ],
-});
+/**
+ * Writes at level Metadata; with `reads`, also every list and watch made with a ServiceAccount
+ * token (the operator's), so a fault test can count relists (test/faults/cluster.test.ts).
+ */
+const auditPolicyJson = (reads: boolean) =>
+  JSON.stringify({
+    apiVersion: 'audit.k8s.io/v1',
+    kind: 'Policy',
+    omitStages: ['RequestReceived'],
+    rules: [
+      {
+        level: 'None',
+        resources: [
+          { group: 'coordination.k8s.io', resources: ['leases'] },
+          { group: '', resources: ['events', 'nodes', 'nodes/status'] },
+          { group: 'events.k8s.io', resources: ['events'] },
+        ],
+      },
+      { level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
+      ...(reads
+        ? [{ level: 'Metadata', verbs: ['list', 'watch'], userGroups: ['system:serviceaccounts'] }]
+        : []),
+      { level: 'None' },
+    ],
+  });
 
 async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url);
@@ -103,7 +113,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
   const server = `https://127.0.0.1:${apiPort}`;
   const auditPolicy = join(pkiDir, 'audit-policy.json');
-  writeFileSync(auditPolicy, AUDIT_POLICY);
+  writeFileSync(auditPolicy, auditPolicyJson(opts.auditReads ?? false));
   const apiserver = spawnManaged(
     'kube-apiserver',
     binary('kubernetes', 'kube-apiserver'),

@@ -10,7 +10,7 @@ import { startOpenBao, configurePki, configureKubernetesAuth, kubernetesAuth, pk
 import { startMoto } from './moto.ts';
 import { startGcpFake } from './gcp.ts';
 import { startAzureFake } from './azure.ts';
-import { stopAll, isAlive, type ManagedProcess } from './processes.ts';
+import { stopAll, isAlive, restartManaged, type ManagedProcess } from './processes.ts';
 import { bootstrapCluster } from './bootstrap.ts';
 
 export { kubernetesAuth, pkiRole };
@@ -23,6 +23,8 @@ export interface TestbedOptions {
   gcp?: boolean;
   /** The Azure Key Vault fake (default: on). */
   azure?: boolean;
+  /** The apiserver's audit log records ServiceAccounts' lists and watches too (default: writes only). */
+  auditReads?: boolean;
   log?: (line: string) => void;
 }
 
@@ -37,6 +39,10 @@ export interface Testbed {
   /** Cloud secret managers of the bed (moto, and the fakes for Google and Azure). */
   cloud: CloudEndpoints;
   kubeConfig(): k8s.KubeConfig;
+  /** The bed's processes (etcd, kube-apiserver, openbao, ...): pid, log file, how they were started. */
+  processes: readonly ManagedProcess[];
+  /** Stops one process and starts it again the same way (fault tests on a private bed). */
+  restart(name: string): Promise<ManagedProcess>;
   stop(): Promise<void>;
 }
 
@@ -67,7 +73,12 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
   try {
     log('starting etcd and kube-apiserver');
     const [cp, bao] = await Promise.all([
-      startControlPlane({ dir: opts.dir, workloads: opts.workloads ?? true, group: processes }),
+      startControlPlane({
+        dir: opts.dir,
+        workloads: opts.workloads ?? true,
+        auditReads: opts.auditReads,
+        group: processes,
+      }),
       startOpenBao(opts.dir, processes),
     ]);
     record();
@@ -115,7 +126,7 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
         .join('') + `export PATH=${tools}:$PATH\n`,
     );
     log(`test bed ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return describe(opts.dir, env, () => stopAll(processes));
+    return describe(opts.dir, env, processes);
   } catch (err) {
     await stopAll(processes);
     throw err;
@@ -133,7 +144,7 @@ export function attachTestbed(dir: string): Testbed | undefined {
       .filter((l) => l.startsWith('export ') && !l.startsWith('export PATH='))
       .map((l) => l.slice('export '.length).split('=', 2) as [string, string]),
   );
-  return describe(dir, env, () => stopAll(processes));
+  return describe(dir, env, processes);
 }
 
 /** Stops a bed started by another process (`make testbed-down`). */
@@ -152,8 +163,15 @@ function loadKubeConfig(file: string): k8s.KubeConfig {
   return kc;
 }
 
-function describe(dir: string, env: Record<string, string>, stop: () => Promise<void>): Testbed {
+function describe(dir: string, env: Record<string, string>, processes: ManagedProcess[]): Testbed {
   const kubeconfig = env.KUBECONFIG ?? '';
+  const restart = async (name: string) => {
+    const p = processes.find((q) => q.name === name);
+    if (!p) throw new Error(`no process ${name} in the bed`);
+    await restartManaged(p);
+    writeFileSync(pidsFile(dir), JSON.stringify(processes, null, 2));
+    return p;
+  };
   return {
     dir,
     env,
@@ -170,6 +188,8 @@ function describe(dir: string, env: Record<string, string>, stop: () => Promise<
       azureAdmin: env.AZURE_KEYVAULT_FAKE_ADMIN ?? '',
     },
     kubeConfig: () => loadKubeConfig(kubeconfig),
-    stop,
+    processes,
+    restart,
+    stop: () => stopAll(processes),
   };
 }

@@ -2,12 +2,14 @@
 // file, so a bed can be torn down as a whole, from this process or from a later one.
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface ManagedProcess {
   name: string;
   pid: number;
   logFile: string;
+  /** How it was started, so a fault test can start it again the same way (restartManaged). */
+  launch?: { command: string; args: string[]; env?: Record<string, string>; cwd?: string };
 }
 
 export interface SpawnOptions {
@@ -34,9 +36,27 @@ export function spawnManaged(
   });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   child.unref();
-  const managed = { name, pid: child.pid, logFile };
+  const managed = { name, pid: child.pid, logFile, launch: { command, args, env: opts.env, cwd: opts.cwd } };
   opts.group.push(managed);
   return managed;
+}
+
+/**
+ * Stops a process (SIGTERM, SIGKILL after `graceMs`) and starts it again with the same command,
+ * arguments and log file; `p.pid` is updated in place, so the bed's stop() takes the new one.
+ * For fault tests on a private bed (e.g. kube-apiserver restarted); the caller waits for readiness.
+ */
+export async function restartManaged(p: ManagedProcess, graceMs = 10_000): Promise<void> {
+  if (!p.launch) throw new Error(`${p.name}: no launch record to restart it from`);
+  killGroup(p.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(p.pid) && Date.now() < deadline) await sleep(50);
+  if (isAlive(p.pid)) killGroup(p.pid, 'SIGKILL');
+  while (isAlive(p.pid)) await sleep(50);
+  const again: ManagedProcess[] = [];
+  const { command, args, env, cwd } = p.launch;
+  const started = spawnManaged(p.name, command, args, { logDir: dirname(p.logFile), env, cwd, group: again });
+  p.pid = started.pid;
 }
 
 export function isAlive(pid: number): boolean {
