@@ -1,5 +1,6 @@
 // Condition reasons of VaultCertificate (CamelCase constants; docs/certificates.md lists them).
 import type { BackendErrorCode } from '../../backends/errors.ts';
+import { INVALID_SPEC } from '../invalid-spec.ts';
 
 /** Why a new certificate is needed: the reason of `Issuing=True`, checked in this order. */
 export const IssuingReason = {
@@ -40,7 +41,15 @@ export const Reason = {
   /** The backend answered with a certificate that does not fit the key. */
   InvalidIssuedCertificate: 'InvalidIssuedCertificate',
   KeyGenerationFailed: 'KeyGenerationFailed',
+  /**
+   * The apiserver refused a write (the Secret, the status or the finalizer) with a 4xx: its
+   * message, capped; retried at the user-error interval, the certificate issued kept for it.
+   */
   SecretWriteFailed: 'SecretWriteFailed',
+  /** The stored spec breaks a rule of the CRD (stored before a CRD upgrade or past CEL). */
+  InvalidSpec: INVALID_SPEC,
+  /** Something unexpected failed (a bug of ours): details in the operator log only. */
+  InternalError: 'InternalError',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -5,6 +5,7 @@ import { BackendError } from '../../backends/errors.ts';
 import type { IssuedCertificate, Issuer, SignRequest } from '../../issuers/index.ts';
 import { FakeClock } from '../../kube/clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
+import type { KubeError } from '../../kube/errors.ts';
 import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import type { RestRequest } from '../../kube/rest.ts';
 import { RsaWorkerPool, certificateInfo, parseCertificate, parsePrivateKeyPem } from '../../pki/index.ts';
@@ -23,6 +24,10 @@ class FakeCluster {
   staleSecret: V1Secret | undefined | null = null;
   writes: string[] = [];
   rest: FakeRest;
+  /** The apiserver's answer to a Secret write, while set (an admission policy, a quota, …). */
+  refuseSecret: KubeError | undefined;
+  /** The apiserver's answer to a status patch with this body, when it returns one. */
+  refuseStatus: ((status: Record<string, unknown>) => KubeError | undefined) | undefined;
 
   constructor(vc: VaultCertificate) {
     this.vc = vc;
@@ -44,6 +49,10 @@ class FakeCluster {
       }
       if (req.method === 'PATCH') {
         const manager = String(req.query?.fieldManager);
+        if (this.refuseSecret) {
+          this.writes.push(`refused ${name}`);
+          throw this.refuseSecret;
+        }
         this.writes.push(
           manager === 'vaultsync-certificate' ? `apply ${name}` : `apply ${name} as ${manager}`,
         );
@@ -75,6 +84,11 @@ class FakeCluster {
       }
     }
     if (p.endsWith('/vaultcertificates/api/status') && req.method === 'PATCH') {
+      const refused = this.refuseStatus?.((req.body as { status: Record<string, unknown> }).status);
+      if (refused) {
+        this.writes.push('refused status');
+        throw refused;
+      }
       this.writes.push('status');
       const status = { ...this.vc.status } as Record<string, unknown>;
       for (const [k, v] of Object.entries((req.body as { status: Record<string, unknown> }).status)) {
@@ -568,5 +582,153 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
       { kind: 'Rollout', name: 'web' },
     ]);
     assert.match(t.restarts[0]!.secrets['api-tls'] ?? '', /^[A-Za-z0-9_-]{16}$/);
+  });
+
+  const warnings = (t: ReturnType<typeof setup>) => t.events.filter((e) => e.startsWith('Warning'));
+
+  describe('failures that show (fake apiserver refusing writes)', () => {
+    const refused = apiError(
+      403,
+      'Forbidden',
+      'secrets "api-tls" is forbidden: ValidatingAdmissionPolicy \'no-tls\' denied request: not here',
+    );
+
+    it('a refused Secret write: Ready=False SecretWriteFailed, one event, slow retry, the same certificate written later (signed once)', async () => {
+      const t = setup();
+      t.cluster.refuseSecret = refused;
+      const r1 = await t.run();
+      assert.equal(t.ready()?.status, 'False');
+      assert.equal(t.ready()?.reason, 'SecretWriteFailed');
+      assert.match(
+        t.ready()?.message ?? '',
+        /refused to write Secret api-tls: Forbidden \(HTTP 403\): .*denied request/,
+      );
+      assert.ok(r1 && r1.requeueAfter! >= 5 * 60_000, `user-error retry, got ${JSON.stringify(r1)}`);
+      // Retries (timer and wake-ups) only write again: nothing is signed a second time.
+      for (let i = 0; i < 3; i++) {
+        t.clock.advance(5 * 60_000);
+        await t.run();
+      }
+      assert.equal(t.issuer.signs.length, 1);
+      assert.equal(t.cluster.writes.filter((w) => w === 'refused api-tls').length, 4);
+      assert.deepEqual(warnings(t), [`Warning SecretWriteFailed: ${t.ready()?.message}`]);
+      // The policy goes: the certificate signed the first time is what lands in the Secret.
+      t.cluster.refuseSecret = undefined;
+      t.clock.advance(5 * 60_000);
+      await t.run();
+      assert.equal(t.issuer.signs.length, 1);
+      assert.equal(t.ready()?.status, 'True');
+      assert.equal(t.cluster.vc.status?.serialNumber, t.tls().cert.serialNumber);
+      assert.equal(t.cluster.vc.status?.revision, 1);
+      assert.equal(t.cluster.vc.status?.failedIssuanceAttempts, undefined);
+    });
+
+    it('a refused Secret write of a renewal: Ready=False too (the Secret cannot be kept current), renewed once', async () => {
+      const t = setup();
+      await t.run();
+      const serial = t.tls().cert.serialNumber;
+      t.cluster.refuseSecret = refused;
+      t.clock.advance(500 * HOUR);
+      await t.run();
+      assert.equal(t.ready()?.status, 'False');
+      assert.equal(t.ready()?.reason, 'SecretWriteFailed');
+      t.clock.advance(10 * 60_000);
+      await t.run();
+      assert.equal(t.issuer.signs.length, 2);
+      t.cluster.refuseSecret = undefined;
+      t.clock.advance(10 * 60_000);
+      await t.run();
+      assert.equal(t.issuer.signs.length, 2);
+      assert.notEqual(t.tls().cert.serialNumber, serial);
+      assert.equal(t.ready()?.reason, 'Issued');
+    });
+
+    it('a spec change drops the kept certificate (it no longer fits) and signs for the new spec', async () => {
+      const t = setup();
+      t.cluster.refuseSecret = refused;
+      await t.run();
+      t.cluster.refuseSecret = undefined;
+      t.cluster.setSpec({ dnsNames: ['web.shop.svc'] });
+      await t.run();
+      assert.equal(t.issuer.signs.length, 2);
+      assert.deepEqual(t.tls().cert.dnsNames, ['web.shop.svc']);
+    });
+
+    it('a refused status patch: the Ready condition alone is written, one event, nothing signed again', async () => {
+      const t = setup();
+      // An admission rule refusing any status that records a serial number.
+      t.cluster.refuseStatus = (status) =>
+        'serialNumber' in status ? apiError(422, 'Invalid', 'status.serialNumber: Invalid value') : undefined;
+      await t.run();
+      assert.equal(t.ready()?.status, 'False');
+      assert.equal(t.ready()?.reason, 'SecretWriteFailed');
+      assert.match(
+        t.ready()?.message ?? '',
+        /refused to write the status of VaultCertificate api: Invalid \(HTTP 422\)/,
+      );
+      for (let i = 0; i < 3; i++) {
+        t.clock.advance(10 * 60_000);
+        await t.run();
+      }
+      assert.equal(t.issuer.signs.length, 1);
+      assert.equal(warnings(t).length, 1, t.events.join('\n'));
+    });
+
+    it('a status the apiserver refuses outright: the event still says why, once', async () => {
+      const t = setup();
+      t.cluster.refuseSecret = refused;
+      t.cluster.refuseStatus = () => apiError(403, 'Forbidden', 'status is forbidden');
+      for (let i = 0; i < 3; i++) {
+        await t.run();
+        t.clock.advance(10 * 60_000);
+      }
+      assert.equal(t.issuer.signs.length, 1);
+      assert.equal(warnings(t).length, 1, t.events.join('\n'));
+      assert.match(
+        warnings(t)[0]!,
+        /^Warning SecretWriteFailed: the apiserver refused to write Secret api-tls/,
+      );
+    });
+
+    it('a refused Secret update (labels) of a current certificate: SecretWriteFailed, no issuance', async () => {
+      const t = setup();
+      await t.run();
+      t.cluster.refuseSecret = refused;
+      t.cluster.setSpec({ secretTemplate: { labels: { team: 'shop' } } });
+      const r = await t.run();
+      assert.equal(t.ready()?.reason, 'SecretWriteFailed');
+      assert.ok(r && r.requeueAfter! >= 5 * 60_000);
+      await t.run();
+      assert.equal(t.issuer.signs.length, 1);
+      assert.equal(warnings(t).length, 1);
+    });
+  });
+
+  describe('re-validation (objects stored past the CRD rules)', () => {
+    for (const [what, spec, field] of [
+      ['renewBefore not shorter than duration', { duration: '1h', renewBefore: '2h' }, 'spec.renewBefore'],
+      ['a duration parseDuration throws on', { duration: 'soon', renewBefore: undefined }, 'spec.duration'],
+      ['no name at all', { dnsNames: [] }, 'spec: '],
+    ] as const) {
+      it(`${what}: Ready=False InvalidSpec, no throw, nothing issued, one event, no hot loop`, async () => {
+        const t = setup(spec as Partial<VaultCertificateSpec>);
+        const r = await t.run();
+        assert.equal(t.ready()?.status, 'False');
+        assert.equal(t.ready()?.reason, 'InvalidSpec');
+        assert.ok(t.ready()?.message.includes(field), t.ready()?.message);
+        assert.ok(r && r.requeueAfter! >= 5 * 60_000);
+        const writes = t.cluster.writes.length;
+        await t.run();
+        await t.run();
+        assert.equal(t.cluster.writes.length, writes);
+        assert.equal(t.issuer.signs.length, 0);
+        assert.equal(t.cluster.secrets.size, 0);
+        assert.equal(warnings(t).length, 1);
+        // Fixed: issued at once.
+        t.cluster.setSpec({ duration: '720h', renewBefore: '240h', dnsNames: ['api.shop.svc'] });
+        await t.run();
+        assert.equal(t.ready()?.reason, 'Issued');
+      });
+    }
   });
 });

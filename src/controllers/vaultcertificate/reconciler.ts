@@ -19,9 +19,10 @@ import {
   setCondition,
 } from '../../kube/conditions.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
-import { KubeError, toKubeError } from '../../kube/errors.ts';
+import { KubeError, isTransient, toKubeError } from '../../kube/errors.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { releaseFields } from '../../kube/managed-fields.ts';
+import { invalidSpecMessage } from '../invalid-spec.ts';
 import { keyFor } from '../../kube/resources.ts';
 import {
   type CertificateInfo,
@@ -123,6 +124,41 @@ class IssuanceFailure extends Error {
   }
 }
 
+/**
+ * A Kubernetes write (the Secret, the status, the finalizer) the apiserver refused with a 4xx
+ * that retrying alone does not fix: Ready=False SecretWriteFailed with the apiserver's message
+ * (kube/errors.ts keeps only its capped, printable text; no values), retried at the user-error
+ * interval.
+ */
+class WriteRefused extends IssuanceFailure {
+  /** The status patch itself was refused: the failure cannot be recorded the usual way. */
+  readonly status: boolean;
+  constructor(what: string, err: KubeError, retryAfterMs: number, status = false) {
+    super(Reason.SecretWriteFailed, `the apiserver refused to write ${what}: ${err.message}`, retryAfterMs);
+    this.status = status;
+  }
+}
+
+/** A 4xx other than throttling or a conflict: the request must change before it can succeed. */
+function refusal(err: unknown): KubeError | undefined {
+  if (err instanceof IssuanceFailure) return undefined;
+  const e = toKubeError(err);
+  return e.status >= 400 && e.status < 500 && !e.transient ? e : undefined;
+}
+
+/**
+ * A certificate issued whose Secret write failed: kept so the retry writes it again instead of
+ * having a second one signed. Valid for the generation and request it was issued for.
+ */
+interface Unwritten {
+  generation: number | undefined;
+  requestHash: string;
+  revision: number;
+  issued: IssuedCertificate;
+  key: PrivateKey;
+  cert: CertificateInfo;
+}
+
 /** What this replica last wrote per resource: survives a stale informer cache, not a restart. */
 interface Written {
   secretName: string;
@@ -138,6 +174,9 @@ interface Written {
 export function createVaultCertificateReconciler(deps: VaultCertificateReconcilerDeps) {
   const userErrorRetryMs = deps.userErrorRetryMs ?? 5 * 60_000;
   const written = new Map<string, Written>();
+  const unwritten = new Map<string, Unwritten>();
+  // The Warning last emitted per resource while its status could not record it (status refused).
+  const warnedUnrecorded = new Map<string, string>();
   // The parsed Secret per resource, by the Secret's resourceVersion: reconciles that follow our
   // own writes (and informer resyncs) parse nothing again.
   const parsed = new Map<string, ObservedSecret>();
@@ -209,8 +248,69 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     // A merge patch: fields we drop must be sent as null to be removed.
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(current)) if (!(k in status)) patch[k] = null;
-    await patchStatus(deps.client, ref(vc), patch, { fieldManager: FIELD_MANAGER });
+    try {
+      await patchStatus(deps.client, ref(vc), patch, { fieldManager: FIELD_MANAGER });
+    } catch (err) {
+      const refused = refusal(err);
+      if (!refused) throw err;
+      throw new WriteRefused(
+        `the status of VaultCertificate ${vc.metadata?.name ?? ''}`,
+        refused,
+        userErrorRetryMs,
+        true,
+      );
+    }
     if (record) record.status = status;
+  }
+
+  /**
+   * The status with a failure in it, written; when the apiserver refuses it, the Ready condition
+   * alone is tried (the rest of the status may be what it refuses). True when either was stored.
+   */
+  async function recordFailure(
+    vc: VaultCertificate,
+    key: string,
+    status: VaultCertificateStatus,
+  ): Promise<boolean> {
+    try {
+      await writeStatus(vc, key, status);
+      return true;
+    } catch (err) {
+      if (!(err instanceof WriteRefused && err.status)) throw err;
+    }
+    try {
+      await patchStatus(
+        deps.client,
+        ref(vc),
+        { conditions: status.conditions, observedGeneration: status.observedGeneration },
+        { fieldManager: FIELD_MANAGER },
+      );
+      return true;
+    } catch (err) {
+      if (!refusal(err)) throw err;
+      return false;
+    }
+  }
+
+  /**
+   * One Warning per change of reason or message: judged by the Ready condition stored before,
+   * and, while the status cannot be written, by what this replica said last.
+   */
+  function warnOnChange(
+    vc: VaultCertificate,
+    key: string,
+    previous: Condition | undefined,
+    reason: string,
+    message: string,
+    recorded: boolean,
+  ): void {
+    const said = `${reason}\n${message}`;
+    const same =
+      (previous?.status === 'False' && previous.reason === reason && previous.message === message) ||
+      warnedUnrecorded.get(key) === said;
+    if (!same) void deps.events.warning(vc, reason, message);
+    if (recorded) warnedUnrecorded.delete(key);
+    else warnedUnrecorded.set(key, said);
   }
 
   function withConditions(
@@ -240,14 +340,12 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     message: string,
   ): Promise<ReconcileResult> {
     const previous = getCondition(conditionsOf(vc), 'Ready');
-    await writeStatus(
+    const recorded = await recordFailure(
       vc,
       key,
       withConditions(vc, { ...vc.status }, { status: 'False', reason, message }, issuingOf(vc)),
     );
-    if (previous?.status !== 'False' || previous.reason !== reason || previous.message !== message) {
-      void deps.events.warning(vc, reason, message);
-    }
+    warnOnChange(vc, key, previous, reason, message, recorded);
     return { requeueAfter: userErrorRetryMs };
   }
 
@@ -258,10 +356,20 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
 
   async function syncFinalizer(vc: VaultCertificate, desired: DesiredCertificate): Promise<void> {
     const has = hasFinalizer(vc, FINALIZER);
-    if (desired.revokeOnDelete && !has)
-      await addFinalizer(deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
-    if (!desired.revokeOnDelete && has)
-      await removeFinalizer(deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
+    try {
+      if (desired.revokeOnDelete && !has)
+        await addFinalizer(deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
+      if (!desired.revokeOnDelete && has)
+        await removeFinalizer(deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
+    } catch (err) {
+      const refused = refusal(err);
+      if (!refused) throw err;
+      throw new WriteRefused(
+        `the finalizer of VaultCertificate ${vc.metadata?.name ?? ''}`,
+        refused,
+        userErrorRetryMs,
+      );
+    }
   }
 
   /**
@@ -343,7 +451,14 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
         revision,
       });
       if (!secretUpToDate(secret, want)) {
-        const applied = await applySecret(want);
+        let applied: V1Secret;
+        try {
+          applied = await applySecret(want);
+        } catch (err) {
+          const refused = refusal(err);
+          if (refused) throw new WriteRefused(`Secret ${desired.secretName}`, refused, userErrorRetryMs);
+          throw err;
+        }
         mac = materialMac(want);
         written.set(key, {
           secretName: desired.secretName,
@@ -500,6 +615,18 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     }
   }
 
+  /** The certificate kept from a failed Secret write, while it still fits the spec and is not due. */
+  function keptCertificate(vc: VaultCertificate, key: string, desired: DesiredCertificate) {
+    const kept = unwritten.get(key);
+    if (!kept) return undefined;
+    const fits =
+      kept.generation === vc.metadata?.generation &&
+      kept.requestHash === requestHash(desired) &&
+      renewalTime(kept.cert, desired.renewBefore).at > deps.clock.now();
+    if (!fits) unwritten.delete(key);
+    return fits ? kept : undefined;
+  }
+
   async function issue(
     vc: VaultCertificate,
     key: string,
@@ -517,12 +644,15 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       observed.revision ?? 0,
       record?.revision ?? 0,
     );
-    const revision = previousRevision + 1;
     const previous = recorded(vc, key, observed);
+    // A certificate issued earlier whose Secret write failed is written now, not signed again.
+    const kept = keptCertificate(vc, key, desired);
+    const revision = kept?.revision ?? previousRevision + 1;
     try {
-      const { issued, key: privateKey, cert } = await obtain(vc, desired, issuer, observed, ctx);
+      const { issued, key: privateKey, cert } = kept ?? (await obtain(vc, desired, issuer, observed, ctx));
       const renewal = renewalTime(cert, desired.renewBefore);
-      checkGranted(desired, issuer.name, issued, cert, started, renewal);
+      if (!kept) checkGranted(desired, issuer.name, issued, cert, started, renewal);
+      else ctx.log.info('Writing the certificate issued before again', { serialNumber: cert.serialNumber });
       const material: CertificateMaterial = {
         certPem: issued.certificatePem,
         chainPem: issued.chainPem,
@@ -539,6 +669,16 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       try {
         applied = await applySecret(want);
       } catch (err) {
+        unwritten.set(key, {
+          generation: vc.metadata?.generation,
+          requestHash: requestHash(desired),
+          revision,
+          issued,
+          key: privateKey,
+          cert,
+        });
+        const refused = refusal(err);
+        if (refused) throw new WriteRefused(`Secret ${desired.secretName}`, refused, userErrorRetryMs);
         const e = toKubeError(err);
         if (e.transient) throw e;
         throw new IssuanceFailure(
@@ -546,6 +686,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
           `could not write Secret ${desired.secretName}: ${e.message}`,
         );
       }
+      unwritten.delete(key);
       const mac = materialMac(want);
       const current: RecordedCertificate = { serialNumber: cert.serialNumber, issuer: issuerRef(desired) };
       written.set(key, {
@@ -626,8 +767,12 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     const attempts = (vc.status?.failedIssuanceAttempts ?? 0) + 1;
     const seed = vc.metadata?.uid ?? keyFor(vc.metadata?.namespace, vc.metadata?.name ?? '');
     const delay = Math.max(issuanceBackoff(attempts, seed), failure.retryAfterMs ?? 0);
+    // A refused Secret write needs a person: Ready=False even while the old certificate is valid.
     const usable =
-      stillUsable(trigger) && observed.cert !== undefined && now < observed.cert.notAfter.getTime();
+      !(failure instanceof WriteRefused) &&
+      stillUsable(trigger) &&
+      observed.cert !== undefined &&
+      now < observed.cert.notAfter.getTime();
     const previous = getCondition(conditionsOf(vc), 'Ready');
     const ready = usable
       ? {
@@ -646,7 +791,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
         message: `${capitalize(trigger.message)}; attempt ${attempts} failed (${failure.reason}): ${failure.message}. Next attempt in ${Math.ceil(delay / 1000)}s`,
       },
     );
-    await writeStatus(vc, key, status);
+    const stored = await recordFailure(vc, key, status);
     ctx.log.info('Certificate issuance failed', {
       reason: failure.reason,
       attempts,
@@ -657,7 +802,11 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     const sameAsBefore =
       (previous?.reason === failure.reason && previous.message === failure.message) ||
       (issuing?.message?.includes(`(${failure.reason}): ${failure.message}.`) ?? false);
-    if (!sameAsBefore) void deps.events.warning(vc, failure.reason, failure.message);
+    const said = `${failure.reason}\n${failure.message}`;
+    if (!sameAsBefore && warnedUnrecorded.get(key) !== said)
+      void deps.events.warning(vc, failure.reason, failure.message);
+    if (stored) warnedUnrecorded.delete(key);
+    else warnedUnrecorded.set(key, said);
     return { requeueAfter: delay };
   }
 
@@ -748,9 +897,40 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     if (!vc) {
       written.delete(key);
       parsed.delete(key);
+      unwritten.delete(key);
+      warnedUnrecorded.delete(key);
       return undefined;
     }
+    try {
+      return await reconcileOne(vc, key, ctx);
+    } catch (err) {
+      // Transient trouble (apiserver, backend) is retried by the controller with backoff; anything
+      // else is shown on the resource: never a silent retry loop.
+      const transient = err instanceof BackendError ? err.transient : isTransient(err);
+      if (ctx.signal.aborted || transient) throw err;
+      return blocked(vc, key, ...failureOf(err, ctx));
+    }
+  }
+
+  /** Reason and message of a failure that escaped the steps: a refused write, or a bug of ours. */
+  function failureOf(err: unknown, ctx: ReconcileContext): [string, string] {
+    if (err instanceof IssuanceFailure) return [err.reason, err.message];
+    const refused = refusal(err);
+    if (refused) return [Reason.SecretWriteFailed, `the apiserver refused a write: ${refused.message}`];
+    const name = err instanceof Error ? err.name : typeof err;
+    ctx.log.error('Reconcile failed unexpectedly', { error: name });
+    return [Reason.InternalError, `unexpected ${name} while reconciling; see the operator log`];
+  }
+
+  async function reconcileOne(
+    vc: VaultCertificate,
+    key: string,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
     if (vc.metadata?.deletionTimestamp) return finalize(vc, key, ctx);
+    // The CRD's rules again: an object stored past them gets InvalidSpec, not a throw or a loop.
+    const invalid = invalidSpecMessage('VaultCertificate', vc.spec);
+    if (invalid) return blocked(vc, key, Reason.InvalidSpec, invalid);
     const now = deps.clock.now();
     const desired = desiredCertificate(vc);
     await syncFinalizer(vc, desired);
@@ -818,6 +998,8 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     forget: (key: string) => {
       written.delete(key);
       parsed.delete(key);
+      unwritten.delete(key);
+      warnedUnrecorded.delete(key);
     },
   });
 }
