@@ -97,6 +97,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     metrics: createReloadMetrics(registry),
     queueMetrics: metrics.workqueue('reload'),
     controllerMetrics: metrics.controller('reload'),
+    resyncIntervalMs: op.resyncPeriod,
   });
   const vaultSecret = createVaultSecretController({
     kubeConfig,
@@ -111,6 +112,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     defaultRefreshIntervalMs: op.defaultRefreshInterval,
     queueMetrics: metrics.workqueue('vaultsecret'),
     controllerMetrics: metrics.controller('vaultsecret'),
+    resyncIntervalMs: op.resyncPeriod,
     onDataChanged: (vs, change) => reload.secretChanged(vs, change),
   });
   const secretRotation = createSecretRotationController({
@@ -130,6 +132,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     metrics: createRotationMetrics(registry),
     queueMetrics: metrics.workqueue('secretrotation'),
     controllerMetrics: metrics.controller('secretrotation'),
+    resyncIntervalMs: op.resyncPeriod,
   });
   // Certificates: issuers (vault-pki, local-ca) from the config, RSA keys in worker threads.
   const rsa = new RsaWorkerPool();
@@ -156,6 +159,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     restarts: reload,
     queueMetrics: metrics.workqueue('vaultcertificate'),
     controllerMetrics: metrics.controller('vaultcertificate'),
+    resyncIntervalMs: op.resyncPeriod,
     certificateMetrics: createCertificateMetrics(registry),
   });
   registerCertificateGauges(registry, vaultCertificate.samples);

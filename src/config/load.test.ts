@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       assert.equal(config.operator.namespace, 'vaultsync');
       assert.equal(config.operator.workers, 4);
       assert.equal(config.operator.defaultRefreshInterval, 3_600_000);
+      assert.equal(config.operator.resyncPeriod, 600_000);
       assert.deepEqual(config.operator.watchNamespaces, [], 'all namespaces');
       assert.deepEqual(config.operator.leaderElection, {
         enabled: true,
@@ -90,6 +91,7 @@ operator:
   namespace: vaultsync-system
   leaderElection: {leaseDuration: 30s, renewDeadline: 20s, retryPeriod: 5s}
   defaultRefreshInterval: 1h30m
+  resyncPeriod: "0"
 backends:
   - name: vault
     type: vault
@@ -108,6 +110,7 @@ backends:
       shop/db: {password: hunter2}
 `);
       assert.equal(config.operator.defaultRefreshInterval, 5_400_000);
+      assert.equal(config.operator.resyncPeriod, 0, 'replays off');
       const [v, k, m] = config.backends;
       assert.equal(v?.type === 'vault' && v.tls.caPem, CA);
       assert.equal(k?.type === 'kubernetes' && k.namespace, 'vaultsync-dev-secrets');
@@ -315,7 +318,7 @@ backends:
         name: 'an unknown field far from any known one',
         yaml: 'operator: {frobnicate: 1}\nbackends: [{name: m, type: memory, allowedNamespaces: ["*"]}]',
         expect: [
-          'operator.frobnicate: unknown field; allowed here: namespace, serviceAccountName, watchNamespaces, leaderElection, workers, defaultRefreshInterval, metricsAddress, healthAddress, logLevel, annotatePods',
+          'operator.frobnicate: unknown field; allowed here: namespace, serviceAccountName, watchNamespaces, leaderElection, workers, defaultRefreshInterval, resyncPeriod, metricsAddress, healthAddress, logLevel, annotatePods',
         ],
       },
       {

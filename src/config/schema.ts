@@ -151,6 +151,13 @@ export const OperatorSchema = Type.Object(
     leaderElection: LeaderElectionSchema,
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
     defaultRefreshInterval: Duration('1h'),
+    /**
+     * How often each informer replays its cache to its controller, which re-checks every
+     * resource against the cache (no request to the API server, no backend read a refresh
+     * schedule did not want). `0`: never. A full relist happens only after a watch expired
+     * (410 Gone), the server ended it with an error, or it stalled.
+     */
+    resyncPeriod: Duration('10m'),
     metricsAddress: ListenAddress(':8080'),
     healthAddress: ListenAddress(':8081'),
     logLevel: OneOf(LOG_LEVELS, 'info'),

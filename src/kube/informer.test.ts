@@ -3,7 +3,7 @@ import { type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { FakeClock, settle } from './clock.ts';
-import { Informer, enqueueHandlers } from './informer.ts';
+import { Informer, enqueueHandlers, isReplay } from './informer.ts';
 import {
   type ListResult,
   type ListWatchSource,
@@ -166,11 +166,13 @@ describe('Informer', () => {
   });
 
   it('relists at once when the watch reports 410 Gone', async () => {
-    const t = start(setup());
+    const t = start(setup({ resyncIntervalMs: 600_000 }));
     await settle();
+    t.source.objects = [cm('a', '120')];
     t.source.current.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' });
     await settle();
     assert.equal(t.source.lists, 2);
+    assert.deepEqual(t.events, ['add a@120']);
     assert.equal(t.source.watches.length, 2);
   });
 
@@ -219,18 +221,70 @@ describe('Informer', () => {
     assert.equal(t.informer.hasSynced(), true);
   });
 
-  it('relists on the resync interval: update for changed, delete for vanished, add for new objects', async () => {
+  it('resync replays the cache to the handlers as update(obj, obj), asking the server nothing', async () => {
     const t = setup({ resyncIntervalMs: 600_000, watchTimeoutSeconds: 3600 });
-    t.source.objects = [cm('same', '1'), cm('changed', '2'), cm('vanished', '3')];
+    t.source.objects = [cm('a', '1'), cm('b', '2')];
     start(t);
     await settle();
+    t.source.current.emit('MODIFIED', cm('b', '102'));
     t.events.length = 0;
-    t.source.objects = [cm('same', '1'), cm('changed', '9'), cm('new', '10')];
+    const replays: [Obj, Obj][] = [];
+    t.informer.addHandlers({ update: (old, o) => replays.push([old, o]) });
+    // Changed on the server without an event: a replay hands over the cache as it is.
+    t.source.objects = [cm('a', '9'), cm('new', '10')];
     await t.clock.advanceAsync(600_000);
+    assert.deepEqual(t.events.sort(), ['update a@1->1', 'update b@102->102']);
+    assert.ok(replays.every(([old, o]) => old === o && isReplay(old, o)));
+    assert.equal(t.source.lists, 1, 'no relist');
+    assert.equal(t.source.watches.length, 1, 'the watch goes on');
+    assert.equal(t.source.current.aborted, false);
+    await t.clock.advanceAsync(600_000);
+    assert.equal(t.events.length, 4, 'again every period');
+    assert.equal(t.source.lists, 1);
+  });
+
+  it('does not replay with resync 0, nor before the first sync', async () => {
+    const off = setup({ resyncIntervalMs: 0, watchTimeoutSeconds: 3600 });
+    off.source.objects = [cm('a', '1')];
+    start(off);
+    await settle();
+    assert.deepEqual(off.events, ['add a@1']);
+    off.events.length = 0;
+    await off.clock.advanceAsync(3_000_000);
+    assert.deepEqual(off.events, []);
+
+    const t = setup({ resyncIntervalMs: 1000 });
+    t.source.listError = apiError(503, 'ServiceUnavailable');
+    start(t);
+    await t.clock.advanceAsync(3000);
+    assert.equal(t.informer.hasSynced(), false);
+    assert.deepEqual(t.events, []);
+  });
+
+  it('relists after an ERROR event that is not 410, once the backoff has passed', async () => {
+    const t = setup();
+    t.source.objects = [cm('a', '1')];
+    start(t);
+    await settle();
+    t.source.current.emit('ERROR', { kind: 'Status', code: 500, reason: 'InternalError', message: 'etcd' });
+    await settle();
+    assert.equal(t.source.lists, 1, 'backing off first');
+    t.source.objects = [cm('a', '2')];
+    await t.clock.advanceAsync(1000);
     assert.equal(t.source.lists, 2);
-    assert.deepEqual(t.events.sort(), ['add new@10', 'delete vanished', 'update changed@2->9']);
-    assert.equal(t.source.watches[0]!.aborted, true, 'the old watch was closed');
+    assert.deepEqual(t.events, ['add a@1', 'update a@1->2']);
+  });
+
+  it('re-watches from its version, without a relist, after a broken connection', async () => {
+    const t = start(setup());
+    await settle();
+    t.source.current.emit('ADDED', cm('a', '101'));
+    t.clock.advance(10_000);
+    t.source.current.close(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    await t.clock.advanceAsync(1000);
     assert.equal(t.source.watches.length, 2);
+    assert.equal(t.source.current.params.resourceVersion, '101');
+    assert.equal(t.source.lists, 1);
   });
 
   it('replaces a watch that stays silent past its own timeout; events and bookmarks count as life', async () => {
@@ -242,11 +296,16 @@ describe('Informer', () => {
     await t.clock.advanceAsync(110_000);
     assert.equal(t.source.watches.length, 1, 'the bookmark showed it alive');
     assert.equal(t.informer.healthy(), true);
+    assert.equal(t.source.lists, 1);
+    t.source.objects = [cm('missed', '130')];
+    t.source.rv = '130';
     await t.clock.advanceAsync(10_000);
     assert.equal(t.source.watches[0]!.aborted, true);
     assert.ok(t.log.records.some((r) => r.level === 'warn' && r.message === 'Replaced a stuck watch'));
-    assert.equal(t.source.watches.length, 2, 'replaced at once');
-    assert.equal(t.source.current.params.resourceVersion, '120');
+    assert.equal(t.source.lists, 2, 'relisted at once');
+    assert.deepEqual(t.events, ['add missed@130']);
+    assert.equal(t.source.watches.length, 2);
+    assert.equal(t.source.current.params.resourceVersion, '130', 'watching from the new list');
   });
 
   it('gives up on a watch that never connects, then backs off', async () => {
@@ -346,6 +405,25 @@ describe('Informer', () => {
     assert.equal(t.source.current.aborted, true);
     assert.equal(t.clock.pendingTimers(), 0);
     assert.equal(t.informer.healthy(), false);
+  });
+
+  it('enqueueHandlers sends a replay to onReplay, real changes to enqueue', () => {
+    const keys: string[] = [];
+    const replayed: string[] = [];
+    const h = enqueueHandlers<Obj>(
+      (k) => keys.push(k),
+      undefined,
+      (k) => replayed.push(k),
+    );
+    const a = cm('a', '1');
+    h.update!(a, a);
+    h.update!(cm('b', '5'), cm('b', '5'));
+    h.update!(cm('c', '1'), cm('c', '2'));
+    assert.deepEqual(replayed, ['ns/a', 'ns/b']);
+    assert.deepEqual(keys, ['ns/c']);
+    const plain: string[] = [];
+    enqueueHandlers<Obj>((k) => plain.push(k)).update!(a, a);
+    assert.deepEqual(plain, ['ns/a'], 'by default a replay enqueues like any update');
   });
 
   it('enqueueHandlers maps both sides of an update to keys', () => {

@@ -7,13 +7,19 @@
 // throw becomes an unhandled rejection), never relists, has no watchdog for a silently stalled
 // watch, cannot take an injected clock, and never asks for bookmarks. Here:
 // - every failure (list or watch) restarts the cycle after a jittered exponential backoff;
-//   410 Gone relists at once; a clean close or client timeout re-watches from the last version;
-// - a periodic relist (resync) reconciles the cache with the server: update for objects whose
-//   resourceVersion changed, delete for those gone, add for new ones;
+//   410 Gone relists at once; an ERROR event from the server relists after the backoff; a
+//   clean close, a client timeout or a broken connection re-watches from the last version
+//   (the server replays what we missed, or answers 410);
+// - a relist (only after 410, an ERROR event or the watchdog) reconciles the cache with the
+//   server: update for objects whose resourceVersion changed, delete for those gone, add for
+//   new ones;
+// - the periodic resync replays the cache, as client-go's and controller-runtime's do: an
+//   update(obj, obj) for every cached object (isReplay tells it apart), so controllers re-check
+//   their level, with no request to the server: idle, an informer sends nothing but watches;
 // - every watch asks for bookmarks and a server-side timeoutSeconds. A healthy watch, however
 //   quiet, therefore ends by itself: the server closes it at its timeout (usually after a
 //   bookmark). A watch that shows no sign of life (no event, no bookmark, no close) for its
-//   timeout plus a grace period is stuck on a dead connection: the watchdog replaces it (the
+//   timeout plus a grace period is stuck on a dead connection: the watchdog relists (the
 //   silent stalls of client-node issues #364, #958, #1933). Bookmarks are not guaranteed:
 //   the API server sends one only when the resource's watch cache has moved past the
 //   watch's version, so "no bookmark for a minute" alone is no sign of trouble;
@@ -49,7 +55,10 @@ export interface InformerOptions<T extends KubernetesObject> {
   namespaces?: readonly string[];
   labelSelector?: string;
   fieldSelector?: string;
-  /** Relist period (jittered down by 10%); default 10 min; 0 disables. */
+  /**
+   * Cache replay period (jittered down by 10%): every cached object is handed to the update
+   * handlers as update(obj, obj), without a request. Default 10 min; 0 disables.
+   */
   resyncIntervalMs?: number;
   /** Server-side watch timeout; each watch picks a value in [t, 2t); default 300 s. */
   watchTimeoutSeconds?: number;
@@ -84,7 +93,7 @@ export interface InformerStatus {
   lastError?: string;
 }
 
-type EndReason = 'resync' | 'watchdog' | 'stop';
+type EndReason = 'watchdog' | 'stop';
 
 interface WatchEnd {
   err?: unknown;
@@ -122,7 +131,7 @@ export class Informer<T extends KubernetesObject> {
   #stopped = false;
   #loop: Promise<void> | undefined;
   #stopSignal = new AbortController();
-  #cancelResync: Cancel | undefined;
+  #cancelReplay: Cancel | undefined;
   #endWatch: ((end: EndCause) => void) | undefined;
   #watching = false;
   #lastEventAt: number | undefined;
@@ -190,7 +199,7 @@ export class Informer<T extends KubernetesObject> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#cancelResync?.();
+    this.#cancelReplay?.();
     this.#stopSignal.abort();
     this.#endWatch?.({ reason: 'stop' });
     await this.#loop;
@@ -287,13 +296,12 @@ export class Informer<T extends KubernetesObject> {
   /** Decides what a finished watch means; throws to take the backoff path. */
   #afterWatch(end: WatchEnd): void {
     if (end.reason === 'stop') return;
-    if (end.reason === 'resync') {
-      this.#relistWanted = true;
-      return;
-    }
     if (end.reason === 'watchdog') {
       // At most once per watch timeout, so no hot loop: an accepted watch that went silent
-      // (a dead connection) is replaced at once; one that never connected backs off.
+      // (a dead connection) is replaced at once; one that never connected backs off. Either
+      // way the cache is listed again: something between us and the server is wrong, and a
+      // relist this rare is the safety net the periodic relist used to be.
+      this.#relistWanted = true;
       if (end.connected) {
         safeLog(this.#log, 'warn', 'Replaced a stuck watch', { silentMs: end.durationMs });
         return;
@@ -366,6 +374,7 @@ export class Informer<T extends KubernetesObject> {
     if (first) {
       safeLog(this.#log, 'info', 'Synced cache', { objects: this.#cache.size });
       for (const w of this.#syncWaiters.splice(0)) w();
+      this.#scheduleReplay();
     } else if (added.length + updated.length + deleted.length > 0) {
       safeLog(this.#log, 'debug', 'Relist found changes', {
         added: added.length,
@@ -373,18 +382,24 @@ export class Informer<T extends KubernetesObject> {
         deleted: deleted.length,
       });
     }
-    this.#scheduleResync();
   }
 
-  #scheduleResync(): void {
-    this.#cancelResync?.();
-    this.#cancelResync = undefined;
+  /** From the first sync on, every resync period (apart from relists and watches). */
+  #scheduleReplay(): void {
     if (!(this.#resyncMs > 0) || this.#stopped) return;
-    this.#cancelResync = this.#clock.after(jitter(this.#resyncMs, 0.1, this.#random), () => {
-      this.#cancelResync = undefined;
-      this.#relistWanted = true;
-      this.#endWatch?.({ reason: 'resync' });
+    this.#cancelReplay = this.#clock.after(jitter(this.#resyncMs, 0.1, this.#random), () => {
+      this.#cancelReplay = undefined;
+      this.#replay();
+      this.#scheduleReplay();
     });
+  }
+
+  /** Hands every cached object to the update handlers as update(obj, obj); asks the server nothing. */
+  #replay(): void {
+    if (this.#stopped) return;
+    const objects = [...this.#cache.values()];
+    for (const obj of objects) this.#emit('update', obj, obj);
+    safeLog(this.#log, 'debug', 'Replayed cache', { objects: objects.length });
   }
 
   /** Runs one watch from the current version; resolves when it ends, however it ends. */
@@ -452,7 +467,11 @@ export class Informer<T extends KubernetesObject> {
 
   #onWatchEvent(e: WatchEvent<T>, finish: (end: EndCause) => void): void {
     this.#lastEventAt = this.#clock.now();
-    if (e.type === 'ERROR') return finish({ err: fromStatus(e.object) });
+    if (e.type === 'ERROR') {
+      // The server ended the watch with a Status (410, or its own failure): list afresh.
+      this.#relistWanted = true;
+      return finish({ err: fromStatus(e.object) });
+    }
     this.#quickGones = 0;
     const rv = e.object?.metadata?.resourceVersion;
     if (e.type === 'BOOKMARK') {
@@ -506,14 +525,33 @@ export class Informer<T extends KubernetesObject> {
   }
 }
 
-/** Handlers that enqueue the object's own key (or keys mapped from it, e.g. an owner's). */
+/**
+ * Is this update a resync's replay of the cache (the object did not change)? Watch events and
+ * relists hand over an update only when the resourceVersion moved.
+ */
+export function isReplay<T extends KubernetesObject>(oldObj: T, newObj: T): boolean {
+  if (oldObj === newObj) return true;
+  const rv = oldObj.metadata?.resourceVersion;
+  return rv !== undefined && rv === newObj.metadata?.resourceVersion;
+}
+
+/**
+ * Handlers that enqueue the object's own key (or keys mapped from it, e.g. an owner's).
+ * A replay (isReplay) goes to `onReplay` instead (default: `enqueue`), so a controller can keep
+ * replays from bringing forward work it has already planned.
+ */
 export function enqueueHandlers<T extends KubernetesObject>(
   enqueue: (key: string) => void,
   keysFor: (obj: T) => string[] = (obj) => [keyOf(obj)],
+  onReplay: (key: string) => void = enqueue,
 ): InformerHandlers<T> {
-  const push = (...objs: T[]) => {
-    for (const key of new Set(objs.flatMap(keysFor))) enqueue(key);
+  const push = (to: (key: string) => void, ...objs: T[]) => {
+    for (const key of new Set(objs.flatMap(keysFor))) to(key);
   };
   // Both sides of an update: a changed label or reference can move the object to other keys.
-  return { add: (obj) => push(obj), update: (old, obj) => push(old, obj), delete: (obj) => push(obj) };
+  return {
+    add: (obj) => push(enqueue, obj),
+    update: (old, obj) => (isReplay(old, obj) ? push(onReplay, obj) : push(enqueue, old, obj)),
+    delete: (obj) => push(enqueue, obj),
+  };
 }

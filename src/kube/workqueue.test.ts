@@ -111,6 +111,25 @@ describe('WorkQueue', () => {
     assert.equal(clock.pendingTimers(), 0);
   });
 
+  it('addUnlessPending adds only a key with nothing pending (waiting, processing or delayed)', async () => {
+    const { clock, queue } = setup();
+    queue.add('ns/waiting', { priority: 'low' });
+    queue.addAfter('ns/delayed', 60_000);
+    queue.add('ns/held');
+    assert.equal(await queue.get(), 'ns/held');
+    for (const key of ['ns/waiting', 'ns/delayed', 'ns/held', 'ns/free']) {
+      queue.addUnlessPending(key, { priority: 'low' });
+    }
+    queue.done('ns/held');
+    assert.deepEqual(
+      await takeReady(queue),
+      ['ns/waiting', 'ns/free'],
+      'held and delayed keys not brought forward',
+    );
+    clock.advance(60_000);
+    assert.deepEqual(await takeReady(queue), ['ns/delayed'], 'the delayed key comes at its time, once');
+  });
+
   it('adds at once when the delay is zero or negative', async () => {
     const { clock, queue } = setup();
     queue.addAfter('ns/a', 0);

@@ -99,6 +99,16 @@ export class WorkQueue {
   }
 
   /**
+   * Adds `key` only if nothing is pending for it: not waiting, not held by a worker, no delayed
+   * add. For an informer's cache replay, which re-checks level without bringing forward a
+   * refresh or a retry already planned.
+   */
+  addUnlessPending(key: string, opts: AddOptions = {}): void {
+    if (this.#queued.has(key) || this.#processing.has(key) || this.#delayed.has(key)) return;
+    this.add(key, opts);
+  }
+
+  /**
    * Adds `key` after `delayMs`. If the key already has a pending delayed add, the earlier due
    * time (and the higher priority) wins. A delay of 0 or less adds at once.
    */

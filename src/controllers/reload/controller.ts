@@ -156,6 +156,8 @@ export interface ReloadControllerOptions {
   controllerMetrics?: ControllerMetrics;
   /** How often API discovery is asked whether the Argo Rollouts CRD is served; default 60 s. */
   rolloutDiscoveryIntervalMs?: number;
+  /** `operator.resyncPeriod`: how often the workload informers replay their caches (0: never). */
+  resyncIntervalMs?: number;
 }
 
 interface Rolling {
@@ -200,6 +202,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
         logger: opts.logger,
         name: `${kind.toLowerCase()}s`,
         transform: slimWorkload,
+        resyncIntervalMs: opts.resyncIntervalMs,
       }),
     ]),
   ) as Record<ReloadableKind, Informer<Workload>>;
@@ -216,6 +219,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
         logger: opts.logger,
         name: 'rollouts',
         transform: slimWorkload,
+        resyncIntervalMs: opts.resyncIntervalMs,
       }),
     handlers: handlersFor('Rollout'),
     clock,

@@ -53,6 +53,8 @@ export interface SecretRotationControllerOptions {
   metrics?: RotationMetrics;
   queueMetrics?: WorkqueueMetrics;
   controllerMetrics?: ControllerMetrics;
+  /** `operator.resyncPeriod`: how often the informer replays its cache (0: never). */
+  resyncIntervalMs?: number;
 }
 
 export function createSecretRotationController(opts: SecretRotationControllerOptions) {
@@ -63,6 +65,7 @@ export function createSecretRotationController(opts: SecretRotationControllerOpt
     clock: opts.clock,
     logger: opts.logger,
     name: 'secretrotations',
+    resyncIntervalMs: opts.resyncIntervalMs,
   });
   const memory = new RotationMemory();
   const controller = new Controller({
@@ -93,7 +96,15 @@ export function createSecretRotationController(opts: SecretRotationControllerOpt
     }),
   });
 
-  rotations.addHandlers(enqueueHandlers((key) => controller.enqueue(key)));
+  // A replay (resync) wakes only a rotation with nothing planned: its next rotation, rollout
+  // poll or retry keeps its time.
+  rotations.addHandlers(
+    enqueueHandlers(
+      (key) => controller.enqueue(key),
+      undefined,
+      (key) => controller.queue.addUnlessPending(key, { priority: 'low' }),
+    ),
+  );
   rotations.addHandlers({ delete: (sr) => controller.forgetKey(keyOf(sr)) });
 
   /** The rotation (if any) writing a path this VaultSecret reads at its latest version. */
@@ -116,6 +127,8 @@ export function createSecretRotationController(opts: SecretRotationControllerOpt
         const sr = rotationFor(vs);
         return sr ? [keyOf(sr)] : [];
       },
+      // A replayed VaultSecret did not change; the rotation's own replay re-checks it.
+      () => {},
     ),
   );
   // A consumer progressed: wake the rotations of its namespace that are rolling out.

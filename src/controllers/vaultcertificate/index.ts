@@ -9,7 +9,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { isTrue } from '../../kube/conditions.ts';
 import { Controller } from '../../kube/controller.ts';
-import { Informer, enqueueHandlers } from '../../kube/informer.ts';
+import { Informer, enqueueHandlers, isReplay } from '../../kube/informer.ts';
 import { keepWriters } from '../../kube/managed-fields.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
@@ -50,6 +50,8 @@ export interface VaultCertificateControllerOptions {
   certificateMetrics?: CertificateMetricsSink;
   /** Restarts rolloutRestartTargets when a certificate is replaced. */
   restarts?: RestartSink;
+  /** `operator.resyncPeriod`: how often the informers replay their caches (0: never). */
+  resyncIntervalMs?: number;
 }
 
 /** One certificate as the gauges see it at scrape time (from the informer cache). */
@@ -83,6 +85,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     clock: opts.clock,
     logger: opts.logger,
     name: 'vaultcertificates',
+    resyncIntervalMs: opts.resyncIntervalMs,
   });
   const secrets = new Informer<V1Secret>({
     resource: builtinResources.Secret,
@@ -92,6 +95,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     clock: opts.clock,
     logger: opts.logger,
     name: 'certificate-secrets',
+    resyncIntervalMs: opts.resyncIntervalMs,
     // Keeps who applied each Secret (managedFields): ownership is decided by it, not by labels.
     transform: keepWriters(VAULTSYNC_FIELD_MANAGERS),
   });
@@ -123,10 +127,15 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     reconcile,
   });
   const enqueue = (key: string) => controller.enqueue(key);
+  // A replay (resync) wakes only a certificate with nothing planned (its renewal or a retry
+  // keeps its time); the reconcile then checks the Secret against the caches, issuing nothing
+  // that is not due.
+  const replayed = (key: string) => controller.queue.addUnlessPending(key, { priority: 'low' });
   certificates.addHandlers({
     add: (vc) => enqueue(keyOf(vc)),
     update: (old, vc) => {
-      if (worthReconciling(old, vc)) enqueue(keyOf(vc));
+      if (isReplay(old, vc)) replayed(keyOf(vc));
+      else if (worthReconciling(old, vc)) enqueue(keyOf(vc));
     },
     delete: (vc) => {
       const key = keyOf(vc);
@@ -139,6 +148,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     enqueueHandlers(
       (key) => controller.enqueue(key, { priority: 'high' }),
       (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[OWNER_LABEL] ?? '')],
+      replayed,
     ),
   );
 

@@ -43,6 +43,8 @@ export interface VaultSecretControllerOptions {
   random?: () => number;
   /** Told when a Secret's data really changed (the reload controller restarts its consumers). */
   onDataChanged?: DataChangeListener;
+  /** `operator.resyncPeriod`: how often the informers replay their caches (0: never). */
+  resyncIntervalMs?: number;
 }
 
 export function createVaultSecretController(opts: VaultSecretControllerOptions) {
@@ -53,6 +55,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     clock: opts.clock,
     logger: opts.logger,
     name: 'vaultsecrets',
+    resyncIntervalMs: opts.resyncIntervalMs,
   });
   const secrets = new Informer<V1Secret>({
     resource: builtinResources.Secret,
@@ -62,6 +65,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     clock: opts.clock,
     logger: opts.logger,
     name: 'managed-secrets',
+    resyncIntervalMs: opts.resyncIntervalMs,
     // Keeps who applied each Secret (managedFields): ownership is decided by it, not by labels.
     transform: keepWriters(VAULTSYNC_FIELD_MANAGERS),
   });
@@ -94,7 +98,10 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       takeRefreshRequest: (key) => refreshRequested.delete(key),
     }),
   });
-  vaultSecrets.addHandlers(enqueueHandlers((key) => controller.enqueue(key)));
+  // A replay (resync) wakes only a VaultSecret with nothing planned: one waiting for its refresh
+  // or a retry keeps that time, so replays read no backend the schedule did not ask for.
+  const replayed = (key: string) => controller.queue.addUnlessPending(key, { priority: 'low' });
+  vaultSecrets.addHandlers(enqueueHandlers((key) => controller.enqueue(key), undefined, replayed));
   vaultSecrets.addHandlers({
     delete: (vs) => {
       const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
@@ -107,6 +114,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     enqueueHandlers(
       (key) => controller.enqueue(key, { priority: 'high' }),
       (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[OWNER_LABEL] ?? '')],
+      replayed,
     ),
   );
   /**
