@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { kubeSecretsApi, kubeTokenSource } from './backends/kube-client.ts';
+import { fencedBackends } from './backends/fenced.ts';
 import { createBackends } from './backends/registry.ts';
 import type { Config } from './config/index.ts';
 import { readSecretFile } from './config/index.ts';
@@ -14,6 +15,7 @@ import { createSecretRotationController } from './controllers/secretrotation/ind
 import { createRotationMetrics } from './controllers/secretrotation/metrics.ts';
 import { createVaultCertificateController } from './controllers/vaultcertificate/index.ts';
 import { createVaultSecretController } from './controllers/vaultsecret/index.ts';
+import { fencedIssuers } from './issuers/fenced.ts';
 import { createIssuers } from './issuers/index.ts';
 import { RsaWorkerPool } from './pki/index.ts';
 import { loadOrCreateMacKeys } from './hmac-key.ts';
@@ -26,7 +28,8 @@ import { createAuditLog } from './observability/audit.ts';
 import { createKubeClient } from './kube/client.ts';
 import { systemClock } from './kube/clock.ts';
 import { EventRecorder } from './kube/events.ts';
-import { LeaderElector } from './kube/leader-election.ts';
+import { LeadershipFence, type WriteFence, openFence } from './kube/fence.ts';
+import { LeaderElector, shutdownGraceMs } from './kube/leader-election.ts';
 import { isTrue } from './kube/conditions.ts';
 import type { Logger } from './observability/logger.ts';
 import {
@@ -35,6 +38,7 @@ import {
   registerCertificateGauges,
   registerResourceGauges,
 } from './observability/metrics.ts';
+import { userAgent } from './version.ts';
 import { createWebhookNotifier } from './webhooks/index.ts';
 
 export interface OperatorOptions {
@@ -71,8 +75,17 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const metrics = createMetrics(registry);
   // Lifecycle webhooks (docs/webhooks.md): taken from the controllers' Events, sent in the background.
   const webhooks = await createWebhookNotifier(config.webhooks, { registry, clock, logger, readSecretFile });
-  const client = createKubeClient(kubeConfig, { userAgent: 'vaultsync' });
   const identity = opts.identity ?? `${hostname()}-${process.pid}`;
+  const le = op.leaderElection;
+  // Fencing (docs/architecture.md): every write the CONTROLLERS make (apply, patch, status,
+  // events, backend writes, issuer calls) goes through `fence`, held only while this process
+  // holds the Lease it last renewed within renewDeadline. The elector, start-up (HMAC key) and
+  // the HTTPS API (it serves on every replica and writes on behalf of its callers) use the
+  // unfenced `client`, `backends` and `issuers`.
+  const leadership = le.enabled ? new LeadershipFence({ renewDeadlineMs: le.renewDeadline }) : undefined;
+  const fence: WriteFence = leadership ?? openFence;
+  const client = createKubeClient(kubeConfig, { userAgent: userAgent(identity) });
+  const fencedClient = createKubeClient(kubeConfig, { userAgent: userAgent(identity), fence });
 
   const macKeys = await loadOrCreateMacKeys(client, op.namespace);
   const backends = createBackends(config, {
@@ -82,13 +95,17 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     readSecretFile,
     onAuthEvent: (backend, event) => metrics.authEvent(backend, event),
   });
-  const events = webhooks.wrap(new EventRecorder({ client, instance: identity, clock, logger }));
+  const controllerBackends = fencedBackends(backends, fence);
+  const events = webhooks.wrap(
+    new EventRecorder({ client: fencedClient, instance: identity, clock, logger }),
+  );
   // Workload restarts, shared by VaultSecret (rolloutRestartTargets, reload annotations) and
   // SecretRotation (consumers).
   const reload = createReloadController({
     kubeConfig,
+    namespace: op.namespace,
     namespaces: op.watchNamespaces,
-    client,
+    client: fencedClient,
     events,
     macKeys,
     clock,
@@ -102,8 +119,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const vaultSecret = createVaultSecretController({
     kubeConfig,
     namespaces: op.watchNamespaces,
-    client,
-    backends,
+    client: fencedClient,
+    backends: controllerBackends,
     events,
     macKeys,
     clock,
@@ -118,8 +135,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const secretRotation = createSecretRotationController({
     kubeConfig,
     namespaces: op.watchNamespaces,
-    client,
-    backends,
+    client: fencedClient,
+    backends: controllerBackends,
     vaultSecrets: vaultSecret.vaultSecrets,
     requestRefresh: vaultSecret.requestRefresh,
     reload,
@@ -148,8 +165,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const vaultCertificate = createVaultCertificateController({
     kubeConfig,
     namespaces: op.watchNamespaces,
-    client,
-    issuers,
+    client: fencedClient,
+    issuers: fencedIssuers(issuers, fence),
     events,
     macKeys,
     clock,
@@ -208,22 +225,28 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     for (const c of controllers) c.start();
     webhooks.watchCertificateExpiry(vaultCertificate.certificates);
   };
-  const elector = op.leaderElection.enabled
+  // Leadership gone (stepped down, another holder, renew deadline passed): in-flight reconciles
+  // are aborted at once; their writes are already refused by the fence.
+  fence.signal.addEventListener('abort', () => {
+    for (const c of controllers) c.abort(fence.signal.reason);
+  });
+  const elector = le.enabled
     ? new LeaderElector({
         client,
         identity,
-        leaseName: op.leaderElection.leaseName,
+        leaseName: le.leaseName,
         leaseNamespace: op.namespace,
-        leaseDurationMs: op.leaderElection.leaseDuration,
-        renewDeadlineMs: op.leaderElection.renewDeadline,
-        retryPeriodMs: op.leaderElection.retryPeriod,
+        leaseDurationMs: le.leaseDuration,
+        renewDeadlineMs: le.renewDeadline,
+        retryPeriodMs: le.retryPeriod,
+        fence: leadership,
         clock,
         logger,
         onStartedLeading: startControllers,
         onStoppedLeading: () => {
           metrics.setLeader(false);
           if (stopping) return;
-          // Workers may be mid-write: a clean restart is the only safe way to stand down.
+          // Workers are aborted and fenced: a clean restart stands down for good.
           logger.error('Lost leadership; exiting so a fresh replica can stand by', { identity });
           process.exitCode = 1;
           void stop().finally(() => process.exit(1));
@@ -301,7 +324,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   async function stop(): Promise<void> {
     if (stopping) return;
     stopping = true;
-    await Promise.allSettled(controllers.map((c) => c.stop()));
+    // Grace below leaseDuration − renewDeadline: done before a standby may take the Lease.
+    const graceMs = le.enabled ? shutdownGraceMs(le.leaseDuration, le.renewDeadline) : undefined;
+    await Promise.allSettled(controllers.map((c) => c.stop(graceMs)));
     await webhooks.close();
     await elector?.stop();
     await Promise.allSettled(informers.map((i) => i.stop()));

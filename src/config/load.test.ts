@@ -453,6 +453,22 @@ backends:
         ],
       },
       {
+        name: 'leader election: no time to retry a renewal',
+        yaml:
+          'operator: {leaderElection: {renewDeadline: 10s, retryPeriod: 9s}}\n' +
+          'backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\n',
+        expect: [
+          'operator.leaderElection.retryPeriod: must be below renewDeadline / 1.2, so a failed renewal is retried before the deadline',
+        ],
+      },
+      {
+        name: 'leader election: a lease under a second',
+        yaml:
+          'operator: {leaderElection: {leaseDuration: 900ms, renewDeadline: 600ms, retryPeriod: 200ms}}\n' +
+          'backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\n',
+        expect: ['operator.leaderElection.leaseDuration: must be at least 1s'],
+      },
+      {
         name: 'wrong types everywhere',
         yaml: 'operator: {leaderElection: {enabled: "yes"}}\nbackends:\n  - {name: k, type: kubernetes, namespace: 7, allowedNamespaces: "*", tls: {}}\n',
         expect: [

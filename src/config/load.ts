@@ -267,10 +267,22 @@ class Loader {
       const lease = parseDuration(String(le.leaseDuration));
       const renew = parseDuration(String(le.renewDeadline));
       const retry = parseDuration(String(le.retryPeriod));
-      if (renew >= lease) {
+      // The fence (src/kube/fence.ts) relies on these: a leader that cannot renew stops writing
+      // at renewDeadline, before anyone else may take the Lease at leaseDuration, and a renewal
+      // can be retried at least once before the deadline.
+      if (lease < 1000) {
+        this.#add('/operator/leaderElection/leaseDuration', 'must be at least 1s');
+      } else if (renew >= lease) {
         this.#add('/operator/leaderElection/renewDeadline', 'must be shorter than leaseDuration');
       } else if (retry >= renew) {
         this.#add('/operator/leaderElection/retryPeriod', 'must be shorter than renewDeadline');
+      } else if (retry * 1.2 >= renew) {
+        this.#add(
+          '/operator/leaderElection/retryPeriod',
+          'must be below renewDeadline / 1.2, so a failed renewal is retried before the deadline',
+        );
+      } else if (retry < 100) {
+        this.#add('/operator/leaderElection/retryPeriod', 'must be at least 100ms');
       }
     }
     if (Array.isArray(operator.watchNamespaces) && !this.#has('/operator/watchNamespaces')) {

@@ -8,6 +8,7 @@ import {
   RetryAfterError,
   TerminalError,
 } from './controller.ts';
+import { LeadershipFence } from './fence.ts';
 import type { ControllerMetrics, ReconcileResultLabel } from './metrics.ts';
 import { RecordingLogger, apiError } from './testing.ts';
 import { WorkQueue } from './workqueue.ts';
@@ -273,6 +274,35 @@ describe('Controller', () => {
     await stopping;
     assert.equal(signal?.aborted, true);
     assert.ok(t.log.records.some((r) => r.message === 'Stopped with reconciles still running'));
+  });
+
+  it('abort() (leadership lost) aborts in-flight reconciles at once; NotLeader is not retried', async () => {
+    let signal: AbortSignal | undefined;
+    const t = setup(
+      (_k, ctx) => {
+        signal = ctx.signal;
+        // A reconcile that honours its signal, as every write helper does.
+        return new Promise((_resolve, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)),
+        );
+      },
+      { shutdownTimeoutMs: 30_000 },
+    );
+    t.controller.start();
+    t.controller.enqueue('ns/a');
+    await settle();
+    assert.equal(signal?.aborted, false);
+    const fence = new LeadershipFence({ renewDeadlineMs: 1000 });
+    fence.lose('stepped down');
+    t.controller.abort(fence.signal.reason);
+    assert.equal(signal?.aborted, true, 'aborted without waiting for the shutdown grace');
+    await settle();
+    assert.deepEqual(t.results, ['terminal_error'], 'NotLeader is terminal: no retry');
+    const stopping = t.controller.stop(500);
+    await t.clock.advanceAsync(0);
+    await stopping;
+    assert.ok(t.log.records.some((r) => r.message === 'Stopped workers'));
+    assert.equal(t.queue.len(), 0);
   });
 
   it('keeps keys enqueued before start (a standby) and works them off when started', async () => {

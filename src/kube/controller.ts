@@ -55,7 +55,7 @@ export interface ReconcileContext {
   reconcileId: string;
   /** Failures since the last success (0 on a first try). */
   retries: number;
-  /** Aborted when the controller stops and its grace period ends. */
+  /** Aborted when the controller stops and its grace period ends, or at once by abort(). */
   signal: AbortSignal;
   /** A child logger with controller, namespace, name and reconcileId. */
   log: Logger;
@@ -145,16 +145,25 @@ export class Controller {
   }
 
   /**
-   * Stops taking keys and waits up to the shutdown timeout for in-flight reconciles; then
-   * aborts their signal and returns (a reconcile that ignores the signal is abandoned).
+   * Aborts the signal of every reconcile now, in flight or to come (leadership lost: nothing
+   * may finish). Follow with stop().
    */
-  async stop(): Promise<void> {
+  abort(reason?: unknown): void {
+    this.#abort.abort(reason);
+  }
+
+  /**
+   * Stops taking keys and waits up to the shutdown timeout (or `graceMs`) for in-flight
+   * reconciles; then aborts their signal and returns (a reconcile that ignores the signal is
+   * abandoned).
+   */
+  async stop(graceMs = this.#shutdownTimeoutMs): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.queue.shutDown();
     let cancel = () => {};
     const timedOut = new Promise<boolean>((resolve) => {
-      cancel = this.#clock.after(this.#shutdownTimeoutMs, () => resolve(true));
+      cancel = this.#clock.after(graceMs, () => resolve(true));
     });
     const finished = Promise.all(this.#running).then(() => false);
     const late = await Promise.race([finished, timedOut]);

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { FakeClock } from './clock.ts';
-import { type Lease, LeaderElector, leaseAction, microTime, nextLeaseSpec } from './leader-election.ts';
+import { LeadershipFence } from './fence.ts';
+import {
+  type Lease,
+  LeaderElector,
+  leaseAction,
+  microTime,
+  nextLeaseSpec,
+  shutdownGraceMs,
+} from './leader-election.ts';
 import type { RestRequest } from './rest.ts';
 import { FakeRest, apiError } from './testing.ts';
 
@@ -28,8 +36,16 @@ class LeaseStore {
 
 function elector(store: LeaseStore, clock: FakeClock, identity: string) {
   const log: string[] = [];
+  // The fence on the same fake clock (as the monotonic clock would run beside it).
+  const fence = new LeadershipFence({
+    renewDeadlineMs: 10_000,
+    now: () => clock.now(),
+    after: (ms, fn) => clock.after(ms, fn),
+  });
   const rest = new FakeRest((req) => {
     if (partitioned.has(identity)) throw apiError(503, 'ServiceUnavailable');
+    if (req.method === 'PUT' && (req.body as Lease).spec?.holderIdentity === '')
+      log.push(`${identity} releases; fence held: ${fence.held()}`);
     return store.handle(req);
   });
   const e = new LeaderElector({
@@ -40,12 +56,13 @@ function elector(store: LeaseStore, clock: FakeClock, identity: string) {
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
+    fence,
     clock,
     random: () => 0,
     onStartedLeading: () => log.push(`${identity} started`),
     onStoppedLeading: () => log.push(`${identity} stopped`),
   });
-  return { e, log };
+  return { e, log, fence };
 }
 
 const partitioned = new Set<string>();
@@ -99,9 +116,11 @@ describe('leader election', () => {
     b.e.start();
     await clock.advanceAsync(5_000);
     assert.equal(b.e.isLeader(), false);
+    assert.equal(a.fence.held(), true);
+    assert.equal(b.fence.held(), false, 'a standby may not write');
     await a.e.stop();
     assert.equal(store.lease?.spec?.holderIdentity, '');
-    assert.deepEqual(a.log, ['a started', 'a stopped']);
+    assert.deepEqual(a.log, ['a started', 'a releases; fence held: false', 'a stopped']);
     await clock.advanceAsync(2_500); // one retry period, far less than the lease duration
     assert.equal(b.e.isLeader(), true);
     assert.equal(store.lease?.spec?.leaseTransitions, 1);
@@ -133,6 +152,56 @@ describe('leader election', () => {
     assert.ok(bStartedAt !== undefined && bStartedAt >= lastRenewal + 15_000, `b started at ${bStartedAt}`);
     assert.ok(aStoppedAt < bStartedAt, 'never two leaders');
     await Promise.all([a.e.stop(), b.e.stop()]);
+  });
+
+  it('fence: lost by renewDeadline after the last renewal, before the other may take over; never back', async () => {
+    const clock = new FakeClock(0);
+    const store = new LeaseStore();
+    const a = elector(store, clock, 'a');
+    a.e.start();
+    await clock.advanceAsync(1);
+    const b = elector(store, clock, 'b');
+    b.e.start();
+    await clock.advanceAsync(4_000);
+    assert.equal(a.fence.held(), true);
+    const lastRenewal = clock.now() - (clock.now() % 2000);
+    partitioned.add('a');
+    let fenceLostAt: number | undefined;
+    let bStartedAt: number | undefined;
+    a.fence.signal.addEventListener('abort', () => (fenceLostAt = clock.now()));
+    for (let t = 0; t < 30_000; t += 100) {
+      await clock.advanceAsync(100);
+      if (bStartedAt === undefined && b.e.isLeader()) bStartedAt = clock.now();
+    }
+    assert.equal(fenceLostAt, lastRenewal + 10_000, 'the timer fires at the deadline exactly');
+    assert.ok(bStartedAt !== undefined && fenceLostAt < bStartedAt);
+    partitioned.delete('a');
+    await clock.advanceAsync(30_000); // a campaigns again and may even win: its fence stays lost
+    assert.equal(a.fence.held(), false);
+    assert.equal(b.fence.held(), true);
+    await Promise.all([a.e.stop(), b.e.stop()]);
+    assert.equal(b.fence.held(), false, 'stop ends writing before the release');
+  });
+
+  it('fence: lost at once when the Lease is seen with another holder', async () => {
+    const clock = new FakeClock(0);
+    const store = new LeaseStore();
+    const a = elector(store, clock, 'a');
+    a.e.start();
+    await clock.advanceAsync(1);
+    assert.equal(a.fence.held(), true);
+    // Someone overwrote the Lease (an admin, a replica with a skewed view).
+    store.lease = { ...store.lease!, spec: { ...store.lease!.spec, holderIdentity: 'intruder' } };
+    await clock.advanceAsync(2_000);
+    assert.equal(a.fence.held(), false);
+    assert.equal(a.e.isLeader(), false);
+    await a.e.stop();
+  });
+
+  it('shutdown grace stays below leaseDuration − renewDeadline', () => {
+    assert.equal(shutdownGraceMs(15_000, 10_000), 2_500);
+    assert.equal(shutdownGraceMs(6_000, 4_000), 1_000);
+    assert.equal(shutdownGraceMs(4_000, 4_000), 0);
   });
 
   it('does not release a lease another replica took over meanwhile', async () => {

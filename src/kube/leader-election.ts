@@ -5,7 +5,9 @@
 // - every write carries the resourceVersion it read; a 409 means someone else won: try later;
 // - the leader renews every retryPeriod and steps down if it could not renew within
 //   renewDeadline (< leaseDuration, so it stops before anyone else may take over);
-// - on stop it can release the Lease (empty holder) so a standby takes over at once.
+// - on stop it can release the Lease (empty holder) so a standby takes over at once;
+// - it keeps a LeadershipFence (fence.ts) up to date: renewed with the start of every successful
+//   attempt, lost on step-down, on seeing another holder and on stop (before the release).
 // Only who writes is decided here; standbys keep informers and queues warm.
 import type { Random } from './backoff.ts';
 import { type Clock, sleep, systemClock } from './clock.ts';
@@ -47,9 +49,18 @@ export interface LeaderElectionOptions {
   onStoppedLeading?: () => unknown;
   /** Called when the observed holder changes (including to us). */
   onNewLeader?: (identity: string) => unknown;
+  /** Told of every renewal and of the end of leadership; every controller write checks it. */
+  fence?: ElectionFence;
   clock?: Clock;
   random?: Random;
   logger?: Logger;
+}
+
+/** What the elector tells the fence (LeadershipFence in fence.ts), in the fence's own clock. */
+export interface ElectionFence {
+  now(): number;
+  renewed(attemptStartedAt: number): void;
+  lose(reason: string): void;
 }
 
 export type LeaseAction = 'create' | 'renew' | 'acquire' | 'wait';
@@ -93,6 +104,15 @@ export function nextLeaseSpec(
     renewTime: time,
     leaseTransitions: (old?.leaseTransitions ?? 0) + (action === 'acquire' ? 1 : 0),
   };
+}
+
+/**
+ * How long a stopping leader lets in-flight reconciles finish: half of leaseDuration −
+ * renewDeadline, so a leader that stops because it could not renew is done well before a
+ * standby may take the Lease (the fence refuses its writes after renewDeadline anyway).
+ */
+export function shutdownGraceMs(leaseDurationMs: number, renewDeadlineMs: number): number {
+  return Math.max(0, Math.floor((leaseDurationMs - renewDeadlineMs) / 2));
 }
 
 export class LeaderElector {
@@ -156,6 +176,7 @@ export class LeaderElector {
 
   /** Stops campaigning; if leading, steps down (and releases the Lease if configured). */
   async stop(): Promise<void> {
+    this.#opts.fence?.lose('stopping');
     this.#stop.abort();
     await this.#loop;
   }
@@ -170,6 +191,8 @@ export class LeaderElector {
       this.#setLeading(false);
     }
     if (this.#leading) {
+      // Writes end before the Lease is handed over.
+      this.#opts.fence?.lose('stopping');
       if (this.#release) await this.#releaseLease();
       this.#setLeading(false);
     }
@@ -213,6 +236,7 @@ export class LeaderElector {
 
   async #tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
     const now = this.#clock.now();
+    const fenceAt = this.#opts.fence?.now();
     try {
       const lease = await this.#get(timeoutMs);
       if (lease) this.#observe(lease, now);
@@ -224,6 +248,7 @@ export class LeaderElector {
           ? await this.#create(spec, timeoutMs)
           : await this.#update(lease!, spec, timeoutMs);
       this.#observe(written, now);
+      if (fenceAt !== undefined) this.#opts.fence?.renewed(fenceAt);
       return true;
     } catch (err) {
       const e = toKubeError(err);
@@ -262,6 +287,8 @@ export class LeaderElector {
     if (this.#observed?.key !== key) this.#observed = { lease, key, at: now };
     else this.#observed.lease = lease;
     const holder = lease.spec?.holderIdentity ?? '';
+    if (this.#leading && holder !== this.identity)
+      this.#opts.fence?.lose(`the Lease is held by ${holder || 'no one'}`);
     if (holder === this.#holder) return;
     this.#holder = holder;
     if (holder) {
@@ -273,6 +300,7 @@ export class LeaderElector {
   #setLeading(leading: boolean): void {
     if (this.#leading === leading) return;
     this.#leading = leading;
+    if (!leading) this.#opts.fence?.lose('stepped down');
     safeLog(this.#log, 'info', leading ? 'Started leading' : 'Stopped leading');
     this.#callback(leading ? this.#opts.onStartedLeading : this.#opts.onStoppedLeading);
   }

@@ -9,6 +9,7 @@
 // returns plain JSON, and turns every failure into a KubeError (errors.ts) at the boundary.
 import { IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { KubeError, fromResponse, toKubeError } from './errors.ts';
+import type { WriteFence } from './fence.ts';
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -35,7 +36,16 @@ export interface RestClientOptions {
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
   userAgent?: string;
+  /**
+   * Leadership fence for writes: a mutating request is refused (NotLeaderError, as thrown)
+   * unless the fence holds right before it is sent, after authentication; the fence's signal
+   * also aborts writes in flight. Reads (GET, LIST, WATCH) are never fenced.
+   */
+  fence?: WriteFence;
 }
+
+/** The verbs that change state: the fenced ones. */
+export const isMutating = (method: HttpVerb): boolean => method !== 'GET';
 
 export const PatchType = {
   json: 'application/json-patch+json',
@@ -89,8 +99,11 @@ export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): 
         ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
         ctx.setBody(JSON.stringify(req.body));
       }
-      const timeout = AbortSignal.timeout(req.timeoutMs ?? defaultTimeout);
-      ctx.setSignal(req.signal ? AbortSignal.any([timeout, req.signal]) : timeout);
+      const fence = opts.fence && isMutating(req.method) ? opts.fence : undefined;
+      const signals = [AbortSignal.timeout(req.timeoutMs ?? defaultTimeout)];
+      if (req.signal) signals.push(req.signal);
+      if (fence) signals.push(fence.signal);
+      ctx.setSignal(signals.length === 1 ? signals[0]! : AbortSignal.any(signals));
 
       let status: number;
       let headers: Record<string, string>;
@@ -101,11 +114,19 @@ export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): 
         const pool = pools.get(key);
         if (pool) ctx.setDispatcher(pool);
         else if (ctx.getDispatcher()) pools.set(key, ctx.getDispatcher());
+      } catch (err) {
+        throw toKubeError(err);
+      }
+      // The last moment before the request leaves: nothing async between this check and send.
+      fence?.assertHeld();
+      try {
         const response = await http.send(ctx).toPromise();
         status = response.httpStatusCode;
         headers = response.headers;
         text = await response.body.text();
       } catch (err) {
+        // A write cut off by lost leadership says so (it may or may not have been applied).
+        if (fence?.signal.aborted) throw fence.signal.reason;
         throw toKubeError(err);
       }
       if (status < 200 || status > 299) throw fromResponse(status, text, headers);

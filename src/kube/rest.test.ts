@@ -1,0 +1,135 @@
+// The fenced REST client against a real local HTTP server (what reaches the wire is what counts).
+import assert from 'node:assert/strict';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { LeadershipFence, NotLeaderError } from './fence.ts';
+import { type HttpVerb, createRestClient } from './rest.ts';
+
+interface Seen {
+  method: string;
+  url: string;
+  userAgent: string | undefined;
+}
+
+async function apiServer(hold?: (req: IncomingMessage) => boolean) {
+  const seen: Seen[] = [];
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, userAgent: req.headers['user-agent'] });
+    req.resume();
+    if (hold?.(req)) {
+      held.push(res);
+      return;
+    }
+    res.setHeader('Content-Type', 'application/json');
+    res.end('{"kind":"ConfigMap"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return {
+    kc,
+    seen,
+    close: () => {
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const path = '/api/v1/namespaces/shop/configmaps/app';
+const writes: HttpVerb[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+const body = { metadata: { name: 'app' } };
+
+describe('REST client with a leadership fence', () => {
+  it('a deposed leader without the fence WOULD write (the case the fence exists for)', async () => {
+    const api = await apiServer();
+    try {
+      const fence = new LeadershipFence({ renewDeadlineMs: 4000 });
+      fence.lose('the Lease is held by replica-b');
+      const unfenced = createRestClient(api.kc);
+      for (const method of writes) await unfenced.request({ method, path, body });
+      assert.equal(api.seen.length, 4, 'every write reached the API server');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('refuses every mutating verb once leadership is lost; nothing reaches the server', async () => {
+    const api = await apiServer();
+    try {
+      const fence = new LeadershipFence({ renewDeadlineMs: 4000 });
+      fence.renewed(fence.now());
+      const rest = createRestClient(api.kc, { fence });
+      await rest.request({ method: 'PATCH', path, body });
+      assert.equal(api.seen.length, 1, 'a leader writes');
+      fence.lose('stepped down');
+      for (const method of writes) await assert.rejects(rest.request({ method, path, body }), NotLeaderError);
+      assert.equal(api.seen.length, 1, 'no write after the loss');
+      // Reads (GET, LIST, WATCH are all GET) still go out.
+      await rest.request({ method: 'GET', path });
+      await rest.request({ method: 'GET', path: '/api/v1/namespaces/shop/configmaps', query: { watch: 1 } });
+      assert.deepEqual(
+        api.seen.map((s) => s.method),
+        ['PATCH', 'GET', 'GET'],
+      );
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('checks after authentication: leadership lost while credentials were fetched → refused', async () => {
+    const api = await apiServer();
+    try {
+      const fence = new LeadershipFence({ renewDeadlineMs: 4000 });
+      fence.renewed(fence.now());
+      const authenticate = api.kc.applySecurityAuthentication.bind(api.kc);
+      api.kc.applySecurityAuthentication = async (ctx) => {
+        await authenticate(ctx);
+        fence.lose('renew deadline passed during a slow token refresh');
+      };
+      const rest = createRestClient(api.kc, { fence });
+      await assert.rejects(rest.request({ method: 'PUT', path, body }), /slow token refresh/);
+      assert.equal(api.seen.length, 0);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('aborts a write in flight when leadership is lost, with NotLeader', async () => {
+    const api = await apiServer((req) => req.method === 'PATCH');
+    try {
+      const fence = new LeadershipFence({ renewDeadlineMs: 4000 });
+      fence.renewed(fence.now());
+      const rest = createRestClient(api.kc, { fence });
+      const write = rest.request({ method: 'PATCH', path, body });
+      while (api.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+      fence.lose('the Lease is held by replica-b');
+      await assert.rejects(write, NotLeaderError);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('sends the User-Agent it was given (the replica identity reaches the audit log)', async () => {
+    const api = await apiServer();
+    try {
+      await createRestClient(api.kc, { userAgent: 'vaultsync/1.2.3 (replica-a)' }).request({
+        method: 'POST',
+        path,
+        body,
+      });
+      assert.equal(api.seen[0]?.userAgent, 'vaultsync/1.2.3 (replica-a)');
+    } finally {
+      await api.close();
+    }
+  });
+});
