@@ -1,5 +1,6 @@
 // Condition reasons of SecretRotation (CamelCase constants; docs/rotation.md lists them).
 import type { BackendErrorCode } from '../../backends/errors.ts';
+import { INVALID_SPEC } from '../invalid-spec.ts';
 
 export const Reason = {
   /** Idle: the last rotation succeeded and nothing is pending. */
@@ -29,7 +30,24 @@ export const Reason = {
   ConcurrentWrite: 'ConcurrentWrite',
   /** restart.mode AnnotatePods while the operator config leaves operator.annotatePods off. */
   AnnotatePodsDisabled: 'AnnotatePodsDisabled',
+  /** The stored spec breaks a rule of the CRD (stored before a CRD upgrade or past CEL). */
+  InvalidSpec: INVALID_SPEC,
+  /**
+   * The apiserver refused a write of this rotation (its status) with a 4xx: the rotation keeps
+   * its phase and in-flight version, and the retry writes nothing to the backend again.
+   */
+  SecretWriteFailed: 'SecretWriteFailed',
+  /** Something unexpected failed (a bug of ours): details in the operator log only. */
+  InternalError: 'InternalError',
 } as const;
+
+/** Failures that keep the rotation's phase: nothing about the rotation itself failed. */
+export const KEEPS_PHASE: ReadonlySet<string> = new Set([
+  Reason.InvalidSpec,
+  Reason.InvalidSchedule,
+  Reason.SecretWriteFailed,
+  Reason.InternalError,
+]);
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
 const byBackendCode: Record<BackendErrorCode, Reason> = {

@@ -3,7 +3,8 @@ import type { SecretRotation, SecretRotationStatus, VaultSecret } from '../../ap
 import { MemoryBackend } from '../../backends/memory.ts';
 import { FakeClock } from '../../kube/clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
-import { FakeRest, RecordingLogger } from '../../kube/testing.ts';
+import type { KubeError } from '../../kube/errors.ts';
+import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { RestartRequest, RolloutState } from '../reload/controller.ts';
@@ -74,12 +75,19 @@ function setup(
   let current = sr;
   // Returns true for a status patch that must fail as if the operator died before it landed.
   let crashOn: ((patch: Record<string, unknown>) => boolean) | undefined;
+  // The apiserver's answer to a status patch (an admission rule), when it returns one.
+  let refuse: ((patch: Record<string, unknown>) => KubeError | undefined) | undefined;
+  const statusWrites: Record<string, unknown>[] = [];
   const rest = new FakeRest((req) => {
     if (req.method === 'PATCH' && req.path.endsWith('/status')) {
       const patch = (req.body as { status: Record<string, unknown> }).status;
+      const refused = refuse?.(patch);
+      if (refused) throw refused;
+      statusWrites.push(patch);
       if (crashOn?.(patch)) {
         crashOn = undefined;
-        throw new Error('operator stopped before the status write');
+        // The connection drops (transient): the reconcile ends there, as a crash would end it.
+        throw Object.assign(new Error('operator stopped before the status write'), { code: 'ECONNRESET' });
       }
       const status: Record<string, unknown> = { ...current.status };
       for (const [k, v] of Object.entries(patch)) {
@@ -163,6 +171,10 @@ function setup(
     crashOn(fn: (patch: Record<string, unknown>) => boolean) {
       crashOn = fn;
     },
+    refuse(fn: ((patch: Record<string, unknown>) => KubeError | undefined) | undefined) {
+      refuse = fn;
+    },
+    statusWrites,
     restartOperator() {
       reconcile = make();
     },
@@ -543,6 +555,120 @@ describe('SecretRotation reconciler', () => {
     assert.equal(statusPatch({ phase: 'Idle' }, { phase: 'Idle' }), undefined);
     assert.deepEqual(statusPatch({ phase: 'Idle', previousVersion: '1' }, { phase: 'Idle' }), {
       previousVersion: null,
+    });
+  });
+
+  describe('failures that show', () => {
+    const ready = (t: ReturnType<typeof setup>) =>
+      t.current.status?.conditions?.find((c) => c.type === 'Ready');
+    const warnings = (t: ReturnType<typeof setup>) => t.events.filter((e) => e.startsWith('Warning'));
+    const due = () => rotation({}, { lastRotationTime: '2029-12-31T00:00:00Z', observedGeneration: 1 });
+
+    it('a refused status write after the backend write: SecretWriteFailed, one event, the version adopted on retry (written once)', async () => {
+      const t = setup(due());
+      // An admission rule refusing the status that records the rollout.
+      t.refuse((patch) =>
+        patch.phase === 'RollingOut'
+          ? apiError(403, 'Forbidden', "ValidatingAdmissionPolicy 'freeze' denied request: not now")
+          : undefined,
+      );
+      const r = await t.run();
+      assert.deepEqual(t.writes, ['2']);
+      assert.equal(ready(t)?.status, 'False');
+      assert.equal(ready(t)?.reason, 'SecretWriteFailed');
+      assert.match(
+        ready(t)?.message ?? '',
+        /refused to write the status of SecretRotation db: Forbidden \(HTTP 403\): .*denied request/,
+      );
+      assert.equal(t.current.status?.phase, 'Rotating', 'the in-flight rotation is kept');
+      assert.ok(r && r.requeueAfter! >= 5 * 60_000);
+      // Woken by its own status write, and after the delay: the version is adopted, not written again.
+      await t.run();
+      for (let i = 0; i < 3; i++) {
+        t.clock.advance(5 * 60_000 + 1);
+        await t.run();
+      }
+      assert.deepEqual(t.writes, ['2']);
+      assert.deepEqual(warnings(t), ['Warning SecretWriteFailed']);
+      t.refuse(undefined);
+      t.clock.advance(5 * 60_000 + 1);
+      await t.run();
+      assert.deepEqual(t.writes, ['2']);
+      assert.equal(t.current.status?.phase, 'RollingOut');
+      assert.equal(t.current.status?.currentVersion, '2');
+    });
+
+    it('a status refused outright (even the conditions): one event, no backend write at all', async () => {
+      const t = setup(due());
+      t.refuse(() => apiError(422, 'Invalid', 'status: Invalid value'));
+      for (let i = 0; i < 3; i++) {
+        await t.run();
+        t.clock.advance(5 * 60_000 + 1);
+      }
+      assert.deepEqual(t.writes, [], 'the Rotating status comes first: nothing written without it');
+      assert.deepEqual(warnings(t), ['Warning SecretWriteFailed']);
+    });
+
+    for (const [what, spec, reason, text] of [
+      [
+        'an interval of 1ms (stored past CEL)',
+        { interval: '1ms' },
+        'InvalidSpec',
+        /spec\.interval: .*at least 1m/,
+      ],
+      ['a duration parseDuration throws on', { interval: 'soon' }, 'InvalidSpec', /spec\.interval/],
+      [
+        'a schedule the pattern allows and croner refuses',
+        { interval: undefined, schedule: '5-1 * * * *' },
+        'InvalidSchedule',
+        /From value is larger than to value/,
+      ],
+    ] as const) {
+      it(`${what}: Ready=False ${reason}, no throw, no backend call, one event, no hot loop`, async () => {
+        const t = setup(rotation(spec as Partial<SecretRotation['spec']>));
+        const reads: string[] = [];
+        const read = t.backend.read.bind(t.backend);
+        t.backend.read = async (req, c) => {
+          reads.push(req.path);
+          return read(req, c);
+        };
+        const r = await t.run();
+        assert.equal(ready(t)?.reason, reason);
+        assert.match(ready(t)?.message ?? '', text);
+        assert.ok(r && r.requeueAfter! >= 5 * 60_000);
+        const writes = t.statusWrites.length;
+        for (let i = 0; i < 5; i++) await t.run();
+        assert.equal(t.statusWrites.length, writes);
+        assert.deepEqual(reads, []);
+        assert.deepEqual(t.writes, []);
+        assert.equal(warnings(t).length, 1);
+      });
+    }
+
+    it('a reader that cannot write its Secret shows on the rotation at once', async () => {
+      const t = setup(due());
+      await t.run();
+      const stuck = reader('1');
+      stuck.status!.conditions = [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'SecretWriteFailed',
+          message: 'the apiserver refused to write Secret db: Invalid (HTTP 422)',
+          lastTransitionTime: '2030-01-01T00:00:00Z',
+        },
+      ];
+      t.readers.push(stuck);
+      await t.run();
+      await t.run();
+      assert.equal(ready(t)?.reason, 'VaultSecretNotSynced');
+      assert.match(
+        ready(t)?.message ?? '',
+        /Cannot roll out version 2: VaultSecret db \(SecretWriteFailed: /,
+      );
+      assert.equal(t.current.status?.phase, 'RollingOut');
+      assert.deepEqual(warnings(t), ['Warning VaultSecretNotSynced']);
+      assert.deepEqual(t.writes, ['2']);
     });
   });
 });

@@ -36,6 +36,7 @@ import { type KubeClient, patchStatus } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import { RetryAfterError, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
+import { toKubeError } from '../../kube/errors.ts';
 import { keyFor } from '../../kube/resources.ts';
 import {
   type GeneratorDefaults,
@@ -72,8 +73,9 @@ import {
 } from './data.ts';
 import { type RotationMetrics, noopRotationMetrics } from './metrics.ts';
 import { disabledRestartMode } from './features.ts';
-import { Reason, reasonForBackendError } from './reasons.ts';
-import { nextRotationAfter, rotationDue } from './schedule.ts';
+import { KEEPS_PHASE, Reason, reasonForBackendError } from './reasons.ts';
+import { nextRotationAfter, rotationDue, scheduleError } from './schedule.ts';
+import { invalidSpecMessage } from '../invalid-spec.ts';
 
 export const ROTATE_NOW_ANNOTATION = 'vaultsync.io/rotate-now';
 export const FIELD_MANAGER = FieldManager.SecretRotation;
@@ -102,12 +104,24 @@ export class RotationMemory {
   readonly failedAt = new Map<string, number>();
   /** Rotation key → newer reader version already checked for a rollback written before a restart. */
   readonly rollbackChecked = new Map<string, string>();
+  /**
+   * Rotation key → a failure that needs a person (invalid spec, a refused status write): no
+   * retry before the user-error delay unless the spec or the rotate-now token changes.
+   */
+  readonly held = new Map<
+    string,
+    { at: number; generation: number | undefined; token: string | undefined }
+  >();
+  /** Rotation key → the Warning last emitted while the status could not record it. */
+  readonly warned = new Map<string, string>();
 
   forget(key: string): void {
     this.requested.delete(key);
     this.refreshedAt.delete(key);
     this.failedAt.delete(key);
     this.rollbackChecked.delete(key);
+    this.held.delete(key);
+    this.warned.delete(key);
   }
 }
 
@@ -145,6 +159,34 @@ class RotationFailure extends Error {
     this.transient = transient;
     this.retryAfterMs = retryAfterMs;
   }
+}
+
+/** The status patch was refused (a 4xx): the failure cannot be recorded the usual way. */
+class StatusRefused extends RotationFailure {}
+
+/** A 4xx other than throttling or a conflict: the request must change before it can succeed. */
+function refusal(err: unknown) {
+  if (err instanceof RotationFailure || err instanceof BackendError || err instanceof GeneratorError)
+    return undefined;
+  const e = toKubeError(err);
+  return e.status >= 400 && e.status < 500 && !e.transient ? e : undefined;
+}
+
+/** Reasons a VaultSecret gives when it cannot write its Secret: a rotation cannot roll out through it. */
+const READER_STUCK: ReadonlySet<string> = new Set([
+  'SecretWriteFailed',
+  'SecretTooLarge',
+  'InvalidKey',
+  'InvalidSpec',
+  'UnsafeShrink',
+]);
+
+/** Why a VaultSecret reading the path cannot sync at all (it needs a person), if it says so. */
+export function readerStuck(vs: VaultSecret): string | undefined {
+  const ready = vs.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'False' || !READER_STUCK.has(ready.reason)) return undefined;
+  if (vs.status?.observedGeneration !== vs.metadata?.generation) return undefined;
+  return `${ready.reason}: ${ready.message}`;
 }
 
 const D = SECRET_ROTATION_DEFAULTS;
@@ -206,19 +248,48 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
   async function writeStatus(sr: SecretRotation, status: SecretRotationStatus): Promise<void> {
     const patch = statusPatch(sr.status ?? {}, status);
     if (!patch) return;
-    await patchStatus(
-      deps.client,
-      {
-        apiVersion: API_VERSION,
-        kind: 'SecretRotation',
-        namespace: sr.metadata?.namespace ?? '',
-        name: sr.metadata?.name ?? '',
-      },
-      patch,
-      { fieldManager: FIELD_MANAGER },
-    );
+    try {
+      await patchStatus(deps.client, statusRef(sr), patch, { fieldManager: FIELD_MANAGER });
+    } catch (err) {
+      const refused = refusal(err);
+      if (!refused) throw err;
+      throw new StatusRefused(
+        Reason.SecretWriteFailed,
+        `the apiserver refused to write the status of SecretRotation ${sr.metadata?.name ?? ''}: ${refused.message}`,
+        false,
+      );
+    }
     // Later steps of this reconcile build on what was written.
     sr.status = status;
+  }
+
+  const statusRef = (sr: SecretRotation) => ({
+    apiVersion: API_VERSION,
+    kind: 'SecretRotation',
+    namespace: sr.metadata?.namespace ?? '',
+    name: sr.metadata?.name ?? '',
+  });
+
+  /**
+   * A status with a failure in it, written; when the apiserver refuses it, the conditions alone
+   * are tried (the rest may be what it refuses; the stored phase and versions stay). True when
+   * either was stored.
+   */
+  async function recordFailure(sr: SecretRotation, status: SecretRotationStatus): Promise<boolean> {
+    try {
+      await writeStatus(sr, status);
+      return true;
+    } catch (err) {
+      if (!(err instanceof StatusRefused)) throw err;
+    }
+    try {
+      const patch = statusPatch({ conditions: sr.status?.conditions }, { conditions: status.conditions });
+      if (patch) await patchStatus(deps.client, statusRef(sr), patch, { fieldManager: FIELD_MANAGER });
+      return true;
+    } catch (err) {
+      if (!refusal(err)) throw err;
+      return false;
+    }
   }
 
   function conditions(
@@ -260,31 +331,62 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       );
     }
     if (err instanceof GeneratorError) return new RotationFailure(Reason.GeneratorFailed, err.message, false);
-    throw err;
+    const refused = refusal(err);
+    if (refused)
+      return new RotationFailure(
+        Reason.SecretWriteFailed,
+        `the apiserver refused a write: ${refused.message}`,
+        false,
+      );
+    // Transient trouble with the apiserver is retried by the controller with backoff.
+    if (toKubeError(err).transient) throw err;
+    const name = err instanceof Error ? err.name : typeof err;
+    return new RotationFailure(
+      Reason.InternalError,
+      `unexpected ${name} while reconciling; see the operator log`,
+      false,
+    );
   }
 
-  async function fail(sr: SecretRotation, failure: RotationFailure): Promise<ReconcileResult> {
+  async function fail(
+    sr: SecretRotation,
+    failure: RotationFailure,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const key = keyFor(sr.metadata?.namespace, sr.metadata?.name ?? '');
     const status = sr.status ?? {};
     const previous = getCondition(status.conditions as Condition[] | undefined, 'Ready');
     // A write that keeps failing for a user's reason is a failed rotation; a transient one is
-    // still in progress.
-    const phase = !failure.transient && status.phase === 'Rotating' ? 'Failed' : status.phase;
+    // still in progress, and so is one whose own status (or spec) is refused: its phase and the
+    // version it wrote stay, so the retry adopts that version instead of writing another.
+    const phase =
+      !failure.transient && !KEEPS_PHASE.has(failure.reason) && status.phase === 'Rotating'
+        ? 'Failed'
+        : status.phase;
     if (phase === 'Failed' && status.phase === 'Rotating') metrics.rotation('Failed');
-    await writeStatus(sr, {
+    if (failure.reason === Reason.InternalError) ctx.log.error('Reconcile failed unexpectedly', {});
+    const stored = await recordFailure(sr, {
       ...withReady(sr, status, 'False', failure.reason, failure.message),
       observedGeneration: sr.metadata?.generation,
       ...(phase !== undefined && { phase }),
     });
-    if (
-      previous?.status !== 'False' ||
-      previous.reason !== failure.reason ||
-      previous.message !== failure.message
-    ) {
-      await deps.events.warning(sr, failure.reason, failure.message);
-    }
+    // One Warning per change: judged by the stored Ready condition and, while the status cannot
+    // be written, by what this replica said last.
+    const said = `${failure.reason}\n${failure.message}`;
+    const same =
+      (previous?.status === 'False' &&
+        previous.reason === failure.reason &&
+        previous.message === failure.message) ||
+      memory.warned.get(key) === said;
+    if (!same) await deps.events.warning(sr, failure.reason, failure.message);
+    if (stored) memory.warned.delete(key);
+    else memory.warned.set(key, said);
     if (failure.retryAfterMs !== undefined) throw new RetryAfterError(failure.message, failure.retryAfterMs);
     if (failure.transient) throw failure;
-    memory.failedAt.set(keyFor(sr.metadata?.namespace, sr.metadata?.name ?? ''), clock.now());
+    memory.failedAt.set(key, clock.now());
+    if (KEEPS_PHASE.has(failure.reason)) {
+      memory.held.set(key, { at: clock.now(), generation: sr.metadata?.generation, token: manualToken(sr) });
+    }
     return { requeueAfter: userErrorRetryMs };
   }
 
@@ -582,6 +684,22 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       }
     }
     const unsynced = readers.filter((vs) => !readerSynced(vs, sr.spec.path, version));
+    const stuck = unsynced.flatMap((vs) => {
+      const why = readerStuck(vs);
+      return why ? [`VaultSecret ${vs.metadata?.name ?? ''} (${why})`] : [];
+    });
+    if (stuck.length > 0 && !failedAlready) {
+      // A reader that cannot write its Secret shows here at once, not after readyTimeout; the
+      // rotation still waits for it (it syncs once fixed) and times out as before.
+      const message = `Cannot roll out version ${version}: ${stuck.join('; ')}`;
+      const previous = getCondition(status.conditions as Condition[] | undefined, 'Ready');
+      if (!(now >= rotatedAt + policy.readyTimeoutMs)) {
+        await writeStatus(sr, withReady(sr, status, 'False', Reason.VaultSecretNotSynced, message));
+        if (previous?.reason !== Reason.VaultSecretNotSynced || previous.message !== message)
+          await deps.events.warning(sr, Reason.VaultSecretNotSynced, message);
+        return requeue(POLL_MS);
+      }
+    }
     if (unsynced.length > 0) {
       const names = unsynced.map((vs) => vs.metadata?.name).join(', ');
       if (now - (memory.refreshedAt.get(key) ?? 0) >= REFRESH_AGAIN_MS) {
@@ -981,6 +1099,19 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     // A private copy: steps update sr.status as they write it.
     const own: SecretRotation = { ...sr, status: sr.status ? { ...sr.status } : undefined };
     try {
+      // A failure that needs a person waits for the user-error delay, a spec change or a new
+      // rotate-now token; its own status write must not turn into a retry loop.
+      const held = memory.held.get(key);
+      if (held && held.generation === own.metadata?.generation && held.token === manualToken(own)) {
+        const wait = held.at + userErrorRetryMs - clock.now();
+        if (wait > 0) return requeue(wait);
+      }
+      memory.held.delete(key);
+      // The CRD's rules again: an object stored past them gets InvalidSpec, not a throw or a loop.
+      const invalid = invalidSpecMessage('SecretRotation', own.spec);
+      if (invalid) throw new RotationFailure(Reason.InvalidSpec, invalid, false);
+      const unreadable = scheduleError(own.spec);
+      if (unreadable) throw new RotationFailure(Reason.InvalidSchedule, unreadable, false);
       const backend = deps.backends.get(own.spec.backend);
       if (!backend) {
         throw new RotationFailure(
@@ -1033,7 +1164,8 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
         }
       }
     } catch (err) {
-      return fail(own, toFailure(err));
+      if (ctx.signal.aborted) throw err;
+      return fail(own, toFailure(err), ctx);
     }
   };
 }

@@ -16,6 +16,21 @@ export function compileSchedule(spec: Pick<SecretRotationSpec, 'schedule' | 'tim
 }
 
 /**
+ * What croner refuses in a schedule the CRD's pattern lets through (a range such as 5-1), or
+ * undefined. Never throws: the reconciler reports it as InvalidSchedule.
+ */
+export function scheduleError(spec: Pick<SecretRotationSpec, 'schedule' | 'timeZone'>): string | undefined {
+  if (spec.schedule === undefined) return undefined;
+  try {
+    compileSchedule(spec);
+    return undefined;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : 'not a valid cron expression';
+    return `schedule ${JSON.stringify(spec.schedule)} (time zone ${spec.timeZone ?? SECRET_ROTATION_DEFAULTS.timeZone}) cannot be read: ${why}`;
+  }
+}
+
+/**
  * The first rotation time strictly after `after` (epoch ms): the next cron time, or `after` plus
  * the interval. Undefined when a cron expression never fires again (e.g. 30 February).
  */
