@@ -744,6 +744,20 @@ export const AuditSchema = Type.Object(
     sink: OneOf(['stdout', 'file', 'off'] as const, 'stdout'),
     /** For `sink: file`. */
     path: Type.Optional(FilePath()),
+    /**
+     * For `sink: file`: the file is rotated once it reaches this many bytes (`audit.log` →
+     * `audit.log.1` …), keeping `maxFiles` files in all; the defaults (10 MiB × 5) fit the
+     * chart's 64 MiB emptyDir at /tmp.
+     */
+    maxSize: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 10 * 1024 * 1024 }),
+    /** For `sink: file`: files kept, the one being written included (oldest removed). */
+    maxFiles: Type.Integer({ minimum: 2, maximum: 100, default: 5 }),
+    /**
+     * Refuse an API call (503 AuditUnavailable) when its audit line cannot be written, and any
+     * further call while the sink is failing, so nothing is done or read unaudited. Off: the call
+     * is answered and the failed line is reported in the operator log.
+     */
+    failClosed: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
   },
   { additionalProperties: false, default: {} },
 );

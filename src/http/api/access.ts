@@ -29,6 +29,10 @@ declare module 'fastify' {
     auditDetail?: AuditDetail;
     /** Aborted when the request times out or the client goes away. */
     abortSignal?: AbortSignal;
+    /** When the request times out (epoch ms): its answer must be sent before. */
+    deadline?: number;
+    /** Its audit line is on its way (written once, whichever way the request ends). */
+    audited?: boolean;
     /** The error code sent, for the audit line. */
     errorCode?: string;
   }

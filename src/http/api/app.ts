@@ -5,17 +5,18 @@
 // flood of TokenReviews), authentication (TokenReview of the bearer token for our audience),
 // the per-caller rate limit, and authorisation (SubjectAccessReview of what the route
 // declares); then schema validation and the handler. One audit line is written per /v1 call,
-// whatever the outcome. Errors are coded JSON without secret data. /healthz, /readyz and
+// whatever the outcome, as its answer is sent (or when its client goes away first); with
+// audit.failClosed a call whose line cannot be written is answered 503 instead. Errors are coded JSON without secret data. /healthz, /readyz and
 // /metrics are not here: they are served on the health port only.
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../../config/index.ts';
 import { formatDuration } from '../../config/duration.ts';
 import type { Backend } from '../../backends/types.ts';
 import type { IssuerRegistry } from '../../issuers/index.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { AuditLog, AuditOutcome } from '../../observability/audit.ts';
+import type { AuditEntry, AuditLog, AuditOutcome } from '../../observability/audit.ts';
 import type { RouteParams } from './access.ts';
 import { type Authenticator, type Authorizer, bearerToken, describeAccess } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
@@ -82,11 +83,45 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
     keyGenerator: (req) => `user:${req.caller?.user ?? ''}`,
   });
 
-  app.addHook('onRequest', async (req) => {
+  let auditFailing = false;
+  /** Writes the call's audit line once; a failed line is logged (once per failing spell). */
+  const audit = (req: FastifyRequest, status: number, code?: string): Promise<void> | undefined => {
+    const entry = auditEntry(req, status, code);
+    if (!entry || req.audited) return undefined;
+    req.audited = true;
+    const written = Promise.resolve(opts.audit.record(entry)).then(
+      () => void (auditFailing = false),
+      (err: unknown) => {
+        if (!auditFailing)
+          opts.logger.warn('Could not write the audit log', { error: (err as Error).message });
+        auditFailing = true;
+        throw err;
+      },
+    );
+    written.catch(() => {}); // reported above; fail-closed awaits it
+    return written;
+  };
+  /** Aborted when the client closes the connection before its answer has been sent. */
+  const clientGone = (req: FastifyRequest, reply: FastifyReply): AbortSignal => {
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (reply.raw.writableEnded) return;
+      gone.abort(new ApiError('ClientClosedRequest', 'the client closed the connection'));
+      void audit(req, 499, 'ClientClosedRequest');
+    });
+    return gone.signal;
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
     const route = req.routeOptions.config;
     if (!route.access) return;
-    // Ends backend and issuer calls that outlive the request timeout (→ 504 Timeout).
-    req.abortSignal = AbortSignal.timeout(config.requestTimeout);
+    // Ends backend and issuer calls and trigger waits that outlive the request timeout (→ 504
+    // Timeout), or the moment the client goes away (its audit line says 499).
+    req.deadline = Date.now() + config.requestTimeout;
+    req.abortSignal = AbortSignal.any([AbortSignal.timeout(config.requestTimeout), clientGone(req, reply)]);
+    if (opts.audit.failClosed && opts.audit.healthy?.() === false) {
+      throw new ApiError('AuditUnavailable', AUDIT_UNAVAILABLE);
+    }
 
     const token = bearerToken(req.headers.authorization);
     let caller = token === undefined ? undefined : opts.authenticator.known(token);
@@ -120,29 +155,18 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
     }
   });
 
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.config;
-    if (!route.action) return;
-    const params = req.params as Record<string, string>;
-    const caller = req.caller;
-    opts.audit.record({
-      action: route.action,
-      outcome: outcomeOf(reply.statusCode),
-      status: reply.statusCode,
-      requestId: req.id,
-      sourceIp: req.ip,
-      ...(caller && {
-        caller: {
-          user: caller.user,
-          groups: caller.groups,
-          ...(caller.serviceAccount && { serviceAccount: caller.serviceAccount }),
-          ...(caller.pod && { pod: caller.pod }),
-        },
-      }),
-      ...(params.namespace && { namespace: params.namespace }),
-      ...(req.errorCode && { code: req.errorCode }),
-      ...req.auditDetail,
-    });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const written = audit(req, reply.statusCode);
+    if (!written || !opts.audit.failClosed) return payload;
+    try {
+      await written;
+      return payload;
+    } catch {
+      // Nothing leaves unaudited: not the values read, not the outcome of what was done.
+      req.errorCode = 'AuditUnavailable';
+      reply.code(503).type('application/json; charset=utf-8').removeHeader('retry-after');
+      return JSON.stringify(new ApiError('AuditUnavailable', AUDIT_UNAVAILABLE).body());
+    }
   });
 
   app.setErrorHandler(async (err, req, reply) => {
@@ -159,10 +183,38 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  registerTriggerRoutes(app, opts.triggers);
+  registerTriggerRoutes(app, opts.triggers, { requestTimeoutMs: config.requestTimeout });
   registerCertificateRoutes(app, { issuers: opts.issuers });
   registerSecretRoutes(app, { backends: opts.backends, batchGet: config.batchGet });
   return app;
+}
+
+const AUDIT_UNAVAILABLE = 'the audit log cannot be written (audit.failClosed); try again later';
+
+/** The audit line of a /v1 call answered with `status` (none for routes that are not audited). */
+function auditEntry(req: FastifyRequest, status: number, code = req.errorCode): AuditEntry | undefined {
+  const route = req.routeOptions.config;
+  if (!route.action) return undefined;
+  const params = req.params as Record<string, string>;
+  const caller = req.caller;
+  return {
+    action: route.action,
+    outcome: outcomeOf(status),
+    status,
+    requestId: req.id,
+    sourceIp: req.ip,
+    ...(caller && {
+      caller: {
+        user: caller.user,
+        groups: caller.groups,
+        ...(caller.serviceAccount && { serviceAccount: caller.serviceAccount }),
+        ...(caller.pod && { pod: caller.pod }),
+      },
+    }),
+    ...(params.namespace && { namespace: params.namespace }),
+    ...(code && { code }),
+    ...req.auditDetail,
+  };
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;

@@ -15,6 +15,8 @@ export type ApiErrorCode =
   | 'TooManyRequests'
   | 'Timeout'
   | 'BackendUnavailable'
+  | 'AuditUnavailable'
+  | 'ClientClosedRequest'
   | 'Internal';
 
 const STATUS: Readonly<Record<ApiErrorCode, number>> = {
@@ -29,6 +31,9 @@ const STATUS: Readonly<Record<ApiErrorCode, number>> = {
   TooManyRequests: 429,
   Timeout: 504,
   BackendUnavailable: 503,
+  AuditUnavailable: 503,
+  // Never sent (nobody is left to read it): what the audit line says of a client that went away.
+  ClientClosedRequest: 499,
   Internal: 500,
 };
 

@@ -28,28 +28,43 @@ export function responses(ok: Record<number, TSchema>): Record<number, TSchema> 
   return { ...ok, ...errorResponses };
 }
 
-const WaitSeconds = Type.Integer({
-  minimum: 0,
-  maximum: 60,
-  description: 'Wait up to this long for the operator to answer the request (0: return at once, 202).',
-});
+/** Time kept back from api.requestTimeout for the trigger's own patch and the answer. */
+export const WAIT_HEADROOM_MS = 5_000;
+/** The longest wait a request may ask for at all. */
+const MAX_WAIT_SECONDS = 60;
 
-export const SyncBody = Type.Object(
-  { waitSeconds: Type.Optional(WaitSeconds) },
-  { additionalProperties: false },
-);
+/**
+ * The largest `waitSeconds` a request may ask for: the answer must be sent before the request
+ * timeout, which also closes an idle connection (25 s at the default 30 s).
+ */
+export function maxWaitSeconds(requestTimeoutMs: number): number {
+  return Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor((requestTimeoutMs - WAIT_HEADROOM_MS) / 1000)));
+}
 
-export const SyncSelectorBody = Type.Object(
-  {
-    labelSelector: Type.String({
-      minLength: 1,
-      maxLength: 1024,
-      description: 'Kubernetes label selector, e.g. `app=shop,tier in (web,api)`.',
-    }),
-    waitSeconds: Type.Optional(WaitSeconds),
-  },
-  { additionalProperties: false },
-);
+const WaitSeconds = (max: number) =>
+  Type.Integer({
+    minimum: 0,
+    maximum: max,
+    description:
+      'Wait up to this long for the operator to answer the request (0: return at once, 202). At most ' +
+      'api.requestTimeout less 5 s, and 60.',
+  });
+
+export const syncBody = (maxWait: number) =>
+  Type.Object({ waitSeconds: Type.Optional(WaitSeconds(maxWait)) }, { additionalProperties: false });
+
+export const syncSelectorBody = (maxWait: number) =>
+  Type.Object(
+    {
+      labelSelector: Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: 'Kubernetes label selector, e.g. `app=shop,tier in (web,api)`.',
+      }),
+      waitSeconds: Type.Optional(WaitSeconds(maxWait)),
+    },
+    { additionalProperties: false },
+  );
 
 export const TriggerResult = Type.Object({
   name: Type.String(),

@@ -3,8 +3,9 @@
 // the leader sees it through its watch and answers it once, recording the token in status.
 // The same annotation works from kubectl. With `waitSeconds`, the call waits for that answer.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API_VERSION, FieldManager } from '../../../apis/v1alpha1/index.ts';
 import { ROTATE_NOW_ANNOTATION } from '../../../controllers/secretrotation/index.ts';
 import { Reason as RotationReason } from '../../../controllers/secretrotation/reasons.ts';
@@ -14,7 +15,15 @@ import type { Condition } from '../../../kube/conditions.ts';
 import { KubeError } from '../../../kube/errors.ts';
 import { keyFor } from '../../../kube/resources.ts';
 import { ApiError } from '../errors.ts';
-import { Namespace, ObjectName, SyncBody, SyncSelectorBody, TriggerResponse, responses } from '../schemas.ts';
+import {
+  Namespace,
+  ObjectName,
+  TriggerResponse,
+  maxWaitSeconds,
+  responses,
+  syncBody,
+  syncSelectorBody,
+} from '../schemas.ts';
 import type { RouteAccess } from '../access.ts';
 
 const FIELD_MANAGER = FieldManager.Api;
@@ -31,6 +40,17 @@ export interface TriggerDeps {
   /** Poll interval while waiting for an answer (ms). */
   pollMs?: number;
 }
+
+/** What a wait is bounded by: the request's deadline and its client. */
+interface WaitLimits {
+  /** When the answer must be on its way (epoch ms): before the request timeout closes the connection. */
+  answerBy?: number;
+  /** Aborted when the client goes away (or the request times out): the poll stops at once. */
+  signal?: AbortSignal;
+}
+
+/** Time kept for sending the answer once the wait ends. */
+const SEND_MARGIN_MS = 1_000;
 
 interface Kind {
   kind: 'VaultSecret' | 'SecretRotation';
@@ -69,8 +89,13 @@ export function triggerState(kind: Kind, obj: Triggerable | undefined, token: st
   return kind.progressReasons.has(ready.reason ?? '') ? 'Pending' : 'Failed';
 }
 
-export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): void {
+export function registerTriggerRoutes(
+  app: FastifyInstance,
+  deps: TriggerDeps,
+  limits: { requestTimeoutMs: number },
+): void {
   const pollMs = deps.pollMs ?? 50;
+  const maxWait = maxWaitSeconds(limits.requestTimeoutMs);
 
   async function annotate(kind: Kind, namespace: string, name: string, token: string): Promise<void> {
     try {
@@ -88,8 +113,15 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
     }
   }
 
-  async function awaitAnswers(kind: Kind, namespace: string, names: string[], token: string, waitMs: number) {
-    const deadline = Date.now() + waitMs;
+  async function awaitAnswers(
+    kind: Kind,
+    namespace: string,
+    names: string[],
+    token: string,
+    waitMs: number,
+    wait: WaitLimits,
+  ) {
+    const deadline = Math.min(Date.now() + waitMs, (wait.answerBy ?? Infinity) - SEND_MARGIN_MS);
     const cache = kind.cache(deps);
     const results = new Map<string, Result>();
     for (;;) {
@@ -106,16 +138,27 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
       }
       const pending = [...results.values()].some((r) => r.state === 'Pending');
       if (!pending || Date.now() >= deadline) return [...results.values()];
-      await new Promise((r) => setTimeout(r, pollMs));
+      // Rejects at once when the client has gone: nobody is left to answer.
+      await sleep(Math.min(pollMs, Math.max(deadline - Date.now(), 0)), undefined, {
+        ...(wait.signal && { signal: wait.signal }),
+      }).catch((err: unknown) => {
+        throw (wait.signal?.reason as unknown) ?? err;
+      });
     }
   }
 
-  async function trigger(kind: Kind, namespace: string, names: string[], waitSeconds = 0) {
+  async function trigger(
+    kind: Kind,
+    namespace: string,
+    names: string[],
+    waitSeconds = 0,
+    wait: WaitLimits = {},
+  ) {
     const token = `${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
     await Promise.all(names.map((name) => annotate(kind, namespace, name, token)));
     const results =
       waitSeconds > 0
-        ? await awaitAnswers(kind, namespace, names, token, waitSeconds * 1000)
+        ? await awaitAnswers(kind, namespace, names, token, waitSeconds * 1000, wait)
         : names.map((name) => ({ name, state: 'Pending' as const }));
     return { namespace, kind: kind.kind, token, results };
   }
@@ -131,7 +174,7 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
           summary,
           tags: ['triggers'],
           params: { type: 'object', properties: { namespace: Namespace, name: ObjectName } },
-          body: SyncBody,
+          body: syncBody(maxWait),
           response: responses({ 200: TriggerResponse, 202: TriggerResponse }),
         },
         config: {
@@ -148,7 +191,7 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
       async (req, reply) => {
         const { namespace, name } = req.params;
         req.auditDetail = { resource: `${kind.kind}/${name}` };
-        const result = await trigger(kind, namespace, [name], req.body?.waitSeconds);
+        const result = await trigger(kind, namespace, [name], req.body?.waitSeconds, waitLimits(req));
         return reply.code(status(result)).send(result);
       },
     );
@@ -168,7 +211,7 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
         summary: 'Read the backend now for every VaultSecret of a namespace matching a label selector',
         tags: ['triggers'],
         params: { type: 'object', properties: { namespace: Namespace } },
-        body: SyncSelectorBody,
+        body: syncSelectorBody(maxWait),
         response: responses({ 200: TriggerResponse, 202: TriggerResponse }),
       },
       config: {
@@ -188,10 +231,17 @@ export function registerTriggerRoutes(app: FastifyInstance, deps: TriggerDeps): 
         resource: `VaultSecret?labelSelector=${req.body.labelSelector}`,
         detail: { matched: names.length },
       };
-      const result = await trigger(VAULT_SECRET, namespace, names, req.body.waitSeconds);
+      const result = await trigger(VAULT_SECRET, namespace, names, req.body.waitSeconds, waitLimits(req));
       return reply.code(status(result)).send(result);
     },
   );
+}
+
+function waitLimits(req: FastifyRequest): WaitLimits {
+  return {
+    ...(req.deadline !== undefined && { answerBy: req.deadline }),
+    ...(req.abortSignal && { signal: req.abortSignal }),
+  };
 }
 
 /** Names of the VaultSecrets matching a selector; the apiserver parses (and rejects) it. */
