@@ -56,6 +56,7 @@ import {
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi, pkiRole } from './support/testbed/openbao.ts';
 import { eventually } from './support/wait.ts';
+import { tokenAnswered } from '../src/apis/v1alpha1/trigger-token.ts';
 
 const API = 'vaultsync.io/v1alpha1';
 /** Fresh backend paths per run, so a rerun on a kept bed starts from version 1. */
@@ -557,7 +558,8 @@ describe('one install per backend and issuer type, through the chart, as shipped
             `${token} rotation of ${ns}/db done`,
             async () => {
               const got = await rotation();
-              return got?.status?.rotateNowHandled === `${run}-${token}` && got.status.phase === 'Idle'
+              return tokenAnswered(got?.status?.rotateNowHandled, `${run}-${token}`) &&
+                got?.status?.phase === 'Idle'
                 ? got
                 : undefined;
             },

@@ -27,6 +27,7 @@ import { backendsYaml, ensureNamespace, startTestOperator, type TestOperator } f
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
 import { delay, eventually } from './support/wait.ts';
+import { tokenDigest } from '../src/apis/v1alpha1/trigger-token.ts';
 
 const ns = 'team-rot';
 const API = 'vaultsync.io/v1alpha1';
@@ -241,7 +242,7 @@ describe('SecretRotation against the real control plane and OpenBao', function (
     const sr = await eventually('manual rotation done', async () => {
       const x = await rotation('db');
       return x?.status?.phase === 'Idle' &&
-        x.status.rotateNowHandled === 'ticket-1' &&
+        x.status.rotateNowHandled === tokenDigest('ticket-1') &&
         x.status.currentVersion === '3'
         ? x
         : undefined;

@@ -18,6 +18,7 @@ import { ensureNamespace, startTestOperator, type TestOperator } from './support
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
 import { eventually, delay } from './support/wait.ts';
+import { tokenDigest } from '../src/apis/v1alpha1/trigger-token.ts';
 
 const ns = 'team-vs';
 const canary = `canary-${Math.random().toString(36).slice(2)}-value`;
@@ -311,7 +312,9 @@ describe('VaultSecret against the real apiserver and OpenBao', function () {
       { metadata: { annotations: { 'vaultsync.io/sync-now': 'after-upgrade' } } },
     );
     await eventually('sync-now answered', async () =>
-      (await vaultSecret('upgraded'))?.status?.syncNowHandled === 'after-upgrade' ? true : undefined,
+      (await vaultSecret('upgraded'))?.status?.syncNowHandled === tokenDigest('after-upgrade')
+        ? true
+        : undefined,
     );
     assert.equal((await secret('upgraded'))?.metadata?.resourceVersion, legacy.metadata?.resourceVersion);
 

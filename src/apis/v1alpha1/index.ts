@@ -13,6 +13,7 @@ export * from './vaultcertificate.ts';
 export * from './secretrotation.ts';
 export * from './field-managers.ts';
 export * from './labels.ts';
+export * from './trigger-token.ts';
 export { validateResource, validateSpec } from './validation.ts';
 export { allCrds, buildCrd, crdFileName, crdFiles, renderCrdYaml } from './crds.ts';
 export type { CustomResourceDefinition, GeneratedFile } from './crds.ts';

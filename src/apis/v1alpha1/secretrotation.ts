@@ -412,8 +412,9 @@ export const SecretRotationStatusSchema = Type.Object(
     rotateNowHandled: Type.Optional(
       Type.String({
         description:
-          'Value of the vaultsync.io/rotate-now annotation the last manual rotation answered. Setting the ' +
-          'annotation to any other value asks for one more rotation.',
+          'Digest (sha256:<base64url>) of the vaultsync.io/rotate-now annotation value the last manual ' +
+          'rotation answered; the value itself is not copied. Setting the annotation to any other value asks ' +
+          'for one more rotation.',
         maxLength: 256,
       }),
     ),

@@ -136,6 +136,15 @@ const TargetSchema = Type.Object(
           `Not allowed with creationPolicy Orphan. Default: ${VAULT_SECRET_DEFAULTS.deletionPolicy}.`,
       }),
     ),
+    allowEmpty: Type.Optional(
+      Type.Boolean({
+        description:
+          'Allow a read that leaves the Secret with none of the keys this VaultSecret wrote (e.g. the remote ' +
+          'secret is now {}). Default false: such a read is refused (Ready=False, reason UnsafeShrink) and the ' +
+          'Secret keeps its data. A read that removes more than half of the keys is refused the same way; ' +
+          'the annotation vaultsync.io/allow-shrink with a new value lets the next read through once.',
+      }),
+    ),
     labels: Type.Optional(StringMap('Labels added to the Secret.')),
     annotations: Type.Optional(StringMap('Annotations added to the Secret.')),
     template: Type.Optional(
@@ -242,8 +251,17 @@ export const VaultSecretStatusSchema = Type.Object(
     syncNowHandled: Type.Optional(
       Type.String({
         description:
-          'Value of the vaultsync.io/sync-now annotation the last requested sync answered. Setting the ' +
-          'annotation to any other value asks for one more read of the backend now.',
+          'Digest (sha256:<base64url>) of the vaultsync.io/sync-now annotation value the last requested sync ' +
+          'answered; the value itself is not copied. Setting the annotation to any other value asks for one ' +
+          'more read of the backend now.',
+        maxLength: 253,
+      }),
+    ),
+    allowShrinkHandled: Type.Optional(
+      Type.String({
+        description:
+          'Digest (sha256:<base64url>) of the vaultsync.io/allow-shrink annotation value the last successful ' +
+          'read used up. A new value of the annotation lets one read remove more than half of the keys.',
         maxLength: 253,
       }),
     ),

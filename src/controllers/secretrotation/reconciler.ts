@@ -29,6 +29,8 @@ import {
   FieldManager,
   SECRET_ROTATION_DEFAULTS,
   parseDuration,
+  pendingToken,
+  tokenDigest,
 } from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../backends/errors.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
@@ -391,8 +393,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
   }
 
   function manualToken(sr: SecretRotation): string | undefined {
-    const token = sr.metadata?.annotations?.[ROTATE_NOW_ANNOTATION];
-    return token !== undefined && token !== '' && token !== sr.status?.rotateNowHandled ? token : undefined;
+    return pendingToken(sr.metadata?.annotations?.[ROTATE_NOW_ANNOTATION], sr.status?.rotateNowHandled);
   }
 
   const requeue = (ms: number): ReconcileResult => ({
@@ -470,7 +471,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       ...withReady(sr, status, 'False', Reason.Rotating, `Rotating ${sr.spec.path} (${why.toLowerCase()})`),
       observedGeneration: sr.metadata?.generation,
       phase: 'Rotating',
-      ...(token !== undefined && { rotateNowHandled: token }),
+      ...(token !== undefined && { rotateNowHandled: tokenDigest(token) }),
     };
     // The version this rotation replaces: after a crash, a newer version means it was written.
     delete next.previousVersion;

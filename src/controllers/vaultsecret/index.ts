@@ -15,6 +15,7 @@ import { builtinResources, keyFor } from '../../kube/resources.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { sourceRefs } from './desired-data.ts';
+import { FailureHold } from './failure-hold.ts';
 import { type DataChangeListener, type EventSink, createVaultSecretReconciler } from './reconciler.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './target-secret.ts';
 
@@ -71,6 +72,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
   });
   // VaultSecrets whose next reconcile reads the backend even if their refresh is not due.
   const refreshRequested = new Set<string>();
+  const failureHold = new FailureHold();
   const controller = new Controller({
     name: 'vaultsecret',
     workers: opts.workers,
@@ -96,6 +98,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       defaultRefreshIntervalMs: opts.defaultRefreshIntervalMs,
       onDataChanged: opts.onDataChanged,
       takeRefreshRequest: (key) => refreshRequested.delete(key),
+      failureHold,
     }),
   });
   // A replay (resync) wakes only a VaultSecret with nothing planned: one waiting for its refresh
@@ -106,6 +109,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     delete: (vs) => {
       const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
       refreshRequested.delete(key);
+      failureHold.forget(key);
       controller.forgetKey(key);
     },
   });

@@ -1,24 +1,37 @@
 // Reconciles one VaultSecret: read the backend when a refresh is due or the Secret drifted,
 // write the Secret only when its data or metadata differ, write status only when it changed.
-// A backend failure keeps the Secret as it is and reports Ready=False.
+// Every failure — a backend error, a spec the CRD would refuse today, data the apiserver would
+// refuse, a read that would wipe the Secret, a refused write — keeps the Secret as it is and
+// reports Ready=False with its reason and one Warning event; none of them hot-loops.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
-import { API_VERSION, LEGACY_FIELD_MANAGER, parseDuration } from '../../apis/v1alpha1/index.ts';
+import {
+  API_VERSION,
+  LEGACY_FIELD_MANAGER,
+  parseDuration,
+  pendingToken,
+  tokenDigest,
+} from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../backends/errors.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
 import { type KubeClient, getObject, patchStatus, serverSideApply } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import { RetryAfterError, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
+import { KubeError, isTransient } from '../../kube/errors.ts';
+import { invalidSpecMessage } from '../invalid-spec.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { releaseFields } from '../../kube/managed-fields.ts';
 import { keyFor } from '../../kube/resources.ts';
 import { macEqual } from '../../secrets/hmac.ts';
 import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
+import { FailureHold, type HoldInput } from './failure-hold.ts';
 import { mayWrite } from './ownership.ts';
 import { Reason, reasonForBackendError } from './reasons.ts';
 import { nextRefreshDelay, refreshReason } from './refresh.ts';
+import { refusedWrite, refusedWriteMessage } from './refused-write.ts';
+import { dataProblem } from './secret-limits.ts';
 import {
   CLEANUP_FINALIZER,
   FIELD_MANAGER,
@@ -31,6 +44,7 @@ import {
   targetName,
 } from './target-secret.ts';
 import { TemplateError } from './template.ts';
+import { ALLOW_SHRINK_ANNOTATION, unsafeShrink } from './wipe-guard.ts';
 
 /** Any new value asks for one read of the backend now (the HTTP API's sync trigger sets it). */
 export const SYNC_NOW_ANNOTATION = 'vaultsync.io/sync-now';
@@ -68,6 +82,8 @@ export interface VaultSecretReconcilerDeps {
   onDataChanged?: DataChangeListener;
   /** True (once) when a read was asked for, e.g. by a SecretRotation that wrote a new version. */
   takeRefreshRequest?: (key: string) => boolean;
+  /** Failures that need a user's fix hold further backend reads (shared so deletes can forget). */
+  failureHold?: FailureHold;
 }
 
 /** A failure to report on the resource; `transient` ones are retried with backoff. */
@@ -89,6 +105,9 @@ export function refreshIntervalMs(vs: VaultSecret, defaultMs: number): number {
 
 export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
   const userErrorRetryMs = deps.userErrorRetryMs ?? 5 * 60_000;
+  const held = deps.failureHold ?? new FailureHold();
+  /** Per key, the last warning sent while the status could not record it (no repeat per retry). */
+  const unrecorded = new Map<string, string>();
 
   async function existingSecret(vs: VaultSecret): Promise<V1Secret | undefined> {
     const key = keyFor(vs.metadata?.namespace, targetName(vs));
@@ -133,13 +152,28 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     return new Map<string, RemoteSecret>(read);
   }
 
-  function toFailure(err: unknown): SyncFailure {
+  /**
+   * What to report for an error. Thrown on (to the controller's backoff): transient apiserver
+   * trouble, a lost leadership or a stopping controller. Anything else shows on the resource.
+   */
+  function toFailure(err: unknown, ctx: ReconcileContext): SyncFailure {
     if (err instanceof SyncFailure) return err;
     if (err instanceof BackendError) {
       return new SyncFailure(reasonForBackendError(err.code), err.message, err.transient, err.retryAfterMs);
     }
     if (err instanceof TemplateError) return new SyncFailure(Reason.TemplateFailed, err.message, false);
-    throw err; // not ours to classify: the controller retries it with backoff
+    if (ctx.signal.aborted || isTransient(err) || (err as { terminal?: unknown })?.terminal === true)
+      throw err;
+    if (err instanceof KubeError) {
+      return new SyncFailure(Reason.InternalError, `the apiserver refused a request: ${err.message}`, false);
+    }
+    const name = err instanceof Error ? err.name : typeof err;
+    ctx.log.error('Reconcile failed unexpectedly', { error: name });
+    return new SyncFailure(
+      Reason.InternalError,
+      `unexpected ${name} while reconciling; see the operator log`,
+      false,
+    );
   }
 
   async function writeStatus(vs: VaultSecret, status: VaultSecretStatus): Promise<void> {
@@ -165,16 +199,41 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     );
   }
 
-  async function fail(vs: VaultSecret, failure: SyncFailure): Promise<ReconcileResult> {
+  /**
+   * Reports a failure: Ready=False with its reason, one Warning event per change. A failure after
+   * a backend read that needs a user's fix holds further reads (`hold`). When the apiserver
+   * refuses the status patch itself, the event and the log still say so, and nothing loops.
+   */
+  async function fail(
+    vs: VaultSecret,
+    failure: SyncFailure,
+    log: ReconcileContext['log'],
+    hold?: HoldInput,
+  ): Promise<ReconcileResult> {
+    const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
     const previous = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
     const conditions = readyCondition(vs, 'False', failure.reason, failure.message);
     const token = syncNowToken(vs);
-    await writeStatus(vs, {
-      ...vs.status,
-      conditions,
-      observedGeneration: vs.metadata?.generation,
-      ...(token !== undefined && { syncNowHandled: token }),
-    });
+    try {
+      await writeStatus(vs, {
+        ...vs.status,
+        conditions,
+        observedGeneration: vs.metadata?.generation,
+        ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
+      });
+    } catch (err) {
+      const refused = refusedWrite(err);
+      if (!refused) throw err;
+      const message = `${failure.message}; the status could not record it: ${refusedWriteMessage('the VaultSecret status', refused)}`;
+      log.error('Status update refused', { reason: failure.reason, error: refused.message });
+      if (unrecorded.get(key) !== `${failure.reason}\n${failure.message}`) {
+        unrecorded.set(key, `${failure.reason}\n${failure.message}`);
+        await deps.events.warning(vs, failure.reason, message);
+      }
+      if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs);
+      return { requeueAfter: userErrorRetryMs };
+    }
+    unrecorded.delete(key);
     if (
       previous?.status !== 'False' ||
       previous.reason !== failure.reason ||
@@ -184,6 +243,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     }
     if (failure.retryAfterMs !== undefined) throw new RetryAfterError(failure.message, failure.retryAfterMs);
     if (failure.transient) throw failure;
+    if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs);
     return { requeueAfter: userErrorRetryMs };
   }
 
@@ -215,18 +275,42 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     await removeFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
   }
 
+  /** What the user controls about a read: a change lets a held read go ahead at once. */
+  const holdInput = (vs: VaultSecret, existing: V1Secret | undefined): HoldInput => ({
+    generation: vs.metadata?.generation,
+    syncNow: vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION],
+    allowShrink: vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
+    secretVersion: existing?.metadata?.resourceVersion,
+  });
+
+  /** A write the apiserver refused for good becomes SecretWriteFailed; anything else is rethrown. */
+  async function writing<T>(what: string, values: Iterable<Buffer>, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      const refused = refusedWrite(err);
+      if (!refused) throw err;
+      throw new SyncFailure(Reason.SecretWriteFailed, refusedWriteMessage(what, refused, values), false);
+    }
+  }
+
   return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const vs = deps.vaultSecrets.get(key);
     if (!vs) return;
     if (vs.metadata?.deletionTimestamp) return void (await finalize(vs));
-    if (needsCleanupFinalizer(vs) && !hasFinalizer(vs, CLEANUP_FINALIZER)) {
-      // The informer delivers the updated object and wakes this key again.
-      await addFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
-      return;
-    }
     const now = deps.clock.now();
-    const intervalMs = refreshIntervalMs(vs, deps.defaultRefreshIntervalMs);
+    // Set once the backend is read: a failure from there on holds further reads.
+    let hold: HoldInput | undefined;
     try {
+      // The CRD's rules again: an object stored before a CRD upgrade or past CEL is refused here.
+      const invalid = invalidSpecMessage('VaultSecret', vs.spec);
+      if (invalid !== undefined) throw new SyncFailure(Reason.InvalidSpec, invalid, false);
+      if (needsCleanupFinalizer(vs) && !hasFinalizer(vs, CLEANUP_FINALIZER)) {
+        // The informer delivers the updated object and wakes this key again.
+        await addFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
+        return;
+      }
+      const intervalMs = refreshIntervalMs(vs, deps.defaultRefreshIntervalMs);
       const backend = deps.backends.get(vs.spec.backend);
       if (!backend) {
         throw new SyncFailure(
@@ -260,10 +344,31 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         const delay = nextRefreshDelay(Date.parse(vs.status!.lastRefreshTime!), intervalMs, now, deps.random);
         return delay === undefined ? undefined : { requeueAfter: delay };
       }
+      const input = holdInput(vs, existing);
+      const waiting = requested ? undefined : held.remaining(key, input, now);
+      if (waiting !== undefined) {
+        ctx.log.debug('Backend read held after a failure that needs a fix', { retryInMs: waiting });
+        return { requeueAfter: waiting };
+      }
       ctx.log.debug('Reading backend', { backend: backend.name, why: due ?? 'metadata drifted' });
 
+      hold = input;
       const fetched = await fetchAll(vs, backend, ctx.signal);
       const data = desiredSecretData(vs.spec, fetched).reveal();
+      // What the apiserver would refuse, and what would wipe the Secret: refused before the apply.
+      const problem = dataProblem(data);
+      if (problem) throw new SyncFailure(problem.reason, problem.message, false);
+      const shrinkToken = pendingToken(
+        vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
+        vs.status?.allowShrinkHandled,
+      );
+      const shrink = unsafeShrink({
+        previous: existing ? (managedKeys(existing) ?? []) : [],
+        next: [...data.keys()],
+        allowEmpty: vs.spec.target?.allowEmpty === true,
+        acknowledged: shrinkToken !== undefined,
+      });
+      if (shrink) throw new SyncFailure(Reason.UnsafeShrink, shrink, false);
       const macs = secretMac(vs);
       const mac = macs.mac(data);
       const desired = desiredSecret(vs, data);
@@ -275,13 +380,15 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         metadataMatches(existing, desired) &&
         (managedKeys(existing) ?? []).length === data.size;
       if (!unchanged) {
-        const applied = await serverSideApply(deps.client, desired, {
-          fieldManager: FIELD_MANAGER,
-          force: true,
+        secret = await writing(`Secret ${targetName(vs)}`, data.values(), async () => {
+          const applied = await serverSideApply(deps.client, desired, {
+            fieldManager: FIELD_MANAGER,
+            force: true,
+          });
+          // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
+          // alone still owns (dropped from the spec since) go now, as they would have.
+          return releaseFields(deps.client, applied, LEGACY_FIELD_MANAGER);
         });
-        // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
-        // alone still owns (dropped from the spec since) go now, as they would have.
-        secret = await releaseFields(deps.client, applied, LEGACY_FIELD_MANAGER);
         lastSyncTime = formatTime(now);
         const verb = existing ? 'Updated' : 'Created';
         ctx.log.info(`${verb} Secret`, { target: targetName(vs), keys: data.size });
@@ -307,7 +414,8 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         ),
         observedGeneration: vs.metadata?.generation,
         lastRefreshTime: formatTime(now),
-        ...(token !== undefined && { syncNowHandled: token }),
+        ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
+        ...(shrinkToken !== undefined && { allowShrinkHandled: tokenDigest(shrinkToken) }),
         secretMAC: mac,
         sourceVersions,
         ...(lastSyncTime !== undefined && { lastSyncTime }),
@@ -316,21 +424,22 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         }),
       };
       const wasReady = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
-      await writeStatus(vs, status);
+      await writing('the VaultSecret status', [], () => writeStatus(vs, status));
+      held.forget(key);
+      unrecorded.delete(key);
       if (wasReady && wasReady.status !== 'True')
         await deps.events.normal(vs, Reason.Synced, 'Secret is in sync again');
       const delay = nextRefreshDelay(now, intervalMs, now, deps.random);
       return delay === undefined ? undefined : { requeueAfter: delay };
     } catch (err) {
-      return fail(vs, toFailure(err));
+      return fail(vs, toFailure(err, ctx), ctx.log, hold);
     }
   };
 }
 
 /** The vaultsync.io/sync-now value not answered yet, if any. */
 export function syncNowToken(vs: VaultSecret): string | undefined {
-  const token = vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION];
-  return token !== undefined && token !== '' && token !== vs.status?.syncNowHandled ? token : undefined;
+  return pendingToken(vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION], vs.status?.syncNowHandled);
 }
 
 /** Status equality that ignores key order (a no-op reconcile must not write). */

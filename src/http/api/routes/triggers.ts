@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { API_VERSION, FieldManager } from '../../../apis/v1alpha1/index.ts';
+import { API_VERSION, FieldManager, tokenAnswered } from '../../../apis/v1alpha1/index.ts';
 import { ROTATE_NOW_ANNOTATION } from '../../../controllers/secretrotation/index.ts';
 import { Reason as RotationReason } from '../../../controllers/secretrotation/reasons.ts';
 import { SYNC_NOW_ANNOTATION } from '../../../controllers/vaultsecret/reconciler.ts';
@@ -52,7 +52,7 @@ interface WaitLimits {
 /** Time kept for sending the answer once the wait ends. */
 const SEND_MARGIN_MS = 1_000;
 
-interface Kind {
+export interface Kind {
   kind: 'VaultSecret' | 'SecretRotation';
   plural: string;
   annotation: string;
@@ -62,7 +62,7 @@ interface Kind {
   cache: (d: TriggerDeps) => { get(key: string): Triggerable | undefined };
 }
 
-const VAULT_SECRET: Kind = {
+export const VAULT_SECRET: Kind = {
   kind: 'VaultSecret',
   plural: 'vaultsecrets',
   annotation: SYNC_NOW_ANNOTATION,
@@ -70,7 +70,7 @@ const VAULT_SECRET: Kind = {
   progressReasons: new Set(),
   cache: (d) => d.vaultSecrets,
 };
-const SECRET_ROTATION: Kind = {
+export const SECRET_ROTATION: Kind = {
   kind: 'SecretRotation',
   plural: 'secretrotations',
   annotation: ROTATE_NOW_ANNOTATION,
@@ -83,7 +83,8 @@ type Result = { name: string; state: 'Pending' | 'Done' | 'Failed'; reason?: str
 
 /** The answer to a token, read from the cached object (pure). */
 export function triggerState(kind: Kind, obj: Triggerable | undefined, token: string): Result['state'] {
-  if (!obj || kind.handled(obj) !== token) return 'Pending';
+  // The status holds the token's digest (or, written before digests, the token itself).
+  if (!obj || !tokenAnswered(kind.handled(obj), token)) return 'Pending';
   const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'False') return 'Done';
   return kind.progressReasons.has(ready.reason ?? '') ? 'Pending' : 'Failed';

@@ -1,0 +1,55 @@
+// After a failure that needs a user's fix (a refused write, a key the apiserver rejects, an
+// unsafe shrink, a missing path), the backend is not read again until the user-error retry
+// interval is over, or something the user controls changed: the spec, the sync-now or
+// allow-shrink annotation, or the target Secret. Without it, the status write of the failure
+// itself wakes the resource and reads the backend again (and every relist would too).
+// In-process only: a restarted operator reads once.
+
+export interface HoldInput {
+  generation: number | undefined;
+  syncNow: string | undefined;
+  allowShrink: string | undefined;
+  /** resourceVersion of the target Secret, undefined when there is none. */
+  secretVersion: string | undefined;
+}
+
+interface Held {
+  fingerprint: string;
+  until: number;
+}
+
+const fingerprintOf = (input: HoldInput): string =>
+  JSON.stringify([
+    input.generation ?? null,
+    input.syncNow ?? null,
+    input.allowShrink ?? null,
+    input.secretVersion ?? null,
+  ]);
+
+export class FailureHold {
+  readonly #held = new Map<string, Held>();
+
+  /** Remember a failure after a read: hold further reads until `until` (epoch ms). */
+  hold(key: string, input: HoldInput, until: number): void {
+    this.#held.set(key, { fingerprint: fingerprintOf(input), until });
+  }
+
+  /** Milliseconds the read stays held, or undefined when it may go ahead. */
+  remaining(key: string, input: HoldInput, now: number): number | undefined {
+    const held = this.#held.get(key);
+    if (!held) return undefined;
+    if (held.until <= now || held.fingerprint !== fingerprintOf(input)) {
+      this.#held.delete(key);
+      return undefined;
+    }
+    return held.until - now;
+  }
+
+  forget(key: string): void {
+    this.#held.delete(key);
+  }
+
+  get size(): number {
+    return this.#held.size;
+  }
+}
