@@ -126,6 +126,14 @@ const FEATURES: Feature[] = [
       ]),
   },
   {
+    feature: 'pending workload restarts: one ConfigMap in the operator namespace',
+    code: 'src/controllers/reload/pending-store.ts (getObject, mergePatch, createObject)',
+    needs: (r) => [
+      ...grant('', ['configmaps'], ['create'], r.namespace),
+      ...grant('', ['configmaps'], ['get', 'patch'], r.namespace, 'vaultsync-pending-restarts'),
+    ],
+  },
+  {
     feature: 'SecretRotation restart.mode AnnotatePods (config.operator.annotatePods)',
     code: 'src/controllers/reload/controller.ts annotatePods()',
     needs: (r) =>

@@ -33,6 +33,8 @@ export const MacUse = {
   SecretRotation: 'secretrotation.data',
   /** The digests on a workload's pod template (or its pods) that say which data it runs with. */
   PodTemplate: 'workload.podTemplate',
+  /** A pending restart recorded in the operator's namespace: only the operator's own records count. */
+  PendingRestart: 'workload.pendingRestart',
 } as const;
 export type MacUse = (typeof MacUse)[keyof typeof MacUse];
 

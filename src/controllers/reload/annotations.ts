@@ -1,10 +1,10 @@
 // The annotations the reload controller reads and writes, and the records they hold. Pure.
 //
 // On a workload (metadata, never rolls anything out):
-//   vaultsync.io/pending-restart  a restart owed to it (JSON, `PendingRestart`): written when a
-//                                 Secret it uses really changed, removed by the restart itself.
-//                                 It makes a pending restart survive an operator restart, a
-//                                 failover and a restart window hours away.
+//   vaultsync.io/pending-restart  a restart owed to it (JSON, `PendingRestart`), as releases
+//                                 before issue 14 wrote it. No longer written (pending restarts
+//                                 live in the operator's namespace: pending-store.ts); one left
+//                                 by an upgrade is read and removed by the restart itself.
 //   vaultsync.io/restarted-at     when vaultsync last restarted it (RFC 3339, ms)
 //   vaultsync.io/restart-group    who asked for that restart ("VaultSecret/db", "SecretRotation/x"):
 //                                 at most maxUnavailableTargets of one group roll at once

@@ -3,11 +3,15 @@
 // workload annotations), VaultCertificate (rolloutRestartTargets) and SecretRotation (consumers).
 // Keys are workloads ("ns/Kind/name").
 //
-// A change is recorded first as a pending restart on the workload itself (an annotation, no
-// rollout), then the restart happens when the policy allows: after the debounce window (several
-// changes → one restart), after the minimum interval, inside a restart window, with at most N of a
-// group rolling at once. The restart patches the pod template annotation vaultsync.io/secrets-hmac
-// with the digests of the new data and removes the pending record in the same write. An Argo
+// A change is recorded first as a pending restart in the operator's own namespace (the ConfigMap
+// vaultsync-pending-restarts, one key per workload: pending-store.ts), never on the workload, then
+// the restart happens when the policy allows: after the debounce window (several changes → one
+// restart), after the minimum interval, inside a restart window, with at most N of a group
+// rolling at once. The restart is the one write to the workload: it patches the pod template
+// annotation vaultsync.io/secrets-hmac with the digests of the new data (and removes a
+// vaultsync.io/pending-restart annotation an earlier release left, read as a pending record);
+// the stored record is removed after it. The leader reads the records when it starts leading,
+// so a pending restart survives an operator restart and a leader change. An Argo
 // Rollout is restarted Argo's way instead: `spec.restartAt` set to now (the Argo controller
 // evicts the pods older than that, at most maxUnavailable at a time, without a new revision,
 // so without the canary steps, pauses or analysis of an update), the digests kept in the
@@ -23,7 +27,12 @@ import { FieldManager, type VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
 import { type KubeClient, getObject, mergePatch } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
-import { Controller, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
+import {
+  Controller,
+  type ControllerOptions,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '../../kube/controller.ts';
 import { isConflict, isNotFound } from '../../kube/errors.ts';
 import { Informer, type InformerHandlers } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/logger.ts';
@@ -34,6 +43,7 @@ import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import {
   type Digests,
   PENDING_ANNOTATION,
+  type PendingRestart,
   PODS_HMAC_ANNOTATION,
   type PendingAddition,
   RESTARTED_AT_ANNOTATION,
@@ -42,7 +52,6 @@ import {
   digestsApplied,
   digestsAppliedSince,
   formatDigests,
-  formatPending,
   macDigest,
   mergePending,
   parseDigests,
@@ -50,6 +59,8 @@ import {
   workloadDigests,
 } from './annotations.ts';
 import { type ReloadMetrics, noopReloadMetrics } from './metrics.ts';
+import { combinePending } from './pending-records.ts';
+import { PendingRestartStore } from './pending-store.ts';
 import {
   DEFAULT_RESTART_POLICY,
   type RestartPolicy,
@@ -140,6 +151,8 @@ export type RolloutState =
 
 export interface ReloadControllerOptions {
   kubeConfig: KubeConfig;
+  /** The operator's namespace (`operator.namespace`): pending restarts are kept there. */
+  namespace: string;
   /** Watch only these namespaces (`operator.watchNamespaces`); empty or left out: all. */
   namespaces?: readonly string[];
   client: KubeClient;
@@ -227,7 +240,15 @@ export function createReloadController(opts: ReloadControllerOptions) {
     ...(opts.rolloutDiscoveryIntervalMs !== undefined && { recheckMs: opts.rolloutDiscoveryIntervalMs }),
   });
 
-  // Changes not yet written to the workload's pending annotation (a reconcile writes them).
+  // Pending restarts that survive a restart or failover: in the operator's namespace.
+  const store = new PendingRestartStore({
+    client,
+    namespace: opts.namespace,
+    macKeys: opts.macKeys,
+    logger: log,
+    fieldManager: FIELD_MANAGER,
+  });
+  // Changes not yet stored (a reconcile stores them, or applies them at once by a restart).
   const unsaved = new Map<string, PendingAddition[]>();
   // Workloads this process restarted and watches until ready (or timed out).
   const rolling = new Map<string, Rolling>();
@@ -249,7 +270,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
     name: ref.name,
   });
 
-  const controller = new Controller({
+  const controller = new ReloadWorkers(loadPending, {
     name: 'reload',
     workers: opts.workers ?? 2,
     clock,
@@ -271,13 +292,16 @@ export function createReloadController(opts: ReloadControllerOptions) {
       const key = workloadKey(ref);
       const ann = w.metadata?.annotations ?? {};
       const mine = rolling.has(key);
-      if (ann[PENDING_ANNOTATION] !== undefined || mine || unsaved.has(key)) controller.enqueue(key);
+      if (ann[PENDING_ANNOTATION] !== undefined || store.has(key) || mine || unsaved.has(key)) {
+        controller.enqueue(key);
+      }
       // A workload this process restarted progressed: restarts waiting for its group may go.
       // (Others waiting for a group look again every second anyway.)
       if (mine) {
         for (const other of allWorkloads(ref.namespace)) {
-          if (other.obj.metadata?.annotations?.[PENDING_ANNOTATION] !== undefined) {
-            controller.enqueue(workloadKey(other.ref), { priority: 'low' });
+          const otherKey = workloadKey(other.ref);
+          if (store.has(otherKey) || other.obj.metadata?.annotations?.[PENDING_ANNOTATION] !== undefined) {
+            controller.enqueue(otherKey, { priority: 'low' });
           }
         }
       }
@@ -295,6 +319,8 @@ export function createReloadController(opts: ReloadControllerOptions) {
         rolling.delete(key);
         deferred.delete(key);
         controller.forgetKey(key);
+        // A stored pending restart of a deleted workload: the next look removes the record.
+        if (store.has(key)) controller.enqueue(key);
         for (const listener of workloadListeners) listener(w.metadata?.namespace ?? '');
       },
     };
@@ -368,29 +394,32 @@ export function createReloadController(opts: ReloadControllerOptions) {
     return n;
   }
 
-  /** Writes changes into the workload's pending record (optimistic lock; re-read on conflict). */
-  async function savePending(
-    ref: WorkloadRef,
-    start: Workload,
-    additions: PendingAddition[],
-  ): Promise<Workload> {
-    let obj = start;
-    for (let attempt = 0; ; attempt++) {
-      const merged = mergePending(parsePending(obj.metadata?.annotations?.[PENDING_ANNOTATION]), additions)!;
-      try {
-        return await mergePatch<Workload>(
-          client,
-          objectRef(ref),
-          { metadata: { annotations: { [PENDING_ANNOTATION]: formatPending(merged) } } },
-          { resourceVersion: obj.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
-        );
-      } catch (err) {
-        if (!isConflict(err) || attempt >= 3) throw err;
-        const fresh = await getObject<Workload>(client, objectRef(ref));
-        if (!fresh) throw err;
-        obj = fresh;
-      }
-    }
+  /**
+   * Reads the stored pending restarts and queues their workloads: called when this replica
+   * starts leading (a restarted operator, a new leader). Tried again until the apiserver answers.
+   */
+  function loadPending(): void {
+    let backoffMs = 1000;
+    const attempt = (): void => {
+      store.load().then(
+        (refs) => {
+          for (const ref of refs) controller.enqueue(workloadKey(ref));
+          if (refs.length > 0) log.info('Read pending restarts', { workloads: refs.length });
+        },
+        (err: unknown) => {
+          if (!controller.isRunning()) return;
+          log.warn('Failed to read pending restarts; will retry', { error: String(err) });
+          clock.after(backoffMs, attempt);
+          backoffMs = Math.min(backoffMs * 2, 30_000);
+        },
+      );
+    };
+    attempt();
+  }
+
+  /** A pending restart: the stored record, and an annotation an earlier release left on the workload. */
+  function storedPending(ref: WorkloadRef, w: Workload): PendingRestart | undefined {
+    return combinePending(store.get(ref), parsePending(w.metadata?.annotations?.[PENDING_ANNOTATION]));
   }
 
   /** Is the Argo Rollout kind served (its CRD installed)? Asks discovery again when not known to be. */
@@ -418,7 +447,9 @@ export function createReloadController(opts: ReloadControllerOptions) {
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const ref = parseWorkloadKey(key);
     if (!ref) return;
-    // Changes not yet recorded on the workload: recorded now, or applied at once by a restart.
+    // What is stored must be known before anything is decided or stored (read once per leadership).
+    await store.load();
+    // Changes not yet stored: stored now, or applied at once by a restart.
     const taken = (unsaved.get(key) ?? []).slice();
     let obj: Workload | undefined;
     if (ref.kind === 'Rollout') {
@@ -430,6 +461,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
         unsaved.delete(key);
         rolling.delete(key);
         if (taken.length > 0) await skipRollout(ref, taken, ctx);
+        await store.remove(ref);
         return;
       }
       // From the cache once its informer has synced; read until then (the CRD was just found).
@@ -442,11 +474,14 @@ export function createReloadController(opts: ReloadControllerOptions) {
       if (!obj) {
         unsaved.delete(key);
         ctx.log.warn(`Skipped restart of ${ref.kind}: not found`, { reasons: taken.map((a) => a.reason) });
+        await store.remove(ref);
         return;
       }
     }
     if (!obj) {
       rolling.delete(key);
+      // The workload is gone (or not served here): its record goes too, once the cache can tell.
+      if (cacheSettled(ref.kind)) await store.remove(ref);
       return;
     }
     const consumeTaken = () => {
@@ -455,7 +490,8 @@ export function createReloadController(opts: ReloadControllerOptions) {
       else unsaved.delete(key);
     };
     const now = clock.now();
-    const stored = parsePending(obj.metadata?.annotations?.[PENDING_ANNOTATION]);
+    const legacy = obj.metadata?.annotations?.[PENDING_ANNOTATION] !== undefined;
+    const stored = storedPending(ref, obj);
     const pending = taken.length > 0 ? mergePending(stored, taken) : stored;
     if (!pending) return track(ref, obj, now);
 
@@ -475,8 +511,9 @@ export function createReloadController(opts: ReloadControllerOptions) {
 
     if (decision.action === 'wait') {
       if (taken.length > 0) {
-        // Recorded on the workload: it survives an operator restart and a failover.
-        obj = await savePending(ref, obj, taken);
+        // Stored in the operator's namespace, not on the workload: it survives an operator
+        // restart and a failover, and the workload is written only by the restart.
+        await store.save(ref, mergePending(store.get(ref), taken)!);
         consumeTaken();
         ctx.log.debug('Recorded pending restart', { reasons: taken.map((a) => a.reason) });
       }
@@ -495,7 +532,8 @@ export function createReloadController(opts: ReloadControllerOptions) {
 
     if (decision.action === 'drop') {
       try {
-        if (stored) {
+        if (legacy) {
+          // An earlier release's record on the workload: removed (one write, no rollout).
           await mergePatch(
             client,
             objectRef(ref),
@@ -503,6 +541,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
             { resourceVersion: obj.metadata?.resourceVersion, fieldManager: FIELD_MANAGER },
           );
         }
+        await store.remove(ref);
         consumeTaken();
       } catch (err) {
         if (isConflict(err)) return { requeueAfter: 50 };
@@ -520,7 +559,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
       } else {
         ctx.log.debug('Dropped pending restart: already rolled out for this data');
       }
-      return;
+      return track(ref, obj, now);
     }
 
     // Restart. Reserve the slot before the write, so another worker counts it.
@@ -577,6 +616,13 @@ export function createReloadController(opts: ReloadControllerOptions) {
       throw err;
     }
     consumeTaken();
+    // After the restart, not before: a crash in between leaves a record the next look drops
+    // (the pods already have its data), never a lost restart.
+    await store.remove(ref).catch((err: unknown) =>
+      ctx.log.warn('Failed to remove a pending restart record; the next look removes it', {
+        error: String(err),
+      }),
+    );
     metrics.restart(ref.kind, 'restarted');
     if (pending.first > 0) metrics.restartLatency((clock.now() - pending.first) / 1000);
     const verb = policy.mode === 'AnnotatePods' ? 'Annotated pods of' : 'Restarted';
@@ -836,7 +882,7 @@ export function createReloadController(opts: ReloadControllerOptions) {
       const runsWith = (applied: Digests) =>
         digestsAppliedSince(applied, digests, opts.macKeys.keyId, restartedAt, writtenAt);
       if (!runsWith(appliedDigests(w))) {
-        const pending = parsePending(w.metadata?.annotations?.[PENDING_ANNOTATION]);
+        const pending = storedPending(ref, w);
         const waiting =
           (pending && Object.keys(wanted).some((k) => pending.secrets[k] === wanted[k])) ||
           (unsaved.get(key) ?? []).some((a) => Object.keys(wanted).some((k) => a.secrets[k] === wanted[k]));
@@ -856,3 +902,21 @@ export function createReloadController(opts: ReloadControllerOptions) {
 }
 
 export type ReloadController = ReturnType<typeof createReloadController>;
+
+/**
+ * The reload controller's workers. They start when this replica starts leading: then the stored
+ * pending restarts are read and their workloads queued (`onStart`).
+ */
+class ReloadWorkers extends Controller {
+  readonly #onStart: () => void;
+
+  constructor(onStart: () => void, opts: ControllerOptions) {
+    super(opts);
+    this.#onStart = onStart;
+  }
+
+  override start(...args: Parameters<Controller['start']>): void {
+    super.start(...args);
+    this.#onStart();
+  }
+}
