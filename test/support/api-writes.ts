@@ -115,16 +115,30 @@ export class ChangeRecorder {
       (err: unknown) => {
         if (this.stopped || ended) return;
         ended = true; // (called once per watch, but be sure: one resumption only)
-        if (++this.rewatches > 50) {
+        if (++this.rewatches > 300) {
           this.errors.push(new Error(`watch ${c.path} keeps ending: ${String(err)}`));
           return;
         }
         if (gone) this.relists++;
-        const resume = gone ? this.listAndWatch(c, false) : this.watchFrom(c, last);
-        resume.catch((e: unknown) => this.errors.push(e as Error));
+        // After a failure (the apiserver restarting, say) wait a second before trying again.
+        const again = () => (gone ? this.listAndWatch(c, false) : this.watchFrom(c, last));
+        if (err) setTimeout(() => this.resume(c, again), 1000);
+        else this.resume(c, again);
       },
     );
     this.aborts.push(abort);
+  }
+
+  /**
+   * Resumes a watch; while the apiserver cannot be reached (restarted in a fault test) it tries
+   * again every second for up to two minutes. A resumed watch whose version is gone lists again.
+   */
+  private resume(c: Collection, attempt: () => Promise<void>, deadline = Date.now() + 120_000): void {
+    attempt().catch((e: unknown) => {
+      if (this.stopped) return;
+      if (Date.now() > deadline) this.errors.push(e as Error);
+      else setTimeout(() => this.resume(c, attempt, deadline), 1000);
+    });
   }
 
   /** Throws when a watch failed, so what was recorded may be incomplete. */

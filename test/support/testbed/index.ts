@@ -41,8 +41,8 @@ export interface Testbed {
   kubeConfig(): k8s.KubeConfig;
   /** The bed's processes (etcd, kube-apiserver, openbao, ...): pid, log file, how they were started. */
   processes: readonly ManagedProcess[];
-  /** Stops one process and starts it again the same way (fault tests on a private bed). */
-  restart(name: string): Promise<ManagedProcess>;
+  /** Stops one process (SIGTERM, or `signal`) and starts it again the same way (fault tests on a private bed). */
+  restart(name: string, opts?: { signal?: NodeJS.Signals }): Promise<ManagedProcess>;
   stop(): Promise<void>;
 }
 
@@ -165,10 +165,10 @@ function loadKubeConfig(file: string): k8s.KubeConfig {
 
 function describe(dir: string, env: Record<string, string>, processes: ManagedProcess[]): Testbed {
   const kubeconfig = env.KUBECONFIG ?? '';
-  const restart = async (name: string) => {
+  const restart = async (name: string, opts: { signal?: NodeJS.Signals } = {}) => {
     const p = processes.find((q) => q.name === name);
     if (!p) throw new Error(`no process ${name} in the bed`);
-    await restartManaged(p);
+    await restartManaged(p, opts);
     writeFileSync(pidsFile(dir), JSON.stringify(processes, null, 2));
     return p;
   };

@@ -42,13 +42,18 @@ export function spawnManaged(
 }
 
 /**
- * Stops a process (SIGTERM, SIGKILL after `graceMs`) and starts it again with the same command,
- * arguments and log file; `p.pid` is updated in place, so the bed's stop() takes the new one.
- * For fault tests on a private bed (e.g. kube-apiserver restarted); the caller waits for readiness.
+ * Stops a process (`signal`, default SIGTERM; SIGKILL after `graceMs`) and starts it again with
+ * the same command, arguments and log file; `p.pid` is updated in place, so the bed's stop()
+ * takes the new one. For fault tests on a private bed (e.g. kube-apiserver restarted); the
+ * caller waits for readiness.
  */
-export async function restartManaged(p: ManagedProcess, graceMs = 10_000): Promise<void> {
+export async function restartManaged(
+  p: ManagedProcess,
+  opts: { signal?: NodeJS.Signals; graceMs?: number } = {},
+): Promise<void> {
   if (!p.launch) throw new Error(`${p.name}: no launch record to restart it from`);
-  killGroup(p.pid, 'SIGTERM');
+  const graceMs = opts.graceMs ?? 10_000;
+  killGroup(p.pid, opts.signal ?? 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isAlive(p.pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(p.pid)) killGroup(p.pid, 'SIGKILL');

@@ -1,0 +1,610 @@
+// Fault cases of the control plane (issue 14, Deliver 8): kube-apiserver frozen, kube-apiserver
+// restarted, etcd compacted at head, and the operator SIGKILLed every 5 s through a cold sync.
+// They break the control plane, so they run on a PRIVATE bed (started here, stopped after): the
+// shared bed of later test files stays healthy. The operator runs as shipped, as a child process
+// restarted like a container (test/faults/operator-process.ts), with leader election on.
+//
+// What every case asserts, from the apiserver's own view:
+// - no wrong Secret write: every version of every managed Secret (a watch of all of them, from
+//   before the operator starts) holds exactly a value OpenBao held for it (canaries written to
+//   OpenBao by this test), never blanked, never deleted;
+// - recovery: everything correct again (and how long it took from the end of the fault);
+// - what the operator sent meanwhile: its writes, lists and watches from the apiserver's audit log
+//   (the bed audits ServiceAccounts' lists and watches: auditReads), its OpenBao requests from
+//   its metrics;
+// - the Deployment that consumes a Secret (vaultsync.io/reload) is restarted only by a real change.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { VaultSecret } from '../../src/apis/v1alpha1/index.ts';
+import { type KubeClient, createKubeClient, createObject } from '../../src/kube/index.ts';
+import { type AuditEvent, AuditLog, ChangeRecorder } from '../support/api-writes.ts';
+import { installCrds } from '../support/crds.ts';
+import { OPERATOR_NAMESPACE, ensureNamespace } from '../support/operator.ts';
+import { auditLogFile } from '../support/testbed/control-plane.ts';
+import { type Testbed, startTestbed } from '../support/testbed/index.ts';
+import { baoApi } from '../support/testbed/openbao.ts';
+import { killGroup } from '../support/testbed/processes.ts';
+import { delay, eventually } from '../support/wait.ts';
+import { BackendRequestMeter, OperatorProcess } from './operator-process.ts';
+import { faultsMode, reportFault } from './report.ts';
+
+const API = 'vaultsync.io/v1alpha1';
+const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:vaultsync`;
+const TOLERATIONS = [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }];
+const full = faultsMode() === 'full';
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+type Audited = AuditEvent & { requestURI?: string };
+
+describe('faults: kube-apiserver, etcd and the operator killed (private bed)', function () {
+  this.timeout(full ? 2_400_000 : 900_000);
+  let bed: Testbed;
+  let client: KubeClient;
+  let audit: AuditLog;
+  let bao: ReturnType<typeof baoApi>;
+  /** Every value this test ever wrote to OpenBao, by path: what a Secret may hold. */
+  const backendValues = new Map<string, Set<string>>();
+  /** The latest value, by path: what a Secret must hold once recovered. */
+  const backendLatest = new Map<string, string>();
+  const operators: OperatorProcess[] = [];
+  const recorders: ChangeRecorder[] = [];
+
+  before(async function () {
+    this.timeout(300_000);
+    const dir = mkdtempSync(join(tmpdir(), 'vaultsync-faults-cluster-'));
+    bed = await startTestbed({
+      dir,
+      aws: false,
+      gcp: false,
+      azure: false,
+      auditReads: true,
+      log: (line) => console.log(`      [private testbed] ${line}`),
+    });
+    client = createKubeClient(bed.kubeConfig());
+    bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
+    await installCrds(bed.kubeConfig());
+    audit = AuditLog.open(auditLogFile(bed.dir))!;
+  });
+
+  // One operator per case: the next case's operator must not find another one leading.
+  afterEach(async function () {
+    this.timeout(60_000);
+    for (const r of recorders.splice(0)) r.stop();
+    await Promise.allSettled(operators.splice(0).map((o) => o.stop()));
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    if (bed) {
+      // The apiserver may still be stopped if a case failed half-way.
+      for (const p of bed.processes) killGroup(p.pid, 'SIGCONT');
+      await bed.stop();
+      // VAULTSYNC_KEEP_FAULT_BED=1 keeps the logs (the operator's, the apiserver's and its audit log).
+      if (process.env.VAULTSYNC_KEEP_FAULT_BED) console.log(`      [private testbed] kept in ${bed.dir}`);
+      else rmSync(bed.dir, { recursive: true, force: true });
+    }
+  });
+
+  // --- the backend: canaries in OpenBao ---
+
+  /** Writes a canary; it is recorded as a legitimate value before OpenBao has it. */
+  async function putCanary(path: string, value: string): Promise<void> {
+    let values = backendValues.get(path);
+    if (!values) backendValues.set(path, (values = new Set()));
+    values.add(value);
+    await bao('POST', `secret/data/${path}`, { data: { password: value } });
+    backendLatest.set(path, value);
+  }
+
+  async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+    for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+  }
+
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `app-${i}`);
+  /** A run-unique canary: a Secret holding it can only have read it from OpenBao. */
+  const canary = (ns: string, name: string, version: number) =>
+    `canary-${ns}-${name}-v${version}-${Math.random().toString(36).slice(2, 8)}`;
+
+  async function createVaultSecret(ns: string, name: string, refreshInterval: string): Promise<void> {
+    await createObject<VaultSecret>(client, {
+      apiVersion: API,
+      kind: 'VaultSecret',
+      metadata: { name, namespace: ns },
+      spec: {
+        backend: 'vault',
+        refreshInterval,
+        data: [{ secretKey: 'password', remoteRef: { path: `${ns}/${name}`, property: 'password' } }],
+      },
+    });
+  }
+
+  /** A namespace with `n` VaultSecrets (canary v1 each) and a Deployment consuming app-0. */
+  async function setUp(ns: string, n: number, refreshInterval: string): Promise<void> {
+    await ensureNamespace(bed.kubeConfig(), ns);
+    await inBatches(names(n), 25, (name) => putCanary(`${ns}/${name}`, canary(ns, name, 1)));
+    await createConsumer(ns);
+    await inBatches(names(n), 25, (name) => createVaultSecret(ns, name, refreshInterval));
+  }
+
+  /** A Deployment with `vaultsync.io/reload: "true"` reading app-0's password, rolled out by kwok. */
+  async function createConsumer(ns: string): Promise<void> {
+    await createObject<V1Deployment>(client, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'consumer', namespace: ns, annotations: { 'vaultsync.io/reload': 'true' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'consumer' } },
+        template: {
+          metadata: { labels: { app: 'consumer' } },
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: 'example.invalid/app:1',
+                env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'app-0', key: 'password' } } }],
+              },
+            ],
+            tolerations: TOLERATIONS,
+          },
+        },
+      },
+    });
+  }
+
+  // --- what the apiserver saw ---
+
+  /** Records every stored version of the namespace's Secrets and Deployments from now on. */
+  async function record(ns: string): Promise<ChangeRecorder> {
+    const recorder = new ChangeRecorder(
+      bed.kubeConfig(),
+      [
+        { resource: 'secrets', path: '/api/v1/secrets' },
+        { resource: 'deployments', path: '/apis/apps/v1/deployments' },
+      ],
+      new Set([ns]),
+    );
+    await recorder.start();
+    recorders.push(recorder);
+    return recorder;
+  }
+
+  /**
+   * Secret versions that hold anything but a value OpenBao held for that Secret: a key missing,
+   * a key too many, a value never written to OpenBao, emptied, or the Secret deleted. Returns
+   * the names only (never a value).
+   */
+  function wrongSecretWrites(recorder: ChangeRecorder, ns: string): string[] {
+    const wrong: string[] = [];
+    for (const c of recorder.changes) {
+      if (c.resource !== 'secrets' || c.namespace !== ns || !c.name.startsWith('app-')) continue;
+      if (c.type === 'DELETED') {
+        wrong.push(`${c.name}@${c.resourceVersion} deleted`);
+        continue;
+      }
+      const data = (c.after as V1Secret).data ?? {};
+      const allowed = backendValues.get(`${ns}/${c.name}`) ?? new Set<string>();
+      const keys = Object.keys(data);
+      const value = data.password === undefined ? undefined : Buffer.from(data.password, 'base64').toString();
+      if (keys.length !== 1 || value === undefined || !allowed.has(value)) {
+        wrong.push(`${c.name}@${c.resourceVersion} (keys: ${keys.join(',') || 'none'})`);
+      }
+    }
+    return wrong;
+  }
+
+  /** Changes of the consumer's pod template after the first rollout: workload restarts. */
+  function workloadRestarts(recorder: ChangeRecorder, ns: string): number {
+    let template: string | undefined = JSON.stringify(
+      (recorder.initial.get(`deployments ${ns}/consumer`) as V1Deployment | undefined)?.spec?.template,
+    );
+    let restarts = 0;
+    for (const c of recorder.changes) {
+      if (c.resource !== 'deployments' || c.namespace !== ns || c.name !== 'consumer') continue;
+      const next = JSON.stringify((c.after as V1Deployment).spec?.template);
+      if (template !== undefined && next !== template) restarts++;
+      template = next;
+    }
+    return restarts;
+  }
+
+  /** Names of the VaultSecrets not yet correct: Secret data from OpenBao's latest, Ready, current. */
+  async function notCorrect(ns: string, n: number): Promise<string[]> {
+    const [secrets, resources] = await Promise.all([
+      client.rest.request<{ items: V1Secret[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/secrets` }),
+      client.rest.request<{ items: VaultSecret[] }>({
+        method: 'GET',
+        path: `/apis/${API}/namespaces/${ns}/vaultsecrets`,
+      }),
+    ]);
+    const secretByName = new Map(secrets.items.map((s) => [s.metadata?.name, s]));
+    const vsByName = new Map(resources.items.map((v) => [v.metadata?.name, v]));
+    return names(n).filter((name) => {
+      const data = secretByName.get(name)?.data;
+      const value =
+        data?.password === undefined ? undefined : Buffer.from(data.password, 'base64').toString();
+      const vs = vsByName.get(name);
+      const ready = vs?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      return !(
+        value === backendLatest.get(`${ns}/${name}`) &&
+        Object.keys(data ?? {}).length === 1 &&
+        ready &&
+        vs?.status?.observedGeneration === vs?.metadata?.generation
+      );
+    });
+  }
+
+  async function allCorrect(ns: string, n: number, timeoutMs: number): Promise<void> {
+    let missing: string[] = [];
+    try {
+      await eventually(
+        `all ${n} VaultSecrets of ${ns} correct`,
+        async () => ((missing = await notCorrect(ns, n)).length === 0 ? true : undefined),
+        timeoutMs,
+        500,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; not correct: ${missing.slice(0, 10).join(', ')}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** The operator's requests the apiserver audited between two marks (writes, lists, watches). */
+  function operatorRequests(from: number, to?: number): Audited[] {
+    return (audit.events(from, to) as Audited[]).filter((e) => e.user.username === OPERATOR_USER);
+  }
+
+  const isWrite = (e: Audited) => ['create', 'update', 'patch', 'delete'].includes(e.verb);
+
+  /** Lists by informer: path and selectors of the request (resourceVersion and limits left out). */
+  function listsByInformer(events: Audited[]): Map<string, number> {
+    const lists = new Map<string, number>();
+    for (const e of events) {
+      if (e.verb !== 'list' || !e.requestURI) continue;
+      const url = new URL(e.requestURI, 'https://apiserver');
+      const key = [url.pathname, url.searchParams.get('labelSelector'), url.searchParams.get('fieldSelector')]
+        .filter(Boolean)
+        .join(' ');
+      lists.set(key, (lists.get(key) ?? 0) + 1);
+    }
+    return lists;
+  }
+
+  /** Stored writes (a TokenRequest for the OpenBao login stores nothing), as `verb resource ns/name`. */
+  const describeWrites = (events: Audited[]) =>
+    events
+      .filter((e) => isWrite(e) && e.objectRef?.subresource !== 'token')
+      .map(
+        (e) =>
+          `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ` +
+          `${e.objectRef?.namespace}/${e.objectRef?.name}`,
+      );
+
+  async function apiserverAnswers(): Promise<boolean> {
+    await client.rest.request({ method: 'GET', path: '/api/v1/namespaces/default', timeoutMs: 2000 });
+    return true;
+  }
+
+  const apiserver = () => bed.processes.find((p) => p.name === 'kube-apiserver')!;
+
+  /** Starts a case: resources, a recorder of every version, the operator, all in sync. */
+  async function startCase(ns: string, n: number, refreshInterval: string) {
+    await ensureNamespace(bed.kubeConfig(), ns);
+    const recorder = await record(ns);
+    await setUp(ns, n, refreshInterval);
+    const startMark = audit.mark();
+    const operator = await OperatorProcess.start(bed, { name: `vaultsync-${ns}` });
+    operators.push(operator);
+    await allCorrect(ns, n, 180_000);
+    await operator.waitReady();
+    await eventually('the consumer rolled out', () =>
+      recorder.latest('deployments', ns, 'consumer') ? true : undefined,
+    );
+    await eventually(
+      'nothing written for 3 s',
+      () => (recorder.quietFor() > 3000 ? true : undefined),
+      60_000,
+      250,
+    );
+    return { recorder, operator, startMark };
+  }
+
+  it('kube-apiserver frozen (SIGSTOP): no crash loop, informers recover, a backend change made meanwhile lands after', async () => {
+    const ns = 'team-fault-apiserver-freeze';
+    const n = 20;
+    const faultMs = full ? 90_000 : 20_000;
+    // Refreshed every 10 s (the shortest allowed), so a change in OpenBao is read by itself.
+    const { recorder, operator } = await startCase(ns, n, '10s');
+    const restartsBefore = workloadRestarts(recorder, ns);
+    const mark = audit.mark();
+    const meter = new BackendRequestMeter(operator);
+    await meter.start();
+
+    const frozenAt = Date.now();
+    killGroup(apiserver().pid, 'SIGSTOP');
+    let resumedAt: number;
+    try {
+      await delay(2000);
+      // The consumed Secret's value and another one change in OpenBao while the apiserver is frozen.
+      await putCanary(`${ns}/app-0`, canary(ns, 'app-0', 2));
+      await putCanary(`${ns}/app-1`, canary(ns, 'app-1', 2));
+      await delay(faultMs - (Date.now() - frozenAt));
+    } finally {
+      killGroup(apiserver().pid, 'SIGCONT');
+      resumedAt = Date.now();
+    }
+    const openbaoDuringFault = await meter.stop();
+    await eventually('the apiserver answers', apiserverAnswers, 30_000, 250);
+
+    await allCorrect(ns, n, 120_000);
+    await operator.waitReady(120_000);
+    const recoveryMs = Date.now() - resumedAt;
+    // No crash loop: whatever the freeze cost (a replica that cannot renew its Lease exits and is
+    // restarted), the operator runs on after it, unrestarted, for 15 s.
+    await delay(15_000);
+    const crashesAfter = operator.crashes(resumedAt + 5000);
+    assert.deepEqual(crashesAfter, [], 'no exit after the apiserver came back');
+    assert.ok(await operator.ready(), 'the operator is ready 15 s after recovery');
+    // The change to app-0 rolls the consumer out once; nothing else does.
+    await eventually(
+      'the consumer restarted once',
+      () => (workloadRestarts(recorder, ns) - restartsBefore >= 1 ? true : undefined),
+      60_000,
+    );
+    await delay(3000);
+    const restarts = workloadRestarts(recorder, ns) - restartsBefore;
+    recorder.assertComplete();
+    const wrong = wrongSecretWrites(recorder, ns);
+    const events = operatorRequests(mark);
+    const queued = events.filter((e) => Date.parse(e.requestReceivedTimestamp) < resumedAt + 2000);
+    const crashes = operator.crashes(frozenAt);
+    reportFault({
+      fault: 'kube-apiserver frozen (SIGSTOP), a backend change meanwhile',
+      faultSeconds: seconds(faultMs),
+      wrongSecretWrites: wrong.length,
+      recoverySeconds: seconds(recoveryMs),
+      requestsDuringFault: { openbao: openbaoDuringFault, apiserver: queued.length },
+      notes:
+        `operator exits during the freeze ${crashes.length} (lost Lease), after it 0; ` +
+        `consumer restarts ${restarts}; apiserver = requests it took within 2 s of SIGCONT (queued while frozen)`,
+    });
+    assert.deepEqual(wrong, [], 'every Secret version held a value from OpenBao');
+    assert.equal(restarts, 1, 'one rollout for the one real change of the consumed Secret');
+  });
+
+  it('kube-apiserver restarted: informers re-watch, at most one list per informer, nothing rewritten', async () => {
+    const ns = 'team-fault-apiserver-restart';
+    const n = 20;
+    const { recorder, operator } = await startCase(ns, n, '1h');
+    const restartsBefore = workloadRestarts(recorder, ns);
+    const changesBefore = recorder.changes.length;
+    const mark = audit.mark();
+    const startsBefore = operator.starts;
+
+    const stoppedAt = Date.now();
+    await bed.restart('kube-apiserver');
+    await eventually('the apiserver answers again', apiserverAnswers, 120_000, 250);
+    const backAt = Date.now();
+
+    // Informers watch again: a VaultSecret created now is synced.
+    const probe = `app-${n}`;
+    await putCanary(`${ns}/${probe}`, canary(ns, probe, 1));
+    await eventually('the probe created', async () => {
+      await createVaultSecret(ns, probe, '1h');
+      return true;
+    });
+    await allCorrect(ns, n + 1, 120_000);
+    await operator.waitReady(120_000);
+    const recoveryMs = Date.now() - backAt;
+    await delay(10_000); // any late relist or rewrite would show by now
+
+    recorder.assertComplete();
+    const events = operatorRequests(mark);
+    const lists = listsByInformer(events);
+    const runs = operator.starts - startsBefore + 1; // a run that lost its Lease starts over once
+    const storm = [...lists].filter(([, count]) => count > runs);
+    const rewrites = describeWrites(events).filter((w) => !w.endsWith(`/${probe}`));
+    const rewrittenSecrets = recorder.changes
+      .slice(changesBefore)
+      .filter((c) => c.resource === 'secrets' && c.name !== probe);
+    const wrong = wrongSecretWrites(recorder, ns);
+    const restarts = workloadRestarts(recorder, ns) - restartsBefore;
+    reportFault({
+      fault: 'kube-apiserver restarted (SIGTERM, started again)',
+      faultSeconds: seconds(backAt - stoppedAt),
+      wrongSecretWrites: wrong.length,
+      recoverySeconds: seconds(recoveryMs),
+      requestsDuringFault: {
+        apiserverLists: [...lists.values()].reduce((a, b) => a + b, 0),
+        apiserverWrites: rewrites.length,
+      },
+      notes:
+        `${lists.size} informers listed, at most ${Math.max(0, ...lists.values())} each; ` +
+        `operator runs ${runs}; consumer restarts ${restarts}`,
+    });
+    assert.deepEqual(wrong, []);
+    assert.deepEqual(storm, [], `no informer lists more than once per run (${runs} run(s))`);
+    assert.deepEqual(rewrites, [], 'nothing but the probe written');
+    assert.deepEqual(
+      rewrittenSecrets.map((c) => `${c.type} ${c.name}`),
+      [],
+      'no Secret changed',
+    );
+    assert.equal(restarts, 0, 'no workload restarted');
+  });
+
+  it('etcd compacted at head: each informer relists once, nothing written because of it, no workload restarted', async () => {
+    const ns = 'team-fault-etcd-compact';
+    const n = 20;
+    const { recorder, operator, startMark } = await startCase(ns, n, '1h');
+    const restartsBefore = workloadRestarts(recorder, ns);
+    const changesBefore = recorder.changes.length;
+    const mark = audit.mark();
+    const startsBefore = operator.starts;
+    const informers = [...listsByInformer(operatorRequests(startMark, mark)).keys()].sort();
+
+    const etcd = etcdClientUrl();
+    const compactedAt = Date.now();
+    // Two writes outside the apiserver's keys first, so the head is past every resource's last
+    // change: no watch of the apiserver's can resume above the compacted revision.
+    for (let i = 0; i < 2; i++) {
+      const b64 = (v: string) => Buffer.from(v).toString('base64');
+      await etcdPost(etcd, '/v3/kv/put', { key: b64('/vaultsync-faults/bump'), value: b64(String(i)) });
+    }
+    const revision = await etcdRevision(etcd);
+    await etcdPost(etcd, '/v3/kv/compaction', { revision: String(revision), physical: true });
+    // The apiserver's watch cache keeps serving watches from its own history, so a compaction
+    // alone reaches no client. Its watches of etcd must resume to meet it, as after an etcd
+    // leader change: etcd killed and started again ends them; resumed at a compacted revision,
+    // the cache is rebuilt and every client watch from an older version gets 410 Gone.
+    await bed.restart('etcd', { signal: 'SIGKILL' });
+    await eventually('the apiserver answers', apiserverAnswers, 60_000, 250);
+    const backAt = Date.now();
+
+    const probe = `app-${n}`;
+    await putCanary(`${ns}/${probe}`, canary(ns, probe, 1));
+    await createVaultSecret(ns, probe, '1h');
+    await allCorrect(ns, n + 1, 120_000);
+    await operator.waitReady(120_000);
+    await eventually(
+      'every informer listed again',
+      () => (listsByInformer(operatorRequests(mark)).size >= informers.length ? true : undefined),
+      60_000,
+      250,
+    );
+    const recoveryMs = Date.now() - backAt;
+    await delay(10_000);
+
+    recorder.assertComplete();
+    const events = operatorRequests(mark);
+    const lists = listsByInformer(events);
+    const rewrites = describeWrites(events).filter((w) => !w.endsWith(`/${probe}`));
+    const rewrittenSecrets = recorder.changes
+      .slice(changesBefore)
+      .filter((c) => c.resource === 'secrets' && c.name !== probe);
+    const wrong = wrongSecretWrites(recorder, ns);
+    const restarts = workloadRestarts(recorder, ns) - restartsBefore;
+    reportFault({
+      fault: 'etcd compacted at head (then killed and restarted: every watch meets it)',
+      faultSeconds: seconds(backAt - compactedAt),
+      wrongSecretWrites: wrong.length,
+      recoverySeconds: seconds(recoveryMs),
+      requestsDuringFault: {
+        apiserverLists: [...lists.values()].reduce((a, b) => a + b, 0),
+        apiserverWrites: rewrites.length,
+      },
+      notes:
+        `compacted at revision ${revision}, etcd restarted; ${lists.size} of ${informers.length} informers ` +
+        `relisted, at most ${Math.max(0, ...lists.values())} each; consumer restarts ${restarts}`,
+    });
+    assert.equal(operator.starts, startsBefore, 'the operator did not restart');
+    assert.deepEqual([...lists.keys()].sort(), informers, 'every informer listed again');
+    assert.deepEqual(wrong, []);
+    assert.deepEqual(
+      [...lists].filter(([, count]) => count > 1),
+      [],
+      'each informer lists at most once',
+    );
+    assert.deepEqual(rewrites, [], 'nothing but the probe written');
+    assert.deepEqual(
+      rewrittenSecrets.map((c) => `${c.type} ${c.name}`),
+      [],
+      'no Secret changed',
+    );
+    assert.equal(restarts, 0, 'no workload restarted');
+  });
+
+  it('the operator SIGKILLed every 5 s during a cold sync: converges, no wrong Secret, no workload restarted', async () => {
+    const ns = 'team-fault-sigkill';
+    const n = full ? 1000 : 300;
+    const boundMs = full ? 1_500_000 : 480_000;
+    await ensureNamespace(bed.kubeConfig(), ns);
+    const recorder = await record(ns);
+    await setUp(ns, n, '1h');
+    await eventually(
+      'the consumer rolled out',
+      () => (recorder.latest('deployments', ns, 'consumer') ? true : undefined),
+      60_000,
+    );
+    const restartsBefore = workloadRestarts(recorder, ns);
+    const mark = audit.mark();
+
+    const startedAt = Date.now();
+    // The kubelet starts a killed container again at once the first times.
+    const operator = await OperatorProcess.start(bed, { name: `vaultsync-${ns}`, restartDelayMs: 0 });
+    operators.push(operator);
+    const meter = new BackendRequestMeter(operator);
+    void meter.start();
+    let kills = 0;
+    let converged = false;
+    let left: string[] = [];
+    while (Date.now() - startedAt < boundMs) {
+      await delay(5000);
+      left = await notCorrect(ns, n);
+      if (left.length === 0) {
+        converged = true;
+        break;
+      }
+      operator.kill();
+      kills++;
+    }
+    const totalMs = Date.now() - startedAt;
+    const openbao = await meter.stop();
+    assert.ok(
+      converged,
+      `converged within ${seconds(boundMs)} s (${left.length} of ${n} not correct after ${kills} kills)`,
+    );
+    await operator.waitReady(60_000);
+    await delay(5000);
+    recorder.assertComplete();
+    const wrong = wrongSecretWrites(recorder, ns);
+    const restarts = workloadRestarts(recorder, ns) - restartsBefore;
+    const events = operatorRequests(mark);
+    reportFault({
+      fault: `operator SIGKILLed every 5 s during a cold sync of ${n} VaultSecrets`,
+      faultSeconds: seconds(totalMs),
+      wrongSecretWrites: wrong.length,
+      recoverySeconds: seconds(totalMs),
+      requestsDuringFault: {
+        openbao,
+        apiserverWrites: events.filter(isWrite).length,
+        apiserverLists: events.filter((e) => e.verb === 'list').length,
+      },
+      notes: `${kills} kills, ${operator.starts} runs, converged after ${seconds(totalMs)} s; consumer restarts ${restarts}; crashes ${operator.crashes().length}`,
+    });
+    assert.deepEqual(wrong, []);
+    assert.equal(restarts, 0, 'no workload restarted');
+    assert.deepEqual(operator.crashes(), [], 'no exit the test did not cause');
+  });
+
+  // --- etcd, through its JSON gateway (no etcdctl in the bed) ---
+
+  function etcdClientUrl(): string {
+    const etcd = bed.processes.find((p) => p.name === 'etcd');
+    const arg = etcd?.launch?.args.find((a) => a.startsWith('--advertise-client-urls='));
+    if (!arg) throw new Error('no etcd client URL in the bed record');
+    return arg.slice('--advertise-client-urls='.length);
+  }
+
+  async function etcdPost(url: string, path: string, body: unknown): Promise<unknown> {
+    const res = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    return JSON.parse(text);
+  }
+
+  /** The store's current revision (a range read's header). */
+  async function etcdRevision(url: string): Promise<number> {
+    const out = (await etcdPost(url, '/v3/kv/range', {
+      key: Buffer.from('/').toString('base64'),
+      limit: 1,
+    })) as {
+      header: { revision: string };
+    };
+    return Number(out.header.revision);
+  }
+});
