@@ -275,6 +275,18 @@ describe('Informer', () => {
     assert.deepEqual(t.events, ['add a@1', 'update a@1->2']);
   });
 
+  it('backs off before relisting after an ERROR event the server sends as a timeout', async () => {
+    const t = start(setup());
+    await settle();
+    t.clock.advance(10_000);
+    t.source.current.emit('ERROR', { kind: 'Status', code: 504, reason: 'Timeout', message: 'slow etcd' });
+    await settle();
+    assert.equal(t.source.lists, 1, 'not at once');
+    assert.equal(t.source.watches.length, 1);
+    await t.clock.advanceAsync(1000);
+    assert.equal(t.source.lists, 2);
+  });
+
   it('re-watches from its version, without a relist, after a broken connection', async () => {
     const t = start(setup());
     await settle();

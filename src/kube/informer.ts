@@ -97,6 +97,8 @@ type EndReason = 'watchdog' | 'stop';
 
 interface WatchEnd {
   err?: unknown;
+  /** The server ended the watch with an ERROR event (err is its Status). */
+  serverError?: boolean;
   reason?: EndReason;
   /** Events received (bookmarks included). */
   events: number;
@@ -105,7 +107,7 @@ interface WatchEnd {
   durationMs: number;
 }
 
-type EndCause = Pick<WatchEnd, 'err' | 'reason'>;
+type EndCause = Pick<WatchEnd, 'err' | 'serverError' | 'reason'>;
 
 /** A watch shorter than this that brought nothing counts as a failure (no hot reconnect loop). */
 const MIN_USEFUL_WATCH_MS = 1000;
@@ -325,7 +327,7 @@ export class Informer<T extends KubernetesObject> {
         return;
       }
       // client-node's inactivity timer on an accepted watch: the server is fine, watch again.
-      if (e.code === 'Timeout' && end.connected) return;
+      if (e.code === 'Timeout' && end.connected && !end.serverError) return;
       throw e;
     }
     // A clean close, normally at the end of timeoutSeconds: watch again from our version.
@@ -470,7 +472,7 @@ export class Informer<T extends KubernetesObject> {
     if (e.type === 'ERROR') {
       // The server ended the watch with a Status (410, or its own failure): list afresh.
       this.#relistWanted = true;
-      return finish({ err: fromStatus(e.object) });
+      return finish({ err: fromStatus(e.object), serverError: true });
     }
     this.#quickGones = 0;
     const rv = e.object?.metadata?.resourceVersion;
