@@ -328,7 +328,7 @@ describe('VaultCertificate and SecretRotation failures that show (real apiserver
     assert.equal(ready(failed)?.status, 'False');
     assert.match(
       ready(failed)?.message ?? '',
-      new RegExp(`refused to write Secret refused-tls: .*${MARK}: Secret refused-tls may not be written`),
+      new RegExp(`refused the write of Secret refused-tls: .*${MARK}: Secret refused-tls may not be written`),
     );
 
     // Wake it up again and again (a Secret labelled as its own changes: the controller's Secret
@@ -439,7 +439,7 @@ describe('VaultCertificate and SecretRotation failures that show (real apiserver
     });
     assert.match(
       ready(failed)?.message ?? '',
-      new RegExp(`refused to write the status of SecretRotation db: .*${MARK}`),
+      new RegExp(`refused the write of the status of SecretRotation db: .*${MARK}`),
     );
     assert.equal(failed.status?.phase, 'Rotating', 'the in-flight rotation is kept');
     // Woken by annotation changes meanwhile: no second version is generated.

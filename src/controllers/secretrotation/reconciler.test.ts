@@ -4,6 +4,7 @@ import { MemoryBackend } from '../../backends/memory.ts';
 import { FakeClock } from '../../kube/clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import type { KubeError } from '../../kube/errors.ts';
+import { NotLeaderError } from '../../kube/fence.ts';
 import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
@@ -578,7 +579,7 @@ describe('SecretRotation reconciler', () => {
       assert.equal(ready(t)?.reason, 'SecretWriteFailed');
       assert.match(
         ready(t)?.message ?? '',
-        /refused to write the status of SecretRotation db: Forbidden \(HTTP 403\): .*denied request/,
+        /refused the write of the status of SecretRotation db: Forbidden \(HTTP 403\): .*denied request/,
       );
       assert.equal(t.current.status?.phase, 'Rotating', 'the in-flight rotation is kept');
       assert.ok(r && r.requeueAfter! >= 5 * 60_000);
@@ -596,6 +597,14 @@ describe('SecretRotation reconciler', () => {
       assert.deepEqual(t.writes, ['2']);
       assert.equal(t.current.status?.phase, 'RollingOut');
       assert.equal(t.current.status?.currentVersion, '2');
+    });
+
+    it('lost leadership (a fenced write) ends the reconcile: no condition, no event, not InternalError', async () => {
+      const t = setup(due());
+      t.refuse(() => new NotLeaderError('not the leader') as unknown as KubeError);
+      await assert.rejects(t.run(), /not the leader/);
+      assert.deepEqual(t.writes, []);
+      assert.deepEqual(warnings(t), []);
     });
 
     it('a status refused outright (even the conditions): one event, no backend write at all', async () => {
@@ -654,7 +663,7 @@ describe('SecretRotation reconciler', () => {
           type: 'Ready',
           status: 'False',
           reason: 'SecretWriteFailed',
-          message: 'the apiserver refused to write Secret db: Invalid (HTTP 422)',
+          message: 'the apiserver refused the write of Secret db: Invalid (HTTP 422)',
           lastTransitionTime: '2030-01-01T00:00:00Z',
         },
       ];

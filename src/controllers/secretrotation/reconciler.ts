@@ -78,6 +78,8 @@ import { disabledRestartMode } from './features.ts';
 import { KEEPS_PHASE, Reason, reasonForBackendError } from './reasons.ts';
 import { nextRotationAfter, rotationDue, scheduleError } from './schedule.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
+import { refusedWriteMessage } from '../vaultsecret/refused-write.ts';
+import { isNotLeader } from '../../kube/fence.ts';
 
 export const ROTATE_NOW_ANNOTATION = 'vaultsync.io/rotate-now';
 export const FIELD_MANAGER = FieldManager.SecretRotation;
@@ -257,7 +259,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       if (!refused) throw err;
       throw new StatusRefused(
         Reason.SecretWriteFailed,
-        `the apiserver refused to write the status of SecretRotation ${sr.metadata?.name ?? ''}: ${refused.message}`,
+        refusedWriteMessage(`the status of SecretRotation ${sr.metadata?.name ?? ''}`, refused),
         false,
       );
     }
@@ -335,11 +337,7 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     if (err instanceof GeneratorError) return new RotationFailure(Reason.GeneratorFailed, err.message, false);
     const refused = refusal(err);
     if (refused)
-      return new RotationFailure(
-        Reason.SecretWriteFailed,
-        `the apiserver refused a write: ${refused.message}`,
-        false,
-      );
+      return new RotationFailure(Reason.SecretWriteFailed, refusedWriteMessage('an object', refused), false);
     // Transient trouble with the apiserver is retried by the controller with backoff.
     if (toKubeError(err).transient) throw err;
     const name = err instanceof Error ? err.name : typeof err;
@@ -1165,7 +1163,8 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
         }
       }
     } catch (err) {
-      if (ctx.signal.aborted) throw err;
+      // Lost leadership (fencing) ends the reconcile: another replica writes now, not us.
+      if (ctx.signal.aborted || isNotLeader(err)) throw err;
       return fail(own, toFailure(err), ctx);
     }
   };

@@ -6,6 +6,7 @@ import type { IssuedCertificate, Issuer, SignRequest } from '../../issuers/index
 import { FakeClock } from '../../kube/clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import type { KubeError } from '../../kube/errors.ts';
+import { NotLeaderError } from '../../kube/fence.ts';
 import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import type { RestRequest } from '../../kube/rest.ts';
 import { RsaWorkerPool, certificateInfo, parseCertificate, parsePrivateKeyPem } from '../../pki/index.ts';
@@ -601,7 +602,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
       assert.equal(t.ready()?.reason, 'SecretWriteFailed');
       assert.match(
         t.ready()?.message ?? '',
-        /refused to write Secret api-tls: Forbidden \(HTTP 403\): .*denied request/,
+        /refused the write of Secret api-tls: Forbidden \(HTTP 403\): .*denied request/,
       );
       assert.ok(r1 && r1.requeueAfter! >= 5 * 60_000, `user-error retry, got ${JSON.stringify(r1)}`);
       // Retries (timer and wake-ups) only write again: nothing is signed a second time.
@@ -664,7 +665,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
       assert.equal(t.ready()?.reason, 'SecretWriteFailed');
       assert.match(
         t.ready()?.message ?? '',
-        /refused to write the status of VaultCertificate api: Invalid \(HTTP 422\)/,
+        /refused the write of the status of VaultCertificate api: Invalid \(HTTP 422\)/,
       );
       for (let i = 0; i < 3; i++) {
         t.clock.advance(10 * 60_000);
@@ -686,8 +687,16 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
       assert.equal(warnings(t).length, 1, t.events.join('\n'));
       assert.match(
         warnings(t)[0]!,
-        /^Warning SecretWriteFailed: the apiserver refused to write Secret api-tls/,
+        /^Warning SecretWriteFailed: the apiserver refused the write of Secret api-tls/,
       );
+    });
+
+    it('lost leadership (a fenced write) ends the reconcile: no condition, no event, not InternalError', async () => {
+      const t = setup();
+      t.cluster.refuseSecret = new NotLeaderError('not the leader') as unknown as KubeError;
+      await assert.rejects(t.run(), /not the leader/);
+      assert.equal(t.ready(), undefined);
+      assert.deepEqual(warnings(t), []);
     });
 
     it('a refused Secret update (labels) of a current certificate: SecretWriteFailed, no issuance', async () => {

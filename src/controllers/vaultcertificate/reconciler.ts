@@ -23,6 +23,8 @@ import { KubeError, isTransient, toKubeError } from '../../kube/errors.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { releaseFields } from '../../kube/managed-fields.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
+import { refusedWriteMessage } from '../vaultsecret/refused-write.ts';
+import { isNotLeader } from '../../kube/fence.ts';
 import { keyFor } from '../../kube/resources.ts';
 import {
   type CertificateInfo,
@@ -133,10 +135,16 @@ class IssuanceFailure extends Error {
 class WriteRefused extends IssuanceFailure {
   /** The status patch itself was refused: the failure cannot be recorded the usual way. */
   readonly status: boolean;
-  constructor(what: string, err: KubeError, retryAfterMs: number, status = false) {
-    super(Reason.SecretWriteFailed, `the apiserver refused to write ${what}: ${err.message}`, retryAfterMs);
+  constructor(what: string, err: KubeError, retryAfterMs: number, status = false, values?: Iterable<Buffer>) {
+    // The message names fields, not values; anything being written is cut out all the same.
+    super(Reason.SecretWriteFailed, refusedWriteMessage(what, err, values), retryAfterMs);
     this.status = status;
   }
+}
+
+/** The bytes of a Secret being applied: cut out of any refusal message. */
+function valuesOf(secret: V1Secret): Buffer[] {
+  return Object.values(secret.data ?? {}).map((v) => Buffer.from(v, 'base64'));
 }
 
 /** A 4xx other than throttling or a conflict: the request must change before it can succeed. */
@@ -456,7 +464,14 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
           applied = await applySecret(want);
         } catch (err) {
           const refused = refusal(err);
-          if (refused) throw new WriteRefused(`Secret ${desired.secretName}`, refused, userErrorRetryMs);
+          if (refused)
+            throw new WriteRefused(
+              `Secret ${desired.secretName}`,
+              refused,
+              userErrorRetryMs,
+              false,
+              valuesOf(want),
+            );
           throw err;
         }
         mac = materialMac(want);
@@ -677,8 +692,16 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
           key: privateKey,
           cert,
         });
+        if (isNotLeader(err)) throw err;
         const refused = refusal(err);
-        if (refused) throw new WriteRefused(`Secret ${desired.secretName}`, refused, userErrorRetryMs);
+        if (refused)
+          throw new WriteRefused(
+            `Secret ${desired.secretName}`,
+            refused,
+            userErrorRetryMs,
+            false,
+            valuesOf(want),
+          );
         const e = toKubeError(err);
         if (e.transient) throw e;
         throw new IssuanceFailure(
@@ -748,7 +771,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       if (!first) requestRestarts(vc, desired, mac);
       return { requeueAfter: requeueDelay(renewal.at - deps.clock.now()) };
     } catch (err) {
-      if (ctx.signal.aborted) throw err;
+      if (ctx.signal.aborted || isNotLeader(err)) throw err;
       const failure = toFailure(err);
       deps.metrics?.issuance(issuer.name, desired.mode, failure.reason, (deps.clock.now() - started) / 1000);
       return failed(vc, key, observed, trigger, failure, ctx);
@@ -907,7 +930,8 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       // Transient trouble (apiserver, backend) is retried by the controller with backoff; anything
       // else is shown on the resource: never a silent retry loop.
       const transient = err instanceof BackendError ? err.transient : isTransient(err);
-      if (ctx.signal.aborted || transient) throw err;
+      // Lost leadership (fencing) ends the reconcile: another replica writes now, not us.
+      if (ctx.signal.aborted || transient || isNotLeader(err)) throw err;
       return blocked(vc, key, ...failureOf(err, ctx));
     }
   }
@@ -916,7 +940,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
   function failureOf(err: unknown, ctx: ReconcileContext): [string, string] {
     if (err instanceof IssuanceFailure) return [err.reason, err.message];
     const refused = refusal(err);
-    if (refused) return [Reason.SecretWriteFailed, `the apiserver refused a write: ${refused.message}`];
+    if (refused) return [Reason.SecretWriteFailed, refusedWriteMessage('an object', refused)];
     const name = err instanceof Error ? err.name : typeof err;
     ctx.log.error('Reconcile failed unexpectedly', { error: name });
     return [Reason.InternalError, `unexpected ${name} while reconciling; see the operator log`];
