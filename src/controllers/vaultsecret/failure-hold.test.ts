@@ -12,10 +12,10 @@ const input = (over: Partial<HoldInput> = {}): HoldInput => ({
 describe('VaultSecret: failure hold', () => {
   it('holds reads until the retry time while nothing changed', () => {
     const hold = new FailureHold();
-    hold.hold('shop/db', input(), 1000);
-    assert.equal(hold.remaining('shop/db', input(), 400), 600);
-    assert.equal(hold.remaining('other/db', input(), 400), undefined);
-    assert.equal(hold.remaining('shop/db', input(), 1000), undefined, 'retry time reached');
+    hold.hold('shop/db', input(), 1000, 'InvalidKey');
+    assert.equal(hold.remaining('shop/db', input(), 400, 'InvalidKey'), 600);
+    assert.equal(hold.remaining('other/db', input(), 400, 'InvalidKey'), undefined);
+    assert.equal(hold.remaining('shop/db', input(), 1000, 'InvalidKey'), undefined, 'retry time reached');
     assert.equal(hold.size, 0, 'an expired hold is dropped');
   });
 
@@ -28,15 +28,25 @@ describe('VaultSecret: failure hold', () => {
       { secretVersion: undefined },
     ]) {
       const hold = new FailureHold();
-      hold.hold('shop/db', input(), 1000);
-      assert.equal(hold.remaining('shop/db', input(changed), 0), undefined, JSON.stringify(changed));
+      hold.hold('shop/db', input(), 1000, 'InvalidKey');
+      assert.equal(
+        hold.remaining('shop/db', input(changed), 0, 'InvalidKey'),
+        undefined,
+        JSON.stringify(changed),
+      );
     }
+  });
+
+  it('lets a read through when the status no longer shows the failure (another writer)', () => {
+    const hold = new FailureHold();
+    hold.hold('shop/db', input(), 1000, 'InvalidKey');
+    assert.equal(hold.remaining('shop/db', input(), 0, 'BackendNotFound'), undefined);
   });
 
   it('forgets a key', () => {
     const hold = new FailureHold();
-    hold.hold('shop/db', input(), 1000);
+    hold.hold('shop/db', input(), 1000, 'InvalidKey');
     hold.forget('shop/db');
-    assert.equal(hold.remaining('shop/db', input(), 0), undefined);
+    assert.equal(hold.remaining('shop/db', input(), 0, 'InvalidKey'), undefined);
   });
 });

@@ -1,8 +1,9 @@
 // After a failure that needs a user's fix (a refused write, a key the apiserver rejects, an
 // unsafe shrink, a missing path), the backend is not read again until the user-error retry
 // interval is over, or something the user controls changed: the spec, the sync-now or
-// allow-shrink annotation, or the target Secret. Without it, the status write of the failure
-// itself wakes the resource and reads the backend again (and every relist would too).
+// allow-shrink annotation, or the target Secret — or the status no longer shows the failure
+// (someone else wrote it). Without it, the status write of the failure itself wakes the resource
+// and reads the backend again (and every relist would too).
 // In-process only: a restarted operator reads once.
 
 export interface HoldInput {
@@ -16,6 +17,8 @@ export interface HoldInput {
 interface Held {
   fingerprint: string;
   until: number;
+  /** The Ready reason the status shows for this failure. */
+  shown: string | undefined;
 }
 
 const fingerprintOf = (input: HoldInput): string =>
@@ -29,16 +32,19 @@ const fingerprintOf = (input: HoldInput): string =>
 export class FailureHold {
   readonly #held = new Map<string, Held>();
 
-  /** Remember a failure after a read: hold further reads until `until` (epoch ms). */
-  hold(key: string, input: HoldInput, until: number): void {
-    this.#held.set(key, { fingerprint: fingerprintOf(input), until });
+  /**
+   * Remember a failure after a read: hold further reads until `until` (epoch ms) while the
+   * status shows the Ready reason `shown`.
+   */
+  hold(key: string, input: HoldInput, until: number, shown: string | undefined): void {
+    this.#held.set(key, { fingerprint: fingerprintOf(input), until, shown });
   }
 
   /** Milliseconds the read stays held, or undefined when it may go ahead. */
-  remaining(key: string, input: HoldInput, now: number): number | undefined {
+  remaining(key: string, input: HoldInput, now: number, shown: string | undefined): number | undefined {
     const held = this.#held.get(key);
     if (!held) return undefined;
-    if (held.until <= now || held.fingerprint !== fingerprintOf(input)) {
+    if (held.until <= now || held.fingerprint !== fingerprintOf(input) || held.shown !== shown) {
       this.#held.delete(key);
       return undefined;
     }

@@ -230,7 +230,8 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         unrecorded.set(key, `${failure.reason}\n${failure.message}`);
         await deps.events.warning(vs, failure.reason, message);
       }
-      if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs);
+      // The status still shows what it showed before: that is what the hold waits on.
+      if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs, previous?.reason);
       return { requeueAfter: userErrorRetryMs };
     }
     unrecorded.delete(key);
@@ -243,7 +244,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     }
     if (failure.retryAfterMs !== undefined) throw new RetryAfterError(failure.message, failure.retryAfterMs);
     if (failure.transient) throw failure;
-    if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs);
+    if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs, failure.reason);
     return { requeueAfter: userErrorRetryMs };
   }
 
@@ -345,7 +346,8 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         return delay === undefined ? undefined : { requeueAfter: delay };
       }
       const input = holdInput(vs, existing);
-      const waiting = requested ? undefined : held.remaining(key, input, now);
+      const shown = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready')?.reason;
+      const waiting = requested ? undefined : held.remaining(key, input, now, shown);
       if (waiting !== undefined) {
         ctx.log.debug('Backend read held after a failure that needs a fix', { retryInMs: waiting });
         return { requeueAfter: waiting };
