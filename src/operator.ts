@@ -249,14 +249,14 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
           // Workers are aborted and fenced: a clean restart stands down for good.
           logger.error('Lost leadership; exiting so a fresh replica can stand by', { identity });
           process.exitCode = 1;
+          // No second campaign from this process (its fence stays lost): a fresh one will.
+          void elector?.stop();
           void stop().finally(() => process.exit(1));
         },
       })
     : undefined;
 
   for (const informer of informers) informer.start();
-  if (elector) elector.start();
-  else startControllers();
 
   const healthOptions: HealthAppOptions = {
     registry,
@@ -320,6 +320,10 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     : undefined;
   // The health server last: a probe must not see the replica ready before the API listens.
   const health = await startHealthServer(op.healthAddress, buildHealthApp(healthOptions));
+  // Campaign only once start-up is done: building the API blocks the event loop for seconds on a
+  // busy node, and a leader whose loop is blocked misses its renew deadline and must stand down.
+  if (elector) elector.start();
+  else startControllers();
 
   async function stop(): Promise<void> {
     if (stopping) return;

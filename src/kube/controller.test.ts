@@ -291,6 +291,7 @@ describe('Controller', () => {
     t.controller.start();
     t.controller.enqueue('ns/a');
     await settle();
+    t.controller.enqueue('ns/b'); // waiting: one worker
     assert.equal(signal?.aborted, false);
     const fence = new LeadershipFence({ renewDeadlineMs: 1000 });
     fence.lose('stepped down');
@@ -298,6 +299,11 @@ describe('Controller', () => {
     assert.equal(signal?.aborted, true, 'aborted without waiting for the shutdown grace');
     await settle();
     assert.deepEqual(t.results, ['terminal_error'], 'NotLeader is terminal: no retry');
+    assert.deepEqual(
+      t.calls.map((c) => c.key),
+      ['ns/a'],
+      'no key taken after the loss',
+    );
     const stopping = t.controller.stop(500);
     await t.clock.advanceAsync(0);
     await stopping;

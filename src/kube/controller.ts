@@ -145,10 +145,11 @@ export class Controller {
   }
 
   /**
-   * Aborts the signal of every reconcile now, in flight or to come (leadership lost: nothing
-   * may finish). Follow with stop().
+   * Leadership lost: takes no further key and aborts the signal of every reconcile in flight
+   * now, without waiting for the shutdown grace. Follow with stop().
    */
   abort(reason?: unknown): void {
+    this.queue.shutDown();
     this.#abort.abort(reason);
   }
 

@@ -10,6 +10,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { type Clock, systemClock } from './clock.ts';
 import type { KubeClient } from './client.ts';
 import { capMessage, toKubeError } from './errors.ts';
+import { isNotLeader } from './fence.ts';
 import { type Logger, noopLogger, safeLog } from './logger.ts';
 import { builtinResources, collectionPath } from './resources.ts';
 
@@ -100,6 +101,10 @@ export class EventRecorder {
     } catch (err) {
       // Forget it so the same event can be tried again by a later reconcile.
       if (dedupKey) this.#recent.delete(dedupKey);
+      if (isNotLeader(err)) {
+        safeLog(this.#log, 'debug', 'Event not recorded: not the leader', fields);
+        return;
+      }
       const e = toKubeError(err);
       safeLog(this.#log, 'warn', 'Failed to record Event', { ...fields, error: e.message, code: e.code });
     }
