@@ -8,8 +8,8 @@
 // generates a second rotation; an invalid stored spec is reported, not retried in a loop.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import type { CoreV1Event, V1Secret } from '@kubernetes/client-node';
-import type { SecretRotation, VaultCertificate } from '../src/apis/v1alpha1/index.ts';
+import type { CoreV1Event, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { SecretRotation, VaultCertificate, VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import {
   type KubeClient,
   createKubeClient,
@@ -18,6 +18,7 @@ import {
   getObject,
   mergePatch,
 } from '../src/kube/index.ts';
+import { PatchType } from '../src/kube/rest.ts';
 import { installCrds } from './support/crds.ts';
 import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
@@ -470,5 +471,102 @@ describe('VaultCertificate and SecretRotation failures that show (real apiserver
     assert.equal(rolled.status?.currentVersion, '2');
     const after = (await bao('GET', `secret/data/${ns}/db`)) as { data: { metadata: { version: number } } };
     assert.equal(after.data.metadata.version, 2);
+  });
+
+  it('a consumer restart the apiserver refuses: Warning RestartFailed on the workload and on the SecretRotation, once; nothing written to the workload', async () => {
+    await bao('POST', `secret/data/${ns}/app`, { data: { password: 'initial-app' } });
+    await createObject<VaultSecret>(client, {
+      apiVersion: API,
+      kind: 'VaultSecret',
+      metadata: { name: 'app', namespace: ns },
+      spec: { backend: 'vault', dataFrom: [{ extract: { path: `${ns}/app` } }] },
+    });
+    await createObject<V1Deployment>(client, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', namespace: ns, annotations: { 'vaultsync.io/reload': 'true' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'api' } },
+        template: {
+          metadata: { labels: { app: 'api' } },
+          spec: {
+            containers: [
+              { name: 'app', image: 'example.invalid/app:1', envFrom: [{ secretRef: { name: 'app' } }] },
+            ],
+            tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
+          },
+        },
+      },
+    });
+    await eventually('VaultSecret synced', async () => {
+      const o = await getObject<VaultSecret>(client, ref('VaultSecret', 'app'));
+      return ready(o)?.status === 'True' ? o : undefined;
+    });
+    await createObject<SecretRotation>(client, {
+      apiVersion: API,
+      kind: 'SecretRotation',
+      metadata: { name: 'app', namespace: ns },
+      spec: {
+        backend: 'vault',
+        path: `${ns}/app`,
+        interval: '720h',
+        generate: { password: { type: 'password' } },
+        restart: { debounce: '1s', readyTimeout: '60s' },
+      },
+    });
+    await eventually('scheduled', async () => {
+      const o = await getObject<SecretRotation>(client, ref('SecretRotation', 'app'));
+      return ready(o)?.reason === 'Scheduled' ? o : undefined;
+    });
+    await install(
+      admissionPolicy(
+        'vaultsync-test-refuse-restart',
+        { apiGroups: ['apps'], resources: ['deployments'] },
+        "object.metadata.name != 'api'",
+        'Deployment api may not change',
+      ),
+    );
+    const deploymentRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'api' };
+    await eventually('the policy refuses', () =>
+      client.rest
+        .request({
+          method: 'PATCH',
+          path: `/apis/apps/v1/namespaces/${ns}/deployments/api`,
+          body: { metadata: { annotations: { probe: 'x' } } },
+          contentType: PatchType.merge,
+          query: { dryRun: 'All' },
+        })
+        .then(
+          () => undefined,
+          (err: Error) => (String(err.message).includes(MARK) ? true : undefined),
+        ),
+    );
+    const generation = (await getObject<V1Deployment>(client, deploymentRef))?.metadata?.generation;
+    await mergePatch(client, ref('SecretRotation', 'app'), {
+      metadata: { annotations: { 'vaultsync.io/rotate-now': 'now-1' } },
+    });
+    const onWorkload = await eventually(
+      'RestartFailed on the Deployment',
+      async () => {
+        const e = (await warnings('Deployment', 'api')).filter((x) => x.reason === 'RestartFailed');
+        return e.length > 0 ? e : undefined;
+      },
+      30_000,
+    );
+    assert.match(onWorkload[0]?.message ?? '', new RegExp(`refused the write of Deployment api: .*${MARK}`));
+    const onRotation = await eventually('RestartFailed on the SecretRotation', async () => {
+      const e = (await warnings('SecretRotation', 'app')).filter((x) => x.reason === 'RestartFailed');
+      return e.length > 0 ? e : undefined;
+    });
+    await delay(5_000);
+    assert.equal((await warnings('Deployment', 'api')).filter((x) => x.reason === 'RestartFailed').length, 1);
+    assert.equal(
+      (await warnings('SecretRotation', 'app')).filter((x) => x.reason === 'RestartFailed').length,
+      onRotation.length,
+    );
+    assert.equal(onRotation.length, 1);
+    assert.equal((await getObject<V1Deployment>(client, deploymentRef))?.metadata?.generation, generation);
+    await uninstall('vaultsync-test-refuse-restart');
   });
 });

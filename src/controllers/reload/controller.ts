@@ -33,7 +33,8 @@ import {
   type ReconcileContext,
   type ReconcileResult,
 } from '../../kube/controller.ts';
-import { isConflict, isNotFound } from '../../kube/errors.ts';
+import { isConflict, isNotFound, toKubeError } from '../../kube/errors.ts';
+import { refusedWriteMessage } from '../vaultsecret/refused-write.ts';
 import { Informer, type InformerHandlers } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
@@ -186,6 +187,8 @@ interface Rolling {
 const MAX_REQUEUE_MS = 60 * 60_000;
 /** A Rollout restarted while its informer has not synced (no events) is looked at this often. */
 const ROLLOUT_POLL_MS = 5000;
+/** A restart the apiserver refused is tried again after this (the user-error interval). */
+const RESTART_REFUSED_RETRY_MS = 5 * 60_000;
 /**
  * A Rollout asked about (a SecretRotation consumer) while the CRD was not served at the last
  * discovery, older than this: discovery is asked again before it is called not found.
@@ -254,6 +257,8 @@ export function createReloadController(opts: ReloadControllerOptions) {
   const rolling = new Map<string, Rolling>();
   // Last deferral reason per workload, so a deferral is reported once, not per recheck.
   const deferred = new Map<string, string>();
+  // Workload key → the refusal last reported for its restart (one Warning per change).
+  const refusedRestarts = new Map<string, string>();
   const workloadListeners: ((namespace: string) => void)[] = [];
 
   const cached = (ref: WorkloadRef): Workload | undefined =>
@@ -444,6 +449,36 @@ export function createReloadController(opts: ReloadControllerOptions) {
     }
   }
 
+  /**
+   * The apiserver refused the restart (4xx: an admission policy, a quota): a Warning event
+   * `RestartFailed` on the workload and on the resource that asked (VaultSecret, VaultCertificate,
+   * SecretRotation), once per change of message; the restart stays owed and is tried again after
+   * the user-error interval, not in a backoff loop.
+   */
+  async function restartRefused(
+    ref: WorkloadRef,
+    obj: Workload,
+    group: string,
+    message: string,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const key = workloadKey(ref);
+    ctx.log.warn(`Restart of ${ref.kind} refused`, { group, error: message });
+    if (refusedRestarts.get(key) !== message) {
+      refusedRestarts.set(key, message);
+      await opts.events.warning(obj, 'RestartFailed', message);
+      const [kind, name] = group.split('/');
+      if (kind && name) {
+        await opts.events.warning(
+          { apiVersion: 'vaultsync.io/v1alpha1', kind, metadata: { name, namespace: ref.namespace } },
+          'RestartFailed',
+          message,
+        );
+      }
+    }
+    return { requeueAfter: RESTART_REFUSED_RETRY_MS };
+  }
+
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const ref = parseWorkloadKey(key);
     if (!ref) return;
@@ -613,8 +648,18 @@ export function createReloadController(opts: ReloadControllerOptions) {
       if (isConflict(err)) return { requeueAfter: 50 };
       if (isNotFound(err)) return void unsaved.delete(key);
       metrics.restart(ref.kind, 'failed');
+      const refused = toKubeError(err);
+      if (refused.status >= 400 && refused.status < 500 && !refused.transient)
+        return restartRefused(
+          ref,
+          obj,
+          pending.group,
+          refusedWriteMessage(`${ref.kind} ${ref.name}`, refused),
+          ctx,
+        );
       throw err;
     }
+    refusedRestarts.delete(key);
     consumeTaken();
     // After the restart, not before: a crash in between leaves a record the next look drops
     // (the pods already have its data), never a lost restart.
