@@ -198,6 +198,23 @@ describe('GuardedBackend', () => {
     assert.equal(err.retryAfterMs, 1000);
   });
 
+  it('a 429 with Retry-After: 0 pauses the default second too, so the workers do not retry at once (OpenBao quotas)', async () => {
+    const { adapter, backend, clock, metrics } = setup();
+    adapter.behaviour = async () => {
+      throw new BackendError('Throttled', 'vault read: rate limit reached (HTTP 429)', { retryAfterMs: 0 });
+    };
+    const err = await errorOf(backend.read({ path: 'team-a/a' }, ctx));
+    assert.equal(err.retryAfterMs, 1000, 'the caller requeues after the default pause, not at once');
+    adapter.behaviour = async () => secret('ok');
+    const next = backend.read({ path: 'team-a/b' }, ctx);
+    await clock.advance(999);
+    assert.equal(adapter.reads.length, 1, 'nothing sent before the pause ends');
+    await clock.advance(200); // the pause, then the bucket reopens at its sustained rate
+    await next;
+    assert.equal(adapter.reads.length, 2);
+    assert.deepEqual(metrics.throttles, ['remote']);
+  });
+
   it('times out a request that does not answer, and counts it as a failure', async () => {
     const { adapter, backend, clock } = setup({
       circuitBreaker: { failureThreshold: 1, halfOpenAfter: 60_000 },

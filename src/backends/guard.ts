@@ -36,8 +36,17 @@ export interface GuardDeps {
   readonly metrics: BackendMetrics;
 }
 
-/** When a backend throttles without saying for how long. */
+/** When a backend throttles without saying for how long (or says 0). */
 export const DEFAULT_THROTTLE_MS = 1000;
+
+/**
+ * How long to pause after a backend's 429: its Retry-After, but never less than the default.
+ * OpenBao's quotas answer `Retry-After: 0` in the last second of a block; taken literally, every
+ * worker would retry at once and get 429 again, a hot loop until the block ends.
+ */
+export function throttlePauseMs(retryAfterMs: number | undefined): number {
+  return Math.max(retryAfterMs ?? 0, DEFAULT_THROTTLE_MS);
+}
 
 export class GuardedBackend implements Backend {
   readonly name: string;
@@ -204,7 +213,7 @@ export class GuardedBackend implements Backend {
   /** A throttle answer from the backend closes the bucket for its Retry-After. */
   #afterFailure(err: unknown): void {
     if (isBackendError(err) && err.code === 'Throttled') {
-      this.#bucket.blockUntil(this.#clock.now() + (err.retryAfterMs ?? DEFAULT_THROTTLE_MS));
+      this.#bucket.blockUntil(this.#clock.now() + throttlePauseMs(err.retryAfterMs));
     }
   }
 
@@ -213,7 +222,8 @@ export class GuardedBackend implements Backend {
     if (signal?.aborted && err === signal.reason) return err;
     if (isBackendError(err)) {
       const named = withBackend(err, this.name);
-      if (named.code === 'Throttled' && named.retryAfterMs === undefined) {
+      // No hint, or "retry now" (Retry-After: 0): the caller waits the default pause too.
+      if (named.code === 'Throttled' && (named.retryAfterMs ?? 0) <= 0) {
         return new BackendError('Throttled', named.message, {
           retryAfterMs: DEFAULT_THROTTLE_MS,
           backend: this.name,
