@@ -25,6 +25,8 @@ export interface TestbedOptions {
   azure?: boolean;
   /** The apiserver's audit log records ServiceAccounts' lists and watches too (default: writes only). */
   auditReads?: boolean;
+  /** OpenBao keeps a file audit log (openbaoAuditLogFile) of every request (default: off). */
+  openbaoAudit?: boolean;
   log?: (line: string) => void;
 }
 
@@ -79,7 +81,7 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
         auditReads: opts.auditReads,
         group: processes,
       }),
-      startOpenBao(opts.dir, processes),
+      startOpenBao(opts.dir, processes, { audit: opts.openbaoAudit ?? false }),
     ]);
     record();
     const kc = loadKubeConfig(cp.kubeconfig);

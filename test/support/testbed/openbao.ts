@@ -1,6 +1,7 @@
 // An OpenBao dev server on loopback, configured the way the tests need it: KV v2 at secret/
 // (the dev default), a PKI engine with a root CA and a role, and Kubernetes auth against
 // the local apiserver with one tenant role.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binary } from './paths.ts';
 import { freePort } from './ports.ts';
@@ -14,15 +15,40 @@ export interface OpenBao {
   process: ManagedProcess;
 }
 
-export async function startOpenBao(dir: string, group: ManagedProcess[]): Promise<OpenBao> {
+/**
+ * OpenBao's file audit device (JSON lines, one request and one response entry per call; values
+ * HMAC'd, never in clear), when the bed is started with `openbaoAudit`: fault tests count the
+ * requests that reached OpenBao and the ones it refused.
+ */
+export const openbaoAuditLogFile = (dir: string) => join(dir, 'logs', 'openbao-audit.log');
+
+export async function startOpenBao(
+  dir: string,
+  group: ManagedProcess[],
+  opts: { audit?: boolean } = {},
+): Promise<OpenBao> {
   const port = await freePort();
   const addr = `http://127.0.0.1:${port}`;
-  const process = spawnManaged(
-    'openbao',
-    binary('openbao', 'bao'),
-    ['server', '-dev', `-dev-root-token-id=${baoRootToken}`, `-dev-listen-address=127.0.0.1:${port}`],
-    { logDir: join(dir, 'logs'), env: { HOME: dir, BAO_ADDR: addr }, group },
-  );
+  const args = [
+    'server',
+    '-dev',
+    `-dev-root-token-id=${baoRootToken}`,
+    `-dev-listen-address=127.0.0.1:${port}`,
+  ];
+  if (opts.audit) {
+    // OpenBao enables audit devices only from its config file (not through the API).
+    const config = join(dir, 'openbao-audit.hcl');
+    writeFileSync(
+      config,
+      `audit "file" "testbed" {\n  options {\n    file_path = ${JSON.stringify(openbaoAuditLogFile(dir))}\n  }\n}\n`,
+    );
+    args.push(`-config=${config}`);
+  }
+  const process = spawnManaged('openbao', binary('openbao', 'bao'), args, {
+    logDir: join(dir, 'logs'),
+    env: { HOME: dir, BAO_ADDR: addr },
+    group,
+  });
   await waitUntil('openbao', async () => (await fetch(`${addr}/v1/sys/health`)).ok, {
     timeoutMs: 30_000,
     process,

@@ -1,0 +1,93 @@
+// Backend truth for the fault cases' wrong-write check: every value a test put into the backend
+// (canaries: random per write, so no other source could produce them), kept per target Secret in
+// order. Every Secret version the apiserver stored is then compared with that history: a version
+// holding anything else, no keys at all, or an older backend value after a newer one was written
+// to the Secret, is a wrong write; so is a deletion.
+import { randomBytes } from 'node:crypto';
+import type { StoredChange } from '../support/api-writes.ts';
+
+export type SecretData = Readonly<Record<string, string>>;
+
+export interface WrongWrite {
+  secret: string;
+  resourceVersion: string;
+  /** Never a value: what was wrong about it. */
+  why: 'deleted' | 'blanked' | 'not from the backend' | 'older than what it held';
+}
+
+/** A canonical text of a Secret's data (keys sorted), for comparing versions. */
+function canonical(data: SecretData): string {
+  return JSON.stringify(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export class BackendTruth {
+  /** Per Secret name: the canonical data of every backend version, oldest first. */
+  readonly #history = new Map<string, string[]>();
+  readonly #latest = new Map<string, SecretData>();
+
+  /**
+   * The next backend value for `secret` (recorded before the caller writes it: the operator may
+   * read it the moment the backend has it).
+   */
+  next(secret: string): SecretData {
+    const generation = (this.#history.get(secret)?.length ?? 0) + 1;
+    const data = {
+      v: `canary-${secret}-${generation}-${randomBytes(6).toString('hex')}`,
+      gen: String(generation),
+    };
+    this.#history.set(secret, [...(this.#history.get(secret) ?? []), canonical(data)]);
+    this.#latest.set(secret, data);
+    return data;
+  }
+
+  latest(secret: string): SecretData | undefined {
+    return this.#latest.get(secret);
+  }
+
+  get secrets(): string[] {
+    return [...this.#history.keys()];
+  }
+
+  /** Position of `data` in the backend history of `secret` (-1: the backend never held it). */
+  indexOf(secret: string, data: SecretData): number {
+    return this.#history.get(secret)?.indexOf(canonical(data)) ?? -1;
+  }
+}
+
+/** A Secret's data as text (the apiserver returns base64). */
+export function decodeSecretData(obj: unknown): Record<string, string> {
+  const data = (obj as { data?: Record<string, string> } | undefined)?.data ?? {};
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
+}
+
+/**
+ * Every stored Secret version in `changes` (in the order the apiserver stored them) that does not
+ * hold backend truth. Pass all changes since the Secrets were created: the "older" check needs
+ * what each Secret held before.
+ */
+export function wrongSecretWrites(changes: readonly StoredChange[], truth: BackendTruth): WrongWrite[] {
+  const wrong: WrongWrite[] = [];
+  const newest = new Map<string, number>();
+  for (const c of changes) {
+    const at = { secret: c.name, resourceVersion: c.resourceVersion };
+    if (c.type === 'DELETED') {
+      wrong.push({ ...at, why: 'deleted' });
+      continue;
+    }
+    const data = decodeSecretData(c.after);
+    if (Object.keys(data).length === 0) {
+      wrong.push({ ...at, why: 'blanked' });
+      continue;
+    }
+    const index = truth.indexOf(c.name, data);
+    if (index < 0) {
+      wrong.push({ ...at, why: 'not from the backend' });
+      continue;
+    }
+    if (index < (newest.get(c.name) ?? -1)) wrong.push({ ...at, why: 'older than what it held' });
+    newest.set(c.name, Math.max(index, newest.get(c.name) ?? -1));
+  }
+  return wrong;
+}
