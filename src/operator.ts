@@ -90,8 +90,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const macKeys = await loadOrCreateMacKeys(client, op.namespace);
   const backends = createBackends(config, {
     metrics,
-    tokenSource: kubeTokenSource(kubeConfig),
-    secrets: kubeSecretsApi(kubeConfig),
+    tokenSource: kubeTokenSource(kubeConfig, { userAgent: userAgent(identity) }),
+    secrets: kubeSecretsApi(kubeConfig, { userAgent: userAgent(identity) }),
     readSecretFile,
     onAuthEvent: (backend, event) => metrics.authEvent(backend, event),
   });
@@ -157,8 +157,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     client,
     rsa,
     metrics,
-    tokenSource: kubeTokenSource(kubeConfig),
-    secrets: kubeSecretsApi(kubeConfig),
+    tokenSource: kubeTokenSource(kubeConfig, { userAgent: userAgent(identity) }),
+    secrets: kubeSecretsApi(kubeConfig, { userAgent: userAgent(identity) }),
     readSecretFile,
     onAuthEvent: (issuer, event) => metrics.authEvent(issuer, event),
   });

@@ -124,15 +124,22 @@ function statusMessage(body: unknown): string {
   return sanitizeServerText(message, 160);
 }
 
-/** Per-request options that pass the abort signal down to fetch. */
-function withSignal(signal: AbortSignal | undefined): never | undefined {
-  if (!signal) return undefined;
+/** Options of the client-node APIs built here. */
+export interface KubeApiOptions {
+  /** Sent as User-Agent: names the replica in the apiserver's audit log (`version.ts`). */
+  userAgent?: string;
+}
+
+/** Per-request options that pass the abort signal down to fetch and set the User-Agent. */
+function withSignalAndAgent(signal: AbortSignal | undefined, userAgent?: string): never | undefined {
+  if (!signal && !userAgent) return undefined;
   // client-node's object API runs Observable-style middleware: `pre`/`post` return something
   // with `toPromise()` (its own rxjs stub).
   const resolved = <T>(value: T) => ({ toPromise: () => Promise.resolve(value) });
   const middleware = {
-    pre: (ctx: { setSignal(s: AbortSignal): void }) => {
-      ctx.setSignal(signal);
+    pre: (ctx: { setSignal(s: AbortSignal): void; setHeaderParam(k: string, v: string): void }) => {
+      if (signal) ctx.setSignal(signal);
+      if (userAgent) ctx.setHeaderParam('User-Agent', userAgent);
       return resolved(ctx);
     },
     post: (ctx: unknown) => resolved(ctx),
@@ -149,9 +156,10 @@ async function call<T>(what: string, signal: AbortSignal | undefined, fn: () => 
   }
 }
 
-export function kubeSecretsApi(kc: KubeConfig): SecretsApi {
+export function kubeSecretsApi(kc: KubeConfig, opts: KubeApiOptions = {}): SecretsApi {
   const core = kc.makeApiClient(CoreV1Api);
   const version = kc.makeApiClient(VersionApi);
+  const withSignal = (signal: AbortSignal | undefined) => withSignalAndAgent(signal, opts.userAgent);
   return {
     async get(namespace, name, signal) {
       try {
@@ -210,8 +218,9 @@ export function kubeSecretsApi(kc: KubeConfig): SecretsApi {
   };
 }
 
-export function kubeTokenSource(kc: KubeConfig): TokenSource {
+export function kubeTokenSource(kc: KubeConfig, opts: KubeApiOptions = {}): TokenSource {
   const core = kc.makeApiClient(CoreV1Api);
+  const withSignal = (signal: AbortSignal | undefined) => withSignalAndAgent(signal, opts.userAgent);
   return {
     async getServiceAccountToken(namespace, name, audiences, expirationSeconds, signal) {
       const body = {
