@@ -20,9 +20,17 @@ export interface OperatorExit {
   at: number;
 }
 
+export interface OperatorRun {
+  pid: number;
+  spawnedAt: number;
+  /** When it logged that it leads (its workers start). */
+  leadingAt?: number;
+}
+
 export class OperatorProcess {
   /** Log lines of every run, in order. */
   readonly logs: string[] = [];
+  readonly runs: OperatorRun[] = [];
   readonly exits: OperatorExit[] = [];
   /** Runs started (the first one included). */
   starts = 0;
@@ -169,12 +177,22 @@ export class OperatorProcess {
     this.#runLogStart = this.logs.length;
     const child = spawn(process.execPath, this.#args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
+    const run: OperatorRun = { pid: child.pid ?? 0, spawnedAt: this.#runStartedAt };
+    this.runs.push(run);
+    appendFileSync(
+      this.#logFile,
+      `--- run ${this.starts} (pid ${run.pid}) spawned ${new Date().toISOString()}\n`,
+    );
     let partial = '';
     const onData = (d: Buffer) => {
       const text = partial + String(d);
       const lines = text.split('\n');
       partial = lines.pop() ?? '';
-      for (const l of lines) this.logs.push(l);
+      for (const l of lines) {
+        this.logs.push(l);
+        if (run.leadingAt === undefined && l.includes('"message":"Started leading"'))
+          run.leadingAt = Date.now();
+      }
       appendFileSync(this.#logFile, String(d));
     };
     child.stdout?.on('data', onData);
