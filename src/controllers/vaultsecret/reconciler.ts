@@ -297,7 +297,11 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
 
   return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const vs = deps.vaultSecrets.get(key);
-    if (!vs) return;
+    if (!vs) {
+      held.forget(key);
+      unrecorded.delete(key);
+      return;
+    }
     if (vs.metadata?.deletionTimestamp) return void (await finalize(vs));
     const now = deps.clock.now();
     // Set once the backend is read: a failure from there on holds further reads.
