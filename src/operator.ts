@@ -331,6 +331,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     // Grace below leaseDuration − renewDeadline: done before a standby may take the Lease.
     const graceMs = le.enabled ? shutdownGraceMs(le.leaseDuration, le.renewDeadline) : undefined;
     await Promise.allSettled(controllers.map((c) => c.stop(graceMs)));
+    // Nothing is written after the grace: a reconcile that ignored its signal is refused.
+    leadership?.lose('stopping');
     await webhooks.close();
     await elector?.stop();
     await Promise.allSettled(informers.map((i) => i.stop()));
