@@ -163,6 +163,16 @@ describe('VaultSecret failures show, against the real apiserver and OpenBao', fu
     console.log(`      failure cases settled; backend reads over ${QUIET_MS / 1000} s of quiet: 0`);
   });
 
+  it('counts the size limit like the apiserver: exactly 1 MiB of values is written', async () => {
+    const a = canary('mib-a');
+    await plant('mib', { a: a.padEnd(512 * 1024, 'a'), bb: canary('mib-b').padEnd(512 * 1024, 'b') });
+    await create('one-mib', { backend: 'vault', dataFrom: [{ extract: { path: `${ns}/mib` } }] });
+    await until('one-mib', 'True');
+    const s = await secret('one-mib');
+    const size = Object.values(s?.data ?? {}).reduce((n, v) => n + Buffer.from(v, 'base64').length, 0);
+    assert.equal(size, 1024 * 1024);
+  });
+
   it('answers a sync-now token of 300 characters, storing its digest', async () => {
     await plant('token', { password: canary('token') });
     await create('long-token', { backend: 'vault', dataFrom: [{ extract: { path: `${ns}/token` } }] });
