@@ -57,10 +57,20 @@ export {
   type LeaseSpec,
   LeaderElector,
   type LeaderElectionOptions,
+  type ElectionFence,
   leaseAction,
   microTime,
   nextLeaseSpec,
+  shutdownGraceMs,
 } from './leader-election.ts';
+export {
+  LeadershipFence,
+  type LeadershipFenceOptions,
+  NotLeaderError,
+  type WriteFence,
+  isNotLeader,
+  openFence,
+} from './fence.ts';
 export {
   type Condition,
   type ConditionInput,
