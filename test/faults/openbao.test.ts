@@ -45,6 +45,8 @@ const FAILURE_THRESHOLD = 5; // circuitBreaker.failureThreshold default
 const REFRESH = '10s'; // the shortest refreshInterval the CRD admits: the most traffic per resource
 /** Each case changes this share of the backend values during or right after its fault. */
 const CHANGED_SHARE = 5;
+/** The rate-limit quota's block lasts this much longer than the fault (seconds). */
+const QUOTA_BLOCK_OVERHANG = 5;
 
 const names = Array.from({ length: plan.resources }, (_, i) => `app-${String(i).padStart(3, '0')}`);
 
@@ -195,6 +197,8 @@ describe('faults: OpenBao', function () {
     changeDuring?: () => Promise<number>;
     /** The Ready=False reason the fault must show on resources while it lasts. */
     reason: string;
+    /** Said in the row's notes. */
+    note?: string;
     /** The most requests the operator may send while the fault lasts, and why. */
     bound: { requests: number; why: string };
   }
@@ -258,7 +262,8 @@ describe('faults: OpenBao', function () {
           .map(([o, n]) => `${o} ${n}`)
           .join(', ')}), ` +
         `${during.refusedLocally} refused locally, ${during.throttledByBackend} answered 429; ${secretWrites} Secret writes; ` +
-        `timeout ${plan.timeout}s, circuit half-open after ${plan.halfOpenAfter}s`,
+        `timeout ${plan.timeout}s, circuit half-open after ${plan.halfOpenAfter}s` +
+        (spec.note ? `; ${spec.note}` : ''),
     });
     assert.deepEqual(wrong, [], 'no Secret blanked, deleted or holding a value the backend never had');
     assert.equal(secretWrites, changed, 'exactly the changed Secrets were written, each once');
@@ -330,11 +335,14 @@ describe('faults: OpenBao', function () {
             path: 'secret/',
             rate: 1,
             interval: '1s',
-            block_interval: `${plan.faultSeconds}s`,
+            // Outlasts the fault, so no request between the block's end and the quota's removal
+            // starts a new block; with Retry-After, the operator waits out the last 5 s it was told.
+            block_interval: `${plan.faultSeconds + QUOTA_BLOCK_OVERHANG}s`,
           })),
         end: async () => void (await bao('DELETE', quota)),
         changeDuring: () => changeBackend((i) => `127.0.${1 + Math.floor(i / 200)}.${2 + (i % 200)}`),
         reason: 'BackendThrottled',
+        note: `quota 1 req/s, block ${plan.faultSeconds + QUOTA_BLOCK_OVERHANG} s, removed after ${plan.faultSeconds} s`,
         bound: retryAfter
           ? {
               // Retry-After covers the rest of the block: the bucket stays closed until then.
