@@ -189,11 +189,8 @@ const MAX_REQUEUE_MS = 60 * 60_000;
 const ROLLOUT_POLL_MS = 5000;
 /** A restart the apiserver refused is tried again after this (the user-error interval). */
 const RESTART_REFUSED_RETRY_MS = 5 * 60_000;
-/**
- * A Rollout asked about (a SecretRotation consumer) while the CRD was not served at the last
- * discovery, older than this: discovery is asked again before it is called not found.
- */
-const ROLLOUT_ASK_AGAIN_MS = 10_000;
+/** Questions about Rollouts remembered (below); past this many the memory starts over. */
+const MAX_ROLLOUT_QUESTIONS = 10_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 /** RFC 3339 to the second, as `kubectl argo rollouts restart` writes spec.restartAt. */
 const isoSeconds = (ms: number) => iso(ms).replace(/\.\d{3}Z$/, 'Z');
@@ -255,6 +252,10 @@ export function createReloadController(opts: ReloadControllerOptions) {
   const unsaved = new Map<string, PendingAddition[]>();
   // Workloads this process restarted and watches until ready (or timed out).
   const rolling = new Map<string, Rolling>();
+  // When a Rollout was first asked about (rolloutState: workload and wanted data) while its CRD
+  // was not served: it is called not found only by a discovery request sent after that, so a
+  // CRD installed just after the last periodic discovery does not lose a rotation its consumer.
+  const rolloutQuestions = new Map<string, number>();
   // Last deferral reason per workload, so a deferral is reported once, not per recheck.
   const deferred = new Map<string, string>();
   // Workload key → the refusal last reported for its restart (one Warning per change).
@@ -908,15 +909,20 @@ export function createReloadController(opts: ReloadControllerOptions) {
       now: number,
       writtenAt?: Readonly<Record<string, number>>,
     ): RolloutState {
-      if (
-        ref.kind === 'Rollout' &&
-        rollouts.discovery() === 'absent' &&
-        !rollouts.answeredWithin(ROLLOUT_ASK_AGAIN_MS)
-      ) {
-        // Not served a while ago: maybe installed since (the next periodic discovery may be a
-        // minute away). Asked now; the caller asks again shortly.
-        void rollouts.recheck();
-        return { state: 'Unknown' };
+      if (ref.kind === 'Rollout' && rollouts.discovery() === 'absent') {
+        const question = `${workloadKey(ref)} ${formatDigests(wanted)}`;
+        let askedAt = rolloutQuestions.get(question);
+        if (askedAt === undefined) {
+          if (rolloutQuestions.size >= MAX_ROLLOUT_QUESTIONS) rolloutQuestions.clear();
+          askedAt = clock.now();
+          rolloutQuestions.set(question, askedAt);
+        }
+        if (!rollouts.answeredSince(askedAt)) {
+          // Not served at the last answer, which may predate the CRD (the next periodic
+          // discovery may be a minute away). Asked now; the caller asks again shortly.
+          void rollouts.recheck();
+          return { state: 'Unknown' };
+        }
       }
       if (!cacheSettled(ref.kind)) return { state: 'Unknown' };
       const w = cached(ref);

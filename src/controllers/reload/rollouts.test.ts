@@ -92,6 +92,12 @@ describe('Argo Rollouts cache', () => {
     assert.equal(t.cache.answeredWithin(10_000), true);
     t.clock.advance(10_000);
     assert.equal(t.cache.answeredWithin(10_000), false, 'an old answer (a caller asks again)');
+    // A question asked after the last answer's request: only a new request answers it.
+    const asked = t.clock.now();
+    assert.equal(t.cache.answeredSince(asked - 10_000), true);
+    assert.equal(t.cache.answeredSince(asked), false);
+    await t.cache.recheck();
+    assert.equal(t.cache.answeredSince(asked), true);
     await t.cache.stop();
   });
 

@@ -62,6 +62,8 @@ export class RolloutCache {
   #stopped = false;
   #lastError: string | undefined;
   #answeredAt: number | undefined;
+  /** When the request of the last answer was sent. */
+  #answerAskedAt: number | undefined;
 
   constructor(opts: RolloutCacheOptions) {
     this.#opts = opts;
@@ -93,6 +95,14 @@ export class RolloutCache {
   /** Discovery answered (served or not) within the last `ms`. */
   answeredWithin(ms: number): boolean {
     return this.#answeredAt !== undefined && this.#opts.clock.now() - this.#answeredAt < ms;
+  }
+
+  /**
+   * Discovery answered (served or not) a request sent at or after `at`: an answer that cannot
+   * predate a CRD installed before `at`.
+   */
+  answeredSince(at: number): boolean {
+    return this.#answerAskedAt !== undefined && this.#answerAskedAt >= at;
   }
 
   /** The CRD is served and its informer runs. */
@@ -154,6 +164,7 @@ export class RolloutCache {
 
   async #check(): Promise<boolean> {
     let resource: ResourceType | undefined;
+    const askedAt = this.#opts.clock.now();
     try {
       resource = await this.#opts.discover();
     } catch (err) {
@@ -167,6 +178,7 @@ export class RolloutCache {
     }
     this.#lastError = undefined;
     this.#answeredAt = this.#opts.clock.now();
+    this.#answerAskedAt = askedAt;
     const before = this.#discovery;
     if (this.#stopped) return false;
     if (resource && !this.#informer) {
