@@ -349,7 +349,11 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
         'no write from the old leader between takeover and resume',
       );
       assert.deepEqual(describe(aAfterResume), [], 'no write from the old leader after it resumed');
-      assert.deepEqual(describe(unattributed), [], 'every operator write names its replica');
+      assert.deepEqual(
+        unattributed.map((e) => `${describe([e])[0]} by ${e.userAgent}`),
+        [],
+        'every operator write names its replica',
+      );
       assert.deepEqual(wrong, [], 'no wrong Secret write');
       assert.ok(webRestarts <= 1, `the Deployment restarted ${webRestarts} times for one change`);
       assert.ok(
