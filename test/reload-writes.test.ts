@@ -262,6 +262,59 @@ describe('workload writes per rollout (pending restarts kept in the operator nam
     assert.equal(generations, 1);
   });
 
+  it('a pending restart survives a leader change: the new leader restarts once, the old one never', async () => {
+    await kv(`${ns}/failover`, { password: 'failover-v1' });
+    await createVaultSecret('failover');
+    await createDeployment('failover', ['failover'], {
+      'vaultsync.io/reload': 'true',
+      'vaultsync.io/reload-debounce': '15s',
+    });
+    const leaseHolder = async () =>
+      (
+        await getObject<{ apiVersion?: string; spec?: { holderIdentity?: string } }>(client, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          namespace: OPERATOR_NAMESPACE,
+          name: 'vaultsync-leader',
+        })
+      )?.spec?.holderIdentity;
+    await operator.stop();
+    const a = await startTestOperator(bed, { leaderElection: true, identity: 'writes-a' });
+    await eventually('writes-a leads', async () => ((await leaseHolder()) === 'writes-a' ? true : undefined));
+    const b = await startTestOperator(bed, { leaderElection: true, identity: 'writes-b' });
+    operator = b;
+    const generation0 = (await deployment('failover'))?.metadata?.generation ?? 0;
+    const mark = audit.mark();
+
+    await change('failover', 'failover-v2');
+    await eventually('failover synced v2', () => holds('failover', 'failover-v2'));
+    await eventually('the pending restart stored by the leader', () => storedRecord('failover'));
+    await a.stop(); // releases the Lease: b takes over with the restart still owed
+    assert.equal(hmacOf(await deployment('failover')), undefined, 'not restarted by the old leader');
+    await eventually('writes-b leads', async () => ((await leaseHolder()) === 'writes-b' ? true : undefined));
+
+    await eventually('failover restarted by the new leader', async () =>
+      hmacOf(await deployment('failover')) ? true : undefined,
+    );
+    await eventually('failover rolled out', () => rolledOut('failover'), 120_000);
+    await eventually('the stored record removed', async () =>
+      (await storedRecord('failover')) === undefined ? true : undefined,
+    );
+    await delay(5000);
+    const writes = operatorWrites(mark, 'deployments', 'failover');
+    const generations = ((await deployment('failover'))?.metadata?.generation ?? 0) - generation0;
+    const sets = await replicaSets('failover');
+    console.log(
+      `      across a leader change: ${sets.length - 1} rollout, ${writes.length} write request(s) to the ` +
+        `Deployment, generation +${generations}`,
+    );
+    assert.equal(sets.length, 2, 'restarted once: not zero, not twice');
+    assert.equal(writes.length, 1, 'one write to the Deployment: the restart');
+    assert.equal(generations, 1);
+    assert.match(b.logs.join('\n'), /"message":"Restarted Deployment"/);
+    assert.doesNotMatch(a.logs.join('\n'), /"message":"Restarted Deployment"/);
+  });
+
   it('an earlier release’s pending-restart annotation is read and removed by the restart itself', async () => {
     await kv(`${ns}/legacy`, { password: 'legacy-v1' });
     const vs = await createVaultSecret('legacy');
