@@ -30,6 +30,7 @@ import { killGroup } from '../support/testbed/processes.ts';
 import { delay, eventually } from '../support/wait.ts';
 import { BackendRequestMeter, OperatorProcess } from './operator-process.ts';
 import { faultsMode, reportFault } from './report.ts';
+import { wrongSecretVersions } from './secret-versions.ts';
 
 const API = 'vaultsync.io/v1alpha1';
 const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:vaultsync`;
@@ -45,8 +46,8 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
   let client: KubeClient;
   let audit: AuditLog;
   let bao: ReturnType<typeof baoApi>;
-  /** Every value this test ever wrote to OpenBao, by path: what a Secret may hold. */
-  const backendValues = new Map<string, Set<string>>();
+  /** Every value this test ever wrote to OpenBao, by path, oldest first: what a Secret may hold. */
+  const backendValues = new Map<string, string[]>();
   /** The latest value, by path: what a Secret must hold once recovered. */
   const backendLatest = new Map<string, string>();
   const operators: OperatorProcess[] = [];
@@ -93,8 +94,8 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
   /** Writes a canary; it is recorded as a legitimate value before OpenBao has it. */
   async function putCanary(path: string, value: string): Promise<void> {
     let values = backendValues.get(path);
-    if (!values) backendValues.set(path, (values = new Set()));
-    values.add(value);
+    if (!values) backendValues.set(path, (values = []));
+    values.push(value);
     await bao('POST', `secret/data/${path}`, { data: { password: value } });
     backendLatest.set(path, value);
   }
@@ -172,28 +173,12 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     return recorder;
   }
 
-  /**
-   * Secret versions that hold anything but a value OpenBao held for that Secret: a key missing,
-   * a key too many, a value never written to OpenBao, emptied, or the Secret deleted. Returns
-   * the names only (never a value).
-   */
+  /** Wrong versions of the namespace's managed Secrets (secret-versions.ts), names only. */
   function wrongSecretWrites(recorder: ChangeRecorder, ns: string): string[] {
-    const wrong: string[] = [];
-    for (const c of recorder.changes) {
-      if (c.resource !== 'secrets' || c.namespace !== ns || !c.name.startsWith('app-')) continue;
-      if (c.type === 'DELETED') {
-        wrong.push(`${c.name}@${c.resourceVersion} deleted`);
-        continue;
-      }
-      const data = (c.after as V1Secret).data ?? {};
-      const allowed = backendValues.get(`${ns}/${c.name}`) ?? new Set<string>();
-      const keys = Object.keys(data);
-      const value = data.password === undefined ? undefined : Buffer.from(data.password, 'base64').toString();
-      if (keys.length !== 1 || value === undefined || !allowed.has(value)) {
-        wrong.push(`${c.name}@${c.resourceVersion} (keys: ${keys.join(',') || 'none'})`);
-      }
-    }
-    return wrong;
+    const versions = recorder.changes
+      .filter((c) => c.resource === 'secrets' && c.namespace === ns && c.name.startsWith('app-'))
+      .map((c) => ({ ...c, data: (c.after as V1Secret).data }));
+    return wrongSecretVersions(versions, (name) => backendValues.get(`${ns}/${name}`) ?? [], 'password');
   }
 
   /** Changes of the consumer's pod template after the first rollout: workload restarts. */
