@@ -225,11 +225,26 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     for (const c of controllers) c.start();
     webhooks.watchCertificateExpiry(vaultCertificate.certificates);
   };
-  // Leadership gone (stepped down, another holder, renew deadline passed): in-flight reconciles
-  // are aborted at once; their writes are already refused by the fence.
-  fence.signal.addEventListener('abort', () => {
+  // Leadership over — stepped down, another holder seen, or the renew deadline passed on the
+  // fence's own clock (even when a late renewal then succeeded): in-flight reconciles are aborted
+  // at once (their writes are already refused) and the process exits for a fresh replica; it
+  // never keeps the Lease with its fence closed.
+  let standingDown = false;
+  const standDown = () => {
     for (const c of controllers) c.abort(fence.signal.reason);
-  });
+    metrics.setLeader(false);
+    if (stopping || standingDown) return;
+    standingDown = true;
+    logger.error('Lost leadership; exiting so a fresh replica can stand by', {
+      identity,
+      reason: (fence.signal.reason as Error | undefined)?.message,
+    });
+    process.exitCode = 1;
+    // No second campaign from this process (its fence stays lost): a fresh one will.
+    void elector?.stop();
+    void stop().finally(() => process.exit(1));
+  };
+  fence.signal.addEventListener('abort', standDown);
   const elector = le.enabled
     ? new LeaderElector({
         client,
@@ -243,16 +258,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         clock,
         logger,
         onStartedLeading: startControllers,
-        onStoppedLeading: () => {
-          metrics.setLeader(false);
-          if (stopping) return;
-          // Workers are aborted and fenced: a clean restart stands down for good.
-          logger.error('Lost leadership; exiting so a fresh replica can stand by', { identity });
-          process.exitCode = 1;
-          // No second campaign from this process (its fence stays lost): a fresh one will.
-          void elector?.stop();
-          void stop().finally(() => process.exit(1));
-        },
+        onStoppedLeading: standDown,
       })
     : undefined;
 
