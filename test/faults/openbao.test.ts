@@ -200,7 +200,7 @@ describe('faults: OpenBao', function () {
     /** Said in the row's notes. */
     note?: string;
     /** The most requests the operator may send while the fault lasts, and why. */
-    bound: { requests: number; why: string };
+    bound: { requests: (faultSeconds: number) => number; why: string };
   }
 
   /** Runs one fault: asserts 0 wrong writes, the failure shown, bounded requests, recovery; reports the row. */
@@ -272,8 +272,8 @@ describe('faults: OpenBao', function () {
       `the fault showed on resources as Ready=False ${spec.reason} (saw: ${[...shown.keys()].join(', ') || 'none'})`,
     );
     assert.ok(
-      during.sent <= spec.bound.requests,
-      `requests during the fault bounded (${spec.bound.why}): ${during.sent} > ${spec.bound.requests}`,
+      during.sent <= spec.bound.requests(faultSeconds),
+      `requests during the fault bounded (${spec.bound.why}): ${during.sent} > ${spec.bound.requests(faultSeconds)}`,
     );
   }
 
@@ -282,7 +282,7 @@ describe('faults: OpenBao', function () {
   // the fault began, until the circuit opened and when it opened (a failure that changes a
   // resource's status is tried once more at once), then one trial per half-open period.
   const breakerBound = {
-    requests: 3 * WORKERS + FAILURE_THRESHOLD + Math.ceil(plan.faultSeconds / plan.halfOpenAfter),
+    requests: (seconds: number) => 3 * WORKERS + FAILURE_THRESHOLD + Math.ceil(seconds / plan.halfOpenAfter),
     why: `3 × ${WORKERS} workers in flight + ${FAILURE_THRESHOLD} to open the circuit + one trial per ${plan.halfOpenAfter} s`,
   };
 
@@ -346,13 +346,13 @@ describe('faults: OpenBao', function () {
         bound: retryAfter
           ? {
               // Retry-After covers the rest of the block: the bucket stays closed until then.
-              requests: 2 * WORKERS + 2,
+              requests: () => 2 * WORKERS + 2,
               why: `the quota's first admitted request and what ${WORKERS} workers had in flight when the first 429 came back; then nothing until Retry-After`,
             }
           : {
               // No hint: each 429 closes the bucket for DEFAULT_THROTTLE_MS (1 s).
-              requests: plan.faultSeconds + 2 * WORKERS,
-              why: `one request per 1 s pause after each 429 + what ${WORKERS} workers had in flight`,
+              requests: (seconds) => Math.ceil(seconds) + 2 * WORKERS + 2,
+              why: `one request per 1 s pause after each 429 + the quota's first admitted ones + what ${WORKERS} workers had in flight`,
             },
       });
     } finally {
