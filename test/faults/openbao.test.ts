@@ -176,7 +176,7 @@ describe('faults: OpenBao', function () {
     return out;
   }
 
-  /** New backend values for every CHANGED_SHARE-th resource; `from` binds each write to its own loopback address. */
+  /** New backend values for every CHANGED_SHARE-th resource; `localAddress` sends each write from its own loopback address. */
   async function changeBackend(localAddress?: (i: number) => string): Promise<number> {
     const changed = names.filter((_, i) => i % CHANGED_SHARE === 0);
     await Promise.all(
