@@ -30,6 +30,7 @@ import { systemClock } from './kube/clock.ts';
 import { EventRecorder } from './kube/events.ts';
 import { LeadershipFence, type WriteFence, openFence } from './kube/fence.ts';
 import { LeaderElector, shutdownGraceMs } from './kube/leader-election.ts';
+import { retryTransient } from './kube/retry-transient.ts';
 import { isTrue } from './kube/conditions.ts';
 import type { Logger } from './observability/logger.ts';
 import {
@@ -87,7 +88,10 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const client = createKubeClient(kubeConfig, { userAgent: userAgent(identity) });
   const fencedClient = createKubeClient(kubeConfig, { userAgent: userAgent(identity), fence });
 
-  const macKeys = await loadOrCreateMacKeys(client, op.namespace);
+  // Start-up waits out an apiserver that cannot be reached (no exit into CrashLoopBackOff).
+  const macKeys = await retryTransient('MAC keys', () => loadOrCreateMacKeys(client, op.namespace), {
+    logger,
+  });
   const backends = createBackends(config, {
     metrics,
     tokenSource: kubeTokenSource(kubeConfig, { userAgent: userAgent(identity) }),

@@ -7,6 +7,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { ApiConfig } from '../../config/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import { retryTransient } from '../../kube/retry-transient.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { type ApiAppOptions, buildApiApp } from './app.ts';
 import { API_CA_NAME, loadOrCreateApiCa, publishCaBundle } from './ca.ts';
@@ -63,7 +64,9 @@ async function materialSource(opts: ApiServerOptions): Promise<MaterialSource> {
       due: async () => (await fileStamp(...files)) !== stamp,
     };
   }
-  const ca = await loadOrCreateApiCa(opts.kube.client, opts.kube.namespace);
+  const ca = await retryTransient('API CA', () => loadOrCreateApiCa(opts.kube.client, opts.kube.namespace), {
+    logger: opts.logger,
+  });
   const names = [...opts.dnsNames, ...tls.dnsNames];
   return {
     describe: `a certificate from the CA in Secret ${opts.kube.namespace}/${API_CA_NAME}`,
@@ -86,7 +89,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         result,
       });
   };
-  await publish(material.caPem);
+  await retryTransient('API CA bundle', () => publish(material.caPem), { logger: opts.logger });
   const app = await buildApiApp({ ...opts, https: { cert: material.cert, key: material.key } });
   const { host, port } = splitAddress(config.address);
   await app.listen({ host, port });
