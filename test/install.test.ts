@@ -573,7 +573,8 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       ],
     );
     assert.equal(configOf(defaultObjects).api.address, ':8443');
-    // The API's CA: the Secret and ConfigMap by name where the verb allows it (a create carries no name).
+    // Pending restarts and the API's CA: ConfigMaps and the Secret by name where the verb allows it
+    // (a create carries no name).
     const operatorRules = byName(defaultObjects, 'Role', `${RELEASE}-operator`).rules;
     const rulesFor = (resource: string) =>
       operatorRules
@@ -581,6 +582,7 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
         .map((r) => [r.verbs.join(','), r.resourceNames?.join(',') ?? '*']);
     assert.deepEqual(rulesFor('configmaps'), [
       ['create', '*'],
+      ['get,patch', 'vaultsync-pending-restarts'],
       ['get,patch', 'vaultsync-api-ca'],
     ]);
     assert.ok(
@@ -640,7 +642,13 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       ],
     });
     assert.equal(config.api.address, ':9443');
-    assert.deepEqual(config.audit, { sink: 'file', path: '/tmp/audit.log' });
+    assert.deepEqual(config.audit, {
+      sink: 'file',
+      path: '/tmp/audit.log',
+      maxSize: 10 * 1024 * 1024,
+      maxFiles: 5,
+      failClosed: false,
+    });
     assert.equal(
       config.webhooks.receivers[0]?.signingKeyFile,
       '/var/run/secrets/vaultsync/webhooks/ops/signing-key',
