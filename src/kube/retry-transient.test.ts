@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { FakeClock } from './clock.ts';
 import { KubeError } from './errors.ts';
 import { retryTransient } from './retry-transient.ts';
@@ -72,5 +73,22 @@ describe('retryTransient (start-up calls to the apiserver)', () => {
     await clock.advanceAsync(10_000);
     assert.equal(await result, 1);
     assert.equal(calls[1]! - calls[0]!, 7000);
+  });
+
+  it('keeps the process alive while it waits (nothing else may hold it open at start-up)', () => {
+    // A child process whose only work is the retry: with an unref'd timer alone, node exits
+    // with status 0 in the middle of the wait and prints nothing.
+    const script = `
+      import { retryTransient } from ${JSON.stringify(new URL('./retry-transient.ts', import.meta.url).href)};
+      import { KubeError } from ${JSON.stringify(new URL('./errors.ts', import.meta.url).href)};
+      let calls = 0;
+      const out = await retryTransient('x', async () => {
+        if (++calls === 1) throw new KubeError({ code: 'Unavailable', status: 0, message: 'refused' });
+        return 'done';
+      }, { backoff: { baseMs: 200, capMs: 200 } });
+      console.log(out);
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(out.trim(), 'done');
   });
 });

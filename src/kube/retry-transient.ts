@@ -46,7 +46,14 @@ export async function retryTransient<T>(
         failures,
         delayMs: previous,
       });
-      await sleep(clock, previous, opts.signal);
+      // The clock's timers do not keep the process alive (they are requeues), and at start-up
+      // nothing else may yet: hold it open while waiting, or node would exit in silence.
+      const keepAlive = setInterval(() => {}, 60_000);
+      try {
+        await sleep(clock, previous, opts.signal);
+      } finally {
+        clearInterval(keepAlive);
+      }
     }
   }
 }

@@ -333,6 +333,12 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     await delay(15_000);
     const crashesAfter = operator.crashes(resumedAt + 5000);
     assert.deepEqual(crashesAfter, [], 'no exit after the apiserver came back');
+    // A leader that cannot renew stands down and exits once; its restart waits for the apiserver
+    // (no crash loop, which the kubelet would stretch into CrashLoopBackOff delays).
+    assert.ok(
+      operator.crashes(frozenAt).length <= 1,
+      `at most one exit (${operator.crashes(frozenAt).length})`,
+    );
     assert.ok(await operator.ready(), 'the operator is ready 15 s after recovery');
     // The change to app-0 rolls the consumer out once; nothing else does.
     await eventually(
