@@ -276,6 +276,30 @@ describe('Controller', () => {
     assert.ok(t.log.records.some((r) => r.message === 'Stopped with reconciles still running'));
   });
 
+  it('a fenced refusal (NotLeader) is a stand-down: logged once at info, never as a failure, not counted', async () => {
+    const fence = new LeadershipFence({ renewDeadlineMs: 1000 });
+    fence.lose('stepped down');
+    const t = started(
+      setup(() => {
+        fence.assertHeld();
+      }),
+    );
+    t.controller.enqueue('ns/a');
+    t.controller.enqueue('ns/b');
+    await t.clock.advanceAsync(60_000);
+    assert.equal(t.calls.length, 2, 'each key tried once, neither retried');
+    assert.deepEqual(t.results, []);
+    const said = t.log.records.filter((r) => r.message === 'Stood down: not the leader');
+    assert.deepEqual(
+      said.map((r) => r.level),
+      ['info', 'debug'],
+    );
+    assert.ok(
+      !t.log.records.some((r) => r.level === 'error' || r.level === 'warn'),
+      'nothing logged as a failure',
+    );
+  });
+
   it('abort() (leadership lost) aborts in-flight reconciles at once; NotLeader is not retried', async () => {
     let signal: AbortSignal | undefined;
     const t = setup(
@@ -298,7 +322,8 @@ describe('Controller', () => {
     t.controller.abort(fence.signal.reason);
     assert.equal(signal?.aborted, true, 'aborted without waiting for the shutdown grace');
     await settle();
-    assert.deepEqual(t.results, ['terminal_error'], 'NotLeader is terminal: no retry');
+    assert.deepEqual(t.results, [], 'NotLeader is not counted as a reconcile result: no error');
+    assert.equal(t.queue.delayedLen(), 0, 'NotLeader is not retried');
     assert.deepEqual(
       t.calls.map((c) => c.key),
       ['ns/a'],

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from './clock.ts';
 import { KubeError, capMessage, toKubeError } from './errors.ts';
+import { isNotLeader } from './fence.ts';
 import { type Logger, noopLogger, safeLog } from './logger.ts';
 import {
   type ControllerMetrics,
@@ -94,6 +95,8 @@ export class Controller {
   readonly #synced = new Set<string>();
   #running: Promise<void>[] = [];
   #active = 0;
+  /** A fenced write was refused (leadership lost): said once, the process is standing down. */
+  #stoodDown = false;
   #state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(opts: ControllerOptions) {
@@ -198,7 +201,7 @@ export class Controller {
     const retries = this.queue.numRequeues(key);
     const started = this.#clock.now();
     this.#metrics.activeWorkers(++this.#active);
-    let result: ReconcileResultLabel;
+    let result: ReconcileResultLabel | undefined;
     try {
       const ctx: ReconcileContext = {
         key,
@@ -217,7 +220,7 @@ export class Controller {
     } finally {
       this.#metrics.activeWorkers(--this.#active);
     }
-    this.#metrics.reconcileTotal(result);
+    if (result) this.#metrics.reconcileTotal(result);
     this.#metrics.reconcileDuration((this.#clock.now() - started) / 1000);
   }
 
@@ -232,7 +235,17 @@ export class Controller {
     return 'success';
   }
 
-  #onError(key: string, err: unknown, log: Logger): ReconcileResultLabel {
+  /** The result to count, undefined for none: a replica standing down has not failed. */
+  #onError(key: string, err: unknown, log: Logger): ReconcileResultLabel | undefined {
+    if (isNotLeader(err)) {
+      // Expected when leadership is lost: the process exits for a fresh replica. Not retried.
+      this.queue.forget(key);
+      safeLog(log, this.#stoodDown ? 'debug' : 'info', 'Stood down: not the leader', {
+        error: describe(err),
+      });
+      this.#stoodDown = true;
+      return undefined;
+    }
     if (isTerminal(err)) {
       this.queue.forget(key);
       safeLog(log, 'error', 'Reconcile failed permanently', { reason: err.reason, error: describe(err) });

@@ -154,6 +154,17 @@ function refusal(err: unknown): KubeError | undefined {
   return e.status >= 400 && e.status < 500 && !e.transient ? e : undefined;
 }
 
+/** The apiserver's refusal of the Secret write `want`, its values cut out (undefined: not a refusal). */
+function secretWriteRefused(
+  err: unknown,
+  secretName: string,
+  want: V1Secret,
+  retryAfterMs: number,
+): WriteRefused | undefined {
+  const refused = refusal(err);
+  return refused && new WriteRefused(`Secret ${secretName}`, refused, retryAfterMs, false, valuesOf(want));
+}
+
 /**
  * A certificate issued whose Secret write failed: kept so the retry writes it again instead of
  * having a second one signed. Valid for the generation and request it was issued for.
@@ -463,16 +474,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
         try {
           applied = await applySecret(want);
         } catch (err) {
-          const refused = refusal(err);
-          if (refused)
-            throw new WriteRefused(
-              `Secret ${desired.secretName}`,
-              refused,
-              userErrorRetryMs,
-              false,
-              valuesOf(want),
-            );
-          throw err;
+          throw secretWriteRefused(err, desired.secretName, want, userErrorRetryMs) ?? err;
         }
         mac = materialMac(want);
         written.set(key, {
@@ -693,15 +695,8 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
           cert,
         });
         if (isNotLeader(err)) throw err;
-        const refused = refusal(err);
-        if (refused)
-          throw new WriteRefused(
-            `Secret ${desired.secretName}`,
-            refused,
-            userErrorRetryMs,
-            false,
-            valuesOf(want),
-          );
+        const refused = secretWriteRefused(err, desired.secretName, want, userErrorRetryMs);
+        if (refused) throw refused;
         const e = toKubeError(err);
         if (e.transient) throw e;
         throw new IssuanceFailure(
