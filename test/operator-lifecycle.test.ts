@@ -1,22 +1,14 @@
 // The operator as a long-running process: a restart writes nothing, and of two replicas only
 // the leader writes while the other takes over when the leader dies.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject, getObject } from '../src/kube/index.ts';
 import { installCrds } from './support/crds.ts';
-import {
-  OPERATOR_NAMESPACE,
-  ensureNamespace,
-  shippedOperatorConfig,
-  startTestOperator,
-} from './support/operator.ts';
+import { OPERATOR_NAMESPACE, ensureNamespace, startTestOperator } from './support/operator.ts';
+import { OperatorProcess, writeShippedOperatorFiles } from './support/operator-process.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
-import { repoRoot } from './support/testbed/paths.ts';
 import { delay, eventually } from './support/wait.ts';
 
 const API = 'vaultsync.io/v1alpha1';
@@ -125,33 +117,16 @@ backends:
   });
 
   describe('two operator processes', () => {
-    const children: ChildProcess[] = [];
-    const logs: Record<string, string> = {};
+    const replicas: OperatorProcess[] = [];
 
     after(() => {
-      for (const c of children) c.kill('SIGKILL');
+      for (const r of replicas) r.kill();
     });
 
-    function startProcess(identity: string, configFile: string, kubeconfigFile: string): ChildProcess {
-      const child = spawn(
-        process.execPath,
-        [
-          join(repoRoot, 'src/main.ts'),
-          'run',
-          '--config',
-          configFile,
-          '--kubeconfig',
-          kubeconfigFile,
-          '--identity',
-          identity,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      logs[identity] = '';
-      child.stdout?.on('data', (d) => (logs[identity] += String(d)));
-      child.stderr?.on('data', (d) => (logs[identity] += String(d)));
-      children.push(child);
-      return child;
+    function startProcess(identity: string, files: { configFile: string; kubeconfigFile: string }) {
+      const replica = new OperatorProcess({ identity, ...files });
+      replicas.push(replica);
+      return replica;
     }
 
     const lease = () =>
@@ -167,21 +142,17 @@ backends:
       await ensureNamespace(bed.kubeConfig(), ns);
       await ensureNamespace(bed.kubeConfig(), OPERATOR_NAMESPACE);
       // Both replicas as shipped: the chart's identity and RBAC, least-privilege OpenBao.
-      const shipped = await shippedOperatorConfig(bed, { leaderElection: true });
-      const configFile = join(bed.dir, 'ha-config.yaml');
-      const kubeconfigFile = join(bed.dir, 'ha-operator.kubeconfig');
-      writeFileSync(configFile, shipped.configText);
-      writeFileSync(kubeconfigFile, shipped.kubeConfig.exportConfig(), { mode: 0o600 });
-      const a = startProcess('replica-a', configFile, kubeconfigFile);
+      const files = await writeShippedOperatorFiles(bed, { name: 'ha' });
+      const a = startProcess('replica-a', files);
       await eventually(
         'replica-a leads',
         async () => ((await lease())?.spec?.holderIdentity === 'replica-a' ? true : undefined),
         30_000,
       );
-      startProcess('replica-b', configFile, kubeconfigFile);
+      const b = startProcess('replica-b', files);
       await eventually(
         'replica-b started',
-        () => (logs['replica-b']?.includes('Started vaultsync') ? true : undefined),
+        () => (b.logText().includes('Started vaultsync') ? true : undefined),
         30_000,
       );
 
@@ -202,11 +173,11 @@ backends:
 
       await create('before-failover');
       await eventually('synced by the leader', synced('before-failover'), 20_000);
-      assert.match(logs['replica-a'] ?? '', /Created Secret/);
-      assert.doesNotMatch(logs['replica-b'] ?? '', /(Created|Updated) Secret/, 'the standby wrote nothing');
+      assert.match(a.logText(), /Created Secret/);
+      assert.doesNotMatch(b.logText(), /(Created|Updated) Secret/, 'the standby wrote nothing');
 
       const killedAt = Date.now();
-      a.kill('SIGKILL');
+      a.kill();
       await eventually(
         'replica-b leads',
         async () => ((await lease())?.spec?.holderIdentity === 'replica-b' ? true : undefined),
@@ -218,7 +189,7 @@ backends:
       assert.ok(takeoverMs < 4000 + 2000, `took over in ${takeoverMs} ms`);
       await create('after-failover');
       await eventually('synced by the new leader', synced('after-failover'), 20_000);
-      assert.match(logs['replica-b'] ?? '', /Created Secret/);
+      assert.match(b.logText(), /Created Secret/);
     });
   });
 });

@@ -8,7 +8,7 @@
 // no Secret written, no workload rolled out, each status rewritten at most once and only in
 // the fields whose encoding or meaning this release changed.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import { installCrds } from './support/crds.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { auditLogFile } from './support/testbed/control-plane.ts';
 import { baoApi } from './support/testbed/openbao.ts';
+import { OperatorProcess } from './support/operator-process.ts';
 import { binary, repoRoot } from './support/testbed/paths.ts';
 import { freePort } from './support/testbed/ports.ts';
 import { delay, eventually } from './support/wait.ts';
@@ -90,7 +91,7 @@ function ok(r: Result, what: string): string {
 }
 
 /** An operator run as its own process (`node <tree>/src/main.ts run`), as the image runs it. */
-interface OperatorProcess {
+interface UpgradeOperator {
   name: string;
   logs: string[];
   metricsUrl: string;
@@ -103,37 +104,20 @@ async function spawnOperator(
   config: string,
   kubeconfigFile: string,
   work: string,
-): Promise<OperatorProcess> {
+): Promise<UpgradeOperator> {
   const port = await freePort();
   const doc = parse(config) as { operator: Record<string, unknown> };
   doc.operator.healthAddress = `127.0.0.1:${port}`;
   const configFile = join(work, `${name}-config.yaml`);
   writeFileSync(configFile, stringify(doc).replace(LISTEN_ADDRESS, '$1"127.0.0.1:0"'), { mode: 0o600 });
   const { KUBECONFIG: _ignored, ...env } = process.env;
-  const child = spawn(
-    process.execPath,
-    [
-      join(tree, 'src/main.ts'),
-      'run',
-      '--config',
-      configFile,
-      '--kubeconfig',
-      kubeconfigFile,
-      '--identity',
-      `${name}-${process.pid}`,
-    ],
-    { cwd: tree, env: { ...env, POD_NAMESPACE: OPERATOR_NS }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const logs: string[] = [];
-  let partial = '';
-  const collect = (d: Buffer) => {
-    const lines = (partial + String(d)).split('\n');
-    partial = lines.pop() ?? '';
-    logs.push(...lines);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const operator = new OperatorProcess({
+    identity: `${name}-${process.pid}`,
+    configFile,
+    kubeconfigFile,
+    tree,
+    env: { ...env, POD_NAMESPACE: OPERATOR_NS },
+  });
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   await eventually(
     `${name} operator /readyz`,
@@ -141,18 +125,11 @@ async function spawnOperator(
     60_000,
     250,
   ).catch((err: Error) => {
-    child.kill('SIGKILL');
-    throw new Error(`${err.message}\n${logs.slice(-30).join('\n')}`);
+    operator.kill();
+    throw new Error(`${err.message}\n${operator.logs.slice(-30).join('\n')}`);
   });
-  return {
-    name,
-    logs,
-    metricsUrl,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  // SIGTERM; a run still there after 60 s (twice the pod's grace period) is killed: status null.
+  return { name, logs: operator.logs, metricsUrl, stop: () => operator.stop(60_000) };
 }
 
 /** Sums of a metric's samples, by the value of one label. */
@@ -173,7 +150,7 @@ async function metricByLabel(url: string, metric: string, label: string): Promis
  * queues are empty, then until the apiserver has stored no change for `quietMs`.
  */
 async function settled(
-  op: OperatorProcess,
+  op: UpgradeOperator,
   recorder: ChangeRecorder | undefined,
   expected: Record<string, number>,
   quietMs = 3000,
@@ -212,8 +189,8 @@ describe('upgrade: helm upgrade from the previous release writes nothing', funct
   let tree: string;
   let helmEnv: NodeJS.ProcessEnv;
   let kubeconfigFile: string;
-  let oldOperator: OperatorProcess | undefined;
-  let newOperator: OperatorProcess | undefined;
+  let oldOperator: UpgradeOperator | undefined;
+  let newOperator: UpgradeOperator | undefined;
   let recorder: ChangeRecorder | undefined;
   let audit: AuditLog | undefined;
   const marks: Record<string, number> = {};

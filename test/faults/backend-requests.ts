@@ -2,6 +2,7 @@
 // address): calls that passed the circuit breaker and the local rate limit, plus logins and token
 // renewals. A call refused by the open circuit or by the local bucket sends nothing and is not
 // counted; a token check after a refusal (lookup-self) is not metered and not counted either.
+import type { OperatorProcess } from '../support/operator-process.ts';
 
 export interface BackendRequests {
   /** Requests that went out (reads, writes, checks, logins, renewals). */
@@ -82,4 +83,41 @@ export async function scrapeBackendRequests(
   const res = await fetch(`http://${healthAddress}/metrics`);
   if (!res.ok) throw new Error(`metrics: HTTP ${res.status}`);
   return backendRequests(await res.text(), backend);
+}
+
+/**
+ * Backend requests of every run while it is polled: a run's counter starts at 0, so the sum
+ * of (last reading − first reading) per run, the first reading of a run started meanwhile
+ * taken as 0. Requests a run made after its last reading before it was killed are missed.
+ */
+export class BackendRequestMeter {
+  readonly #first = new Map<number, number>();
+  readonly #last = new Map<number, number>();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #op: OperatorProcess;
+
+  constructor(op: OperatorProcess) {
+    this.#op = op;
+  }
+
+  async start(): Promise<void> {
+    await this.#read(true);
+    this.#timer = setInterval(() => void this.#read(false), 500);
+  }
+
+  async stop(): Promise<number> {
+    clearInterval(this.#timer);
+    await this.#read(false);
+    let total = 0;
+    for (const [pid, last] of this.#last) total += last - (this.#first.get(pid) ?? 0);
+    return total;
+  }
+
+  async #read(first: boolean): Promise<void> {
+    const pid = this.#op.pid;
+    const value = await this.#op.backendRequests();
+    if (pid === undefined || value === undefined || pid !== this.#op.pid) return;
+    if (first) this.#first.set(pid, value);
+    this.#last.set(pid, Math.max(value, this.#last.get(pid) ?? 0));
+  }
 }

@@ -1,8 +1,9 @@
-// Backend truth for the fault cases' wrong-write check: every value a test put into the backend
+// The fault suite's wrong-write check. Backend truth: every value a test put into the backend
 // (canaries: random per write, so no other source could produce them), kept per target Secret in
 // order. Every Secret version the apiserver stored is then compared with that history: a version
-// holding anything else, no keys at all, or an older backend value after a newer one was written
-// to the Secret, is a wrong write; so is a deletion.
+// holding anything else (a key missing or extra included), no keys at all, or an older backend
+// value after a newer one was written to the Secret, is a wrong write; so is a deletion. Pure, so
+// the check itself is tested (checks.test.ts): a detector that sees nothing would report 0 too.
 import { randomBytes } from 'node:crypto';
 import type { StoredChange } from '../support/api-writes.ts';
 
@@ -31,10 +32,14 @@ export class BackendTruth {
    */
   next(secret: string): SecretData {
     const generation = (this.#history.get(secret)?.length ?? 0) + 1;
-    const data = {
+    return this.record(secret, {
       v: `canary-${secret}-${generation}-${randomBytes(6).toString('hex')}`,
       gen: String(generation),
-    };
+    });
+  }
+
+  /** Records `data` as the backend's next value for `secret` (call it before the backend has it). */
+  record(secret: string, data: SecretData): SecretData {
     this.#history.set(secret, [...(this.#history.get(secret) ?? []), canonical(data)]);
     this.#latest.set(secret, data);
     return data;
@@ -63,15 +68,22 @@ export function decodeSecretData(obj: unknown): Record<string, string> {
 }
 
 /**
- * Every stored Secret version in `changes` (in the order the apiserver stored them) that does not
- * hold backend truth. Pass all changes since the Secrets were created: the "older" check needs
- * what each Secret held before.
+ * Every stored Secret version in `changes` (in the order the apiserver stored them; changes of
+ * other resources are skipped) that does not hold backend truth. Pass all changes since the
+ * Secrets were created: the "older" check needs what each Secret held before. `secretOf` names
+ * a version's entry in `truth` (default: the Secret's name).
  */
-export function wrongSecretWrites(changes: readonly StoredChange[], truth: BackendTruth): WrongWrite[] {
+export function wrongSecretWrites(
+  changes: readonly StoredChange[],
+  truth: BackendTruth,
+  secretOf: (c: StoredChange) => string = (c) => c.name,
+): WrongWrite[] {
   const wrong: WrongWrite[] = [];
   const newest = new Map<string, number>();
   for (const c of changes) {
-    const at = { secret: c.name, resourceVersion: c.resourceVersion };
+    if (c.resource !== 'secrets') continue;
+    const secret = secretOf(c);
+    const at = { secret, resourceVersion: c.resourceVersion };
     if (c.type === 'DELETED') {
       wrong.push({ ...at, why: 'deleted' });
       continue;
@@ -81,13 +93,16 @@ export function wrongSecretWrites(changes: readonly StoredChange[], truth: Backe
       wrong.push({ ...at, why: 'blanked' });
       continue;
     }
-    const index = truth.indexOf(c.name, data);
+    const index = truth.indexOf(secret, data);
     if (index < 0) {
       wrong.push({ ...at, why: 'not from the backend' });
       continue;
     }
-    if (index < (newest.get(c.name) ?? -1)) wrong.push({ ...at, why: 'older than what it held' });
-    newest.set(c.name, Math.max(index, newest.get(c.name) ?? -1));
+    if (index < (newest.get(secret) ?? -1)) wrong.push({ ...at, why: 'older than what it held' });
+    newest.set(secret, Math.max(index, newest.get(secret) ?? -1));
   }
   return wrong;
 }
+
+/** A wrong write as `secret@resourceVersion (why)`: never a value. */
+export const describeWrongWrite = (w: WrongWrite): string => `${w.secret}@${w.resourceVersion} (${w.why})`;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { StoredChange } from '../support/api-writes.ts';
 import { backendRequests } from './backend-requests.ts';
-import { BackendTruth, wrongSecretWrites, type SecretData } from './backend-truth.ts';
+import { BackendTruth, type SecretData, describeWrongWrite, wrongSecretWrites } from './backend-truth.ts';
 
 function change(type: StoredChange['type'], name: string, rv: number, data: SecretData): StoredChange {
   const encoded = Object.fromEntries(
@@ -50,6 +50,52 @@ describe('fault checks', () => {
         ['7', 'not from the backend'],
         ['8', 'deleted'],
       ],
+    );
+  });
+
+  it('accepts backend values in order, repeats included; flags a key missing or extra and an unknown Secret', () => {
+    const truth = new BackendTruth();
+    const p1 = truth.record('a', { password: 'p1' });
+    const p2 = truth.record('a', { password: 'p2' });
+    assert.deepEqual(
+      wrongSecretWrites(
+        [
+          change('ADDED', 'a', 1, p1),
+          change('MODIFIED', 'a', 2, p1),
+          change('MODIFIED', 'a', 3, p2),
+          change('MODIFIED', 'a', 4, p2),
+        ],
+        truth,
+      ),
+      [],
+    );
+    const wrong = wrongSecretWrites(
+      [
+        change('MODIFIED', 'a', 5, { other: 'p2' }),
+        change('MODIFIED', 'a', 6, { ...p2, extra: 'x' }),
+        change('ADDED', 'stranger', 7, p2),
+      ],
+      truth,
+    );
+    assert.deepEqual(wrong.map(describeWrongWrite), [
+      'a@5 (not from the backend)',
+      'a@6 (not from the backend)',
+      'stranger@7 (not from the backend)',
+    ]);
+  });
+
+  it('never prints a value; skips other resources; names Secrets by secretOf', () => {
+    const truth = new BackendTruth();
+    truth.record('team-x/a', { password: 'p1' });
+    const foreign = change('MODIFIED', 'a', 1, { password: 'not-from-the-backend' });
+    const described = wrongSecretWrites([foreign], truth, (c) => `team-x/${c.name}`).map(describeWrongWrite);
+    assert.deepEqual(described, ['team-x/a@1 (not from the backend)']);
+    assert.doesNotMatch(described.join(), /not-from-the-backend/);
+    const deployment = { ...change('MODIFIED', 'web', 2, {}), resource: 'deployments' };
+    assert.deepEqual(wrongSecretWrites([deployment], truth), [], 'a Deployment is not a Secret version');
+    assert.deepEqual(
+      wrongSecretWrites([change('ADDED', 'a', 3, { password: 'p1' })], truth, (c) => `team-x/${c.name}`),
+      [],
     );
   });
 

@@ -2,7 +2,7 @@
 // restarted, etcd compacted at head, and the operator SIGKILLed every 5 s through a cold sync.
 // They break the control plane, so they run on a PRIVATE bed (started here, stopped after): the
 // shared bed of later test files stays healthy. The operator runs as shipped, as a child process
-// restarted like a container (test/faults/operator-process.ts), with leader election on.
+// restarted like a container (test/support/operator-process.ts), with leader election on.
 //
 // What every case asserts, from the apiserver's own view:
 // - no wrong Secret write: every version of every managed Secret (a watch of all of them, from
@@ -23,20 +23,24 @@ import { type KubeClient, createKubeClient, createObject } from '../../src/kube/
 import { type AuditEvent, AuditLog, ChangeRecorder } from '../support/api-writes.ts';
 import { installCrds } from '../support/crds.ts';
 import { OPERATOR_NAMESPACE, ensureNamespace } from '../support/operator.ts';
+import { OperatorProcess, writeShippedOperatorFiles } from '../support/operator-process.ts';
 import { auditLogFile } from '../support/testbed/control-plane.ts';
 import { type Testbed, startTestbed } from '../support/testbed/index.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
 import { killGroup } from '../support/testbed/processes.ts';
 import { delay, eventually } from '../support/wait.ts';
-import { BackendRequestMeter, OperatorProcess } from './operator-process.ts';
+import { BackendRequestMeter } from './backend-requests.ts';
+import { BackendTruth, describeWrongWrite, wrongSecretWrites } from './backend-truth.ts';
 import { faultsMode, reportFault } from './report.ts';
-import { wrongSecretVersions } from './secret-versions.ts';
 
 const API = 'vaultsync.io/v1alpha1';
 const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:vaultsync`;
 const TOLERATIONS = [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }];
 const full = faultsMode() === 'full';
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
+// The chart's Lease timings (charts/vaultsync/values.yaml), not the tests' short ones: how long a
+// replica rides out an unreachable apiserver is part of what these cases measure.
+const CHART_LEASE = { enabled: true, leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' };
 
 type Audited = AuditEvent & { requestURI?: string };
 
@@ -46,10 +50,8 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
   let client: KubeClient;
   let audit: AuditLog;
   let bao: ReturnType<typeof baoApi>;
-  /** Every value this test ever wrote to OpenBao, by path, oldest first: what a Secret may hold. */
-  const backendValues = new Map<string, string[]>();
-  /** The latest value, by path: what a Secret must hold once recovered. */
-  const backendLatest = new Map<string, string>();
+  /** Every value this test ever wrote to OpenBao, by path (`ns/name`), oldest first. */
+  const truth = new BackendTruth();
   const operators: OperatorProcess[] = [];
   const recorders: ChangeRecorder[] = [];
 
@@ -93,11 +95,8 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
 
   /** Writes a canary; it is recorded as a legitimate value before OpenBao has it. */
   async function putCanary(path: string, value: string): Promise<void> {
-    let values = backendValues.get(path);
-    if (!values) backendValues.set(path, (values = []));
-    values.push(value);
-    await bao('POST', `secret/data/${path}`, { data: { password: value } });
-    backendLatest.set(path, value);
+    const data = truth.record(path, { password: value });
+    await bao('POST', `secret/data/${path}`, { data });
   }
 
   async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -173,12 +172,10 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     return recorder;
   }
 
-  /** Wrong versions of the namespace's managed Secrets (secret-versions.ts), names only. */
-  function wrongSecretWrites(recorder: ChangeRecorder, ns: string): string[] {
-    const versions = recorder.changes
-      .filter((c) => c.resource === 'secrets' && c.namespace === ns && c.name.startsWith('app-'))
-      .map((c) => ({ ...c, data: (c.after as V1Secret).data }));
-    return wrongSecretVersions(versions, (name) => backendValues.get(`${ns}/${name}`) ?? [], 'password');
+  /** Wrong versions of the namespace's managed Secrets (backend-truth.ts), never a value. */
+  function wrongWrites(recorder: ChangeRecorder, ns: string): string[] {
+    const versions = recorder.changes.filter((c) => c.namespace === ns && c.name.startsWith('app-'));
+    return wrongSecretWrites(versions, truth, (c) => `${c.namespace}/${c.name}`).map(describeWrongWrite);
   }
 
   /** Changes of the consumer's pod template after the first rollout: workload restarts. */
@@ -214,7 +211,7 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
       const vs = vsByName.get(name);
       const ready = vs?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
       return !(
-        value === backendLatest.get(`${ns}/${name}`) &&
+        value === truth.latest(`${ns}/${name}`)?.password &&
         Object.keys(data ?? {}).length === 1 &&
         ready &&
         vs?.status?.observedGeneration === vs?.metadata?.generation
@@ -276,14 +273,29 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
 
   const apiserver = () => bed.processes.find((p) => p.name === 'kube-apiserver')!;
 
+  /**
+   * The operator as shipped, as its container runs it: started again `restartDelayMs` after it
+   * exits (a restarted container keeps the pod's identity). Stopped after the case.
+   */
+  async function startOperator(name: string, restartDelayMs = 1000): Promise<OperatorProcess> {
+    const files = await writeShippedOperatorFiles(bed, { name, leaderElection: CHART_LEASE });
+    const operator = new OperatorProcess({
+      identity: `${name}-0`,
+      ...files,
+      logFile: join(bed.dir, 'logs', `${name}.log`),
+      restartDelayMs,
+    });
+    operators.push(operator);
+    return operator;
+  }
+
   /** Starts a case: resources, a recorder of every version, the operator, all in sync. */
   async function startCase(ns: string, n: number, refreshInterval: string) {
     await ensureNamespace(bed.kubeConfig(), ns);
     const recorder = await record(ns);
     await setUp(ns, n, refreshInterval);
     const startMark = audit.mark();
-    const operator = await OperatorProcess.start(bed, { name: `vaultsync-${ns}` });
-    operators.push(operator);
+    const operator = await startOperator(`vaultsync-${ns}`);
     await allCorrect(ns, n, 180_000);
     await operator.waitReady();
     await eventually('the consumer rolled out', () =>
@@ -349,7 +361,7 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     await delay(3000);
     const restarts = workloadRestarts(recorder, ns) - restartsBefore;
     recorder.assertComplete();
-    const wrong = wrongSecretWrites(recorder, ns);
+    const wrong = wrongWrites(recorder, ns);
     const events = operatorRequests(mark);
     const queued = events.filter((e) => Date.parse(e.requestReceivedTimestamp) < resumedAt + 2000);
     const crashes = operator.crashes(frozenAt);
@@ -403,7 +415,7 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     const rewrittenSecrets = recorder.changes
       .slice(changesBefore)
       .filter((c) => c.resource === 'secrets' && c.name !== probe);
-    const wrong = wrongSecretWrites(recorder, ns);
+    const wrong = wrongWrites(recorder, ns);
     const restarts = workloadRestarts(recorder, ns) - restartsBefore;
     reportFault({
       fault: 'kube-apiserver restarted (SIGTERM, started again)',
@@ -479,7 +491,7 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     const rewrittenSecrets = recorder.changes
       .slice(changesBefore)
       .filter((c) => c.resource === 'secrets' && c.name !== probe);
-    const wrong = wrongSecretWrites(recorder, ns);
+    const wrong = wrongWrites(recorder, ns);
     const restarts = workloadRestarts(recorder, ns) - restartsBefore;
     reportFault({
       fault: 'etcd compacted at head (then killed and restarted: every watch meets it)',
@@ -531,8 +543,7 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
 
     const startedAt = Date.now();
     // The kubelet starts a killed container again at once the first times.
-    const operator = await OperatorProcess.start(bed, { name: `vaultsync-${ns}`, restartDelayMs: 0 });
-    operators.push(operator);
+    const operator = await startOperator(`vaultsync-${ns}`, 0);
     const meter = new BackendRequestMeter(operator);
     void meter.start();
     let kills = 0;
@@ -559,7 +570,7 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     await operator.waitReady(60_000);
     await delay(5000);
     recorder.assertComplete();
-    const wrong = wrongSecretWrites(recorder, ns);
+    const wrong = wrongWrites(recorder, ns);
     const restarts = workloadRestarts(recorder, ns) - restartsBefore;
     const events = operatorRequests(mark, killMark);
     const led = operator.runs.filter((r) => r.leadingAt !== undefined && r.spawnedAt < killsEndedAt);

@@ -15,13 +15,8 @@
 // - the Deployment consuming a Secret is restarted at most once (one real change).
 // The unit tests in src/kube/rest.test.ts show the same writes going out without the fence.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
-import { parse, stringify } from 'yaml';
 import type { VaultSecret } from '../../src/apis/v1alpha1/index.ts';
 import {
   type KubeClient,
@@ -32,12 +27,13 @@ import {
 } from '../../src/kube/index.ts';
 import { type AuditEvent, AuditLog, ChangeRecorder, type StoredChange } from '../support/api-writes.ts';
 import { installCrds } from '../support/crds.ts';
-import { OPERATOR_NAMESPACE, ensureNamespace, shippedOperatorConfig } from '../support/operator.ts';
+import { OPERATOR_NAMESPACE, ensureNamespace } from '../support/operator.ts';
+import { OperatorProcess, writeShippedOperatorFiles } from '../support/operator-process.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { auditLogFile } from '../support/testbed/control-plane.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
-import { repoRoot } from '../support/testbed/paths.ts';
 import { delay, eventually } from '../support/wait.ts';
+import { BackendTruth, describeWrongWrite, wrongSecretWrites } from './backend-truth.ts';
 import { faultsMode, reportFault } from './report.ts';
 
 const API = 'vaultsync.io/v1alpha1';
@@ -65,30 +61,6 @@ const valueOf = (obj: unknown): string | undefined => {
   return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
 };
 
-/**
- * Stored Secret versions that do not hold backend truth: anything but a value OpenBao held, no
- * keys, a deletion, or an older value after the Secret held a newer one (`history` oldest first).
- */
-function wrongWrites(changes: readonly StoredChange[], history: readonly string[]): string[] {
-  const wrong: string[] = [];
-  const newest = new Map<string, number>();
-  for (const c of changes) {
-    if (c.resource !== 'secrets') continue;
-    const at = `${c.name}@${c.resourceVersion}`;
-    if (c.type === 'DELETED') {
-      wrong.push(`${at}: deleted`);
-      continue;
-    }
-    const keys = Object.keys((c.after as V1Secret).data ?? {});
-    const index = history.indexOf(valueOf(c.after) ?? '');
-    if (keys.length === 0) wrong.push(`${at}: blanked`);
-    else if (index < 0) wrong.push(`${at}: not from the backend`);
-    else if (index < (newest.get(c.name) ?? -1)) wrong.push(`${at}: older than what it held`);
-    else newest.set(c.name, index);
-  }
-  return wrong;
-}
-
 /** Changes of the pod template's annotations (a rollout restart), per Deployment version. */
 function restarts(changes: readonly StoredChange[], initial: Map<string, unknown>, name: string): number {
   let before = JSON.stringify(
@@ -109,8 +81,7 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
   this.timeout(full ? 600_000 : 240_000);
   let bed: Testbed;
   let client: KubeClient;
-  const children = new Map<string, ChildProcess>();
-  const logs: Record<string, string> = {};
+  const replicas: OperatorProcess[] = [];
 
   before(async function () {
     this.timeout(180_000);
@@ -123,34 +94,19 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
   afterEach(function () {
     if (this.currentTest?.state !== 'failed') return;
     // What each replica said last (never a secret value: the operator does not log them).
-    for (const [identity, text] of Object.entries(logs))
-      console.log(`      --- ${identity} (last lines)\n${text.split('\n').slice(-40).join('\n')}`);
+    for (const r of replicas)
+      console.log(`      --- ${r.identity} (last lines)\n${r.logs.slice(-40).join('\n')}`);
   });
 
   after(() => {
-    for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const r of replicas) r.kill();
   });
 
-  function startReplica(identity: string, configFile: string, kubeconfigFile: string): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [
-        join(repoRoot, 'src/main.ts'),
-        'run',
-        '--config',
-        configFile,
-        '--kubeconfig',
-        kubeconfigFile,
-        '--identity',
-        identity,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    logs[identity] = '';
-    child.stdout?.on('data', (d) => (logs[identity] += String(d)));
-    child.stderr?.on('data', (d) => (logs[identity] += String(d)));
-    children.set(identity, child);
-    return child;
+  /** A replica as shipped (not restarted when it exits: the stand-down is what is asserted). */
+  function startReplica(identity: string, files: { configFile: string; kubeconfigFile: string }) {
+    const replica = new OperatorProcess({ identity, ...files });
+    replicas.push(replica);
+    return replica;
   }
 
   const leaseHolder = async () =>
@@ -178,7 +134,14 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
     const kv = (v: string) => bao('POST', `secret/data/${NS}/app`, { data: { v } });
     const canary = (n: number) => `canary-freeze-${n}-${randomBytes(6).toString('hex')}`;
     const history = [canary(1), canary(2)];
-    await kv(history[0]!);
+    const names = Array.from({ length: COUNT }, (_, i) => `app-${i}`);
+    /** Backend truth: every Secret may hold canary 1, then canary 2 (recorded before OpenBao has it). */
+    const truth = new BackendTruth();
+    const change = async (v: string) => {
+      for (const name of names) truth.record(name, { v });
+      await kv(v);
+    };
+    await change(history[0]!);
 
     // A Deployment restarted when app-0's data changes (the one real change: canary 1 → 2).
     await createObject<V1Deployment>(client, {
@@ -211,30 +174,23 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
     const from = audit.mark();
 
     // Two replicas as shipped, with a short lease.
-    const shipped = await shippedOperatorConfig(bed, { leaderElection: true });
-    const doc = parse(shipped.configText) as { operator: Record<string, unknown> };
-    doc.operator.leaderElection = LEASE;
-    const configFile = join(bed.dir, 'freeze-config.yaml');
-    const kubeconfigFile = join(bed.dir, 'freeze-operator.kubeconfig');
-    writeFileSync(configFile, stringify(doc));
-    writeFileSync(kubeconfigFile, shipped.kubeConfig.exportConfig(), { mode: 0o600 });
-    const a = startReplica('freeze-a', configFile, kubeconfigFile);
+    const files = await writeShippedOperatorFiles(bed, { name: 'freeze', leaderElection: LEASE });
+    const a = startReplica('freeze-a', files);
     await eventually(
       'freeze-a leads',
       async () => ((await leaseHolder()) === 'freeze-a' ? true : undefined),
       60_000,
       200,
     );
-    const b = startReplica('freeze-b', configFile, kubeconfigFile);
+    const b = startReplica('freeze-b', files);
     await eventually(
       'freeze-b started',
-      () => (logs['freeze-b']?.includes('Started vaultsync') ? true : undefined),
+      () => (b.logs.some((l) => l.includes('Started vaultsync')) ? true : undefined),
       60_000,
     );
 
     try {
       // Work in flight: a cold sync of COUNT VaultSecrets.
-      const names = Array.from({ length: COUNT }, (_, i) => `app-${i}`);
       const created = inBatches(names, 25, (name) =>
         createObject<VaultSecret>(client, {
           apiVersion: API,
@@ -258,10 +214,10 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
       );
 
       // The freeze, with the leader's reads done and its writes pending.
-      assert.equal(a.exitCode, null, 'the leader is still running before the freeze');
-      process.kill(a.pid!, 'SIGSTOP');
+      assert.ok(a.running, 'the leader is still running before the freeze');
+      a.signal('SIGSTOP');
       const frozenAt = Date.now();
-      await kv(history[1]!); // OpenBao changes while the old leader holds the old value
+      await change(history[1]!); // OpenBao changes while the old leader holds the old value
       await created;
       // Every VaultSecret asks for a sync, so those synced with canary 1 take canary 2.
       await inBatches(names, 25, (name) =>
@@ -281,15 +237,12 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
       );
       const takeoverAt = Date.now();
       await delay(Math.max(0, frozenAt + FREEZE_MS - Date.now()));
-      process.kill(a.pid!, 'SIGCONT');
+      a.signal('SIGCONT');
       const resumedAt = Date.now();
 
       // The old leader stands down: it exits for a fresh replica.
-      const exited = a.exitCode !== null ? [a.exitCode] : once(a, 'exit');
-      const [code] = (await Promise.race([exited, delay(30_000).then(() => ['still running'])])) as [
-        number | string,
-      ];
-      assert.equal(code, 1, 'the old leader exited with status 1 after it resumed');
+      const exit = await Promise.race([a.exited(), delay(30_000).then(() => undefined)]);
+      assert.equal(exit?.code, 1, 'the old leader exited with status 1 after it resumed');
 
       const correct = async () => {
         const secrets = await listSecrets();
@@ -323,9 +276,9 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
       const aAfterTakeover = byA.filter((e) => at(e) >= takeoverAt && at(e) < resumedAt);
       const aAfterResume = byA.filter((e) => at(e) >= resumedAt);
       const bDuringFreeze = byB.filter((e) => at(e) >= frozenAt && at(e) < resumedAt).length;
-      const refused = (logs['freeze-a']?.match(/not the leader/g) ?? []).length;
+      const refused = a.logs.filter((l) => l.includes('not the leader')).length;
 
-      const wrong = wrongWrites(recorder.changes, history);
+      const wrong = wrongSecretWrites(recorder.changes, truth).map(describeWrongWrite);
       const webRestarts = restarts(recorder.changes, recorder.initial as Map<string, unknown>, 'web');
       reportFault({
         fault: 'Leader frozen (SIGSTOP) past its lease, then resumed',
@@ -339,7 +292,7 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
         notes:
           `${COUNT} VaultSecrets, ${frozenWith} synced at the freeze; takeover ${seconds(takeoverAt - frozenAt)} s ` +
           `into the freeze; old leader: ${aBeforeFreeze} writes before, 0 expected after, ${refused} refused by ` +
-          `its fence, ${aTokenRequestsAfterResume} TokenRequests after resume; Deployment restarts ${webRestarts}`,
+          `its fence (log lines), ${aTokenRequestsAfterResume} TokenRequests after resume; Deployment restarts ${webRestarts}`,
       });
 
       assert.ok(aBeforeFreeze > 0, 'the audit log attributes the old leader its writes (User-Agent)');
@@ -387,10 +340,7 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
         250,
       ).catch(() => undefined);
       // A clean shutdown releases the Lease.
-      if (b.exitCode === null) {
-        b.kill('SIGTERM');
-        await Promise.race([once(b, 'exit'), delay(15_000)]);
-      }
+      await b.stop();
     }
     assert.equal(await leaseHolder(), '', 'the Lease is released on clean shutdown');
   });

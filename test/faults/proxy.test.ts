@@ -25,6 +25,7 @@ import { forbiddenLines } from '../support/shipped.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
 import { delay, eventually } from '../support/wait.ts';
+import { BackendTruth, describeWrongWrite, wrongSecretWrites } from './backend-truth.ts';
 import { faultsMode, reportFault } from './report.ts';
 
 const ns = 'team-netfault';
@@ -32,34 +33,6 @@ const API = 'vaultsync.io/v1alpha1';
 const full = faultsMode() === 'full';
 const COUNT = full ? 20 : 5;
 const FAULT_MS = full ? 30_000 : 10_000;
-
-// ---------------------------------------------------------------------------------------------
-// Backend truth: every value written to OpenBao, per Secret, oldest first.
-
-type History = Map<string, string[]>;
-
-/** What a stored Secret version says, checked against the backend's history (pure). */
-export function judgeVersions(
-  history: History,
-  versions: readonly { name: string; deleted: boolean; v: string | undefined }[],
-): string[] {
-  const wrong: string[] = [];
-  const reached = new Map<string, number>();
-  for (const s of versions) {
-    const values = history.get(s.name);
-    if (!values) continue; // not one of ours
-    if (s.deleted) {
-      wrong.push(`${s.name}: deleted`);
-      continue;
-    }
-    const at = s.v === undefined ? -1 : values.indexOf(s.v);
-    if (s.v === undefined) wrong.push(`${s.name}: blanked`);
-    else if (at < 0) wrong.push(`${s.name}: a value not from the backend`);
-    else if (at < (reached.get(s.name) ?? 0)) wrong.push(`${s.name}: an older value after a newer one`);
-    else reached.set(s.name, at);
-  }
-  return wrong;
-}
 
 /** The vault backend's circuit breaker as the operator's metrics say: 0 closed, 1 half-open, 2 open. */
 function circuitState(metrics: string): number {
@@ -74,16 +47,16 @@ describe('faults: the network between the operator and OpenBao / the kube-apiser
   let kubeProxy: FaultProxy;
   let operator: RunningOperator | undefined;
   const logs: string[] = [];
-  const history: History = new Map();
+  /** Every value written to OpenBao, per Secret, oldest first. */
+  const truth = new BackendTruth();
   const bao = () => baoApi({ addr: bed.baoAddr, token: bed.baoToken });
 
   /** Writes a fresh canary for every Secret to OpenBao (directly, not through the proxy). */
   async function changeBackend(): Promise<void> {
     for (let i = 0; i < COUNT; i++) {
       const name = `app-${i}`;
-      const v = `canary-${name}-${randomBytes(6).toString('hex')}`;
-      history.set(name, [...(history.get(name) ?? []), v]);
-      await bao()('POST', `secret/data/${ns}/${name}`, { data: { v } });
+      const data = truth.record(name, { v: `canary-${name}-${randomBytes(6).toString('hex')}` });
+      await bao()('POST', `secret/data/${ns}/${name}`, { data });
     }
   }
 
@@ -98,9 +71,9 @@ describe('faults: the network between the operator and OpenBao / the kube-apiser
       vs.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
     ).length;
     if (ready !== COUNT) return false;
-    for (const [name, values] of history) {
+    for (const name of truth.secrets) {
       const data = secrets.get(name)?.data?.v;
-      if (!data || Buffer.from(data, 'base64').toString('utf8') !== values.at(-1)) return false;
+      if (!data || Buffer.from(data, 'base64').toString('utf8') !== truth.latest(name)?.v) return false;
     }
     return true;
   }
@@ -217,17 +190,7 @@ backends:
     await delay(1000); // versions still in flight on the watch
     recorder.stop();
     recorder.assertComplete();
-    const wrong = judgeVersions(
-      history,
-      recorder.changes.map((c) => {
-        const v = (c.after as k8s.V1Secret).data?.v;
-        return {
-          name: c.name,
-          deleted: c.type === 'DELETED',
-          v: v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8'),
-        };
-      }),
-    );
+    const wrong = wrongSecretWrites(recorder.changes, truth).map(describeWrongWrite);
     reportFault({
       fault,
       faultSeconds: FAULT_MS / 1000,
@@ -249,30 +212,6 @@ backends:
       'the new values were written (the wrong-write check saw them)',
     );
   }
-
-  it('the wrong-write check flags a deleted, blanked, foreign or older value, and passes backend values in order', () => {
-    const h: History = new Map([['a', ['a1', 'a2']]]);
-    const version = (v: string | undefined, deleted = false) => ({ name: 'a', deleted, v });
-    assert.deepEqual(judgeVersions(h, [version('a1'), version('a2'), version('x', false)]), [
-      'a: a value not from the backend',
-    ]);
-    assert.deepEqual(judgeVersions(h, [version('a2'), version('a1')]), [
-      'a: an older value after a newer one',
-    ]);
-    assert.deepEqual(judgeVersions(h, [version(undefined), version('a1', true)]), [
-      'a: blanked',
-      'a: deleted',
-    ]);
-    assert.deepEqual(
-      judgeVersions(h, [
-        version('a1'),
-        version('a1'),
-        version('a2'),
-        { name: 'other', deleted: true, v: undefined },
-      ]),
-      [],
-    );
-  });
 
   it('the fault proxy: passes, delays, resets and black-holes a connection, and counts it', async () => {
     const echo = createServer((s) => {
