@@ -7,6 +7,7 @@ import { type KubeClient, createKubeClient, createObject, getObject } from '../s
 import { installCrds } from './support/crds.ts';
 import { OPERATOR_NAMESPACE, ensureNamespace, startTestOperator } from './support/operator.ts';
 import { OperatorProcess, writeShippedOperatorFiles } from './support/operator-process.ts';
+import { readyVaultSecrets } from './support/ready.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
 import { delay, eventually } from './support/wait.ts';
@@ -19,9 +20,6 @@ async function listItems<T>(client: KubeClient, path: string): Promise<T[]> {
 
 const versions = (items: { metadata?: { name?: string; resourceVersion?: string } }[]) =>
   Object.fromEntries(items.map((o) => [o.metadata?.name, o.metadata?.resourceVersion]));
-
-const readyCount = (items: VaultSecret[]) =>
-  items.filter((vs) => vs.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
 
 describe('operator lifecycle', function () {
   this.timeout(300_000);
@@ -67,10 +65,7 @@ backends:
       }
       await eventually(
         `${count} Ready`,
-        async () =>
-          readyCount(await listItems(client, `/apis/${API}/namespaces/${ns}/vaultsecrets`)) === count
-            ? true
-            : undefined,
+        async () => ((await readyVaultSecrets(client, ns)) === count ? true : undefined),
         120_000,
         500,
       );

@@ -14,8 +14,6 @@
 //   its metrics;
 // - the Deployment that consumes a Secret (vaultsync.io/reload) is restarted only by a real change.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../src/apis/v1alpha1/index.ts';
@@ -24,13 +22,15 @@ import { type AuditEvent, AuditLog, ChangeRecorder } from '../support/api-writes
 import { installCrds } from '../support/crds.ts';
 import { OPERATOR_NAMESPACE, ensureNamespace } from '../support/operator.ts';
 import { OperatorProcess, writeShippedOperatorFiles } from '../support/operator-process.ts';
+import { isReady } from '../support/ready.ts';
 import { auditLogFile } from '../support/testbed/control-plane.ts';
-import { type Testbed, startTestbed } from '../support/testbed/index.ts';
+import type { Testbed } from '../support/testbed/index.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
 import { killGroup } from '../support/testbed/processes.ts';
 import { delay, eventually } from '../support/wait.ts';
 import { BackendRequestMeter } from './backend-requests.ts';
 import { BackendTruth, describeWrongWrite, wrongSecretWrites } from './backend-truth.ts';
+import { startPrivateBed, stopPrivateBed } from './private-bed.ts';
 import { faultsMode, reportFault } from './report.ts';
 
 const API = 'vaultsync.io/v1alpha1';
@@ -57,15 +57,7 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
 
   before(async function () {
     this.timeout(300_000);
-    const dir = mkdtempSync(join(tmpdir(), 'vaultsync-faults-cluster-'));
-    bed = await startTestbed({
-      dir,
-      aws: false,
-      gcp: false,
-      azure: false,
-      auditReads: true,
-      log: (line) => console.log(`      [private testbed] ${line}`),
-    });
+    bed = await startPrivateBed('cluster', { auditReads: true });
     client = createKubeClient(bed.kubeConfig());
     bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
     await installCrds(bed.kubeConfig());
@@ -81,14 +73,8 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
 
   after(async function () {
     this.timeout(120_000);
-    if (bed) {
-      // The apiserver may still be stopped if a case failed half-way.
-      for (const p of bed.processes) killGroup(p.pid, 'SIGCONT');
-      await bed.stop();
-      // VAULTSYNC_KEEP_FAULT_BED=1 keeps the logs (the operator's, the apiserver's and its audit log).
-      if (process.env.VAULTSYNC_KEEP_FAULT_BED) console.log(`      [private testbed] kept in ${bed.dir}`);
-      else rmSync(bed.dir, { recursive: true, force: true });
-    }
+    // The apiserver may still be stopped if a case failed half-way: stopPrivateBed resumes it.
+    await stopPrivateBed(bed);
   });
 
   // --- the backend: canaries in OpenBao ---
@@ -209,7 +195,7 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
       const value =
         data?.password === undefined ? undefined : Buffer.from(data.password, 'base64').toString();
       const vs = vsByName.get(name);
-      const ready = vs?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      const ready = isReady(vs);
       return !(
         value === truth.latest(`${ns}/${name}`)?.password &&
         Object.keys(data ?? {}).length === 1 &&

@@ -6,9 +6,7 @@
 // and watches (auditReads), with the operator as shipped (chart identity and RBAC,
 // least-privilege OpenBao, leader election on).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject } from '../../src/kube/index.ts';
@@ -20,10 +18,12 @@ import {
   ensureNamespace,
   startTestOperator,
 } from '../support/operator.ts';
+import { readyVaultSecrets } from '../support/ready.ts';
 import { auditLogFile } from '../support/testbed/control-plane.ts';
-import { type Testbed, startTestbed } from '../support/testbed/index.ts';
+import type { Testbed } from '../support/testbed/index.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
 import { delay, eventually } from '../support/wait.ts';
+import { startPrivateBed, stopPrivateBed } from './private-bed.ts';
 import { faultsMode, reportFault } from './report.ts';
 
 const full = faultsMode() === 'full';
@@ -100,16 +100,7 @@ describe('faults: an idle operator lists nothing (private bed)', function () {
 
   before(async function () {
     this.timeout(300_000);
-    const dir = mkdtempSync(join(tmpdir(), 'vaultsync-faults-idle-'));
-    bed = await startTestbed({
-      dir,
-      workloads: false,
-      aws: false,
-      gcp: false,
-      azure: false,
-      auditReads: true,
-      log: (line) => console.log(`      [private testbed] ${line}`),
-    });
+    bed = await startPrivateBed('idle', { workloads: false, auditReads: true });
     client = createKubeClient(bed.kubeConfig());
     await installCrds(bed.kubeConfig());
     await ensureNamespace(bed.kubeConfig(), NS);
@@ -119,10 +110,7 @@ describe('faults: an idle operator lists nothing (private bed)', function () {
     this.timeout(120_000);
     recorder?.stop();
     await operator?.stop();
-    if (bed) {
-      await bed.stop();
-      rmSync(bed.dir, { recursive: true, force: true });
-    }
+    await stopPrivateBed(bed);
   });
 
   it(`${COUNT} VaultSecrets in sync, idle ${IDLE_SECONDS} s with resync every ${RESYNC_SECONDS} s: no LIST, no write, no backend read`, async () => {
@@ -177,16 +165,7 @@ backends:
     const health = operator.healthAddress!;
     await eventually(
       `all ${COUNT} VaultSecrets Ready`,
-      async () => {
-        const list = await client.rest.request<{ items: VaultSecret[] }>({
-          method: 'GET',
-          path: `/apis/vaultsync.io/v1alpha1/namespaces/${NS}/vaultsecrets`,
-        });
-        const ready = list.items.filter((vs) =>
-          vs.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        );
-        return ready.length === COUNT ? true : undefined;
-      },
+      async () => ((await readyVaultSecrets(client, NS)) === COUNT ? true : undefined),
       full ? 900_000 : 240_000,
       2000,
     );

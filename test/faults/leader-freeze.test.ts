@@ -29,6 +29,7 @@ import { type AuditEvent, AuditLog, ChangeRecorder, type StoredChange } from '..
 import { installCrds } from '../support/crds.ts';
 import { OPERATOR_NAMESPACE, ensureNamespace } from '../support/operator.ts';
 import { OperatorProcess, writeShippedOperatorFiles } from '../support/operator-process.ts';
+import { isReady } from '../support/ready.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { auditLogFile } from '../support/testbed/control-plane.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
@@ -310,14 +311,15 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
       assert.deepEqual(wrong, [], 'no wrong Secret write');
       assert.ok(webRestarts <= 1, `the Deployment restarted ${webRestarts} times for one change`);
       assert.ok(
-        (
+        isReady(
           await getObject<VaultSecret>(client, {
             apiVersion: API,
             kind: 'VaultSecret',
             namespace: NS,
             name: 'app-0',
-          })
-        )?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          }),
+        ),
+        'app-0 is Ready',
       );
     } finally {
       recorder.stop();

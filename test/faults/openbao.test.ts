@@ -10,10 +10,8 @@
 // past the circuit breaker and the local rate limit); for the token case from OpenBao's audit
 // device, which also shows every request it refused.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../src/apis/v1alpha1/index.ts';
@@ -22,13 +20,13 @@ import { ChangeRecorder } from '../support/api-writes.ts';
 import { installCrds } from '../support/crds.ts';
 import { ensureNamespace, startTestOperator, type TestOperator } from '../support/operator.ts';
 import { vaultPolicy } from '../support/shipped.ts';
-import { startTestbed, type Testbed } from '../support/testbed/index.ts';
+import type { Testbed } from '../support/testbed/index.ts';
 import { baoApi, kubernetesAuth, openbaoAuditLogFile } from '../support/testbed/openbao.ts';
-import { killGroup } from '../support/testbed/processes.ts';
 import { delay, eventually } from '../support/wait.ts';
 import { BackendTruth, decodeSecretData, wrongSecretWrites } from './backend-truth.ts';
 import { requestsBetween, scrapeBackendRequests, type BackendRequests } from './backend-requests.ts';
 import { OpenBaoAudit } from './openbao-audit.ts';
+import { startPrivateBed, stopPrivateBed } from './private-bed.ts';
 import { faultsMode, reportFault } from './report.ts';
 
 const ns = 'team-faults';
@@ -74,23 +72,10 @@ describe('faults: OpenBao', function () {
   let recorder: ChangeRecorder;
   let bao: ReturnType<typeof baoApi>;
   const truth = new BackendTruth();
-  const killOnExit = () => {
-    for (const p of bed?.processes ?? []) killGroup(p.pid, 'SIGKILL');
-  };
 
   before(async function () {
     this.timeout(300_000);
-    const dir = mkdtempSync(join(tmpdir(), 'vaultsync-faults-openbao-'));
-    bed = await startTestbed({
-      dir,
-      workloads: false,
-      aws: false,
-      gcp: false,
-      azure: false,
-      openbaoAudit: true,
-      log: (line) => console.log(`      [private bed] ${line}`),
-    });
-    process.once('exit', killOnExit);
+    bed = await startPrivateBed('openbao', { workloads: false, openbaoAudit: true });
     client = createKubeClient(bed.kubeConfig());
     bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
     await installCrds(bed.kubeConfig());
@@ -134,9 +119,7 @@ describe('faults: OpenBao', function () {
     try {
       await operator?.stop();
     } finally {
-      await bed?.stop();
-      process.removeListener('exit', killOnExit);
-      if (bed) rmSync(bed.dir, { recursive: true, force: true });
+      await stopPrivateBed(bed);
     }
   });
 

@@ -21,6 +21,7 @@ import { ChangeRecorder } from '../support/api-writes.ts';
 import { installCrds } from '../support/crds.ts';
 import { FaultProxy, type FaultMode, type ProxyStats, statsSince } from '../support/fault-proxy.ts';
 import { ensureNamespace, shippedOperatorConfig } from '../support/operator.ts';
+import { readyVaultSecrets } from '../support/ready.ts';
 import { forbiddenLines } from '../support/shipped.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
@@ -67,10 +68,7 @@ describe('faults: the network between the operator and OpenBao / the kube-apiser
     const secrets = new Map(
       (await list<k8s.V1Secret>(`/api/v1/namespaces/${ns}/secrets`)).map((s) => [s.metadata!.name!, s]),
     );
-    const ready = (await list<VaultSecret>(`/apis/${API}/namespaces/${ns}/vaultsecrets`)).filter((vs) =>
-      vs.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
-    if (ready !== COUNT) return false;
+    if ((await readyVaultSecrets(admin, ns)) !== COUNT) return false;
     for (const name of truth.secrets) {
       const data = secrets.get(name)?.data?.v;
       if (!data || Buffer.from(data, 'base64').toString('utf8') !== truth.latest(name)?.v) return false;
