@@ -6,7 +6,7 @@ import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject, getObject } from '../src/kube/index.ts';
 import { installCrds } from './support/crds.ts';
 import { OPERATOR_NAMESPACE, ensureNamespace, startTestOperator } from './support/operator.ts';
-import { OperatorProcess, writeShippedOperatorFiles } from './support/operator-process.ts';
+import { OperatorProcess, leaseHolder, writeShippedOperatorFiles } from './support/operator-process.ts';
 import { readyVaultSecrets } from './support/ready.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
@@ -124,14 +124,6 @@ backends:
       return replica;
     }
 
-    const lease = () =>
-      getObject<{ apiVersion?: string; spec?: { holderIdentity?: string } }>(client, {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        namespace: OPERATOR_NAMESPACE,
-        name: 'vaultsync-leader',
-      });
-
     it('only the leader writes; the standby takes over within the lease time when the leader dies', async () => {
       const ns = 'team-ha';
       await ensureNamespace(bed.kubeConfig(), ns);
@@ -141,7 +133,7 @@ backends:
       const a = startProcess('replica-a', files);
       await eventually(
         'replica-a leads',
-        async () => ((await lease())?.spec?.holderIdentity === 'replica-a' ? true : undefined),
+        async () => ((await leaseHolder(client)) === 'replica-a' ? true : undefined),
         30_000,
       );
       const b = startProcess('replica-b', files);
@@ -175,7 +167,7 @@ backends:
       a.kill();
       await eventually(
         'replica-b leads',
-        async () => ((await lease())?.spec?.holderIdentity === 'replica-b' ? true : undefined),
+        async () => ((await leaseHolder(client)) === 'replica-b' ? true : undefined),
         20_000,
         100,
       );

@@ -275,6 +275,34 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     return operator;
   }
 
+  /**
+   * What an apiserver outage cost, from `mark` (audit log) and `changesBefore` (stored changes):
+   * lists per informer, the operator's writes and the Secret versions stored in `ns` (the probe,
+   * created after the outage to show the operator works again, left out), wrong Secret versions
+   * and consumer restarts. The recorder must have seen every change.
+   */
+  function sinceOutage(c: {
+    ns: string;
+    recorder: ChangeRecorder;
+    mark: number;
+    probe: string;
+    changesBefore: number;
+    restartsBefore: number;
+  }) {
+    c.recorder.assertComplete();
+    const events = operatorRequests(c.mark);
+    return {
+      lists: listsByInformer(events),
+      // In this case's namespace: the operator also serves the earlier cases' resources.
+      rewrites: describeWrites(events).filter((w) => w.includes(` ${c.ns}/`) && !w.endsWith(`/${c.probe}`)),
+      rewrittenSecrets: c.recorder.changes
+        .slice(c.changesBefore)
+        .filter((ch) => ch.resource === 'secrets' && ch.name !== c.probe),
+      wrong: wrongWrites(c.recorder, c.ns),
+      restarts: workloadRestarts(c.recorder, c.ns) - c.restartsBefore,
+    };
+  }
+
   /** Starts a case: resources, a recorder of every version, the operator, all in sync. */
   async function startCase(ns: string, n: number, refreshInterval: string) {
     await ensureNamespace(bed.kubeConfig(), ns);
@@ -391,18 +419,16 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     const recoveryMs = Date.now() - backAt;
     await delay(10_000); // any late relist or rewrite would show by now
 
-    recorder.assertComplete();
-    const events = operatorRequests(mark);
-    const lists = listsByInformer(events);
+    const { lists, rewrites, rewrittenSecrets, wrong, restarts } = sinceOutage({
+      ns,
+      recorder,
+      mark,
+      probe,
+      changesBefore,
+      restartsBefore,
+    });
     const runs = operator.starts - startsBefore + 1; // a run that lost its Lease starts over once
     const storm = [...lists].filter(([, count]) => count > runs);
-    // In this case's namespace: the operator also serves the earlier cases' resources.
-    const rewrites = describeWrites(events).filter((w) => w.includes(` ${ns}/`) && !w.endsWith(`/${probe}`));
-    const rewrittenSecrets = recorder.changes
-      .slice(changesBefore)
-      .filter((c) => c.resource === 'secrets' && c.name !== probe);
-    const wrong = wrongWrites(recorder, ns);
-    const restarts = workloadRestarts(recorder, ns) - restartsBefore;
     reportFault({
       fault: 'kube-apiserver restarted (SIGTERM, started again)',
       faultSeconds: seconds(backAt - stoppedAt),
@@ -469,16 +495,14 @@ describe('faults: kube-apiserver, etcd and the operator killed (private bed)', f
     const recoveryMs = Date.now() - backAt;
     await delay(10_000);
 
-    recorder.assertComplete();
-    const events = operatorRequests(mark);
-    const lists = listsByInformer(events);
-    // In this case's namespace: the operator also serves the earlier cases' resources.
-    const rewrites = describeWrites(events).filter((w) => w.includes(` ${ns}/`) && !w.endsWith(`/${probe}`));
-    const rewrittenSecrets = recorder.changes
-      .slice(changesBefore)
-      .filter((c) => c.resource === 'secrets' && c.name !== probe);
-    const wrong = wrongWrites(recorder, ns);
-    const restarts = workloadRestarts(recorder, ns) - restartsBefore;
+    const { lists, rewrites, rewrittenSecrets, wrong, restarts } = sinceOutage({
+      ns,
+      recorder,
+      mark,
+      probe,
+      changesBefore,
+      restartsBefore,
+    });
     reportFault({
       fault: 'etcd compacted at head (then killed and restarted: every watch meets it)',
       faultSeconds: seconds(backAt - compactedAt),

@@ -28,7 +28,7 @@ import {
 import { type AuditEvent, AuditLog, ChangeRecorder, type StoredChange } from '../support/api-writes.ts';
 import { installCrds } from '../support/crds.ts';
 import { OPERATOR_NAMESPACE, ensureNamespace } from '../support/operator.ts';
-import { OperatorProcess, writeShippedOperatorFiles } from '../support/operator-process.ts';
+import { OperatorProcess, leaseHolder, writeShippedOperatorFiles } from '../support/operator-process.ts';
 import { isReady } from '../support/ready.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { auditLogFile } from '../support/testbed/control-plane.ts';
@@ -110,16 +110,6 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
     return replica;
   }
 
-  const leaseHolder = async () =>
-    (
-      await getObject<{ apiVersion?: string; spec?: { holderIdentity?: string } }>(client, {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        namespace: OPERATOR_NAMESPACE,
-        name: 'vaultsync-leader',
-      })
-    )?.spec?.holderIdentity;
-
   const listSecrets = async () =>
     (
       await client.rest.request<{ items: V1Secret[] }>({
@@ -179,7 +169,7 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
     const a = startReplica('freeze-a', files);
     await eventually(
       'freeze-a leads',
-      async () => ((await leaseHolder()) === 'freeze-a' ? true : undefined),
+      async () => ((await leaseHolder(client)) === 'freeze-a' ? true : undefined),
       60_000,
       200,
     );
@@ -232,7 +222,7 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
       );
       await eventually(
         'freeze-b leads',
-        async () => ((await leaseHolder()) === 'freeze-b' ? true : undefined),
+        async () => ((await leaseHolder(client)) === 'freeze-b' ? true : undefined),
         60_000,
         100,
       );
@@ -344,6 +334,6 @@ describe('fault: the leader frozen past its lease, then resumed', function () {
       // A clean shutdown releases the Lease.
       await b.stop();
     }
-    assert.equal(await leaseHolder(), '', 'the Lease is released on clean shutdown');
+    assert.equal(await leaseHolder(client), '', 'the Lease is released on clean shutdown');
   });
 });

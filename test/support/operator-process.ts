@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { shippedOperatorConfig } from './operator.ts';
+import { type KubeClient, getObject } from '../../src/kube/index.ts';
+import { OPERATOR_NAMESPACE, shippedOperatorConfig } from './operator.ts';
 import type { Testbed } from './testbed/index.ts';
 import { repoRoot } from './testbed/paths.ts';
 import { delay, eventually } from './wait.ts';
@@ -239,4 +240,15 @@ export async function writeShippedOperatorFiles(
   writeFileSync(configFile, stringify(doc));
   writeFileSync(kubeconfigFile, shipped.kubeConfig.exportConfig(), { mode: 0o600 });
   return { configFile, kubeconfigFile };
+}
+
+/** Who holds the operator's Lease now ('' once released, undefined: no Lease). */
+export async function leaseHolder(client: KubeClient): Promise<string | undefined> {
+  const lease = await getObject<{ apiVersion?: string; spec?: { holderIdentity?: string } }>(client, {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    namespace: OPERATOR_NAMESPACE,
+    name: 'vaultsync-leader',
+  });
+  return lease?.spec?.holderIdentity;
 }
