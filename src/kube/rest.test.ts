@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { LeadershipFence, NotLeaderError } from './fence.ts';
+import { LeadershipFence, NotLeaderError, type WriteFence } from './fence.ts';
 import { type HttpVerb, createRestClient } from './rest.ts';
 
 interface Seen {
@@ -99,6 +99,33 @@ describe('REST client with a leadership fence', () => {
       const rest = createRestClient(api.kc, { fence });
       await assert.rejects(rest.request({ method: 'PUT', path, body }), /slow token refresh/);
       assert.equal(api.seen.length, 0);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('checks again as the request is written: lost while connecting (a freeze there) → nothing sent', async () => {
+    const api = await apiServer();
+    try {
+      // Held at the client's check, lost by the time undici writes the request: what a process
+      // frozen during the connect finds on resume, before any of its timers ran.
+      const lost = new AbortController();
+      let checks = 0;
+      const fence: WriteFence = {
+        assertHeld() {
+          if (++checks === 1) return;
+          const err = new NotLeaderError('not the leader: no Lease renewal while frozen');
+          lost.abort(err);
+          throw err;
+        },
+        signal: lost.signal,
+      };
+      const rest = createRestClient(api.kc, { fence });
+      await assert.rejects(rest.request({ method: 'PATCH', path, body }), /while frozen/);
+      assert.equal(checks, 2, 'checked by the client, then at the write');
+      assert.deepEqual(api.seen, [], 'nothing reached the server');
+      await rest.request({ method: 'GET', path });
+      assert.equal(api.seen.length, 1, 'reads are not fenced');
     } finally {
       await api.close();
     }

@@ -8,8 +8,12 @@
 // applies the bearer token / client certificate and TLS to the request) and its HTTP library,
 // returns plain JSON, and turns every failure into a KubeError (errors.ts) at the boundary.
 import { IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { KubeError, fromResponse, toKubeError } from './errors.ts';
 import type { WriteFence } from './fence.ts';
+import { fencedDispatcher } from './fenced-dispatcher.ts';
+
+type RequestDispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -79,7 +83,13 @@ function connectionKey(kc: KubeConfig): string {
 
 export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): RestClient {
   const http = new IsomorphicFetchHttpLibrary();
-  const pools = new Map<string, ReturnType<RequestContext['getDispatcher']>>();
+  const pools = new Map<string, Dispatcher>();
+  const fencedPools = new WeakMap<Dispatcher, Dispatcher>();
+  const fenced = (pool: Dispatcher, fence: WriteFence): Dispatcher => {
+    let view = fencedPools.get(pool);
+    if (!view) fencedPools.set(pool, (view = fencedDispatcher(pool, fence)));
+    return view;
+  };
   const defaultTimeout = opts.timeoutMs ?? 30_000;
   const userAgent = opts.userAgent ?? 'vaultsync';
 
@@ -111,13 +121,15 @@ export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): 
       try {
         await kc.applySecurityAuthentication(ctx);
         const key = connectionKey(kc);
-        const pool = pools.get(key);
-        if (pool) ctx.setDispatcher(pool);
-        else if (ctx.getDispatcher()) pools.set(key, ctx.getDispatcher());
+        // No dispatcher from client-node (plain HTTP): fetch's default, which writes must also fence.
+        const pool =
+          pools.get(key) ?? (ctx.getDispatcher() as Dispatcher | undefined) ?? getGlobalDispatcher();
+        pools.set(key, pool);
+        ctx.setDispatcher((fence ? fenced(pool, fence) : pool) as RequestDispatcher);
       } catch (err) {
         throw toKubeError(err);
       }
-      // The last moment before the request leaves: nothing async between this check and send.
+      // Refused early here; checked again as the request is written (fenced-dispatcher.ts).
       fence?.assertHeld();
       try {
         const response = await http.send(ctx).toPromise();
