@@ -1,6 +1,7 @@
 // @peculiar/x509 with Node's WebCrypto as its provider. Everything in src/pki imports the
-// library from here, so the Reflect polyfill is in place before it loads.
-import './reflect.ts';
+// library from here, so the Reflect metadata polyfill its dependency tsyringe requires
+// (`reflect-metadata`, the one tsyringe names) is loaded before it.
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
