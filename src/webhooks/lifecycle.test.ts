@@ -1,153 +1,122 @@
 import assert from 'node:assert/strict';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import type { LifecycleEventInput } from './event.ts';
-import { type KubeEventSink, lifecycleEventFor, withLifecycleEvents } from './lifecycle.ts';
+import type { SecretRotation, VaultCertificate, VaultSecret } from '../apis/v1alpha1/index.ts';
+import type { LifecycleFact } from '../controllers/lifecycle.ts';
+import { lifecycleEventFor } from './lifecycle.ts';
 
 const meta = (name: string) => ({ name, namespace: 'shop', uid: `uid-${name}` });
-const vs = (target?: string): KubernetesObject =>
-  ({
-    apiVersion: 'vaultsync.io/v1alpha1',
-    kind: 'VaultSecret',
-    metadata: meta('db'),
-    spec: { backend: 'vault', ...(target && { target: { name: target } }) },
-  }) as KubernetesObject;
-const vc: KubernetesObject = {
+const vs = {
+  apiVersion: 'vaultsync.io/v1alpha1',
+  kind: 'VaultSecret',
+  metadata: meta('db'),
+  spec: { backend: 'vault' },
+} as VaultSecret;
+const vc = {
   apiVersion: 'vaultsync.io/v1alpha1',
   kind: 'VaultCertificate',
   metadata: meta('web'),
-  spec: { secretName: 'web-tls' },
-} as KubernetesObject;
-const sr: KubernetesObject = {
+} as VaultCertificate;
+const sr = {
   apiVersion: 'vaultsync.io/v1alpha1',
   kind: 'SecretRotation',
   metadata: meta('db-password'),
-  spec: { backend: 'vault', path: 'shop/db' },
-} as KubernetesObject;
+} as SecretRotation;
 
-describe('webhook lifecycle events from Kubernetes Events', () => {
-  it('VaultSecret: a written or recovered Secret is synced; a Ready=False reason is sync_failed', () => {
-    for (const reason of ['SecretCreated', 'SecretUpdated', 'Synced']) {
-      const e = lifecycleEventFor(vs('db-creds'), 'Normal', reason, 'Created Secret db-creds');
-      assert.equal(e?.type, 'synced', reason);
-      assert.equal(e?.reason, reason);
-      assert.deepEqual(e?.details, { secretName: 'db-creds' });
-      assert.deepEqual(e?.resource, {
+describe('webhook lifecycle events from typed facts', () => {
+  it('VaultSecret: SecretSynced is synced, SecretSyncFailed sync_failed, with the Secret named', () => {
+    const synced = lifecycleEventFor({
+      type: 'SecretSynced',
+      object: vs,
+      reason: 'SecretCreated',
+      message: 'Created Secret db-creds',
+      secretName: 'db-creds',
+    });
+    assert.deepEqual(synced, {
+      type: 'synced',
+      resource: {
         apiVersion: 'vaultsync.io/v1alpha1',
         kind: 'VaultSecret',
         namespace: 'shop',
         name: 'db',
         uid: 'uid-db',
-      });
-    }
-    for (const reason of ['RemoteSecretNotFound', 'BackendUnavailable', 'TemplateFailed', 'SecretNotOwned']) {
-      const e = lifecycleEventFor(vs(), 'Warning', reason, 'path shop/x not found');
-      assert.equal(e?.type, 'sync_failed', reason);
-      assert.equal(e?.message, 'path shop/x not found');
-      assert.deepEqual(e?.details, { secretName: 'db' }, 'the target defaults to the resource name');
-    }
+      },
+      reason: 'SecretCreated',
+      message: 'Created Secret db-creds',
+      details: { secretName: 'db-creds' },
+    });
+    const failed = lifecycleEventFor({
+      type: 'SecretSyncFailed',
+      object: vs,
+      reason: 'RemoteSecretNotFound',
+      message: 'path shop/x not found',
+      secretName: 'db',
+    });
+    assert.equal(failed.type, 'sync_failed');
+    assert.equal(failed.reason, 'RemoteSecretNotFound');
+    assert.deepEqual(failed.details, { secretName: 'db' });
   });
 
-  it('VaultCertificate: Issued and Reissued are certificate_issued, Renewed certificate_renewed, with serial, revision and notAfter', () => {
-    const what = 'certificate 0a1b2c3d (revision 2), valid until 2030-03-01T00:00:00.000Z';
-    const issued = lifecycleEventFor(vc, 'Normal', 'Issued', `Issued ${what}`);
-    assert.equal(issued?.type, 'certificate_issued');
-    assert.deepEqual(issued?.details, {
+  it('VaultCertificate: Issued and Reissued are certificate_issued, Renewed certificate_renewed, the serial in lower case', () => {
+    const fact = (reason: 'Issued' | 'Reissued' | 'Renewed'): LifecycleFact => ({
+      type: 'CertificateIssued',
+      object: vc,
+      reason,
+      message: `${reason} certificate`,
+      secretName: 'web-tls',
+      serialNumber: '0A1B2C3D',
+      revision: 2,
+      notAfter: '2030-03-01T00:00:00.000Z',
+    });
+    assert.equal(lifecycleEventFor(fact('Issued')).type, 'certificate_issued');
+    assert.equal(lifecycleEventFor(fact('Reissued')).type, 'certificate_issued');
+    const renewed = lifecycleEventFor(fact('Renewed'));
+    assert.equal(renewed.type, 'certificate_renewed');
+    assert.deepEqual(renewed.details, {
       secretName: 'web-tls',
       serialNumber: '0a1b2c3d',
       revision: 2,
       notAfter: '2030-03-01T00:00:00.000Z',
     });
-    const reissued = lifecycleEventFor(vc, 'Normal', 'Reissued', `Reissued ${what} because the spec changed`);
-    assert.equal(reissued?.type, 'certificate_issued');
-    assert.equal(reissued?.details?.notAfter, '2030-03-01T00:00:00.000Z');
-    const renewed = lifecycleEventFor(vc, 'Normal', 'Renewed', `Renewed ${what}`);
-    assert.equal(renewed?.type, 'certificate_renewed');
-    assert.equal(renewed?.details?.serialNumber, '0a1b2c3d');
-    const failed = lifecycleEventFor(vc, 'Warning', 'PermissionDenied', 'permission denied');
-    assert.equal(failed?.type, 'certificate_failed');
-    assert.deepEqual(failed?.details, { secretName: 'web-tls' });
-  });
-
-  it('SecretRotation: Rotated with the version; failure reasons are rotation_failed', () => {
-    const e = lifecycleEventFor(sr, 'Normal', 'Rotated', 'Wrote version 7 of shop/db (previous value kept)');
-    assert.equal(e?.type, 'rotated');
-    assert.deepEqual(e?.details, { backend: 'vault', path: 'shop/db', version: '7' });
-    for (const reason of ['GeneratorFailed', 'RolloutNotReady', 'RolledBack', 'ConcurrentWrite']) {
-      assert.equal(lifecycleEventFor(sr, 'Warning', reason, 'x')?.type, 'rotation_failed', reason);
-    }
-  });
-
-  it('ignores events that are not lifecycle transitions', () => {
-    const none: [KubernetesObject, 'Normal' | 'Warning', string][] = [
-      // Written by the reload controller about the requester: not a sync failure.
-      [
-        { apiVersion: 'vaultsync.io/v1alpha1', kind: 'VaultSecret', metadata: meta('db') },
-        'Warning',
-        'RestartSkipped',
-      ],
-      [vc, 'Warning', 'RestartSkipped'],
-      [sr, 'Normal', 'RolledOut'],
-      [sr, 'Normal', 'PreviousValueRetired'],
-      [vc, 'Normal', 'SecretUpdated'],
-      [vc, 'Normal', 'Revoked'],
-      [vc, 'Warning', 'RevocationFailed'],
-      [vs(), 'Warning', 'Synced'],
-      [vs(), 'Normal', 'RemoteSecretNotFound'],
-      [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('api') }, 'Normal', 'Restarted'],
-      [{ apiVersion: 'other.io/v1', kind: 'VaultSecret', metadata: meta('x') }, 'Normal', 'SecretCreated'],
-    ];
-    for (const [obj, type, reason] of none) {
-      assert.equal(
-        lifecycleEventFor(obj, type, reason, 'message'),
-        undefined,
-        `${obj.kind} ${type} ${reason}`,
-      );
-    }
-  });
-
-  describe('withLifecycleEvents', () => {
-    it('passes every call through and notifies first, synchronously', async () => {
-      const calls: string[] = [];
-      const sink: KubeEventSink = {
-        normal: async (_o, reason) => void calls.push(`normal ${reason}`),
-        warning: async (_o, reason) => void calls.push(`warning ${reason}`),
-      };
-      const notified: LifecycleEventInput[] = [];
-      const wrapped = withLifecycleEvents(sink, {
-        notify: (e) => {
-          calls.push(`notify ${e.type}`);
-          notified.push(e);
-        },
-      });
-      const p = wrapped.normal(vs(), 'SecretCreated', 'Created Secret db');
-      assert.deepEqual(calls, ['notify synced', 'normal SecretCreated']);
-      await p;
-      await wrapped.warning(vs(), 'RestartSkipped', 'paused');
-      await wrapped.warning(vs(), 'BackendUnavailable', 'down');
-      assert.deepEqual(calls, [
-        'notify synced',
-        'normal SecretCreated',
-        'warning RestartSkipped',
-        'notify sync_failed',
-        'warning BackendUnavailable',
-      ]);
-      assert.equal(notified.length, 2);
+    const failed = lifecycleEventFor({
+      type: 'CertificateFailed',
+      object: vc,
+      reason: 'PermissionDenied',
+      message: 'x',
+      secretName: 'web-tls',
     });
+    assert.equal(failed.type, 'certificate_failed');
+    assert.deepEqual(failed.details, { secretName: 'web-tls' });
+  });
 
-    it('never lets a failing listener break the Kubernetes Event or the caller', async () => {
-      let recorded = 0;
-      const sink: KubeEventSink = {
-        normal: async () => void recorded++,
-        warning: async () => void recorded++,
-      };
-      const wrapped = withLifecycleEvents(sink, {
-        notify: () => {
-          throw new Error('boom');
-        },
-      });
-      await wrapped.normal(vs(), 'SecretCreated', 'x');
-      await wrapped.warning(vs(), 'BackendUnavailable', 'x');
-      assert.equal(recorded, 2);
+  it('SecretRotation: RotationCompleted is rotated with the version; RotationFailed rotation_failed; no version, no field', () => {
+    const rotated = lifecycleEventFor({
+      type: 'RotationCompleted',
+      object: sr,
+      reason: 'Rotated',
+      message: 'Wrote version 7 of shop/db',
+      backend: 'vault',
+      path: 'shop/db',
+      version: '7',
     });
+    assert.equal(rotated.type, 'rotated');
+    assert.deepEqual(rotated.details, { backend: 'vault', path: 'shop/db', version: '7' });
+    const unversioned = lifecycleEventFor({
+      type: 'RotationCompleted',
+      object: sr,
+      reason: 'Rotated',
+      message: 'Wrote shop/db',
+      backend: 'memory',
+      path: 'shop/db',
+    });
+    assert.deepEqual(unversioned.details, { backend: 'memory', path: 'shop/db' });
+    const failed = lifecycleEventFor({
+      type: 'RotationFailed',
+      object: sr,
+      reason: 'RolledBack',
+      message: 'x',
+      backend: 'vault',
+      path: 'shop/db',
+    });
+    assert.equal(failed.type, 'rotation_failed');
+    assert.deepEqual(failed.details, { backend: 'vault', path: 'shop/db' });
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
+import type { VaultCertificate } from '../apis/v1alpha1/index.ts';
 import { loadConfig } from '../config/load.ts';
 import type { WebhooksConfig } from '../config/schema.ts';
 import { FakeClock, settle, systemClock } from '../kube/clock.ts';
@@ -100,6 +101,49 @@ describe('webhook notifier', () => {
         assert.equal(v.ok, true, `${name} signed with its own key`);
       }
     }
+    await n.close();
+  });
+
+  it("turns a controller's lifecycle fact into the event it stands for, for the receivers that want it", async () => {
+    const config = await webhooks(`
+  receivers:
+    - {name: certs, url: "http://b.invalid/", insecure: true, signingKey: key-b-0123456789abcdef0123456789ab, events: [certificate_renewed]}
+`);
+    const r = recorder();
+    const n = await createWebhookNotifier(config, { readSecretFile: noFiles, transport: r.transport });
+    const vc = {
+      apiVersion: 'vaultsync.io/v1alpha1',
+      kind: 'VaultCertificate',
+      metadata: { name: 'web', namespace: 'shop', uid: 'u-2' },
+    } as VaultCertificate;
+    const renewed = {
+      type: 'CertificateIssued',
+      object: vc,
+      message: 'Renewed certificate 0a:1b',
+      secretName: 'web-tls',
+      serialNumber: '0A:1B',
+      revision: 3,
+      notAfter: '2030-01-01T00:00:00.000Z',
+    } as const;
+    n.onLifecycleFact({ ...renewed, reason: 'Issued' });
+    n.onLifecycleFact({ ...renewed, reason: 'Renewed' });
+    await n.idle();
+    assert.equal(r.got.certs?.length, 1);
+    const body = JSON.parse(r.got.certs![0]!.body);
+    assert.equal(body.type, 'certificate_renewed');
+    assert.deepEqual(body.resource, {
+      apiVersion: 'vaultsync.io/v1alpha1',
+      kind: 'VaultCertificate',
+      namespace: 'shop',
+      name: 'web',
+      uid: 'u-2',
+    });
+    assert.deepEqual(body.details, {
+      secretName: 'web-tls',
+      serialNumber: '0a:1b',
+      revision: 3,
+      notAfter: '2030-01-01T00:00:00.000Z',
+    });
     await n.close();
   });
 

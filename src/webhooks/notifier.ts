@@ -17,7 +17,9 @@ import type { Sensitive } from '../secrets/sensitive.ts';
 import { ReceiverDispatcher } from './dispatcher.ts';
 import { type LifecycleEvent, type LifecycleEventInput, buildLifecycleEvent } from './event.ts';
 import { CertificateExpiryWatch, type CertificateSource } from './expiry.ts';
-import { type KubeEventSink, withLifecycleEvents } from './lifecycle.ts';
+import type { LifecycleFact, LifecycleSubscriber } from '../controllers/lifecycle.ts';
+import { type KubeEventSink, withLifecycleEvents } from './legacy-messages.ts';
+import { lifecycleEventFor } from './lifecycle.ts';
 import { type WebhookMetrics, createWebhookMetrics, noopWebhookMetrics } from './metrics.ts';
 import type { SigningKey } from './signature.ts';
 import { type Transport, errorCode, httpTransport } from './transport.ts';
@@ -29,10 +31,15 @@ export interface LifecycleNotifier {
   close(drainMs?: number): Promise<void>;
 }
 
-export interface WebhookNotifier extends LifecycleNotifier {
+export interface WebhookNotifier extends LifecycleNotifier, LifecycleSubscriber {
   /** Receiver names, in config order. */
   readonly receivers: readonly string[];
-  /** The controllers' event sink, with lifecycle events taken from it (lifecycle.ts). */
+  /** Queues the webhook event a controller's lifecycle fact stands for (lifecycle.ts). */
+  onLifecycleFact(fact: LifecycleFact): void;
+  /**
+   * @deprecated Until every controller emits typed facts: lifecycle events parsed from a sink's
+   * Event messages (legacy-messages.ts).
+   */
   wrap(sink: KubeEventSink): KubeEventSink;
   /** Starts `certificate_expiring` (call once this replica leads; stopped by close()). */
   watchCertificateExpiry(source: CertificateSource): void;
@@ -142,6 +149,14 @@ export async function createWebhookNotifier(
           body ??= JSON.stringify(event);
           r.dispatcher.enqueue({ id: event.id, type: event.type, body });
         }
+      } catch (err) {
+        safeLog(log, 'error', 'Failed to queue a lifecycle event', { error: errorCode(err) });
+      }
+    },
+    onLifecycleFact(fact) {
+      if (closed || receivers.length === 0) return;
+      try {
+        notifier.notify(lifecycleEventFor(fact));
       } catch (err) {
         safeLog(log, 'error', 'Failed to queue a lifecycle event', { error: errorCode(err) });
       }
