@@ -9,6 +9,7 @@
  * `readCsr` parses and verifies (proof of possession); `csrExcess` is the pure comparison.
  */
 import { type CertificateRequestSpec, subjectName } from './csr.ts';
+import { type AltNames, sortAltNames } from './general-names.ts';
 import { normalizeIp } from './parse.ts';
 import { EXTENDED_KEY_USAGES, KEY_USAGE_FLAGS, splitUsages } from './usages.ts';
 import { x509 } from './x509.ts';
@@ -102,12 +103,8 @@ export function csrRequest(csr: x509.Pkcs10CertificateRequest): CsrRequest {
     switch (ext.type) {
       case OID.subjectAltName:
         if (!(ext instanceof x509.SubjectAlternativeNameExtension)) throw unreadable('subjectAltName');
-        for (const n of ext.names.items) {
-          if (n.type === 'dns') out.dnsNames.push(n.value);
-          else if (n.type === 'ip') out.ipAddresses.push(n.value);
-          else if (n.type === 'url') out.uris.push(n.value);
-          else if (n.type === 'email') out.emailAddresses.push(n.value);
-          else out.otherNames.push(`${n.type}:${n.value}`);
+        for (const [kind, names] of Object.entries(sortAltNames(ext.names.items))) {
+          out[kind as keyof AltNames].push(...names);
         }
         break;
       case OID.keyUsage:

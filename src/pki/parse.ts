@@ -3,6 +3,7 @@
 // what is wrong without quoting the input.
 import { X509Certificate } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { sortAltNames } from './general-names.ts';
 import { x509 } from './x509.ts';
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -51,20 +52,22 @@ export function normalizeIp(ip: string): string {
 }
 
 /**
- * The facts of a certificate, read with node:crypto's X509Certificate (OpenSSL): an order of
- * magnitude cheaper in time and garbage than parsing ASN.1 in JavaScript, which matters when
- * every reconcile after a restart reads one. Throws CertificateFormatError.
+ * The facts of a certificate. Validity, serial, CA flag and public key come from node:crypto's
+ * X509Certificate (OpenSSL, cheap); the names (subject alternative names, common name) from
+ * @peculiar/x509's decoded extension and subject, never from node's display strings, whose
+ * escaping of commas and quotes would otherwise have to be undone. Throws CertificateFormatError.
  */
 export function certificateInfo(cert: string | Buffer | x509.X509Certificate): CertificateInfo {
   let c: X509Certificate;
+  let decoded: x509.X509Certificate;
   try {
     c = new X509Certificate(cert instanceof x509.X509Certificate ? Buffer.from(cert.rawData) : cert);
+    decoded = cert instanceof x509.X509Certificate ? cert : new x509.X509Certificate(c.raw);
   } catch {
     throw new CertificateFormatError('not a valid PEM certificate');
   }
-  const names = parseSubjectAltName(c.subjectAltName);
-  const of = (type: string) => names.filter((n) => n.type === type).map((n) => n.value);
-  const cn = distinguishedNameField(c.subject, 'CN');
+  const names = certificateNames(decoded);
+  const cn = decoded.subjectName.getField('CN')[0];
   return {
     serialNumber: normalizeSerial(c.serialNumber),
     notBefore: c.validFromDate,
@@ -72,14 +75,28 @@ export function certificateInfo(cert: string | Buffer | x509.X509Certificate): C
     subject: c.subject ?? '',
     issuer: c.issuer ?? '',
     ...(cn === undefined ? {} : { commonName: cn }),
-    dnsNames: of('DNS'),
-    ipAddresses: of('IP Address').map(normalizeIp),
-    uris: of('URI'),
-    emailAddresses: of('email'),
+    ...names,
     isCA: c.ca,
     selfIssued: (c.subject ?? '') === (c.issuer ?? ''),
     spki: c.publicKey.export({ type: 'spki', format: 'der' }),
   };
+}
+
+export type CertificateNames = Pick<CertificateInfo, 'dnsNames' | 'ipAddresses' | 'uris' | 'emailAddresses'>;
+
+/**
+ * The DNS, IP (canonical text), URI and email names of the subjectAltName extension, decoded.
+ * Other name forms (directory names, otherName) are not names vaultsync checks on a certificate.
+ */
+export function certificateNames(cert: x509.X509Certificate): CertificateNames {
+  let san: x509.SubjectAlternativeNameExtension | null;
+  try {
+    san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  } catch {
+    throw new CertificateFormatError('the subjectAltName extension cannot be read');
+  }
+  const { dnsNames, ipAddresses, uris, emailAddresses } = sortAltNames(san?.names.items ?? []);
+  return { dnsNames, ipAddresses: ipAddresses.map(normalizeIp), uris, emailAddresses };
 }
 
 /** Serial as lower-case hex of whole bytes, without leading zero bytes. */
@@ -87,58 +104,6 @@ export function normalizeSerial(hex: string): string {
   const lower = hex.toLowerCase().replace(/[^0-9a-f]/g, '');
   const even = lower.length % 2 === 1 ? `0${lower}` : lower;
   return even.replace(/^(00)+(?=.)/, '');
-}
-
-/**
- * node's `subjectAltName`: `DNS:a.example, IP Address:10.0.0.1, URI:spiffe://x, email:a@b`, with
- * a value quoted as a JSON string when it holds characters that would make this ambiguous.
- */
-export function parseSubjectAltName(text: string | undefined): { type: string; value: string }[] {
-  const out: { type: string; value: string }[] = [];
-  if (!text) return out;
-  let i = 0;
-  while (i < text.length) {
-    const colon = text.indexOf(':', i);
-    if (colon < 0) break;
-    const type = text.slice(i, colon);
-    let j = colon + 1;
-    let value: string;
-    if (text[j] === '"') {
-      let k = j + 1;
-      while (k < text.length && text[k] !== '"') k += text[k] === '\\' ? 2 : 1;
-      try {
-        value = JSON.parse(text.slice(j, k + 1)) as string;
-      } catch {
-        value = text.slice(j + 1, k);
-      }
-      j = k + 1;
-    } else {
-      const end = text.indexOf(', ', j);
-      const stop = end < 0 ? text.length : end;
-      value = text.slice(j, stop);
-      j = stop;
-    }
-    out.push({ type, value });
-    i = text.startsWith(', ', j) ? j + 2 : j + 1;
-  }
-  return out;
-}
-
-/** One field of node's multi-line distinguished name (`CN=a\nO=b`), JSON-quoted values decoded. */
-function distinguishedNameField(dn: string | undefined, field: string): string | undefined {
-  for (const line of (dn ?? '').split('\n')) {
-    if (!line.startsWith(`${field}=`)) continue;
-    const value = line.slice(field.length + 1);
-    if (value.startsWith('"')) {
-      try {
-        return JSON.parse(value) as string;
-      } catch {
-        return value;
-      }
-    }
-    return value;
-  }
-  return undefined;
 }
 
 /** Serial in the colon form Vault uses (`1a:2b:...`). */
