@@ -10,6 +10,7 @@
 // the data, so an upgrade or a key change rewrites each status once and never a Secret.
 import { hkdfSync } from 'node:crypto';
 import { inspect } from 'node:util';
+import { LRUCache } from 'lru-cache';
 import { type SecretDataMap, encodeSecretData, macEqual, secretDataMac } from './hmac.ts';
 import { Sensitive } from './sensitive.ts';
 
@@ -18,7 +19,7 @@ export const MIN_MAC_KEY_BYTES = 32;
 
 const V2_PREFIX = 'hmac-sha256:v2:';
 const HKDF_SALT = Buffer.from('vaultsync mac keys v2', 'utf8');
-/** Derived keys kept; beyond it the cache starts over (one derivation costs microseconds). */
+/** Derived keys kept (least recently used go first; one derivation costs microseconds). */
 const MAX_CACHED_KEYS = 4096;
 /** 3 bytes: 4 characters of base64url. */
 const KEY_ID_BYTES = 3;
@@ -82,7 +83,7 @@ function lengthPrefixed(parts: readonly string[]): Buffer {
 export class MacKeyring {
   /** Current key first, then previous ones. */
   readonly #keys: readonly Sensitive<Uint8Array>[];
-  readonly #derived = new Map<string, Buffer>();
+  readonly #derived = new LRUCache<string, Buffer>({ max: MAX_CACHED_KEYS });
   /** Short public name of the current key (a hash, not the key): tells digests of other keys apart. */
   readonly keyId: string;
 
@@ -147,7 +148,6 @@ export class MacKeyring {
     const id = `${index}\u0000${use}\u0000${namespace}`;
     let key = this.#derived.get(id);
     if (!key) {
-      if (this.#derived.size >= MAX_CACHED_KEYS) this.#derived.clear();
       const info = lengthPrefixed([use, namespace]);
       key = Buffer.from(hkdfSync('sha256', this.#keys[index]!.reveal(), HKDF_SALT, info, 32));
       this.#derived.set(id, key);
