@@ -63,9 +63,10 @@ describe('Breaker', () => {
     assert.equal(breaker.state, 'closed');
   });
 
-  it('does not count throttling or cancellation', async () => {
+  it('does not count throttling, check-and-set conflicts or cancellation', async () => {
     for (let i = 0; i < 5; i++) {
       await codeOf(breaker.execute(() => Promise.reject(new BackendError('Throttled', 'slow down'))));
+      await codeOf(breaker.execute(() => Promise.reject(new BackendError('Conflict', 'changed'))));
       await codeOf(breaker.execute(() => Promise.reject(new DOMException('aborted', 'AbortError'))));
     }
     assert.equal(breaker.state, 'closed');

@@ -14,7 +14,7 @@ import {
   IsolatedCircuitError,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { BackendError, isBackendError } from './errors.ts';
+import { BackendError, isBackendError, type BackendErrorCode } from './errors.ts';
 import type { CircuitStateName } from './metrics.ts';
 
 export interface BreakerOptions {
@@ -24,9 +24,12 @@ export interface BreakerOptions {
   readonly onStateChange?: (state: CircuitStateName) => void;
 }
 
+/** Answers that say the backend is up and deciding: throttling, our own open circuit, a version mismatch. */
+const NOT_OUTAGES: ReadonlySet<BackendErrorCode> = new Set(['Throttled', 'CircuitOpen', 'Conflict']);
+
 /** Failures that count towards opening the circuit. */
 export function countsAsFailure(err: unknown): boolean {
-  return isBackendError(err) && err.transient && err.code !== 'Throttled' && err.code !== 'CircuitOpen';
+  return isBackendError(err) && err.transient && !NOT_OUTAGES.has(err.code);
 }
 
 const STATE_NAMES: Record<CircuitState, CircuitStateName> = {

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { BackendError, parseRetryAfter, sanitizeServerText, withBackend } from './errors.ts';
+import {
+  BackendError,
+  checkAndSetFailed,
+  parseRetryAfter,
+  sanitizeServerText,
+  withBackend,
+} from './errors.ts';
 
 describe('BackendError', () => {
   it('has a code, a fault class by default and a JSON form without a cause', () => {
@@ -58,5 +64,18 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter('Wed, 01 Jan 2025 00:00:10 GMT', now), 10_000);
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+});
+
+describe('checkAndSetFailed', () => {
+  it('is a transient Conflict naming what was expected and found', () => {
+    const err = checkAndSetFailed('"team-a/db"', 'x'.repeat(100), 'found 7', 'vault');
+    assert.equal(err.code, 'Conflict');
+    assert.equal(err.transient, true);
+    assert.equal(err.backend, 'vault');
+    assert.equal(
+      err.message,
+      `check-and-set failed for "team-a/db": expected version ${'x'.repeat(64)}, found 7`,
+    );
   });
 });

@@ -13,6 +13,8 @@ export type BackendErrorCode =
   | 'Unauthenticated'
   | 'TenancyDenied'
   | 'CircuitOpen'
+  /** A check-and-set (version) mismatch: someone else wrote in between; read again and retry. */
+  | 'Conflict'
   | 'Unknown';
 
 /** Whether a code is worth retrying with backoff when the backend does not say otherwise. */
@@ -25,11 +27,12 @@ const TRANSIENT_BY_DEFAULT: Readonly<Record<BackendErrorCode, boolean>> = {
   Unauthenticated: false,
   TenancyDenied: false,
   CircuitOpen: true,
+  Conflict: true,
   Unknown: true,
 };
 
 export interface BackendErrorOptions {
-  /** Default: by code (Throttled, Unavailable, CircuitOpen, Unknown are transient). */
+  /** Default: by code (Throttled, Unavailable, CircuitOpen, Conflict, Unknown are transient). */
   readonly transient?: boolean;
   /** When the caller may try again (Throttled, CircuitOpen). */
   readonly retryAfterMs?: number;
@@ -76,6 +79,23 @@ export function isAbort(err: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted && err === signal.reason) return true;
   return (
     err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError') && !isBackendError(err)
+  );
+}
+
+/**
+ * The one way a backend says its check-and-set failed: `where` names the secret (quoted by the
+ * caller), `found` says what is there instead ("found 7", "the secret does not exist").
+ */
+export function checkAndSetFailed(
+  where: string,
+  expected: string,
+  found: string,
+  backend?: string,
+): BackendError {
+  return new BackendError(
+    'Conflict',
+    `check-and-set failed for ${where}: expected version ${expected.slice(0, 64)}, ${found}`,
+    backend === undefined ? {} : { backend },
   );
 }
 

@@ -86,9 +86,7 @@ export function mapKubeError(err: unknown, what: string, now = Date.now()): Back
       case status === 404:
         return new BackendError('NotFound', `${what}: not found (HTTP 404)`);
       case status === 409:
-        return new BackendError('InvalidRequest', `${what}: conflict, changed concurrently (HTTP 409)`, {
-          transient: true,
-        });
+        return new BackendError('Conflict', `${what}: conflict, changed concurrently (HTTP 409)`);
       case status === 429: {
         const retryAfterMs = parseRetryAfter(headers['retry-after'] ?? headers['Retry-After'], now);
         return new BackendError('Throttled', `${what}: API server asked to slow down (HTTP 429)`, {
@@ -204,9 +202,8 @@ export function kubeSecretsApi(kc: KubeConfig, opts: KubeApiOptions = {}): Secre
         if (signal?.aborted && err === signal.reason) throw err;
         if (err instanceof ApiException && err.code === 409) {
           throw new BackendError(
-            'InvalidRequest',
+            'Conflict',
             `check-and-set failed for Secret ${namespace}/${name}: it changed since version ${resourceVersion.slice(0, 40)} (HTTP 409)`,
-            { transient: true },
           );
         }
         throw mapKubeError(err, what);

@@ -17,8 +17,7 @@ class FakeSecrets implements SecretsApi {
   }
   async create(namespace: string, secret: KubeSecret) {
     const key = `${namespace}/${secret.metadata.name}`;
-    if (this.store.has(key))
-      throw new BackendError('InvalidRequest', 'conflict (HTTP 409)', { transient: true });
+    if (this.store.has(key)) throw new BackendError('Conflict', 'conflict (HTTP 409)');
     const stored = {
       ...secret,
       metadata: { ...secret.metadata, namespace, resourceVersion: String(++this.#rv) },
@@ -37,7 +36,7 @@ class FakeSecrets implements SecretsApi {
     const current = this.store.get(key);
     if (!current) throw new BackendError('NotFound', 'not found (HTTP 404)');
     if (current.metadata.resourceVersion !== resourceVersion) {
-      throw new BackendError('InvalidRequest', 'check-and-set failed (HTTP 409)', { transient: true });
+      throw new BackendError('Conflict', 'check-and-set failed (HTTP 409)');
     }
     const merged: Record<string, string> = { ...current.data };
     for (const [k, v] of Object.entries(data)) {
@@ -175,7 +174,7 @@ describe('mapKubeError', () => {
       [401, 'Unauthenticated', false],
       [403, 'PermissionDenied', false],
       [404, 'NotFound', false],
-      [409, 'InvalidRequest', true],
+      [409, 'Conflict', true],
       [422, 'InvalidRequest', false],
       [500, 'Unavailable', true],
       [503, 'Unavailable', true],

@@ -6,7 +6,7 @@
  */
 import { VAULTCERTIFICATE_OWNER_LABEL, VAULTSECRET_OWNER_LABEL } from '../apis/v1alpha1/labels.ts';
 import { isSystemSecretType } from '../kube/secret-types.ts';
-import { BackendError } from './errors.ts';
+import { BackendError, checkAndSetFailed } from './errors.ts';
 import type { KubeSecret, SecretsApi } from './kube-client.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import type {
@@ -86,11 +86,7 @@ export class KubernetesBackend implements BackendAdapter {
     }
     const current = existing?.metadata.resourceVersion ?? '0';
     if (req.cas !== undefined && req.cas !== (existing ? current : '0')) {
-      throw new BackendError(
-        'InvalidRequest',
-        `check-and-set failed for ${where}: expected version ${req.cas.slice(0, 40)}, found ${existing ? current : 'none'}`,
-        { backend: this.name },
-      );
+      throw checkAndSetFailed(where, req.cas, `found ${existing ? current : 'none'}`, this.name);
     }
     let written: KubeSecret;
     if (existing) {

@@ -3,7 +3,7 @@
  * version 1); writes add versions 2, 3, ...; any kept version can be read pinned.
  * For development, tests and the contract suite's reference behaviour.
  */
-import { BackendError } from './errors.ts';
+import { BackendError, checkAndSetFailed } from './errors.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import type {
   BackendAdapter,
@@ -69,11 +69,7 @@ export class MemoryBackend implements BackendAdapter {
     const versions = this.#store.get(req.path) ?? [];
     const current = versions[versions.length - 1]?.number ?? 0;
     if (req.cas !== undefined && parseVersion(req.cas, this.name, true) !== current) {
-      throw new BackendError(
-        'InvalidRequest',
-        `check-and-set failed for "${req.path}": expected version ${req.cas}, found ${current}`,
-        { backend: this.name },
-      );
+      throw checkAndSetFailed(`"${req.path}"`, req.cas, `found ${current}`, this.name);
     }
     const number = current + 1;
     const data = new Map<string, Buffer>();

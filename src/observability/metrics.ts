@@ -74,6 +74,7 @@ const OUTCOMES: ReadonlySet<string> = new Set(
     Unauthenticated: true,
     TenancyDenied: true,
     CircuitOpen: true,
+    Conflict: true,
     Unknown: true,
   } satisfies Record<BackendOutcome, true>),
 );

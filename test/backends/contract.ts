@@ -146,17 +146,14 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       await rejectsWith(s.backend.read({ path, version: '999999' }, s.ctx), 'NotFound');
     });
 
-    it('writes with check-and-set only over the expected version', async () => {
+    it('writes with check-and-set only over the expected version (Conflict otherwise)', async () => {
       const path = fresh('cas');
       const v1 = await s.backend.write({ path, data: secretData({ a: '1' }), cas: '0' }, s.ctx);
-      await rejectsWith(
-        s.backend.write({ path, data: secretData({ a: 'x' }), cas: '0' }, s.ctx),
-        'InvalidRequest',
-      );
+      await rejectsWith(s.backend.write({ path, data: secretData({ a: 'x' }), cas: '0' }, s.ctx), 'Conflict');
       const v2 = await s.backend.write({ path, data: secretData({ a: '2' }), cas: v1.version }, s.ctx);
       await rejectsWith(
         s.backend.write({ path, data: secretData({ a: 'y' }), cas: v1.version }, s.ctx),
-        'InvalidRequest',
+        'Conflict',
       );
       const latest = await s.backend.read({ path }, s.ctx);
       assert.equal(latest.version, v2.version);

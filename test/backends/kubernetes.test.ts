@@ -113,7 +113,8 @@ describe('kubernetes backend against kube-apiserver', function () {
       );
       await assert.rejects(secrets.patchData(namespace, name, read, { a: b64('ours') }), (err: unknown) => {
         assert.ok(err instanceof BackendError);
-        assert.equal(err.code, 'InvalidRequest');
+        assert.equal(err.code, 'Conflict');
+        assert.equal(err.transient, true);
         assert.match(
           err.message,
           /check-and-set failed for Secret .*: it changed since version \d+ \(HTTP 409\)/,

@@ -95,7 +95,7 @@ describe('AwsSecretsManagerBackend', () => {
     await assert.rejects(
       b.write({ path: 'team-a/db', data, cas: 'other' }, ctx),
       (err: unknown) =>
-        err instanceof BackendError && err.code === 'InvalidRequest' && /found 0f8e/.test(err.message),
+        err instanceof BackendError && err.code === 'Conflict' && /found 0f8e/.test(err.message),
     );
     assert.deepEqual(await b.write({ path: 'team-a/db', data, cas: UUID }, ctx), { version: 'new' });
   });

@@ -16,7 +16,7 @@ import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { AwsBackendConfig } from '../../config/schema.ts';
-import { BackendError, isBackendError } from '../errors.ts';
+import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
 import { decodeValue, encodeData } from '../cloud/value.ts';
@@ -57,9 +57,8 @@ const VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 const STAGE = /^[A-Za-z0-9_+=.@-]{1,256}$/;
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
-/** Errors that were ResourceExistsException (CreateSecret over an existing secret). */
-const EXISTS = new WeakSet<BackendError>();
-const exists = (err: unknown): boolean => isBackendError(err) && EXISTS.has(err);
+/** CreateSecret over an existing secret (ResourceExistsException, mapped to Conflict). */
+const exists = (err: unknown): boolean => isBackendError(err) && err.code === 'Conflict';
 
 export class AwsSecretsManagerBackend implements BackendAdapter {
   readonly name: string;
@@ -191,13 +190,7 @@ export class AwsSecretsManagerBackend implements BackendAdapter {
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       const mapped = mapAwsError(err, what);
-      const named = new BackendError(mapped.code, mapped.message, {
-        transient: mapped.transient,
-        backend: this.name,
-        ...(mapped.retryAfterMs === undefined ? {} : { retryAfterMs: mapped.retryAfterMs }),
-      });
-      if ((err as { name?: unknown } | undefined)?.name === 'ResourceExistsException') EXISTS.add(named);
-      throw named;
+      throw withBackend(mapped, this.name);
     }
   }
 
@@ -221,11 +214,7 @@ export class AwsSecretsManagerBackend implements BackendAdapter {
   }
 
   #casFailed(req: WriteRequest, found: string): BackendError {
-    return new BackendError(
-      'InvalidRequest',
-      `check-and-set failed for "${req.path}": expected version ${(req.cas ?? '').slice(0, 64)}, ${found}`,
-      { backend: this.name },
-    );
+    return checkAndSetFailed(`"${req.path}"`, req.cas ?? '', found, this.name);
   }
 
   #secretName(path: string): string {

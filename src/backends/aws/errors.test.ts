@@ -38,6 +38,7 @@ describe('mapAwsError', () => {
         /scheduled for deletion/,
       ],
       [generic('InternalServiceError', 500, 'oops', 'server'), 'Unavailable', /server error/],
+      [generic('ResourceExistsException', 400, 'exists', 'client'), 'Conflict', /already exists/],
     ];
     for (const [err, code, message] of cases) {
       const mapped = mapAwsError(err, 'read "x"');

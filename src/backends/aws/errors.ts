@@ -82,7 +82,7 @@ const BY_NAME: Readonly<Record<string, { code: BackendErrorCode; text: boolean; 
   InvalidParameterException: { code: 'InvalidRequest', text: true, phrase: 'invalid parameter' },
   InvalidRequestException: { code: 'InvalidRequest', text: true, phrase: 'invalid request' },
   ValidationException: { code: 'InvalidRequest', text: true, phrase: 'invalid request' },
-  ResourceExistsException: { code: 'InvalidRequest', text: false, phrase: 'the secret already exists' },
+  ResourceExistsException: { code: 'Conflict', text: false, phrase: 'the secret already exists' },
   LimitExceededException: {
     code: 'InvalidRequest',
     text: true,

@@ -16,7 +16,7 @@ import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { AccessToken, ClientSecretCredential, GetTokenOptions, TokenCredential } from '@azure/identity';
 import type { AzureBackendConfig } from '../../config/schema.ts';
-import { BackendError, isBackendError } from '../errors.ts';
+import { BackendError, checkAndSetFailed, isBackendError } from '../errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
 import { decodeValue, encodeData, flatName, utf8, VALUE_KEY, type NameRules } from '../cloud/value.ts';
@@ -122,11 +122,8 @@ export class AzureKeyVaultBackend implements BackendAdapter {
       const current = await this.#currentVersion(name, req.path, ctx.signal);
       const expected = req.cas === '0' ? undefined : req.cas;
       if (current !== expected) {
-        throw new BackendError(
-          'InvalidRequest',
-          `check-and-set failed for "${req.path}": expected version ${req.cas.slice(0, 64)}, ${current ? `found ${current}` : 'the secret does not exist'}`,
-          { backend: this.name },
-        );
+        const found = current ? `found ${current}` : 'the secret does not exist';
+        throw checkAndSetFailed(`"${req.path}"`, req.cas, found, this.name);
       }
     }
     const single = req.data.reveal().size === 1 && req.data.reveal().has(VALUE_KEY);

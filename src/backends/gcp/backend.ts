@@ -13,7 +13,7 @@
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { GcpBackendConfig } from '../../config/schema.ts';
 import { raceSignal } from '../clock.ts';
-import { BackendError, isBackendError } from '../errors.ts';
+import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
 import { decodeValue, encodeData, flatName, type NameRules } from '../cloud/value.ts';
@@ -26,7 +26,7 @@ import type {
   WriteResult,
 } from '../types.ts';
 import { crc32c } from './crc32c.ts';
-import { GrpcCode, mapGcpError } from './errors.ts';
+import { mapGcpError } from './errors.ts';
 
 /** The calls used here, as the generated client has them (a seam for unit tests). */
 export interface GcpSecretsClient {
@@ -200,14 +200,7 @@ export class GcpSecretManagerBackend implements BackendAdapter {
       if (signal?.aborted) throw signal.reason;
       const mapped = mapGcpError(err, what);
       if (mapped.code === 'Unauthenticated') this.#dropClient();
-      const named = new BackendError(mapped.code, mapped.message, {
-        transient: mapped.transient,
-        backend: this.name,
-        ...(mapped.retryAfterMs === undefined ? {} : { retryAfterMs: mapped.retryAfterMs }),
-      });
-      if ((err as { code?: unknown } | undefined)?.code === GrpcCode.ALREADY_EXISTS)
-        ALREADY_EXISTS.add(named);
-      throw named;
+      throw withBackend(mapped, this.name);
     }
   }
 
@@ -277,11 +270,7 @@ export class GcpSecretManagerBackend implements BackendAdapter {
   }
 
   #casFailed(req: WriteRequest, found: string): BackendError {
-    return new BackendError(
-      'InvalidRequest',
-      `check-and-set failed for "${req.path}": expected version ${(req.cas ?? '').slice(0, 64)}, ${found}`,
-      { backend: this.name },
-    );
+    return checkAndSetFailed(`"${req.path}"`, req.cas ?? '', found, this.name);
   }
 
   #secretName(path: string): string {
@@ -289,9 +278,8 @@ export class GcpSecretManagerBackend implements BackendAdapter {
   }
 }
 
-/** Errors that were ALREADY_EXISTS (CreateSecret over an existing secret). */
-const ALREADY_EXISTS = new WeakSet<BackendError>();
-const isAlreadyExists = (err: unknown): boolean => isBackendError(err) && ALREADY_EXISTS.has(err);
+/** CreateSecret over an existing secret (ALREADY_EXISTS, mapped to Conflict). */
+const isAlreadyExists = (err: unknown): boolean => isBackendError(err) && err.code === 'Conflict';
 
 /** `projects/p/secrets/s/versions/7` → `7`. */
 function versionOf(name: string | null | undefined): string {

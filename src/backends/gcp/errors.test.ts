@@ -22,6 +22,13 @@ describe('mapGcpError', () => {
     assert.equal(mapGcpError(googleError(8, 'Quota exceeded'), 'r').retryAfterMs, undefined);
   });
 
+  it('maps ALREADY_EXISTS (CreateSecret over an existing secret) to Conflict', () => {
+    assert.equal(
+      mapGcpError(googleError(6, 'Secret [projects/p/secrets/s] already exists.'), 'w').code,
+      'Conflict',
+    );
+  });
+
   it('maps NOT_FOUND, PERMISSION_DENIED and disabled or destroyed versions', () => {
     assert.equal(
       mapGcpError(googleError(5, 'Secret [projects/p/secrets/s] not found'), 'r').code,

@@ -30,7 +30,7 @@ const BY_CODE: Readonly<Record<number, { code: BackendErrorCode; phrase: string;
   [GrpcCode.INVALID_ARGUMENT]: { code: 'InvalidRequest', phrase: 'invalid argument', text: true },
   [GrpcCode.DEADLINE_EXCEEDED]: { code: 'Unavailable', phrase: 'deadline exceeded', text: false },
   [GrpcCode.NOT_FOUND]: { code: 'NotFound', phrase: 'not found', text: true },
-  [GrpcCode.ALREADY_EXISTS]: { code: 'InvalidRequest', phrase: 'already exists', text: false },
+  [GrpcCode.ALREADY_EXISTS]: { code: 'Conflict', phrase: 'already exists', text: false },
   [GrpcCode.PERMISSION_DENIED]: {
     code: 'PermissionDenied',
     phrase: 'permission denied; check the IAM roles of the service account',

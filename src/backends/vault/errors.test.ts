@@ -88,6 +88,22 @@ describe('mapVaultError', () => {
     });
   }
 
+  it('maps a KV v2 check-and-set mismatch to a transient Conflict, other 400s to InvalidRequest', () => {
+    const cas = mapVaultError(
+      apiResponseError(400, ['check-and-set parameter did not match the current version']),
+      { what: 'write "a"' },
+    );
+    assert.equal(cas.code, 'Conflict');
+    assert.equal(cas.transient, true);
+    const required = mapVaultError(
+      apiResponseError(400, ['check-and-set parameter required for this call']),
+      {
+        what: 'write "a"',
+      },
+    );
+    assert.equal(required.code, 'InvalidRequest');
+  });
+
   it('says "not found" for 404 and names a deleted version', () => {
     assert.equal(
       mapVaultError(apiResponseError(404, []), { what: 'read "a"' }).message,

@@ -93,13 +93,19 @@ function statusCode(status: number): { code: BackendErrorCode; transient: boolea
   }
 }
 
+/** KV v2 answers a `cas` that is not the current version with a 400 and this text. */
+function casMismatch(status: number, texts: string): ReturnType<typeof statusCode> | undefined {
+  if (status !== 400 || !/check-and-set parameter did not match/i.test(texts)) return undefined;
+  return { code: 'Conflict', transient: true, hint: 'check-and-set mismatch' };
+}
+
 /** Maps anything a Vault call threw. BackendErrors (from our transport) pass through unchanged. */
 export function mapVaultError(err: unknown, info: VaultCallInfo): BackendError {
   if (err instanceof BackendError) return err;
   const res = responseOf(err);
   if (res) {
-    const { code, transient, hint } = statusCode(res.status);
     const texts = vaultErrorTexts(res.body);
+    const { code, transient, hint } = casMismatch(res.status, texts) ?? statusCode(res.status);
     let detail = texts || hint;
     if (res.status === 404) detail = deletedVersionText(res.body) ?? 'not found';
     const retryAfterMs =

@@ -59,6 +59,7 @@ const byBackendCode: Record<BackendErrorCode, Reason> = {
   InvalidRequest: Reason.InvalidRequest,
   Unauthenticated: Reason.AuthenticationFailed,
   TenancyDenied: Reason.TenancyDenied,
+  Conflict: Reason.ConcurrentWrite,
   Unknown: Reason.BackendUnavailable,
 };
 

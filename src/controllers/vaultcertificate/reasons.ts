@@ -62,6 +62,8 @@ const byBackendCode: Record<BackendErrorCode, Reason> = {
   InvalidRequest: Reason.InvalidRequest,
   Unauthenticated: Reason.AuthenticationFailed,
   TenancyDenied: Reason.TenancyDenied,
+  // Neither writes with check-and-set; a kubernetes backend's 409 was an InvalidRequest before.
+  Conflict: Reason.InvalidRequest,
   Unknown: Reason.BackendUnavailable,
 };
 

@@ -67,6 +67,7 @@ const FROM_BACKEND: Readonly<Record<BackendErrorCode, ApiErrorCode>> = {
   Throttled: 'TooManyRequests',
   Unavailable: 'BackendUnavailable',
   CircuitOpen: 'BackendUnavailable',
+  Conflict: 'Conflict',
   // The operator's own credentials were refused: not the caller's fault.
   Unauthenticated: 'BackendUnavailable',
   Unknown: 'BackendUnavailable',
