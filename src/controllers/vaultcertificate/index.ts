@@ -17,12 +17,8 @@ import { builtinResources, keyFor, keyOf } from '../../kube/resources.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import type { RsaKeyGenerator } from '../../pki/index.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
-import {
-  type CertificateMetricsSink,
-  type EventSink,
-  type RestartSink,
-  createVaultCertificateReconciler,
-} from './reconciler.ts';
+import type { CertificateMetricsSink, EventSink, RestartSink } from './context.ts';
+import { createVaultCertificateReconciler } from './reconciler.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './secret.ts';
 
 export const vaultCertificateResource = {

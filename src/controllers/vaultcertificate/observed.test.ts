@@ -5,7 +5,7 @@ import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { observeSecret } from './observed.ts';
 import { secretEdited } from './policies.ts';
-import { materialMacOf } from './reconciler.ts';
+import { materialMacOf } from './material.ts';
 import { MAC_KEYS } from './secret.ts';
 
 const master = new Sensitive<Uint8Array>(Buffer.alloc(32, 9));

@@ -67,3 +67,11 @@ export function backoffRemaining(
   if (!Number.isFinite(last)) return 0;
   return Math.max(0, last + issuanceBackoff(failures, seed) - now);
 }
+
+/** Requeues are capped: a daily look at every certificate, and no timer beyond setTimeout's range. */
+export const MAX_REQUEUE_MS = 24 * 3_600_000;
+
+/** When to look again (the renewal time, a retry): at least 1 s, at most a day away. */
+export function requeueDelay(ms: number): number {
+  return Math.min(MAX_REQUEUE_MS, Math.max(1000, ms));
+}

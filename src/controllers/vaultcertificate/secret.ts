@@ -71,6 +71,25 @@ export function mayWrite(vc: VaultCertificate, existing: V1Secret | undefined): 
   };
 }
 
+/**
+ * Why the Secret cannot be written, if it cannot: someone else's (mayWrite), or ours with another
+ * type. A Secret's type cannot change and the operator is granted no delete on Secrets: one of
+ * ours with another type waits for a person to delete it (its deletion wakes us at once).
+ */
+export function secretProblem(
+  vc: VaultCertificate,
+  existing: V1Secret | undefined,
+): { reason: Reason; message: string } | undefined {
+  const decision = mayWrite(vc, existing);
+  if (!decision.allowed) return decision;
+  const type = existing?.type ?? 'Opaque';
+  if (!existing || type === SECRET_TYPE) return undefined;
+  return {
+    reason: Reason.SecretTypeMismatch,
+    message: `Secret ${vc.spec.secretName} has type ${type}, and a Secret's type cannot change to ${SECRET_TYPE}; delete the Secret and a new one is written`,
+  };
+}
+
 export interface CertificateMaterial {
   certPem: string;
   chainPem: readonly string[];

@@ -1,0 +1,80 @@
+// What the VaultCertificate reconciler depends on, and the context every step of it is handed:
+// the dependencies, this replica's memory and the retry interval of failures a person must fix.
+import type { V1Secret } from '@kubernetes/client-node';
+import { API_VERSION, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import type { Issuer } from '../../issuers/index.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import type { RsaKeyGenerator } from '../../pki/index.ts';
+import type { MacKeyring } from '../../secrets/mac-keyring.ts';
+import type { ReplicaMemory } from './memory.ts';
+
+/**
+ * Events are best effort and never reject (kube/events.ts): the reconciler does not wait for
+ * them, so a slow Event write never holds a worker.
+ */
+export interface EventSink {
+  normal(obj: VaultCertificate, reason: string, message: string): Promise<void>;
+  warning(obj: VaultCertificate, reason: string, message: string): Promise<void>;
+}
+
+/**
+ * Workload restarts (the reload controller shared with VaultSecret and SecretRotation):
+ * rolloutRestartTargets are restarted when a certificate is replaced, never on the first one.
+ * An Argo Rollout is restarted by spec.restartAt while its CRD is served, else skipped with a
+ * warning event on this VaultCertificate (the reload controller decides).
+ */
+export interface RestartSink {
+  requestRestart(req: {
+    namespace: string;
+    workloads: readonly { kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Rollout'; name: string }[];
+    secrets: Readonly<Record<string, string>>;
+    group: string;
+    reason: string;
+  }): void;
+}
+
+/** Issuance outcomes for metrics (observability/metrics.ts implements it). */
+export interface CertificateMetricsSink {
+  issuance(issuer: string, mode: string, outcome: string, seconds: number): void;
+}
+
+export interface VaultCertificateReconcilerDeps {
+  client: KubeClient;
+  certificates: { get(key: string): VaultCertificate | undefined };
+  /** The label-filtered Secret cache (only Secrets this controller wrote). */
+  secrets: { get(key: string): V1Secret | undefined };
+  issuers: { get(name: string): Issuer | undefined };
+  events: EventSink;
+  /** status.certificateMAC is bound to the namespace and Secret (secrets/mac-keyring.ts). */
+  macKeys: MacKeyring;
+  clock: Clock;
+  rsa: RsaKeyGenerator;
+  metrics?: CertificateMetricsSink;
+  restarts?: RestartSink;
+  /** Retry delay for failures outside issuance that need a user's fix (no issuer, Secret not ours). */
+  userErrorRetryMs?: number;
+}
+
+/** Handed to every step: nothing else is shared between reconciles. */
+export interface StepContext {
+  deps: VaultCertificateReconcilerDeps;
+  memory: ReplicaMemory;
+  userErrorRetryMs: number;
+}
+
+/** The VaultCertificate as the apiserver addresses it (status patches, finalizers). */
+export const certificateRef = (vc: VaultCertificate) => ({
+  apiVersion: API_VERSION,
+  kind: 'VaultCertificate',
+  namespace: vc.metadata?.namespace ?? '',
+  name: vc.metadata?.name ?? '',
+});
+
+/** A Secret in the VaultCertificate's namespace. */
+export const secretRef = (vc: VaultCertificate, name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  namespace: vc.metadata?.namespace ?? '',
+  name,
+});

@@ -1,0 +1,45 @@
+// What a successful issuance is called in the log and the Normal event: the first certificate
+// is Issued, one replacing an expiring or expired one is Renewed, any other replacement is
+// Reissued with its trigger's reason. Only a replacement restarts workloads. Pure.
+import type { CertificateInfo } from '../../pki/index.ts';
+import type { Violation } from './policies.ts';
+import { EventReason, IssuingReason } from './reasons.ts';
+
+export interface IssuanceOutcome {
+  /** The first certificate of the resource: nothing to replace, no workload to restart. */
+  first: boolean;
+  logMessage: string;
+  eventReason: string;
+  eventMessage: string;
+}
+
+export function issuanceOutcome(
+  trigger: Violation,
+  previousRevision: number,
+  cert: Pick<CertificateInfo, 'serialNumber' | 'notAfter'>,
+  revision: number,
+): IssuanceOutcome {
+  const what = `certificate ${cert.serialNumber} (revision ${revision}), valid until ${cert.notAfter.toISOString()}`;
+  const first = trigger.reason === IssuingReason.DoesNotExist && previousRevision === 0;
+  if (first)
+    return {
+      first,
+      logMessage: 'Issued certificate',
+      eventReason: EventReason.Issued,
+      eventMessage: `Issued ${what}`,
+    };
+  const renewing = trigger.reason === IssuingReason.Renewing || trigger.reason === IssuingReason.Expired;
+  if (renewing)
+    return {
+      first,
+      logMessage: 'Renewed certificate',
+      eventReason: EventReason.Renewed,
+      eventMessage: `Renewed ${what}`,
+    };
+  return {
+    first,
+    logMessage: 'Reissued certificate',
+    eventReason: EventReason.Reissued,
+    eventMessage: `Reissued ${what} because ${trigger.message}`,
+  };
+}
