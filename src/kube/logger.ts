@@ -1,5 +1,6 @@
 // The logging surface the runtime needs. winston's Logger satisfies it; so does the
-// observability module's redacting logger. Fields are structured, never interpolated.
+// observability module's logger, which never prints a Sensitive value (and always prints names).
+// Fields are structured, never interpolated.
 
 export type LogFields = Record<string, unknown>;
 

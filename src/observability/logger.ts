@@ -1,5 +1,6 @@
 // winston JSON logs in the Kubernetes style: capitalised past-tense messages naming the
-// object kind, structured fields, and redaction applied to every field of every line.
+// object kind, structured fields, and redaction by provenance (redact.ts) applied to every field
+// of every line: Sensitive values never print, names always do.
 import winston from 'winston';
 import { redact } from './redact.ts';
 
