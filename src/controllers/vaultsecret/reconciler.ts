@@ -397,7 +397,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         });
         lastSyncTime = formatTime(now);
         const verb = existing ? 'Updated' : 'Created';
-        ctx.log.info(`${verb} Secret`, { target: targetName(vs), keys: data.size });
+        ctx.log.info(`${verb} Secret`, { secret: targetName(vs), keys: data.size });
         await deps.events.normal(
           vs,
           verb === 'Created' ? 'SecretCreated' : 'SecretUpdated',
