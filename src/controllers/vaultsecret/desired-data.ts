@@ -4,26 +4,11 @@ import type { VaultSecretSpec } from '../../apis/v1alpha1/index.ts';
 import { extractProperty } from '../../backends/property.ts';
 import type { RemoteSecret } from '../../backends/types.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
+import { type SourceRef, sourceKey } from '../shared/source-refs.ts';
 import { checkTemplateBounds, renderTemplate } from './template.ts';
 
-export interface SourceRef {
-  readonly path: string;
-  readonly version?: string;
-}
-
-export const sourceKey = (ref: SourceRef): string => (ref.version ? `${ref.path}@${ref.version}` : ref.path);
-
-/** Every remote secret the spec reads, once each (dataFrom first, as it is applied first). */
-export function sourceRefs(spec: VaultSecretSpec): SourceRef[] {
-  const refs = new Map<string, SourceRef>();
-  const add = (path: string, version?: string) => {
-    const ref = version ? { path, version } : { path };
-    refs.set(sourceKey(ref), ref);
-  };
-  for (const item of spec.dataFrom ?? []) add(item.extract.path, item.extract.version);
-  for (const item of spec.data ?? []) add(item.remoteRef.path, item.remoteRef.version);
-  return [...refs.values()];
-}
+// Which remote secrets a spec reads is shared with SecretRotation and reload.
+export { type SourceRef, sourceKey, sourceRefs } from '../shared/source-refs.ts';
 
 /** The whole remote secret as one value: its only value, or all keys as a JSON object. */
 function wholeSecret(secret: RemoteSecret): Buffer {
