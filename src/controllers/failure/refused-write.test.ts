@@ -3,7 +3,7 @@ import { KubeError } from '../../kube/errors.ts';
 import { apiError } from '../../kube/testing.ts';
 import { refusedWrite, refusedWriteMessage } from './refused-write.ts';
 
-describe('VaultSecret: refused writes', () => {
+describe('failure: refused writes', () => {
   it('treats 4xx refusals as final, conflicts, throttling, 5xx and non-Kubernetes errors not', () => {
     assert.ok(refusedWrite(apiError(422, 'Invalid')));
     assert.ok(refusedWrite(apiError(403, 'Forbidden')));
