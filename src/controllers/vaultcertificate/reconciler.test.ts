@@ -3,7 +3,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate, VaultCertificateSpec } from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../backends/errors.ts';
 import type { IssuedCertificate, Issuer, SignRequest } from '../../issuers/index.ts';
-import { FakeClock } from '../../kube/clock.ts';
+import { FakeClock } from '../../kube/fake-clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import type { KubeError } from '../../kube/errors.ts';
 import { NotLeaderError } from '../../kube/fence.ts';

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { RENEWAL_JITTER, backoffRemaining, issuanceBackoff, renewalTime, stableFraction } from './renewal.ts';
+import {
+  MAX_REQUEUE_MS,
+  RENEWAL_JITTER,
+  backoffRemaining,
+  issuanceBackoff,
+  renewalTime,
+  requeueDelay,
+  stableFraction,
+} from './renewal.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -93,5 +101,13 @@ describe('VaultCertificate: renewal time and issuance backoff', () => {
     assert.equal(backoffRemaining(status, 3, 'uid', t0 + 1000), 0);
     assert.equal(backoffRemaining(status, 2, 'uid', t0 + 60_000), 0);
     assert.equal(backoffRemaining(undefined, 2, 'uid', t0), 0);
+  });
+});
+
+describe('VaultCertificate: when to look again', () => {
+  it('at least a second away, at most a day', () => {
+    assert.equal(requeueDelay(-5), 1000);
+    assert.equal(requeueDelay(90_000), 90_000);
+    assert.equal(requeueDelay(30 * 86_400_000), MAX_REQUEUE_MS);
   });
 });
