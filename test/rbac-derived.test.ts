@@ -113,7 +113,7 @@ const FEATURES: Feature[] = [
   },
   {
     feature: 'workload reload: Deployments, StatefulSets, DaemonSets, Argo Rollouts',
-    code: 'src/controllers/reload/controller.ts (informers, mergePatch)',
+    code: 'src/controllers/reload/caches.ts (informers), restart-write.ts (mergePatch)',
     needs: (r) =>
       inServed(r, (ns) => [
         ...grant(
@@ -135,7 +135,7 @@ const FEATURES: Feature[] = [
   },
   {
     feature: 'SecretRotation restart.mode AnnotatePods (config.operator.annotatePods)',
-    code: 'src/controllers/reload/controller.ts annotatePods()',
+    code: 'src/controllers/reload/restart-write.ts annotatePods()',
     needs: (r) =>
       at(r.values, 'config', 'operator', 'annotatePods') === true
         ? inServed(r, (ns) => grant('', ['pods'], ['list', 'patch'], ns))

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { PendingRestart } from './annotations.ts';
-import { combinePending, decodeRecord, encodeRecord, recordChanged, recordKey } from './pending-records.ts';
+import {
+  combinePending,
+  decodeRecord,
+  encodeRecord,
+  owedRestart,
+  recordChanged,
+  recordKey,
+} from './pending-records.ts';
 import type { WorkloadRef } from './workloads.ts';
 
 const key = (byte: number) => new Sensitive<Uint8Array>(Buffer.alloc(32, byte));
@@ -107,5 +114,36 @@ describe('pending restart records', () => {
     assert.equal(recordChanged(pending(), pending()), false);
     assert.equal(recordChanged(pending(), pending({ last: T0 + 2000 })), true);
     assert.equal(recordChanged(pending(), pending({ secrets: { db: 'BBBBBBBBBBBBBBBB' } })), true);
+  });
+});
+
+describe('owedRestart', () => {
+  it('is the stored record, an earlier release’s annotation and the unsaved changes, as one', () => {
+    const T = Date.parse('2030-01-02T14:00:00Z');
+    const stored = {
+      secrets: { db: 'a' },
+      first: T,
+      last: T,
+      group: 'VaultSecret/db',
+      reasons: ['Secret db changed'],
+    };
+    const legacy = JSON.stringify({
+      secrets: { api: 'b' },
+      first: new Date(T - 1000).toISOString(),
+      group: 'VaultSecret/api',
+      reasons: ['old'],
+    });
+    const owed = owedRestart(stored, legacy, [
+      { secrets: { db: 'c' }, at: T + 5000, group: 'SecretRotation/pw', rotation: 'pw', reason: 'rotated' },
+    ]);
+    assert.deepEqual(owed, {
+      secrets: { api: 'b', db: 'c' },
+      first: T - 1000,
+      last: T + 5000,
+      group: 'SecretRotation/pw',
+      rotation: 'pw',
+      reasons: ['old', 'Secret db changed', 'rotated'],
+    });
+    assert.equal(owedRestart(undefined, undefined, []), undefined);
   });
 });

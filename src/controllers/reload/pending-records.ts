@@ -8,7 +8,13 @@
 // workload of the cluster restarted; a record without the operator's MAC is ignored.
 import { createHash } from 'node:crypto';
 import { type MacKeyring, MacUse } from '../../secrets/mac-keyring.ts';
-import { type PendingRestart, formatPending, parsePending } from './annotations.ts';
+import {
+  type PendingAddition,
+  type PendingRestart,
+  formatPending,
+  mergePending,
+  parsePending,
+} from './annotations.ts';
 import { type WorkloadRef, parseWorkloadKey, workloadKey } from './workloads.ts';
 
 /** The ConfigMap in the operator's namespace holding every pending restart. */
@@ -101,4 +107,16 @@ export function combinePending(
 /** Would storing `next` change what is stored (`current`)? Nothing is written when not. */
 export function recordChanged(current: PendingRestart | undefined, next: PendingRestart): boolean {
   return current === undefined || formatPending(current) !== formatPending(next);
+}
+
+/**
+ * What a workload is owed: its stored record, an old annotation an earlier release left on it,
+ * and the changes not stored yet. Undefined: nothing.
+ */
+export function owedRestart(
+  stored: PendingRestart | undefined,
+  legacyAnnotation: string | undefined,
+  unsaved: readonly PendingAddition[],
+): PendingRestart | undefined {
+  return mergePending(combinePending(stored, parsePending(legacyAnnotation)), unsaved);
 }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../kube/clock.ts';
+import { FakeClock } from '../../kube/fake-clock.ts';
 import type { PendingRestart } from './annotations.ts';
 import {
   DEFAULT_RESTART_POLICY,
+  RESTART_CHECKS,
   type RestartInput,
   type RestartPolicy,
   decideRestart,
+  effectivePolicy,
   rotationRestartPolicy,
   workloadRestartPolicy,
 } from './policy.ts';
@@ -159,6 +161,36 @@ describe('restart policy', () => {
           mode: 'Restart',
         },
       );
+    });
+  });
+
+  describe('the chain of checks', () => {
+    it('runs in the documented order: applied, paused, debounce, min interval, window, concurrency', () => {
+      assert.deepEqual(
+        RESTART_CHECKS.map(([name]) => name),
+        ['alreadyApplied', 'paused', 'debounce', 'minInterval', 'window', 'concurrency'],
+      );
+    });
+    it('lets the first check that answers decide (applied data beats a pause and the debounce)', () => {
+      const everything = input({ alreadyApplied: true, paused: true, now: T0 + 1 });
+      assert.equal(decideRestart(everything).action, 'drop');
+      assert.equal((decideRestart(everything) as { reason: string }).reason, 'AlreadyRolledOut');
+      const pausedAndDebouncing = input({ paused: true, now: T0 + 1 });
+      assert.equal((decideRestart(pausedAndDebouncing) as { reason: string }).reason, 'Paused');
+    });
+    it('restarts when no check answers', () => {
+      assert.deepEqual(decideRestart(input({ now: T0 + 60_000 })), { action: 'restart' });
+    });
+  });
+
+  describe('effectivePolicy', () => {
+    it('takes the SecretRotation’s settings over the workload’s annotations', () => {
+      const fromRotation = policy({ debounceMs: 1, maxUnavailable: 7 });
+      const annotations = { 'vaultsync.io/reload-debounce': '2s' };
+      assert.equal(effectivePolicy(annotations, fromRotation), fromRotation);
+      assert.equal(effectivePolicy(annotations, undefined).debounceMs, 2000);
+      const base = policy({ maxUnavailable: 4 });
+      assert.equal(effectivePolicy(annotations, undefined, base).maxUnavailable, 4);
     });
   });
 });

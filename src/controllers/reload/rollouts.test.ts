@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock, settle } from '../../kube/clock.ts';
+import { FakeClock, settle } from '../../kube/fake-clock.ts';
 import { Informer } from '../../kube/informer.ts';
 import type { ListResult, ListWatchSource, WatchEvent, WatchParams } from '../../kube/list-watch.ts';
 import type { ResourceType } from '../../kube/resources.ts';

@@ -4,151 +4,38 @@
 import type { KubernetesObject, V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
 import { stripBulkyMetadata } from '../../kube/object-cache.ts';
 import {
-  RELOAD_ANNOTATION,
-  RELOAD_SECRETS_ANNOTATION,
-  TEMPLATE_HMAC_ANNOTATION,
-  PODS_HMAC_ANNOTATION,
-  parseDigests,
-} from './annotations.ts';
+  ARGO_ROLLOUT,
+  type RestartKind,
+  type Workload,
+  isReloadableKind,
+  isRestartKind,
+} from '../shared/workloads.ts';
+import { TEMPLATE_HMAC_ANNOTATION, PODS_HMAC_ANNOTATION, parseDigests } from './annotations.ts';
 
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
-export type ReloadableKind = (typeof WORKLOAD_KINDS)[number];
-
-export function isReloadableKind(kind: string): kind is ReloadableKind {
-  return (WORKLOAD_KINDS as readonly string[]).includes(kind);
-}
-
-/**
- * Argo Rollouts (argoproj.io/v1alpha1 Rollout): restarted by Argo's own mechanism, a merge patch
- * of `spec.restartAt`, when its CRD is served. Cached by an informer that exists only while the
- * CRD is served (rollouts.ts), so explicit targets, SecretRotation consumers and the reload
- * annotations all reach it.
- */
-export const ARGO_ROLLOUT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout' } as const;
-
-/** Every kind the reload controller restarts: the cached workload kinds and Argo Rollouts. */
-export type RestartKind = ReloadableKind | 'Rollout';
-
-export function isRestartKind(kind: string): kind is RestartKind {
-  return isReloadableKind(kind) || kind === ARGO_ROLLOUT.kind;
-}
+// Kinds, keys and which Secrets a workload uses are shared with SecretRotation (its consumers).
+export {
+  ARGO_ROLLOUT,
+  type ReloadableKind,
+  type RestartKind,
+  WORKLOAD_KINDS,
+  type Workload,
+  type WorkloadRef,
+  annotatedSecrets,
+  isReloadableKind,
+  isRestartKind,
+  referencedSecrets,
+  selectorMatches,
+  workloadKey,
+} from '../shared/workloads.ts';
 
 /** The API version of a restartable kind. */
 export const apiVersionOf = (kind: RestartKind): string =>
   kind === ARGO_ROLLOUT.kind ? ARGO_ROLLOUT.apiVersion : 'apps/v1';
 
-/** The fields of a Deployment / StatefulSet / DaemonSet the reload controller uses. */
-export interface Workload extends KubernetesObject {
-  spec?: {
-    replicas?: number;
-    paused?: boolean;
-    /** Argo Rollout: pods created before this time are restarted by the Argo controller. */
-    restartAt?: string;
-    /** Argo Rollout: its pod template is the referenced Deployment's (instead of `template`). */
-    workloadRef?: { apiVersion?: string; kind?: string; name?: string };
-    selector?: V1LabelSelector;
-    updateStrategy?: { type?: string };
-    strategy?: { type?: string };
-    template?: { metadata?: { annotations?: Record<string, string> }; spec?: V1PodSpec };
-  };
-  status?: {
-    observedGeneration?: number;
-    replicas?: number;
-    updatedReplicas?: number;
-    readyReplicas?: number;
-    availableReplicas?: number;
-    unavailableReplicas?: number;
-    currentRevision?: string;
-    updateRevision?: string;
-    desiredNumberScheduled?: number;
-    updatedNumberScheduled?: number;
-    numberAvailable?: number;
-    numberUnavailable?: number;
-    /** Argo Rollout: Healthy, Progressing, Paused, Degraded. */
-    phase?: string;
-    /** Argo Rollout: when the controller last finished restarting for spec.restartAt. */
-    restartedAt?: string;
-  };
-}
-
-export interface WorkloadRef {
-  kind: RestartKind;
-  namespace: string;
-  name: string;
-}
-
-/** Queue key: "<namespace>/<Kind>/<name>" (logs show namespace and "Kind/name"). */
-export const workloadKey = (ref: WorkloadRef): string => `${ref.namespace}/${ref.kind}/${ref.name}`;
-
 export function parseWorkloadKey(key: string): WorkloadRef | undefined {
   const [namespace, kind, ...rest] = key.split('/');
   if (!namespace || !kind || rest.length !== 1 || !isRestartKind(kind)) return undefined;
   return { namespace, kind, name: rest[0]! };
-}
-
-/** Secret names a pod spec references: env, envFrom, volumes and projected volumes. */
-export function referencedSecrets(spec: V1PodSpec | undefined): Set<string> {
-  const names = new Set<string>();
-  if (!spec) return names;
-  const containers = [
-    ...(spec.initContainers ?? []),
-    ...(spec.containers ?? []),
-    ...(spec.ephemeralContainers ?? []),
-  ];
-  for (const c of containers) {
-    for (const e of c.env ?? []) {
-      const n = e.valueFrom?.secretKeyRef?.name;
-      if (n) names.add(n);
-    }
-    for (const e of c.envFrom ?? []) if (e.secretRef?.name) names.add(e.secretRef.name);
-  }
-  for (const v of spec.volumes ?? []) {
-    if (v.secret?.secretName) names.add(v.secret.secretName);
-    for (const s of v.projected?.sources ?? []) if (s.secret?.name) names.add(s.secret.name);
-  }
-  return names;
-}
-
-/** Secrets a workload asked to be restarted for, by its annotations. */
-export function annotatedSecrets(w: Workload): Set<string> {
-  const a = w.metadata?.annotations ?? {};
-  const names = new Set<string>();
-  if (a[RELOAD_ANNOTATION]?.trim().toLowerCase() === 'true') {
-    for (const n of referencedSecrets(w.spec?.template?.spec)) names.add(n);
-  }
-  for (const n of (a[RELOAD_SECRETS_ANNOTATION] ?? '').split(',')) if (n.trim()) names.add(n.trim());
-  return names;
-}
-
-/** Does a label selector (matchLabels and matchExpressions) select these labels? */
-export function selectorMatches(
-  selector: V1LabelSelector,
-  labels: Record<string, string> | undefined,
-): boolean {
-  const have = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (have[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const present = Object.hasOwn(have, e.key);
-    const value = have[e.key];
-    switch (e.operator) {
-      case 'In':
-        if (!present || !(e.values ?? []).includes(value!)) return false;
-        break;
-      case 'NotIn':
-        if (present && (e.values ?? []).includes(value!)) return false;
-        break;
-      case 'Exists':
-        if (!present) return false;
-        break;
-      case 'DoesNotExist':
-        if (present) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  // An empty selector selects nothing here: "restart everything" is never what a user meant.
-  return Object.keys(selector.matchLabels ?? {}).length > 0 || (selector.matchExpressions ?? []).length > 0;
 }
 
 /** The label selector query string of a workload's pods ("a=b,c in (d,e)"). */
