@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: all deps testbed testbed-up testbed-down generate check-generated lint typecheck build \
-	test test-unit test-integration e2e dev bench faults bench-certs kind-up clean
+	check-dist test test-unit test-integration e2e dev bench faults bench-certs kind-up clean
 
 all: build
 
@@ -41,18 +41,24 @@ lint: deps
 	eslint .
 	prettier --check .
 
+## dist/ anew (no output of a file since removed or excluded stays behind).
 build: deps
+	rm -rf dist
 	tsc -p tsconfig.build.json
 
+## The build ships no test support: tests, fakes, fixtures, devDependencies (hack/check-dist.ts).
+check-dist: deps
+	node hack/check-dist.ts
+
 test-unit: deps
-	mocha 'src/**/*.test.ts'
+	mocha 'src/**/*.test.ts' 'hack/**/*.test.ts'
 
 test-integration: deps testbed
 	mocha --config .mocharc.integration.json 'test/**/*.test.ts'
 
 ## make test: everything CI runs — install, build the bed if missing, check, test.
 ## (The e2e suite runs here on the local bed, whatever KUBECONFIG says.)
-test: deps testbed typecheck lint test-unit test-integration
+test: deps testbed typecheck lint check-dist test-unit test-integration
 	env -u KUBECONFIG $(MAKE) --no-print-directory e2e
 
 ## End-to-end suite against $$KUBECONFIG when set, else against the local bed.

@@ -40,6 +40,7 @@ import { baoApi } from './support/testbed/openbao.ts';
 import { binary, repoRoot } from './support/testbed/paths.ts';
 import { freePort } from './support/testbed/ports.ts';
 import { eventually } from './support/wait.ts';
+import { isTestSupportName } from '../hack/dist-rules.ts';
 
 /** The API's listen address in a rendered config (`address: ":8443"`): tests bind loopback only. */
 const LISTEN_ADDRESS = /(\n\s+address: )["']?:\d+["']?/g;
@@ -1473,6 +1474,7 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
       [],
       'no sourceMappingURL in dist/',
     );
+    assert.deepEqual(compiled.filter(isTestSupportName), [], 'no test, fake or fixture in dist/');
     assert.ok(saKubeconfigFile, 'needs the ServiceAccount kubeconfig of the previous test');
     const installed = await getObject<k8s.V1Secret>(admin, {
       apiVersion: 'v1',
