@@ -8,17 +8,27 @@ import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.t
 import {
   API_VERSION,
   LEGACY_FIELD_MANAGER,
+  UserAnnotation,
+  VaultSecretReason as Reason,
   parseDuration,
   pendingToken,
   tokenDigest,
 } from '../../apis/v1alpha1/index.ts';
-import { BackendError } from '../../backends/errors.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
 import { type KubeClient, getObject, patchStatus, serverSideApply } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
-import { RetryAfterError, type ReconcileContext, type ReconcileResult } from '../../kube/controller.ts';
-import { KubeError, isTransient } from '../../kube/errors.ts';
+import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
+import {
+  Failure,
+  FailureReporter,
+  USER_ERROR_RETRY_MS,
+  classify,
+  failedConditions,
+  refusedWrite,
+  refusedWriteMessage,
+  settle,
+} from '../failure/index.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { releaseFields } from '../../kube/managed-fields.ts';
@@ -28,9 +38,8 @@ import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../s
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
 import { FailureHold, type HoldInput } from './failure-hold.ts';
 import { mayWrite } from './ownership.ts';
-import { Reason, reasonForBackendError } from './reasons.ts';
+import { BACKEND_REASONS } from './reasons.ts';
 import { nextRefreshDelay, refreshReason } from './refresh.ts';
-import { refusedWrite, refusedWriteMessage } from './refused-write.ts';
 import { dataProblem } from './secret-limits.ts';
 import {
   CLEANUP_FINALIZER,
@@ -47,7 +56,7 @@ import { TemplateError } from './template.ts';
 import { ALLOW_SHRINK_ANNOTATION, unsafeShrink } from './wipe-guard.ts';
 
 /** Any new value asks for one read of the backend now (the HTTP API's sync trigger sets it). */
-export const SYNC_NOW_ANNOTATION = 'vaultsync.io/sync-now';
+export const SYNC_NOW_ANNOTATION = UserAnnotation.SyncNow;
 
 export interface EventSink {
   normal(obj: VaultSecret, reason: string, message: string): Promise<void>;
@@ -86,28 +95,14 @@ export interface VaultSecretReconcilerDeps {
   failureHold?: FailureHold;
 }
 
-/** A failure to report on the resource; `transient` ones are retried with backoff. */
-class SyncFailure extends Error {
-  readonly reason: Reason;
-  readonly transient: boolean;
-  readonly retryAfterMs: number | undefined;
-  constructor(reason: Reason, message: string, transient: boolean, retryAfterMs?: number) {
-    super(message);
-    this.reason = reason;
-    this.transient = transient;
-    this.retryAfterMs = retryAfterMs;
-  }
-}
-
 export function refreshIntervalMs(vs: VaultSecret, defaultMs: number): number {
   return vs.spec.refreshInterval === undefined ? defaultMs : parseDuration(vs.spec.refreshInterval);
 }
 
 export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
-  const userErrorRetryMs = deps.userErrorRetryMs ?? 5 * 60_000;
+  const userErrorRetryMs = deps.userErrorRetryMs ?? USER_ERROR_RETRY_MS;
   const held = deps.failureHold ?? new FailureHold();
-  /** Per key, the last warning sent while the status could not record it (no repeat per retry). */
-  const unrecorded = new Map<string, string>();
+  const failures = new FailureReporter(userErrorRetryMs);
 
   async function existingSecret(vs: VaultSecret): Promise<V1Secret | undefined> {
     const key = keyFor(vs.metadata?.namespace, targetName(vs));
@@ -153,27 +148,20 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
   }
 
   /**
-   * What to report for an error. Thrown on (to the controller's backoff): transient apiserver
-   * trouble, a lost leadership or a stopping controller. Anything else shows on the resource.
+   * What to report for an error (controllers/failure's classify). Thrown on (to the controller's
+   * backoff): transient apiserver trouble, a lost leadership or a stopping controller. The Secret
+   * and status writes are wrapped (`writing`): any other refused request is an InternalError.
    */
-  function toFailure(err: unknown, ctx: ReconcileContext): SyncFailure {
-    if (err instanceof SyncFailure) return err;
-    if (err instanceof BackendError) {
-      return new SyncFailure(reasonForBackendError(err.code), err.message, err.transient, err.retryAfterMs);
-    }
-    if (err instanceof TemplateError) return new SyncFailure(Reason.TemplateFailed, err.message, false);
-    if (ctx.signal.aborted || isTransient(err) || (err as { terminal?: unknown })?.terminal === true)
-      throw err;
-    if (err instanceof KubeError) {
-      return new SyncFailure(Reason.InternalError, `the apiserver refused a request: ${err.message}`, false);
-    }
-    const name = err instanceof Error ? err.name : typeof err;
-    ctx.log.error('Reconcile failed unexpectedly', { error: name });
-    return new SyncFailure(
-      Reason.InternalError,
-      `unexpected ${name} while reconciling; see the operator log`,
-      false,
-    );
+  function toFailure(err: unknown, ctx: ReconcileContext): Failure {
+    const classified = classify(err, ctx.signal.aborted, {
+      ...BACKEND_REASONS,
+      known: (e) => (e instanceof TemplateError ? new Failure(Reason.TemplateFailed, e.message) : undefined),
+      refusals: 'internal',
+    });
+    if (classified.rethrow) throw err;
+    if (classified.unexpected)
+      ctx.log.error('Reconcile failed unexpectedly', { error: classified.unexpected });
+    return classified.failure;
   }
 
   async function writeStatus(vs: VaultSecret, status: VaultSecretStatus): Promise<void> {
@@ -200,52 +188,56 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
   }
 
   /**
-   * Reports a failure: Ready=False with its reason, one Warning event per change. A failure after
-   * a backend read that needs a user's fix holds further reads (`hold`). When the apiserver
-   * refuses the status patch itself, the event and the log still say so, and nothing loops.
+   * Reports a failure (controllers/failure): Ready=False with its reason, one Warning event per
+   * change. A failure after a backend read that needs a user's fix holds further reads (`hold`).
+   * When the apiserver refuses the status patch itself, the event and the log still say so, and
+   * nothing loops.
    */
   async function fail(
     vs: VaultSecret,
-    failure: SyncFailure,
+    failure: Failure,
     log: ReconcileContext['log'],
     hold?: HoldInput,
   ): Promise<ReconcileResult> {
     const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
     const previous = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
-    const conditions = readyCondition(vs, 'False', failure.reason, failure.message);
     const token = syncNowToken(vs);
-    try {
-      await writeStatus(vs, {
-        ...vs.status,
-        conditions,
-        observedGeneration: vs.metadata?.generation,
-        ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
-      });
-    } catch (err) {
-      const refused = refusedWrite(err);
-      if (!refused) throw err;
-      const message = `${failure.message}; the status could not record it: ${refusedWriteMessage('the VaultSecret status', refused)}`;
-      log.error('Status update refused', { reason: failure.reason, error: refused.message });
-      if (unrecorded.get(key) !== `${failure.reason}\n${failure.message}`) {
-        unrecorded.set(key, `${failure.reason}\n${failure.message}`);
-        await deps.events.warning(vs, failure.reason, message);
-      }
+    const { stored, retry } = await failures.report({
+      key,
+      failure,
+      previous,
+      warn: (reason, message) => deps.events.warning(vs, reason, message),
+      record: async () => {
+        try {
+          await writeStatus(vs, {
+            ...vs.status,
+            conditions: failedConditions(
+              vs.status?.conditions as Condition[] | undefined,
+              failure,
+              vs.metadata?.generation,
+              deps.clock.now(),
+            ),
+            observedGeneration: vs.metadata?.generation,
+            ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
+          });
+          return { stored: true };
+        } catch (err) {
+          const refused = refusedWrite(err);
+          if (!refused) throw err;
+          log.error('Status update refused', { reason: failure.reason, error: refused.message });
+          const note = refusedWriteMessage('the VaultSecret status', refused);
+          return { stored: false, note: `the status could not record it: ${note}` };
+        }
+      },
+    });
+    if (!stored) {
       // The status still shows what it showed before: that is what the hold waits on.
       if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs, previous?.reason);
       return { requeueAfter: userErrorRetryMs };
     }
-    unrecorded.delete(key);
-    if (
-      previous?.status !== 'False' ||
-      previous.reason !== failure.reason ||
-      previous.message !== failure.message
-    ) {
-      await deps.events.warning(vs, failure.reason, failure.message);
-    }
-    if (failure.retryAfterMs !== undefined) throw new RetryAfterError(failure.message, failure.retryAfterMs);
-    if (failure.transient) throw failure;
+    const result = settle(failure, retry);
     if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs, failure.reason);
-    return { requeueAfter: userErrorRetryMs };
+    return result;
   }
 
   /**
@@ -291,7 +283,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     } catch (err) {
       const refused = refusedWrite(err);
       if (!refused) throw err;
-      throw new SyncFailure(Reason.SecretWriteFailed, refusedWriteMessage(what, refused, values), false);
+      throw new Failure(Reason.SecretWriteFailed, refusedWriteMessage(what, refused, values));
     }
   }
 
@@ -299,7 +291,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     const vs = deps.vaultSecrets.get(key);
     if (!vs) {
       held.forget(key);
-      unrecorded.delete(key);
+      failures.forget(key);
       return;
     }
     if (vs.metadata?.deletionTimestamp) return void (await finalize(vs));
@@ -309,7 +301,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     try {
       // The CRD's rules again: an object stored before a CRD upgrade or past CEL is refused here.
       const invalid = invalidSpecMessage('VaultSecret', vs.spec);
-      if (invalid !== undefined) throw new SyncFailure(Reason.InvalidSpec, invalid, false);
+      if (invalid !== undefined) throw new Failure(Reason.InvalidSpec, invalid);
       if (needsCleanupFinalizer(vs) && !hasFinalizer(vs, CLEANUP_FINALIZER)) {
         // The informer delivers the updated object and wakes this key again.
         await addFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
@@ -318,15 +310,14 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
       const intervalMs = refreshIntervalMs(vs, deps.defaultRefreshIntervalMs);
       const backend = deps.backends.get(vs.spec.backend);
       if (!backend) {
-        throw new SyncFailure(
+        throw new Failure(
           Reason.BackendNotFound,
           `backend "${vs.spec.backend}" is not in the operator configuration`,
-          false,
         );
       }
       const existing = await existingSecret(vs);
       const decision = mayWrite(vs, existing);
-      if (!decision.allowed) throw new SyncFailure(decision.reason, decision.message, false);
+      if (!decision.allowed) throw new Failure(decision.reason, decision.message);
 
       const token = syncNowToken(vs);
       const requested = (deps.takeRefreshRequest?.(key) ?? false) || token !== undefined;
@@ -363,7 +354,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
       const data = desiredSecretData(vs.spec, fetched).reveal();
       // What the apiserver would refuse, and what would wipe the Secret: refused before the apply.
       const problem = dataProblem(data);
-      if (problem) throw new SyncFailure(problem.reason, problem.message, false);
+      if (problem) throw new Failure(problem.reason, problem.message);
       const shrinkToken = pendingToken(
         vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
         vs.status?.allowShrinkHandled,
@@ -374,7 +365,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
         allowEmpty: vs.spec.target?.allowEmpty === true,
         acknowledged: shrinkToken !== undefined,
       });
-      if (shrink) throw new SyncFailure(Reason.UnsafeShrink, shrink, false);
+      if (shrink) throw new Failure(Reason.UnsafeShrink, shrink);
       const macs = secretMac(vs);
       const mac = macs.mac(data);
       const desired = desiredSecret(vs, data);
@@ -432,7 +423,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
       const wasReady = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
       await writing('the VaultSecret status', [], () => writeStatus(vs, status));
       held.forget(key);
-      unrecorded.delete(key);
+      failures.forget(key);
       if (wasReady && wasReady.status !== 'True')
         await deps.events.normal(vs, Reason.Synced, 'Secret is in sync again');
       const delay = nextRefreshDelay(now, intervalMs, now, deps.random);
