@@ -19,9 +19,11 @@ import type { ReloadController, RotationContext } from '../reload/controller.ts'
 import { rotationRestartPolicy } from '../reload/policy.ts';
 import { sourceRefs } from '../vaultsecret/desired-data.ts';
 import type { RotationMetrics } from './metrics.ts';
-import { type EventSink, RotationMemory, createSecretRotationReconciler, pathKey } from './reconciler.ts';
+import type { EventSink } from './context.ts';
+import { RotationMemory, pathKey } from './memory.ts';
+import { createSecretRotationReconciler } from './reconciler.ts';
 
-export { ROTATE_NOW_ANNOTATION } from './reconciler.ts';
+export { ROTATE_NOW_ANNOTATION } from './spec.ts';
 
 export const secretRotationResource = {
   apiVersion: API_VERSION,
@@ -143,8 +145,8 @@ export function createSecretRotationController(opts: SecretRotationControllerOpt
     contextFor(vs): RotationContext | undefined {
       const sr = rotationFor(vs);
       if (!sr) return undefined;
-      const until = memory.retiring.get(pathKey(vs.metadata?.namespace ?? '', sr.spec.backend, sr.spec.path));
-      const suppress = until !== undefined && until > opts.clock.now();
+      const path = pathKey(vs.metadata?.namespace ?? '', sr.spec.backend, sr.spec.path);
+      const suppress = memory.isRetiring(path, opts.clock.now());
       return { rotation: sr.metadata?.name ?? '', ...(suppress && { suppress }) };
     },
     policyFor(namespace, name) {

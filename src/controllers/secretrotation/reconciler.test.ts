@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { SecretRotation, SecretRotationStatus, VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { MemoryBackend } from '../../backends/memory.ts';
-import { FakeClock } from '../../kube/clock.ts';
+import { FakeClock } from '../../kube/fake-clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import type { KubeError } from '../../kube/errors.ts';
 import { NotLeaderError } from '../../kube/fence.ts';
@@ -9,7 +9,8 @@ import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { RestartRequest, RolloutState } from '../reload/controller.ts';
-import { RotationMemory, createSecretRotationReconciler, statusPatch } from './reconciler.ts';
+import { RotationMemory } from './memory.ts';
+import { createSecretRotationReconciler } from './reconciler.ts';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 const KEY = 'shop/db';
@@ -550,13 +551,6 @@ describe('SecretRotation reconciler', () => {
     const result = await t.run();
     assert.equal(t.current.status?.conditions?.[0]?.reason, 'BackendNotFound');
     assert.deepEqual(result, { requeueAfter: 300_000 });
-  });
-
-  it('writes status only when it changed, removing fields with null', () => {
-    assert.equal(statusPatch({ phase: 'Idle' }, { phase: 'Idle' }), undefined);
-    assert.deepEqual(statusPatch({ phase: 'Idle', previousVersion: '1' }, { phase: 'Idle' }), {
-      previousVersion: null,
-    });
   });
 
   describe('failures that show', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../kube/clock.ts';
+import { FakeClock } from '../../kube/fake-clock.ts';
 import { type DueInput, nextRotationAfter, rotationDue } from './schedule.ts';
 
 /** Drives rotationDue with a fake clock, rotating whenever it says so; returns the rotation times. */

@@ -1,0 +1,32 @@
+// What a SecretRotation's spec and annotations ask for, defaults applied. Pure.
+import type { SecretRotation, SecretRotationSpec } from '../../apis/v1alpha1/index.ts';
+import { SECRET_ROTATION_DEFAULTS, parseDuration, pendingToken } from '../../apis/v1alpha1/index.ts';
+import type { GeneratorDefaults } from '../../secrets/generators.ts';
+
+/** Any new value asks for one rotation now (the HTTP API's rotate trigger sets it). */
+export const ROTATE_NOW_ANNOTATION = 'vaultsync.io/rotate-now';
+
+const D = SECRET_ROTATION_DEFAULTS;
+
+export const GENERATOR_DEFAULTS: GeneratorDefaults = {
+  password: { ...D.password },
+  randomBytes: { ...D.randomBytes },
+  keyPair: { algorithm: D.keyPair.algorithm },
+};
+
+export const strategyOf = (spec: SecretRotationSpec) => spec.strategy ?? D.strategy;
+
+/** How long TwoPhase keeps the previous value after the rollout, in ms. */
+export const retentionOf = (spec: SecretRotationSpec) =>
+  parseDuration(spec.previousValueRetention ?? D.previousValueRetention);
+
+/** The rotate-now annotation's value when it was not answered yet (status.rotateNowHandled). */
+export function manualToken(sr: SecretRotation): string | undefined {
+  return pendingToken(sr.metadata?.annotations?.[ROTATE_NOW_ANNOTATION], sr.status?.rotateNowHandled);
+}
+
+/** rollbackOnFailure applies: TwoPhase, and this rotation kept a previous value to go back to. */
+export const rollbackWanted = (sr: SecretRotation) =>
+  sr.spec.rollbackOnFailure === true &&
+  strategyOf(sr.spec) === 'TwoPhase' &&
+  sr.status?.previousVersion !== undefined;

@@ -1,0 +1,27 @@
+// A rollout that failed (not ready in time, or the rollback could not be written): Failed with
+// its reason, one Warning, and still watched: consumers that become ready later complete it.
+import type { ReconcileResult } from '../../../kube/controller.ts';
+import { type Run, WATCH_FAILED_MS, requeue, stampOf } from '../context.ts';
+import { nextPhase, phaseOf } from '../phases.ts';
+import { Reason } from '../reasons.ts';
+import { rolloutFailedStatus } from '../status.ts';
+import { writeStatus } from '../status-write.ts';
+
+/** Not ready in time (or the rollback failed): Failed, and still watched. */
+export async function rolloutFailed(run: Run, reason: Reason, message: string): Promise<ReconcileResult> {
+  const { sr, env } = run;
+  const status = sr.status ?? {};
+  const event = reason === Reason.RollbackFailed ? 'RollbackFailed' : 'NotReadyInTime';
+  const next = rolloutFailedStatus(
+    status,
+    nextPhase(phaseOf(status.phase), event),
+    reason,
+    message,
+    stampOf(run),
+  );
+  await writeStatus(run, next);
+  env.metrics.rotation('Failed');
+  await env.events.warning(sr, reason, message);
+  // Still watched: consumers that become ready later complete the rotation.
+  return requeue(WATCH_FAILED_MS);
+}
