@@ -8,12 +8,12 @@ import {
   API_VERSION,
   FieldManager,
   LEGACY_FIELD_MANAGER,
+  VAULTCERTIFICATE_OWNER_LABEL as CERTIFICATE_LABEL,
   VAULTSYNC_FIELD_MANAGERS,
+  VaultSecretReason as Reason,
 } from '../../apis/v1alpha1/index.ts';
 import { appliedBy, writers } from '../../kube/managed-fields.ts';
 import { isSystemSecretType } from '../../kube/secret-types.ts';
-import { OWNER_LABEL as CERTIFICATE_LABEL } from '../vaultcertificate/secret.ts';
-import { Reason } from './reasons.ts';
 import { OWNER_LABEL, creationPolicy, targetName } from './target-secret.ts';
 
 export type WriteDecision = { allowed: true } | { allowed: false; reason: Reason; message: string };

@@ -4,21 +4,25 @@ import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import {
   API_VERSION,
   FieldManager,
+  Finalizer,
+  MANAGED_BY as OPERATOR_NAME,
+  MANAGED_BY_LABEL as MANAGED_BY_LABEL_KEY,
+  OperatorAnnotation,
   VAULT_SECRET_DEFAULTS,
   VAULTSECRET_OWNER_LABEL,
 } from '../../apis/v1alpha1/index.ts';
 
 export const FIELD_MANAGER = FieldManager.VaultSecret;
 /** On every Secret we write: the Secret informer watches only these. */
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'vaultsync';
+export const MANAGED_BY_LABEL = MANAGED_BY_LABEL_KEY;
+export const MANAGED_BY = OPERATOR_NAME;
 /** Name of the VaultSecret that writes the Secret (same namespace). */
 export const OWNER_LABEL = VAULTSECRET_OWNER_LABEL;
 /** Secret keys written by vaultsync (names only), so Merge targets can be checked for drift. */
-export const MANAGED_KEYS_ANNOTATION = 'vaultsync.io/managed-keys';
+export const MANAGED_KEYS_ANNOTATION = OperatorAnnotation.ManagedKeys;
 
 /** Held by a Merge + Delete VaultSecret until its keys are removed from the Secret. */
-export const CLEANUP_FINALIZER = 'vaultsync.io/remove-merged-keys';
+export const CLEANUP_FINALIZER = Finalizer.RemoveMergedKeys;
 
 export const targetName = (vs: VaultSecret): string => vs.spec.target?.name ?? vs.metadata?.name ?? '';
 export const creationPolicy = (vs: VaultSecret) =>

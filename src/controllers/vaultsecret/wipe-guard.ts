@@ -3,9 +3,10 @@
 // VaultSecret wrote, or remove more than half of them, is refused unless the resource says so:
 // `spec.target.allowEmpty: true` (empty is fine) or a new value of the `vaultsync.io/allow-shrink`
 // annotation (this one shrink is fine; answered once). Pure.
+import { UserAnnotation } from '../../apis/v1alpha1/index.ts';
 
 /** Any new value lets the next read shrink the Secret, once (status.allowShrinkHandled). */
-export const ALLOW_SHRINK_ANNOTATION = 'vaultsync.io/allow-shrink';
+export const ALLOW_SHRINK_ANNOTATION = UserAnnotation.AllowShrink;
 
 export interface ShrinkInput {
   /** Keys this VaultSecret wrote before (the Secret's managed-keys annotation); none: first write. */
