@@ -1,13 +1,13 @@
 // Workloads (Deployments, StatefulSets, DaemonSets; Argo Rollouts when their CRD is served) as
 // the reload controller sees them: which Secrets they use, whether they asked to be reloaded,
 // whether a label selector picks them, whether their rollout is complete. Pure.
-import type { KubernetesObject, V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
+import type { V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
 import { stripBulkyMetadata } from '../../kube/object-cache.ts';
 import {
   ARGO_ROLLOUT,
   type RestartKind,
   type Workload,
-  isReloadableKind,
+  type WorkloadRef,
   isRestartKind,
 } from '../shared/workloads.ts';
 import { TEMPLATE_HMAC_ANNOTATION, PODS_HMAC_ANNOTATION, parseDigests } from './annotations.ts';
