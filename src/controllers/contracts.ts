@@ -141,7 +141,7 @@ export type RolloutState =
 /** To SecretRotation: its consumers — found in the workload caches, restarted, followed. */
 export interface Rollouts extends WorkloadRestarts {
   /** Workloads of a namespace, from the caches. */
-  workloads(namespace: string): Workload[];
+  workloads(namespace: string): { ref: WorkloadRef; obj: Workload }[];
   /** Every workload cache knows all its objects (a workload missing from it does not exist). */
   cachesSynced(): boolean;
   /**

@@ -11,6 +11,7 @@ import {
   VAULT_SECRET_DEFAULTS,
   VAULTSECRET_OWNER_LABEL,
 } from '../../apis/v1alpha1/index.ts';
+import { targetName } from '../shared/target-name.ts';
 
 export const FIELD_MANAGER = FieldManager.VaultSecret;
 /** On every Secret we write: the Secret informer watches only these. */
@@ -24,7 +25,7 @@ export const MANAGED_KEYS_ANNOTATION = OperatorAnnotation.ManagedKeys;
 /** Held by a Merge + Delete VaultSecret until its keys are removed from the Secret. */
 export const CLEANUP_FINALIZER = Finalizer.RemoveMergedKeys;
 
-export const targetName = (vs: VaultSecret): string => vs.spec.target?.name ?? vs.metadata?.name ?? '';
+export { targetName } from '../shared/target-name.ts';
 export const creationPolicy = (vs: VaultSecret) =>
   vs.spec.target?.creationPolicy ?? VAULT_SECRET_DEFAULTS.creationPolicy;
 export const deletionPolicy = (vs: VaultSecret) =>
