@@ -22,6 +22,7 @@ import {
 } from './support/operator.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
 import { eventually } from './support/wait.ts';
+import { secretWriteLines } from './support/log-lines.ts';
 
 const ns = 'team-cloud';
 const run = randomBytes(3).toString('hex');
@@ -228,6 +229,13 @@ describe('VaultSecret from the cloud backends against the real apiserver', funct
       for (const cloud of BACKENDS) {
         for (const n of [1, 2, 3]) assert.equal(text.includes(canary(cloud, n)), false, `canary in ${where}`);
         assert.equal(text.includes(`plain-token-${cloud}`), false, `token in ${where}`);
+      }
+    }
+    // Names are not values: the Secrets the canaries went into are named in full.
+    for (const cloud of BACKENDS) {
+      for (const verb of ['Created', 'Updated'] as const) {
+        const lines = secretWriteLines(operator.logs, ns, `${cloud}-db`, verb);
+        assert.ok(lines.length >= 1, `a "${verb} Secret" line naming ${ns}/${cloud}-db`);
       }
     }
   });

@@ -18,6 +18,7 @@ import { ensureNamespace, startTestOperator, type TestOperator } from './support
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
 import { eventually, delay } from './support/wait.ts';
+import { secretWriteLines } from './support/log-lines.ts';
 import { tokenDigest } from '../src/apis/v1alpha1/trigger-token.ts';
 
 const ns = 'team-vs';
@@ -437,6 +438,10 @@ backends:
     ] as const) {
       assert.equal(text.includes(canary), false, `canary found in ${where}`);
     }
+    // Names are not values: the Secret the canary was written into is named in full.
+    const created = secretWriteLines(operator.logs, ns, 'db');
+    assert.ok(created.length >= 1, `a "Created Secret" line naming ${ns}/db`);
+    assert.deepEqual([created[0]?.namespace, created[0]?.secret], [ns, 'db']);
     assert.match(
       metrics,
       /vaultsync_resource_ready\{kind="VaultSecret",namespace="team-vs",name="pinned"\} 1/,

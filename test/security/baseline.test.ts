@@ -9,6 +9,7 @@ import { createKubeClient, createObject, deleteObject, getObject } from '../../s
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
 import { eventually } from '../support/wait.ts';
+import { secretWriteLines } from '../support/log-lines.ts';
 import {
   type ShippedOperator,
   type Tenant,
@@ -135,8 +136,13 @@ backends:
     );
   });
 
-  it('the operator logged no refusal and no value', () => {
+  it('the operator logged no refusal and no value, and named the Secret it wrote', () => {
     assert.deepEqual(forbiddenLines(op.logs), []);
     assert.equal(op.logs.filter((l) => l.includes(canary)).length, 0);
+    assert.equal(
+      secretWriteLines(op.logs, a.namespace, 'db').length,
+      1,
+      `"Created Secret" for ${a.namespace}/db`,
+    );
   });
 });
