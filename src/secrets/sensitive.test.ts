@@ -16,6 +16,18 @@ describe('Sensitive', () => {
     assert.equal('' + s, '[REDACTED]');
   });
 
+  it('prints [REDACTED] inside errors: messages, causes and stacks', () => {
+    const s = new Sensitive(canary);
+    const err = new Error(`read ${s} failed`, { cause: s });
+    assert.equal(err.message, 'read [REDACTED] failed');
+    assert.equal(inspect(err).includes(canary), false);
+    assert.equal(String(new AggregateError([s], `${s}`)).includes(canary), false);
+    assert.equal(
+      JSON.stringify({ error: { message: err.message, cause: err.cause } }).includes(canary),
+      false,
+    );
+  });
+
   it('does not expose the value through spread, keys or structuredClone', () => {
     const s = new Sensitive({ password: canary });
     assert.deepEqual(Object.keys(s), []);
