@@ -20,17 +20,19 @@
 //   vaultsync.io/reload-debounce: "10s"  wait for further changes this long (default 10s)
 //   vaultsync.io/reload-min-interval: "5m"  at least this long between two restarts (default 0)
 
+import { OperatorAnnotation, UserAnnotation } from '../../apis/v1alpha1/index.ts';
 import { type MacKeyring, MacUse } from '../../secrets/mac-keyring.ts';
 
-export const RELOAD_ANNOTATION = 'vaultsync.io/reload';
-export const RELOAD_SECRETS_ANNOTATION = 'vaultsync.io/reload-secrets';
-export const RELOAD_DEBOUNCE_ANNOTATION = 'vaultsync.io/reload-debounce';
-export const RELOAD_MIN_INTERVAL_ANNOTATION = 'vaultsync.io/reload-min-interval';
-export const PENDING_ANNOTATION = 'vaultsync.io/pending-restart';
-export const RESTARTED_AT_ANNOTATION = 'vaultsync.io/restarted-at';
-export const RESTART_GROUP_ANNOTATION = 'vaultsync.io/restart-group';
-export const PODS_HMAC_ANNOTATION = 'vaultsync.io/pods-secrets-hmac';
-export const TEMPLATE_HMAC_ANNOTATION = 'vaultsync.io/secrets-hmac';
+// The names themselves are the vocabulary's (apis/v1alpha1/annotations.ts).
+export const RELOAD_ANNOTATION = UserAnnotation.Reload;
+export const RELOAD_SECRETS_ANNOTATION = UserAnnotation.ReloadSecrets;
+export const RELOAD_DEBOUNCE_ANNOTATION = UserAnnotation.ReloadDebounce;
+export const RELOAD_MIN_INTERVAL_ANNOTATION = UserAnnotation.ReloadMinInterval;
+export const PENDING_ANNOTATION = OperatorAnnotation.PendingRestart;
+export const RESTARTED_AT_ANNOTATION = OperatorAnnotation.RestartedAt;
+export const RESTART_GROUP_ANNOTATION = OperatorAnnotation.RestartGroup;
+export const PODS_HMAC_ANNOTATION = OperatorAnnotation.PodsSecretsHmac;
+export const TEMPLATE_HMAC_ANNOTATION = OperatorAnnotation.SecretsHmac;
 
 const MAC_PREFIX = /^hmac-sha256:v\d+:/;
 /** Characters of the MAC kept in a digest: 96 bits, enough to tell two values apart. */

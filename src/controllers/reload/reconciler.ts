@@ -6,10 +6,20 @@
 import { type KubeClient, getObject, mergePatch } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
-import { isConflict, isNotFound, toKubeError } from '../../kube/errors.ts';
+import { isConflict, isNotFound } from '../../kube/errors.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
-import { refusedWriteMessage } from '../vaultsecret/refused-write.ts';
+import { WorkloadEventReason } from '../../apis/v1alpha1/index.ts';
+import {
+  Failure,
+  USER_ERROR_RETRY_MS,
+  refusedWrite,
+  refusedWriteMessage,
+  retryOf,
+  said,
+  settle,
+  warningDue,
+} from '../failure/index.ts';
 import {
   PENDING_ANNOTATION,
   type PendingAddition,
@@ -42,7 +52,7 @@ const MAX_REQUEUE_MS = 60 * 60_000;
 /** A Rollout restarted while its informer has not synced (no events) is looked at this often. */
 export const ROLLOUT_POLL_MS = 5000;
 /** A restart the apiserver refused is tried again after this (the user-error interval). */
-export const RESTART_REFUSED_RETRY_MS = 5 * 60_000;
+export const RESTART_REFUSED_RETRY_MS = USER_ERROR_RETRY_MS;
 const ROLLOUT_CRD_MISSING =
   'the Argo Rollouts CRD (rollouts.argoproj.io, argoproj.io/v1alpha1) is not installed';
 
@@ -91,7 +101,7 @@ export class ReloadReconciler {
   readonly #deps: ReloadReconcilerDeps;
   /** Last deferral reason per workload, so a deferral is reported once, not per recheck. */
   readonly #deferred = new Map<string, string>();
-  /** Workload key → the refusal last reported for its restart (one Warning per change). */
+  /** Workload key → what was said of its refused restart (one Warning per change: failure/). */
   readonly #refused = new Map<string, string>();
 
   constructor(deps: ReloadReconcilerDeps) {
@@ -212,7 +222,7 @@ export class ReloadReconciler {
     if (decision.reason === 'Window' && this.#deferred.get(key) !== decision.message) {
       await events.normal(
         obj,
-        'RestartDeferred',
+        WorkloadEventReason.RestartDeferred,
         `Deferred restart of ${ref.kind} ${ref.name}: ${decision.message}`,
       );
     }
@@ -245,7 +255,7 @@ export class ReloadReconciler {
       ctx.log.info(`Skipped restart of ${ref.kind}: paused`, { reasons: pending.reasons });
       await events.warning(
         obj,
-        'RestartSkipped',
+        WorkloadEventReason.RestartSkipped,
         `Skipped restart of ${ref.kind} ${ref.name} (${whyOf(pending)}): ${decision.message}`,
       );
     } else {
@@ -277,10 +287,8 @@ export class ReloadReconciler {
       if (isConflict(err)) return { requeueAfter: 50 };
       if (isNotFound(err)) return void unsaved.drop(key);
       metrics.restart(ref.kind, 'failed');
-      const refused = toKubeError(err);
-      if (refused.status >= 400 && refused.status < 500 && !refused.transient) {
-        return this.#refusedRestart(step, refusedWriteMessage(`${ref.kind} ${ref.name}`, refused));
-      }
+      const refused = refusedWrite(err);
+      if (refused) return this.#refusedRestart(step, refusedWriteMessage(`${ref.kind} ${ref.name}`, refused));
       throw err;
     }
     this.#refused.delete(key);
@@ -305,7 +313,7 @@ export class ReloadReconciler {
     ctx.log.info(`${verb} ${ref.kind}`, { reasons: pending.reasons, group: pending.group });
     await this.#deps.events.normal(
       obj,
-      pods ? 'PodsAnnotated' : 'Restarted',
+      pods ? WorkloadEventReason.PodsAnnotated : WorkloadEventReason.Restarted,
       `${verb} ${ref.kind} ${ref.name}: ${whyOf(pending)}`,
     );
   }
@@ -319,13 +327,15 @@ export class ReloadReconciler {
   async #refusedRestart({ ref, key, obj, pending, ctx }: Step, message: string): Promise<ReconcileResult> {
     const { events } = this.#deps;
     ctx.log.warn(`Restart of ${ref.kind} refused`, { group: pending.group, error: message });
-    if (this.#refused.get(key) !== message) {
-      this.#refused.set(key, message);
-      await events.warning(obj, 'RestartFailed', message);
+    const failure = new Failure(WorkloadEventReason.RestartFailed, message);
+    // No status to show it: what this replica said last is the memory (one Warning per change).
+    if (warningDue(undefined, this.#refused.get(key), failure)) {
+      this.#refused.set(key, said(failure));
+      await events.warning(obj, failure.reason, failure.message);
       const requester = requesterOf(pending.group, ref.namespace);
-      if (requester) await events.warning(requester, 'RestartFailed', message);
+      if (requester) await events.warning(requester, failure.reason, failure.message);
     }
-    return { requeueAfter: RESTART_REFUSED_RETRY_MS };
+    return settle(failure, retryOf(failure, RESTART_REFUSED_RETRY_MS));
   }
 
   /** A restart of a Rollout without its CRD: skipped, said in the log and on the requesters. */
@@ -336,7 +346,7 @@ export class ReloadReconciler {
     // The requesters ("VaultSecret/db", "SecretRotation/x") get a Warning event naming it.
     for (const group of new Set(taken.map((a) => a.group))) {
       const requester = requesterOf(group, ref.namespace);
-      if (requester) await this.#deps.events.warning(requester, 'RestartSkipped', message);
+      if (requester) await this.#deps.events.warning(requester, WorkloadEventReason.RestartSkipped, message);
     }
   }
 
@@ -356,12 +366,16 @@ export class ReloadReconciler {
         name: ref.name,
         seconds: (now - r.at) / 1000,
       });
-      await events.normal(w, 'RolledOut', `${ref.kind} ${ref.name} is ready with the new data`);
+      await events.normal(
+        w,
+        WorkloadEventReason.RolledOut,
+        `${ref.kind} ${ref.name} is ready with the new data`,
+      );
       return;
     }
     await events.warning(
       w,
-      'RolloutNotReady',
+      WorkloadEventReason.RolloutNotReady,
       `${ref.kind} ${ref.name} did not become ready within ${step.afterSeconds}s of its restart`,
     );
   }
