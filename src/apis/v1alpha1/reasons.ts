@@ -121,6 +121,8 @@ export const IssuingReason = {
   NamesMismatch: 'NamesMismatch',
   Expired: 'Expired',
   Renewing: 'Renewing',
+  /** A new value of the vaultsync.io/renew-now annotation (kubectl vaultsync renew). */
+  ManuallyTriggered: 'ManuallyTriggered',
 } as const;
 export type IssuingReason = (typeof IssuingReason)[keyof typeof IssuingReason];
 

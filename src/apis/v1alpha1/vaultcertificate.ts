@@ -409,6 +409,15 @@ export const VaultCertificateStatusSchema = Type.Object(
       }),
     ),
     lastFailureTime: Type.Optional(Timestamp('When the last issuance attempt failed.')),
+    renewNowHandled: Type.Optional(
+      Type.String({
+        description:
+          'Digest (sha256:<base64url>) of the vaultsync.io/renew-now annotation value the last manual renewal ' +
+          'answered, recorded with the new certificate; the value itself is not copied. Setting the annotation ' +
+          'to any other value asks for one new certificate now.',
+        maxLength: 256,
+      }),
+    ),
     certificateMAC: Type.Optional(
       Type.String({
         description:

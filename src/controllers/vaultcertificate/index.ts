@@ -2,7 +2,12 @@
 // informer on the Secrets it wrote (edits and deletions are repaired at once), the workers,
 // and the samples the scrape-time certificate gauges read.
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { API_VERSION, VAULTSYNC_FIELD_MANAGERS, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import {
+  API_VERSION,
+  UserAnnotation,
+  VAULTSYNC_FIELD_MANAGERS,
+  type VaultCertificate,
+} from '../../apis/v1alpha1/index.ts';
 import type { IssuerRegistry } from '../../issuers/index.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
 import type { KubeClient } from '../../kube/client.ts';
@@ -69,7 +74,8 @@ function worthReconciling(old: VaultCertificate, cur: VaultCertificate): boolean
     a.generation !== b.generation ||
     a.deletionTimestamp !== b.deletionTimestamp ||
     (a.finalizers ?? []).join() !== (b.finalizers ?? []).join() ||
-    a.uid !== b.uid
+    a.uid !== b.uid ||
+    a.annotations?.[UserAnnotation.RenewNow] !== b.annotations?.[UserAnnotation.RenewNow]
   );
 }
 

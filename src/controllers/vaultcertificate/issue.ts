@@ -3,7 +3,7 @@
 // it supersedes, record it in status, say so, and restart the workloads that use it. Any failure
 // is shown on the resource and backed off (failure-report.ts); the Secret is never blanked.
 import type { V1Secret } from '@kubernetes/client-node';
-import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import { type VaultCertificate, tokenDigest } from '../../apis/v1alpha1/index.ts';
 import type { Issuer } from '../../issuers/index.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { isNotLeader } from '../../kube/fence.ts';
@@ -15,7 +15,7 @@ import { type Obtained, obtainCertificate } from './issuance.ts';
 import { appliedObservation, issuedMaterial, materialMacOf, secretFor } from './material.ts';
 import type { ObservedSecret } from './observed.ts';
 import { issuanceOutcome } from './outcome.ts';
-import type { Violation } from './policies.ts';
+import { type Violation, renewNowToken } from './policies.ts';
 import type { RecordedCertificate } from './recorded.ts';
 import { type Renewal, renewalTime, requeueDelay } from './renewal.ts';
 import { requestRestarts } from './restarts.ts';
@@ -142,9 +142,14 @@ async function recordIssued(
   revision: number,
   mac: string,
 ): Promise<void> {
+  // A renew-now request made before this issuance is answered by it.
+  const renewNow = renewNowToken(s.vc);
   const status = withConditions(
     s.vc,
-    successFields(s.vc.status, obtained.cert, issuerRef(s.desired), renewal, revision, mac),
+    {
+      ...successFields(s.vc.status, obtained.cert, issuerRef(s.desired), renewal, revision, mac),
+      ...(renewNow !== undefined && { renewNowHandled: tokenDigest(renewNow) }),
+    },
     issuedCondition(),
     undefined,
     c.deps.clock.now(),

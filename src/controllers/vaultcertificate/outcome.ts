@@ -5,6 +5,13 @@ import type { CertificateInfo } from '../../pki/index.ts';
 import type { Violation } from './policies.ts';
 import { EventReason, IssuingReason } from './reasons.ts';
 
+/** Triggers whose new certificate is a renewal (event Renewed), not a replacement (Reissued). */
+const RENEWALS: ReadonlySet<string> = new Set([
+  IssuingReason.Renewing,
+  IssuingReason.Expired,
+  IssuingReason.ManuallyTriggered,
+]);
+
 export interface IssuanceOutcome {
   /** The first certificate of the resource: nothing to replace, no workload to restart. */
   first: boolean;
@@ -28,7 +35,7 @@ export function issuanceOutcome(
       eventReason: EventReason.Issued,
       eventMessage: `Issued ${what}`,
     };
-  const renewing = trigger.reason === IssuingReason.Renewing || trigger.reason === IssuingReason.Expired;
+  const renewing = RENEWALS.has(trigger.reason);
   if (renewing)
     return {
       first,

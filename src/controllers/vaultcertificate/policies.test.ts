@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { generatePrivateKey } from '../../pki/index.ts';
 import { observeSecret } from './observed.ts';
-import { ISSUANCE_POLICIES, type PolicyInput, shouldIssue } from './policies.ts';
+import { ISSUANCE_POLICIES, type PolicyInput, renewNowToken, shouldIssue, stillUsable } from './policies.ts';
 import { IssuingReason } from './reasons.ts';
 import { renewalTime } from './renewal.ts';
 import { desiredCertificate, requestHash } from './spec.ts';
 import { type TestCa, certificate, issuedSecret, macKeys, testCa } from './testing.ts';
 import type { V1Secret } from '@kubernetes/client-node';
-import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import { type VaultCertificate, tokenDigest } from '../../apis/v1alpha1/index.ts';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2030, 0, 1);
@@ -49,7 +49,7 @@ describe('VaultCertificate: should a certificate be issued? (policy chain)', fun
   });
 
   it('lists its checks in cert-manager order: existence, data, key pair, drift, issuer, spec, expiry', () => {
-    assert.equal(ISSUANCE_POLICIES.length, 13);
+    assert.equal(ISSUANCE_POLICIES.length, 14);
   });
 
   const cases: {
@@ -168,6 +168,11 @@ describe('VaultCertificate: should a certificate be issued? (policy chain)', fun
       over: () => ({ now: NOW + 450 * HOUR }),
       want: undefined,
     },
+    {
+      name: 'a renew-now value not answered yet',
+      over: () => ({ renewNow: 'now' }),
+      want: IssuingReason.ManuallyTriggered,
+    },
   ];
 
   for (const c of cases) {
@@ -178,4 +183,13 @@ describe('VaultCertificate: should a certificate be issued? (policy chain)', fun
       assert.equal(violation?.reason, c.want, violation?.message);
     });
   }
+
+  it('renew-now: a new annotation value is pending until status records its digest; the certificate stays usable', () => {
+    const asked = certificate(base.spec, { annotations: { 'vaultsync.io/renew-now': 'go' } });
+    assert.equal(renewNowToken(base), undefined);
+    assert.equal(renewNowToken(asked), 'go');
+    const answered = { ...asked, status: { renewNowHandled: tokenDigest('go') } };
+    assert.equal(renewNowToken(answered), undefined);
+    assert.equal(stillUsable({ reason: IssuingReason.ManuallyTriggered, message: '' }), true);
+  });
 });

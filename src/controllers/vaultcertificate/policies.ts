@@ -1,6 +1,7 @@
 // "Should a new certificate be issued?" as an ordered chain of small named checks, in the
 // manner of cert-manager's policy chain: the first that objects gives the reason. Each check
 // is pure and sees only the desired certificate, the parsed Secret and the clock.
+import { type VaultCertificate, UserAnnotation, pendingToken } from '../../apis/v1alpha1/index.ts';
 import { keySpecEqual, describeKeySpec } from '../../pki/index.ts';
 import type { ObservedSecret } from './observed.ts';
 import { IssuingReason } from './reasons.ts';
@@ -17,6 +18,8 @@ export interface PolicyInput {
   recordedIssuer?: string | undefined;
   /** Renewal time of the certificate in the Secret, when there is one. */
   renewal: Renewal | undefined;
+  /** The vaultsync.io/renew-now value not answered yet (renewNowToken). */
+  renewNow?: string | undefined;
   now: number;
 }
 
@@ -127,6 +130,17 @@ export const renewalDue: Policy = ({ renewal, now }) =>
     ? v(IssuingReason.Renewing, `renewal was due at ${new Date(renewal.at).toISOString()}`)
     : undefined;
 
+/** Someone asked for a new certificate now (vaultsync.io/renew-now, `kubectl vaultsync renew`). */
+export const manuallyTriggered: Policy = ({ renewNow }) =>
+  renewNow !== undefined
+    ? v(IssuingReason.ManuallyTriggered, `a new certificate was requested (${UserAnnotation.RenewNow})`)
+    : undefined;
+
+/** The renew-now value not answered yet: answered by the next certificate written (status.renewNowHandled). */
+export function renewNowToken(vc: VaultCertificate): string | undefined {
+  return pendingToken(vc.metadata?.annotations?.[UserAnnotation.RenewNow], vc.status?.renewNowHandled);
+}
+
 /** The chain, in order. */
 export const ISSUANCE_POLICIES: readonly Policy[] = [
   secretDoesNotExist,
@@ -142,6 +156,7 @@ export const ISSUANCE_POLICIES: readonly Policy[] = [
   namesMissing,
   expired,
   renewalDue,
+  manuallyTriggered,
 ];
 
 /** The first objection of the chain, or undefined when the Secret's certificate is good. */
@@ -158,5 +173,5 @@ export function shouldIssue(
 
 /** Until the renewal succeeds, a certificate that is only due for renewal is still usable. */
 export function stillUsable(violation: Violation): boolean {
-  return violation.reason === IssuingReason.Renewing;
+  return violation.reason === IssuingReason.Renewing || violation.reason === IssuingReason.ManuallyTriggered;
 }

@@ -20,7 +20,7 @@ import { blocked } from './failure-report.ts';
 import { finalize, syncFinalizer } from './finalizer.ts';
 import { issue } from './issue.ts';
 import { ReplicaMemory } from './memory.ts';
-import { shouldIssue } from './policies.ts';
+import { renewNowToken, shouldIssue } from './policies.ts';
 import { Reason } from './reasons.ts';
 import { backoffRemaining, renewalTime } from './renewal.ts';
 import { secretProblem } from './secret.ts';
@@ -95,6 +95,7 @@ async function reconcileOne(
     expectedMac: ours ? ours.mac : vc.status?.certificateMAC,
     recordedIssuer: ours ? ours.issuer : vc.status?.issuer,
     renewal,
+    renewNow: renewNowToken(vc),
     now,
   });
   if (!trigger)
