@@ -7,6 +7,7 @@ import type { Clock } from '../../kube/clock.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import type { RandomSource } from '../../secrets/generators.ts';
 import { type MacKeyring, MacUse } from '../../secrets/mac-keyring.ts';
+import type { FailureReporter } from '../failure/index.ts';
 import type { ReloadController } from '../reload/controller.ts';
 import type { Consumer } from './consumers.ts';
 import type { RotationMemory } from './memory.ts';
@@ -52,6 +53,8 @@ export interface RotationEnv extends SecretRotationReconcilerDeps {
   random: RandomSource;
   metrics: RotationMetrics;
   userErrorRetryMs: number;
+  /** The shared failure path's routine: one Warning per change, the retry. */
+  failures: FailureReporter;
 }
 
 /** One reconcile of one rotation. `sr` is a private copy: steps update sr.status as they write it. */

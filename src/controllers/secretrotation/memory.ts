@@ -31,8 +31,6 @@ export class RotationMemory {
    * retry before the user-error delay unless the spec or the rotate-now token changes.
    */
   readonly held = new Map<string, Hold>();
-  /** Rotation key → the Warning last emitted while the status could not record it. */
-  readonly warned = new Map<string, string>();
 
   forget(key: string): void {
     this.requested.delete(key);
@@ -40,7 +38,6 @@ export class RotationMemory {
     this.failedAt.delete(key);
     this.rollbackChecked.delete(key);
     this.held.delete(key);
-    this.warned.delete(key);
   }
 
   /** The workloads already asked to restart for `version` of this rotation (a new set for a new version). */

@@ -8,8 +8,8 @@
 // rotation is written at most once, and its values never live only in memory.
 import type { Backend } from '../../backends/types.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
-import { isNotLeader } from '../../kube/fence.ts';
 import { cryptoRandom } from '../../secrets/generators.ts';
+import { Failure, FailureReporter, USER_ERROR_RETRY_MS } from '../failure/index.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
 import {
   type BackendRun,
@@ -19,7 +19,7 @@ import {
   type SecretRotationReconcilerDeps,
   requeue,
 } from './context.ts';
-import { RotationFailure, toFailure } from './failure.ts';
+import { classifyError } from './failure.ts';
 import { disabledRestartMode } from './features.ts';
 import { noopRotationMetrics } from './metrics.ts';
 import { type PhaseFacts, type Step, phaseOf, stepFor } from './phases.ts';
@@ -51,12 +51,14 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     ...deps,
     random: deps.random ?? cryptoRandom,
     metrics: deps.metrics ?? noopRotationMetrics,
-    userErrorRetryMs: deps.userErrorRetryMs ?? 5 * 60_000,
+    userErrorRetryMs: deps.userErrorRetryMs ?? USER_ERROR_RETRY_MS,
+    failures: new FailureReporter(deps.userErrorRetryMs ?? USER_ERROR_RETRY_MS),
   };
   return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const sr = env.rotations.get(key);
     if (!sr || sr.metadata?.deletionTimestamp) {
       env.memory.forget(key);
+      env.failures.forget(key);
       return;
     }
     // A private copy: steps update sr.status as they write it.
@@ -70,9 +72,12 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
       env.memory.held.delete(key);
       return await runStep({ ...run, backend: checkedBackend(run) });
     } catch (err) {
-      // Lost leadership (fencing) ends the reconcile: another replica writes now, not us.
-      if (ctx.signal.aborted || isNotLeader(err)) throw err;
-      return fail(run, toFailure(err));
+      // Lost leadership (fencing), shutdown and transient apiserver trouble are thrown on.
+      const classified = classifyError(err, ctx.signal.aborted);
+      if (classified.rethrow) throw err;
+      if (classified.unexpected)
+        ctx.log.error('Reconcile failed unexpectedly', { error: classified.unexpected });
+      return fail(run, classified.failure);
     }
   };
 }
@@ -81,16 +86,16 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
 function checkedBackend({ env, sr }: Run): Backend {
   // The CRD's rules again: an object stored past them gets InvalidSpec, not a throw or a loop.
   const invalid = invalidSpecMessage('SecretRotation', sr.spec);
-  if (invalid) throw new RotationFailure(Reason.InvalidSpec, invalid, false);
+  if (invalid) throw new Failure(Reason.InvalidSpec, invalid);
   const unreadable = scheduleError(sr.spec);
-  if (unreadable) throw new RotationFailure(Reason.InvalidSchedule, unreadable, false);
+  if (unreadable) throw new Failure(Reason.InvalidSchedule, unreadable);
   const backend = env.backends.get(sr.spec.backend);
   if (!backend) {
     const message = `backend "${sr.spec.backend}" is not in the operator configuration`;
-    throw new RotationFailure(Reason.BackendNotFound, message, false);
+    throw new Failure(Reason.BackendNotFound, message);
   }
   const disabled = disabledRestartMode(sr.spec, env.annotatePods ?? false);
-  if (disabled) throw new RotationFailure(Reason.AnnotatePodsDisabled, disabled, false);
+  if (disabled) throw new Failure(Reason.AnnotatePodsDisabled, disabled);
   return backend;
 }
 

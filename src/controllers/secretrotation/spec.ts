@@ -1,10 +1,15 @@
 // What a SecretRotation's spec and annotations ask for, defaults applied. Pure.
 import type { SecretRotation, SecretRotationSpec } from '../../apis/v1alpha1/index.ts';
-import { SECRET_ROTATION_DEFAULTS, parseDuration, pendingToken } from '../../apis/v1alpha1/index.ts';
+import {
+  SECRET_ROTATION_DEFAULTS,
+  UserAnnotation,
+  parseDuration,
+  pendingToken,
+} from '../../apis/v1alpha1/index.ts';
 import type { GeneratorDefaults } from '../../secrets/generators.ts';
 
 /** Any new value asks for one rotation now (the HTTP API's rotate trigger sets it). */
-export const ROTATE_NOW_ANNOTATION = 'vaultsync.io/rotate-now';
+export const ROTATE_NOW_ANNOTATION = UserAnnotation.RotateNow;
 
 const D = SECRET_ROTATION_DEFAULTS;
 

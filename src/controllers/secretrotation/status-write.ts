@@ -1,9 +1,9 @@
 // Writing a SecretRotation's status: a merge patch of what changed, nothing when nothing did.
 import { API_VERSION, FieldManager, type SecretRotationStatus } from '../../apis/v1alpha1/index.ts';
 import { patchStatus } from '../../kube/client.ts';
-import { refusedWriteMessage } from '../vaultsecret/refused-write.ts';
+import { refusedWrite, refusedWriteMessage } from '../failure/index.ts';
 import { type Run, nameOf, namespaceOf } from './context.ts';
-import { StatusRefused, refusal } from './failure.ts';
+import { StatusRefused } from './failure.ts';
 import { Reason } from './reasons.ts';
 import { statusPatch } from './status.ts';
 
@@ -29,12 +29,11 @@ export async function writeStatus(run: Run, status: SecretRotationStatus): Promi
   try {
     if (!(await patch(run, run.sr.status ?? {}, status))) return;
   } catch (err) {
-    const refused = refusal(err);
+    const refused = refusedWrite(err);
     if (!refused) throw err;
     throw new StatusRefused(
       Reason.SecretWriteFailed,
       refusedWriteMessage(`the status of SecretRotation ${nameOf(run.sr)}`, refused),
-      false,
     );
   }
   run.sr.status = status;
@@ -56,7 +55,7 @@ export async function recordFailure(run: Run, status: SecretRotationStatus): Pro
     await patch(run, { conditions: run.sr.status?.conditions }, { conditions: status.conditions });
     return true;
   } catch (err) {
-    if (!refusal(err)) throw err;
+    if (!refusedWrite(err)) throw err;
     return false;
   }
 }
