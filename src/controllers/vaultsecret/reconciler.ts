@@ -2,49 +2,49 @@
 // write the Secret only when its data or metadata differ, write status only when it changed.
 // Every failure — a backend error, a spec the CRD would refuse today, data the apiserver would
 // refuse, a read that would wipe the Secret, a refused write — keeps the Secret as it is and
-// reports Ready=False with its reason and one Warning event; none of them hot-loops.
+// reports Ready=False with its reason and one Warning event (report-failure.ts, on the shared
+// controllers/failure path); none of them hot-loops.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
 import {
-  API_VERSION,
   LEGACY_FIELD_MANAGER,
-  UserAnnotation,
   VaultSecretReason as Reason,
   parseDuration,
   pendingToken,
   tokenDigest,
 } from '../../apis/v1alpha1/index.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
-import { type KubeClient, getObject, patchStatus, serverSideApply } from '../../kube/client.ts';
+import { type KubeClient, getObject, serverSideApply } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
+import { addFinalizer, hasFinalizer } from '../../kube/finalizers.ts';
+import { releaseFields } from '../../kube/managed-fields.ts';
+import { keyFor } from '../../kube/resources.ts';
+import { macEqual } from '../../secrets/hmac.ts';
+import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
 import {
   Failure,
   FailureReporter,
   USER_ERROR_RETRY_MS,
   classify,
-  failedConditions,
   refusedWrite,
   refusedWriteMessage,
-  settle,
 } from '../failure/index.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
-import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
-import { releaseFields } from '../../kube/managed-fields.ts';
-import { keyFor } from '../../kube/resources.ts';
-import { macEqual } from '../../secrets/hmac.ts';
-import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
 import { FailureHold, type HoldInput } from './failure-hold.ts';
+import { finalize } from './finalize.ts';
 import { mayWrite } from './ownership.ts';
 import { BACKEND_REASONS } from './reasons.ts';
 import { nextRefreshDelay, refreshReason } from './refresh.ts';
+import { type FailureIo, reportFailure } from './report-failure.ts';
 import { dataProblem } from './secret-limits.ts';
+import { writeStatus } from './status-write.ts';
+import { SYNC_NOW_ANNOTATION, syncNowToken } from './sync-now.ts';
 import {
   CLEANUP_FINALIZER,
   FIELD_MANAGER,
-  OWNER_LABEL,
   needsCleanupFinalizer,
   desiredSecret,
   managedKeys,
@@ -55,8 +55,8 @@ import {
 import { TemplateError } from './template.ts';
 import { ALLOW_SHRINK_ANNOTATION, unsafeShrink } from './wipe-guard.ts';
 
-/** Any new value asks for one read of the backend now (the HTTP API's sync trigger sets it). */
-export const SYNC_NOW_ANNOTATION = UserAnnotation.SyncNow;
+export { SYNC_NOW_ANNOTATION, syncNowToken } from './sync-now.ts';
+export { statusEqual } from './status-write.ts';
 
 export interface EventSink {
   normal(obj: VaultSecret, reason: string, message: string): Promise<void>;
@@ -100,16 +100,259 @@ export function refreshIntervalMs(vs: VaultSecret, defaultMs: number): number {
 }
 
 export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
-  const userErrorRetryMs = deps.userErrorRetryMs ?? USER_ERROR_RETRY_MS;
-  const held = deps.failureHold ?? new FailureHold();
-  const failures = new FailureReporter(userErrorRetryMs);
+  const reconciler = new VaultSecretReconciler(deps);
+  return (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => reconciler.reconcile(key, ctx);
+}
 
-  async function existingSecret(vs: VaultSecret): Promise<V1Secret | undefined> {
+/** One reconcile in progress: the time it started, and what the user controlled once it read. */
+interface Attempt {
+  key: string;
+  now: number;
+  /** Set once the backend is read: a failure from there on holds further reads. */
+  hold?: HoldInput;
+}
+
+/** Where a VaultSecret may be synced from and to (preflight). */
+interface Target {
+  backend: Backend;
+  existing: V1Secret | undefined;
+  intervalMs: number;
+}
+
+/** What a read of the backend gave, checked: the data to write and the tokens it answers. */
+interface Read {
+  fetched: Map<string, RemoteSecret>;
+  data: ReadonlyMap<string, Buffer>;
+  shrinkToken: string | undefined;
+}
+
+export class VaultSecretReconciler {
+  readonly #deps: VaultSecretReconcilerDeps;
+  readonly #io: FailureIo;
+
+  constructor(deps: VaultSecretReconcilerDeps) {
+    this.#deps = deps;
+    this.#io = {
+      client: deps.client,
+      events: deps.events,
+      clock: deps.clock,
+      failures: new FailureReporter(deps.userErrorRetryMs ?? USER_ERROR_RETRY_MS),
+      held: deps.failureHold ?? new FailureHold(),
+    };
+  }
+
+  async reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const vs = this.#deps.vaultSecrets.get(key);
+    if (!vs) {
+      this.#io.held.forget(key);
+      this.#io.failures.forget(key);
+      return;
+    }
+    if (vs.metadata?.deletionTimestamp)
+      return void (await finalize(this.#deps.client, vs, (v) => this.#existingSecret(v)));
+    const attempt: Attempt = { key, now: this.#deps.clock.now() };
+    try {
+      return await this.#sync(vs, attempt, ctx);
+    } catch (err) {
+      return reportFailure(this.#io, vs, this.#toFailure(err, ctx), ctx.log, attempt.hold);
+    }
+  }
+
+  async #sync(vs: VaultSecret, attempt: Attempt, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const target = await this.#preflight(vs);
+    if (!target) return;
+    const { backend, existing, intervalMs } = target;
+    const { key, now } = attempt;
+    const token = syncNowToken(vs);
+    const requested = (this.#deps.takeRefreshRequest?.(key) ?? false) || token !== undefined;
+    const verdict = this.#syncVerdict(vs, existing);
+    const due =
+      refreshReason(vs, intervalMs, now) ??
+      (requested ? 'refresh requested' : undefined) ??
+      (verdict === 'mismatch' ? 'Secret drifted' : undefined);
+    if (
+      !due &&
+      existing &&
+      metadataMatches(existing, desiredSecret(vs, secretData(existing, managedKeys(existing) ?? [])))
+    )
+      return this.#inSync(vs, existing, verdict, intervalMs, now);
+    const input = holdInput(vs, existing);
+    const shown = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready')?.reason;
+    const waiting = requested ? undefined : this.#io.held.remaining(key, input, now, shown);
+    if (waiting !== undefined) {
+      ctx.log.debug('Backend read held after a failure that needs a fix', { retryInMs: waiting });
+      return { requeueAfter: waiting };
+    }
+    ctx.log.debug('Reading backend', { backend: backend.name, why: due ?? 'metadata drifted' });
+    attempt.hold = input;
+    const read = await this.#read(vs, backend, existing, ctx.signal);
+    return this.#write(vs, attempt, target, read, ctx);
+  }
+
+  /**
+   * What must hold before anything is read: a spec the CRD accepts, the cleanup finalizer, a
+   * configured backend, a target Secret we may write. Undefined: the finalizer was just added
+   * (the informer delivers the updated object and wakes this key again).
+   */
+  async #preflight(vs: VaultSecret): Promise<Target | undefined> {
+    // The CRD's rules again: an object stored before a CRD upgrade or past CEL is refused here.
+    const invalid = invalidSpecMessage('VaultSecret', vs.spec);
+    if (invalid !== undefined) throw new Failure(Reason.InvalidSpec, invalid);
+    if (needsCleanupFinalizer(vs) && !hasFinalizer(vs, CLEANUP_FINALIZER)) {
+      await addFinalizer(this.#deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
+      return undefined;
+    }
+    const intervalMs = refreshIntervalMs(vs, this.#deps.defaultRefreshIntervalMs);
+    const backend = this.#deps.backends.get(vs.spec.backend);
+    if (!backend) {
+      throw new Failure(
+        Reason.BackendNotFound,
+        `backend "${vs.spec.backend}" is not in the operator configuration`,
+      );
+    }
+    const existing = await this.#existingSecret(vs);
+    const decision = mayWrite(vs, existing);
+    if (!decision.allowed) throw new Failure(decision.reason, decision.message);
+    return { backend, existing, intervalMs };
+  }
+
+  /** Nothing to read: a MAC of an earlier scheme or key is rewritten once; wait for the refresh. */
+  async #inSync(
+    vs: VaultSecret,
+    existing: V1Secret,
+    verdict: MacVerdict,
+    intervalMs: number,
+    now: number,
+  ): Promise<ReconcileResult> {
+    if (verdict === 'accepted') {
+      // Written before an upgrade or a key rotation: the status gets the current MAC, once;
+      // the Secret is not written and nothing restarts (the data did not change).
+      const mac = this.#secretMac(vs).mac(secretData(existing, managedKeys(existing) ?? []));
+      await writeStatus(this.#deps.client, vs, { ...vs.status, secretMAC: mac });
+    }
+    const delay = nextRefreshDelay(
+      Date.parse(vs.status!.lastRefreshTime!),
+      intervalMs,
+      now,
+      this.#deps.random,
+    );
+    return delay === undefined ? undefined : { requeueAfter: delay };
+  }
+
+  /** Reads the backend; what the apiserver would refuse, and what would wipe the Secret, is refused here. */
+  async #read(
+    vs: VaultSecret,
+    backend: Backend,
+    existing: V1Secret | undefined,
+    signal: AbortSignal,
+  ): Promise<Read> {
+    const fetched = await this.#fetchAll(vs, backend, signal);
+    const data = desiredSecretData(vs.spec, fetched).reveal();
+    const problem = dataProblem(data);
+    if (problem) throw new Failure(problem.reason, problem.message);
+    const shrinkToken = pendingToken(
+      vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
+      vs.status?.allowShrinkHandled,
+    );
+    const shrink = unsafeShrink({
+      previous: existing ? (managedKeys(existing) ?? []) : [],
+      next: [...data.keys()],
+      allowEmpty: vs.spec.target?.allowEmpty === true,
+      acknowledged: shrinkToken !== undefined,
+    });
+    if (shrink) throw new Failure(Reason.UnsafeShrink, shrink);
+    return { fetched, data, shrinkToken };
+  }
+
+  /** Writes the Secret when its data or metadata differ, then the status; tells of a real data change. */
+  async #write(
+    vs: VaultSecret,
+    attempt: Attempt,
+    target: Target,
+    read: Read,
+    ctx: ReconcileContext,
+  ): Promise<ReconcileResult> {
+    const { existing } = target;
+    const { data } = read;
+    const macs = this.#secretMac(vs);
+    const mac = macs.mac(data);
+    const desired = desiredSecret(vs, data);
+    let secret = existing;
+    let lastSyncTime = vs.status?.lastSyncTime;
+    const unchanged =
+      existing !== undefined &&
+      macEqual(mac, macs.mac(secretData(existing, [...data.keys()]))) &&
+      metadataMatches(existing, desired) &&
+      (managedKeys(existing) ?? []).length === data.size;
+    if (!unchanged) {
+      secret = await writing(`Secret ${targetName(vs)}`, data.values(), async () => {
+        const applied = await serverSideApply(this.#deps.client, desired, {
+          fieldManager: FIELD_MANAGER,
+          force: true,
+        });
+        // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
+        // alone still owns (dropped from the spec since) go now, as they would have.
+        return releaseFields(this.#deps.client, applied, LEGACY_FIELD_MANAGER);
+      });
+      lastSyncTime = formatTime(attempt.now);
+      const verb = existing ? 'Updated' : 'Created';
+      ctx.log.info(`${verb} Secret`, { secret: targetName(vs), keys: data.size });
+      await this.#deps.events.normal(
+        vs,
+        verb === 'Created' ? 'SecretCreated' : 'SecretUpdated',
+        `${verb} Secret ${targetName(vs)}`,
+      );
+    }
+    const previousMac = vs.status?.secretMAC;
+    // A MAC of an earlier scheme or key for the same data is no change (nothing restarts).
+    if (previousMac !== undefined && macs.verdict(data, previousMac) === 'mismatch') {
+      this.#deps.onDataChanged?.(vs, { secretName: targetName(vs), previousMac, mac });
+    }
+    return this.#synced(vs, attempt, target, read, { mac, secret, lastSyncTime });
+  }
+
+  /** Status says Synced (answering the sync-now and allow-shrink tokens); the next refresh is planned. */
+  async #synced(
+    vs: VaultSecret,
+    attempt: Attempt,
+    target: Target,
+    read: Read,
+    written: { mac: string; secret: V1Secret | undefined; lastSyncTime: string | undefined },
+  ): Promise<ReconcileResult> {
+    const { key, now } = attempt;
+    const token = syncNowToken(vs);
+    const { secret, lastSyncTime } = written;
+    const sourceVersions = Object.fromEntries([...read.fetched].map(([k, v]) => [k, v.version]));
+    const status: VaultSecretStatus = {
+      ...vs.status,
+      conditions: this.#readyCondition(vs, `Secret ${targetName(vs)} holds the latest data`),
+      observedGeneration: vs.metadata?.generation,
+      lastRefreshTime: formatTime(now),
+      ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
+      ...(read.shrinkToken !== undefined && { allowShrinkHandled: tokenDigest(read.shrinkToken) }),
+      secretMAC: written.mac,
+      sourceVersions,
+      ...(lastSyncTime !== undefined && { lastSyncTime }),
+      ...(secret?.metadata?.resourceVersion !== undefined && {
+        syncedResourceVersion: secret.metadata.resourceVersion,
+      }),
+    };
+    const wasReady = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
+    await writing('the VaultSecret status', [], () => writeStatus(this.#deps.client, vs, status));
+    this.#io.held.forget(key);
+    this.#io.failures.forget(key);
+    if (wasReady && wasReady.status !== 'True')
+      await this.#deps.events.normal(vs, Reason.Synced, 'Secret is in sync again');
+    const delay = nextRefreshDelay(now, target.intervalMs, now, this.#deps.random);
+    return delay === undefined ? undefined : { requeueAfter: delay };
+  }
+
+  async #existingSecret(vs: VaultSecret): Promise<V1Secret | undefined> {
     const key = keyFor(vs.metadata?.namespace, targetName(vs));
     // The cache holds only Secrets we wrote; a miss may still be someone else's Secret.
     return (
-      deps.secrets.get(key) ??
-      (await getObject<V1Secret>(deps.client, {
+      this.#deps.secrets.get(key) ??
+      (await getObject<V1Secret>(this.#deps.client, {
         apiVersion: 'v1',
         kind: 'Secret',
         namespace: vs.metadata?.namespace ?? '',
@@ -119,26 +362,27 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
   }
 
   /** The MAC of status.secretMAC: bound to the namespace and the target Secret's name. */
-  const secretMac = (vs: VaultSecret): BoundMac =>
-    deps.macKeys.bind(MacUse.VaultSecret, {
+  #secretMac(vs: VaultSecret): BoundMac {
+    return this.#deps.macKeys.bind(MacUse.VaultSecret, {
       namespace: vs.metadata?.namespace ?? '',
       kind: 'Secret',
       name: targetName(vs),
     });
+  }
 
   /**
    * Does the Secret still hold exactly what we last wrote (status.secretMAC)? `accepted`: yes,
    * by a MAC of an earlier scheme or a previous key, which is rewritten but is no drift.
    */
-  function syncVerdict(vs: VaultSecret, secret: V1Secret | undefined): MacVerdict {
+  #syncVerdict(vs: VaultSecret, secret: V1Secret | undefined): MacVerdict {
     const keys = managedKeys(secret);
     if (!secret || !keys || !vs.status?.secretMAC) return 'mismatch';
     const data = secretData(secret, keys);
     if (data.size !== keys.length) return 'mismatch';
-    return secretMac(vs).verdict(data, vs.status.secretMAC);
+    return this.#secretMac(vs).verdict(data, vs.status.secretMAC);
   }
 
-  async function fetchAll(vs: VaultSecret, backend: Backend, signal: AbortSignal) {
+  async #fetchAll(vs: VaultSecret, backend: Backend, signal: AbortSignal) {
     const ctx = { namespace: vs.metadata?.namespace ?? '', signal };
     const refs = sourceRefs(vs.spec);
     const read = await Promise.all(
@@ -152,7 +396,7 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
    * backoff): transient apiserver trouble, a lost leadership or a stopping controller. The Secret
    * and status writes are wrapped (`writing`): any other refused request is an InternalError.
    */
-  function toFailure(err: unknown, ctx: ReconcileContext): Failure {
+  #toFailure(err: unknown, ctx: ReconcileContext): Failure {
     const classified = classify(err, ctx.signal.aborted, {
       ...BACKEND_REASONS,
       known: (e) => (e instanceof TemplateError ? new Failure(Reason.TemplateFailed, e.message) : undefined),
@@ -164,290 +408,36 @@ export function createVaultSecretReconciler(deps: VaultSecretReconcilerDeps) {
     return classified.failure;
   }
 
-  async function writeStatus(vs: VaultSecret, status: VaultSecretStatus): Promise<void> {
-    if (statusEqual(vs.status, status)) return;
-    await patchStatus(
-      deps.client,
-      {
-        apiVersion: API_VERSION,
-        kind: 'VaultSecret',
-        namespace: vs.metadata?.namespace ?? '',
-        name: vs.metadata?.name ?? '',
-      },
-      status as Record<string, unknown>,
-      { fieldManager: FIELD_MANAGER },
-    );
-  }
-
-  function readyCondition(vs: VaultSecret, status: 'True' | 'False', reason: string, message: string) {
+  #readyCondition(vs: VaultSecret, message: string): Condition[] {
     return setCondition(
       vs.status?.conditions as Condition[] | undefined,
-      { type: 'Ready', status, reason, message, observedGeneration: vs.metadata?.generation },
-      deps.clock.now(),
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: Reason.Synced,
+        message,
+        observedGeneration: vs.metadata?.generation,
+      },
+      this.#deps.clock.now(),
     );
   }
-
-  /**
-   * Reports a failure (controllers/failure): Ready=False with its reason, one Warning event per
-   * change. A failure after a backend read that needs a user's fix holds further reads (`hold`).
-   * When the apiserver refuses the status patch itself, the event and the log still say so, and
-   * nothing loops.
-   */
-  async function fail(
-    vs: VaultSecret,
-    failure: Failure,
-    log: ReconcileContext['log'],
-    hold?: HoldInput,
-  ): Promise<ReconcileResult> {
-    const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
-    const previous = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
-    const token = syncNowToken(vs);
-    const { stored, retry } = await failures.report({
-      key,
-      failure,
-      previous,
-      warn: (reason, message) => deps.events.warning(vs, reason, message),
-      record: async () => {
-        try {
-          await writeStatus(vs, {
-            ...vs.status,
-            conditions: failedConditions(
-              vs.status?.conditions as Condition[] | undefined,
-              failure,
-              vs.metadata?.generation,
-              deps.clock.now(),
-            ),
-            observedGeneration: vs.metadata?.generation,
-            ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
-          });
-          return { stored: true };
-        } catch (err) {
-          const refused = refusedWrite(err);
-          if (!refused) throw err;
-          log.error('Status update refused', { reason: failure.reason, error: refused.message });
-          const note = refusedWriteMessage('the VaultSecret status', refused);
-          return { stored: false, note: `the status could not record it: ${note}` };
-        }
-      },
-    });
-    if (!stored) {
-      // The status still shows what it showed before: that is what the hold waits on.
-      if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs, previous?.reason);
-      return { requeueAfter: userErrorRetryMs };
-    }
-    const result = settle(failure, retry);
-    if (hold) held.hold(key, hold, deps.clock.now() + userErrorRetryMs, failure.reason);
-    return result;
-  }
-
-  /**
-   * Merge + Delete: on deletion, take back only the keys, labels and annotations we applied
-   * (an empty apply by our field manager drops what it owned), then release the VaultSecret.
-   * Owner + Delete needs nothing here: the owner reference lets the garbage collector act.
-   */
-  async function finalize(vs: VaultSecret): Promise<void> {
-    if (!hasFinalizer(vs, CLEANUP_FINALIZER)) return;
-    const existing = await existingSecret(vs);
-    if (
-      needsCleanupFinalizer(vs) &&
-      existing?.metadata?.labels?.[OWNER_LABEL] === vs.metadata?.name &&
-      mayWrite(vs, existing).allowed
-    ) {
-      const emptied = await serverSideApply(
-        deps.client,
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: targetName(vs), namespace: vs.metadata?.namespace },
-        },
-        { fieldManager: FIELD_MANAGER, force: true },
-      );
-      // Keys merged before the controllers had their own field managers.
-      await releaseFields(deps.client, emptied, LEGACY_FIELD_MANAGER);
-    }
-    await removeFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
-  }
-
-  /** What the user controls about a read: a change lets a held read go ahead at once. */
-  const holdInput = (vs: VaultSecret, existing: V1Secret | undefined): HoldInput => ({
-    generation: vs.metadata?.generation,
-    syncNow: vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION],
-    allowShrink: vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
-    secretVersion: existing?.metadata?.resourceVersion,
-  });
-
-  /** A write the apiserver refused for good becomes SecretWriteFailed; anything else is rethrown. */
-  async function writing<T>(what: string, values: Iterable<Buffer>, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      const refused = refusedWrite(err);
-      if (!refused) throw err;
-      throw new Failure(Reason.SecretWriteFailed, refusedWriteMessage(what, refused, values));
-    }
-  }
-
-  return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
-    const vs = deps.vaultSecrets.get(key);
-    if (!vs) {
-      held.forget(key);
-      failures.forget(key);
-      return;
-    }
-    if (vs.metadata?.deletionTimestamp) return void (await finalize(vs));
-    const now = deps.clock.now();
-    // Set once the backend is read: a failure from there on holds further reads.
-    let hold: HoldInput | undefined;
-    try {
-      // The CRD's rules again: an object stored before a CRD upgrade or past CEL is refused here.
-      const invalid = invalidSpecMessage('VaultSecret', vs.spec);
-      if (invalid !== undefined) throw new Failure(Reason.InvalidSpec, invalid);
-      if (needsCleanupFinalizer(vs) && !hasFinalizer(vs, CLEANUP_FINALIZER)) {
-        // The informer delivers the updated object and wakes this key again.
-        await addFinalizer(deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
-        return;
-      }
-      const intervalMs = refreshIntervalMs(vs, deps.defaultRefreshIntervalMs);
-      const backend = deps.backends.get(vs.spec.backend);
-      if (!backend) {
-        throw new Failure(
-          Reason.BackendNotFound,
-          `backend "${vs.spec.backend}" is not in the operator configuration`,
-        );
-      }
-      const existing = await existingSecret(vs);
-      const decision = mayWrite(vs, existing);
-      if (!decision.allowed) throw new Failure(decision.reason, decision.message);
-
-      const token = syncNowToken(vs);
-      const requested = (deps.takeRefreshRequest?.(key) ?? false) || token !== undefined;
-      const verdict = syncVerdict(vs, existing);
-      const due =
-        refreshReason(vs, intervalMs, now) ??
-        (requested ? 'refresh requested' : undefined) ??
-        (verdict === 'mismatch' ? 'Secret drifted' : undefined);
-      if (
-        !due &&
-        existing &&
-        metadataMatches(existing, desiredSecret(vs, secretData(existing, managedKeys(existing) ?? [])))
-      ) {
-        if (verdict === 'accepted') {
-          // Written before an upgrade or a key rotation: the status gets the current MAC, once;
-          // the Secret is not written and nothing restarts (the data did not change).
-          const mac = secretMac(vs).mac(secretData(existing, managedKeys(existing) ?? []));
-          await writeStatus(vs, { ...vs.status, secretMAC: mac });
-        }
-        const delay = nextRefreshDelay(Date.parse(vs.status!.lastRefreshTime!), intervalMs, now, deps.random);
-        return delay === undefined ? undefined : { requeueAfter: delay };
-      }
-      const input = holdInput(vs, existing);
-      const shown = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready')?.reason;
-      const waiting = requested ? undefined : held.remaining(key, input, now, shown);
-      if (waiting !== undefined) {
-        ctx.log.debug('Backend read held after a failure that needs a fix', { retryInMs: waiting });
-        return { requeueAfter: waiting };
-      }
-      ctx.log.debug('Reading backend', { backend: backend.name, why: due ?? 'metadata drifted' });
-
-      hold = input;
-      const fetched = await fetchAll(vs, backend, ctx.signal);
-      const data = desiredSecretData(vs.spec, fetched).reveal();
-      // What the apiserver would refuse, and what would wipe the Secret: refused before the apply.
-      const problem = dataProblem(data);
-      if (problem) throw new Failure(problem.reason, problem.message);
-      const shrinkToken = pendingToken(
-        vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
-        vs.status?.allowShrinkHandled,
-      );
-      const shrink = unsafeShrink({
-        previous: existing ? (managedKeys(existing) ?? []) : [],
-        next: [...data.keys()],
-        allowEmpty: vs.spec.target?.allowEmpty === true,
-        acknowledged: shrinkToken !== undefined,
-      });
-      if (shrink) throw new Failure(Reason.UnsafeShrink, shrink);
-      const macs = secretMac(vs);
-      const mac = macs.mac(data);
-      const desired = desiredSecret(vs, data);
-      let secret = existing;
-      let lastSyncTime = vs.status?.lastSyncTime;
-      const unchanged =
-        existing !== undefined &&
-        macEqual(mac, macs.mac(secretData(existing, [...data.keys()]))) &&
-        metadataMatches(existing, desired) &&
-        (managedKeys(existing) ?? []).length === data.size;
-      if (!unchanged) {
-        secret = await writing(`Secret ${targetName(vs)}`, data.values(), async () => {
-          const applied = await serverSideApply(deps.client, desired, {
-            fieldManager: FIELD_MANAGER,
-            force: true,
-          });
-          // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
-          // alone still owns (dropped from the spec since) go now, as they would have.
-          return releaseFields(deps.client, applied, LEGACY_FIELD_MANAGER);
-        });
-        lastSyncTime = formatTime(now);
-        const verb = existing ? 'Updated' : 'Created';
-        ctx.log.info(`${verb} Secret`, { secret: targetName(vs), keys: data.size });
-        await deps.events.normal(
-          vs,
-          verb === 'Created' ? 'SecretCreated' : 'SecretUpdated',
-          `${verb} Secret ${targetName(vs)}`,
-        );
-      }
-      const previousMac = vs.status?.secretMAC;
-      // A MAC of an earlier scheme or key for the same data is no change (nothing restarts).
-      if (previousMac !== undefined && macs.verdict(data, previousMac) === 'mismatch') {
-        deps.onDataChanged?.(vs, { secretName: targetName(vs), previousMac, mac });
-      }
-      const sourceVersions = Object.fromEntries([...fetched].map(([k, v]) => [k, v.version]));
-      const status: VaultSecretStatus = {
-        ...vs.status,
-        conditions: readyCondition(
-          vs,
-          'True',
-          Reason.Synced,
-          `Secret ${targetName(vs)} holds the latest data`,
-        ),
-        observedGeneration: vs.metadata?.generation,
-        lastRefreshTime: formatTime(now),
-        ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
-        ...(shrinkToken !== undefined && { allowShrinkHandled: tokenDigest(shrinkToken) }),
-        secretMAC: mac,
-        sourceVersions,
-        ...(lastSyncTime !== undefined && { lastSyncTime }),
-        ...(secret?.metadata?.resourceVersion !== undefined && {
-          syncedResourceVersion: secret.metadata.resourceVersion,
-        }),
-      };
-      const wasReady = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
-      await writing('the VaultSecret status', [], () => writeStatus(vs, status));
-      held.forget(key);
-      failures.forget(key);
-      if (wasReady && wasReady.status !== 'True')
-        await deps.events.normal(vs, Reason.Synced, 'Secret is in sync again');
-      const delay = nextRefreshDelay(now, intervalMs, now, deps.random);
-      return delay === undefined ? undefined : { requeueAfter: delay };
-    } catch (err) {
-      return fail(vs, toFailure(err, ctx), ctx.log, hold);
-    }
-  };
 }
 
-/** The vaultsync.io/sync-now value not answered yet, if any. */
-export function syncNowToken(vs: VaultSecret): string | undefined {
-  return pendingToken(vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION], vs.status?.syncNowHandled);
-}
+/** What the user controls about a read: a change lets a held read go ahead at once. */
+const holdInput = (vs: VaultSecret, existing: V1Secret | undefined): HoldInput => ({
+  generation: vs.metadata?.generation,
+  syncNow: vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION],
+  allowShrink: vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
+  secretVersion: existing?.metadata?.resourceVersion,
+});
 
-/** Status equality that ignores key order (a no-op reconcile must not write). */
-export function statusEqual(a: VaultSecretStatus | undefined, b: VaultSecretStatus | undefined): boolean {
-  return canonical(a ?? {}) === canonical(b ?? {});
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
-      : v,
-  );
+/** A write the apiserver refused for good becomes SecretWriteFailed; anything else is rethrown. */
+async function writing<T>(what: string, values: Iterable<Buffer>, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    const refused = refusedWrite(err);
+    if (!refused) throw err;
+    throw new Failure(Reason.SecretWriteFailed, refusedWriteMessage(what, refused, values));
+  }
 }

@@ -1,0 +1,38 @@
+// A VaultSecret's status: written only when it differs (key order ignored: a no-op reconcile
+// must not write), by this controller's field manager.
+import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
+import { API_VERSION } from '../../apis/v1alpha1/index.ts';
+import { type KubeClient, patchStatus } from '../../kube/client.ts';
+import { FIELD_MANAGER } from './target-secret.ts';
+
+export async function writeStatus(
+  client: KubeClient,
+  vs: VaultSecret,
+  status: VaultSecretStatus,
+): Promise<void> {
+  if (statusEqual(vs.status, status)) return;
+  await patchStatus(
+    client,
+    {
+      apiVersion: API_VERSION,
+      kind: 'VaultSecret',
+      namespace: vs.metadata?.namespace ?? '',
+      name: vs.metadata?.name ?? '',
+    },
+    status as Record<string, unknown>,
+    { fieldManager: FIELD_MANAGER },
+  );
+}
+
+/** Status equality that ignores key order (a no-op reconcile must not write). */
+export function statusEqual(a: VaultSecretStatus | undefined, b: VaultSecretStatus | undefined): boolean {
+  return canonical(a ?? {}) === canonical(b ?? {});
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
+}
