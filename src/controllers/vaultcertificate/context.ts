@@ -7,6 +7,8 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import type { RsaKeyGenerator } from '../../pki/index.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
+import type { WorkloadRestarts } from '../contracts.ts';
+import type { FailureReporter } from '../failure/index.ts';
 import type { ReplicaMemory } from './memory.ts';
 
 /**
@@ -19,20 +21,12 @@ export interface EventSink {
 }
 
 /**
- * Workload restarts (the reload controller shared with VaultSecret and SecretRotation):
+ * Workload restarts, offered by the reload controller (controllers/contracts.ts):
  * rolloutRestartTargets are restarted when a certificate is replaced, never on the first one.
  * An Argo Rollout is restarted by spec.restartAt while its CRD is served, else skipped with a
  * warning event on this VaultCertificate (the reload controller decides).
  */
-export interface RestartSink {
-  requestRestart(req: {
-    namespace: string;
-    workloads: readonly { kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Rollout'; name: string }[];
-    secrets: Readonly<Record<string, string>>;
-    group: string;
-    reason: string;
-  }): void;
-}
+export type RestartSink = WorkloadRestarts;
 
 /** Issuance outcomes for metrics (observability/metrics.ts implements it). */
 export interface CertificateMetricsSink {
@@ -60,6 +54,8 @@ export interface VaultCertificateReconcilerDeps {
 export interface StepContext {
   deps: VaultCertificateReconcilerDeps;
   memory: ReplicaMemory;
+  /** The shared failure path: status, one Warning per change (it remembers what it said). */
+  failures: FailureReporter;
   userErrorRetryMs: number;
 }
 

@@ -1,32 +1,39 @@
-// Shows a failure on the VaultCertificate: status (Ready, and Issuing for an issuance attempt),
-// one Warning per change, and the delay before the next try. A failure before issuance (no
-// issuer, Secret not ours, invalid spec) retries slowly; a failed issuance backs off by the
-// attempts counted in status, so a restart does not shorten the wait.
-import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
-import { getCondition } from '../../kube/conditions.ts';
+// Shows a failure on the VaultCertificate through the shared failure path (controllers/failure's
+// FailureReporter: status written, one Warning per change). A failure before issuance (no issuer,
+// Secret not ours, invalid spec) is Ready=False and retried at the user-error interval; a failed
+// issuance is counted in status and backed off by those attempts, so a restart does not shorten
+// the wait, while Ready stays True as long as a certificate only due for renewal is valid.
+import type { VaultCertificate, VaultCertificateStatus } from '../../apis/v1alpha1/index.ts';
+import { type Condition, getCondition } from '../../kube/conditions.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { keyFor } from '../../kube/resources.ts';
+import type { Failure } from '../failure/index.ts';
 import type { StepContext } from './context.ts';
-import { type IssuanceFailure, WriteRefused } from './failure.ts';
+import { WriteRefused } from './failure.ts';
 import type { ObservedSecret } from './observed.ts';
 import type { Violation } from './policies.ts';
 import { issuanceBackoff } from './renewal.ts';
 import { blockedStatus, conditionsOf, failedIssuanceStatus } from './status.ts';
 import { recordFailure } from './status-write.ts';
-import { blockedWarningIsNew, issuanceWarningIsNew, said } from './warnings.ts';
+import { shownIn } from './warnings.ts';
 
-/** Warns when `isNew`; remembers what was said while status could not record it. */
-function warn(
+/** Records `status` and warns once per change; `shown` is the condition that showed it before. */
+async function report(
   c: StepContext,
   vc: VaultCertificate,
   key: string,
-  failure: { reason: string; message: string },
-  isNew: boolean,
-  stored: boolean,
-): void {
-  if (isNew) void c.deps.events.warning(vc, failure.reason, failure.message);
-  if (stored) c.memory.warnedUnrecorded.delete(key);
-  else c.memory.warnedUnrecorded.set(key, said(failure.reason, failure.message));
+  failure: Failure,
+  shown: Condition | undefined,
+  status: VaultCertificateStatus,
+): Promise<void> {
+  await c.failures.report({
+    key,
+    failure,
+    previous: shown,
+    record: async () => ({ stored: await recordFailure(c, vc, key, status) }),
+    // Not awaited: a slow Event write never holds a worker (events never reject).
+    warn: (reason, message) => void c.deps.events.warning(vc, reason, message),
+  });
 }
 
 /** A failure before any issuance attempt (no issuer, Secret not ours): Ready=False, slow retry. */
@@ -34,13 +41,10 @@ export async function blocked(
   c: StepContext,
   vc: VaultCertificate,
   key: string,
-  reason: string,
-  message: string,
+  failure: Failure,
 ): Promise<ReconcileResult> {
-  const previous = getCondition(conditionsOf(vc), 'Ready');
-  const stored = await recordFailure(c, vc, key, blockedStatus(vc, reason, message, c.deps.clock.now()));
-  const isNew = blockedWarningIsNew(previous, reason, message, c.memory.warnedUnrecorded.get(key));
-  warn(c, vc, key, { reason, message }, isNew, stored);
+  const status = blockedStatus(vc, failure.reason, failure.message, c.deps.clock.now());
+  await report(c, vc, key, failure, getCondition(conditionsOf(vc), 'Ready'), status);
   return { requeueAfter: c.userErrorRetryMs };
 }
 
@@ -51,7 +55,7 @@ export async function failed(
   key: string,
   observed: ObservedSecret,
   trigger: Violation,
-  failure: IssuanceFailure,
+  failure: Failure,
   ctx: ReconcileContext,
 ): Promise<ReconcileResult> {
   const now = c.deps.clock.now();
@@ -69,23 +73,16 @@ export async function failed(
     delayMs,
     now,
   });
-  const stored = await recordFailure(c, vc, key, status);
+  const shown = shownIn(
+    { ready: getCondition(conditionsOf(vc), 'Ready'), issuing: getCondition(conditionsOf(vc), 'Issuing') },
+    failure,
+  );
+  await report(c, vc, key, failure, shown, status);
   ctx.log.info('Certificate issuance failed', {
     reason: failure.reason,
     attempts,
     retryInMs: delayMs,
     why: trigger.reason,
   });
-  const conditions = {
-    ready: getCondition(conditionsOf(vc), 'Ready'),
-    issuing: getCondition(conditionsOf(vc), 'Issuing'),
-  };
-  const isNew = issuanceWarningIsNew(
-    conditions,
-    failure.reason,
-    failure.message,
-    c.memory.warnedUnrecorded.get(key),
-  );
-  warn(c, vc, key, failure, isNew, stored);
   return { requeueAfter: delayMs };
 }

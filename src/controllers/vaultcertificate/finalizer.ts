@@ -1,18 +1,19 @@
 // The finalizer vaultsync.io/revoke-certificate: held while spec.revokeOnDelete is true; on
 // deletion the certificate vaultsync recorded is revoked (revocation.ts), then the resource goes.
 import type { V1Secret } from '@kubernetes/client-node';
-import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
+import { Finalizer, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import { getObject } from '../../kube/client.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { type StepContext, secretRef } from './context.ts';
-import { WriteRefused, refusal } from './failure.ts';
+import { refusedWrite } from '../failure/index.ts';
+import { WriteRefused } from './failure.ts';
 import { observeSecret } from './observed.ts';
 import { revokeOnDeletion } from './revocation.ts';
 import { FIELD_MANAGER, mayWrite } from './secret.ts';
 import type { DesiredCertificate } from './spec.ts';
 
-export const FINALIZER = 'vaultsync.io/revoke-certificate';
+export const FINALIZER = Finalizer.RevokeCertificate;
 
 /** Adds or removes the finalizer to match spec.revokeOnDelete; a refusal is a WriteRefused. */
 export async function syncFinalizer(
@@ -27,7 +28,7 @@ export async function syncFinalizer(
     if (!desired.revokeOnDelete && has)
       await removeFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
   } catch (err) {
-    const refused = refusal(err);
+    const refused = refusedWrite(err);
     if (!refused) throw err;
     throw new WriteRefused(
       `the finalizer of VaultCertificate ${vc.metadata?.name ?? ''}`,

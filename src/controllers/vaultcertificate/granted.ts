@@ -3,7 +3,7 @@
 // reconcile: it is refused with a reason a person can act on. Pure.
 import type { IssuedCertificate } from '../../issuers/index.ts';
 import type { CertificateInfo } from '../../pki/index.ts';
-import { IssuanceFailure } from './failure.ts';
+import { Failure } from '../failure/index.ts';
 import { namesMissing } from './policies.ts';
 import { Reason } from './reasons.ts';
 import type { Renewal } from './renewal.ts';
@@ -20,14 +20,14 @@ export function grantProblem(input: {
   requestedAt: number;
   renewal: Renewal;
   now: number;
-}): IssuanceFailure | undefined {
+}): Failure | undefined {
   const { desired, issuerName, cert } = input;
   const warnings = input.issued.warnings.length > 0 ? `: ${input.issued.warnings.join('; ')}` : '';
   if (desired.durationMs !== undefined) {
     const granted = cert.notAfter.getTime() - input.requestedAt;
     const tolerance = Math.max(DURATION_TOLERANCE_MS, desired.durationMs / 100);
     if (granted < desired.durationMs - tolerance) {
-      return new IssuanceFailure(
+      return new Failure(
         Reason.DurationNotGranted,
         `${issuerName} granted ${formatHours(granted)} instead of the requested ${formatHours(desired.durationMs)}${warnings}; ` +
           'lower spec.duration or raise the maximum of the issuer (a Vault role max_ttl)',
@@ -43,12 +43,12 @@ export function grantProblem(input: {
     now: 0,
   });
   if (names)
-    return new IssuanceFailure(
+    return new Failure(
       Reason.NamesNotGranted,
       `${issuerName} issued a certificate that ${names.message.replace(/^the certificate /, '')}${warnings}`,
     );
   if (input.renewal.at <= input.now) {
-    return new IssuanceFailure(
+    return new Failure(
       Reason.DurationNotGranted,
       `${issuerName} issued a certificate valid until ${cert.notAfter.toISOString()}, which is already due for renewal; lengthen spec.duration or shorten renewBefore`,
     );

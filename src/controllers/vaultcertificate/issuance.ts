@@ -14,7 +14,7 @@ import {
   keySpecEqual,
   parsePrivateKeyPem,
 } from '../../pki/index.ts';
-import { IssuanceFailure } from './failure.ts';
+import { Failure } from '../failure/index.ts';
 import type { ObservedSecret } from './observed.ts';
 import { Reason } from './reasons.ts';
 import type { DesiredCertificate } from './spec.ts';
@@ -39,7 +39,7 @@ export async function signingKey(
     return await generatePrivateKey(desired.key, { rsa, signal });
   } catch (err) {
     if (signal.aborted) throw err;
-    throw new IssuanceFailure(
+    throw new Failure(
       Reason.KeyGenerationFailed,
       `could not generate a ${desired.key.algorithm} key: ${err instanceof Error ? err.message : 'unknown error'}`,
     );
@@ -78,10 +78,7 @@ function issuedKey(issued: IssuedCertificate, issuerName: string): PrivateKey {
     return parsePrivateKeyPem(issued.privateKeyPem?.reveal() ?? '');
   } catch (err) {
     if (!(err instanceof KeyFormatError)) throw err;
-    throw new IssuanceFailure(
-      Reason.InvalidIssuedCertificate,
-      `issuer ${issuerName} returned no usable private key`,
-    );
+    throw new Failure(Reason.InvalidIssuedCertificate, `issuer ${issuerName} returned no usable private key`);
   }
 }
 
@@ -91,13 +88,13 @@ function issuedCertificate(issued: IssuedCertificate, key: PrivateKey, issuerNam
   try {
     cert = certificateInfo(issued.certificatePem);
   } catch {
-    throw new IssuanceFailure(
+    throw new Failure(
       Reason.InvalidIssuedCertificate,
       `issuer ${issuerName} returned a certificate that cannot be read`,
     );
   }
   if (!key.spki().equals(cert.spki)) {
-    throw new IssuanceFailure(
+    throw new Failure(
       Reason.InvalidIssuedCertificate,
       `issuer ${issuerName} returned a certificate for another key`,
     );

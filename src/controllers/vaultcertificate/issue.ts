@@ -8,7 +8,7 @@ import type { Issuer } from '../../issuers/index.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { isNotLeader } from '../../kube/fence.ts';
 import type { StepContext } from './context.ts';
-import { toFailure } from './failure.ts';
+import { issuanceFailure } from './failure.ts';
 import { failed } from './failure-report.ts';
 import { grantProblem } from './granted.ts';
 import { type Obtained, obtainCertificate } from './issuance.ts';
@@ -83,7 +83,7 @@ export async function issue(c: StepContext, s: Issuance, ctx: ReconcileContext):
     return { requeueAfter: requeueDelay(renewal.at - c.deps.clock.now()) };
   } catch (err) {
     if (ctx.signal.aborted || isNotLeader(err)) throw err;
-    const failure = toFailure(err);
+    const failure = issuanceFailure(err);
     c.deps.metrics?.issuance(
       issuer.name,
       desired.mode,

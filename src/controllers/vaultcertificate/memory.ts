@@ -1,7 +1,7 @@
 // What this replica remembers per VaultCertificate between reconciles: its own last write (the
 // informer cache may lag behind it), a certificate issued whose Secret write failed (written
-// again, not signed again), the parsed Secret by resourceVersion, and the Warning last said
-// while status could not record it. Survives a stale cache, not a restart: status is the truth.
+// again, not signed again) and the parsed Secret by resourceVersion. Survives a stale cache, not
+// a restart: status is the truth.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate, VaultCertificateStatus } from '../../apis/v1alpha1/index.ts';
 import type { IssuedCertificate } from '../../issuers/index.ts';
@@ -40,8 +40,6 @@ export interface Written {
 export class ReplicaMemory {
   readonly written = new Map<string, Written>();
   readonly unwritten = new Map<string, Unwritten>();
-  /** The Warning last emitted per resource while its status could not record it (status refused). */
-  readonly warnedUnrecorded = new Map<string, string>();
   /**
    * The parsed Secret per resource, by the Secret's resourceVersion: reconciles that follow our
    * own writes (and informer resyncs) parse nothing again.
@@ -125,6 +123,5 @@ export class ReplicaMemory {
     this.written.delete(key);
     this.parsed.delete(key);
     this.unwritten.delete(key);
-    this.warnedUnrecorded.delete(key);
   }
 }

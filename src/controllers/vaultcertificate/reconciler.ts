@@ -7,31 +7,34 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
-import { BackendError } from '../../backends/errors.ts';
 import { getObject } from '../../kube/client.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
-import { isTransient } from '../../kube/errors.ts';
-import { isNotLeader } from '../../kube/fence.ts';
 import { keyFor } from '../../kube/resources.ts';
+import { Failure, FailureReporter, USER_ERROR_RETRY_MS, classify } from '../failure/index.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
 import { type StepContext, type VaultCertificateReconcilerDeps, secretRef } from './context.ts';
-import { escapedFailure } from './failure.ts';
 import { blocked } from './failure-report.ts';
 import { finalize, syncFinalizer } from './finalizer.ts';
 import { issue } from './issue.ts';
 import { ReplicaMemory } from './memory.ts';
 import { renewNowToken, shouldIssue } from './policies.ts';
-import { Reason } from './reasons.ts';
+import { BACKEND_REASONS, Reason } from './reasons.ts';
 import { backoffRemaining, renewalTime } from './renewal.ts';
 import { secretProblem } from './secret.ts';
 import { desiredCertificate, requestHash } from './spec.ts';
 import { keepUpToDate } from './up-to-date.ts';
 
 export function createVaultCertificateReconciler(deps: VaultCertificateReconcilerDeps) {
+  const userErrorRetryMs = deps.userErrorRetryMs ?? USER_ERROR_RETRY_MS;
   const c: StepContext = {
     deps,
     memory: new ReplicaMemory(deps.macKeys),
-    userErrorRetryMs: deps.userErrorRetryMs ?? 5 * 60_000,
+    failures: new FailureReporter(userErrorRetryMs),
+    userErrorRetryMs,
+  };
+  const forget = (key: string) => {
+    c.memory.forget(key);
+    c.failures.forget(key);
   };
 
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -41,25 +44,25 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
     await yieldToEventLoop();
     const vc = deps.certificates.get(key);
     if (!vc) {
-      c.memory.forget(key);
+      forget(key);
       return undefined;
     }
     try {
       return await reconcileOne(c, vc, key, ctx);
     } catch (err) {
-      // Transient trouble (apiserver, backend) is retried by the controller with backoff; anything
-      // else is shown on the resource: never a silent retry loop.
-      const transient = err instanceof BackendError ? err.transient : isTransient(err);
-      // Lost leadership (fencing) ends the reconcile: another replica writes now, not us.
-      if (ctx.signal.aborted || transient || isNotLeader(err)) throw err;
-      const failure = escapedFailure(err);
-      if (failure.unexpected) ctx.log.error('Reconcile failed unexpectedly', { error: failure.unexpected });
-      return blocked(c, vc, key, failure.reason, failure.message);
+      // Transient trouble (apiserver, backend) is retried by the controller with backoff, and lost
+      // leadership (fencing) ends the reconcile; anything else is shown on the resource: never a
+      // silent retry loop. (Issuance failures were shown and backed off by issue.ts already.)
+      const classified = classify(err, ctx.signal.aborted, BACKEND_REASONS);
+      if (classified.rethrow || classified.failure.transient) throw err;
+      if (classified.unexpected)
+        ctx.log.error('Reconcile failed unexpectedly', { error: classified.unexpected });
+      return blocked(c, vc, key, classified.failure);
     }
   }
 
   /** Drops what this replica remembers of a deleted resource. */
-  return Object.assign(reconcile, { forget: (key: string) => c.memory.forget(key) });
+  return Object.assign(reconcile, { forget });
 }
 
 async function reconcileOne(
@@ -71,18 +74,18 @@ async function reconcileOne(
   if (vc.metadata?.deletionTimestamp) return finalize(c, vc, key, ctx);
   // The CRD's rules again: an object stored past them gets InvalidSpec, not a throw or a loop.
   const invalid = invalidSpecMessage('VaultCertificate', vc.spec);
-  if (invalid) return blocked(c, vc, key, Reason.InvalidSpec, invalid);
+  if (invalid) return blocked(c, vc, key, new Failure(Reason.InvalidSpec, invalid));
   const desired = desiredCertificate(vc);
   await syncFinalizer(c, vc, desired);
 
   const issuer = c.deps.issuers.get(desired.issuer.backend);
   if (!issuer) {
     const message = `issuer "${desired.issuer.backend}" is not in the operator configuration (a vault-pki or local-ca backend)`;
-    return blocked(c, vc, key, Reason.IssuerNotFound, message);
+    return blocked(c, vc, key, new Failure(Reason.IssuerNotFound, message));
   }
   const secret = await currentSecret(c, vc, key, desired.secretName);
   const problem = secretProblem(vc, secret);
-  if (problem) return blocked(c, vc, key, problem.reason, problem.message);
+  if (problem) return blocked(c, vc, key, new Failure(problem.reason, problem.message));
 
   const now = c.deps.clock.now();
   const observed = c.memory.observe(key, secret);

@@ -1,7 +1,7 @@
 // rolloutRestartTargets: restarted (by the reload controller) when a certificate is replaced,
 // never for the first one; the Secret's MAC digest tells the rollout which data it is for.
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
-import { macDigest } from '../reload/annotations.ts';
+import { macDigest } from '../shared/digests.ts';
 import type { StepContext } from './context.ts';
 import type { DesiredCertificate } from './spec.ts';
 

@@ -9,7 +9,8 @@ import { toKubeError } from '../../kube/errors.ts';
 import { isNotLeader } from '../../kube/fence.ts';
 import { releaseFields } from '../../kube/managed-fields.ts';
 import type { StepContext } from './context.ts';
-import { IssuanceFailure, secretWriteRefused } from './failure.ts';
+import { Failure } from '../failure/index.ts';
+import { secretWriteRefused } from './failure.ts';
 import type { Unwritten } from './memory.ts';
 import { Reason } from './reasons.ts';
 import { FIELD_MANAGER } from './secret.ts';
@@ -47,6 +48,6 @@ export async function writeIssuedSecret(
     if (refused) throw refused;
     const e = toKubeError(err);
     if (e.transient) throw e;
-    throw new IssuanceFailure(Reason.SecretWriteFailed, `could not write Secret ${secretName}: ${e.message}`);
+    throw new Failure(Reason.SecretWriteFailed, `could not write Secret ${secretName}: ${e.message}`);
   }
 }

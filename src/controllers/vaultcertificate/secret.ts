@@ -6,7 +6,11 @@ import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import {
   FieldManager,
   LEGACY_FIELD_MANAGER,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  OperatorAnnotation,
   VAULTCERTIFICATE_OWNER_LABEL,
+  VAULTSECRET_OWNER_LABEL,
 } from '../../apis/v1alpha1/index.ts';
 import { appliedBy } from '../../kube/managed-fields.ts';
 import type { Sensitive } from '../../secrets/sensitive.ts';
@@ -14,18 +18,17 @@ import { Reason } from './reasons.ts';
 import type { DesiredCertificate } from './spec.ts';
 
 export const FIELD_MANAGER = FieldManager.VaultCertificate;
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'vaultsync';
+export { MANAGED_BY, MANAGED_BY_LABEL };
 /** Name of the VaultCertificate that writes the Secret (same namespace). */
 export const OWNER_LABEL = VAULTCERTIFICATE_OWNER_LABEL;
 /** The VaultSecret controller's owner label: such a Secret is never ours. */
-const VAULTSECRET_LABEL = 'vaultsync.io/vaultsecret';
+const VAULTSECRET_LABEL = VAULTSECRET_OWNER_LABEL;
 /** Who issued the certificate: `backend` or `backend/role`. */
-export const ISSUER_ANNOTATION = 'vaultsync.io/issuer';
+export const ISSUER_ANNOTATION = OperatorAnnotation.Issuer;
 /** Hash of the request the certificate was issued for (spec.ts requestHash). */
-export const REQUEST_ANNOTATION = 'vaultsync.io/certificate-request';
+export const REQUEST_ANNOTATION = OperatorAnnotation.CertificateRequest;
 /** Number of certificates issued for the resource (status.revision), kept with the certificate. */
-export const REVISION_ANNOTATION = 'vaultsync.io/certificate-revision';
+export const REVISION_ANNOTATION = OperatorAnnotation.CertificateRevision;
 /** The keys status.certificateMAC covers. */
 export const MAC_KEYS = ['tls.crt', 'tls.key', 'ca.crt'] as const;
 export const COMBINED_KEY = 'tls-combined.pem';

@@ -4,7 +4,8 @@
 import type { VaultCertificate, VaultCertificateStatus } from '../../apis/v1alpha1/index.ts';
 import { patchStatus } from '../../kube/client.ts';
 import { type StepContext, certificateRef } from './context.ts';
-import { WriteRefused, refusal } from './failure.ts';
+import { refusedWrite } from '../failure/index.ts';
+import { WriteRefused } from './failure.ts';
 import { FIELD_MANAGER } from './secret.ts';
 import { statusEqual, statusPatch } from './status.ts';
 
@@ -22,7 +23,7 @@ export async function writeStatus(
       fieldManager: FIELD_MANAGER,
     });
   } catch (err) {
-    const refused = refusal(err);
+    const refused = refusedWrite(err);
     if (!refused) throw err;
     throw new WriteRefused(
       `the status of VaultCertificate ${vc.metadata?.name ?? ''}`,
@@ -59,7 +60,7 @@ export async function recordFailure(
     );
     return true;
   } catch (err) {
-    if (!refusal(err)) throw err;
+    if (!refusedWrite(err)) throw err;
     return false;
   }
 }

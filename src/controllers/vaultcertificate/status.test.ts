@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { CertificateInfo } from '../../pki/index.ts';
-import { IssuanceFailure } from './failure.ts';
+import { Failure } from '../failure/index.ts';
 import type { ObservedSecret } from './observed.ts';
 import { IssuingReason, Reason } from './reasons.ts';
 import {
@@ -96,7 +96,7 @@ describe('VaultCertificate: status', () => {
 
   describe('after a failed issuance', () => {
     const observed = { exists: true, hasData: true, chainPem: [], cert } as ObservedSecret;
-    const failure = new IssuanceFailure(Reason.BackendUnavailable, 'down');
+    const failure = new Failure(Reason.BackendUnavailable, 'down');
     const renewing = { reason: IssuingReason.Renewing, message: 'renewal was due at …' };
     const fail = (over: Partial<Parameters<typeof failedIssuanceStatus>[0]> = {}) =>
       failedIssuanceStatus({

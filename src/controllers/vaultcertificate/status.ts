@@ -10,7 +10,7 @@ import {
   setCondition,
 } from '../../kube/conditions.ts';
 import type { CertificateInfo } from '../../pki/index.ts';
-import type { IssuanceFailure } from './failure.ts';
+import type { Failure } from '../failure/index.ts';
 import type { ObservedSecret } from './observed.ts';
 import { type Violation, stillUsable } from './policies.ts';
 import { Reason } from './reasons.ts';
@@ -90,7 +90,7 @@ export function failedIssuanceStatus(input: {
   vc: VaultCertificate;
   observed: ObservedSecret;
   trigger: Violation;
-  failure: IssuanceFailure;
+  failure: Failure;
   /** The Secret write was refused: Ready=False even while the old certificate is valid. */
   writeRefused: boolean;
   attempts: number;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Condition } from '../../kube/conditions.ts';
-import { blockedWarningIsNew, issuanceWarningIsNew, said } from './warnings.ts';
+import { Failure, warningDue } from '../failure/index.ts';
+import { shownIn } from './warnings.ts';
 
 const cond = (type: string, status: Condition['status'], reason: string, message: string): Condition => ({
   type,
@@ -10,48 +11,39 @@ const cond = (type: string, status: Condition['status'], reason: string, message
   lastTransitionTime: '2030-01-01T00:00:00Z',
 });
 
-describe('VaultCertificate: one Warning per change of a failure', () => {
-  it('before issuance: new unless Ready=False already says it, or this replica said it while status was refused', () => {
-    assert.equal(blockedWarningIsNew(undefined, 'IssuerNotFound', 'm', undefined), true);
+describe('VaultCertificate: a failed issuance already shown gets no second Warning', () => {
+  const denied = new Failure('PermissionDenied', 'denied');
+  const due = (conditions: Parameters<typeof shownIn>[0]) =>
+    warningDue(shownIn(conditions, denied), undefined, denied);
+
+  it('shown by Ready=False with the same reason and message', () => {
+    assert.equal(due({ ready: undefined, issuing: undefined }), true);
     assert.equal(
-      blockedWarningIsNew(cond('Ready', 'False', 'IssuerNotFound', 'm'), 'IssuerNotFound', 'm', undefined),
+      due({ ready: cond('Ready', 'False', 'PermissionDenied', 'denied'), issuing: undefined }),
       false,
     );
     assert.equal(
-      blockedWarningIsNew(
-        cond('Ready', 'False', 'IssuerNotFound', 'm'),
-        'IssuerNotFound',
-        'other',
-        undefined,
-      ),
+      due({ ready: cond('Ready', 'False', 'PermissionDenied', 'other'), issuing: undefined }),
       true,
     );
-    assert.equal(
-      blockedWarningIsNew(cond('Ready', 'True', 'IssuerNotFound', 'm'), 'IssuerNotFound', 'm', undefined),
-      true,
-    );
-    assert.equal(blockedWarningIsNew(undefined, 'IssuerNotFound', 'm', said('IssuerNotFound', 'm')), false);
   });
 
-  it('a failed issuance: new unless Ready or Issuing (Ready=True while renewal fails) already says it', () => {
-    const none = { ready: undefined, issuing: undefined };
-    assert.equal(issuanceWarningIsNew(none, 'PermissionDenied', 'denied', undefined), true);
-    const inReady = { ready: cond('Ready', 'False', 'PermissionDenied', 'denied'), issuing: undefined };
-    assert.equal(issuanceWarningIsNew(inReady, 'PermissionDenied', 'denied', undefined), false);
-    const inIssuing = {
-      ready: cond('Ready', 'True', 'Issued', 'valid; renewal is failing'),
-      issuing: cond(
-        'Issuing',
-        'True',
-        'Renewing',
-        'Renewal was due; attempt 2 failed (PermissionDenied): denied. Next attempt in 10s',
-      ),
-    };
-    assert.equal(issuanceWarningIsNew(inIssuing, 'PermissionDenied', 'denied', undefined), false);
-    assert.equal(issuanceWarningIsNew(inIssuing, 'BackendUnavailable', 'down', undefined), true);
-    assert.equal(
-      issuanceWarningIsNew(none, 'PermissionDenied', 'denied', said('PermissionDenied', 'denied')),
-      false,
+  it('shown by Issuing while Ready stays True during a failing renewal', () => {
+    const ready = cond('Ready', 'True', 'Issued', 'valid; renewal is failing (PermissionDenied)');
+    const quoting = cond(
+      'Issuing',
+      'True',
+      'Renewing',
+      'Renewal was due; attempt 2 failed (PermissionDenied): denied. Next attempt in 10s',
     );
+    assert.equal(due({ ready, issuing: quoting }), false);
+    assert.equal(due({ ready, issuing: undefined }), true);
+    const other = cond(
+      'Issuing',
+      'True',
+      'Renewing',
+      'Renewal was due; attempt 1 failed (BackendUnavailable): down. Next attempt in 5s',
+    );
+    assert.equal(due({ ready, issuing: other }), true);
   });
 });

@@ -1,34 +1,25 @@
-// One Warning event per change of a failure's reason or message: judged by the conditions stored
-// before, and, while status cannot be written, by what this replica said last. Pure.
+// When a failed issuance is already shown, for the shared failure path's one-Warning-per-change
+// (controllers/failure warningDue judges by Ready=False). A failing renewal keeps Ready=True while
+// the certificate is valid and quotes the failure in Issuing instead: that counts as shown. Pure.
 import type { Condition } from '../../kube/conditions.ts';
-
-/** What this replica remembers having said while status could not record it. */
-export const said = (reason: string, message: string) => `${reason}\n${message}`;
-
-/** A failure before issuance (Ready=False): new unless Ready already says it, or we said it last. */
-export function blockedWarningIsNew(
-  ready: Condition | undefined,
-  reason: string,
-  message: string,
-  saidUnrecorded: string | undefined,
-): boolean {
-  const recorded = ready?.status === 'False' && ready.reason === reason && ready.message === message;
-  return !recorded && saidUnrecorded !== said(reason, message);
-}
+import type { Failure } from '../failure/index.ts';
 
 /**
- * A failed issuance attempt: new unless Ready says it (Ready=False) or Issuing quotes it (Ready
- * stayed True while a renewal fails), or we said it last.
+ * The condition that shows `failure`, for FailureReporter's `previous`: Ready itself, or — when
+ * Issuing quotes the failure (Ready stayed True) — Ready as it would read had it gone False.
  */
-export function issuanceWarningIsNew(
+export function shownIn(
   conditions: { ready: Condition | undefined; issuing: Condition | undefined },
-  reason: string,
-  message: string,
-  saidUnrecorded: string | undefined,
-): boolean {
+  failure: Pick<Failure, 'reason' | 'message'>,
+): Condition | undefined {
   const { ready, issuing } = conditions;
-  const recorded =
-    (ready?.reason === reason && ready.message === message) ||
-    (issuing?.message?.includes(`(${reason}): ${message}.`) ?? false);
-  return !recorded && saidUnrecorded !== said(reason, message);
+  const quoted = issuing?.message?.includes(`(${failure.reason}): ${failure.message}.`) ?? false;
+  if (!quoted) return ready;
+  return {
+    ...(ready ?? issuing!),
+    type: 'Ready',
+    status: 'False',
+    reason: failure.reason,
+    message: failure.message,
+  };
 }
