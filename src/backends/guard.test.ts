@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { Sensitive } from '../secrets/sensitive.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../kube/fake-clock.ts';
 import { BackendError } from './errors.ts';
 import { GuardedBackend, type GuardOptions } from './guard.ts';
-import type { BackendMetrics } from './metrics.ts';
+import type { BackendMetrics } from '../resilience/metrics.ts';
 import type { BackendAdapter, CallContext, ReadRequest, RemoteSecret, WriteRequest } from './types.ts';
 
 type Behaviour = (req: ReadRequest, ctx: CallContext) => Promise<RemoteSecret>;
@@ -146,7 +146,7 @@ describe('GuardedBackend', () => {
   it('with a coalescing TTL, reads once per window and drops the result on write', async () => {
     const { adapter, backend, clock } = setup({ coalesce: { ttl: 2000 } });
     await backend.read({ path: 'team-a/db' }, ctx);
-    await clock.advance(1000);
+    await clock.advanceAsync(1000);
     await backend.read({ path: 'team-a/db' }, ctx);
     assert.equal(adapter.reads.length, 1);
     await backend.write({ path: 'team-a/db', data: secret('new').data }, ctx);
@@ -167,9 +167,9 @@ describe('GuardedBackend', () => {
     assert.equal(first.backend, 'fake');
     adapter.behaviour = async () => secret('ok');
     const second = backend.read({ path: 'team-a/b' }, ctx);
-    await clock.advance(2999);
+    await clock.advanceAsync(2999);
     assert.equal(adapter.reads.length, 1);
-    await clock.advance(200);
+    await clock.advanceAsync(200);
     await second;
     assert.equal(adapter.reads.length, 2);
     assert.ok((adapter.reads[1]?.at ?? 0) - (adapter.reads[0]?.at ?? 0) >= 3000);
@@ -207,9 +207,9 @@ describe('GuardedBackend', () => {
     assert.equal(err.retryAfterMs, 1000, 'the caller requeues after the default pause, not at once');
     adapter.behaviour = async () => secret('ok');
     const next = backend.read({ path: 'team-a/b' }, ctx);
-    await clock.advance(999);
+    await clock.advanceAsync(999);
     assert.equal(adapter.reads.length, 1, 'nothing sent before the pause ends');
-    await clock.advance(200); // the pause, then the bucket reopens at its sustained rate
+    await clock.advanceAsync(200); // the pause, then the bucket reopens at its sustained rate
     await next;
     assert.equal(adapter.reads.length, 2);
     assert.deepEqual(metrics.throttles, ['remote']);
@@ -225,7 +225,7 @@ describe('GuardedBackend', () => {
       return new Promise(() => undefined);
     };
     const pending = errorOf(backend.read({ path: 'team-a/a' }, ctx));
-    await clock.advance(5000);
+    await clock.advanceAsync(5000);
     const err = await pending;
     assert.equal(err.code, 'Unavailable');
     assert.match(err.message, /did not answer within 5000ms/);

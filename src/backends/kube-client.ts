@@ -15,7 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { FieldManager } from '../apis/v1alpha1/field-managers.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
-import { raceSignal } from './clock.ts';
+import { raceSignal } from '../kube/clock.ts';
 import { BackendError, mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from './errors.ts';
 
 /** The parts of a Secret the backends use. `data` values are base64, as on the wire. */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { ApiException } from '@kubernetes/client-node';
 import { runBackendContract } from '../../test/backends/contract.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../kube/fake-clock.ts';
 import { BackendError } from './errors.ts';
 import { GuardedBackend } from './guard.ts';
 import { mapKubeError, type KubeSecret, type SecretsApi } from './kube-client.ts';
 import { KubernetesBackend } from './kubernetes.ts';
-import { noopBackendMetrics } from './metrics.ts';
+import { noopBackendMetrics } from '../resilience/metrics.ts';
 
 /** Secrets in memory with resourceVersions and optimistic locking, like the API server. */
 class FakeSecrets implements SecretsApi {

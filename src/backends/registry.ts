@@ -4,13 +4,13 @@
  */
 import type { SecretFileReader } from '../config/files.ts';
 import type { BackendConfig, Config } from '../config/schema.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../kube/clock.ts';
 import { BackendError, isBackendError } from './errors.ts';
 import { GuardedBackend } from './guard.ts';
 import type { SecretsApi, TokenSource } from './kube-client.ts';
 import { KubernetesBackend } from './kubernetes.ts';
 import { MemoryBackend } from './memory.ts';
-import { noopBackendMetrics, type BackendMetrics } from './metrics.ts';
+import { noopBackendMetrics, type BackendMetrics } from '../resilience/metrics.ts';
 import type { Backend, BackendAdapter } from './types.ts';
 import { AwsSecretsManagerBackend, type AwsSecretsClient } from './aws/backend.ts';
 import { AzureKeyVaultBackend, type AzureSecretsClient } from './azure/backend.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { BackendError } from '../backends/errors.ts';
-import { FakeClock } from '../backends/fake-clock.ts';
-import { noopBackendMetrics } from '../backends/metrics.ts';
+import { FakeClock } from '../kube/fake-clock.ts';
+import { noopBackendMetrics } from '../resilience/metrics.ts';
 import { GuardedIssuer } from './guard.ts';
 import type { IssuedCertificate, Issuer } from './types.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { systemClock } from '../backends/clock.ts';
+import { systemClock } from '../kube/clock.ts';
 import { BackendError } from '../backends/errors.ts';
-import { noopBackendMetrics } from '../backends/metrics.ts';
+import { noopBackendMetrics } from '../resilience/metrics.ts';
 import { domainPatternProblem, ipRangeProblem, uriPatternProblem } from '../config/name-patterns.ts';
 import type { CertificateRequestSpec } from '../pki/index.ts';
 import { GuardedIssuer } from './guard.ts';

@@ -2,9 +2,9 @@
  * Builds the configured certificate issuers (config.issuers), each wrapped by guard.ts. The one
  * place that knows the concrete issuer types; operator.ts calls it.
  */
-import { systemClock, type Clock } from '../backends/clock.ts';
+import { systemClock, type Clock } from '../kube/clock.ts';
 import type { SecretsApi, TokenSource } from '../backends/kube-client.ts';
-import { noopBackendMetrics, type BackendMetrics } from '../backends/metrics.ts';
+import { noopBackendMetrics, type BackendMetrics } from '../resilience/metrics.ts';
 import type { VaultApi, VaultRawApi } from '../backends/vault/api.ts';
 import type { SecretFileReader } from '../config/files.ts';
 import type { Config, IssuerConfig } from '../config/schema.ts';

@@ -1,7 +1,7 @@
 // vault-pki sign against a recording fake of the raw Vault API (a fake for this unit test of
 // what is sent; test/vaultcertificate.test.ts and test/security/pki.test.ts use real OpenBao).
 import assert from 'node:assert/strict';
-import { systemClock } from '../backends/clock.ts';
+import { systemClock } from '../kube/clock.ts';
 import { BackendError } from '../backends/errors.ts';
 import type { VaultApi, VaultRawApi, VaultResponse } from '../backends/vault/api.ts';
 import { loadConfig } from '../config/load.ts';

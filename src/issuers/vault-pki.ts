@@ -8,7 +8,7 @@
  * Vault takes them from the CSR, so a CSR asking for more than the request (names, subject,
  * usages, CA:TRUE) is refused before anything is sent.
  */
-import type { Clock } from '../backends/clock.ts';
+import type { Clock } from '../kube/clock.ts';
 import { BackendError } from '../backends/errors.ts';
 import type { SecretsApi, TokenSource } from '../backends/kube-client.ts';
 import type { CallContext } from '../backends/types.ts';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { FakeClock, sleep, systemClock } from './clock.ts';
+import { sleep, systemClock } from './clock.ts';
+import { FakeClock } from './fake-clock.ts';
 
 describe('FakeClock', () => {
   it('fires due timers in due order and moves now() to each due time', () => {

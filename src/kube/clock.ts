@@ -1,5 +1,6 @@
-// Time as an injected dependency, so that queues, informers and leader election can be
-// driven step by step in tests instead of waiting on real timers.
+// Time as an injected dependency — the one clock of the operator (queues, informers, leader
+// election, backends, issuers, webhooks) — so all of it can be driven step by step in tests
+// (FakeClock in fake-clock.ts) instead of waiting on real timers.
 
 /** Cancels a pending timer; calling it twice, or after the timer fired, is harmless. */
 export type Cancel = () => void;
@@ -46,79 +47,22 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
   });
 }
 
-interface FakeTimer {
-  due: number;
-  seq: number;
-  fn: () => void;
-}
-
-/**
- * A manual clock for tests. `advance(ms)` fires due timers in order of due time (then creation
- * order), moving `now()` to each timer's due time before it runs.
- */
-export class FakeClock implements Clock {
-  #now: number;
-  #seq = 0;
-  #timers: FakeTimer[] = [];
-
-  constructor(start: number | Date = Date.UTC(2030, 0, 1)) {
-    this.#now = typeof start === 'number' ? start : start.getTime();
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  after(ms: number, fn: () => void): Cancel {
-    const timer: FakeTimer = { due: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
-    this.#timers.push(timer);
-    return () => {
-      this.#timers = this.#timers.filter((t) => t !== timer);
-    };
-  }
-
-  /** Number of timers not yet fired or cancelled. */
-  pendingTimers(): number {
-    return this.#timers.length;
-  }
-
-  /** Moves time forward synchronously, firing every timer that falls due on the way. */
-  advance(ms: number): void {
-    const target = this.#now + ms;
-    for (let t = this.#nextDue(target); t; t = this.#nextDue(target)) {
-      this.#now = t.due;
-      t.fn();
-    }
-    this.#now = target;
-  }
-
-  /**
-   * Like `advance`, but lets promise chains settle after every timer, for code that awaits
-   * between timers (a retry loop that sleeps, then awaits a request, then sleeps again).
-   */
-  async advanceAsync(ms: number): Promise<void> {
-    const target = this.#now + ms;
-    await settle();
-    for (let t = this.#nextDue(target); t; t = this.#nextDue(target)) {
-      this.#now = t.due;
-      t.fn();
-      await settle();
-    }
-    this.#now = target;
-    await settle();
-  }
-
-  #nextDue(limit: number): FakeTimer | undefined {
-    let best: FakeTimer | undefined;
-    for (const t of this.#timers) {
-      if (t.due <= limit && (!best || t.due < best.due || (t.due === best.due && t.seq < best.seq))) best = t;
-    }
-    if (best) this.#timers = this.#timers.filter((t) => t !== best);
-    return best;
-  }
-}
-
-/** Lets pending promise callbacks and I/O callbacks run (a few macrotask turns). */
-export async function settle(turns = 5): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+/** Rejects with `signal.reason` when the signal aborts before `promise` settles. */
+export function raceSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }

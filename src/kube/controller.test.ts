@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { KeyedBackoff } from './backoff.ts';
-import { FakeClock, settle } from './clock.ts';
+import { FakeClock, settle } from './fake-clock.ts';
 import {
   Controller,
   type ReconcileContext,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock } from './clock.ts';
+import { FakeClock } from './fake-clock.ts';
 import { EventRecorder } from './events.ts';
 import type { RestRequest } from './rest.ts';
 import { FakeRest, RecordingLogger, apiError } from './testing.ts';

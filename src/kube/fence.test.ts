@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock } from './clock.ts';
+import { FakeClock } from './fake-clock.ts';
 import { LeadershipFence, NotLeaderError, isNotLeader, openFence } from './fence.ts';
 
 /** A fence on a fake monotonic clock; `pause(ms)` moves time without running timers (SIGSTOP). */

@@ -1,5 +1,5 @@
 // The operator runtime every controller reuses. Controllers import from here only.
-export { type Cancel, type Clock, FakeClock, settle, sleep, systemClock } from './clock.ts';
+export { type Cancel, type Clock, raceSignal, sleep, systemClock } from './clock.ts';
 export {
   type BackoffOptions,
   type JitterMode,

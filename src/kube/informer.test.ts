@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { FakeClock, settle } from './clock.ts';
+import { FakeClock, settle } from './fake-clock.ts';
 import { Informer, enqueueHandlers, isReplay } from './informer.ts';
 import {
   type ListResult,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock } from './clock.ts';
+import { FakeClock } from './fake-clock.ts';
 import { LeadershipFence } from './fence.ts';
 import {
   type Lease,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { FakeClock } from './clock.ts';
+import { FakeClock } from './fake-clock.ts';
 import { KubeError } from './errors.ts';
 import { retryTransient } from './retry-transient.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { KeyedBackoff } from './backoff.ts';
-import { FakeClock } from './clock.ts';
+import { FakeClock } from './fake-clock.ts';
 import type { WorkqueueMetrics } from './metrics.ts';
 import { WorkQueue } from './workqueue.ts';
 

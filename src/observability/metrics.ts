@@ -15,7 +15,7 @@ import type {
   BackendOperation,
   BackendOutcome,
   CircuitStateName,
-} from '../backends/metrics.ts';
+} from '../resilience/metrics.ts';
 import type { ControllerMetrics, ReconcileResultLabel, WorkqueueMetrics } from '../kube/metrics.ts';
 
 export type AuthEventName = 'login' | 'renew' | 'renew-failed';

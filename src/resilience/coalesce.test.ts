@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../kube/fake-clock.ts';
 import { Coalescer } from './coalesce.ts';
 
 function deferred<T>() {
@@ -70,9 +70,9 @@ describe('Coalescer', () => {
     let calls = 0;
     const fn = async () => ++calls;
     assert.equal(await c.run('k', fn), 1);
-    await clock.advance(999);
+    await clock.advanceAsync(999);
     assert.equal(await c.run('k', fn), 1);
-    await clock.advance(1);
+    await clock.advanceAsync(1);
     assert.equal(await c.run('k', fn), 2);
   });
 

@@ -6,7 +6,7 @@
  * Cancellation is per caller: a caller whose signal aborts stops waiting; the shared request
  * is aborted only when every caller has gone.
  */
-import type { Clock } from './clock.ts';
+import type { Clock } from '../kube/clock.ts';
 
 export interface CoalescerOptions {
   readonly clock: Clock;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../kube/fake-clock.ts';
 import { BackendError } from './errors.ts';
 import { TokenBucket } from './rate-limit.ts';
 
@@ -25,7 +25,7 @@ describe('TokenBucket', () => {
     const clock = new FakeClock();
     const bucket = new TokenBucket({ qps: 10, burst: 3, maxWaitMs: 10_000, clock });
     const { times, done } = acquireAll(bucket, clock, 6);
-    await clock.advance(1000);
+    await clock.advanceAsync(1000);
     await done;
     assert.deepEqual(times, [0, 0, 0, 100, 200, 300]);
   });
@@ -35,9 +35,9 @@ describe('TokenBucket', () => {
     const bucket = new TokenBucket({ qps: 2, burst: 2, maxWaitMs: 10_000, clock });
     await bucket.acquire();
     await bucket.acquire();
-    await clock.advance(60_000);
+    await clock.advanceAsync(60_000);
     const { times, done } = acquireAll(bucket, clock, 3);
-    await clock.advance(1000);
+    await clock.advanceAsync(1000);
     await done;
     assert.deepEqual(times, [0, 0, 500]);
   });
@@ -46,7 +46,7 @@ describe('TokenBucket', () => {
     const clock = new FakeClock();
     const bucket = new TokenBucket({ qps: 1, burst: 1, maxWaitMs: 1500, clock, name: 'vault' });
     const { times, done } = acquireAll(bucket, clock, 4);
-    await clock.advance(5000);
+    await clock.advanceAsync(5000);
     await done;
     assert.deepEqual(times, [0, 1000, 'Throttled:2000', 'Throttled:2000']);
   });
@@ -57,9 +57,9 @@ describe('TokenBucket', () => {
     bucket.blockUntil(clock.now() + 5000);
     assert.equal(bucket.blockedUntil, clock.now() + 5000);
     const { times, done } = acquireAll(bucket, clock, 3);
-    await clock.advance(4999);
+    await clock.advanceAsync(4999);
     assert.deepEqual(times, []);
-    await clock.advance(1000);
+    await clock.advanceAsync(1000);
     await done;
     assert.deepEqual(times, [5100, 5200, 5300]);
     assert.equal(bucket.blockedUntil, 0);
@@ -89,7 +89,7 @@ describe('TokenBucket', () => {
     ac.abort(new Error('cancelled'));
     await assert.rejects(aborted, /cancelled/);
     assert.equal(bucket.waiting, 1);
-    await clock.advance(1000);
+    await clock.advanceAsync(1000);
     await next;
     assert.equal(bucket.waiting, 0);
   });
@@ -101,6 +101,6 @@ describe('TokenBucket', () => {
     const waiting = bucket.acquire();
     bucket.close(new Error('closed'));
     await assert.rejects(waiting, /closed/);
-    assert.equal(clock.pending, 0);
+    assert.equal(clock.pendingTimers(), 0);
   });
 });

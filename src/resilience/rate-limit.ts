@@ -5,7 +5,7 @@
  * "slow down" (429 + Retry-After), `blockUntil` closes the bucket: nothing is let through
  * before that time, and it reopens at the sustained rate, not with a burst.
  */
-import type { Clock } from './clock.ts';
+import type { Cancel, Clock } from '../kube/clock.ts';
 import { BackendError } from './errors.ts';
 
 export interface TokenBucketOptions {
@@ -37,7 +37,7 @@ export class TokenBucket {
   #last: number;
   #blockedUntil = 0;
   readonly #queue: Waiter[] = [];
-  #timer: unknown;
+  #cancelTimer: Cancel | undefined;
 
   constructor(options: TokenBucketOptions) {
     if (!(options.qps > 0) || !(options.burst >= 1))
@@ -111,8 +111,8 @@ export class TokenBucket {
 
   /** Rejects every waiter (on close). */
   close(reason: unknown): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
     for (const w of this.#queue.splice(0)) this.#settle(w, reason);
   }
 
@@ -140,10 +140,8 @@ export class TokenBucket {
   }
 
   #schedule(): void {
-    if (this.#timer !== undefined) {
-      this.#clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
     if (this.#queue.length === 0) return;
     this.#refill();
     const now = this.#clock.now();
@@ -155,10 +153,10 @@ export class TokenBucket {
       this.#drain();
       return;
     }
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
+    this.#cancelTimer = this.#clock.after(Math.ceil(delay), () => {
+      this.#cancelTimer = undefined;
       this.#drain();
-    }, Math.ceil(delay));
+    });
   }
 
   #drain(): void {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FakeClock, settle } from '../kube/clock.ts';
+import { FakeClock, settle } from '../kube/fake-clock.ts';
 import { ReceiverDispatcher, type DispatcherOptions, type QueuedEvent } from './dispatcher.ts';
 import type { AttemptResult, DeliveryOutcome, WebhookMetrics } from './metrics.ts';
 import { HEADERS, verifySignature } from './signature.ts';

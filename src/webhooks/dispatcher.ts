@@ -4,7 +4,7 @@
 // bounded by the timeout; a retryable failure waits (exponential backoff with jitter, or the
 // receiver's Retry-After) before the next attempt, up to maxAttempts. Nothing here ever waits
 // on the caller's side, so a slow or dead receiver cannot slow a reconcile.
-import { raceSignal } from '../backends/clock.ts';
+import { raceSignal } from '../kube/clock.ts';
 import { type Clock, sleep } from '../kube/clock.ts';
 import { type Logger, noopLogger, safeLog } from '../kube/logger.ts';
 import {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { VaultCertificate } from '../apis/v1alpha1/index.ts';
-import { FakeClock } from '../kube/clock.ts';
+import { FakeClock } from '../kube/fake-clock.ts';
 import type { LifecycleEventInput } from './event.ts';
 import { CertificateExpiryWatch, type CertificateSource } from './expiry.ts';
 

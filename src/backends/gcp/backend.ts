@@ -12,7 +12,7 @@
  */
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { GcpBackendConfig } from '../../config/schema.ts';
-import { raceSignal } from '../clock.ts';
+import { raceSignal } from '../../kube/clock.ts';
 import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { FakeClock } from '../fake-clock.ts';
+import { FakeClock } from '../../kube/fake-clock.ts';
 import { BackendError } from '../errors.ts';
 import type { AuthResult } from './api.ts';
 import { LoginAuth, StaticTokenAuth } from './auth.ts';
@@ -92,22 +92,22 @@ describe('LoginAuth', () => {
   it('renews the token after two thirds of its TTL instead of logging in', async () => {
     const h = harness({ ttlS: 300 });
     const first = await h.auth.token(a);
-    await h.clock.advance(199_000);
+    await h.clock.advanceAsync(199_000);
     assert.equal((await h.auth.token(a)).fromCache, true);
-    await h.clock.advance(2_000);
+    await h.clock.advanceAsync(2_000);
     const renewed = await h.auth.token(a);
     assert.equal(renewed.value, first.value);
     assert.equal(h.renewals(), 1);
     assert.deepEqual(h.events, ['login team-a/vaultsync', 'renew team-a/vaultsync']);
     // The renewal started a new TTL.
-    await h.clock.advance(150_000);
+    await h.clock.advanceAsync(150_000);
     assert.equal((await h.auth.token(a)).fromCache, true);
   });
 
   it('logs in again when renewal fails', async () => {
     const h = harness({ ttlS: 300, renewFails: true });
     const first = await h.auth.token(a);
-    await h.clock.advance(250_000);
+    await h.clock.advanceAsync(250_000);
     const next = await h.auth.token(a);
     assert.notEqual(next.value.reveal(), first.value.reveal());
     assert.deepEqual(h.events, [
@@ -120,7 +120,7 @@ describe('LoginAuth', () => {
   it('logs in again when renewal leaves too little time (max TTL reached)', async () => {
     const h = harness({ ttlS: 300, renewTtlS: 5 });
     await h.auth.token(a);
-    await h.clock.advance(250_000);
+    await h.clock.advanceAsync(250_000);
     await h.auth.token(a);
     assert.deepEqual(h.events, [
       'login team-a/vaultsync',
@@ -132,11 +132,11 @@ describe('LoginAuth', () => {
   it('logs in without renewing when the token has expired or is not renewable', async () => {
     const h = harness({ ttlS: 300 });
     await h.auth.token(a);
-    await h.clock.advance(400_000);
+    await h.clock.advanceAsync(400_000);
     await h.auth.token(a);
     const n = harness({ ttlS: 300, renewable: false });
     await n.auth.token(a);
-    await n.clock.advance(250_000);
+    await n.clock.advanceAsync(250_000);
     await n.auth.token(a);
     assert.equal(h.renewals() + n.renewals(), 0);
     assert.deepEqual(h.events, ['login team-a/vaultsync', 'login team-a/vaultsync']);
@@ -145,7 +145,7 @@ describe('LoginAuth', () => {
   it('never renews a token without TTL', async () => {
     const h = harness({ ttlS: 0 });
     await h.auth.token(a);
-    await h.clock.advance(365 * 24 * 3600 * 1000);
+    await h.clock.advanceAsync(365 * 24 * 3600 * 1000);
     assert.equal((await h.auth.token(a)).fromCache, true);
   });
 

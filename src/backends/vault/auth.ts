@@ -10,7 +10,8 @@
  *   never a login per reconcile. Identities unused for long are dropped (LRU bound).
  */
 import type { Sensitive } from '../../secrets/sensitive.ts';
-import { raceSignal, type Clock } from '../clock.ts';
+import { raceSignal, type Clock } from '../../kube/clock.ts';
+import { withTimeout } from '../../resilience/timeout.ts';
 import { BackendError } from '../errors.ts';
 import type { CallContext } from '../types.ts';
 import type { AuthResult, VaultApi } from './api.ts';
@@ -199,20 +200,10 @@ export class LoginAuth implements VaultAuth {
     return entry;
   }
 
-  async #withTimeout<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  #withTimeout<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { clock, timeoutMs } = this.#o;
-    const controller = new AbortController();
-    const timer = clock.setTimeout(
-      () =>
-        controller.abort(
-          new BackendError('Unavailable', `vault login or renewal did not answer within ${timeoutMs}ms`),
-        ),
-      timeoutMs,
-    );
-    try {
-      return await raceSignal(fn(controller.signal), controller.signal);
-    } finally {
-      clock.clearTimeout(timer);
-    }
+    const timedOut = () =>
+      new BackendError('Unavailable', `vault login or renewal did not answer within ${timeoutMs}ms`);
+    return withTimeout(clock, timeoutMs, undefined, timedOut, fn);
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../config/load.ts';
 import type { VaultBackendConfig } from '../../config/schema.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { FakeClock } from '../fake-clock.ts';
+import { FakeClock } from '../../kube/fake-clock.ts';
 import { BackendError } from '../errors.ts';
 import type { KubeSecret, SecretsApi, TokenSource } from '../kube-client.ts';
 import type { AuthResult, VaultApi } from './api.ts';
