@@ -7,6 +7,7 @@
 // then drop `previous` and restart again.
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
+import { PART_OF, PART_OF_LABEL } from './apis/v1alpha1/labels.ts';
 import { type KubeClient, createObject, getObject } from './kube/client.ts';
 import { isAlreadyExists } from './kube/errors.ts';
 import { MIN_MAC_KEY_BYTES, MacKeyring } from './secrets/mac-keyring.ts';
@@ -42,7 +43,7 @@ export async function loadOrCreateMacKeys(client: KubeClient, namespace: string)
     await createObject<V1Secret>(client, {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: HMAC_KEY_SECRET, namespace, labels: { 'app.kubernetes.io/part-of': 'vaultsync' } },
+      metadata: { name: HMAC_KEY_SECRET, namespace, labels: { [PART_OF_LABEL]: PART_OF } },
       type: 'Opaque',
       data: { [CURRENT_KEY]: randomBytes(MIN_MAC_KEY_BYTES).toString('base64') },
     });

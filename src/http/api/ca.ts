@@ -6,6 +6,7 @@
 // certificates (pathLen 0).
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { FieldManager } from '../../apis/v1alpha1/field-managers.ts';
+import { PART_OF, PART_OF_LABEL } from '../../apis/v1alpha1/labels.ts';
 import { type KubeClient, createObject, getObject, mergePatch } from '../../kube/client.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import { type PrivateKey, generatePrivateKey, parsePrivateKeyPem, randomSerial } from '../../pki/index.ts';
@@ -19,7 +20,7 @@ const CA_KEY_KEY = 'ca.key';
 const FIELD_MANAGER = FieldManager.Api;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_LIFETIME_MS = 10 * 365 * DAY_MS;
-const LABELS = { 'app.kubernetes.io/part-of': 'vaultsync', 'app.kubernetes.io/component': 'api' };
+const LABELS = { [PART_OF_LABEL]: PART_OF, 'app.kubernetes.io/component': 'api' };
 
 export interface ApiCa {
   /** PEM of the CA certificate: what clients trust. */

@@ -6,10 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { API_VERSION, FieldManager, tokenAnswered } from '../../../apis/v1alpha1/index.ts';
-import { ROTATE_NOW_ANNOTATION } from '../../../controllers/secretrotation/index.ts';
-import { Reason as RotationReason } from '../../../controllers/secretrotation/reasons.ts';
-import { SYNC_NOW_ANNOTATION } from '../../../controllers/vaultsecret/reconciler.ts';
+import {
+  API_VERSION,
+  FieldManager,
+  SecretRotationReason as RotationReason,
+  UserAnnotation,
+  tokenAnswered,
+} from '../../../apis/v1alpha1/index.ts';
 import { type KubeClient, mergePatch } from '../../../kube/client.ts';
 import type { Condition } from '../../../kube/conditions.ts';
 import { KubeError } from '../../../kube/errors.ts';
@@ -65,7 +68,7 @@ export interface Kind {
 export const VAULT_SECRET: Kind = {
   kind: 'VaultSecret',
   plural: 'vaultsecrets',
-  annotation: SYNC_NOW_ANNOTATION,
+  annotation: UserAnnotation.SyncNow,
   handled: (o) => o.status?.syncNowHandled,
   progressReasons: new Set(),
   cache: (d) => d.vaultSecrets,
@@ -73,7 +76,7 @@ export const VAULT_SECRET: Kind = {
 export const SECRET_ROTATION: Kind = {
   kind: 'SecretRotation',
   plural: 'secretrotations',
-  annotation: ROTATE_NOW_ANNOTATION,
+  annotation: UserAnnotation.RotateNow,
   handled: (o) => o.status?.rotateNowHandled,
   progressReasons: new Set([RotationReason.Rotating, RotationReason.RollingOut, RotationReason.Retiring]),
   cache: (d) => d.rotations,
