@@ -22,6 +22,7 @@
 
 import { OperatorAnnotation, UserAnnotation } from '../../apis/v1alpha1/index.ts';
 import { type MacKeyring, MacUse } from '../../secrets/mac-keyring.ts';
+import type { Digests } from '../shared/digests.ts';
 
 // The names themselves are the vocabulary's (apis/v1alpha1/annotations.ts).
 export const RELOAD_ANNOTATION = UserAnnotation.Reload;
@@ -35,22 +36,12 @@ export const PODS_HMAC_ANNOTATION = OperatorAnnotation.PodsSecretsHmac;
 export const TEMPLATE_HMAC_ANNOTATION = OperatorAnnotation.SecretsHmac;
 
 const MAC_PREFIX = /^hmac-sha256:v\d+:/;
-/** Characters of the MAC kept in a digest: 96 bits, enough to tell two values apart. */
-const DIGEST_LENGTH = 16;
 /** Characters of the MAC in a workload digest: 132 bits. */
 const WORKLOAD_DIGEST_LENGTH = 22;
 const MAX_ENTRIES = 64;
 const MAX_REASONS = 5;
 
-/**
- * The short form of a keyed MAC (a VaultSecret's status.secretMAC, a certificate's MAC): the
- * token that names a Secret's data in pending restarts and in what a SecretRotation waits for.
- */
-export function macDigest(mac: string): string {
-  return mac.replace(MAC_PREFIX, '').slice(0, DIGEST_LENGTH);
-}
-
-export type Digests = Readonly<Record<string, string>>;
+export { type Digests, macDigest } from '../shared/digests.ts';
 
 /** A workload as a MAC subject. */
 export interface DigestSubject {

@@ -32,6 +32,7 @@ import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
+import type { Rollouts, SecretChanges, SecretRotationCache, WorkloadRestarts } from '../contracts.ts';
 import {
   type Digests,
   PENDING_ANNOTATION,
@@ -46,6 +47,7 @@ import { combinePending } from './pending-records.ts';
 import { PendingRestartStore } from './pending-store.ts';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './policy.ts';
 import { ReloadReconciler } from './reconciler.ts';
+import { Retirements, rotationContext, rotationPolicy } from './rotation-context.ts';
 import type { Rolling } from './rolling.ts';
 import { RolloutQuestions, rolloutState } from './rollout-state.ts';
 import { changeAddition, changeTargets, requestAdditions, vaultSecretChange } from './targets.ts';
@@ -54,6 +56,7 @@ import type {
   ManagedSecretChange,
   RestartRequest,
   RolloutState,
+  RotationContext,
   RotationHooks,
   SecretChange,
 } from './types.ts';
@@ -80,6 +83,11 @@ export interface ReloadControllerOptions {
   namespaces?: readonly string[];
   client: KubeClient;
   events: EventSink;
+  /**
+   * The SecretRotation cache (built before this controller): which rotation a Secret change
+   * belongs to, and its restart settings.
+   */
+  rotations?: SecretRotationCache;
   /** Keys of the digests written onto workloads (bound to each workload). */
   macKeys: MacKeyring;
   clock: Clock;
@@ -100,7 +108,7 @@ export function createReloadController(opts: ReloadControllerOptions): ReloadCon
   return new ReloadController(opts);
 }
 
-export class ReloadController {
+export class ReloadController implements Rollouts, SecretChanges, WorkloadRestarts {
   readonly controller: ReloadWorkers;
   readonly #opts: ReloadControllerOptions;
   readonly #log: Logger;
@@ -112,6 +120,8 @@ export class ReloadController {
   /** Workloads this process restarted and watches until ready (or timed out). */
   readonly #rolling = new Map<string, Rolling>();
   readonly #questions = new RolloutQuestions();
+  /** Rotated paths retiring a previous value (TwoPhase): their changes restart nobody. */
+  readonly #retirements = new Retirements();
   readonly #workloadListeners: ((namespace: string) => void)[] = [];
   #hooks: RotationHooks | undefined;
 
@@ -141,7 +151,7 @@ export class ReloadController {
       log: this.#log,
       fieldManager: FIELD_MANAGER,
       basePolicy: opts.defaultPolicy ?? DEFAULT_RESTART_POLICY,
-      rotationPolicy: (namespace, rotation) => this.#hooks?.policyFor(namespace, rotation),
+      rotationPolicy: (namespace, rotation) => this.#rotationPolicy(namespace, rotation),
     });
     this.controller = new ReloadWorkers(() => this.#loadPending(), {
       name: 'reload',
@@ -168,14 +178,37 @@ export class ReloadController {
     return this.#caches.allSettled();
   }
 
+  /**
+   * Superseded by the `rotations` option and expectRetirement (contracts.ts): while a
+   * SecretRotation controller still sets hooks, they answer instead of the cache.
+   */
   setRotationHooks(h: RotationHooks): void {
     this.#hooks = h;
+  }
+
+  /**
+   * TwoPhase: a rotation is about to retire the previous value of namespace/backend/path.
+   * Secret changes from that path until `untilMs` retire a value: they restart nobody.
+   */
+  expectRetirement(path: { namespace: string; backend: string; path: string }, untilMs: number): void {
+    this.#retirements.expect(path, untilMs);
+  }
+
+  #rotationContext(vs: VaultSecret): RotationContext | undefined {
+    if (this.#hooks) return this.#hooks.contextFor(vs);
+    const rotations = this.#opts.rotations?.list(vs.metadata?.namespace) ?? [];
+    return rotationContext(vs, rotations, this.#retirements, this.#opts.clock.now());
+  }
+
+  #rotationPolicy(namespace: string, rotation: string): RestartPolicy | undefined {
+    if (this.#hooks) return this.#hooks.policyFor(namespace, rotation);
+    return this.#opts.rotations && rotationPolicy(this.#opts.rotations, namespace, rotation);
   }
 
   /** Told by the VaultSecret controller when a Secret's data really changed. Never throws. */
   secretChanged(vs: VaultSecret, change: SecretChange): void {
     try {
-      const managed = vaultSecretChange(vs, change, this.#hooks?.contextFor(vs));
+      const managed = vaultSecretChange(vs, change, this.#rotationContext(vs));
       if (!managed) {
         this.#log.debug('Restart not needed: a previous value was retired', {
           namespace: vs.metadata?.namespace,

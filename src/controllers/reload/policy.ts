@@ -1,52 +1,20 @@
 // Restart policy: when a workload that is owed a restart gets it. An ordered table of small named
 // checks (RESTART_CHECKS) — the one place to change to add a restart policy — and which settings
 // apply (a SecretRotation's, or the defaults with the workload's annotations). Pure.
-import { SECRET_ROTATION_DEFAULTS, parseDuration } from '../../apis/v1alpha1/index.ts';
-import type { RestartMode, RestartWindow, SecretRotationSpec } from '../../apis/v1alpha1/index.ts';
+import { parseDuration } from '../../apis/v1alpha1/index.ts';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from '../shared/restart-policy.ts';
 import { RELOAD_DEBOUNCE_ANNOTATION, RELOAD_MIN_INTERVAL_ANNOTATION } from './annotations.ts';
 import type { PendingRestart } from './annotations.ts';
 import { windowState } from './windows.ts';
 
-export interface RestartPolicy {
-  debounceMs: number;
-  minIntervalMs: number;
-  /** Most workloads of one group rolling at once. */
-  maxUnavailable: number;
-  readyTimeoutMs: number;
-  windows: readonly RestartWindow[];
-  /** Time zone of windows that name none. */
-  windowTimeZone: string;
-  mode: RestartMode;
-}
-
-const R = SECRET_ROTATION_DEFAULTS.restart;
-
-export const DEFAULT_RESTART_POLICY: RestartPolicy = Object.freeze({
-  debounceMs: parseDuration(R.debounce),
-  minIntervalMs: parseDuration(R.minInterval),
-  maxUnavailable: R.maxUnavailableTargets,
-  readyTimeoutMs: parseDuration(R.readyTimeout),
-  windows: [],
-  windowTimeZone: 'UTC',
-  mode: R.mode,
-});
+export {
+  DEFAULT_RESTART_POLICY,
+  type RestartPolicy,
+  rotationRestartPolicy,
+} from '../shared/restart-policy.ts';
 
 /** A debounced burst still restarts after this many debounce periods from its first change. */
 export const MAX_DEBOUNCE_FACTOR = 5;
-
-/** The restart settings of a SecretRotation, defaults applied. */
-export function rotationRestartPolicy(spec: SecretRotationSpec): RestartPolicy {
-  const r = spec.restart ?? {};
-  return {
-    debounceMs: parseDuration(r.debounce ?? R.debounce),
-    minIntervalMs: parseDuration(r.minInterval ?? R.minInterval),
-    maxUnavailable: r.maxUnavailableTargets ?? R.maxUnavailableTargets,
-    readyTimeoutMs: parseDuration(r.readyTimeout ?? R.readyTimeout),
-    windows: r.windows ?? [],
-    windowTimeZone: spec.timeZone ?? SECRET_ROTATION_DEFAULTS.timeZone,
-    mode: r.mode ?? R.mode,
-  };
-}
 
 /**
  * The policy for restarts asked for by a Secret change (no SecretRotation): defaults, with

@@ -1,13 +1,11 @@
-// What the reload controller offers the other controllers, and what it is told: declarations only.
+// What the reload controller is told and answers, beside what the declared interface between
+// controllers (../contracts.ts) names: declarations only.
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
-import type { Digests } from './annotations.ts';
-import type { RestartPolicy } from './policy.ts';
-import type { RestartKind, Workload } from './workloads.ts';
+import type { RestartPolicy } from '../shared/restart-policy.ts';
 
-export interface EventSink {
-  normal(obj: Workload | VaultSecret, reason: string, message: string): Promise<void>;
-  warning(obj: Workload | VaultSecret, reason: string, message: string): Promise<void>;
-}
+export type { RestartRequest, RolloutState, SecretChange } from '../contracts.ts';
+/** Reload reports restarts as plain Events (no lifecycle facts). */
+export type { KubeEventRecorder as EventSink } from '../lifecycle.ts';
 
 /** What a SecretRotation says about a change of a VaultSecret's data. */
 export interface RotationContext {
@@ -17,15 +15,14 @@ export interface RotationContext {
   suppress?: boolean;
 }
 
+/**
+ * How a rotation's context and settings were given before the declared interface (contracts.ts):
+ * set by SecretRotation after construction. Still honoured while it is set; the reload controller
+ * otherwise reads them from the SecretRotation cache (rotation-context.ts).
+ */
 export interface RotationHooks {
   contextFor(vs: VaultSecret): RotationContext | undefined;
   policyFor(namespace: string, rotation: string): RestartPolicy | undefined;
-}
-
-export interface SecretChange {
-  secretName: string;
-  previousMac: string;
-  mac: string;
 }
 
 export interface ManagedSecretChange {
@@ -40,25 +37,3 @@ export interface ManagedSecretChange {
   rotation?: string;
   reason?: string;
 }
-
-export interface RestartRequest {
-  namespace: string;
-  workloads: readonly { kind: RestartKind; name: string }[];
-  /** Secret (or `SecretRotation.<name>`) → digest of the data the pods must get. */
-  secrets: Digests;
-  group: string;
-  rotation?: string;
-  reason: string;
-}
-
-export type RolloutState =
-  | { state: 'NotFound' }
-  /** A restart is recorded and waits for its policy (debounce, window, concurrency). */
-  | { state: 'Pending' }
-  /** Not restarted for this data and nothing pending (e.g. skipped because paused). */
-  | { state: 'NotRestarted' }
-  | { state: 'RollingOut'; since?: number }
-  | { state: 'Ready' }
-  | { state: 'TimedOut'; since?: number }
-  /** The cache cannot tell yet (not synced; for Rollouts, discovery has not answered yet). */
-  | { state: 'Unknown' };
