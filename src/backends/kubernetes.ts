@@ -4,7 +4,12 @@
  * merge-patch its data with the read resourceVersion as a precondition (optimistic locking; RBAC
  * `create` and `patch`, never `update`).
  */
-import { VAULTCERTIFICATE_OWNER_LABEL, VAULTSECRET_OWNER_LABEL } from '../apis/v1alpha1/labels.ts';
+import {
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  VAULTCERTIFICATE_OWNER_LABEL,
+  VAULTSECRET_OWNER_LABEL,
+} from '../apis/v1alpha1/labels.ts';
 import { isSystemSecretType } from '../kube/secret-types.ts';
 import { BackendError, checkAndSetFailed } from './errors.ts';
 import type { KubeSecret, SecretsApi } from './kube-client.ts';
@@ -29,7 +34,7 @@ export interface KubernetesBackendOptions {
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export { MANAGED_BY_LABEL };
 
 export class KubernetesBackend implements BackendAdapter {
   readonly name: string;
@@ -103,7 +108,7 @@ export class KubernetesBackend implements BackendAdapter {
     } else {
       written = await this.#secrets.create(
         this.#namespace,
-        { metadata: { name: req.path, labels: { [MANAGED_BY_LABEL]: 'vaultsync' } }, type: 'Opaque', data },
+        { metadata: { name: req.path, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } }, type: 'Opaque', data },
         ctx.signal,
       );
     }

@@ -9,7 +9,14 @@
  * The Secret is read again at most once a minute, so a CA the user replaces is picked up.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import { VAULT_CERTIFICATE_DEFAULTS, parseDuration } from '../apis/v1alpha1/index.ts';
+import {
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  PART_OF,
+  PART_OF_LABEL,
+  VAULT_CERTIFICATE_DEFAULTS,
+  parseDuration,
+} from '../apis/v1alpha1/index.ts';
 import { BackendError, isBackendError } from '../backends/errors.ts';
 import type { CallContext } from '../backends/types.ts';
 import type { LocalCaIssuerConfig } from '../config/schema.ts';
@@ -39,8 +46,8 @@ export const BACKDATE_MS = 30_000;
 export const DEFAULT_DURATION_MS = parseDuration(VAULT_CERTIFICATE_DEFAULTS.duration);
 const RELOAD_AFTER_MS = 60_000;
 export const CA_LABELS = {
-  'app.kubernetes.io/managed-by': 'vaultsync',
-  'app.kubernetes.io/part-of': 'vaultsync',
+  [MANAGED_BY_LABEL]: MANAGED_BY,
+  [PART_OF_LABEL]: PART_OF,
 };
 
 export interface LocalCaIssuerDeps {

@@ -1,6 +1,7 @@
 // CustomResourceDefinitions built from the TypeBox schemas: the one source of crds/*.yaml.
 import YAML from 'yaml';
 import { GROUP, KINDS, VERSION } from './common.ts';
+import { PART_OF, PART_OF_LABEL } from './labels.ts';
 import type { Kind, KindDefinition, PrinterColumn } from './common.ts';
 import { secretRotationDefinition } from './secretrotation.ts';
 import { toStructural } from './structural.ts';
@@ -72,7 +73,7 @@ export function buildCrd(kind: Kind): CustomResourceDefinition {
     kind: 'CustomResourceDefinition',
     metadata: {
       name: `${def.plural}.${GROUP}`,
-      labels: { 'app.kubernetes.io/name': 'vaultsync', 'app.kubernetes.io/part-of': 'vaultsync' },
+      labels: { 'app.kubernetes.io/name': PART_OF, [PART_OF_LABEL]: PART_OF },
     },
     spec: {
       group: GROUP,
