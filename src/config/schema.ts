@@ -42,7 +42,7 @@ export const Duration = (defaultValue?: string) =>
       ...(defaultValue === undefined ? {} : { default: defaultValue }),
     }),
   )
-    .Decode((text) => parseDuration(text))
+    .Decode((text) => Math.round(parseDuration(text)))
     .Encode((ms) => formatDuration(ms));
 
 /** A secret written inline in the config (development only): wrapped once decoded. */

@@ -10,6 +10,15 @@
 // - Every field has a description; every string or array a CEL rule reads has maxLength/maxItems.
 import { FormatRegistry, Type } from '@sinclair/typebox';
 import type { SchemaOptions, Static, TLiteral, TSchema, TUnion } from '@sinclair/typebox';
+import { DURATION_PATTERN, isDuration, parseDuration } from './duration.ts';
+
+export {
+  DURATION_PATTERN,
+  formatDuration,
+  isDuration,
+  parseDuration,
+  type Milliseconds,
+} from './duration.ts';
 
 export const GROUP = 'vaultsync.io';
 export const VERSION = 'v1alpha1';
@@ -68,8 +77,6 @@ export const DNS1123_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const DNS1123_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** Characters Kubernetes allows in a Secret data key. */
 export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
-/** A Go duration without sign: "0", "30s", "1h30m", "1.5h", "500ms". */
-export const DURATION_PATTERN = '^(0|([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+)$';
 /** A time of day, 24-hour clock. */
 export const TIME_OF_DAY_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
 /** An IANA time zone name such as UTC, Europe/Berlin or America/Argentina/Buenos_Aires. */
@@ -99,33 +106,6 @@ export const CRON_PATTERN =
     .map(cronField)
     .join(' +') +
   '$';
-
-const DURATION_RE = new RegExp(DURATION_PATTERN);
-const DURATION_PART_RE = /([0-9]+(?:[.][0-9]+)?)(ns|us|µs|ms|s|m|h)/g;
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-export function isDuration(value: string): boolean {
-  return DURATION_RE.test(value);
-}
-
-/**
- * Parses a duration string as the API accepts it (a Go duration without sign) into milliseconds.
- * Throws a RangeError for anything else.
- */
-export function parseDuration(value: string): number {
-  if (!DURATION_RE.test(value)) throw new RangeError(`invalid duration ${JSON.stringify(value)}`);
-  let ms = 0;
-  for (const [, amount, unit] of value.matchAll(DURATION_PART_RE)) ms += Number(amount) * UNIT_MS[unit!]!;
-  return ms;
-}
 
 export function isBackendPath(value: string): boolean {
   return new RegExp(BACKEND_PATH_PATTERN).test(value) && !new RegExp(DOT_SEGMENT_PATTERN).test(value);
