@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { SecretRotation, VaultSecret } from '../../apis/v1alpha1/index.ts';
-import type { Workload, WorkloadRef } from '../reload/workloads.ts';
+import type { Workload, WorkloadRef } from '../contracts.ts';
+import { readersOf } from '../shared/source-refs.ts';
 import {
   type ConsumerState,
   affectedDigests,
@@ -9,7 +10,6 @@ import {
   newerReaderVersion,
   readerStuck,
   readerSynced,
-  readersOf,
   rolloutVerdict,
   writtenAt,
 } from './consumers.ts';

@@ -2,19 +2,16 @@
 // and the workloads using their Secrets (consumers). Pure: the caches' contents come in as
 // arguments; asking for refreshes and restarts is steps/roll-out.ts.
 import type { SecretRotation, VaultSecret } from '../../apis/v1alpha1/index.ts';
-import { type Digests, macDigest } from '../reload/annotations.ts';
-import type { RolloutState } from '../reload/controller.ts';
+import type { RolloutState, Workload, WorkloadRef } from '../contracts.ts';
+import { type Digests, macDigest } from '../shared/digests.ts';
+import { targetName } from '../shared/target-name.ts';
 import {
-  type Workload,
-  type WorkloadRef,
   annotatedSecrets,
   isRestartKind,
   referencedSecrets,
   selectorMatches,
   workloadKey,
-} from '../reload/workloads.ts';
-import { sourceRefs } from '../vaultsecret/desired-data.ts';
-import { targetName } from '../vaultsecret/target-secret.ts';
+} from '../shared/workloads.ts';
 import { versionAtLeast } from './data.ts';
 
 export interface Consumer {
@@ -38,15 +35,6 @@ export function readerStuck(vs: VaultSecret): string | undefined {
   if (ready?.status !== 'False' || !READER_STUCK.has(ready.reason)) return undefined;
   if (vs.status?.observedGeneration !== vs.metadata?.generation) return undefined;
   return `${ready.reason}: ${ready.message}`;
-}
-
-/** VaultSecrets of the rotation's namespace that read its backend path at its latest version. */
-export function readersOf(sr: SecretRotation, vaultSecrets: readonly VaultSecret[]): VaultSecret[] {
-  return vaultSecrets.filter(
-    (vs) =>
-      vs.spec.backend === sr.spec.backend &&
-      sourceRefs(vs.spec).some((r) => r.path === sr.spec.path && r.version === undefined),
-  );
 }
 
 /** Has the VaultSecret synced at least `version` of `path` into its Secret? */

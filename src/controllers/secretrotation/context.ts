@@ -8,7 +8,8 @@ import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts
 import type { RandomSource } from '../../secrets/generators.ts';
 import { type MacKeyring, MacUse } from '../../secrets/mac-keyring.ts';
 import type { FailureReporter } from '../failure/index.ts';
-import type { ReloadController } from '../reload/controller.ts';
+import type { ObjectCache, Rollouts } from '../contracts.ts';
+import type { ControllerEvents } from '../lifecycle.ts';
 import type { Consumer } from './consumers.ts';
 import type { RotationMemory } from './memory.ts';
 import type { RotationMetrics } from './metrics.ts';
@@ -22,17 +23,20 @@ export const WATCH_FAILED_MS = 30_000;
 export const REFRESH_AGAIN_MS = 10_000;
 const MAX_REQUEUE_MS = 60 * 60_000;
 
-export interface EventSink {
-  normal(obj: SecretRotation, reason: string, message: string): Promise<void>;
-  warning(obj: SecretRotation, reason: string, message: string): Promise<void>;
-}
+/** Plain Events, and the lifecycle facts (Rotated, every failure) the webhooks receive typed. */
+export type EventSink = Pick<ControllerEvents, 'normal' | 'fact'>;
 
 export interface SecretRotationReconcilerDeps {
   client: KubeClient;
-  rotations: { get(key: string): SecretRotation | undefined };
-  vaultSecrets: { list(namespace?: string): VaultSecret[] };
+  rotations: Pick<ObjectCache<SecretRotation>, 'get'>;
+  /** The VaultSecret controller's cache: the rotation's readers. */
+  vaultSecrets: Pick<ObjectCache<VaultSecret>, 'list'>;
   backends: { get(name: string): Backend | undefined };
-  reload: Pick<ReloadController, 'requestRestart' | 'rolloutState' | 'workloads' | 'cachesSynced'>;
+  /** The reload controller: the rotation's consumers. */
+  reload: Pick<
+    Rollouts,
+    'requestRestart' | 'rolloutState' | 'workloads' | 'cachesSynced' | 'expectRetirement'
+  >;
   /** Asks the VaultSecrets of a namespace reading backend/path (latest version) to read it now. */
   requestRefresh(namespace: string, backend: string, path: string): string[];
   events: EventSink;
@@ -110,5 +114,21 @@ export function requestRestart(run: Run, c: Consumer, reason: string): void {
     group: `SecretRotation/${nameOf(run.sr)}`,
     rotation: nameOf(run.sr),
     reason,
+  });
+}
+
+/**
+ * A Warning on the rotation: recorded as its Event and handed to the webhooks as a typed
+ * RotationFailed fact (every Warning of a rotation is a failure of it).
+ */
+export function warnFailed(run: Run, reason: string, message: string): Promise<void> {
+  const { sr } = run;
+  return run.env.events.fact({
+    type: 'RotationFailed',
+    object: sr,
+    reason,
+    message,
+    backend: sr.spec.backend,
+    path: sr.spec.path,
   });
 }

@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict';
-import { RETIRE_SUPPRESS_MS, RotationMemory, pathKey } from './memory.ts';
+import { RotationMemory } from './memory.ts';
 
 describe('RotationMemory', () => {
-  it('a retirement suppresses restarts for its path for a while, and old marks are dropped', () => {
-    const m = new RotationMemory();
-    const path = pathKey('shop', 'vault', 'shop/db');
-    assert.equal(m.isRetiring(path, 0), false);
-    m.markRetiring(path, 1000);
-    assert.equal(m.isRetiring(path, 1000 + RETIRE_SUPPRESS_MS - 1), true);
-    assert.equal(m.isRetiring(path, 1000 + RETIRE_SUPPRESS_MS), false);
-    assert.equal(m.isRetiring(pathKey('other', 'vault', 'shop/db'), 1000), false, 'per namespace');
-    m.markRetiring(pathKey('shop', 'vault', 'shop/api'), 1000 + RETIRE_SUPPRESS_MS);
-    assert.equal(m.retiring.has(path), false, 'expired mark dropped');
-  });
-
   it('remembers the workloads asked to restart per version; a new version starts empty', () => {
     const m = new RotationMemory();
     m.requestedFor('shop/db', '2').add('Deployment/shop/api');

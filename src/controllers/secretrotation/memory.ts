@@ -1,12 +1,5 @@
 // In-process memory of the SecretRotation controller. None of it is needed for correctness after
-// a restart: it saves repeated asks (restarts, refreshes, backend reads) and keeps a retirement's
-// Secret change from restarting consumers.
-
-/** How long a retirement write's Secret changes are kept from restarting consumers. */
-export const RETIRE_SUPPRESS_MS = 5 * 60_000;
-
-export const pathKey = (namespace: string, backend: string, path: string) =>
-  `${namespace}/${backend}/${path}`;
+// a restart: it saves repeated asks (restarts, refreshes, backend reads) and retries.
 
 /** A failure that needs a person, and what must change before it is tried again early. */
 export interface Hold {
@@ -20,8 +13,6 @@ export class RotationMemory {
   readonly requested = new Map<string, { version: string; keys: Set<string> }>();
   /** Rotation key → when its readers were last asked to refresh. */
   readonly refreshedAt = new Map<string, number>();
-  /** "ns/backend/path" → until when Secret changes from it are a retirement (no restart). */
-  readonly retiring = new Map<string, number>();
   /** Rotation key → when a rotation last failed for a user's reason (no retry before the delay). */
   readonly failedAt = new Map<string, number>();
   /** Rotation key → newer reader version already checked for a rollback written before a restart. */
@@ -54,19 +45,6 @@ export class RotationMemory {
     if (now - (this.refreshedAt.get(key) ?? 0) < everyMs) return false;
     this.refreshedAt.set(key, now);
     return true;
-  }
-
-  /** The path is being retired from now: its Secret changes restart nothing for a while. */
-  markRetiring(path: string, now: number): void {
-    // Old marks are dropped here so the map stays as small as the retirements in flight.
-    for (const [p, until] of this.retiring) if (until <= now) this.retiring.delete(p);
-    this.retiring.set(path, now + RETIRE_SUPPRESS_MS);
-  }
-
-  /** Is a Secret change from this path a retirement (no restart)? */
-  isRetiring(path: string, now: number): boolean {
-    const until = this.retiring.get(path);
-    return until !== undefined && until > now;
   }
 
   /** Time left to wait on a held failure (≤ 0: try now); the hold is lifted by a new spec or rotate-now token. */

@@ -7,8 +7,9 @@ import type { KubeError } from '../../kube/errors.ts';
 import { NotLeaderError } from '../../kube/fence.ts';
 import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
+import { type LifecycleFact, eventTypeOf } from '../lifecycle.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import type { RestartRequest, RolloutState } from '../reload/controller.ts';
+import type { RestartRequest, RolloutState } from '../contracts.ts';
 import { RotationMemory } from './memory.ts';
 import { createSecretRotationReconciler } from './reconciler.ts';
 
@@ -109,6 +110,8 @@ function setup(
   const restarts: RestartRequest[] = [];
   const states = new Map<string, RolloutState>();
   const events: string[] = [];
+  const retirements: { namespace: string; backend: string; path: string; until: number }[] = [];
+  const facts: LifecycleFact[] = [];
   const caches = { synced: true };
   // A new reconciler (fresh in-process memory) is an operator restart.
   const make = () =>
@@ -121,6 +124,7 @@ function setup(
         requestRestart: (r) => void restarts.push(r),
         rolloutState: (ref) => states.get(ref.name) ?? { state: 'NotFound' },
         cachesSynced: () => caches.synced,
+        expectRetirement: (path, until) => void retirements.push({ ...path, until }),
         workloads: () => [
           {
             ref: { kind: 'Deployment', namespace: 'shop', name: 'api' },
@@ -139,7 +143,10 @@ function setup(
       },
       events: {
         normal: async (_o, reason) => void events.push(reason),
-        warning: async (_o, reason) => void events.push(`Warning ${reason}`),
+        fact: async (f) => {
+          events.push(eventTypeOf(f) === 'Warning' ? `Warning ${f.reason}` : f.reason);
+          facts.push(f);
+        },
       },
       macKeys: new MacKeyring(new Sensitive(Buffer.alloc(32, 1))),
       clock,
@@ -165,6 +172,8 @@ function setup(
     restarts,
     states,
     events,
+    facts,
+    retirements,
     log,
     caches,
     get current() {
@@ -218,6 +227,13 @@ describe('SecretRotation reconciler', () => {
     assert.equal(s.nextRotationTime, '2030-01-02T00:00:00Z');
     assert.deepEqual(t.refreshes, ['shop/db']);
     assert.deepEqual(t.events, ['Rotated']);
+    const fact = t.facts[0];
+    assert.equal(fact?.type, 'RotationCompleted', 'the webhooks get the version typed, not parsed');
+    assert.deepEqual(fact?.type === 'RotationCompleted' && [fact.backend, fact.path, fact.version], [
+      'memory',
+      'shop/db',
+      '2',
+    ]);
     assert.equal(t.log.text().includes(latest.data.password!), false, 'the value is not logged');
     assert.equal(JSON.stringify(t.current).includes(latest.data.password!), false, 'nor in status');
   });
@@ -290,6 +306,11 @@ describe('SecretRotation reconciler', () => {
     assert.equal(t.current.status?.previousVersion, undefined);
     assert.equal(t.current.status?.currentVersion, '3');
     assert.deepEqual(t.events, ['Rotated', 'RolledOut', 'PreviousValueRetired']);
+    assert.deepEqual(
+      t.retirements,
+      [{ namespace: 'shop', backend: 'memory', path: 'shop/db', until: t.clock.now() + 300_000 }],
+      'reload is told before the write that its Secret changes restart nobody',
+    );
   });
 
   it('TwoPhase: a consumer not ready in time fails the rotation and keeps the previous value', async () => {
@@ -551,6 +572,10 @@ describe('SecretRotation reconciler', () => {
     const result = await t.run();
     assert.equal(t.current.status?.conditions?.[0]?.reason, 'BackendNotFound');
     assert.deepEqual(result, { requeueAfter: 300_000 });
+    assert.deepEqual(
+      t.facts.map((f) => [f.type, f.reason]),
+      [['RotationFailed', 'BackendNotFound']],
+    );
   });
 
   describe('failures that show', () => {

@@ -35,7 +35,6 @@ import { write } from './steps/rotate.ts';
 import { retire } from './steps/retire.ts';
 
 export type { EventSink, SecretRotationReconcilerDeps } from './context.ts';
-export { RotationMemory, pathKey } from './memory.ts';
 export { ROTATE_NOW_ANNOTATION } from './spec.ts';
 export { FIELD_MANAGER } from './status-write.ts';
 

@@ -4,7 +4,7 @@
 // waits out its delay (memory.failedAt; memory.held for one that keeps the phase).
 import type { ReconcileResult } from '../../../kube/controller.ts';
 import { type Failure, settle } from '../../failure/index.ts';
-import { type Run, stampOf } from '../context.ts';
+import { type Run, stampOf, warnFailed } from '../context.ts';
 import { failsRotation } from '../failure.ts';
 import { phaseAfterFailure, phaseOf } from '../phases.ts';
 import { KEEPS_PHASE } from '../reasons.ts';
@@ -25,7 +25,7 @@ export async function fail(run: Run, failure: Failure): Promise<ReconcileResult>
     record: async () => ({
       stored: await recordFailure(run, failureStatus(status, failure, phase, stampOf(run))),
     }),
-    warn: (reason, message) => env.events.warning(sr, reason, message),
+    warn: (reason, message) => warnFailed(run, reason, message),
   });
   if (retry.kind === 'userError') {
     const now = env.clock.now();

@@ -9,17 +9,11 @@ import type { VaultSecret } from '../../../apis/v1alpha1/index.ts';
 import type { RemoteSecret } from '../../../backends/types.ts';
 import type { ReconcileResult } from '../../../kube/controller.ts';
 import { macEqual } from '../../../secrets/hmac.ts';
-import { rotationRestartPolicy } from '../../reload/policy.ts';
-import { workloadKey } from '../../reload/workloads.ts';
+import { rotationRestartPolicy } from '../../shared/restart-policy.ts';
+import { readersOf } from '../../shared/source-refs.ts';
+import { workloadKey } from '../../shared/workloads.ts';
 import { readPath, writePath } from '../backend-io.ts';
-import {
-  affectedDigests,
-  consumersOf,
-  newerReaderVersion,
-  readerSynced,
-  readersOf,
-  writtenAt,
-} from '../consumers.ts';
+import { affectedDigests, consumersOf, newerReaderVersion, readerSynced, writtenAt } from '../consumers.ts';
 import {
   type BackendRun,
   POLL_MS,
@@ -33,6 +27,7 @@ import {
   rotationMac,
   stampOf,
   versionMac,
+  warnFailed,
 } from '../context.ts';
 import { generatedKeys, rolledBackData } from '../data.ts';
 import { nextPhase, phaseOf } from '../phases.ts';
@@ -122,7 +117,7 @@ async function rolledBack(run: Run, version: string, notReady: string): Promise<
   refreshReaders(run);
   env.metrics.rotation('RolledBack');
   run.ctx.log.warn('Rolled back rotation', { path: sr.spec.path, failedVersion, version });
-  await env.events.warning(sr, Reason.RolledBack, message);
+  await warnFailed(run, Reason.RolledBack, message);
   return requeue(POLL_MS);
 }
 

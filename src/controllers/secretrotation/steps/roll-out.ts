@@ -1,10 +1,11 @@
 // RollingOut (and a failed rollout, still watched): the VaultSecrets reading the path sync the
 // new version, then its consumers are restarted (reload controller) with the rotation's restart
 // settings; the rotation waits until each runs the new data and is ready, or readyTimeout passes.
-import type { VaultSecret } from '../../../apis/v1alpha1/index.ts';
+import { SecretRotationEventReason as EventReason, type VaultSecret } from '../../../apis/v1alpha1/index.ts';
 import type { ReconcileResult } from '../../../kube/controller.ts';
-import { rotationRestartPolicy } from '../../reload/policy.ts';
-import { workloadKey } from '../../reload/workloads.ts';
+import { rotationRestartPolicy } from '../../shared/restart-policy.ts';
+import { readersOf } from '../../shared/source-refs.ts';
+import { workloadKey } from '../../shared/workloads.ts';
 import { formatDuration as fmt } from '../../../config/duration.ts';
 import {
   type ConsumerState,
@@ -13,7 +14,6 @@ import {
   describeConsumers,
   readerStuck,
   readerSynced,
-  readersOf,
   rolloutVerdict,
   writtenAt,
 } from '../consumers.ts';
@@ -30,6 +30,7 @@ import {
   requeue,
   stampOf,
   versionMac,
+  warnFailed,
 } from '../context.ts';
 import { nextPhase, phaseOf } from '../phases.ts';
 import { Reason } from '../reasons.ts';
@@ -106,7 +107,7 @@ async function awaitReaders(
       withReady(sr.status ?? {}, 'False', Reason.VaultSecretNotSynced, message, stampOf(run)),
     );
     if (previous?.reason !== Reason.VaultSecretNotSynced || previous.message !== message)
-      await env.events.warning(sr, Reason.VaultSecretNotSynced, message);
+      await warnFailed(run, Reason.VaultSecretNotSynced, message);
     return requeue(POLL_MS);
   }
   if (unsynced.length === 0) return undefined;
@@ -183,6 +184,6 @@ async function rolledOut(
   await writeStatus(run, rolledOutStatus(status, phase, summary, fmt(retention), stampOf(run)));
   env.metrics.rotation('Succeeded');
   run.ctx.log.info('Rolled out rotation', { version, consumers: count });
-  await env.events.normal(sr, 'RolledOut', summary);
+  await env.events.normal(sr, EventReason.RolledOut, summary);
   return twoPhase ? requeue(retention + 50) : requeue(POLL_MS);
 }

@@ -1,7 +1,7 @@
 // A rollout that failed (not ready in time, or the rollback could not be written): Failed with
 // its reason, one Warning, and still watched: consumers that become ready later complete it.
 import type { ReconcileResult } from '../../../kube/controller.ts';
-import { type Run, WATCH_FAILED_MS, requeue, stampOf } from '../context.ts';
+import { type Run, WATCH_FAILED_MS, requeue, stampOf, warnFailed } from '../context.ts';
 import { nextPhase, phaseOf } from '../phases.ts';
 import { Reason } from '../reasons.ts';
 import { rolloutFailedStatus } from '../status.ts';
@@ -21,7 +21,7 @@ export async function rolloutFailed(run: Run, reason: Reason, message: string): 
   );
   await writeStatus(run, next);
   env.metrics.rotation('Failed');
-  await env.events.warning(sr, reason, message);
+  await warnFailed(run, reason, message);
   // Still watched: consumers that become ready later complete the rotation.
   return requeue(WATCH_FAILED_MS);
 }

@@ -1,7 +1,10 @@
 // Rotating: generate the new values and write them once, with check-and-set on the version the
 // status names (previousVersion). After a crash the next reconcile finds a newer version and
 // adopts it instead of writing again; a conflict starts over from what is there now.
-import type { SecretRotationStatus } from '../../../apis/v1alpha1/index.ts';
+import {
+  SecretRotationEventReason as EventReason,
+  type SecretRotationStatus,
+} from '../../../apis/v1alpha1/index.ts';
 import type { ReconcileResult } from '../../../kube/controller.ts';
 import { formatTime } from '../../../kube/conditions.ts';
 import { generateValues } from '../../../secrets/generators.ts';
@@ -33,7 +36,15 @@ export async function write(run: BackendRun): Promise<ReconcileResult> {
   const strategy = strategyOf(sr.spec);
   run.ctx.log.info('Rotated secret', { backend: sr.spec.backend, path: sr.spec.path, version, strategy });
   const kept = keptPrevious ? ' (previous value kept)' : '';
-  await env.events.normal(sr, 'Rotated', `Wrote version ${version} of ${sr.spec.path}${kept}`);
+  await env.events.fact({
+    type: 'RotationCompleted',
+    object: sr,
+    reason: EventReason.Rotated,
+    message: `Wrote version ${version} of ${sr.spec.path}${kept}`,
+    backend: sr.spec.backend,
+    path: sr.spec.path,
+    version,
+  });
   env.memory.refreshedAt.set(run.key, env.clock.now());
   refreshReaders(run);
   return requeue(POLL_MS);
