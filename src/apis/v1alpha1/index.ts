@@ -13,6 +13,8 @@ export * from './vaultcertificate.ts';
 export * from './secretrotation.ts';
 export * from './field-managers.ts';
 export * from './labels.ts';
+export * from './annotations.ts';
+export * from './reasons.ts';
 export * from './trigger-token.ts';
 export { validateResource, validateSpec } from './validation.ts';
 export { allCrds, buildCrd, crdFileName, crdFiles, renderCrdYaml } from './crds.ts';
