@@ -15,6 +15,7 @@ import { createSecretRotationController } from './controllers/secretrotation/ind
 import { createRotationMetrics } from './controllers/secretrotation/metrics.ts';
 import { createVaultCertificateController } from './controllers/vaultcertificate/index.ts';
 import { createVaultSecretController } from './controllers/vaultsecret/index.ts';
+import { controllerEvents } from './controllers/lifecycle.ts';
 import { fencedIssuers } from './issuers/fenced.ts';
 import { createIssuers } from './issuers/index.ts';
 import { RsaWorkerPool } from './pki/index.ts';
@@ -171,7 +172,9 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     namespaces: op.watchNamespaces,
     client: fencedClient,
     issuers: fencedIssuers(issuers, fence),
-    events,
+    // Facts recorded as their Events, which the legacy webhook mapping still reads (until H7 wires
+    // the notifier as a lifecycle subscriber).
+    events: controllerEvents(events),
     macKeys,
     clock,
     logger,

@@ -8,17 +8,18 @@ import type { Clock } from '../../kube/clock.ts';
 import type { RsaKeyGenerator } from '../../pki/index.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import type { WorkloadRestarts } from '../contracts.ts';
+import type { ControllerEvents } from '../lifecycle.ts';
 import type { FailureReporter } from '../failure/index.ts';
 import type { ReplicaMemory } from './memory.ts';
 
 /**
- * Events are best effort and never reject (kube/events.ts): the reconciler does not wait for
- * them, so a slow Event write never holds a worker.
+ * Events and lifecycle facts (controllers/lifecycle.ts): a new certificate is a CertificateIssued
+ * fact and a failure a CertificateFailed fact — the Kubernetes Event and the webhook's typed data
+ * in one call; revocations and repairs are plain Events. Best effort and never rejecting
+ * (kube/events.ts): the reconciler does not wait for them, so a slow Event write never holds a
+ * worker.
  */
-export interface EventSink {
-  normal(obj: VaultCertificate, reason: string, message: string): Promise<void>;
-  warning(obj: VaultCertificate, reason: string, message: string): Promise<void>;
-}
+export type EventSink = ControllerEvents;
 
 /**
  * Workload restarts, offered by the reload controller (controllers/contracts.ts):

@@ -31,8 +31,16 @@ async function report(
     failure,
     previous: shown,
     record: async () => ({ stored: await recordFailure(c, vc, key, status) }),
-    // Not awaited: a slow Event write never holds a worker (events never reject).
-    warn: (reason, message) => void c.deps.events.warning(vc, reason, message),
+    // The Warning and the webhook's CertificateFailed in one; not awaited: a slow Event write
+    // never holds a worker (events never reject).
+    warn: (reason, message) =>
+      void c.deps.events.fact({
+        type: 'CertificateFailed',
+        object: vc,
+        reason,
+        message,
+        secretName: vc.spec.secretName,
+      }),
   });
 }
 

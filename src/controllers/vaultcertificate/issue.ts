@@ -78,7 +78,16 @@ export async function issue(c: StepContext, s: Issuance, ctx: ReconcileContext):
       why: s.trigger.reason,
       seconds,
     });
-    void c.deps.events.normal(vc, outcome.eventReason, outcome.eventMessage);
+    void c.deps.events.fact({
+      type: 'CertificateIssued',
+      object: vc,
+      reason: outcome.eventReason,
+      message: outcome.eventMessage,
+      secretName: desired.secretName,
+      serialNumber: obtained.cert.serialNumber,
+      revision,
+      notAfter: obtained.cert.notAfter.toISOString(),
+    });
     if (!outcome.first) requestRestarts(c, vc, desired, mac);
     return { requeueAfter: requeueDelay(renewal.at - c.deps.clock.now()) };
   } catch (err) {

@@ -2,6 +2,7 @@
 // is Issued, one replacing an expiring or expired one is Renewed, any other replacement is
 // Reissued with its trigger's reason. Only a replacement restarts workloads. Pure.
 import type { CertificateInfo } from '../../pki/index.ts';
+import type { CertificateIssued } from '../lifecycle.ts';
 import type { Violation } from './policies.ts';
 import { EventReason, IssuingReason } from './reasons.ts';
 
@@ -16,7 +17,7 @@ export interface IssuanceOutcome {
   /** The first certificate of the resource: nothing to replace, no workload to restart. */
   first: boolean;
   logMessage: string;
-  eventReason: string;
+  eventReason: CertificateIssued['reason'];
   eventMessage: string;
 }
 

@@ -10,6 +10,7 @@ import { NotLeaderError } from '../../kube/fence.ts';
 import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import type { RestRequest } from '../../kube/rest.ts';
 import { RsaWorkerPool, certificateInfo, parseCertificate, parsePrivateKeyPem } from '../../pki/index.ts';
+import { type LifecycleFact, eventTypeOf } from '../lifecycle.ts';
 import { createVaultCertificateReconciler } from './reconciler.ts';
 import { type TestCa, certificate, issuedSecret, macKeys, testCa } from './testing.ts';
 
@@ -189,6 +190,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     );
     const issuer = new FakeIssuer(ca, clock);
     const events: string[] = [];
+    const facts: LifecycleFact[] = [];
     const logger = new RecordingLogger();
     const reconcile = createVaultCertificateReconciler({
       client: cluster.rest.client(),
@@ -200,6 +202,11 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
       events: {
         normal: async (_o, reason, message) => void events.push(`Normal ${reason}: ${message}`),
         warning: async (_o, reason, message) => void events.push(`Warning ${reason}: ${message}`),
+        // As controllerEvents records a fact: its Event, and the typed fact for the webhooks.
+        fact: async (f) => {
+          facts.push(f);
+          events.push(`${eventTypeOf(f)} ${f.reason}: ${f.message}`);
+        },
       },
       macKeys,
       clock,
@@ -228,7 +235,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
         key: text('tls.key'),
       };
     };
-    return { clock, cluster, issuer, events, logger, run, ready, issuing, tls, restarts };
+    return { clock, cluster, issuer, events, facts, logger, run, ready, issuing, tls, restarts };
   }
 
   it('issues the first certificate, stores a TLS Secret and reports Ready with the certificate facts', async () => {
@@ -249,6 +256,24 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     assert.equal(s.notAfter, cert.notAfter.toISOString().replace('.000', ''));
     assert.equal(t.issuer.signs[0]?.durationMs, 720 * HOUR);
     assert.match(t.events.join('\n'), /^Normal Issued: Issued certificate [0-9a-f]+ \(revision 1\)/);
+    // The webhooks get the facts typed, not parsed out of the message.
+    assert.deepEqual(
+      t.facts.map((f) =>
+        f.type === 'CertificateIssued' ? { ...f, object: undefined, message: undefined } : f,
+      ),
+      [
+        {
+          type: 'CertificateIssued',
+          object: undefined,
+          reason: 'Issued',
+          message: undefined,
+          secretName: 'api-tls',
+          serialNumber: cert.serialNumber,
+          revision: 1,
+          notAfter: cert.notAfter.toISOString(),
+        },
+      ],
+    );
     const renewalAt = Date.parse(s.renewalTime!);
     assert.ok(renewalAt <= cert.notAfter.getTime() - 240 * HOUR);
     assert.ok(result && result.requeueAfter === 24 * HOUR, 'requeues at most a day ahead');
@@ -363,6 +388,10 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     assert.equal(t.cluster.vc.status?.failedIssuanceAttempts, 2);
     assert.ok(r2 && r2.requeueAfter! >= 9000);
     assert.equal(t.events.filter((e) => e.startsWith('Warning')).length, 1, t.events.join('\n'));
+    assert.deepEqual(
+      t.facts.map((f) => [f.type, f.reason, f.type === 'CertificateFailed' ? f.secretName : undefined]),
+      [['CertificateFailed', 'InvalidRequest', 'api-tls']],
+    );
     // A spec change is tried at once, and success clears the failure record.
     t.issuer.fail = undefined;
     t.cluster.setSpec({ dnsNames: ['api.shop.svc'], commonName: 'api.shop.svc' });
