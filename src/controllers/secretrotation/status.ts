@@ -5,6 +5,7 @@ import { type Condition, formatTime, getCondition, setCondition } from '../../ku
 import type { DueDecision } from './schedule.ts';
 import type { Phase } from './phases.ts';
 import { Reason } from './reasons.ts';
+import { canonicalJson } from '../shared/canonical-json.ts';
 
 const MAX_HISTORY = 10;
 /** Longest message a history entry keeps. */
@@ -258,17 +259,9 @@ export function statusPatch(
     const bv = b[k];
     if (bv === undefined) {
       if (av !== undefined) patch[k] = null;
-    } else if (canonical(av) !== canonical(bv)) {
+    } else if (canonicalJson(av) !== canonicalJson(bv)) {
       patch[k] = bv;
     }
   }
   return Object.keys(patch).length > 0 ? patch : undefined;
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value ?? null, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
-      : v,
-  );
 }

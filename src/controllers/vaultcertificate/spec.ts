@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { VaultCertificate, VaultCertificateSpec } from '../../apis/v1alpha1/index.ts';
 import { VAULT_CERTIFICATE_DEFAULTS, parseDuration } from '../../apis/v1alpha1/index.ts';
 import { type CertificateRequestSpec, type KeySpec, normalizeIp, normalizeKeySpec } from '../../pki/index.ts';
+import { canonicalJson } from '../shared/canonical-json.ts';
 
 export type RenewBefore = { kind: 'duration'; ms: number } | { kind: 'percentage'; percentage: number };
 
@@ -97,14 +98,4 @@ export function requestHash(d: DesiredCertificate): string {
   return `sha256:${createHash('sha256').update(canonicalJson(material)).digest('base64url').slice(0, 32)}`;
 }
 
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>)
-            .filter(([, x]) => x !== undefined)
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : v,
-  );
-}
+export { canonicalJson };

@@ -4,6 +4,7 @@ import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.t
 import { API_VERSION } from '../../apis/v1alpha1/index.ts';
 import { type KubeClient, patchStatus } from '../../kube/client.ts';
 import { FIELD_MANAGER } from './target-secret.ts';
+import { canonicalJson } from '../shared/canonical-json.ts';
 
 export async function writeStatus(
   client: KubeClient,
@@ -26,13 +27,5 @@ export async function writeStatus(
 
 /** Status equality that ignores key order (a no-op reconcile must not write). */
 export function statusEqual(a: VaultSecretStatus | undefined, b: VaultSecretStatus | undefined): boolean {
-  return canonical(a ?? {}) === canonical(b ?? {});
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
-      : v,
-  );
+  return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
 }
