@@ -1,6 +1,6 @@
 /**
  * The prom-client implementation of the runtime's narrow metric sinks (`kube/metrics.ts`,
- * `backends/metrics.ts`), plus the leader gauge and the scrape-time per-object gauges.
+ * `resilience/metrics.ts`), plus the leader gauge and the scrape-time per-object gauges.
  *
  * Names follow controller-runtime and client-go (`workqueue_*`, `controller_runtime_*`) and
  * our own `vaultsync_*`. Labels are bounded: queue, controller and backend names come from code
@@ -113,40 +113,80 @@ function validSeconds(s: number): boolean {
  */
 export function createMetrics(registry: Registry): OperatorMetrics {
   const registers = [registry];
+  // Registered in this order, which is the order of the scrape output.
+  const workqueue = workqueueMetrics(registers);
+  const controller = controllerMetrics(registers);
+  const backend = backendMetrics(registers);
+  const leader = new Gauge({
+    name: 'vaultsync_leader',
+    help: 'Whether this replica is the leader (1) or not (0).',
+    registers,
+  });
+  leader.set(0);
+  return {
+    workqueue,
+    controller,
+    ...backend,
+    setLeader: safe((isLeader: boolean) => leader.set(isLeader ? 1 : 0)),
+  };
+}
 
-  const wqDepth = new Gauge({
+/** client-go's workqueue_* series; one sink per queue name, created on first use. */
+function workqueueMetrics(registers: Registry[]): (name: string) => WorkqueueMetrics {
+  const labelNames = ['name'] as const;
+  const depth = new Gauge({
     name: 'workqueue_depth',
     help: 'Current depth of the work queue.',
-    labelNames: ['name'] as const,
+    labelNames,
     registers,
   });
-  const wqAdds = new Counter({
+  const adds = new Counter({
     name: 'workqueue_adds_total',
     help: 'Total number of keys added to the work queue.',
-    labelNames: ['name'] as const,
+    labelNames,
     registers,
   });
-  const wqLatency = new Histogram({
+  const latency = new Histogram({
     name: 'workqueue_queue_duration_seconds',
     help: 'How long a key stays in the work queue before being handed to a worker.',
-    labelNames: ['name'] as const,
+    labelNames,
     buckets: WORKQUEUE_BUCKETS,
     registers,
   });
-  const wqWork = new Histogram({
+  const work = new Histogram({
     name: 'workqueue_work_duration_seconds',
     help: 'How long processing one key from the work queue takes.',
-    labelNames: ['name'] as const,
+    labelNames,
     buckets: WORKQUEUE_BUCKETS,
     registers,
   });
-  const wqRetries = new Counter({
+  const retries = new Counter({
     name: 'workqueue_retries_total',
     help: 'Total number of rate-limited re-adds handled by the work queue.',
-    labelNames: ['name'] as const,
+    labelNames,
     registers,
   });
+  return memoized((name) => {
+    const labels = { name };
+    depth.set(labels, 0);
+    adds.inc(labels, 0);
+    retries.inc(labels, 0);
+    return {
+      depth: safe((n: number) => depth.set(labels, n)),
+      add: safe(() => adds.inc(labels)),
+      queueLatency: safe((s: number) => {
+        if (validSeconds(s)) latency.observe(labels, s);
+      }),
+      workDuration: safe((s: number) => {
+        if (validSeconds(s)) work.observe(labels, s);
+      }),
+      retry: safe(() => retries.inc(labels)),
+    };
+  });
+}
 
+/** controller-runtime's controller_runtime_* series; one sink per controller name. */
+function controllerMetrics(registers: Registry[]): (name: string) => ControllerMetrics {
   const reconcileTotal = new Counter({
     name: 'controller_runtime_reconcile_total',
     help: 'Total number of reconciliations per controller and result.',
@@ -166,126 +206,98 @@ export function createMetrics(registry: Registry): OperatorMetrics {
     labelNames: ['controller'] as const,
     registers,
   });
+  return memoized((name) => {
+    const controller = { controller: name };
+    // Every result starts at 0 so rate() and ratios work before the first error.
+    for (const result of RECONCILE_RESULTS) reconcileTotal.inc({ controller: name, result }, 0);
+    activeWorkers.set(controller, 0);
+    return {
+      reconcileTotal: safe((result: ReconcileResultLabel) => {
+        reconcileTotal.inc({
+          controller: name,
+          result: RECONCILE_RESULTS.includes(result) ? result : 'error',
+        });
+      }),
+      reconcileDuration: safe((s: number) => {
+        if (validSeconds(s)) reconcileTime.observe(controller, s);
+      }),
+      activeWorkers: safe((n: number) => activeWorkers.set(controller, n)),
+    };
+  });
+}
 
-  const backendRequests = new Counter({
+/** The vaultsync_backend_* series the resilience room and the backends report to. */
+function backendMetrics(registers: Registry[]): BackendMetrics & Pick<OperatorMetrics, 'authEvent'> {
+  const requests = new Counter({
     name: 'vaultsync_backend_requests_total',
     help: 'Backend calls by backend, operation and outcome (success or error code).',
     labelNames: ['backend', 'operation', 'outcome'] as const,
     registers,
   });
-  const backendDuration = new Histogram({
+  const duration = new Histogram({
     name: 'vaultsync_backend_request_duration_seconds',
     help: 'Duration of backend calls.',
     labelNames: ['backend', 'operation'] as const,
     buckets: BACKEND_BUCKETS,
     registers,
   });
-  const backendThrottled = new Counter({
+  const throttled = new Counter({
     name: 'vaultsync_backend_throttled_total',
     help: 'Backend calls throttled locally (rate limit) or remotely (429).',
     labelNames: ['backend', 'source'] as const,
     registers,
   });
-  const backendCircuit = new Gauge({
+  const circuit = new Gauge({
     name: 'vaultsync_backend_circuit_state',
     help: 'Circuit breaker state per backend: 0 closed, 1 half-open, 2 open.',
     labelNames: ['backend'] as const,
     registers,
   });
-  const backendCoalesced = new Counter({
+  const coalesced = new Counter({
     name: 'vaultsync_backend_coalesced_total',
     help: 'Backend reads served by a request already in flight or a kept result.',
     labelNames: ['backend'] as const,
     registers,
   });
-  const backendAuth = new Counter({
+  const auth = new Counter({
     name: 'vaultsync_backend_auth_events_total',
     help: 'Backend authentication events (login, renew, renew-failed).',
     labelNames: ['backend', 'event'] as const,
     registers,
   });
-
-  const leader = new Gauge({
-    name: 'vaultsync_leader',
-    help: 'Whether this replica is the leader (1) or not (0).',
-    registers,
-  });
-  leader.set(0);
-
-  const workqueues = new Map<string, WorkqueueMetrics>();
-  const controllers = new Map<string, ControllerMetrics>();
-
   return {
-    workqueue(name) {
-      const existing = workqueues.get(name);
-      if (existing) return existing;
-      const labels = { name };
-      wqDepth.set(labels, 0);
-      wqAdds.inc(labels, 0);
-      wqRetries.inc(labels, 0);
-      const sink: WorkqueueMetrics = {
-        depth: safe((n: number) => wqDepth.set(labels, n)),
-        add: safe(() => wqAdds.inc(labels)),
-        queueLatency: safe((s: number) => {
-          if (validSeconds(s)) wqLatency.observe(labels, s);
-        }),
-        workDuration: safe((s: number) => {
-          if (validSeconds(s)) wqWork.observe(labels, s);
-        }),
-        retry: safe(() => wqRetries.inc(labels)),
-      };
-      workqueues.set(name, sink);
-      return sink;
-    },
-
-    controller(name) {
-      const existing = controllers.get(name);
-      if (existing) return existing;
-      const controller = { controller: name };
-      // Every result starts at 0 so rate() and ratios work before the first error.
-      for (const result of RECONCILE_RESULTS) reconcileTotal.inc({ controller: name, result }, 0);
-      activeWorkers.set(controller, 0);
-      const sink: ControllerMetrics = {
-        reconcileTotal: safe((result: ReconcileResultLabel) => {
-          reconcileTotal.inc({
-            controller: name,
-            result: RECONCILE_RESULTS.includes(result) ? result : 'error',
-          });
-        }),
-        reconcileDuration: safe((s: number) => {
-          if (validSeconds(s)) reconcileTime.observe(controller, s);
-        }),
-        activeWorkers: safe((n: number) => activeWorkers.set(controller, n)),
-      };
-      controllers.set(name, sink);
-      return sink;
-    },
-
     request: safe(
       (backend: string, operation: BackendOperation, outcome: BackendOutcome, durationMs: number) => {
         if (!OPERATIONS.has(operation)) return;
-        backendRequests.inc({ backend, operation, outcome: OUTCOMES.has(outcome) ? outcome : 'Unknown' });
+        requests.inc({ backend, operation, outcome: OUTCOMES.has(outcome) ? outcome : 'Unknown' });
         const seconds = durationMs / 1000;
-        if (validSeconds(seconds)) backendDuration.observe({ backend, operation }, seconds);
+        if (validSeconds(seconds)) duration.observe({ backend, operation }, seconds);
       },
     ),
-
     throttled: safe((backend: string, source: 'local' | 'remote') => {
-      if (source === 'local' || source === 'remote') backendThrottled.inc({ backend, source });
+      if (source === 'local' || source === 'remote') throttled.inc({ backend, source });
     }),
-
     circuitState: safe((backend: string, state: CircuitStateName) => {
       const value = Object.hasOwn(CIRCUIT_STATE_VALUE, state) ? CIRCUIT_STATE_VALUE[state] : undefined;
-      if (value !== undefined) backendCircuit.set({ backend }, value);
+      if (value !== undefined) circuit.set({ backend }, value);
     }),
-
-    coalesced: safe((backend: string) => backendCoalesced.inc({ backend })),
-
+    coalesced: safe((backend: string) => coalesced.inc({ backend })),
     authEvent: safe((backend: string, event: AuthEventName) => {
-      if (AUTH_EVENTS.has(event)) backendAuth.inc({ backend, event });
+      if (AUTH_EVENTS.has(event)) auth.inc({ backend, event });
     }),
+  };
+}
 
-    setLeader: safe((isLeader: boolean) => leader.set(isLeader ? 1 : 0)),
+/** One sink per name: asking again for a name returns the sink made the first time. */
+function memoized<T>(make: (name: string) => T): (name: string) => T {
+  const made = new Map<string, T>();
+  return (name) => {
+    let sink = made.get(name);
+    if (sink === undefined) {
+      sink = make(name);
+      made.set(name, sink);
+    }
+    return sink;
   };
 }
 
