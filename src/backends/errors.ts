@@ -4,6 +4,7 @@
  * fail with it); it is re-exported here for the many callers that know it as the backends'.
  */
 import type { BackendErrorCode } from '../resilience/errors.ts';
+import { cut, printable } from '../text.ts';
 
 export {
   BackendError,
@@ -33,11 +34,10 @@ const CREDENTIAL_PATTERNS: readonly RegExp[] = [
  */
 export function sanitizeServerText(text: unknown, maxLength = 200): string {
   if (typeof text !== 'string') return '';
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  let out = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  let out = printable(text);
   for (const re of CREDENTIAL_PATTERNS) out = out.replace(re, '[REDACTED]');
   out = out.replace(/\s+/g, ' ');
-  return out.length > maxLength ? `${out.slice(0, maxLength - 1)}…` : out;
+  return cut(out, maxLength);
 }
 
 /** Network-level error codes (Node / axios) → our code, transient flag and a fixed phrase. */

@@ -9,6 +9,7 @@
 import { BlockList, isIP } from 'node:net';
 import { domainPatternProblem, parseIpRange, uriPatternProblem } from '../config/name-patterns.ts';
 import { type CertificateRequestSpec, normalizeIp } from '../pki/index.ts';
+import { quotedName } from '../text.ts';
 
 export interface NamePolicyRules {
   readonly allowedDomains: readonly string[];
@@ -142,22 +143,22 @@ export class NamePolicy {
         : isIP(cn) !== 0
           ? this.ipAllowed(cn)
           : this.domainAllowed(cn, namespace);
-      if (!ok) out.push(`common name "${cut(cn)}" (a host name or email inside ${domains()})`);
+      if (!ok) out.push(`common name "${quotedName(cn)}" (a host name or email inside ${domains()})`);
     }
     for (const d of req.dnsNames) {
-      if (!this.domainAllowed(d, namespace)) out.push(`DNS name "${cut(d)}" (${domains()})`);
+      if (!this.domainAllowed(d, namespace)) out.push(`DNS name "${quotedName(d)}" (${domains()})`);
     }
     for (const e of req.emailAddresses) {
-      if (!this.emailAllowed(e, namespace)) out.push(`email address "${cut(e)}" (${domains()})`);
+      if (!this.emailAllowed(e, namespace)) out.push(`email address "${quotedName(e)}" (${domains()})`);
     }
     for (const ip of req.ipAddresses) {
       if (!this.ipAllowed(ip)) {
-        out.push(`IP address "${cut(ip)}" (allowedIpRanges: ${list(rules.allowedIpRanges)})`);
+        out.push(`IP address "${quotedName(ip)}" (allowedIpRanges: ${list(rules.allowedIpRanges)})`);
       }
     }
     for (const u of req.uris) {
       if (!this.uriAllowed(u, namespace)) {
-        out.push(`URI "${cut(u)}" (allowedUriSans: ${resolved(rules.allowedUriSans, namespace)})`);
+        out.push(`URI "${quotedName(u)}" (allowedUriSans: ${resolved(rules.allowedUriSans, namespace)})`);
       }
     }
     const caGranted = req.isCA && rules.allowCA === true;
@@ -183,9 +184,4 @@ function list(items: readonly string[]): string {
 
 function resolved(patterns: readonly string[], namespace: string): string {
   return list(patterns.map((p) => p.replaceAll('{namespace}', namespace)));
-}
-
-/** Names come from the request (at most a few hundred characters); long ones are shortened. */
-function cut(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }

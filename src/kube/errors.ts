@@ -6,6 +6,7 @@
 // `code`, `details` (kind/name/causes' field and reason) and a length-capped `message`, plus
 // the Retry-After header value.
 import { ApiException } from '@kubernetes/client-node';
+import { cut, printable } from '../text.ts';
 
 export type KubeErrorCode =
   | 'NotFound'
@@ -142,9 +143,8 @@ export function codeFor(status: number, reason?: string): KubeErrorCode {
 
 /** Keeps printable text only, capped, so a message cannot smuggle a body or flood a log. */
 export function capMessage(text: string, max = MAX_MESSAGE_LENGTH): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+  // `max` characters of the text, then the ellipsis.
+  return cut(printable(text), max + 1);
 }
 
 /** Retry-After as delay-seconds (the API server's form) or an HTTP date. */

@@ -13,6 +13,7 @@ import { type AltNames, sortAltNames } from './general-names.ts';
 import { normalizeIp } from './parse.ts';
 import { EXTENDED_KEY_USAGES, KEY_USAGE_FLAGS, splitUsages } from './usages.ts';
 import { x509 } from './x509.ts';
+import { quotedName } from '../text.ts';
 
 export class CsrError extends Error {
   override readonly name = 'CsrError';
@@ -133,16 +134,16 @@ export function csrRequest(csr: x509.Pkcs10CertificateRequest): CsrRequest {
 export function csrExcess(csr: CsrRequest, req: CertificateRequestSpec): string[] {
   const out: string[] = [];
   const subject = new Set(nameAttributes(subjectName(req)));
-  for (const a of csr.subject) if (!subject.has(a)) out.push(`subject ${cut(a)}`);
+  for (const a of csr.subject) if (!subject.has(a)) out.push(`subject ${quotedName(a)}`);
   const dns = new Set(req.dnsNames.map((d) => d.toLowerCase()));
-  for (const d of csr.dnsNames) if (!dns.has(d.toLowerCase())) out.push(`DNS name "${cut(d)}"`);
+  for (const d of csr.dnsNames) if (!dns.has(d.toLowerCase())) out.push(`DNS name "${quotedName(d)}"`);
   const ips = new Set(req.ipAddresses.map(normalizeIp));
-  for (const ip of csr.ipAddresses) if (!ips.has(normalizeIp(ip))) out.push(`IP address "${cut(ip)}"`);
+  for (const ip of csr.ipAddresses) if (!ips.has(normalizeIp(ip))) out.push(`IP address "${quotedName(ip)}"`);
   const uris = new Set(req.uris);
-  for (const u of csr.uris) if (!uris.has(u)) out.push(`URI "${cut(u)}"`);
+  for (const u of csr.uris) if (!uris.has(u)) out.push(`URI "${quotedName(u)}"`);
   const emails = new Set(req.emailAddresses);
-  for (const e of csr.emailAddresses) if (!emails.has(e)) out.push(`email address "${cut(e)}"`);
-  for (const n of csr.otherNames) out.push(`subject alternative name ${cut(n)}`);
+  for (const e of csr.emailAddresses) if (!emails.has(e)) out.push(`email address "${quotedName(e)}"`);
+  for (const n of csr.otherNames) out.push(`subject alternative name ${quotedName(n)}`);
   const { keyUsage, extended } = splitUsages(req.usages);
   const extraBits = csr.keyUsage & ~keyUsage;
   for (const [name, flag] of Object.entries(KEY_USAGE_NAMES)) {
@@ -178,10 +179,6 @@ function nameAttributes(name: x509.JsonName): string[] {
 
 function unreadable(what: string): CsrError {
   return new CsrError(`the CSR's ${what} extension cannot be read`);
-}
-
-function cut(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
 /** One name per key usage bit (the first of the aliases). */

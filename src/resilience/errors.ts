@@ -5,6 +5,8 @@
  * tokens, headers, request bodies or values, and never the SDK error as `cause`.
  */
 
+import { cut } from '../text.ts';
+
 export type BackendErrorCode =
   | 'NotFound'
   | 'PermissionDenied'
@@ -52,7 +54,7 @@ export class BackendError extends Error {
   readonly backend?: string;
 
   constructor(code: BackendErrorCode, message: string, options: BackendErrorOptions = {}) {
-    super(capMessage(message));
+    super(cut(message, MAX_MESSAGE_LENGTH));
     this.code = code;
     this.transient = options.transient ?? TRANSIENT_BY_DEFAULT[code];
     if (options.retryAfterMs !== undefined) this.retryAfterMs = Math.max(0, Math.round(options.retryAfterMs));
@@ -109,8 +111,4 @@ export function withBackend(err: BackendError, backend: string): BackendError {
     backend,
   });
   return copy;
-}
-
-function capMessage(message: string): string {
-  return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;
 }

@@ -2,6 +2,7 @@
 // what happened to it. There is no field for data: values cannot reach a body by construction.
 import { createHash, randomUUID } from 'node:crypto';
 import type { LifecycleEventType } from '../config/schema.ts';
+import { cut } from '../text.ts';
 
 export type { LifecycleEventType };
 
@@ -84,13 +85,9 @@ export function buildLifecycleEvent(input: LifecycleEventInput, now: number): Li
       ...(r.uid !== undefined && { uid: r.uid }),
     },
     reason: String(input.reason).slice(0, 128),
-    message: capMessage(String(input.message)),
+    message: cut(String(input.message), MAX_MESSAGE, '...'),
     details,
   };
-}
-
-function capMessage(message: string): string {
-  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE - 3)}...`;
 }
 
 /**
