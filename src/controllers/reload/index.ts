@@ -63,15 +63,7 @@ import type {
 import { UnsavedChanges } from './unsaved.ts';
 import { type RestartKind, type Workload, type WorkloadRef, workloadKey } from './workloads.ts';
 
-export type {
-  EventSink,
-  ManagedSecretChange,
-  RestartRequest,
-  RolloutState,
-  RotationContext,
-  RotationHooks,
-  SecretChange,
-} from './types.ts';
+export type * from './types.ts';
 
 export const FIELD_MANAGER = FieldManager.Reload;
 
