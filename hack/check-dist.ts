@@ -5,11 +5,11 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { distProblems } from './dist-rules.ts';
+import { binSource, distProblems } from './dist-rules.ts';
 
 const root = join(import.meta.dirname, '..');
-/** Where the operator starts: the CLI, and the RSA worker it loads by URL (src/pki/rsa-pool.ts). */
-const ENTRY_POINTS = ['src/main.ts', 'src/pki/rsa-worker.ts'];
+/** Started by URL rather than imported (src/pki/rsa-pool.ts), besides package.json's bins. */
+const WORKERS = ['src/pki/rsa-worker.ts'];
 /** The repository's own tools also use src/ modules (CRD and schema generators, the bench). */
 const TOOL_DIRS = ['hack', 'bench'];
 const TEST_DIRS = ['test', 'e2e'];
@@ -73,13 +73,18 @@ const emitted = build
   .map((sf) => rel(sf.fileName))
   .filter((f) => f.startsWith('src/'));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  bin?: Record<string, string>;
   devDependencies?: Record<string, string>;
 };
 
 const problems = distProblems({
   emitted,
   outputs,
-  reachedByProduct: reached([...ENTRY_POINTS, ...TOOL_DIRS.flatMap((d) => tsFiles(d, (p) => !isTest(p)))]),
+  reachedByProduct: reached([
+    ...Object.values(pkg.bin ?? {}).map(binSource),
+    ...WORKERS,
+    ...TOOL_DIRS.flatMap((d) => tsFiles(d, (p) => !isTest(p))),
+  ]),
   reachedByTests: reached([...tsFiles('src', isTest), ...TEST_DIRS.flatMap((d) => tsFiles(d, () => true))]),
   devDependencies: Object.keys(pkg.devDependencies ?? {}),
 });

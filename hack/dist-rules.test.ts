@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { distProblems, importedPackages, isTestSupportName } from './dist-rules.ts';
+import { binSource, distProblems, importedPackages, isTestSupportName } from './dist-rules.ts';
 
 describe('dist rules', () => {
   it('knows test support by name', () => {
@@ -32,6 +32,12 @@ describe('dist rules', () => {
       "import 'reflect-metadata';",
     ].join('\n');
     assert.deepEqual(importedPackages(js).sort(), ['@scope/pkg', 'fast-check', 'mocha', 'reflect-metadata']);
+  });
+
+  it("finds the source of package.json's bins", () => {
+    assert.equal(binSource('dist/main.js'), 'src/main.ts');
+    assert.equal(binSource('./dist/cli/kubectl-vaultsync.js'), 'src/cli/kubectl-vaultsync.ts');
+    assert.equal(binSource('src/cli/kubectl-vaultsync.ts'), 'src/cli/kubectl-vaultsync.ts');
   });
 
   const clean = {

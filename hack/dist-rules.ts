@@ -29,6 +29,12 @@ export function importedPackages(js: string): string[] {
   return [...out];
 }
 
+/** The source of a package.json bin: `dist/main.js` is built from `src/main.ts`; a `.ts` bin is its own. */
+export function binSource(bin: string): string {
+  const path = bin.replace(/^\.\//, '');
+  return path.startsWith('dist/') ? path.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts') : path;
+}
+
 export interface DistFacts {
   /** Source files the build emits (paths relative to the repository). */
   emitted: readonly string[];
