@@ -9,9 +9,12 @@ import { fencedBackends } from './backends/fenced.ts';
 import { createBackends } from './backends/registry.ts';
 import type { Config } from './config/index.ts';
 import { readSecretFile } from './config/index.ts';
-import { createReloadController } from './controllers/reload/controller.ts';
+import { createReloadController } from './controllers/reload/index.ts';
 import { createReloadMetrics } from './controllers/reload/metrics.ts';
-import { createSecretRotationController } from './controllers/secretrotation/index.ts';
+import {
+  createSecretRotationController,
+  createSecretRotationInformer,
+} from './controllers/secretrotation/index.ts';
 import { createRotationMetrics } from './controllers/secretrotation/metrics.ts';
 import { createVaultCertificateController } from './controllers/vaultcertificate/index.ts';
 import { createVaultSecretController } from './controllers/vaultsecret/index.ts';
@@ -75,7 +78,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vaultsync_' });
   const metrics = createMetrics(registry);
-  // Lifecycle webhooks (docs/webhooks.md): taken from the controllers' Events, sent in the background.
+  // Lifecycle webhooks (docs/webhooks.md): the controllers' lifecycle facts, sent in the background.
   const webhooks = await createWebhookNotifier(config.webhooks, { registry, clock, logger, readSecretFile });
   const identity = opts.identity ?? `${hostname()}-${process.pid}`;
   const le = op.leaderElection;
@@ -101,17 +104,30 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     onAuthEvent: (backend, event) => metrics.authEvent(backend, event),
   });
   const controllerBackends = fencedBackends(backends, fence);
-  const events = webhooks.wrap(
+  // Kubernetes Events, and the controllers' lifecycle facts handed to the webhooks as typed data.
+  const events = controllerEvents(
     new EventRecorder({ client: fencedClient, instance: identity, clock, logger }),
+    [webhooks],
   );
-  // Workload restarts, shared by VaultSecret (rolloutRestartTargets, reload annotations) and
-  // SecretRotation (consumers).
+  // The controllers are built in the order of what they offer each other (controllers/contracts.ts):
+  // the SecretRotation cache first (reload reads a rotation's restart settings from it), then
+  // reload, VaultSecret (tells reload of data changes), SecretRotation, VaultCertificate.
+  const rotations = createSecretRotationInformer({
+    kubeConfig,
+    namespaces: op.watchNamespaces,
+    clock,
+    logger,
+    resyncIntervalMs: op.resyncPeriod,
+  });
+  // Workload restarts, shared by VaultSecret (rolloutRestartTargets, reload annotations),
+  // VaultCertificate (rolloutRestartTargets) and SecretRotation (consumers).
   const reload = createReloadController({
     kubeConfig,
     namespace: op.namespace,
     namespaces: op.watchNamespaces,
     client: fencedClient,
     events,
+    rotations,
     macKeys,
     clock,
     logger,
@@ -135,15 +151,13 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     queueMetrics: metrics.workqueue('vaultsecret'),
     controllerMetrics: metrics.controller('vaultsecret'),
     resyncIntervalMs: op.resyncPeriod,
-    onDataChanged: (vs, change) => reload.secretChanged(vs, change),
+    changes: reload,
   });
   const secretRotation = createSecretRotationController({
-    kubeConfig,
-    namespaces: op.watchNamespaces,
+    rotations,
     client: fencedClient,
     backends: controllerBackends,
-    vaultSecrets: vaultSecret.vaultSecrets,
-    requestRefresh: vaultSecret.requestRefresh,
+    vaultSecret,
     reload,
     events,
     macKeys,
@@ -154,7 +168,6 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     metrics: createRotationMetrics(registry),
     queueMetrics: metrics.workqueue('secretrotation'),
     controllerMetrics: metrics.controller('secretrotation'),
-    resyncIntervalMs: op.resyncPeriod,
   });
   // Certificates: issuers (vault-pki, local-ca) from the config, RSA keys in worker threads.
   const rsa = new RsaWorkerPool();
@@ -172,9 +185,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     namespaces: op.watchNamespaces,
     client: fencedClient,
     issuers: fencedIssuers(issuers, fence),
-    // Facts recorded as their Events, which the legacy webhook mapping still reads (until H7 wires
-    // the notifier as a lifecycle subscriber).
-    events: controllerEvents(events),
+    events,
     macKeys,
     clock,
     logger,

@@ -334,13 +334,11 @@ describe('webhook notifier', () => {
     await n.close();
   });
 
-  it('with no receivers does nothing and leaves the event sink as it is', async () => {
+  it('with no receivers does nothing', async () => {
     const n = await createWebhookNotifier(await webhooks('  receivers: []'), {
       readSecretFile: noFiles,
       registry: new Registry(),
     });
-    const sink = { normal: async () => {}, warning: async () => {} };
-    assert.equal(n.wrap(sink), sink);
     n.notify(synced());
     await n.idle();
     await n.close();

@@ -1,6 +1,7 @@
-// The narrow interface the operator uses: `notify(event)` (synchronous: build the body once,
-// hand it to the queue of every receiver that wants it) and `close()` (drain briefly, then
-// stop). Built from `config.webhooks`; with no receivers it does nothing at all.
+// The narrow interface the operator uses: `onLifecycleFact(fact)` (it subscribes to the
+// controllers' lifecycle facts), `notify(event)` (synchronous: build the body once, hand it to
+// the queue of every receiver that wants it) and `close()` (drain briefly, then stop). Built from
+// `config.webhooks`; with no receivers it does nothing at all.
 import { readFile as fsReadFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import { compileNamespaceGlob, type NamespaceMatcher } from '../backends/glob.ts';
@@ -18,7 +19,6 @@ import { ReceiverDispatcher } from './dispatcher.ts';
 import { type LifecycleEvent, type LifecycleEventInput, buildLifecycleEvent } from './event.ts';
 import { CertificateExpiryWatch, type CertificateSource } from './expiry.ts';
 import type { LifecycleFact, LifecycleSubscriber } from '../controllers/lifecycle.ts';
-import { type KubeEventSink, withLifecycleEvents } from './legacy-messages.ts';
 import { lifecycleEventFor } from './lifecycle.ts';
 import { type WebhookMetrics, createWebhookMetrics, noopWebhookMetrics } from './metrics.ts';
 import type { SigningKey } from './signature.ts';
@@ -36,11 +36,6 @@ export interface WebhookNotifier extends LifecycleNotifier, LifecycleSubscriber 
   readonly receivers: readonly string[];
   /** Queues the webhook event a controller's lifecycle fact stands for (lifecycle.ts). */
   onLifecycleFact(fact: LifecycleFact): void;
-  /**
-   * @deprecated Until every controller emits typed facts: lifecycle events parsed from a sink's
-   * Event messages (legacy-messages.ts).
-   */
-  wrap(sink: KubeEventSink): KubeEventSink;
   /** Starts `certificate_expiring` (call once this replica leads; stopped by close()). */
   watchCertificateExpiry(source: CertificateSource): void;
   /** Resolves once every receiver's queue is empty (tests). */
@@ -160,9 +155,6 @@ export async function createWebhookNotifier(
       } catch (err) {
         safeLog(log, 'error', 'Failed to queue a lifecycle event', { error: errorCode(err) });
       }
-    },
-    wrap(sink) {
-      return receivers.length === 0 ? sink : withLifecycleEvents(sink, notifier);
     },
     watchCertificateExpiry(source) {
       if (closed || expiry || !receivers.some((r) => r.events.has('certificate_expiring'))) return;

@@ -14,9 +14,11 @@ import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts'
 import { builtinResources, keyFor } from '../../kube/resources.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
-import { sourceRefs } from './desired-data.ts';
+import type { SecretChanges } from '../contracts.ts';
+import type { ControllerEvents } from '../lifecycle.ts';
+import { readsLatest } from '../shared/source-refs.ts';
 import { FailureHold } from './failure-hold.ts';
-import { type DataChangeListener, type EventSink, createVaultSecretReconciler } from './reconciler.ts';
+import { createVaultSecretReconciler } from './reconciler.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './target-secret.ts';
 
 export const vaultSecretResource = {
@@ -32,7 +34,8 @@ export interface VaultSecretControllerOptions {
   namespaces?: readonly string[];
   client: KubeClient;
   backends: { get(name: string): Backend | undefined };
-  events: EventSink;
+  /** Events, and the lifecycle facts of a sync (controllers/lifecycle.ts). */
+  events: ControllerEvents;
   /** Keys of the MACs written to status (bound to namespace, object and use). */
   macKeys: MacKeyring;
   clock: Clock;
@@ -42,8 +45,8 @@ export interface VaultSecretControllerOptions {
   queueMetrics?: WorkqueueMetrics;
   controllerMetrics?: ControllerMetrics;
   random?: () => number;
-  /** Told when a Secret's data really changed (the reload controller restarts its consumers). */
-  onDataChanged?: DataChangeListener;
+  /** Told when a Secret's data really changed: the reload controller (contracts.ts). */
+  changes?: SecretChanges;
   /** `operator.resyncPeriod`: how often the informers replay their caches (0: never). */
   resyncIntervalMs?: number;
 }
@@ -96,7 +99,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       clock: opts.clock,
       random: opts.random ?? Math.random,
       defaultRefreshIntervalMs: opts.defaultRefreshIntervalMs,
-      onDataChanged: opts.onDataChanged,
+      ...(opts.changes && { changes: opts.changes }),
       takeRefreshRequest: (key) => refreshRequested.delete(key),
       failureHold,
     }),
@@ -128,8 +131,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
   function requestRefresh(namespace: string, backend: string, path: string): string[] {
     const keys: string[] = [];
     for (const vs of vaultSecrets.list(namespace)) {
-      if (vs.spec.backend !== backend) continue;
-      if (!sourceRefs(vs.spec).some((r) => r.path === path && r.version === undefined)) continue;
+      if (!readsLatest(vs, backend, path)) continue;
       const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
       refreshRequested.add(key);
       controller.enqueue(key, { priority: 'high' });
@@ -137,5 +139,6 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     }
     return keys;
   }
+  // vaultSecrets and requestRefresh: what SecretRotation is given (VaultSecretReads, contracts.ts).
   return { controller, informers: [vaultSecrets, secrets] as const, vaultSecrets, requestRefresh };
 }

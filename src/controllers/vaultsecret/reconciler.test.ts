@@ -8,13 +8,15 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
 import { tokenDigest } from '../../apis/v1alpha1/trigger-token.ts';
 import type { Backend, ReadRequest } from '../../backends/types.ts';
-import { FakeClock } from '../../kube/clock.ts';
+import { FakeClock } from '../../kube/fake-clock.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { KubeError } from '../../kube/errors.ts';
 import type { RestRequest } from '../../kube/rest.ts';
 import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
+import type { SecretChange } from '../contracts.ts';
+import { type LifecycleFact, eventTypeOf } from '../lifecycle.ts';
 import { createVaultSecretReconciler } from './reconciler.ts';
 
 const KEY = 'shop/db';
@@ -88,6 +90,8 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
     throw new Error(`unexpected ${req.method} ${req.path}`);
   });
   const events: { type: string; reason: string; message: string }[] = [];
+  const facts: LifecycleFact[] = [];
+  const changes: SecretChange[] = [];
   const reconcile = createVaultSecretReconciler({
     client: rest.client(),
     vaultSecrets: { get: () => current },
@@ -96,7 +100,12 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
     events: {
       normal: async (_o, reason, message) => void events.push({ type: 'Normal', reason, message }),
       warning: async (_o, reason, message) => void events.push({ type: 'Warning', reason, message }),
+      fact: async (f) => {
+        facts.push(f);
+        events.push({ type: eventTypeOf(f), reason: f.reason, message: f.message });
+      },
     },
+    changes: { secretChanged: (_vs, change) => void changes.push(change) },
     macKeys: new MacKeyring(new Sensitive(Buffer.alloc(32, 7))),
     clock,
     random: () => 0.5,
@@ -118,6 +127,8 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
     rest,
     reads,
     events,
+    facts,
+    changes,
     log,
     refuse,
     backendData,
@@ -340,6 +351,40 @@ describe('VaultSecret reconciler: wipe guard', () => {
     await readAgain(t, { a: '1', b: '2' }, 't1');
     assert.equal(t.ready()?.status, 'True');
     assert.deepEqual(Object.keys(t.secret?.data ?? {}).sort(), ['a', 'b']);
+  });
+});
+
+describe('VaultSecret reconciler: lifecycle facts and data changes', () => {
+  it('reports a sync as SecretSynced and a failure as SecretSyncFailed, naming the Secret; a data change is told once', async () => {
+    const t = setup(vaultSecret(), { user: 'app', password: CANARY });
+    await t.run();
+    assert.deepEqual(
+      t.facts.map((f) => [f.type, f.reason, 'secretName' in f ? f.secretName : undefined]),
+      [['SecretSynced', 'SecretCreated', 'db']],
+    );
+    assert.equal(t.changes.length, 0, 'the first sync is no change');
+    t.backendData.value = { user: 'app', password: 'other' };
+    const annotations = { ...t.vs.metadata.annotations, 'vaultsync.io/sync-now': 't1' };
+    t.vs = { ...t.vs, metadata: { ...t.vs.metadata, annotations } };
+    await t.run();
+    assert.deepEqual(
+      t.facts.map((f) => f.reason),
+      ['SecretCreated', 'SecretUpdated'],
+    );
+    assert.equal(t.changes.length, 1);
+    assert.equal(t.changes[0]!.secretName, 'db');
+    assert.notEqual(t.changes[0]!.mac, t.changes[0]!.previousMac);
+    t.backendData.value = {};
+    t.vs = {
+      ...t.vs,
+      metadata: { ...t.vs.metadata, annotations: { ...annotations, 'vaultsync.io/sync-now': 't2' } },
+    };
+    await t.run();
+    const failed = t.facts.at(-1)!;
+    assert.equal(failed.type, 'SecretSyncFailed');
+    assert.equal(failed.reason, 'UnsafeShrink');
+    assert.equal(eventTypeOf(failed), 'Warning');
+    assert.equal(JSON.stringify(t.facts).includes(CANARY), false, 'a fact holds no value');
   });
 });
 

@@ -31,7 +31,9 @@ import {
   refusedWrite,
   refusedWriteMessage,
 } from '../failure/index.ts';
+import type { SecretChanges } from '../contracts.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
+import type { ControllerEvents } from '../lifecycle.ts';
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
 import { FailureHold, type HoldInput } from './failure-hold.ts';
 import { finalize } from './finalize.ts';
@@ -58,29 +60,14 @@ import { ALLOW_SHRINK_ANNOTATION, unsafeShrink } from './wipe-guard.ts';
 export { SYNC_NOW_ANNOTATION, syncNowToken } from './sync-now.ts';
 export { statusEqual } from './status-write.ts';
 
-export interface EventSink {
-  normal(obj: VaultSecret, reason: string, message: string): Promise<void>;
-  warning(obj: VaultSecret, reason: string, message: string): Promise<void>;
-}
-
-/**
- * Told when the data of a VaultSecret's Secret really changed: it had synced data before
- * (status.secretMAC) and the new data differs. Never on the first sync, never for a restored
- * edit, never on an operator restart. Called before status records the new MAC, so a failed
- * status write repeats it. Must not throw.
- */
-export type DataChangeListener = (
-  vs: VaultSecret,
-  change: { secretName: string; previousMac: string; mac: string },
-) => void;
-
 export interface VaultSecretReconcilerDeps {
   client: KubeClient;
   vaultSecrets: { get(key: string): VaultSecret | undefined };
   /** The label-filtered Secret cache (only Secrets vaultsync wrote). */
   secrets: { get(key: string): V1Secret | undefined };
   backends: { get(name: string): Backend | undefined };
-  events: EventSink;
+  /** Events, and the lifecycle facts SecretSynced / SecretSyncFailed (the webhooks' synced, sync_failed). */
+  events: ControllerEvents;
   /** status.secretMAC is bound to the namespace and target Secret (secrets/mac-keyring.ts). */
   macKeys: MacKeyring;
   clock: Clock;
@@ -88,7 +75,13 @@ export interface VaultSecretReconcilerDeps {
   defaultRefreshIntervalMs: number;
   /** Retry delay for failures that need a user's fix (not found, denied): no hot retries. */
   userErrorRetryMs?: number;
-  onDataChanged?: DataChangeListener;
+  /**
+   * Told when the data of a VaultSecret's Secret really changed (the reload controller restarts
+   * its consumers): it had synced data before (status.secretMAC) and the new data differs. Never
+   * on the first sync, never for a restored edit, never on an operator restart. Told before status
+   * records the new MAC, so a failed status write repeats it.
+   */
+  changes?: SecretChanges;
   /** True (once) when a read was asked for, e.g. by a SecretRotation that wrote a new version. */
   takeRefreshRequest?: (key: string) => boolean;
   /** Failures that need a user's fix hold further backend reads (shared so deletes can forget). */
@@ -297,16 +290,18 @@ export class VaultSecretReconciler {
       lastSyncTime = formatTime(attempt.now);
       const verb = existing ? 'Updated' : 'Created';
       ctx.log.info(`${verb} Secret`, { secret: targetName(vs), keys: data.size });
-      await this.#deps.events.normal(
-        vs,
-        verb === 'Created' ? 'SecretCreated' : 'SecretUpdated',
-        `${verb} Secret ${targetName(vs)}`,
-      );
+      await this.#deps.events.fact({
+        type: 'SecretSynced',
+        object: vs,
+        reason: verb === 'Created' ? 'SecretCreated' : 'SecretUpdated',
+        message: `${verb} Secret ${targetName(vs)}`,
+        secretName: targetName(vs),
+      });
     }
     const previousMac = vs.status?.secretMAC;
     // A MAC of an earlier scheme or key for the same data is no change (nothing restarts).
     if (previousMac !== undefined && macs.verdict(data, previousMac) === 'mismatch') {
-      this.#deps.onDataChanged?.(vs, { secretName: targetName(vs), previousMac, mac });
+      this.#deps.changes?.secretChanged(vs, { secretName: targetName(vs), previousMac, mac });
     }
     return this.#synced(vs, attempt, target, read, { mac, secret, lastSyncTime });
   }
@@ -342,7 +337,13 @@ export class VaultSecretReconciler {
     this.#io.held.forget(key);
     this.#io.failures.forget(key);
     if (wasReady && wasReady.status !== 'True')
-      await this.#deps.events.normal(vs, Reason.Synced, 'Secret is in sync again');
+      await this.#deps.events.fact({
+        type: 'SecretSynced',
+        object: vs,
+        reason: Reason.Synced,
+        message: 'Secret is in sync again',
+        secretName: targetName(vs),
+      });
     const delay = nextRefreshDelay(now, target.intervalMs, now, this.#deps.random);
     return delay === undefined ? undefined : { requeueAfter: delay };
   }

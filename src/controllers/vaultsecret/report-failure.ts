@@ -17,13 +17,15 @@ import {
   refusedWriteMessage,
   settle,
 } from '../failure/index.ts';
+import type { ControllerEvents } from '../lifecycle.ts';
 import type { FailureHold, HoldInput } from './failure-hold.ts';
 import { writeStatus } from './status-write.ts';
 import { syncNowToken } from './sync-now.ts';
+import { targetName } from './target-secret.ts';
 
 export interface FailureIo {
   client: KubeClient;
-  events: { warning(obj: VaultSecret, reason: string, message: string): Promise<void> };
+  events: Pick<ControllerEvents, 'fact'>;
   clock: { now(): number };
   failures: FailureReporter;
   held: FailureHold;
@@ -44,7 +46,8 @@ export async function reportFailure(
     key,
     failure,
     previous,
-    warn: (reason, message) => io.events.warning(vs, reason, message),
+    warn: (reason, message) =>
+      io.events.fact({ type: 'SecretSyncFailed', object: vs, reason, message, secretName: targetName(vs) }),
     record: () => recordFailure(io, vs, failure, log),
   });
   if (!stored) {
