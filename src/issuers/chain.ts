@@ -1,5 +1,6 @@
 // Splits what a CA returns (the leaf's issuer and the chain above it) into the intermediates
 // that belong in tls.crt and the trust anchor for ca.crt. Pure.
+import { LRUCache } from 'lru-cache';
 import { certificateInfo, splitPemCertificates } from '../pki/index.ts';
 
 export interface SplitChain {
@@ -27,12 +28,11 @@ export function splitChain(leafPem: string, caCertificates: readonly string[]): 
 }
 
 // The same few CA certificates come back with every issuance: parse each once.
-const selfIssuedCache = new Map<string, boolean>();
+const selfIssuedCache = new LRUCache<string, boolean>({ max: 64 });
 function selfIssued(pem: string, key: string): boolean {
   let value = selfIssuedCache.get(key);
   if (value === undefined) {
     value = certificateInfo(pem).selfIssued;
-    if (selfIssuedCache.size >= 64) selfIssuedCache.delete(selfIssuedCache.keys().next().value as string);
     selfIssuedCache.set(key, value);
   }
   return value;

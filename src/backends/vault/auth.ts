@@ -9,6 +9,7 @@
  *   it logs in again. Concurrent refreshes for one identity share one request, so there is
  *   never a login per reconcile. Identities unused for long are dropped (LRU bound).
  */
+import { LRUCache } from 'lru-cache';
 import type { Sensitive } from '../../secrets/sensitive.ts';
 import { raceSignal, type Clock } from '../../kube/clock.ts';
 import { withTimeout } from '../../resilience/timeout.ts';
@@ -106,14 +107,14 @@ const MIN_RENEWED_TTL_MS = 10_000;
 export class LoginAuth implements VaultAuth {
   readonly #o: LoginAuthOptions;
   readonly #fraction: number;
-  readonly #max: number;
-  readonly #cache = new Map<string, Entry>();
+  /** Tokens per identity, the least recently used dropped past `maxIdentities`. */
+  readonly #cache: LRUCache<string, Entry>;
   readonly #inflight = new Map<string, Promise<Entry>>();
 
   constructor(options: LoginAuthOptions) {
     this.#o = options;
     this.#fraction = options.renewFraction ?? 2 / 3;
-    this.#max = options.maxIdentities ?? 10_000;
+    this.#cache = new LRUCache({ max: options.maxIdentities ?? 10_000 });
   }
 
   identity(ctx: CallContext): string {
@@ -129,9 +130,6 @@ export class LoginAuth implements VaultAuth {
     const id = this.#o.identity(ctx);
     const entry = this.#cache.get(id);
     if (entry && this.#o.clock.now() < entry.renewAt) {
-      // Most recently used last.
-      this.#cache.delete(id);
-      this.#cache.set(id, entry);
       return { identity: id, value: entry.token, fromCache: true };
     }
     const fresh = await raceSignal(this.#refresh(id, entry, ctx), signal);
@@ -139,7 +137,7 @@ export class LoginAuth implements VaultAuth {
   }
 
   invalidate(identity: string, value: Sensitive<string>): void {
-    if (this.#cache.get(identity)?.token === value) this.#cache.delete(identity);
+    if (this.#cache.peek(identity)?.token === value) this.#cache.delete(identity);
   }
 
   close(): void {
@@ -191,12 +189,7 @@ export class LoginAuth implements VaultAuth {
   }
 
   #store(id: string, entry: Entry): Entry {
-    this.#cache.delete(id);
     this.#cache.set(id, entry);
-    while (this.#cache.size > this.#max) {
-      const oldest = this.#cache.keys().next().value as string;
-      this.#cache.delete(oldest);
-    }
     return entry;
   }
 
