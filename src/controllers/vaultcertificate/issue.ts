@@ -71,7 +71,7 @@ export async function issue(c: StepContext, s: Issuance, ctx: ReconcileContext):
     await recordIssued(c, s, obtained, renewal, revision, mac);
     const outcome = issuanceOutcome(s.trigger, previousRevision, obtained.cert, revision);
     ctx.log.info(outcome.logMessage, {
-      target: desired.secretName,
+      secret: desired.secretName,
       serialNumber: obtained.cert.serialNumber,
       revision,
       notAfter: obtained.cert.notAfter.toISOString(),

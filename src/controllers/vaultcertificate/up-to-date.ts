@@ -76,7 +76,7 @@ async function alignSecret(
     issuer: issuerRef(desired),
     ...(record?.status ? { status: record.status } : {}),
   });
-  ctx.log.info('Updated Secret', { target: desired.secretName, why: 'metadata or extra outputs' });
+  ctx.log.info('Updated Secret', { secret: desired.secretName, why: 'metadata or extra outputs' });
   void c.deps.events.normal(
     vc,
     EventReason.SecretUpdated,
