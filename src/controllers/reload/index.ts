@@ -79,7 +79,7 @@ export interface ReloadControllerOptions {
    * The SecretRotation cache (built before this controller): which rotation a Secret change
    * belongs to, and its restart settings.
    */
-  rotations?: SecretRotationCache;
+  rotations: SecretRotationCache;
   /** Keys of the digests written onto workloads (bound to each workload). */
   macKeys: MacKeyring;
   clock: Clock;
@@ -188,13 +188,13 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
 
   #rotationContext(vs: VaultSecret): RotationContext | undefined {
     if (this.#hooks) return this.#hooks.contextFor(vs);
-    const rotations = this.#opts.rotations?.list(vs.metadata?.namespace) ?? [];
+    const rotations = this.#opts.rotations.list(vs.metadata?.namespace);
     return rotationContext(vs, rotations, this.#retirements, this.#opts.clock.now());
   }
 
   #rotationPolicy(namespace: string, rotation: string): RestartPolicy | undefined {
     if (this.#hooks) return this.#hooks.policyFor(namespace, rotation);
-    return this.#opts.rotations && rotationPolicy(this.#opts.rotations, namespace, rotation);
+    return rotationPolicy(this.#opts.rotations, namespace, rotation);
   }
 
   /** Told by the VaultSecret controller when a Secret's data really changed. Never throws. */
