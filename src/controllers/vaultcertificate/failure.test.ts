@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { BackendError } from '../../backends/errors.ts';
 import { KubeError, codeFor } from '../../kube/errors.ts';
 import { Failure } from '../failure/index.ts';
-import { WriteRefused, issuanceFailure, secretWriteRefused } from './failure.ts';
+import { WriteRefused, issuanceFailure, refusedAs, secretWriteRefused } from './failure.ts';
 import { Reason } from './reasons.ts';
 
 const kube = (status: number, message: string) => new KubeError({ status, code: codeFor(status), message });
@@ -28,6 +28,21 @@ describe('VaultCertificate: failures of its steps', () => {
   it('only a refusal for good is one: not a conflict, throttling or an outage', () => {
     for (const status of [409, 429, 503])
       assert.equal(secretWriteRefused(kube(status, 'x'), 'api-tls', {}, 1), undefined, String(status));
+  });
+
+  it('a refused write of the resource itself names it and says whether it was the status; other errors pass', async () => {
+    const refused = await refusedAs(
+      () => Promise.reject(kube(422, 'too long')),
+      'the status of X',
+      5,
+      true,
+    ).catch((e: unknown) => e);
+    assert.ok(refused instanceof WriteRefused);
+    assert.equal(refused.status, true);
+    assert.match(refused.message, /the status of X: too long/);
+    const outage = kube(503, 'down');
+    assert.equal(await refusedAs(() => Promise.reject(outage), 'x', 5).catch((e: unknown) => e), outage);
+    assert.equal(await refusedAs(async () => 'ok', 'x', 5), 'ok');
   });
 
   it('an issuance error: a backend error by its code (Retry-After kept), any apiserver error as SecretWriteFailed', () => {

@@ -24,6 +24,25 @@ export class WriteRefused extends Failure {
   }
 }
 
+/**
+ * Runs a Kubernetes write of the resource itself (its status, its finalizer): the apiserver's
+ * refusal for good becomes a WriteRefused naming `what`; anything else is thrown as it is.
+ */
+export async function refusedAs<T>(
+  write: () => Promise<T>,
+  what: string,
+  retryAfterMs: number,
+  status = false,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    const refused = refusedWrite(err);
+    if (!refused) throw err;
+    throw new WriteRefused(what, refused, retryAfterMs, status);
+  }
+}
+
 /** The bytes of a Secret being applied: cut out of any refusal message. */
 function valuesOf(secret: V1Secret): Buffer[] {
   return Object.values(secret.data ?? {}).map((v) => Buffer.from(v, 'base64'));

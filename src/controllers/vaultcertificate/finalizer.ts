@@ -6,8 +6,7 @@ import { getObject } from '../../kube/client.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { type StepContext, secretRef } from './context.ts';
-import { refusedWrite } from '../failure/index.ts';
-import { WriteRefused } from './failure.ts';
+import { refusedAs } from './failure.ts';
 import { observeSecret } from './observed.ts';
 import { revokeOnDeletion } from './revocation.ts';
 import { FIELD_MANAGER, mayWrite } from './secret.ts';
@@ -22,20 +21,17 @@ export async function syncFinalizer(
   desired: DesiredCertificate,
 ): Promise<void> {
   const has = hasFinalizer(vc, FINALIZER);
-  try {
-    if (desired.revokeOnDelete && !has)
-      await addFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
-    if (!desired.revokeOnDelete && has)
-      await removeFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
-  } catch (err) {
-    const refused = refusedWrite(err);
-    if (!refused) throw err;
-    throw new WriteRefused(
-      `the finalizer of VaultCertificate ${vc.metadata?.name ?? ''}`,
-      refused,
-      c.userErrorRetryMs,
-    );
-  }
+  const what = `the finalizer of VaultCertificate ${vc.metadata?.name ?? ''}`;
+  await refusedAs(
+    async () => {
+      if (desired.revokeOnDelete && !has)
+        await addFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
+      if (!desired.revokeOnDelete && has)
+        await removeFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
+    },
+    what,
+    c.userErrorRetryMs,
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ import type { VaultCertificate, VaultCertificateStatus } from '../../apis/v1alph
 import { patchStatus } from '../../kube/client.ts';
 import { type StepContext, certificateRef } from './context.ts';
 import { refusedWrite } from '../failure/index.ts';
-import { WriteRefused } from './failure.ts';
+import { WriteRefused, refusedAs } from './failure.ts';
 import { FIELD_MANAGER } from './secret.ts';
 import { statusEqual, statusPatch } from './status.ts';
 
@@ -18,20 +18,15 @@ export async function writeStatus(
   const record = c.memory.written.get(key);
   const current = vc.status ?? {};
   if (statusEqual(current, status) || (record?.status && statusEqual(record.status, status))) return;
-  try {
-    await patchStatus(c.deps.client, certificateRef(vc), statusPatch(current, status), {
-      fieldManager: FIELD_MANAGER,
-    });
-  } catch (err) {
-    const refused = refusedWrite(err);
-    if (!refused) throw err;
-    throw new WriteRefused(
-      `the status of VaultCertificate ${vc.metadata?.name ?? ''}`,
-      refused,
-      c.userErrorRetryMs,
-      true,
-    );
-  }
+  await refusedAs(
+    () =>
+      patchStatus(c.deps.client, certificateRef(vc), statusPatch(current, status), {
+        fieldManager: FIELD_MANAGER,
+      }),
+    `the status of VaultCertificate ${vc.metadata?.name ?? ''}`,
+    c.userErrorRetryMs,
+    true,
+  );
   if (record) record.status = status;
 }
 
