@@ -225,68 +225,81 @@ function createClient(options: VaultApiOptions, transport: ReturnType<typeof cre
   return client;
 }
 
+/** Runs one Vault call; anything it throws but the caller's own abort is mapped. */
+async function call<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (signal?.aborted && err === signal.reason) throw err;
+    throw mapVaultError(err, { what });
+  }
+}
+
+/** The token of a login or renewal answer. */
+function authResult(body: unknown, what: string): AuthResult {
+  const auth = (body as { auth?: { client_token?: unknown; lease_duration?: unknown; renewable?: unknown } })
+    ?.auth;
+  if (!auth || typeof auth.client_token !== 'string' || auth.client_token === '') {
+    throw new BackendError('Unknown', `vault ${what}: answer holds no token`);
+  }
+  return {
+    token: new Sensitive(auth.client_token),
+    leaseDurationS: typeof auth.lease_duration === 'number' ? auth.lease_duration : 0,
+    renewable: auth.renewable === true,
+  };
+}
+
+/** The data and version of a KV v2 read answer; a deleted version is NotFound, anything else not KV v2. */
+function kvReadAnswer(
+  body: unknown,
+  what: string,
+  mount: string,
+): { data: Record<string, unknown>; version: number } {
+  const answer = body as
+    | {
+        data?: {
+          data?: unknown;
+          metadata?: { version?: unknown; deletion_time?: unknown; destroyed?: unknown };
+        };
+      }
+    | undefined;
+  const data = answer?.data?.data;
+  const meta = answer?.data?.metadata;
+  const deleted =
+    meta &&
+    (meta.destroyed === true || (typeof meta.deletion_time === 'string' && meta.deletion_time !== ''));
+  if ((data === null || data === undefined) && deleted) {
+    throw new BackendError('NotFound', `vault ${what}: version was deleted`);
+  }
+  if (
+    data === null ||
+    data === undefined ||
+    typeof data !== 'object' ||
+    Array.isArray(data) ||
+    typeof meta?.version !== 'number'
+  ) {
+    throw new BackendError(
+      'InvalidRequest',
+      `vault ${what}: answer is not KV version 2 (is "${mount}" a KV v2 mount?)`,
+    );
+  }
+  return { data: data as Record<string, unknown>, version: meta.version };
+}
+
 export function createVaultApi(options: VaultApiOptions): VaultApi {
   const transport = createTransport(options);
   const client = createClient(options, transport);
-
-  async function call<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (signal?.aborted && err === signal.reason) throw err;
-      throw mapVaultError(err, { what });
-    }
-  }
-
-  function authResult(body: unknown, what: string): AuthResult {
-    const auth = (
-      body as { auth?: { client_token?: unknown; lease_duration?: unknown; renewable?: unknown } }
-    )?.auth;
-    if (!auth || typeof auth.client_token !== 'string' || auth.client_token === '') {
-      throw new BackendError('Unknown', `vault ${what}: answer holds no token`);
-    }
-    return {
-      token: new Sensitive(auth.client_token),
-      leaseDurationS: typeof auth.lease_duration === 'number' ? auth.lease_duration : 0,
-      renewable: auth.renewable === true,
-    };
-  }
 
   return {
     kvRead(mount, path, version, token, signal) {
       const what = `read "${path}"${version === undefined ? '' : ` version ${version}`}`;
       return call(what, signal, async () => {
         const query = version === undefined ? '' : `?version=${version}`;
-        const body = (await client.read(
+        const body = await client.read(
           `${encodePath(mount)}/data/${encodePath(path)}${query}`,
           tokenHeaders(token, signal),
-        )) as {
-          data?: {
-            data?: unknown;
-            metadata?: { version?: unknown; deletion_time?: unknown; destroyed?: unknown };
-          };
-        };
-        const data = body?.data?.data;
-        const meta = body?.data?.metadata;
-        if (data === null || data === undefined) {
-          if (
-            meta &&
-            (meta.destroyed === true || (typeof meta.deletion_time === 'string' && meta.deletion_time !== ''))
-          ) {
-            throw new BackendError('NotFound', `vault ${what}: version was deleted`);
-          }
-          throw new BackendError(
-            'InvalidRequest',
-            `vault ${what}: answer is not KV version 2 (is "${mount}" a KV v2 mount?)`,
-          );
-        }
-        if (typeof data !== 'object' || Array.isArray(data) || typeof meta?.version !== 'number') {
-          throw new BackendError(
-            'InvalidRequest',
-            `vault ${what}: answer is not KV version 2 (is "${mount}" a KV v2 mount?)`,
-          );
-        }
-        return { data: data as Record<string, unknown>, version: meta.version };
+        );
+        return kvReadAnswer(body, what, mount);
       });
     },
 
@@ -395,14 +408,8 @@ export function createVaultRawApi(options: VaultApiOptions): VaultRawApi {
   const transport = createTransport(options);
   const client = createClient(options, transport);
 
-  async function call(what: string, signal: AbortSignal | undefined, fn: () => Promise<unknown>) {
-    let body: unknown;
-    try {
-      body = await fn();
-    } catch (err) {
-      if (signal?.aborted && err === signal.reason) throw err;
-      throw mapVaultError(err, { what });
-    }
+  async function raw(what: string, signal: AbortSignal | undefined, fn: () => Promise<unknown>) {
+    const body = await call(what, signal, fn);
     const b = (body ?? {}) as { data?: unknown; warnings?: unknown };
     const data = typeof b.data === 'object' && b.data !== null ? (b.data as Record<string, unknown>) : {};
     const warnings = Array.isArray(b.warnings)
@@ -413,10 +420,10 @@ export function createVaultRawApi(options: VaultApiOptions): VaultRawApi {
 
   return {
     write(path, body, token, what, signal) {
-      return call(what, signal, () => client.write(encodePath(path), body, tokenHeaders(token, signal)));
+      return raw(what, signal, () => client.write(encodePath(path), body, tokenHeaders(token, signal)));
     },
     read(path, token, what, signal) {
-      return call(what, signal, () => client.read(encodePath(path), tokenHeaders(token, signal)));
+      return raw(what, signal, () => client.read(encodePath(path), tokenHeaders(token, signal)));
     },
     close() {
       transport.close();

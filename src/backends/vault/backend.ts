@@ -142,6 +142,29 @@ export function createAuth(
   api: VaultApi,
 ): VaultAuth {
   const { token, appRole, kubernetes } = cfg.auth;
+  const c = credentials(cfg, deps, api);
+  if (token) {
+    if (token.value) {
+      const value = token.value;
+      return new StaticTokenAuth(async () => value);
+    }
+    if (token.tokenFile) return new StaticTokenAuth(c.readFile(token.tokenFile, 'the Vault token'));
+    if (token.secretRef) return new StaticTokenAuth(c.readRef(token.secretRef, 'the Vault token'));
+  }
+  if (appRole) return appRoleAuth(appRole, c);
+  if (kubernetes) return kubernetesAuth(kubernetes, c);
+  throw new Error(`backend "${cfg.name}": no auth method configured`);
+}
+
+type AuthConfig = VaultBackendConfig['auth'];
+type Credentials = ReturnType<typeof credentials>;
+
+/** Where an auth method gets its credentials from, and its login, with this backend's messages. */
+function credentials(
+  cfg: Pick<VaultBackendConfig, 'name' | 'timeout'>,
+  deps: VaultBackendDeps,
+  api: VaultApi,
+) {
   const need = <T>(dep: T | undefined, what: string): T => {
     if (dep === undefined) throw new Error(`backend "${cfg.name}": ${what} is required by its auth config`);
     return dep;
@@ -185,84 +208,77 @@ export function createAuth(
     api.login(mountPath, new Sensitive(body), signal).catch((err: unknown) => {
       throw unauthenticated(err, `login at auth/${mountPath} as ${identity} failed`, cfg.name);
     });
+  /** What every login-based method shares. */
+  const base = {
+    clock: deps.clock,
+    api,
+    timeoutMs: cfg.timeout,
+    ...(deps.onAuthEvent ? { onEvent: deps.onAuthEvent } : {}),
+  };
+  return { name: cfg.name, deps, need, readRef, readFile, login, base };
+}
 
-  if (token) {
-    if (token.value) {
-      const value = token.value;
-      return new StaticTokenAuth(async () => value);
+function appRoleAuth(appRole: NonNullable<AuthConfig['appRole']>, c: Credentials): VaultAuth {
+  const secretId = appRole.secretIdFile
+    ? c.readFile(appRole.secretIdFile, 'the AppRole secret_id')
+    : c.readRef(c.need(appRole.secretIdRef, 'secretIdFile or secretIdRef'), 'the AppRole secret_id');
+  return new LoginAuth({
+    ...c.base,
+    identity: () => 'approle',
+    login: async (_ctx, signal): Promise<AuthResult> => {
+      const id = await secretId(signal);
+      return c.login(
+        appRole.mountPath,
+        'AppRole',
+        { role_id: appRole.roleId, secret_id: id.reveal() },
+        signal,
+      );
+    },
+  });
+}
+
+function kubernetesAuth(kubernetes: NonNullable<AuthConfig['kubernetes']>, c: Credentials): VaultAuth {
+  const { deps, name } = c;
+  const tokenSource = c.need(deps.tokenSource, 'a ServiceAccount TokenSource');
+  const who = (ctx: CallContext): [string, string] => {
+    if (kubernetes.serviceAccount === 'operator')
+      return [deps.operator.namespace, deps.operator.serviceAccountName];
+    const sa = ctx.serviceAccount ?? kubernetes.serviceAccountName;
+    if (sa.length > 253 || !SA_NAME.test(sa)) {
+      throw new BackendError('InvalidRequest', `"${sa.slice(0, 80)}" is not a ServiceAccount name`, {
+        backend: name,
+      });
     }
-    if (token.tokenFile) return new StaticTokenAuth(readFile(token.tokenFile, 'the Vault token'));
-    if (token.secretRef) return new StaticTokenAuth(readRef(token.secretRef, 'the Vault token'));
-  }
-
-  if (appRole) {
-    const secretId = appRole.secretIdFile
-      ? readFile(appRole.secretIdFile, 'the AppRole secret_id')
-      : readRef(need(appRole.secretIdRef, 'secretIdFile or secretIdRef'), 'the AppRole secret_id');
-    return new LoginAuth({
-      clock: deps.clock,
-      api,
-      timeoutMs: cfg.timeout,
-      identity: () => 'approle',
-      ...(deps.onAuthEvent ? { onEvent: deps.onAuthEvent } : {}),
-      login: async (_ctx, signal): Promise<AuthResult> => {
-        const id = await secretId(signal);
-        return login(
-          appRole.mountPath,
-          'AppRole',
-          { role_id: appRole.roleId, secret_id: id.reveal() },
+    return [ctx.namespace, sa];
+  };
+  return new LoginAuth({
+    ...c.base,
+    identity: (ctx) => who(ctx).join('/'),
+    login: async (ctx, signal): Promise<AuthResult> => {
+      const [ns, sa] = who(ctx);
+      let jwt: Sensitive<string>;
+      try {
+        jwt = await tokenSource.getServiceAccountToken(
+          ns,
+          sa,
+          kubernetes.audiences,
+          Math.round(kubernetes.tokenExpiration / 1000),
           signal,
         );
-      },
-    });
-  }
-
-  if (kubernetes) {
-    const tokenSource = need(deps.tokenSource, 'a ServiceAccount TokenSource');
-    const who = (ctx: CallContext): [string, string] => {
-      if (kubernetes.serviceAccount === 'operator')
-        return [deps.operator.namespace, deps.operator.serviceAccountName];
-      const sa = ctx.serviceAccount ?? kubernetes.serviceAccountName;
-      if (sa.length > 253 || !SA_NAME.test(sa)) {
-        throw new BackendError('InvalidRequest', `"${sa.slice(0, 80)}" is not a ServiceAccount name`, {
-          backend: cfg.name,
-        });
-      }
-      return [ctx.namespace, sa];
-    };
-    return new LoginAuth({
-      clock: deps.clock,
-      api,
-      timeoutMs: cfg.timeout,
-      identity: (ctx) => who(ctx).join('/'),
-      ...(deps.onAuthEvent ? { onEvent: deps.onAuthEvent } : {}),
-      login: async (ctx, signal): Promise<AuthResult> => {
-        const [ns, sa] = who(ctx);
-        let jwt: Sensitive<string>;
-        try {
-          jwt = await tokenSource.getServiceAccountToken(
-            ns,
-            sa,
-            kubernetes.audiences,
-            Math.round(kubernetes.tokenExpiration / 1000),
-            signal,
+      } catch (err) {
+        if (isBackendError(err) && err.code === 'NotFound') {
+          throw new BackendError(
+            'Unauthenticated',
+            `ServiceAccount ${ns}/${sa} not found; create it or name another one for Vault Kubernetes auth`,
+            { backend: name },
           );
-        } catch (err) {
-          if (isBackendError(err) && err.code === 'NotFound') {
-            throw new BackendError(
-              'Unauthenticated',
-              `ServiceAccount ${ns}/${sa} not found; create it or name another one for Vault Kubernetes auth`,
-              { backend: cfg.name },
-            );
-          }
-          throw unauthenticated(err, `cannot get a token for ServiceAccount ${ns}/${sa}`, cfg.name, false);
         }
-        const role = kubernetes.role.replaceAll('{namespace}', ns);
-        return login(kubernetes.mountPath, `${ns}/${sa} (role ${role})`, { role, jwt: jwt.reveal() }, signal);
-      },
-    });
-  }
-  throw new Error(`backend "${cfg.name}": no auth method configured`);
+        throw unauthenticated(err, `cannot get a token for ServiceAccount ${ns}/${sa}`, name, false);
+      }
+      const role = kubernetes.role.replaceAll('{namespace}', ns);
+      return c.login(kubernetes.mountPath, `${ns}/${sa} (role ${role})`, { role, jwt: jwt.reveal() }, signal);
+    },
+  });
 }
 
 /**
