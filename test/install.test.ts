@@ -1532,6 +1532,26 @@ describe('install: Helm chart, kustomize, RBAC, image', function () {
     assert.equal(await exited, 0, `clean exit on SIGTERM\n${output}`);
   });
 
+  it('the kubectl plugin runs from the built output with the production dependencies only', async () => {
+    const { dir } = await imageLayout;
+    assert.ok(saKubeconfigFile, 'needs the ServiceAccount kubeconfig of an earlier test');
+    const r = await run(
+      process.execPath,
+      [
+        join(dir, 'dist/cli/kubectl-vaultsync.js'),
+        '--kubeconfig',
+        saKubeconfigFile,
+        'status',
+        '-A',
+        '-o',
+        'json',
+      ],
+      { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Array.isArray((JSON.parse(r.stdout) as { items: unknown }).items), r.stdout);
+  });
+
   it('the base image is pinned by digest: the Dockerfile has no default, make image refuses a bare tag', async () => {
     const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^ARG NODE_IMAGE$/m, 'NODE_IMAGE has no default');
