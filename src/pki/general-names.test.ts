@@ -4,14 +4,18 @@ import { x509 } from './x509.ts';
 
 describe('sortAltNames', () => {
   it('sorts decoded names by kind, in order, values untouched', () => {
-    const names = new x509.GeneralNames([
-      { type: 'dns', value: 'b, DNS:c.example' },
-      { type: 'ip', value: '10.0.0.1' },
-      { type: 'dns', value: 'a.example' },
-      { type: 'url', value: 'spiffe://x/a,b"c' },
-      { type: 'email', value: 'ops@shop.example' },
-      { type: 'dn', value: 'CN=x, O=y' },
-    ]);
+    const names = new x509.GeneralNames(
+      (
+        [
+          ['dns', 'b, DNS:c.example'],
+          ['ip', '10.0.0.1'],
+          ['dns', 'a.example'],
+          ['url', 'spiffe://x/a,b"c'],
+          ['email', 'ops@shop.example'],
+          ['dn', 'CN=x, O=y'],
+        ] as const
+      ).map(([type, value]) => ({ type, value })),
+    );
     assert.deepEqual(sortAltNames(names.items), {
       dnsNames: ['b, DNS:c.example', 'a.example'],
       ipAddresses: ['10.0.0.1'],
