@@ -47,20 +47,26 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
   });
 }
 
-/** Rejects with `signal.reason` when the signal aborts before `promise` settles. */
-export function raceSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+/**
+ * Rejects with `signal.reason` when the signal aborts before `promise` settles (`onAbort` runs
+ * first: a caller that shares `promise` gives up its share there).
+ */
+export function raceSignal<T>(promise: Promise<T>, signal?: AbortSignal, onAbort?: () => void): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const abort = () => {
+      onAbort?.();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
     promise.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', abort);
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', abort);
         reject(e);
       },
     );

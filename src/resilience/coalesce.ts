@@ -6,7 +6,7 @@
  * Cancellation is per caller: a caller whose signal aborts stops waiting; the shared request
  * is aborted only when every caller has gone.
  */
-import type { Clock } from '../kube/clock.ts';
+import { raceSignal, type Clock } from '../kube/clock.ts';
 
 export interface CoalescerOptions {
   readonly clock: Clock;
@@ -118,26 +118,12 @@ export class Coalescer<T> {
   #wait(flight: Flight<T>, signal?: AbortSignal): Promise<T> {
     flight.waiters++;
     if (!signal) return flight.promise;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        flight.waiters--;
-        if (flight.waiters === 0) {
-          flight.stale = true;
-          flight.controller.abort(signal.reason);
-        }
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      flight.promise.then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      );
+    return raceSignal(flight.promise, signal, () => {
+      flight.waiters--;
+      if (flight.waiters === 0) {
+        flight.stale = true;
+        flight.controller.abort(signal.reason);
+      }
     });
   }
 }

@@ -6,6 +6,8 @@ import { formatDuration, isDuration, parseDuration } from './duration.ts';
 describe('the one duration grammar', () => {
   it('parses Go durations without sign, exactly', () => {
     assert.equal(parseDuration('0'), 0);
+    assert.equal(parseDuration('30s'), 30_000);
+    assert.equal(parseDuration('2160h'), 2160 * 3_600_000);
     assert.equal(parseDuration('1h30m'), 5_400_000);
     assert.equal(parseDuration('1.5h'), 5_400_000);
     assert.equal(parseDuration('250ms'), 250);
@@ -15,7 +17,7 @@ describe('the one duration grammar', () => {
   });
 
   it('refuses what a Go duration without sign is not', () => {
-    for (const bad of ['', '5', '-1s', '1d', '1 s', 'soon', '1.s', '.5s']) {
+    for (const bad of ['', '5', '5 minutes', '-1s', '1d', 'h', '1h ', '1 s', 'soon', '1.s', '.5s']) {
       assert.equal(isDuration(bad), false, bad);
       assert.throws(() => parseDuration(bad), RangeError, bad);
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { loadInvalidCases, loadSamples } from '../../../test/admission/cases.ts';
-import { CRON_PATTERN, parseDuration } from './common.ts';
+import { CRON_PATTERN } from './common.ts';
 import { validateResource, validateSpec } from './validation.ts';
 
 const vaultSecret = (spec: Record<string, unknown> = {}) => ({
@@ -173,23 +173,6 @@ describe('validateResource', () => {
         assert.ok(o.metadata?.name && !o.metadata.namespace, 'metadata.name set, namespace omitted');
         includes(validateResource(c.object), c.expect);
       });
-    }
-  });
-});
-
-describe('parseDuration', () => {
-  it('reads Go durations into milliseconds', () => {
-    assert.equal(parseDuration('0'), 0);
-    assert.equal(parseDuration('30s'), 30_000);
-    assert.equal(parseDuration('1h30m'), 5_400_000);
-    assert.equal(parseDuration('1.5h'), 5_400_000);
-    assert.equal(parseDuration('500ms'), 500);
-    assert.equal(parseDuration('2160h'), 2160 * 3_600_000);
-  });
-
-  it('rejects anything else', () => {
-    for (const bad of ['', '5', '5 minutes', '-1s', '1d', 'h', '1h ']) {
-      assert.throws(() => parseDuration(bad), RangeError, bad);
     }
   });
 });
