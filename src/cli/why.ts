@@ -43,7 +43,6 @@ export interface Explanation {
 const TRANSIENT_REASONS: ReadonlySet<string> = new Set([
   BackendReason.BackendUnavailable,
   BackendReason.BackendThrottled,
-  CommonReason.InternalError,
 ]);
 
 const RULE_RE = /\((allowedNamespaces|allowedPaths|allowedWritePaths|allowed[A-Za-z]+): ([^()]*)\)/;
