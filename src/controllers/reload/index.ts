@@ -57,7 +57,6 @@ import type {
   RestartRequest,
   RolloutState,
   RotationContext,
-  RotationHooks,
   SecretChange,
 } from './types.ts';
 import { UnsavedChanges } from './unsaved.ts';
@@ -115,7 +114,6 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
   /** Rotated paths retiring a previous value (TwoPhase): their changes restart nobody. */
   readonly #retirements = new Retirements();
   readonly #workloadListeners: ((namespace: string) => void)[] = [];
-  #hooks: RotationHooks | undefined;
 
   constructor(opts: ReloadControllerOptions) {
     this.#opts = opts;
@@ -171,14 +169,6 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
   }
 
   /**
-   * Superseded by the `rotations` option and expectRetirement (contracts.ts): while a
-   * SecretRotation controller still sets hooks, they answer instead of the cache.
-   */
-  setRotationHooks(h: RotationHooks): void {
-    this.#hooks = h;
-  }
-
-  /**
    * TwoPhase: a rotation is about to retire the previous value of namespace/backend/path.
    * Secret changes from that path until `untilMs` retire a value: they restart nobody.
    */
@@ -187,13 +177,11 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
   }
 
   #rotationContext(vs: VaultSecret): RotationContext | undefined {
-    if (this.#hooks) return this.#hooks.contextFor(vs);
     const rotations = this.#opts.rotations.list(vs.metadata?.namespace);
     return rotationContext(vs, rotations, this.#retirements, this.#opts.clock.now());
   }
 
   #rotationPolicy(namespace: string, rotation: string): RestartPolicy | undefined {
-    if (this.#hooks) return this.#hooks.policyFor(namespace, rotation);
     return rotationPolicy(this.#opts.rotations, namespace, rotation);
   }
 
@@ -208,7 +196,7 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
         });
         return;
       }
-      this.secretDataChanged(managed);
+      this.#secretDataChanged(managed);
     } catch (err) {
       this.#log.error('Failed to record a Secret change for restarts', { error: String(err) });
     }
@@ -216,10 +204,9 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
 
   /**
    * The data of a managed Secret really changed (not its first write, not a restored edit): its
-   * explicit targets and the workloads that ask for it by annotation owe a restart. For any
-   * controller that writes Secrets (VaultSecret, VaultCertificate). Never throws.
+   * explicit targets and the workloads that ask for it by annotation owe a restart. Never throws.
    */
-  secretDataChanged(change: ManagedSecretChange): void {
+  #secretDataChanged(change: ManagedSecretChange): void {
     try {
       const { targets, unsupported } = changeTargets(change, this.#caches.list(change.namespace));
       for (const t of unsupported) {
