@@ -34,9 +34,7 @@ import { rollOut } from './steps/roll-out.ts';
 import { write } from './steps/rotate.ts';
 import { retire } from './steps/retire.ts';
 
-export type { EventSink, SecretRotationReconcilerDeps } from './context.ts';
-export { ROTATE_NOW_ANNOTATION } from './spec.ts';
-export { FIELD_MANAGER } from './status-write.ts';
+export type { SecretRotationReconcilerDeps } from './context.ts';
 
 /** Ready reasons of a failed rollout: the rotation keeps watching its consumers. */
 const ROLLOUT_FAILURES: ReadonlySet<string> = new Set([
