@@ -9,16 +9,8 @@ import { fencedBackends } from './backends/fenced.ts';
 import { createBackends } from './backends/registry.ts';
 import type { Config } from './config/index.ts';
 import { readSecretFile } from './config/index.ts';
-import { createReloadController } from './controllers/reload/index.ts';
-import { createReloadMetrics } from './controllers/reload/metrics.ts';
-import {
-  createSecretRotationController,
-  createSecretRotationInformer,
-} from './controllers/secretrotation/index.ts';
-import { createRotationMetrics } from './controllers/secretrotation/metrics.ts';
-import { createVaultCertificateController } from './controllers/vaultcertificate/index.ts';
-import { createVaultSecretController } from './controllers/vaultsecret/index.ts';
 import { controllerEvents } from './controllers/lifecycle.ts';
+import { createControllers } from './controllers/wiring.ts';
 import { fencedIssuers } from './issuers/fenced.ts';
 import { createIssuers } from './issuers/index.ts';
 import { RsaWorkerPool } from './pki/index.ts';
@@ -35,14 +27,8 @@ import { EventRecorder } from './kube/events.ts';
 import { LeadershipFence, type WriteFence, openFence } from './kube/fence.ts';
 import { LeaderElector, shutdownGraceMs } from './kube/leader-election.ts';
 import { retryTransient } from './kube/retry-transient.ts';
-import { isTrue } from './kube/conditions.ts';
 import type { Logger } from './observability/logger.ts';
-import {
-  createCertificateMetrics,
-  createMetrics,
-  registerCertificateGauges,
-  registerResourceGauges,
-} from './observability/metrics.ts';
+import { createMetrics, registerResourceGauges } from './observability/metrics.ts';
 import { userAgent } from './version.ts';
 import { createWebhookNotifier } from './webhooks/index.ts';
 
@@ -109,66 +95,6 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     new EventRecorder({ client: fencedClient, instance: identity, clock, logger }),
     [webhooks],
   );
-  // The controllers are built in the order of what they offer each other (controllers/contracts.ts):
-  // the SecretRotation cache first (reload reads a rotation's restart settings from it), then
-  // reload, VaultSecret (tells reload of data changes), SecretRotation, VaultCertificate.
-  const rotations = createSecretRotationInformer({
-    kubeConfig,
-    namespaces: op.watchNamespaces,
-    clock,
-    logger,
-    resyncIntervalMs: op.resyncPeriod,
-  });
-  // Workload restarts, shared by VaultSecret (rolloutRestartTargets, reload annotations),
-  // VaultCertificate (rolloutRestartTargets) and SecretRotation (consumers).
-  const reload = createReloadController({
-    kubeConfig,
-    namespace: op.namespace,
-    namespaces: op.watchNamespaces,
-    client: fencedClient,
-    events,
-    rotations,
-    macKeys,
-    clock,
-    logger,
-    workers: op.workers,
-    metrics: createReloadMetrics(registry),
-    queueMetrics: metrics.workqueue('reload'),
-    controllerMetrics: metrics.controller('reload'),
-    resyncIntervalMs: op.resyncPeriod,
-  });
-  const vaultSecret = createVaultSecretController({
-    kubeConfig,
-    namespaces: op.watchNamespaces,
-    client: fencedClient,
-    backends: controllerBackends,
-    events,
-    macKeys,
-    clock,
-    logger,
-    workers: op.workers,
-    defaultRefreshIntervalMs: op.defaultRefreshInterval,
-    queueMetrics: metrics.workqueue('vaultsecret'),
-    controllerMetrics: metrics.controller('vaultsecret'),
-    resyncIntervalMs: op.resyncPeriod,
-    changes: reload,
-  });
-  const secretRotation = createSecretRotationController({
-    rotations,
-    client: fencedClient,
-    backends: controllerBackends,
-    vaultSecret,
-    reload,
-    events,
-    macKeys,
-    clock,
-    logger,
-    annotatePods: op.annotatePods,
-    workers: op.workers,
-    metrics: createRotationMetrics(registry),
-    queueMetrics: metrics.workqueue('secretrotation'),
-    controllerMetrics: metrics.controller('secretrotation'),
-  });
   // Certificates: issuers (vault-pki, local-ca) from the config, RSA keys in worker threads.
   const rsa = new RsaWorkerPool();
   const issuers = createIssuers(config, {
@@ -180,61 +106,23 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     readSecretFile,
     onAuthEvent: (issuer, event) => metrics.authEvent(issuer, event),
   });
-  const vaultCertificate = createVaultCertificateController({
-    kubeConfig,
-    namespaces: op.watchNamespaces,
-    client: fencedClient,
-    issuers: fencedIssuers(issuers, fence),
-    events,
-    macKeys,
-    clock,
-    logger,
-    workers: op.workers,
-    rsa,
-    restarts: reload,
-    queueMetrics: metrics.workqueue('vaultcertificate'),
-    controllerMetrics: metrics.controller('vaultcertificate'),
-    resyncIntervalMs: op.resyncPeriod,
-    certificateMetrics: createCertificateMetrics(registry),
-  });
-  registerCertificateGauges(registry, vaultCertificate.samples);
-  const informers = [
-    ...vaultSecret.informers,
-    ...reload.informers,
-    ...secretRotation.informers,
-    ...vaultCertificate.informers,
-  ];
-  const controllers = [
-    vaultSecret.controller,
-    reload.controller,
-    secretRotation.controller,
-    vaultCertificate.controller,
-  ];
-  registerResourceGauges(registry, function* () {
-    for (const vs of vaultSecret.vaultSecrets.list()) {
-      const ready = vs.status?.conditions?.find((c) => c.type === 'Ready');
-      yield {
-        kind: 'VaultSecret',
-        namespace: vs.metadata?.namespace ?? '',
-        name: vs.metadata?.name ?? '',
-        ready: ready && ready.status !== 'Unknown' ? isTrue(vs.status?.conditions, 'Ready') : undefined,
-        lastSyncTime: vs.status?.lastSyncTime,
-      };
-    }
-    for (const sr of secretRotation.rotations.list()) {
-      const ready = sr.status?.conditions?.find((c) => c.type === 'Ready');
-      yield {
-        kind: 'SecretRotation',
-        namespace: sr.metadata?.namespace ?? '',
-        name: sr.metadata?.name ?? '',
-        ready: ready && ready.status !== 'Unknown' ? ready.status === 'True' : undefined,
-        lastSyncTime: sr.status?.lastRotationTime,
-      };
-    }
-    for (const c of vaultCertificate.samples()) {
-      yield { kind: 'VaultCertificate', namespace: c.namespace, name: c.name, ready: c.ready };
-    }
-  });
+  // The controllers, built in the order of what they offer each other (controllers/contracts.ts).
+  const { vaultSecret, secretRotation, vaultCertificate, informers, controllers, resourceSamples } =
+    createControllers({
+      kubeConfig,
+      operator: op,
+      client: fencedClient,
+      backends: controllerBackends,
+      issuers: fencedIssuers(issuers, fence),
+      rsa,
+      events,
+      macKeys,
+      clock,
+      logger,
+      registry,
+      metrics,
+    });
+  registerResourceGauges(registry, resourceSamples);
 
   let stopping = false;
   const startControllers = () => {
