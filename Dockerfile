@@ -9,7 +9,8 @@
 # unless ALLOW_UNPINNED=1: a tag moves, so the same Dockerfile would build another image tomorrow.
 ARG NODE_IMAGE
 
-# 1. TypeScript → ESM JavaScript in dist/ (tsconfig.build.json: tests left out, no source maps).
+# 1. TypeScript → ESM JavaScript in dist/ (tsconfig.build.json: tests and test support left out,
+#    no source maps; make check-dist keeps it so).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
