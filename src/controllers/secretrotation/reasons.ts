@@ -1,8 +1,7 @@
 // Condition reasons of SecretRotation: the vocabulary is apis/v1alpha1/reasons.ts (docs/rotation.md
 // lists them); what a backend error means for a rotation is controllers/failure's backendReason.
 import { SecretRotationReason } from '../../apis/v1alpha1/index.ts';
-import type { BackendErrorCode } from '../../backends/errors.ts';
-import { type KindReasons, backendReason } from '../failure/index.ts';
+import type { KindReasons } from '../failure/index.ts';
 
 export const Reason = SecretRotationReason;
 export type Reason = SecretRotationReason;
@@ -20,6 +19,3 @@ export const BACKEND_REASONS: KindReasons = {
   notFound: Reason.InvalidRequest,
   conflict: Reason.ConcurrentWrite,
 };
-
-export const reasonForBackendError = (code: BackendErrorCode): Reason =>
-  backendReason(code, BACKEND_REASONS) as Reason;
