@@ -97,5 +97,3 @@ export function requestHash(d: DesiredCertificate): string {
   };
   return `sha256:${createHash('sha256').update(canonicalJson(material)).digest('base64url').slice(0, 32)}`;
 }
-
-export { canonicalJson };

@@ -15,7 +15,7 @@ import type { ObservedSecret } from './observed.ts';
 import { type Violation, stillUsable } from './policies.ts';
 import { Reason } from './reasons.ts';
 import type { Renewal } from './renewal.ts';
-import { canonicalJson } from './spec.ts';
+import { canonicalJson } from '../shared/canonical-json.ts';
 
 export type ConditionFields = Omit<Condition, 'type' | 'lastTransitionTime'>;
 
