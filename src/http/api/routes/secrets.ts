@@ -3,7 +3,6 @@
 // (allowedNamespaces, allowedPaths) apply exactly as they do to a VaultSecret there.
 import type { FastifyInstance } from 'fastify';
 import pLimit from 'p-limit';
-import { BackendError } from '../../../backends/errors.ts';
 import type { Backend, RemoteSecret } from '../../../backends/types.ts';
 import { secretPathProblem } from '../../../config/paths.ts';
 import { Sensitive } from '../../../secrets/sensitive.ts';
@@ -180,19 +179,12 @@ export function registerSecretRoutes(app: FastifyInstance, deps: SecretRouteDeps
           Buffer
         >,
       );
-      try {
-        const written = await backendOf(name).write(
-          { path, data, ...(req.body.cas !== undefined && { cas: req.body.cas }) },
-          { namespace, ...(req.abortSignal && { signal: req.abortSignal }) },
-        );
-        return { path, version: written.version };
-      } catch (err) {
-        // A check-and-set mismatch is a conflict, not a malformed request.
-        if (err instanceof BackendError && err.code === 'InvalidRequest' && req.body.cas !== undefined) {
-          throw new ApiError('Conflict', err.message);
-        }
-        throw err;
-      }
+      // A stale check-and-set fails with the backend code Conflict: a 409 (errors.ts).
+      const written = await backendOf(name).write(
+        { path, data, ...(req.body.cas !== undefined && { cas: req.body.cas }) },
+        { namespace, ...(req.abortSignal && { signal: req.abortSignal }) },
+      );
+      return { path, version: written.version };
     },
   );
 }
