@@ -54,7 +54,7 @@ export function createVaultCertificateReconciler(deps: VaultCertificateReconcile
       // leadership (fencing) ends the reconcile; anything else is shown on the resource: never a
       // silent retry loop. (Issuance failures were shown and backed off by issue.ts already.)
       const classified = classify(err, ctx.signal.aborted, BACKEND_REASONS);
-      if (classified.rethrow || classified.failure.transient) throw err;
+      if (ctx.signal.aborted || classified.rethrow || classified.failure.transient) throw err;
       if (classified.unexpected)
         ctx.log.error('Reconcile failed unexpectedly', { error: classified.unexpected });
       return blocked(c, vc, key, classified.failure);
