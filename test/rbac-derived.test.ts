@@ -104,7 +104,7 @@ const FEATURES: Feature[] = [
   },
   {
     feature: 'target Secrets (label-filtered informer, server-side apply) and Events',
-    code: 'src/controllers/vaultsecret/reconciler.ts, vaultcertificate/reconciler.ts, kube/events.ts',
+    code: 'src/controllers/vaultsecret/reconciler.ts, vaultcertificate/secret-write.ts, kube/events.ts',
     needs: (r) =>
       inServed(r, (ns) => [
         ...grant('', ['secrets'], ['get', 'list', 'watch', 'create', 'patch'], ns),
