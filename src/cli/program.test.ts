@@ -63,6 +63,8 @@ describe('kubectl vaultsync: command line', () => {
     assert.equal(missing.code, 1);
     assert.equal(missing.err, 'error: VaultSecret "nope" not found in namespace "team-a"\n');
     assert.equal((await run(['why', 'db'])).code, 2);
+    assert.equal((await run(['why'])).code, 2);
+    assert.equal((await run(['status', '--bogus'])).code, 2);
     assert.equal((await run(['status', '-o', 'xml'])).code, 2);
     assert.equal((await run(['nope'])).code, 2);
     assert.equal((await run(['sync', 'db', '--wait', '--timeout', 'soon'])).code, 2);
