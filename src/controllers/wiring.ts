@@ -126,7 +126,8 @@ export function createControllers(d: ControllerDeps) {
   };
 }
 
-function* resourceSamples(
+/** Ready (undefined while Unknown) and last sync of every resource, for the resource gauges. */
+export function* resourceSamples(
   vaultSecrets: ObjectCache<VaultSecret>,
   rotations: ObjectCache<SecretRotation>,
   certificates: () => Iterable<{ namespace: string; name: string; ready?: boolean }>,
