@@ -24,6 +24,8 @@ export interface AuditEntry {
     readonly pod?: string;
   };
   readonly sourceIp?: string;
+  /** Set for calls over gRPC (`status` is then the HTTP status of the same outcome); else HTTPS. */
+  readonly transport?: 'grpc';
   readonly namespace?: string;
   /** The object acted on (`VaultSecret/db`), or the backend and path(s) read or written. */
   readonly resource?: string;

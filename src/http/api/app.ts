@@ -1,50 +1,63 @@
 // The embedded HTTP API, built apart from listen() so tests drive it with inject().
 //
-// Every /v1 request passes, in order, before its body is parsed: the per-address rate limit
-// (unless a cached answer already authenticates its token, so no flood of tokens becomes a
-// flood of TokenReviews), authentication (TokenReview of the bearer token for our audience),
-// the per-caller rate limit, and authorisation (SubjectAccessReview of what the route
-// declares); then schema validation and the handler. One audit line is written per /v1 call,
-// whatever the outcome, as its answer is sent (or when its client goes away first); with
-// audit.failClosed a call whose line cannot be written is answered 503 instead. Errors are coded JSON without secret data. /healthz, /readyz and
-// /metrics are not here: they are served on the health port only.
+// Every /v1 request is admitted by the shared gate (gate.ts: rate limits, TokenReview,
+// SubjectAccessReview, config switches) before its body is parsed; then schema validation and
+// the operation (operations/). One audit line is written per /v1 call, whatever the outcome,
+// as its answer is sent (or when its client goes away first); with audit.failClosed a call
+// whose line cannot be written is answered 503 instead. Errors are coded JSON without secret
+// data. /healthz, /readyz and /metrics are not here: they are served on the health port only.
 import swagger from '@fastify/swagger';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../../config/index.ts';
-import { formatDuration } from '../../config/duration.ts';
-import type { Backend } from '../../backends/types.ts';
-import type { IssuerRegistry } from '../../issuers/index.ts';
-import type { Logger } from '../../observability/logger.ts';
-import type { AuditEntry, AuditLog, AuditOutcome } from '../../observability/audit.ts';
 import type { RouteParams } from './access.ts';
-import { type Authenticator, type Authorizer, bearerToken, describeAccess } from './auth.ts';
+import { bearerToken } from './auth.ts';
+import { AUDIT_UNAVAILABLE, type AuditedCall } from './call-audit.ts';
+import { type ApiCore, type ApiCoreOptions, createApiCore } from './core.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { registerCertificateRoutes } from './routes/certificates.ts';
 import { registerSecretRoutes } from './routes/secrets.ts';
-import { type TriggerDeps, registerTriggerRoutes } from './routes/triggers.ts';
+import { registerTriggerRoutes } from './routes/triggers.ts';
 import { ErrorBody } from './schemas.ts';
 
-export interface ApiAppOptions {
-  config: ApiConfig;
-  authenticator: Authenticator;
-  authorizer: Authorizer;
-  audit: AuditLog;
-  logger: Logger;
-  triggers: TriggerDeps;
-  backends: { get(name: string): Backend | undefined };
-  issuers: IssuerRegistry;
+export interface ApiAppOptions extends ApiCoreOptions {
+  /** The parts shared with the gRPC server (built from the options above when left out). */
+  core?: ApiCore;
   /** HTTPS options for the server (left out in tests that inject). */
   https?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export const API_VERSION_INFO = { title: 'vaultsync API', version: 'v1' };
 
-const outcomeOf = (status: number): AuditOutcome =>
-  status === 401 ? 'unauthenticated' : status === 403 ? 'denied' : status < 400 ? 'allowed' : 'failed';
+/** The request as its audit line sees it (undefined for routes that are not audited). */
+function audited(req: FastifyRequest): AuditedCall | undefined {
+  const action = req.routeOptions.config.action;
+  if (!action) return undefined;
+  const namespace = (req.params as Partial<RouteParams>).namespace;
+  // The request itself carries caller, auditDetail, errorCode and audited (access.ts).
+  return Object.assign(req, { action, requestId: req.id, sourceIp: req.ip, ...(namespace && { namespace }) });
+}
+
+async function registerOpenApi(app: FastifyInstance, audience: string): Promise<void> {
+  await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        ...API_VERSION_INFO,
+        description:
+          'Triggers, one-off certificates and secret reads for authorised callers. Authenticate with a ' +
+          `Kubernetes bearer token issued for the audience "${audience}" (kubectl create token ` +
+          `<serviceaccount> --audience ${audience}); each route names the RBAC permission it needs.`,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
 
 export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance> {
   const { config } = opts;
+  const core = opts.core ?? createApiCore(opts);
   const app = Fastify({
     logger: false,
     bodyLimit: config.bodyLimit,
@@ -55,51 +68,11 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
     ...(opts.https && { https: opts.https }),
   });
   app.addSchema(ErrorBody);
+  await registerOpenApi(app, config.audience);
 
-  await app.register(swagger, {
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        ...API_VERSION_INFO,
-        description:
-          'Triggers, one-off certificates and secret reads for authorised callers. Authenticate with a ' +
-          `Kubernetes bearer token issued for the audience "${config.audience}" (kubectl create token ` +
-          `<serviceaccount> --audience ${config.audience}); each route names the RBAC permission it needs.`,
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
-  // Both limits are checked by hand in onRequest, where they must run (see the order above).
-  await app.register(rateLimit, { global: false });
-  const perAddress = app.createRateLimit({
-    max: config.rateLimit.unauthenticated.max,
-    timeWindow: config.rateLimit.unauthenticated.window,
-  });
-  const perCaller = app.createRateLimit({
-    max: config.rateLimit.max,
-    timeWindow: config.rateLimit.window,
-    keyGenerator: (req) => `user:${req.caller?.user ?? ''}`,
-  });
-
-  let auditFailing = false;
-  /** Writes the call's audit line once; a failed line is logged (once per failing spell). */
-  const audit = (req: FastifyRequest, status: number, code?: string): Promise<void> | undefined => {
-    const entry = auditEntry(req, status, code);
-    if (!entry || req.audited) return undefined;
-    req.audited = true;
-    const written = Promise.resolve(opts.audit.record(entry)).then(
-      () => void (auditFailing = false),
-      (err: unknown) => {
-        if (!auditFailing)
-          opts.logger.warn('Could not write the audit log', { error: (err as Error).message });
-        auditFailing = true;
-        throw err;
-      },
-    );
-    written.catch(() => {}); // reported above; fail-closed awaits it
-    return written;
+  const record = (req: FastifyRequest, status: number, code?: string) => {
+    const call = audited(req);
+    return call && core.audit.record(call, status, code);
   };
   /** Aborted when the client closes the connection before its answer has been sent. */
   const clientGone = (req: FastifyRequest, reply: FastifyReply): AbortSignal => {
@@ -107,7 +80,7 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
     reply.raw.once('close', () => {
       if (reply.raw.writableEnded) return;
       gone.abort(new ApiError('ClientClosedRequest', 'the client closed the connection'));
-      void audit(req, 499, 'ClientClosedRequest');
+      void record(req, 499, 'ClientClosedRequest');
     });
     return gone.signal;
   };
@@ -119,45 +92,19 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
     // Timeout), or the moment the client goes away (its audit line says 499).
     req.deadline = Date.now() + config.requestTimeout;
     req.abortSignal = AbortSignal.any([AbortSignal.timeout(config.requestTimeout), clientGone(req, reply)]);
-    if (opts.audit.failClosed && opts.audit.healthy?.() === false) {
-      throw new ApiError('AuditUnavailable', AUDIT_UNAVAILABLE);
-    }
-
-    const token = bearerToken(req.headers.authorization);
-    let caller = token === undefined ? undefined : opts.authenticator.known(token);
-    if (!caller) {
-      // Not vouched for by the cache: its address pays, before any TokenReview is sent.
-      await enforce(perAddress, req, 'unauthenticated requests per address');
-      if (!token)
-        throw new ApiError(
-          'Unauthenticated',
-          'send a Kubernetes bearer token: Authorization: Bearer <token>',
-        );
-      caller = await opts.authenticator.authenticate(token);
-      if (!caller)
-        throw new ApiError(
-          'Unauthenticated',
-          `the bearer token is not valid for audience "${config.audience}"`,
-        );
-    }
-    req.caller = caller;
-    await enforce(perCaller, req, 'requests');
-    const access = route.access(req.params as RouteParams);
-    const decision = await opts.authorizer.authorize(caller, access);
-    if (!decision.allowed) {
-      throw new ApiError('Forbidden', `${caller.user} may not ${describeAccess(access)}`);
-    }
-    if (route.requires && !config[route.requires]) {
-      throw new ApiError(
-        'Disabled',
-        `this endpoint is off; set api.${route.requires}: true in the operator config`,
-      );
-    }
+    core.audit.checkOpen();
+    await core.gate.admit({
+      token: bearerToken(req.headers.authorization),
+      source: req.ip,
+      access: route.access(req.params as RouteParams),
+      requires: route.requires,
+      onCaller: (caller) => void (req.caller = caller),
+    });
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
-    const written = audit(req, reply.statusCode);
-    if (!written || !opts.audit.failClosed) return payload;
+    const written = record(req, reply.statusCode);
+    if (!written || !core.audit.failClosed) return payload;
     try {
       await written;
       return payload;
@@ -182,50 +129,8 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
     reply.code(404).send({ code: 'NotFound', message: 'no such endpoint; see /openapi.json' }),
   );
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  registerTriggerRoutes(app, opts.triggers, { requestTimeoutMs: config.requestTimeout });
-  registerCertificateRoutes(app, { issuers: opts.issuers });
-  registerSecretRoutes(app, { backends: opts.backends, batchGet: config.batchGet });
+  registerTriggerRoutes(app, core.operations.triggers);
+  registerCertificateRoutes(app, core.operations.certificates);
+  registerSecretRoutes(app, core.operations.secrets);
   return app;
-}
-
-const AUDIT_UNAVAILABLE = 'the audit log cannot be written (audit.failClosed); try again later';
-
-/** The audit line of a /v1 call answered with `status` (none for routes that are not audited). */
-function auditEntry(req: FastifyRequest, status: number, code = req.errorCode): AuditEntry | undefined {
-  const route = req.routeOptions.config;
-  if (!route.action) return undefined;
-  const params = req.params as Record<string, string>;
-  const caller = req.caller;
-  return {
-    action: route.action,
-    outcome: outcomeOf(status),
-    status,
-    requestId: req.id,
-    sourceIp: req.ip,
-    ...(caller && {
-      caller: {
-        user: caller.user,
-        groups: caller.groups,
-        ...(caller.serviceAccount && { serviceAccount: caller.serviceAccount }),
-        ...(caller.pod && { pod: caller.pod }),
-      },
-    }),
-    ...(params.namespace && { namespace: params.namespace }),
-    ...(code && { code }),
-    ...req.auditDetail,
-  };
-}
-
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
-
-/** Counts the request against `limiter`; over the limit → 429 with Retry-After. */
-async function enforce(limiter: Limiter, req: FastifyRequest, what: string): Promise<void> {
-  const result = await limiter(req);
-  if (result.isAllowed || !result.isExceeded) return;
-  throw new ApiError(
-    'TooManyRequests',
-    `rate limit of ${result.max} ${what} per ${formatDuration(result.timeWindow)} exceeded`,
-    Math.max(result.ttl, 1000),
-  );
 }

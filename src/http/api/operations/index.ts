@@ -1,0 +1,26 @@
+// Every operation of the API, built once from the operator's parts and shared by the HTTPS
+// routes and the gRPC services.
+import type { Backend } from '../../../backends/types.ts';
+import type { ApiConfig } from '../../../config/index.ts';
+import type { IssuerRegistry } from '../../../issuers/index.ts';
+import { certificateOperations } from './certificates.ts';
+import { secretOperations } from './secrets.ts';
+import { type TriggerDeps, triggerOperations } from './triggers.ts';
+
+export interface OperationDeps {
+  config: Pick<ApiConfig, 'batchGet' | 'requestTimeout'>;
+  triggers: TriggerDeps;
+  backends: { get(name: string): Backend | undefined };
+  issuers: IssuerRegistry;
+}
+
+export function apiOperations(deps: OperationDeps) {
+  return {
+    triggers: triggerOperations(deps.triggers, { requestTimeoutMs: deps.config.requestTimeout }),
+    certificates: certificateOperations({ issuers: deps.issuers }),
+    secrets: secretOperations({ backends: deps.backends, batchGet: deps.config.batchGet }),
+  };
+}
+
+export type ApiOperations = ReturnType<typeof apiOperations>;
+export type { Operation, OperationContext } from './types.ts';
