@@ -10,13 +10,11 @@ import {
 } from './annotations.ts';
 import {
   type Workload,
-  annotatedSecrets,
   appliedDigests,
   parseWorkloadKey,
   referencedSecrets,
   restartDigests,
   rolloutComplete,
-  selectorMatches,
   selectorQuery,
   slimWorkload,
   workloadKey,
@@ -57,45 +55,7 @@ const workload = (annotations: Record<string, string> = {}): Workload => ({
 });
 
 describe('reload workloads and annotations', () => {
-  it('finds every Secret a pod spec references: env, envFrom, volumes, projected volumes', () => {
-    assert.deepEqual([...referencedSecrets(podSpec)].sort(), [
-      'env-secret',
-      'envfrom-secret',
-      'init-secret',
-      'projected-secret',
-      'volume-secret',
-    ]);
-  });
-
-  it('reads reload: "true" (referenced Secrets) and reload-secrets (named ones)', () => {
-    assert.deepEqual([...annotatedSecrets(workload())], []);
-    assert.equal(annotatedSecrets(workload({ 'vaultsync.io/reload': 'true' })).size, 5);
-    assert.deepEqual(
-      [
-        ...annotatedSecrets(
-          workload({ 'vaultsync.io/reload': 'false', 'vaultsync.io/reload-secrets': 'a, b,' }),
-        ),
-      ],
-      ['a', 'b'],
-    );
-  });
-
-  it('matches label selectors; an empty selector selects nothing', () => {
-    const labels = { app: 'api', tier: 'web' };
-    assert.ok(selectorMatches({ matchLabels: { app: 'api' } }, labels));
-    assert.ok(!selectorMatches({ matchLabels: { app: 'db' } }, labels));
-    assert.ok(
-      selectorMatches(
-        { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }] },
-        labels,
-      ),
-    );
-    assert.ok(
-      !selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] }, labels),
-    );
-    assert.ok(selectorMatches({ matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, labels));
-    assert.ok(!selectorMatches({ matchExpressions: [{ key: 'x', operator: 'Exists' }] }, labels));
-    assert.ok(!selectorMatches({}, labels));
+  it('writes a label selector as a query string', () => {
     assert.equal(
       selectorQuery({
         matchLabels: { app: 'api' },
