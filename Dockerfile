@@ -36,6 +36,8 @@ WORKDIR /app
 COPY --from=prod-deps /app/package.json ./package.json
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# The gRPC API's definitions, loaded at run time (src/grpc/proto.ts).
+COPY proto ./proto
 # A numeric user, so runAsNonRoot can be verified; the chart sets the same ids.
 USER 65532:65532
 EXPOSE 8081

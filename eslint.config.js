@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.testbed/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.testbed/', 'coverage/', 'src/grpc/generated/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -47,6 +47,8 @@ export interface RunningOperator {
   apiAddress?: string;
   /** The CA bundle the API's certificate verifies with (as published in the ConfigMap `vaultsync-api-ca`). */
   apiCaPem?: string;
+  /** The address of the gRPC API, if enabled (api.grpc.address). */
+  grpcAddress?: string;
   isLeader(): boolean;
   stop(): Promise<void>;
 }
@@ -266,6 +268,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   return {
     healthAddress: health.address,
     ...(api && { apiAddress: api.address, apiCaPem: api.caPem }),
+    ...(api?.grpcAddress && { grpcAddress: api.grpcAddress }),
     isLeader: () => (elector ? elector.isLeader() : true),
     stop,
   };

@@ -343,6 +343,15 @@ export function apiSchema(): Json {
         },
       },
       ...properties,
+      grpc: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'The API over gRPC too (config api.grpc.address ":<port>"; disabled: "0").',
+        properties: {
+          enabled: { type: 'boolean' },
+          port: { type: 'integer', minimum: 1, maximum: 65535 },
+        },
+      },
       tls: withProperties(tls, {
         secretName: {
           type: 'string',

@@ -726,6 +726,12 @@ export const ApiSchema = Type.Object(
     secretReads: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
     /** Accept new values (`PUT .../secrets/{path}`) for backends that can write. Off by default. */
     secretWrites: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
+    /**
+     * The same API over gRPC (proto/vaultsync/v1/api.proto), with the same certificate, tokens,
+     * RBAC checks, limits and audit lines. `address` is its listen address; `0` (the default)
+     * leaves it off.
+     */
+    grpc: Type.Object({ address: ListenAddress('0') }, { additionalProperties: false, default: {} }),
     /** Most paths one batchGet may name, and how many of them are read at once. */
     batchGet: Type.Object(
       {

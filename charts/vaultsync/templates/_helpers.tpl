@@ -69,6 +69,7 @@ operator takes certificate issuers). */}}
 {{- /* api: the chart's own keys (enabled, port, service, tls.secretName, tls.caKey) become address and file paths. */}}
 {{- $api := omit .Values.api "enabled" "port" "service" "tls" "caBundleReaders" | deepCopy }}
 {{- $_ := set $api "address" (ternary (printf ":%d" (int .Values.api.port)) "0" .Values.api.enabled) }}
+{{- $_ := set $api "grpc" (dict "address" (ternary (printf ":%d" (int .Values.api.grpc.port)) "0" (and .Values.api.enabled .Values.api.grpc.enabled))) }}
 {{- $tls := omit .Values.api.tls "secretName" "caKey" "dnsNames" | deepCopy }}
 {{- if .Values.api.tls.secretName }}
 {{- $_ := set $tls "certFile" (printf "%s/tls.crt" (include "vaultsync.apiTlsDir" .)) }}
@@ -117,6 +118,9 @@ operator takes certificate issuers). */}}
 {{- define "vaultsync.validate" -}}
 {{- if and .Values.api.enabled (eq (int .Values.api.port) (int .Values.healthPort)) }}
 {{- fail (printf "api.port: %d is already healthPort; choose another port" (int .Values.api.port)) }}
+{{- end }}
+{{- if and .Values.api.enabled .Values.api.grpc.enabled (has (int .Values.api.grpc.port) (list (int .Values.api.port) (int .Values.healthPort))) }}
+{{- fail (printf "api.grpc.port: %d is already api.port or healthPort; choose another port" (int .Values.api.grpc.port)) }}
 {{- end }}
 {{- $names := dict }}
 {{- range $i, $b := include "vaultsync.backends" . | fromJsonArray }}

@@ -9,14 +9,18 @@ import type { ApiConfig } from '../../config/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { retryTransient } from '../../kube/retry-transient.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { type RunningGrpc, startGrpcServer } from '../../grpc/server.ts';
 import { type ApiAppOptions, buildApiApp } from './app.ts';
 import { API_CA_NAME, loadOrCreateApiCa, publishCaBundle } from './ca.ts';
+import { createApiCore } from './core.ts';
 import { type ServingMaterial, fileStamp, readServingMaterial, signServingMaterial } from './tls.ts';
 
 export interface RunningApi {
   app: FastifyInstance;
   /** "127.0.0.1:8443". */
   address: string;
+  /** Where the gRPC API listens, when api.grpc.address is set. */
+  grpcAddress?: string;
   /** The CA bundle clients verify the API with (as published in the ConfigMap), if known. */
   caPem?: string;
   close(): Promise<void>;
@@ -90,15 +94,23 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       });
   };
   await retryTransient('API CA bundle', () => publish(material.caPem), { logger: opts.logger });
-  const app = await buildApiApp({ ...opts, https: { cert: material.cert, key: material.key } });
+  const core = createApiCore(opts);
+  const app = await buildApiApp({ ...opts, core, https: { cert: material.cert, key: material.key } });
   const { host, port } = splitAddress(config.address);
   await app.listen({ host, port });
+  // The same certificate, gate, audit and operations over gRPC.
+  let grpc: RunningGrpc | undefined;
+  if (config.grpc.address !== '0') {
+    grpc = await startGrpcServer(core, config.grpc.address, material);
+    opts.logger.info('Serving the API over gRPC', { address: grpc.address });
+  }
 
   const timer = setInterval(() => {
     void (async () => {
       if (!(await source.due(material))) return;
       const next = await source.load();
       (app.server as HttpsServer).setSecureContext({ cert: next.cert, key: next.key });
+      await grpc?.reload(next);
       const caChanged = next.caPem !== material.caPem;
       material = next;
       opts.logger.info('Renewed the API serving certificate', { from: source.describe });
@@ -113,12 +125,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   return {
     app,
     address: bound && typeof bound === 'object' ? `${bound.address}:${bound.port}` : config.address,
+    ...(grpc && { grpcAddress: grpc.address }),
     get caPem() {
       return material.caPem;
     },
     close: async () => {
       clearInterval(timer);
-      await app.close();
+      await Promise.all([app.close(), grpc?.close()]);
     },
   };
 }
