@@ -48,7 +48,7 @@ function deployment(over: { paused?: boolean } = {}): Workload {
   };
 }
 
-function setup(opts: { rolloutsServed?: boolean } = {}) {
+function setup(opts: { rolloutsServed?: boolean; policy?: typeof policy } = {}) {
   const clock = new FakeClock(T0);
   const cluster: { cm?: V1ConfigMap; workloads: Map<string, Workload>; refuse?: KubeError } = {
     workloads: new Map([[workloadKey(API), deployment()]]),
@@ -132,7 +132,7 @@ function setup(opts: { rolloutsServed?: boolean } = {}) {
     },
     log: logger,
     fieldManager: 'vaultsync-reload',
-    basePolicy: policy,
+    basePolicy: opts.policy ?? policy,
     rotationPolicy: () => undefined,
   });
   const ctx = (key: string): ReconcileContext => ({
@@ -251,5 +251,24 @@ describe('reload reconciler (FAKE apiserver and cache)', () => {
     );
     assert.equal(t.unsaved.has('shop/Rollout/canary'), false);
     assert.equal(t.rest.requests.length, 1, 'only the read of the stored records');
+  });
+
+  it('outside every restart window: stored, the deferral said once (not per look), restarted once the window opens', async () => {
+    // T0 is a Wednesday 14:00 UTC; the window opens at 15:00.
+    const t = setup({ policy: { ...policy, debounceMs: 0, windows: [{ start: '15:00', end: '16:00' }] } });
+    t.change();
+    assert.deepEqual(await t.run(), { requeueAfter: 60 * 60_000 });
+    assert.deepEqual(t.stored(), ['shop.Deployment.api']);
+    t.clock.advance(30 * 60_000);
+    assert.deepEqual(await t.run(), { requeueAfter: 30 * 60_000 });
+    assert.deepEqual(
+      t.events.map((e) => `${e.type} ${e.reason}`),
+      ['Normal RestartDeferred'],
+    );
+    assert.equal(t.workloadWrites(), 0);
+    t.clock.advance(30 * 60_000);
+    await t.run();
+    assert.equal(t.workloadWrites(), 1);
+    assert.equal(t.events.at(-1)?.reason, 'Restarted');
   });
 });
