@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// vaultsync run --config <file> [--kubeconfig <file>]
+// vaultsync run --config <file> [--kubeconfig <file>] · vaultsync sidecar --config <file>
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './observability/logger.ts';
 import { startOperator } from './operator.ts';
+import { runSidecar } from './sidecar/main.ts';
 
-const usage = 'usage: vaultsync run --config <file> [--kubeconfig <file>] [--identity <name>]';
+const usage =
+  'usage: vaultsync run --config <file> [--kubeconfig <file>] [--identity <name>]\n' +
+  "       vaultsync sidecar --config <file>   (one pod's secrets: docs/sidecar.md)";
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -19,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
+  if (!values.help && positionals[0] === 'sidecar' && values.config) return runSidecar(values.config);
   if (values.help || positionals[0] !== 'run' || !values.config) {
     console.error(usage);
     return values.help ? 0 : 2;

@@ -851,3 +851,6 @@ function secretRefs(auth: unknown): Json[] {
   }
   return refs;
 }
+
+/** For other config files checked with TypeBox (the sidecar's): the same "what to fix" text. */
+export { describe as describeSchemaError };
