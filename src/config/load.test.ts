@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import {
-  configWarnings,
-  ConfigError,
-  loadConfig,
-  loadConfigFromEnv,
-  pointerToPath,
-  type LoadOptions,
-} from './load.ts';
+import { configWarnings, ConfigError, loadConfig, loadConfigFromEnv, type LoadOptions } from './load.ts';
 import type { Config, VaultBackendConfig } from './schema.ts';
 
 const SUPPORTED =
@@ -585,11 +578,5 @@ backends:
         }
       }
     });
-  });
-
-  it('formats JSON pointers as field paths', () => {
-    assert.equal(pointerToPath(''), '(root)');
-    assert.equal(pointerToPath('/backends/1/tls/caFile'), 'backends[1].tls.caFile');
-    assert.equal(pointerToPath('/backends/0/data/team-a~1db/k'), 'backends[0].data["team-a/db"].k');
   });
 });
