@@ -247,7 +247,9 @@ backends:${backend('vault', '["**"]')}${backend('scoped', '["{namespace}/*"]')}
   });
 
   describe('manifests with the native sidecar pass a server-side dry run', () => {
-    const dryRun = async (text: string, what: string) => {
+    /** The chart's sidecar container: the kustomize components must give the same one. */
+    let chartSidecar: Container | undefined;
+    const dryRun = async (text: string, what: string, native = true) => {
       const api = KubernetesObjectApi.makeApiClient(kc);
       const objects = parseAllDocuments(text)
         .map((d) => d.toJS() as KubernetesObject | null)
@@ -257,8 +259,15 @@ backends:${backend('vault', '["**"]')}${backend('scoped', '["{namespace}/*"]')}
       const pods = created.flatMap(podSpecs);
       assert.ok(pods.length > 0, `${what}: a workload`);
       for (const spec of pods) {
-        const init = spec.initContainers?.find((c) => c.name === 'vaultsync-sidecar');
-        assert.equal(init?.restartPolicy, 'Always', `${what}: the apiserver kept the native sidecar`);
+        const sidecar = (native ? spec.initContainers : spec.containers)?.find(
+          (c) => c.name === 'vaultsync-sidecar',
+        );
+        assert.ok(sidecar, `${what}: the sidecar container`);
+        const { restartPolicy, ...rest } = sidecar;
+        // The apiserver kept the native sidecar's restartPolicy (1.28+), the legacy one has none.
+        assert.equal(restartPolicy, native ? 'Always' : undefined, what);
+        chartSidecar ??= rest;
+        assert.deepEqual(rest, chartSidecar, `${what}: the same container as the chart's`);
       }
       return created;
     };
@@ -309,18 +318,20 @@ backends:${backend('vault', '["**"]')}${backend('scoped', '["{namespace}/*"]')}
       );
     });
 
-    for (const example of ['job', 'cronjob', 'deployment']) {
+    for (const example of ['job', 'cronjob', 'deployment', 'legacy-deployment']) {
       it(`kustomize: config/components/sidecar/examples/${example}`, async () => {
         const dir = join(repoRoot, 'config/components/sidecar/examples', example);
         const built = await run(binary('kubernetes', 'kubectl'), ['kustomize', dir]);
-        await dryRun(built.stdout, example);
+        await dryRun(built.stdout, example, !example.startsWith('legacy'));
       });
     }
   });
 });
 
+type Container = Record<string, unknown> & { name: string; restartPolicy?: string };
 interface PodSpecLike {
-  initContainers?: { name: string; restartPolicy?: string }[];
+  initContainers?: Container[];
+  containers?: Container[];
 }
 
 /** The pod template specs of a workload (Job, CronJob, Deployment), none for anything else. */

@@ -33,7 +33,12 @@ export async function startSidecar(opts: SidecarStart): Promise<Sidecar> {
   const { settings } = file;
   const logger = opts.logger(settings.logLevel);
   const tokenPath = settings.serviceAccountToken.path;
-  const identity = identityFromToken((await readSecretFile(tokenPath)).reveal());
+  const token = await readSecretFile(tokenPath).catch((err: unknown) => {
+    throw new Error(
+      `the pod's ServiceAccount token: ${(err as Error).message} (a projected token volume, docs/sidecar.md)`,
+    );
+  });
+  const identity = identityFromToken(token.reveal());
   const wrongAudience = audienceProblem(identity, settings.serviceAccountToken.audience);
   if (wrongAudience) throw new Error(wrongAudience);
   const config = await sidecarConfig(file, identity);
