@@ -418,35 +418,6 @@ describe('Informer', () => {
     assert.equal(t.clock.pendingTimers(), 0);
     assert.equal(t.informer.healthy(), false);
   });
-
-  it('enqueueHandlers sends a replay to onReplay, real changes to enqueue', () => {
-    const keys: string[] = [];
-    const replayed: string[] = [];
-    const h = enqueueHandlers<Obj>(
-      (k) => keys.push(k),
-      undefined,
-      (k) => replayed.push(k),
-    );
-    const a = cm('a', '1');
-    h.update!(a, a);
-    h.update!(cm('b', '5'), cm('b', '5'));
-    h.update!(cm('c', '1'), cm('c', '2'));
-    assert.deepEqual(replayed, ['ns/a', 'ns/b']);
-    assert.deepEqual(keys, ['ns/c']);
-    const plain: string[] = [];
-    enqueueHandlers<Obj>((k) => plain.push(k)).update!(a, a);
-    assert.deepEqual(plain, ['ns/a'], 'by default a replay enqueues like any update');
-  });
-
-  it('enqueueHandlers maps both sides of an update to keys', () => {
-    const keys: string[] = [];
-    const h = enqueueHandlers<Obj>(
-      (k) => keys.push(k),
-      (o) => [String(o.metadata?.labels?.owner)],
-    );
-    h.update!(cm('s', '1', { owner: 'ns/old' }), cm('s', '2', { owner: 'ns/new' }));
-    assert.deepEqual(keys, ['ns/old', 'ns/new']);
-  });
 });
 
 describe('Informer over several namespaces', () => {

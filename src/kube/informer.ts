@@ -24,93 +24,21 @@
 //   the API server sends one only when the resource's watch cache has moved past the
 //   watch's version, so "no bookmark for a minute" alone is no sign of trouble;
 // - hasSynced()/healthy()/status() feed /readyz.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { type BackoffOptions, type Random, defaultBackoff, jitter, nextDelay } from './backoff.ts';
 import { type Cancel, type Clock, sleep, systemClock } from './clock.ts';
-import { KubeError, fromStatus, toKubeError } from './errors.ts';
-import { type ListWatchSource, type WatchEvent, kubeListWatch, mergeListWatch } from './list-watch.ts';
+import { type KubeError, fromStatus, toKubeError } from './errors.ts';
+import { HandlerSet, type InformerHandlers } from './informer-handlers.ts';
+import { type InformerOptions, type InformerStatus, informerSource } from './informer-options.ts';
+import type { ListWatchSource, WatchEvent } from './list-watch.ts';
 import { type Logger, noopLogger, safeLog } from './logger.ts';
 import { ObjectCache, stripBulkyMetadata } from './object-cache.ts';
-import { type ResourceType, keyOf } from './resources.ts';
-import { createRestClient } from './rest.ts';
+import { type EndCause, type WatchEnd, judgeWatchEnd } from './watch-outcome.ts';
 
-export interface InformerHandlers<T> {
-  add?(obj: T): unknown;
-  update?(oldObj: T, newObj: T): unknown;
-  delete?(obj: T): unknown;
-}
-
-export interface InformerOptions<T extends KubernetesObject> {
-  resource: ResourceType;
-  /** Used to build the default source (REST list + client-node Watch). */
-  kubeConfig?: KubeConfig;
-  /** Replaces the default source (tests). */
-  source?: ListWatchSource<T>;
-  namespace?: string;
-  /**
-   * Only these namespaces (a namespaced resource): one list and one watch per namespace, merged
-   * into this one cache, so nothing outside them is ever requested. Empty or left out: all
-   * namespaces (or `namespace`). Used with `kubeConfig` (a `source` is taken as it is).
-   */
-  namespaces?: readonly string[];
-  labelSelector?: string;
-  fieldSelector?: string;
-  /**
-   * Cache replay period (jittered down by 10%): every cached object is handed to the update
-   * handlers as update(obj, obj), without a request. Default 10 min; 0 disables.
-   */
-  resyncIntervalMs?: number;
-  /** Server-side watch timeout; each watch picks a value in [t, 2t); default 300 s. */
-  watchTimeoutSeconds?: number;
-  /** The watchdog replaces a watch silent for its timeout plus this; default 60 s. */
-  watchdogGraceMs?: number;
-  /** healthy() turns false after this long without a connected watch; default 60 s. */
-  unhealthyAfterMs?: number;
-  /** Backoff between failed cycles; default 1 s base, 30 s cap, decorrelated jitter. */
-  backoff?: Partial<BackoffOptions>;
-  /**
-   * Applied to every object before it is cached or handed to handlers. Default: drop
-   * metadata.managedFields and kubectl's last-applied-configuration annotation (memory; and
-   * for Secrets, the annotation would hold the data a second time).
-   */
-  transform?: (obj: T) => T;
-  clock?: Clock;
-  random?: Random;
-  logger?: Logger;
-  /** For logs and status; default the resource kind. */
-  name?: string;
-}
-
-export interface InformerStatus {
-  name: string;
-  synced: boolean;
-  healthy: boolean;
-  watching: boolean;
-  objects: number;
-  lastEventTime?: string;
-  lastSyncTime?: string;
-  consecutiveFailures: number;
-  lastError?: string;
-}
-
-type EndReason = 'watchdog' | 'stop';
-
-interface WatchEnd {
-  err?: unknown;
-  /** The server ended the watch with an ERROR event (err is its Status). */
-  serverError?: boolean;
-  reason?: EndReason;
-  /** Events received (bookmarks included). */
-  events: number;
-  /** The server accepted the watch (HTTP 200). */
-  connected: boolean;
-  durationMs: number;
-}
-
-type EndCause = Pick<WatchEnd, 'err' | 'serverError' | 'reason'>;
-
-/** A watch shorter than this that brought nothing counts as a failure (no hot reconnect loop). */
-const MIN_USEFUL_WATCH_MS = 1000;
+// The informer's parts, exported from here as before: handlers (informer-handlers.ts),
+// options and status (informer-options.ts).
+export { type InformerHandlers, enqueueHandlers, isReplay } from './informer-handlers.ts';
+export type { InformerOptions, InformerStatus } from './informer-options.ts';
 
 export class Informer<T extends KubernetesObject> {
   readonly name: string;
@@ -126,7 +54,7 @@ export class Informer<T extends KubernetesObject> {
   readonly #unhealthyAfterMs: number;
 
   readonly #cache = new ObjectCache<T>();
-  #handlers: InformerHandlers<T>[] = [];
+  readonly #handlers: HandlerSet<T>;
   #rv = '';
   #relistWanted = true;
   #synced = false;
@@ -156,24 +84,8 @@ export class Informer<T extends KubernetesObject> {
     this.#watchTimeoutS = opts.watchTimeoutSeconds ?? 300;
     this.#graceMs = opts.watchdogGraceMs ?? 60_000;
     this.#unhealthyAfterMs = opts.unhealthyAfterMs ?? 60_000;
-    if (opts.source) {
-      this.#source = opts.source;
-    } else if (opts.kubeConfig) {
-      const kc = opts.kubeConfig;
-      const rest = createRestClient(kc);
-      const part = (namespace: string | undefined) =>
-        kubeListWatch<T>(kc, rest, {
-          resource: opts.resource,
-          namespace,
-          labelSelector: opts.labelSelector,
-          fieldSelector: opts.fieldSelector,
-          inactivityGraceMs: this.#graceMs,
-        });
-      const namespaces = opts.resource.namespaced ? [...new Set(opts.namespaces ?? [])] : [];
-      this.#source = namespaces.length > 0 ? mergeListWatch(namespaces.map(part)) : part(opts.namespace);
-    } else {
-      throw new Error('Informer needs a kubeConfig or a source');
-    }
+    this.#source = informerSource(opts, this.#graceMs);
+    this.#handlers = new HandlerSet<T>(this.#log);
   }
 
   /**
@@ -182,11 +94,9 @@ export class Informer<T extends KubernetesObject> {
    * Returns a function that removes them.
    */
   addHandlers(handlers: InformerHandlers<T>): () => void {
-    this.#handlers = [...this.#handlers, handlers];
-    if (this.#synced) for (const obj of this.#cache.values()) this.#call(handlers, 'add', obj);
-    return () => {
-      this.#handlers = this.#handlers.filter((h) => h !== handlers);
-    };
+    const remove = this.#handlers.add(handlers);
+    if (this.#synced) for (const obj of this.#cache.values()) this.#handlers.call(handlers, 'add', obj);
+    return remove;
   }
 
   start(): void {
@@ -297,49 +207,12 @@ export class Informer<T extends KubernetesObject> {
 
   /** Decides what a finished watch means; throws to take the backoff path. */
   #afterWatch(end: WatchEnd): void {
-    if (end.reason === 'stop') return;
-    if (end.reason === 'watchdog') {
-      // At most once per watch timeout, so no hot loop: an accepted watch that went silent
-      // (a dead connection) is replaced at once; one that never connected backs off. Either
-      // way the cache is listed again: something between us and the server is wrong, and a
-      // relist this rare is the safety net the periodic relist used to be.
-      this.#relistWanted = true;
-      if (end.connected) {
-        safeLog(this.#log, 'warn', 'Replaced a stuck watch', { silentMs: end.durationMs });
-        return;
-      }
-      throw new KubeError({
-        code: 'Timeout',
-        status: 0,
-        reason: 'WatchStuck',
-        message: `Timeout: watch not established after ${end.durationMs} ms`,
-      });
-    }
-    if (end.err !== undefined && end.err !== null) {
-      const e = toKubeError(end.err);
-      // Our version is too old for the watch cache: list again, no need to wait (unless it
-      // keeps happening right after a list: then back off like any failure).
-      if (e.code === 'Gone') {
-        this.#relistWanted = true;
-        const quick = end.durationMs < MIN_USEFUL_WATCH_MS;
-        this.#quickGones = quick ? this.#quickGones + 1 : 0;
-        if (this.#quickGones > 1) throw e;
-        return;
-      }
-      // client-node's inactivity timer on an accepted watch: the server is fine, watch again.
-      if (e.code === 'Timeout' && end.connected && !end.serverError) return;
-      throw e;
-    }
-    // A clean close, normally at the end of timeoutSeconds: watch again from our version.
-    // One that brought nothing and lasted no time (a proxy dropping streams) is a failure.
-    if (end.events === 0 && end.durationMs < MIN_USEFUL_WATCH_MS) {
-      throw new KubeError({
-        code: 'Unavailable',
-        status: 0,
-        reason: 'WatchClosed',
-        message: 'Unavailable: watch closed at once',
-      });
-    }
+    const verdict = judgeWatchEnd(end, this.#quickGones);
+    this.#quickGones = verdict.quickGones;
+    if (verdict.relist) this.#relistWanted = true;
+    if (verdict.replacedStuck)
+      safeLog(this.#log, 'warn', 'Replaced a stuck watch', { silentMs: end.durationMs });
+    if (verdict.error) throw verdict.error;
   }
 
   async #backOff(err: unknown): Promise<void> {
@@ -370,9 +243,9 @@ export class Informer<T extends KubernetesObject> {
     this.#onProgress();
     const first = !this.#synced;
     this.#synced = true;
-    for (const obj of added) this.#emit('add', obj);
-    for (const [old, obj] of updated) this.#emit('update', old, obj);
-    for (const obj of deleted) this.#emit('delete', obj);
+    for (const obj of added) this.#handlers.emit('add', obj);
+    for (const [old, obj] of updated) this.#handlers.emit('update', old, obj);
+    for (const obj of deleted) this.#handlers.emit('delete', obj);
     if (first) {
       safeLog(this.#log, 'info', 'Synced cache', { objects: this.#cache.size });
       for (const w of this.#syncWaiters.splice(0)) w();
@@ -400,7 +273,7 @@ export class Informer<T extends KubernetesObject> {
   #replay(): void {
     if (this.#stopped) return;
     const objects = [...this.#cache.values()];
-    for (const obj of objects) this.#emit('update', obj, obj);
+    for (const obj of objects) this.#handlers.emit('update', obj, obj);
     safeLog(this.#log, 'debug', 'Replayed cache', { objects: objects.length });
   }
 
@@ -486,74 +359,18 @@ export class Informer<T extends KubernetesObject> {
       this.#cache.delete(obj);
       if (rv) this.#rv = rv;
       this.#onProgress();
-      this.#emit('delete', obj);
+      this.#handlers.emit('delete', obj);
       return;
     }
     const old = this.#cache.set(obj);
     if (rv) this.#rv = rv;
     this.#onProgress();
-    if (!old) this.#emit('add', obj);
-    else if (old.metadata?.resourceVersion !== rv) this.#emit('update', old, obj);
+    if (!old) this.#handlers.emit('add', obj);
+    else if (old.metadata?.resourceVersion !== rv) this.#handlers.emit('update', old, obj);
   }
 
   #onProgress(): void {
     this.#failures = 0;
     this.#lastDelay = 0;
   }
-
-  #emit(kind: 'add', obj: T): void;
-  #emit(kind: 'update', old: T, obj: T): void;
-  #emit(kind: 'delete', obj: T): void;
-  #emit(kind: keyof InformerHandlers<T>, a: T, b?: T): void {
-    for (const h of this.#handlers) this.#call(h, kind, a, b);
-  }
-
-  #call(h: InformerHandlers<T>, kind: keyof InformerHandlers<T>, a: T, b?: T): void {
-    try {
-      const out = kind === 'update' ? h.update?.(a, b!) : h[kind]?.(a);
-      if (out && typeof (out as Promise<unknown>).then === 'function') {
-        (out as Promise<unknown>).then(undefined, (err: unknown) => this.#handlerFailed(kind, err));
-      }
-    } catch (err) {
-      this.#handlerFailed(kind, err);
-    }
-  }
-
-  #handlerFailed(kind: string, err: unknown): void {
-    safeLog(this.#log, 'error', 'Informer handler failed', {
-      handler: kind,
-      error: toKubeError(err).message,
-    });
-  }
-}
-
-/**
- * Is this update a resync's replay of the cache (the object did not change)? Watch events and
- * relists hand over an update only when the resourceVersion moved.
- */
-export function isReplay<T extends KubernetesObject>(oldObj: T, newObj: T): boolean {
-  if (oldObj === newObj) return true;
-  const rv = oldObj.metadata?.resourceVersion;
-  return rv !== undefined && rv === newObj.metadata?.resourceVersion;
-}
-
-/**
- * Handlers that enqueue the object's own key (or keys mapped from it, e.g. an owner's).
- * A replay (isReplay) goes to `onReplay` instead (default: `enqueue`), so a controller can keep
- * replays from bringing forward work it has already planned.
- */
-export function enqueueHandlers<T extends KubernetesObject>(
-  enqueue: (key: string) => void,
-  keysFor: (obj: T) => string[] = (obj) => [keyOf(obj)],
-  onReplay: (key: string) => void = enqueue,
-): InformerHandlers<T> {
-  const push = (to: (key: string) => void, ...objs: T[]) => {
-    for (const key of new Set(objs.flatMap(keysFor))) to(key);
-  };
-  // Both sides of an update: a changed label or reference can move the object to other keys.
-  return {
-    add: (obj) => push(enqueue, obj),
-    update: (old, obj) => (isReplay(old, obj) ? push(onReplay, obj) : push(enqueue, old, obj)),
-    delete: (obj) => push(enqueue, obj),
-  };
 }
