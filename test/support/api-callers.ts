@@ -183,8 +183,8 @@ export function grpcClients(address: string, caPem: string | undefined) {
     },
     /** A server-streaming call: every message, then how it ended. */
     stream(service: keyof typeof clients, method: string, request: object, token?: string) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       return new Promise<{ items: any[]; code: number; details?: string }>((resolve) => {
-        // eslint-disable-line @typescript-eslint/no-explicit-any
         const items: unknown[] = [];
         const call = clients[service][method]!(
           request,
