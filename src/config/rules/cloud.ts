@@ -3,7 +3,7 @@
 import { isObject, type Json } from '../json.ts';
 import type { ProblemList } from '../problems.ts';
 import { portOf } from './addresses.ts';
-import { checkUrl, loadCa, type RuleContext } from './endpoints.ts';
+import { type RuleContext, type UrlRule, checkUrl, checkedTls, loadCa } from './endpoints.ts';
 
 export const CLOUD_TYPES: ReadonlySet<unknown> = new Set([
   'aws-secrets-manager',
@@ -11,22 +11,26 @@ export const CLOUD_TYPES: ReadonlySet<unknown> = new Set([
   'azure-key-vault',
 ]);
 
+const AWS_ENDPOINT = {
+  example: 'https://secretsmanager.eu-west-1.amazonaws.com',
+  httpHint: 'must start with https:// (or set tls.insecure: true to allow http:// to an emulator)',
+  pathAllowed: false,
+};
+
+const AZURE_VAULT_URL: UrlRule = {
+  example: 'https://my-vault.vault.azure.net',
+  allowHttp: false,
+  httpHint: 'must start with https:// (Key Vault clients send tokens only over TLS)',
+  pathAllowed: false,
+};
+
 export async function checkCloud(item: Json, at: string, ctx: RuleContext): Promise<void> {
   const { problems } = ctx;
-  const tls = isObject(item.tls) && !problems.has(`${at}/tls`) ? item.tls : undefined;
+  const tls = checkedTls(item, at, problems);
   if (item.type === 'aws-secrets-manager') {
     if (item.endpoint !== undefined) {
-      checkUrl(
-        item.endpoint,
-        `${at}/endpoint`,
-        {
-          example: 'https://secretsmanager.eu-west-1.amazonaws.com',
-          allowHttp: tls?.insecure === true,
-          httpHint: 'must start with https:// (or set tls.insecure: true to allow http:// to an emulator)',
-          pathAllowed: false,
-        },
-        problems,
-      );
+      const rule = { ...AWS_ENDPOINT, allowHttp: tls?.insecure === true };
+      checkUrl(item.endpoint, `${at}/endpoint`, rule, problems);
     } else if (tls?.insecure === true) {
       problems.add(`${at}/tls/insecure`, 'is only allowed with an endpoint (an emulator)');
     }
@@ -45,17 +49,7 @@ export async function checkCloud(item: Json, at: string, ctx: RuleContext): Prom
 }
 
 async function checkAzure(item: Json, at: string, tls: Json | undefined, ctx: RuleContext): Promise<void> {
-  checkUrl(
-    item.vaultUrl,
-    `${at}/vaultUrl`,
-    {
-      example: 'https://my-vault.vault.azure.net',
-      allowHttp: false,
-      httpHint: 'must start with https:// (Key Vault clients send tokens only over TLS)',
-      pathAllowed: false,
-    },
-    ctx.problems,
-  );
+  checkUrl(item.vaultUrl, `${at}/vaultUrl`, AZURE_VAULT_URL, ctx.problems);
   await loadCa(tls, `${at}/tls`, ctx);
   const auth = item.auth;
   if (isObject(auth) && !ctx.problems.hasAt(`${at}/auth`)) checkAzureAuth(auth, `${at}/auth`, ctx.problems);

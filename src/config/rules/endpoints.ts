@@ -1,5 +1,5 @@
 // How a backend is reached: its URL, and the CA that verifies it (`tls.caFile` read here once).
-import type { Json } from '../json.ts';
+import { isObject, type Json } from '../json.ts';
 import type { ProblemList } from '../problems.ts';
 import { type FileReader, fsReason } from '../source.ts';
 
@@ -41,6 +41,11 @@ export function checkUrl(value: unknown, pointer: string, o: UrlRule, problems: 
   if (o.pathAllowed === false && url.pathname !== '/' && url.pathname !== '') {
     problems.add(pointer, `must not contain a path; e.g. ${o.example}`);
   }
+}
+
+/** The entry's `tls` block, when the schema found nothing wrong in it. */
+export function checkedTls(item: Json, at: string, problems: ProblemList): Json | undefined {
+  return isObject(item.tls) && !problems.has(`${at}/tls`) ? item.tls : undefined;
 }
 
 /** `tls.caFile` → `tls.caPem` (read once), with `caFile` and `caPem` mutually exclusive. */

@@ -2,22 +2,18 @@
 import { parseDuration } from '../duration.ts';
 import { isObject, type Json } from '../json.ts';
 import type { ProblemList } from '../problems.ts';
-import { checkUrl, loadCa, type RuleContext } from './endpoints.ts';
+import { checkUrl, checkedTls, loadCa, type RuleContext } from './endpoints.ts';
+
+const ADDRESS = {
+  example: 'https://vault.vault.svc:8200',
+  httpHint: 'must start with https:// (or set tls.insecure: true to allow http://)',
+};
 
 /** Each rule runs only when the fields it reads passed the schema. */
 export async function checkVault(item: Json, at: string, ctx: RuleContext): Promise<void> {
   const { problems } = ctx;
-  const tls = isObject(item.tls) && !problems.has(`${at}/tls`) ? item.tls : undefined;
-  checkUrl(
-    item.address,
-    `${at}/address`,
-    {
-      example: 'https://vault.vault.svc:8200',
-      allowHttp: tls?.insecure === true,
-      httpHint: 'must start with https:// (or set tls.insecure: true to allow http://)',
-    },
-    problems,
-  );
+  const tls = checkedTls(item, at, problems);
+  checkUrl(item.address, `${at}/address`, { ...ADDRESS, allowHttp: tls?.insecure === true }, problems);
   await loadCa(tls, `${at}/tls`, ctx);
   const auth = item.auth;
   if (isObject(auth) && !problems.hasAt(`${at}/auth`)) checkAuth(auth, `${at}/auth`, problems);
