@@ -138,6 +138,28 @@ describe('Controller', () => {
     assert.equal(t.calls.length, 2);
   });
 
+  it('comes back after a wait that is not a failure, its backoff neither grown nor reset', async () => {
+    // Two real failures (backoff 100, 200), then three waits for an open circuit, then a failure.
+    const script = ['fail', 'fail', 'wait', 'wait', 'wait', 'fail', 'ok'];
+    const t = started(
+      setup(() => {
+        const step = script.shift();
+        if (step === 'fail') throw apiError(503, 'ServiceUnavailable');
+        if (step === 'wait') throw new RetryAfterError('circuit open', 5000, { countsAsFailure: false });
+      }),
+    );
+    t.controller.enqueue('ns/a');
+    await t.clock.advanceAsync(30_000);
+    assert.deepEqual(
+      t.calls.map((c) => c.at),
+      [0, 100, 300, 5300, 10_300, 15_300, 15_700],
+    );
+    assert.deepEqual(
+      t.calls.map((c) => c.ctx.retries),
+      [0, 1, 2, 2, 2, 2, 3],
+    );
+  });
+
   it('survives reconciles that throw synchronously, throw non-errors or reject with undefined', async () => {
     const t = setup(() => {});
     const odd: (() => never)[] = [

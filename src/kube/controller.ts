@@ -37,14 +37,20 @@ export class TerminalError extends Error {
   }
 }
 
-/** A transient failure with a server-provided delay (429 / Retry-After) before the next try. */
+/**
+ * A transient failure with a server-provided delay (429 / Retry-After) before the next try. With
+ * `countsAsFailure: false` it is only a wait (the backend was not called: its circuit is open):
+ * the key comes back after the delay and its backoff neither grows nor resets.
+ */
 export class RetryAfterError extends Error {
   override readonly name = 'RetryAfterError';
   readonly retryAfterMs: number;
+  readonly countsAsFailure: boolean;
 
-  constructor(message: string, retryAfterMs: number) {
+  constructor(message: string, retryAfterMs: number, options: { countsAsFailure?: boolean } = {}) {
     super(message);
     this.retryAfterMs = retryAfterMs;
+    this.countsAsFailure = options.countsAsFailure ?? true;
   }
 }
 
@@ -253,8 +259,13 @@ export class Controller {
     }
     const priority: Priority = this.#synced.has(key) ? 'low' : 'high';
     const hint = retryHint(err);
-    // A server-provided delay (429 / Retry-After) is a floor; the failure still counts.
-    this.queue.addRateLimited(key, { priority, minDelayMs: hint });
+    if (err instanceof RetryAfterError && !err.countsAsFailure) {
+      // A wait, not this key's failure: back at the given time, its backoff left as it was.
+      this.queue.addAfter(key, err.retryAfterMs, { priority });
+    } else {
+      // A server-provided delay (429 / Retry-After) is a floor; the failure still counts.
+      this.queue.addRateLimited(key, { priority, minDelayMs: hint });
+    }
     safeLog(log, 'error', 'Reconcile failed; will retry', {
       error: describe(err),
       retries: this.queue.numRequeues(key),

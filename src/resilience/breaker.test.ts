@@ -81,6 +81,29 @@ describe('Breaker', () => {
     assert.deepEqual(states, ['open', 'half-open', 'closed']);
   });
 
+  it('says when to retry: then one call is the probe, and calls made meanwhile wait for it', async () => {
+    const slow = new Breaker({ name: 'vault', failureThreshold: 1, halfOpenAfterMs: 400 });
+    await codeOf(slow.execute(unavailable));
+    const opened = Date.now();
+    await sleep(100);
+    let retryAfterMs = 0;
+    try {
+      await slow.execute(ok);
+    } catch (err) {
+      retryAfterMs = err instanceof BackendError ? (err.retryAfterMs ?? 0) : 0;
+    }
+    const left = 400 - (Date.now() - opened);
+    assert.ok(Math.abs(retryAfterMs - left) <= 5, `retry in ${retryAfterMs} ms: the ${left} ms left`);
+    await sleep(retryAfterMs);
+    let release = () => {};
+    const probe = slow.execute(() => new Promise<string>((r) => (release = () => r('probed'))));
+    const waiting = slow.execute(ok);
+    assert.equal(slow.state, 'half-open');
+    release();
+    assert.deepEqual([await probe, await waiting], ['probed', 'ok']);
+    assert.equal(slow.state, 'closed');
+  });
+
   it('half-opens after the delay: a failure opens it again', async () => {
     for (let i = 0; i < 3; i++) await codeOf(breaker.execute(unavailable));
     await sleep(60);

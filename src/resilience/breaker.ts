@@ -1,9 +1,10 @@
 /**
  * Per-backend circuit breaker (cockatiel): after `failureThreshold` consecutive transient
  * failures (unreachable, timeouts, 5xx) it opens and calls fail fast with `CircuitOpen`;
- * after `halfOpenAfterMs` one trial call goes through and closes or re-opens it. Answers that
- * prove the backend is up (found, not found, denied) count as successes; throttling and
- * cancellation count as neither.
+ * after `halfOpenAfterMs` one trial call goes through and closes or re-opens it. Each refusal
+ * says when that is (`retryAfterMs`): a caller retrying then is the probe, or waits for it.
+ * Answers that prove the backend is up (found, not found, denied) count as successes;
+ * throttling and cancellation count as neither.
  */
 import {
   BrokenCircuitError,
@@ -68,6 +69,15 @@ export class Breaker {
     return STATE_NAMES[this.#policy.state];
   }
 
+  /**
+   * How long until the next trial call may go through (≥ 1 ms: a caller retrying at that time
+   * is the probe, or waits for it — cockatiel holds calls made while a probe is in flight).
+   * Rounded up, so a retry at that time never finds the circuit still open.
+   */
+  #retryAfterMs(): number {
+    return Math.max(1, Math.ceil(this.#openedAt + this.#halfOpenAfterMs - Date.now()));
+  }
+
   async execute<T>(fn: () => Promise<T>): Promise<T> {
     let outcome: Outcome<T>;
     try {
@@ -82,7 +92,7 @@ export class Breaker {
       });
     } catch (err) {
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
-        const retryAfterMs = Math.max(0, this.#openedAt + this.#halfOpenAfterMs - Date.now());
+        const retryAfterMs = this.#retryAfterMs();
         throw new BackendError(
           'CircuitOpen',
           `backend "${this.#name}" is failing; calls paused for ${Math.ceil(retryAfterMs / 1000)}s (circuit open)`,

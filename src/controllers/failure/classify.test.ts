@@ -54,6 +54,17 @@ describe('failure: classify', () => {
     );
   });
 
+  it('marks a refusal of the open circuit as paused until the trial call, not as a failure to back off', () => {
+    const open = failureOf(
+      classify(new BackendError('CircuitOpen', 'calls paused', { retryAfterMs: 4000 }), false, options),
+    );
+    assert.deepEqual(
+      [open.reason, open.transient, open.paused, open.retryAfterMs],
+      ['BackendUnavailable', true, true, 4000],
+    );
+    const down = failureOf(classify(new BackendError('Unavailable', 'timed out'), false, options));
+    assert.equal(down.paused, false);
+  });
   it('shows errors the controller knows through `known`', () => {
     const known = (err: unknown) =>
       err instanceof RangeError ? new Failure('TemplateFailed', err.message) : undefined;

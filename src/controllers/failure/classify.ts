@@ -72,6 +72,8 @@ function fromBackendError(err: BackendError, kind: KindReasons): Failure {
   return new Failure(backendReason(err.code, kind), err.message, {
     transient: err.transient,
     ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
+    // Refused by our own breaker: the backend was not called, the resource did not fail.
+    ...(err.code === 'CircuitOpen' && { paused: true }),
   });
 }
 

@@ -13,6 +13,11 @@ export interface FailureOptions {
   transient?: boolean;
   /** The server said when to try again (Retry-After): a floor for the next attempt. */
   retryAfterMs?: number;
+  /**
+   * The backend was not called (its circuit is open): retried at `retryAfterMs`, when the
+   * breaker lets a trial call through, and the resource's backoff does not grow meanwhile.
+   */
+  paused?: boolean;
 }
 
 /** A failure to show on the resource: `Ready=False` with `reason`, one Warning per change. */
@@ -21,6 +26,7 @@ export class Failure extends Error {
   readonly reason: string;
   readonly transient: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly paused: boolean;
 
   constructor(reason: string, message: string, options: FailureOptions = {}) {
     // Messages are ours or already cleaned at their boundary (backends, kube/errors, refusedWriteMessage).
@@ -28,5 +34,6 @@ export class Failure extends Error {
     this.reason = reason;
     this.transient = options.transient ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    this.paused = options.paused ?? false;
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Condition } from '../../kube/conditions.ts';
 import { RetryAfterError } from '../../kube/controller.ts';
 import { Failure, MAX_FAILURE_MESSAGE } from './failure.ts';
-import { failedConditions, retryOf, settle, warningDue } from './outcome.ts';
+import { PAUSED_RETRY_MS, failedConditions, retryOf, settle, warningDue } from './outcome.ts';
 
 const ready = (status: 'True' | 'False', reason: string, message: string): Condition => ({
   type: 'Ready',
@@ -53,6 +53,12 @@ describe('failure: outcome', () => {
     });
     assert.deepEqual(retryOf(new Failure('PermissionDenied', 'x'), 300), { kind: 'userError', ms: 300 });
   });
+  it('waits for the breaker’s trial call when the backend was not called', () => {
+    const paused = (retryAfterMs?: number) =>
+      new Failure('BackendUnavailable', 'x', { transient: true, paused: true, retryAfterMs });
+    assert.deepEqual(retryOf(paused(4000), 300), { kind: 'wait', ms: 4000 });
+    assert.deepEqual(retryOf(paused(), 300), { kind: 'wait', ms: PAUSED_RETRY_MS });
+  });
 
   it('settles by throwing to the controller or requeueing', () => {
     const f = new Failure('BackendUnavailable', 'down', { transient: true });
@@ -63,6 +69,14 @@ describe('failure: outcome', () => {
     assert.throws(
       () => settle(f, { kind: 'retryAfter', ms: 9 }),
       (err) => err instanceof RetryAfterError && err.retryAfterMs === 9,
+    );
+    assert.throws(
+      () => settle(f, { kind: 'wait', ms: 4000 }),
+      (err) => err instanceof RetryAfterError && err.retryAfterMs === 4000 && !err.countsAsFailure,
+    );
+    assert.throws(
+      () => settle(f, { kind: 'retryAfter', ms: 9 }),
+      (err) => err instanceof RetryAfterError && err.countsAsFailure,
     );
     assert.deepEqual(settle(f, { kind: 'userError', ms: 300 }), { requeueAfter: 300 });
   });

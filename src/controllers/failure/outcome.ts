@@ -44,20 +44,31 @@ export function warningDue(
 }
 
 /**
- * How a failure is tried again: after the server's Retry-After, with the controller's per-key
- * backoff (transient), or after the user-error interval (it needs a person's fix).
+ * How a failure is tried again: when the open circuit lets a trial call through (`wait`: the
+ * backend was not called, so the per-key backoff does not grow — after an outage every resource
+ * is back at the first successful probe, not at its own capped backoff), after the server's
+ * Retry-After, with the controller's per-key backoff (transient), or after the user-error
+ * interval (it needs a person's fix).
  */
 export type Retry =
-  { kind: 'retryAfter'; ms: number } | { kind: 'backoff' } | { kind: 'userError'; ms: number };
+  | { kind: 'wait'; ms: number }
+  | { kind: 'retryAfter'; ms: number }
+  | { kind: 'backoff' }
+  | { kind: 'userError'; ms: number };
+
+/** A paused failure that does not say until when (the breaker always does): look again soon. */
+export const PAUSED_RETRY_MS = 1000;
 
 export function retryOf(failure: Failure, userErrorRetryMs: number): Retry {
+  if (failure.paused) return { kind: 'wait', ms: failure.retryAfterMs ?? PAUSED_RETRY_MS };
   if (failure.retryAfterMs !== undefined) return { kind: 'retryAfter', ms: failure.retryAfterMs };
   if (failure.transient) return { kind: 'backoff' };
   return { kind: 'userError', ms: userErrorRetryMs };
 }
 
-/** The reconcile's end for a retry: thrown to the controller's backoff, or a requeue. */
+/** The reconcile's end for a retry: thrown to the controller (backoff or a wait), or a requeue. */
 export function settle(failure: Failure, retry: Retry): ReconcileResult {
+  if (retry.kind === 'wait') throw new RetryAfterError(failure.message, retry.ms, { countsAsFailure: false });
   if (retry.kind === 'retryAfter') throw new RetryAfterError(failure.message, retry.ms);
   if (retry.kind === 'backoff') throw failure;
   return { requeueAfter: retry.ms };
