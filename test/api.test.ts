@@ -3,7 +3,6 @@
 // (SubjectAccessReview), secrets read from a real OpenBao, certificates from the local CA.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { type AddressInfo, type Server, type Socket, createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,12 @@ import fc from 'fast-check';
 import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject, getObject } from '../src/kube/index.ts';
 import { createCsr, generatePrivateKey, certificateInfo } from '../src/pki/index.ts';
+import {
+  type HttpsReply,
+  grantApiUser,
+  httpsCall,
+  serviceAccountToken as callerToken,
+} from './support/api-callers.ts';
 import { installCrds } from './support/crds.ts';
 import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
 import { testbed, type Testbed } from './support/testbed.ts';
@@ -23,11 +28,7 @@ const otherNs = 'team-api-other';
 const canary = `canary-${Math.random().toString(36).slice(2)}-api`;
 const READ_LATENCY_MS = 100;
 
-interface Reply {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
+type Reply = HttpsReply;
 
 /** Delays every chunk from client to server: a backend whose every read takes ~100 ms. */
 function slowProxy(target: URL, delayMs: number): Promise<Server> {
@@ -61,89 +62,17 @@ describe('HTTP API against the real apiserver and OpenBao', function () {
 
   const kv = (path: string, data: Record<string, string>) => bao('POST', `secret/data/${path}`, { data });
 
-  function call(method: string, path: string, token?: string, body?: unknown): Promise<Reply> {
-    const [host, port] = operator.apiAddress!.split(':');
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host,
-          port: Number(port),
-          path,
-          method,
-          ca: operator.apiCaPem,
-          servername: 'localhost',
-          headers: {
-            ...(token && { authorization: `Bearer ${token}` }),
-            ...(payload !== undefined && { 'content-type': 'application/json' }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              parsed = undefined;
-            }
-            if ((res.statusCode ?? 0) >= 400) responses.push(text);
-            resolve({ status: res.statusCode ?? 0, body: parsed, text });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+  async function call(method: string, path: string, token?: string, body?: unknown): Promise<Reply> {
+    const api = { address: operator.apiAddress!, caPem: operator.apiCaPem };
+    const reply = await httpsCall(api, method, path, token, body);
+    if (reply.status >= 400) responses.push(reply.text);
+    return reply;
   }
 
-  /** A token for the API's audience (or, with `audiences: []`, for the kube-apiserver). */
-  async function serviceAccountToken(
-    namespace: string,
-    name: string,
-    audiences: string[] = ['vaultsync'],
-  ): Promise<string> {
-    await createObject(client, {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name, namespace },
-    }).catch(() => undefined);
-    const tr = await client.rest.request<{ status: { token: string } }>({
-      method: 'POST',
-      path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { expirationSeconds: 3600, audiences },
-      },
-    });
-    return tr.status.token;
-  }
-
-  async function grant(namespace: string, subject: { namespace: string; name: string }): Promise<void> {
-    await createObject(client, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'vaultsync-api-user', namespace },
-      rules: [
-        {
-          apiGroups: ['vaultsync.io'],
-          resources: ['vaultsecrets/sync', 'secretrotations/rotate', 'issuers/issue', 'issuers/sign'],
-          verbs: ['create'],
-        },
-        { apiGroups: ['vaultsync.io'], resources: ['backends/secrets'], verbs: ['get', 'update'] },
-      ],
-    } as never).catch(() => undefined);
-    await createObject(client, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: `api-${subject.name}`, namespace },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vaultsync-api-user' },
-      subjects: [{ kind: 'ServiceAccount', name: subject.name, namespace: subject.namespace }],
-    } as never);
-  }
+  const serviceAccountToken = (namespace: string, name: string, audiences?: string[]) =>
+    callerToken(client, namespace, name, audiences);
+  const grant = (namespace: string, subject: { namespace: string; name: string }) =>
+    grantApiUser(client, namespace, subject);
 
   const auditLines = () =>
     readFileSync(auditFile, 'utf8')
