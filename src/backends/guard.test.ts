@@ -154,6 +154,20 @@ describe('GuardedBackend', () => {
     assert.equal(adapter.reads.length, 2);
   });
 
+  it("shares a result within the caller's maxAgeMs, checks tenancy for every caller first, reads fresh for 0", async () => {
+    const { adapter, backend, clock, metrics } = setup({ allowedPaths: ['{namespace}/**', 'shared/**'] });
+    await backend.read({ path: 'shared/db' }, { ...ctx, maxAgeMs: 2000 });
+    await clock.advanceAsync(1000);
+    await backend.read({ path: 'shared/db' }, { ...ctx, maxAgeMs: 2000 });
+    assert.equal(adapter.reads.length, 1, 'served the kept result');
+    // Another tenant whose rules do not allow the path is refused, kept result or not.
+    const err = await errorOf(backend.read({ path: 'shared/db' }, { namespace: 'shop', maxAgeMs: 2000 }));
+    assert.equal(err.code, 'TenancyDenied');
+    await backend.read({ path: 'shared/db' }, { ...ctx, maxAgeMs: 0 });
+    assert.equal(adapter.reads.length, 2, 'a fresh read was asked for');
+    assert.equal(metrics.coalescedCount, 1);
+  });
+
   it('after a 429 with Retry-After sends nothing until then', async () => {
     const { adapter, backend, clock, metrics } = setup();
     adapter.behaviour = async () => {

@@ -1,8 +1,10 @@
 /**
  * A backend behind the resilience pipeline (`resilience/call-guard.ts`): what is checked here is
  * its tenancy — reads by `allowedPaths`, writes by `allowedWritePaths`, before anything else — and
- * what is coalesced: reads of one path, version and identity. A write forgets what was read of
- * its path.
+ * what is coalesced: reads of one path, version and identity — concurrent ones, and a kept result
+ * no older than the caller's `maxAgeMs` (a refresh's sharing window) or the configured TTL. The
+ * tenancy check runs for every caller before it is served anything, kept or not. A write forgets
+ * what was read of its path.
  */
 import type { Clock } from '../kube/clock.ts';
 import { CallGuard } from '../resilience/call-guard.ts';
@@ -55,7 +57,12 @@ export class GuardedBackend implements Backend {
   async read(req: ReadRequest, ctx: CallContext): Promise<RemoteSecret> {
     this.#guard.admit('read', () => this.#tenancy(ctx.namespace, req.path, 'read'));
     const key = coalesceKey(req.path, req.version, this.#adapter.identity(ctx));
-    return this.#guard.read(key, ctx.signal, (signal) => this.#adapter.read(req, { ...ctx, signal }));
+    return this.#guard.read(
+      key,
+      ctx.signal,
+      (signal) => this.#adapter.read(req, { ...ctx, signal }),
+      ctx.maxAgeMs,
+    );
   }
 
   async write(req: WriteRequest, ctx: CallContext): Promise<WriteResult> {

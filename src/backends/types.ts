@@ -47,6 +47,11 @@ export interface CallContext {
   readonly serviceAccount?: string;
   /** Cancels waiting (rate limit) and the request. Rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /**
+   * Reads: a result another caller read this recently (ms) may be served instead of a new read
+   * (default: the backend's `coalesce.ttl`); 0 asks for a fresh read. Tenancy is checked first.
+   */
+  readonly maxAgeMs?: number;
 }
 
 export interface Backend {

@@ -109,11 +109,15 @@ export class CallGuard<R = unknown> {
     }
   }
 
-  /** A read shared by every concurrent caller with the same key (and kept for the TTL). */
+  /**
+   * A read shared by every concurrent caller with the same key, and served from a kept result
+   * no older than `maxAgeMs` (default: the configured TTL; 0: a fresh read).
+   */
   async read(
     key: string,
     signal: AbortSignal | undefined,
     fn: (signal: AbortSignal) => Promise<R>,
+    maxAgeMs?: number,
   ): Promise<R> {
     const coalescer = this.#coalescer;
     if (!coalescer) return this.call('read', signal, fn);
@@ -123,6 +127,7 @@ export class CallGuard<R = unknown> {
         (shared) => this.call('read', shared, fn),
         signal,
         () => this.#deps.metrics.coalesced(this.name),
+        maxAgeMs,
       );
     } catch (err) {
       throw this.#caught(err, signal);

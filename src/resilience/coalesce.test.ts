@@ -76,6 +76,45 @@ describe('Coalescer', () => {
     assert.equal(await c.run('k', fn), 2);
   });
 
+  it("serves a kept result to a caller whose maxAgeMs covers its age, and reads for one whose doesn't", async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ clock });
+    let calls = 0;
+    const fn = async () => ++calls;
+    assert.equal(await c.run('k', fn, undefined, undefined, 2_000), 1);
+    await clock.advanceAsync(1_999);
+    assert.equal(await c.run('k', fn, undefined, undefined, 2_000), 1, 'within the window');
+    assert.equal(await c.run('k', fn, undefined, undefined, 1_000), 2, 'older than this caller takes');
+    await clock.advanceAsync(2_000);
+    assert.equal(await c.run('k', fn, undefined, undefined, 2_000), 3);
+  });
+
+  it('gives a caller with maxAgeMs 0 a fresh read: no kept result, no request started before it', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ clock, ttlMs: 60_000 });
+    let calls = 0;
+    assert.equal(await c.run('k', async () => ++calls), 1);
+    const d = deferred<number>();
+    await clock.advanceAsync(10);
+    const older = c.run('k', () => (calls++, d.promise), undefined, undefined, 1);
+    await clock.advanceAsync(10);
+    const fresh = c.run('k', async () => ++calls + 100, undefined, undefined, 0);
+    assert.equal(await fresh, 103);
+    d.resolve(2);
+    assert.equal(await older, 2);
+    assert.equal(await c.run('k', async () => ++calls), 103, 'the newer answer is the one kept');
+  });
+
+  it('keeps no result longer than maxKeepMs, whatever a caller asks', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ clock, maxKeepMs: 1_000 });
+    let calls = 0;
+    const fn = async () => ++calls;
+    await c.run('k', fn, undefined, undefined, 60_000);
+    await clock.advanceAsync(1_000);
+    assert.equal(await c.run('k', fn, undefined, undefined, 60_000), 2);
+  });
+
   it('invalidate drops kept results and stops sharing a request in flight', async () => {
     const clock = new FakeClock();
     const c = new Coalescer<number>({ clock, ttlMs: 60_000 });

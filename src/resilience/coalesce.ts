@@ -1,24 +1,41 @@
 /**
  * Request coalescing: concurrent calls with the same key share one in-flight request
- * (principle 6). With `ttlMs > 0` a successful result is also kept that long, so many
- * resources refreshing one path within the window cause one read. Failures are never kept.
+ * (principle 6). A successful result is also kept (bounded, least recently used first out):
+ * a caller may be served one no older than its `maxAgeMs` (default `ttlMs`), so many resources
+ * refreshing one path within their sharing window cause one read. `maxAgeMs: 0` asks for a
+ * fresh read: it neither takes a kept result nor joins a request started before it. Failures
+ * are never kept.
  *
  * Cancellation is per caller: a caller whose signal aborts stops waiting; the shared request
  * is aborted only when every caller has gone.
  */
+import { LRUCache } from 'lru-cache';
 import { raceSignal, type Clock } from '../kube/clock.ts';
 
 export interface CoalescerOptions {
   readonly clock: Clock;
-  /** Keep results this long (0: share only concurrent requests). */
+  /** Serve kept results this old to callers that do not say (0: share only concurrent requests). */
   readonly ttlMs?: number;
-  /** Most results kept (oldest dropped first). */
+  /** Most results kept (least recently used dropped first). */
   readonly maxEntries?: number;
+  /** No result is kept longer than this, whatever a caller asks (ms). */
+  readonly maxKeepMs?: number;
+}
+
+/** How long a result may be kept at most unless the owner says (a refresh's sharing window cap). */
+export const DEFAULT_MAX_KEEP_MS = 5 * 60_000;
+
+interface Kept<T> {
+  readonly value: T;
+  /** When the request that gave it started: the value is at least this new. */
+  readonly at: number;
 }
 
 interface Flight<T> {
   readonly promise: Promise<T>;
   readonly controller: AbortController;
+  /** When it started (the age of its result). */
+  readonly started: number;
   waiters: number;
   /** Invalidated while in flight: its result is not kept and no new caller joins it. */
   stale: boolean;
@@ -27,37 +44,40 @@ interface Flight<T> {
 export class Coalescer<T> {
   readonly #clock: Clock;
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
+  readonly #maxKeepMs: number;
   readonly #inflight = new Map<string, Flight<T>>();
-  readonly #kept = new Map<string, { value: T; expires: number }>();
+  readonly #kept: LRUCache<string, Kept<T>>;
 
   constructor(options: CoalescerOptions) {
     this.#clock = options.clock;
     this.#ttlMs = options.ttlMs ?? 0;
-    this.#maxEntries = options.maxEntries ?? 1000;
+    this.#maxKeepMs = Math.max(options.maxKeepMs ?? DEFAULT_MAX_KEEP_MS, this.#ttlMs);
+    this.#kept = new LRUCache<string, Kept<T>>({ max: options.maxEntries ?? 1000 });
   }
 
   /**
-   * Runs `fn` for `key` unless a call for it is in flight (or kept), and returns the shared
-   * result. `onShared` is told when this caller did not start a request of its own.
+   * Runs `fn` for `key` unless a call for it is in flight (or kept no longer than `maxAgeMs`
+   * ago), and returns the shared result. `onShared` is told when this caller did not start a
+   * request of its own.
    */
   run(
     key: string,
     fn: (signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
     onShared?: () => void,
+    maxAgeMs: number = this.#ttlMs,
   ): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const now = this.#clock.now();
     const kept = this.#kept.get(key);
-    if (kept) {
-      if (kept.expires > this.#clock.now()) {
-        onShared?.();
-        return Promise.resolve(kept.value);
-      }
-      this.#kept.delete(key);
+    if (kept && now - kept.at >= this.#maxKeepMs) this.#kept.delete(key);
+    else if (kept && maxAgeMs > 0 && now - kept.at < maxAgeMs) {
+      onShared?.();
+      return Promise.resolve(kept.value);
     }
     let flight = this.#inflight.get(key);
-    if (flight && !flight.stale) {
+    // A caller asking for a fresh read does not take the answer to a request sent before it asked.
+    if (flight && !flight.stale && (maxAgeMs > 0 || flight.started >= now)) {
       onShared?.();
     } else {
       flight = this.#start(key, fn);
@@ -84,6 +104,7 @@ export class Coalescer<T> {
     const controller = new AbortController();
     const flight: Flight<T> = {
       controller,
+      started: this.#clock.now(),
       waiters: 0,
       stale: false,
       promise: Promise.resolve()
@@ -91,7 +112,7 @@ export class Coalescer<T> {
         .then(
           (value) => {
             if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
-            if (this.#ttlMs > 0 && !flight.stale) this.#keep(key, value);
+            if (!flight.stale) this.#keep(key, value, flight.started);
             return value;
           },
           (err: unknown) => {
@@ -106,13 +127,11 @@ export class Coalescer<T> {
     return flight;
   }
 
-  #keep(key: string, value: T): void {
-    this.#kept.delete(key);
-    this.#kept.set(key, { value, expires: this.#clock.now() + this.#ttlMs });
-    while (this.#kept.size > this.#maxEntries) {
-      const oldest = this.#kept.keys().next().value as string;
-      this.#kept.delete(oldest);
-    }
+  /** Keeps the newest answer: a request that started earlier but ended later does not replace it. */
+  #keep(key: string, value: T, at: number): void {
+    const kept = this.#kept.get(key, { updateAgeOnGet: false });
+    if (kept && kept.at > at) return;
+    this.#kept.set(key, { value, at });
   }
 
   #wait(flight: Flight<T>, signal?: AbortSignal): Promise<T> {

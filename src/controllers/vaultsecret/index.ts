@@ -44,7 +44,6 @@ export interface VaultSecretControllerOptions {
   defaultRefreshIntervalMs: number;
   queueMetrics?: WorkqueueMetrics;
   controllerMetrics?: ControllerMetrics;
-  random?: () => number;
   /** Told when a Secret's data really changed: the reload controller (contracts.ts). */
   changes?: SecretChanges;
   /** `operator.resyncPeriod`: how often the informers replay their caches (0: never). */
@@ -97,7 +96,6 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       events: opts.events,
       macKeys: opts.macKeys,
       clock: opts.clock,
-      random: opts.random ?? Math.random,
       defaultRefreshIntervalMs: opts.defaultRefreshIntervalMs,
       ...(opts.changes && { changes: opts.changes }),
       takeRefreshRequest: (key) => refreshRequested.delete(key),

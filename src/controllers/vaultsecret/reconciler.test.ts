@@ -62,6 +62,8 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
   } as unknown as Backend;
   /** Set to make the apiserver refuse the next Secret applies or status patches. */
   const refuse: { apply?: KubeError; status?: KubeError } = {};
+  /** Set to hide the Secret from the informer's cache (not labelled as ours, or not seen yet). */
+  const cache = { hidden: false };
   const rest = new FakeRest((req: RestRequest) => {
     if (req.method === 'GET' && req.path === '/apis/vaultsync.io/v1alpha1')
       return { resources: [{ name: 'vaultsecrets', kind: 'VaultSecret', namespaced: true }] };
@@ -71,6 +73,10 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
         return secret;
       }
       if (refuse.apply) throw refuse.apply;
+      // The apiserver's precondition: an apply with another resourceVersion than the stored one.
+      const wanted = (req.body as V1Secret).metadata?.resourceVersion;
+      if (secret && wanted !== undefined && wanted !== secret.metadata?.resourceVersion)
+        throw apiError(409, 'Conflict', 'the object has been modified');
       secret = {
         ...(req.body as V1Secret),
         metadata: {
@@ -95,7 +101,7 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
   const reconcile = createVaultSecretReconciler({
     client: rest.client(),
     vaultSecrets: { get: () => current },
-    secrets: { get: () => secret },
+    secrets: { get: () => (cache.hidden ? undefined : secret) },
     backends: { get: (name) => (name === 'memory' ? backend : undefined) },
     events: {
       normal: async (_o, reason, message) => void events.push({ type: 'Normal', reason, message }),
@@ -108,7 +114,6 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
     changes: { secretChanged: (_vs, change) => void changes.push(change) },
     macKeys: new MacKeyring(new Sensitive(Buffer.alloc(32, 7))),
     clock,
-    random: () => 0.5,
     defaultRefreshIntervalMs: 3_600_000,
     userErrorRetryMs: USER_RETRY_MS,
   });
@@ -131,6 +136,7 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
     changes,
     log,
     refuse,
+    cache,
     backendData,
     run: (): Promise<ReconcileResult> => reconcile(KEY, ctx),
     get vs() {
@@ -141,6 +147,9 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
     },
     get secret() {
       return secret;
+    },
+    set secret(next: V1Secret | undefined) {
+      secret = next;
     },
     ready: () => current.status?.conditions?.find((c) => c.type === 'Ready'),
     applies: () => rest.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/secrets/')).length,
@@ -220,6 +229,9 @@ describe('VaultSecret reconciler: failures that show', () => {
     const t = setup(vaultSecret(), { password: CANARY });
     const handler = t.rest.handler;
     t.rest.handler = (req) => {
+      // A Secret exists (the create-first apply conflicts), and reading it is refused.
+      if (req.method === 'PATCH' && req.path.endsWith('/secrets/db'))
+        throw apiError(409, 'Conflict', 'exists');
       if (req.method === 'GET' && req.path.includes('/secrets/')) throw apiError(403, 'Forbidden', 'no get');
       return handler(req);
     };
@@ -412,5 +424,58 @@ describe('VaultSecret reconciler: sync-now tokens', () => {
     assert.equal(t.reads.length, reads);
     assert.equal(t.rest.requests.length, requests, 'no write');
     assert.equal(t.vs.status?.syncNowHandled, 'old-token');
+  });
+});
+
+describe('VaultSecret reconciler: create-first writes', () => {
+  const secretRequests = (t: ReturnType<typeof setup>) =>
+    t.rest.requests.filter((r) => r.path.includes('/secrets/')).map((r) => r.method);
+
+  it('creates a Secret it has not seen with one create-only apply, without reading it first', async () => {
+    const t = setup(vaultSecret(), { password: CANARY });
+    await t.run();
+    assert.deepEqual(secretRequests(t), ['PATCH']);
+    const apply = t.rest.requests.find((r) => r.method === 'PATCH' && r.path.endsWith('/secrets/db'))!;
+    assert.equal((apply.body as V1Secret).metadata?.resourceVersion, '1', 'the create-only precondition');
+    assert.equal(t.ready()?.status, 'True');
+    assert.deepEqual(
+      t.events.map((e) => e.reason),
+      ['SecretCreated'],
+    );
+  });
+
+  it("refuses someone else's Secret found by the create-only apply's conflict, untouched (SecretNotOwned)", async () => {
+    const t = setup(vaultSecret(), { password: CANARY });
+    // Not labelled as ours: the informer's cache never holds it.
+    t.secret = {
+      metadata: { name: 'db', namespace: 'shop', resourceVersion: '42' },
+      data: { other: 'eA==' },
+    };
+    t.cache.hidden = true;
+    const result = await t.run();
+    assert.equal(t.ready()?.reason, 'SecretNotOwned');
+    assert.deepEqual(result, { requeueAfter: USER_RETRY_MS });
+    assert.deepEqual(
+      secretRequests(t),
+      ['PATCH', 'GET'],
+      'the refused apply, then the read; no forced write',
+    );
+    assert.deepEqual(t.secret?.data, { other: 'eA==' });
+    assert.equal(t.secret?.metadata?.resourceVersion, '42');
+  });
+
+  it('writes its own Secret that the cache has not delivered yet, after reading it', async () => {
+    const t = setup(vaultSecret(), { password: CANARY });
+    await t.run();
+    t.cache.hidden = true;
+    t.backendData.value = { password: `${CANARY}-2` };
+    t.vs = { ...t.vs, metadata: { ...t.vs.metadata, annotations: { 'vaultsync.io/sync-now': 'now' } } };
+    await t.run();
+    assert.deepEqual(secretRequests(t), ['PATCH', 'PATCH', 'GET', 'PATCH']);
+    assert.equal(Buffer.from(t.secret?.data?.password ?? '', 'base64').toString(), `${CANARY}-2`);
+    assert.deepEqual(
+      t.events.map((e) => e.reason),
+      ['SecretCreated', 'SecretUpdated'],
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '../../apis/v1alpha1/index.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
 import { type KubeClient, getObject, serverSideApply } from '../../kube/client.ts';
+import { isConflict } from '../../kube/errors.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
@@ -34,12 +35,13 @@ import {
 import type { SecretChanges } from '../contracts.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
 import type { ControllerEvents } from '../lifecycle.ts';
+import { createOnly } from './create-first.ts';
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
 import { FailureHold, type HoldInput } from './failure-hold.ts';
 import { finalize } from './finalize.ts';
 import { mayWrite } from './ownership.ts';
 import { BACKEND_REASONS } from './reasons.ts';
-import { nextRefreshDelay, refreshReason } from './refresh.ts';
+import { nextRefreshDelay, refreshPhase, refreshReason, sharedReadWindow } from './refresh.ts';
 import { type FailureIo, reportFailure } from './report-failure.ts';
 import { dataProblem } from './secret-limits.ts';
 import { writeStatus } from './status-write.ts';
@@ -47,6 +49,7 @@ import { SYNC_NOW_ANNOTATION, syncNowToken } from './sync-now.ts';
 import {
   CLEANUP_FINALIZER,
   FIELD_MANAGER,
+  creationPolicy,
   needsCleanupFinalizer,
   desiredSecret,
   managedKeys,
@@ -71,7 +74,6 @@ export interface VaultSecretReconcilerDeps {
   /** status.secretMAC is bound to the namespace and target Secret (secrets/mac-keyring.ts). */
   macKeys: MacKeyring;
   clock: Clock;
-  random: () => number;
   defaultRefreshIntervalMs: number;
   /** Retry delay for failures that need a user's fix (not found, denied): no hot retries. */
   userErrorRetryMs?: number;
@@ -103,13 +105,23 @@ interface Attempt {
   now: number;
   /** Set once the backend is read: a failure from there on holds further reads. */
   hold?: HoldInput;
+  /** A read was asked for (sync-now, a rotation): no shared result, a fresh read. */
+  fresh?: boolean;
 }
 
 /** Where a VaultSecret may be synced from and to (preflight). */
 interface Target {
   backend: Backend;
+  /** From the cache of our Secrets; on a miss read from the apiserver only with Merge. */
   existing: V1Secret | undefined;
+  /**
+   * False after a cache miss that was not read: the Secret is written create-first
+   * (create-first.ts) and read only if one exists after all.
+   */
+  verified: boolean;
   intervalMs: number;
+  /** Where this resource's refresh slots lie (refresh.ts). */
+  phase: number;
 }
 
 /** What a read of the backend gave, checked: the data to write and the tokens it answers. */
@@ -154,13 +166,13 @@ export class VaultSecretReconciler {
   async #sync(vs: VaultSecret, attempt: Attempt, ctx: ReconcileContext): Promise<ReconcileResult> {
     const target = await this.#preflight(vs);
     if (!target) return;
-    const { backend, existing, intervalMs } = target;
+    const { backend, existing, intervalMs, phase } = target;
     const { key, now } = attempt;
     const token = syncNowToken(vs);
     const requested = (this.#deps.takeRefreshRequest?.(key) ?? false) || token !== undefined;
     const verdict = this.#syncVerdict(vs, existing);
     const due =
-      refreshReason(vs, intervalMs, now) ??
+      refreshReason(vs, intervalMs, now, phase) ??
       (requested ? 'refresh requested' : undefined) ??
       (verdict === 'mismatch' ? 'Secret drifted' : undefined);
     if (
@@ -168,7 +180,7 @@ export class VaultSecretReconciler {
       existing &&
       metadataMatches(existing, desiredSecret(vs, secretData(existing, managedKeys(existing) ?? [])))
     )
-      return this.#inSync(vs, existing, verdict, intervalMs, now);
+      return this.#inSync(vs, existing, verdict, target, now);
     const input = holdInput(vs, existing);
     const shown = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready')?.reason;
     const waiting = requested ? undefined : this.#io.held.remaining(key, input, now, shown);
@@ -178,7 +190,8 @@ export class VaultSecretReconciler {
     }
     ctx.log.debug('Reading backend', { backend: backend.name, why: due ?? 'metadata drifted' });
     attempt.hold = input;
-    const read = await this.#read(vs, backend, existing, ctx.signal);
+    attempt.fresh = requested;
+    const read = await this.#read(vs, attempt, target, ctx.signal);
     return this.#write(vs, attempt, target, read, ctx);
   }
 
@@ -203,10 +216,14 @@ export class VaultSecretReconciler {
         `backend "${vs.spec.backend}" is not in the operator configuration`,
       );
     }
-    const existing = await this.#existingSecret(vs);
+    // Merge writes only into a Secret that exists: it is read. Otherwise a miss is written
+    // create-first, which costs no read for a new Secret (create-first.ts).
+    const merge = creationPolicy(vs) === 'Merge';
+    const existing = merge ? await this.#existingSecret(vs) : this.#cachedSecret(vs);
     const decision = mayWrite(vs, existing);
     if (!decision.allowed) throw new Failure(decision.reason, decision.message);
-    return { backend, existing, intervalMs };
+    const phase = refreshPhase(refreshSource(vs), intervalMs);
+    return { backend, existing, verified: merge || existing !== undefined, intervalMs, phase };
   }
 
   /** Nothing to read: a MAC of an earlier scheme or key is rewritten once; wait for the refresh. */
@@ -214,7 +231,7 @@ export class VaultSecretReconciler {
     vs: VaultSecret,
     existing: V1Secret,
     verdict: MacVerdict,
-    intervalMs: number,
+    target: Target,
     now: number,
   ): Promise<ReconcileResult> {
     if (verdict === 'accepted') {
@@ -225,21 +242,19 @@ export class VaultSecretReconciler {
     }
     const delay = nextRefreshDelay(
       Date.parse(vs.status!.lastRefreshTime!),
-      intervalMs,
+      target.intervalMs,
       now,
-      this.#deps.random,
+      target.phase,
     );
     return delay === undefined ? undefined : { requeueAfter: delay };
   }
 
   /** Reads the backend; what the apiserver would refuse, and what would wipe the Secret, is refused here. */
-  async #read(
-    vs: VaultSecret,
-    backend: Backend,
-    existing: V1Secret | undefined,
-    signal: AbortSignal,
-  ): Promise<Read> {
-    const fetched = await this.#fetchAll(vs, backend, signal);
+  async #read(vs: VaultSecret, attempt: Attempt, target: Target, signal: AbortSignal): Promise<Read> {
+    // A result another resource read within the sharing window serves this one too, unless a
+    // read was asked for: then it is fresh.
+    const maxAgeMs = attempt.fresh ? 0 : sharedReadWindow(target.intervalMs);
+    const fetched = await this.#fetchAll(vs, target.backend, { signal, maxAgeMs });
     const data = desiredSecretData(vs.spec, fetched).reveal();
     const problem = dataProblem(data);
     if (problem) throw new Failure(problem.reason, problem.message);
@@ -247,14 +262,9 @@ export class VaultSecretReconciler {
       vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
       vs.status?.allowShrinkHandled,
     );
-    const shrink = unsafeShrink({
-      previous: existing ? (managedKeys(existing) ?? []) : [],
-      next: [...data.keys()],
-      allowEmpty: vs.spec.target?.allowEmpty === true,
-      acknowledged: shrinkToken !== undefined,
-    });
-    if (shrink) throw new Failure(Reason.UnsafeShrink, shrink);
-    return { fetched, data, shrinkToken };
+    const read = { fetched, data, shrinkToken };
+    checkShrink(vs, target.existing, read);
+    return read;
   }
 
   /** Writes the Secret when its data or metadata differ, then the status; tells of a real data change. */
@@ -265,28 +275,30 @@ export class VaultSecretReconciler {
     read: Read,
     ctx: ReconcileContext,
   ): Promise<ReconcileResult> {
-    const { existing } = target;
     const { data } = read;
     const macs = this.#secretMac(vs);
     const mac = macs.mac(data);
     const desired = desiredSecret(vs, data);
-    let secret = existing;
+    let existing = target.existing;
+    let created: V1Secret | undefined;
+    if (!target.verified) {
+      created = await writing(`Secret ${targetName(vs)}`, data.values(), () =>
+        this.#createFirst(vs, desired),
+      );
+      // There was one after all (not ours: refused; ours, not in the cache yet: written below).
+      if (!created) existing = await this.#verifiedSecret(vs, read);
+    }
+    let secret = created ?? existing;
     let lastSyncTime = vs.status?.lastSyncTime;
     const unchanged =
+      !created &&
       existing !== undefined &&
       macEqual(mac, macs.mac(secretData(existing, [...data.keys()]))) &&
       metadataMatches(existing, desired) &&
       (managedKeys(existing) ?? []).length === data.size;
     if (!unchanged) {
-      secret = await writing(`Secret ${targetName(vs)}`, data.values(), async () => {
-        const applied = await serverSideApply(this.#deps.client, desired, {
-          fieldManager: FIELD_MANAGER,
-          force: true,
-        });
-        // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
-        // alone still owns (dropped from the spec since) go now, as they would have.
-        return releaseFields(this.#deps.client, applied, LEGACY_FIELD_MANAGER);
-      });
+      if (!created)
+        secret = await writing(`Secret ${targetName(vs)}`, data.values(), () => this.#apply(desired));
       lastSyncTime = formatTime(attempt.now);
       const verb = existing ? 'Updated' : 'Created';
       ctx.log.info(`${verb} Secret`, { secret: targetName(vs), keys: data.size });
@@ -344,15 +356,58 @@ export class VaultSecretReconciler {
         message: 'Secret is in sync again',
         secretName: targetName(vs),
       });
-    const delay = nextRefreshDelay(now, target.intervalMs, now, this.#deps.random);
+    // From the time status keeps (whole seconds), as the next reconcile will see it.
+    const delay = nextRefreshDelay(Date.parse(formatTime(now)), target.intervalMs, now, target.phase);
     return delay === undefined ? undefined : { requeueAfter: delay };
   }
 
+  /** Server-side apply of the Secret as ours (force: the fields are this VaultSecret's). */
+  async #apply(desired: V1Secret): Promise<V1Secret> {
+    const applied = await serverSideApply(this.#deps.client, desired, {
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    });
+    // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
+    // alone still owns (dropped from the spec since) go now, as they would have.
+    return releaseFields(this.#deps.client, applied, LEGACY_FIELD_MANAGER);
+  }
+
+  /** Creates the Secret only if none exists; undefined when one does (the apiserver's Conflict). */
+  async #createFirst(vs: VaultSecret, desired: V1Secret): Promise<V1Secret | undefined> {
+    try {
+      return await serverSideApply(this.#deps.client, createOnly(desired), {
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      });
+    } catch (err) {
+      if (isConflict(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * A Secret existed where the cache had none: read it and judge it as preflight would have —
+   * someone else's is refused untouched (SecretNotOwned), ours is checked for an unsafe shrink.
+   */
+  async #verifiedSecret(vs: VaultSecret, read: Read): Promise<V1Secret> {
+    const existing = await this.#existingSecret(vs);
+    // Deleted in between: a conflict again, retried with backoff like any other.
+    if (!existing) throw new Error(`Secret ${targetName(vs)} changed while it was created`);
+    const decision = mayWrite(vs, existing);
+    if (!decision.allowed) throw new Failure(decision.reason, decision.message);
+    checkShrink(vs, existing, read);
+    return existing;
+  }
+
+  /** The Secret from the cache, which holds only Secrets labelled as ours. */
+  #cachedSecret(vs: VaultSecret): V1Secret | undefined {
+    return this.#deps.secrets.get(keyFor(vs.metadata?.namespace, targetName(vs)));
+  }
+
   async #existingSecret(vs: VaultSecret): Promise<V1Secret | undefined> {
-    const key = keyFor(vs.metadata?.namespace, targetName(vs));
     // The cache holds only Secrets we wrote; a miss may still be someone else's Secret.
     return (
-      this.#deps.secrets.get(key) ??
+      this.#cachedSecret(vs) ??
       (await getObject<V1Secret>(this.#deps.client, {
         apiVersion: 'v1',
         kind: 'Secret',
@@ -383,8 +438,8 @@ export class VaultSecretReconciler {
     return this.#secretMac(vs).verdict(data, vs.status.secretMAC);
   }
 
-  async #fetchAll(vs: VaultSecret, backend: Backend, signal: AbortSignal) {
-    const ctx = { namespace: vs.metadata?.namespace ?? '', signal };
+  async #fetchAll(vs: VaultSecret, backend: Backend, opts: { signal: AbortSignal; maxAgeMs: number }) {
+    const ctx = { namespace: vs.metadata?.namespace ?? '', ...opts };
     const refs = sourceRefs(vs.spec);
     const read = await Promise.all(
       refs.map(async (ref) => [sourceKey(ref), await backend.read(ref, ctx)] as const),
@@ -431,6 +486,21 @@ const holdInput = (vs: VaultSecret, existing: V1Secret | undefined): HoldInput =
   allowShrink: vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
   secretVersion: existing?.metadata?.resourceVersion,
 });
+
+/** The source a resource refreshes from (backend and paths): resources with the same share slots. */
+const refreshSource = (vs: VaultSecret): string =>
+  [vs.spec.backend, ...sourceRefs(vs.spec).map(sourceKey).sort()].join('\u0000');
+
+/** A read that would leave the Secret with none of our keys, or half of them, is refused (wipe-guard.ts). */
+function checkShrink(vs: VaultSecret, existing: V1Secret | undefined, read: Read): void {
+  const shrink = unsafeShrink({
+    previous: existing ? (managedKeys(existing) ?? []) : [],
+    next: [...read.data.keys()],
+    allowEmpty: vs.spec.target?.allowEmpty === true,
+    acknowledged: read.shrinkToken !== undefined,
+  });
+  if (shrink) throw new Failure(Reason.UnsafeShrink, shrink);
+}
 
 /** A write the apiserver refused for good becomes SecretWriteFailed; anything else is rethrown. */
 async function writing<T>(what: string, values: Iterable<Buffer>, write: () => Promise<T>): Promise<T> {
