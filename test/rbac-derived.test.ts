@@ -108,7 +108,7 @@ const FEATURES: Feature[] = [
     needs: (r) =>
       inServed(r, (ns) => [
         ...grant('', ['secrets'], ['get', 'list', 'watch', 'create', 'patch'], ns),
-        ...grant('', ['events'], ['create'], ns),
+        ...grant('', ['events'], ['create', 'patch'], ns),
       ]),
   },
   {

@@ -50,7 +50,7 @@ describe('EventRecorder', () => {
     assert.match((body.metadata as { name: string }).name, /^db\.[0-9a-f]+$/);
   });
 
-  it('drops an identical event inside the window and sends it again after', async () => {
+  it('drops an identical event inside the window; after it, bumps the count of the Event written', async () => {
     const { clock, rest, recorder } = setup();
     await recorder.warning(secret, 'BackendError', 'vault sealed');
     await recorder.warning(secret, 'BackendError', 'vault sealed');
@@ -60,6 +60,48 @@ describe('EventRecorder', () => {
     clock.advance(60_000);
     await recorder.warning(secret, 'BackendError', 'vault sealed');
     assert.equal(rest.requests.length, 3);
+    const name = (rest.requests[0]!.body as { metadata: { name: string } }).metadata.name;
+    const bump = rest.requests[2]!;
+    assert.equal(bump.method, 'PATCH');
+    assert.equal(bump.path, `/api/v1/namespaces/shop/events/${name}`);
+    assert.deepEqual(bump.body, { count: 2, lastTimestamp: '2030-01-01T00:01:00Z' });
+  });
+
+  it('creates the Event anew when the one to bump is gone (expired)', async () => {
+    const { clock, rest, recorder } = setup();
+    await recorder.warning(secret, 'BackendError', 'vault sealed');
+    rest.handler = (req) => {
+      if (req.method === 'PATCH') throw apiError(404, 'NotFound');
+      return {};
+    };
+    clock.advance(120_000);
+    await recorder.warning(secret, 'BackendError', 'vault sealed');
+    assert.deepEqual(
+      rest.requests.map((r) => r.method),
+      ['POST', 'PATCH', 'POST'],
+    );
+  });
+
+  it('limits a burst of Normal events of one reason across objects, never Warnings', async () => {
+    const { clock, rest, recorder } = setup();
+    const vs = (i: number) => ({ ...secret, metadata: { ...secret.metadata, name: `r${i}`, uid: `u${i}` } });
+    for (let i = 0; i < 100; i++) await recorder.normal(vs(i), 'SecretCreated', `Created Secret r${i}`);
+    assert.equal(rest.requests.length, 25, 'the burst');
+    clock.advance(1_000);
+    for (let i = 100; i < 110; i++) await recorder.normal(vs(i), 'SecretCreated', `Created Secret r${i}`);
+    assert.equal(rest.requests.length, 30, 'five a second after it');
+    for (let i = 0; i < 40; i++) await recorder.warning(vs(i), 'BackendError', 'sealed');
+    assert.equal(rest.requests.length, 70, 'every Warning');
+  });
+
+  it("limits one object's events like client-go's spam filter: 25, then one per 5 minutes", async () => {
+    const { clock, rest, recorder } = setup();
+    for (let i = 0; i < 30; i++) await recorder.warning(secret, 'Failed', `attempt ${i}`);
+    assert.equal(rest.requests.length, 25);
+    clock.advance(5 * 60_000);
+    await recorder.warning(secret, 'Failed', 'attempt 30');
+    await recorder.warning(secret, 'Failed', 'attempt 31');
+    assert.equal(rest.requests.length, 26);
   });
 
   it('passes messages through the sanitiser and caps them', async () => {

@@ -1,15 +1,18 @@
 // Kubernetes Events (core/v1) about our objects, for `kubectl describe`.
 //
 // Callers emit only when something changed (principle: no events for no-ops); the recorder
-// adds a second guard: an identical (object, type, reason, message) within a short window is
-// dropped, so a hot retry loop cannot flood the API server. Messages pass through a sanitiser
-// hook (secret values must never reach an event) and are capped. Recording never throws:
-// a failed event is logged and forgotten.
+// adds client-go's correlation (event-correlator.ts): an identical event within a short window
+// is dropped, so a hot retry loop cannot flood the API server; a later identical one bumps the
+// count of the Event already written (one PATCH) instead of creating another; bursts are
+// rate-limited per object, and Normal events of one reason across objects. Messages pass
+// through a sanitiser hook (secret values must never reach an event) and are capped. Recording
+// never throws: a failed event is logged and forgotten.
 import { randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { type Clock, systemClock } from './clock.ts';
 import type { KubeClient } from './client.ts';
-import { capMessage, toKubeError } from './errors.ts';
+import { capMessage, isNotFound, toKubeError } from './errors.ts';
+import { type CorrelatorOptions, type EventKey, EventCorrelator, type Written } from './event-correlator.ts';
 import { isNotLeader } from './fence.ts';
 import { type Logger, noopLogger, safeLog } from './logger.ts';
 import { builtinResources, collectionPath } from './resources.ts';
@@ -30,6 +33,8 @@ export interface EventRecorderOptions {
   dedupWindowMs?: number;
   /** Bound on remembered events for deduplication; default 4096. */
   maxTracked?: number;
+  /** Aggregation window and rate limits (event-correlator.ts); defaults as client-go's. */
+  correlation?: Omit<CorrelatorOptions, 'dedupWindowMs' | 'maxTracked'>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -44,12 +49,9 @@ export class EventRecorder {
   readonly #instance: string;
   readonly #host: string | undefined;
   readonly #sanitize: (message: string) => string;
-  readonly #windowMs: number;
-  readonly #maxTracked: number;
+  readonly #correlator: EventCorrelator;
   readonly #clock: Clock;
   readonly #log: Logger;
-  // Insertion-ordered: the oldest entries are first, so pruning stops at the first young one.
-  readonly #recent = new Map<string, number>();
 
   constructor(opts: EventRecorderOptions) {
     this.#client = opts.client;
@@ -57,8 +59,11 @@ export class EventRecorder {
     this.#instance = opts.instance;
     this.#host = opts.host;
     this.#sanitize = opts.sanitize ?? ((m) => m);
-    this.#windowMs = opts.dedupWindowMs ?? 60_000;
-    this.#maxTracked = opts.maxTracked ?? 4096;
+    this.#correlator = new EventCorrelator({
+      ...opts.correlation,
+      dedupWindowMs: opts.dedupWindowMs,
+      maxTracked: opts.maxTracked,
+    });
     this.#clock = opts.clock ?? systemClock;
     this.#log = opts.logger ?? noopLogger;
   }
@@ -75,23 +80,31 @@ export class EventRecorder {
   async event(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
     const meta = obj.metadata ?? {};
     const fields = { kind: obj.kind, namespace: meta.namespace, name: meta.name, reason };
-    let dedupKey: string | undefined;
+    let key: EventKey | undefined;
     try {
       const text = capMessage(this.#sanitize(message), MAX_MESSAGE);
       const now = this.#clock.now();
-      dedupKey = JSON.stringify([
-        meta.uid ?? `${obj.kind}/${meta.namespace}/${meta.name}`,
-        type,
-        reason,
-        text,
-      ]);
-      this.#prune(now);
-      if (this.#recent.has(dedupKey)) return;
-      this.#recent.set(dedupKey, now);
+      const object = meta.uid ?? `${obj.kind}/${meta.namespace}/${meta.name}`;
+      key = { object, type, reason, message: text };
+      const decision = this.#correlator.decide(key, now);
+      if (decision.action === 'drop') {
+        if (decision.why !== 'duplicate')
+          safeLog(this.#log, 'debug', `Event not recorded: ${decision.why}`, fields);
+        return;
+      }
+      if (decision.action === 'patch' && (await this.#bump(key, decision.written, now))) return;
       const body = buildEvent(obj, type, reason.slice(0, MAX_REASON), text, now, {
         component: this.#component,
         instance: this.#instance,
         host: this.#host,
+      });
+      // Remembered before it is sent, so an identical event meanwhile is not sent twice.
+      this.#correlator.recorded(key, {
+        name: body.metadata.name,
+        namespace: body.metadata.namespace,
+        count: 1,
+        firstTimestamp: body.firstTimestamp,
+        sentAt: now,
       });
       await this.#client.rest.request({
         method: 'POST',
@@ -100,7 +113,7 @@ export class EventRecorder {
       });
     } catch (err) {
       // Forget it so the same event can be tried again by a later reconcile.
-      if (dedupKey) this.#recent.delete(dedupKey);
+      if (key) this.#correlator.forget(key);
       if (isNotLeader(err)) {
         safeLog(this.#log, 'debug', 'Event not recorded: not the leader', fields);
         return;
@@ -110,10 +123,22 @@ export class EventRecorder {
     }
   }
 
-  #prune(now: number): void {
-    for (const [key, at] of this.#recent) {
-      if (now - at < this.#windowMs && this.#recent.size < this.#maxTracked) break;
-      this.#recent.delete(key);
+  /** count+1 and lastTimestamp on the Event written before; false when it is gone (expired). */
+  async #bump(key: EventKey, written: Written, now: number): Promise<boolean> {
+    const next = { ...written, count: written.count + 1, sentAt: now };
+    this.#correlator.recorded(key, next);
+    try {
+      await this.#client.rest.request({
+        method: 'PATCH',
+        path: `${collectionPath(builtinResources.Event, written.namespace)}/${encodeURIComponent(written.name)}`,
+        body: { count: next.count, lastTimestamp: eventTime(now) },
+        contentType: 'application/merge-patch+json',
+      });
+      return true;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.#correlator.forget(key);
+      return false;
     }
   }
 }
@@ -145,7 +170,7 @@ export function buildEvent(
 ): CoreEvent {
   const meta = obj.metadata ?? {};
   const name = meta.name ?? 'unknown';
-  const time = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const time = eventTime(now);
   return {
     apiVersion: 'v1',
     kind: 'Event',
@@ -174,3 +199,6 @@ export function buildEvent(
     count: 1,
   };
 }
+
+/** Event timestamps keep whole seconds (metav1.Time). */
+const eventTime = (now: number): string => new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');

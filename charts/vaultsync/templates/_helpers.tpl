@@ -235,13 +235,15 @@ everywhere, for the target Secrets).
   resources: [vaultsecrets, vaultcertificates]
   verbs: [patch]
 # Target Secrets: a label-filtered informer (list/watch), a get for a target it does not own
-# yet, server-side apply to create and update (an apply that creates is authorized as create).
+# yet (Merge, or after a create-only apply found one), server-side apply to create and update
+# (an apply that creates is authorized as create).
 - apiGroups: ['']
   resources: [secrets]
   verbs: [get, list, watch, create, patch]
 - apiGroups: ['']
   resources: [events]
-  verbs: [create]
+  # patch: an identical event bumps the count of the Event written (kube/event-correlator.ts).
+  verbs: [create, patch]
 # Workload reload (src/controllers/reload): informers on the workloads that may need a rollout,
 # the rollout itself (a pod-template annotation, merge patch).
 - apiGroups: [apps]
