@@ -10,7 +10,13 @@ import { status } from '@grpc/grpc-js';
 import type { VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject } from '../src/kube/index.ts';
 import { createCsr, generatePrivateKey } from '../src/pki/index.ts';
-import { grantApiUser, grpcClients, httpsCall, serviceAccountToken } from './support/api-callers.ts';
+import {
+  apiKeyRotation,
+  grantApiUser,
+  grpcClients,
+  httpsCall,
+  serviceAccountToken,
+} from './support/api-callers.ts';
 import { installCrds } from './support/crds.ts';
 import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
 import { testbed } from './support/testbed.ts';
@@ -171,17 +177,7 @@ backends:
         data: [{ secretKey: 'user', remoteRef: { path: `${ns}/db`, property: 'user' } }],
       },
     });
-    await createObject(client, {
-      apiVersion: 'vaultsync.io/v1alpha1',
-      kind: 'SecretRotation',
-      metadata: { name: 'api-key', namespace: ns },
-      spec: {
-        backend: 'vault',
-        path: `${ns}/rotated`,
-        interval: '720h',
-        generate: { key: { type: 'randomBytes', length: 16, encoding: 'hex' } },
-      },
-    } as never);
+    await createObject(client, apiKeyRotation(ns));
   });
 
   after(async () => {

@@ -13,6 +13,7 @@ import { type KubeClient, createKubeClient, createObject, getObject } from '../s
 import { createCsr, generatePrivateKey, certificateInfo } from '../src/pki/index.ts';
 import {
   type HttpsReply,
+  apiKeyRotation,
   grantApiUser,
   httpsCall,
   serviceAccountToken as callerToken,
@@ -236,17 +237,7 @@ backends:${vault('vault', bed.baoAddr)}${vault('vault-slow', `http://127.0.0.1:$
   });
 
   it('a rotation trigger writes a new backend version and answers with the outcome', async () => {
-    await createObject(client, {
-      apiVersion: 'vaultsync.io/v1alpha1',
-      kind: 'SecretRotation',
-      metadata: { name: 'api-key', namespace: ns },
-      spec: {
-        backend: 'vault',
-        path: `${ns}/rotated`,
-        interval: '720h',
-        generate: { key: { type: 'randomBytes', length: 16, encoding: 'hex' } },
-      },
-    } as never);
+    await createObject(client, apiKeyRotation(ns));
     const version = async () =>
       (
         (await bao('GET', `secret/metadata/${ns}/rotated`).catch(() => undefined)) as

@@ -27,8 +27,9 @@ export function peerAddress(peer: string): string {
   const bare = peer.replace(/^ipv[46]:/, '');
   const bracketed = /^\[([^\]]+)\]/.exec(bare);
   if (bracketed) return bracketed[1]!;
-  const i = bare.lastIndexOf(':');
-  return i > 0 && bare.indexOf(':') === i ? bare.slice(0, i) : bare;
+  // host:port (one colon, a numeric port); anything else (a unix socket) as it is.
+  const hostPort = /^([^:]+):\d+$/.exec(bare);
+  return hostPort ? hostPort[1]! : bare;
 }
 
 // The same validation fastify applies over HTTPS: no coercion, no dropping of unknown fields.

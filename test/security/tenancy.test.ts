@@ -4,13 +4,13 @@
 // vaultsync's own rules, before any request, and harmless: OpenBao, read with the root token,
 // still holds what it held.
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { SecretRotation, VaultSecret } from '../../src/apis/v1alpha1/index.ts';
 import { compilePathGlob } from '../../src/backends/glob.ts';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { createKubeClient, createObject, deleteObject, getObject } from '../../src/kube/index.ts';
+import { type HttpsReply, httpsCall } from '../support/api-callers.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { baoApi } from '../support/testbed/openbao.ts';
 import { eventually } from '../support/wait.ts';
@@ -35,10 +35,7 @@ interface KvRead {
   data: { data: Record<string, string>; metadata: { version: number } };
 }
 
-interface Reply {
-  status: number;
-  body: { code?: string; message?: string; version?: string } | undefined;
-}
+type Reply = HttpsReply;
 
 const backendsYaml = (bed: Testbed, auth: string, paths: string) => `
 backends:
@@ -99,42 +96,8 @@ describe('security: tenancy rules — reads are not writes, and globs do not cro
     );
 
   /** The API as a tenant would call it: a `vaultsync`-audience token, the published CA. */
-  function callApi(method: string, path: string, token: string, body?: unknown): Promise<Reply> {
-    const [host, port] = op.apiAddress!.split(':');
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host,
-          port: Number(port),
-          path,
-          method,
-          ca: op.apiCaPem,
-          servername: 'localhost',
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(payload !== undefined && { 'content-type': 'application/json' }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: Reply['body'];
-            try {
-              parsed = JSON.parse(text) as Reply['body'];
-            } catch {
-              parsed = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
-  }
+  const callApi = (method: string, path: string, token: string, body?: unknown): Promise<Reply> =>
+    httpsCall({ address: op.apiAddress!, caPem: op.apiCaPem }, method, path, token, body);
 
   before(async function () {
     bed = await testbed();

@@ -212,3 +212,17 @@ export function grpcClients(address: string, caPem: string | undefined) {
     close: () => Object.values(clients).forEach((c) => c.close()),
   };
 }
+
+/** The SecretRotation the API tests rotate: 16 random bytes (hex) at `<namespace>/rotated`. */
+export const apiKeyRotation = (namespace: string) =>
+  ({
+    apiVersion: 'vaultsync.io/v1alpha1',
+    kind: 'SecretRotation',
+    metadata: { name: 'api-key', namespace },
+    spec: {
+      backend: 'vault',
+      path: `${namespace}/rotated`,
+      interval: '720h',
+      generate: { key: { type: 'randomBytes', length: 16, encoding: 'hex' } },
+    },
+  }) as never;
