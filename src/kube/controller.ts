@@ -39,8 +39,8 @@ export class TerminalError extends Error {
 
 /**
  * A transient failure with a server-provided delay (429 / Retry-After) before the next try. With
- * `countsAsFailure: false` it is only a wait (the backend was not called: its circuit is open):
- * the key comes back after the delay and its backoff neither grows nor resets.
+ * `countsAsFailure: false` it is only a wait (a backend's circuit is open: its breaker paces the
+ * retries): the key comes back after the delay and its backoff neither grows nor resets.
  */
 export class RetryAfterError extends Error {
   override readonly name = 'RetryAfterError';

@@ -47,11 +47,22 @@ describe('Breaker', () => {
       assert.ok(err instanceof BackendError);
       assert.equal(err.code, 'CircuitOpen');
       assert.equal(err.transient, true);
+      assert.equal(err.circuitOpen, true);
       assert.ok((err.retryAfterMs ?? -1) > 0 && (err.retryAfterMs ?? 0) <= 50);
       assert.match(err.message, /backend "vault" is failing/);
     }
     assert.equal(calls, 3);
     assert.deepEqual(states, ['open']);
+  });
+
+  it('says on the failure that opened the circuit, and not before, when the probe is due', async () => {
+    const first = await breaker.execute(unavailable).catch((e: unknown) => e);
+    assert.ok(first instanceof BackendError && !first.circuitOpen && first.retryAfterMs === undefined);
+    await breaker.execute(unavailable).catch(() => undefined);
+    const opening = await breaker.execute(unavailable).catch((e: unknown) => e);
+    assert.ok(opening instanceof BackendError);
+    assert.deepEqual([opening.code, opening.message, opening.circuitOpen], ['Unavailable', 'down', true]);
+    assert.ok((opening.retryAfterMs ?? 0) > 40 && (opening.retryAfterMs ?? 0) <= 50);
   });
 
   it('does not count answers that prove the backend is up, and they reset the count', async () => {

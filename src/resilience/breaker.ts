@@ -1,8 +1,9 @@
 /**
  * Per-backend circuit breaker (cockatiel): after `failureThreshold` consecutive transient
  * failures (unreachable, timeouts, 5xx) it opens and calls fail fast with `CircuitOpen`;
- * after `halfOpenAfterMs` one trial call goes through and closes or re-opens it. Each refusal
- * says when that is (`retryAfterMs`): a caller retrying then is the probe, or waits for it.
+ * after `halfOpenAfterMs` one trial call goes through and closes or re-opens it. Each refusal,
+ * and the failure that opened it, says when that is (`retryAfterMs`, `circuitOpen`): a caller
+ * retrying then is the probe, or waits for it.
  * Answers that prove the backend is up (found, not found, denied) count as successes;
  * throttling and cancellation count as neither.
  */
@@ -98,6 +99,15 @@ export class Breaker {
           `backend "${this.#name}" is failing; calls paused for ${Math.ceil(retryAfterMs / 1000)}s (circuit open)`,
           { retryAfterMs, backend: this.#name },
         );
+      }
+      // This failure opened the circuit (or found it opened): the caller waits for the probe too.
+      if (isBackendError(err) && countsAsFailure(err) && this.#policy.state === CircuitState.Open) {
+        throw new BackendError(err.code, err.message, {
+          transient: err.transient,
+          retryAfterMs: this.#retryAfterMs(),
+          ...(err.backend !== undefined && { backend: err.backend }),
+          circuitOpen: true,
+        });
       }
       throw err;
     }

@@ -34,6 +34,14 @@ describe('BackendError', () => {
     assert.equal(named.backend, 'vault');
     assert.equal(named.retryAfterMs, 10);
     assert.equal(withBackend(named, 'vault'), named);
+    const opened = new BackendError('Unavailable', 'down', { retryAfterMs: 10, circuitOpen: true });
+    assert.equal(withBackend(opened, 'vault').circuitOpen, true);
+  });
+
+  it('is circuitOpen for a refusal of the breaker, or when the breaker says so', () => {
+    assert.equal(new BackendError('CircuitOpen', 'paused').circuitOpen, true);
+    assert.equal(new BackendError('Unavailable', 'down').circuitOpen, false);
+    assert.equal(new BackendError('Unavailable', 'down', { circuitOpen: true }).circuitOpen, true);
   });
 });
 

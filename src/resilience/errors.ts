@@ -41,6 +41,8 @@ export interface BackendErrorOptions {
   readonly retryAfterMs?: number;
   /** Name of the backend (from the config). */
   readonly backend?: string;
+  /** Default: CircuitOpen. Our breaker is open after this call (see BackendError.circuitOpen). */
+  readonly circuitOpen?: boolean;
 }
 
 export const MAX_MESSAGE_LENGTH = 400;
@@ -52,6 +54,12 @@ export class BackendError extends Error {
   readonly transient: boolean;
   readonly retryAfterMs?: number;
   readonly backend?: string;
+  /**
+   * Our circuit breaker is open after this call — it refused it (CircuitOpen), or this failure
+   * opened it: `retryAfterMs` says when the next trial call may go through. Until then the
+   * breaker, not the caller's own backoff, paces retries.
+   */
+  readonly circuitOpen: boolean;
 
   constructor(code: BackendErrorCode, message: string, options: BackendErrorOptions = {}) {
     super(cut(message, MAX_MESSAGE_LENGTH));
@@ -59,6 +67,7 @@ export class BackendError extends Error {
     this.transient = options.transient ?? TRANSIENT_BY_DEFAULT[code];
     if (options.retryAfterMs !== undefined) this.retryAfterMs = Math.max(0, Math.round(options.retryAfterMs));
     if (options.backend !== undefined) this.backend = options.backend;
+    this.circuitOpen = options.circuitOpen ?? code === 'CircuitOpen';
   }
 
   toJSON(): Record<string, unknown> {
@@ -109,6 +118,7 @@ export function withBackend(err: BackendError, backend: string): BackendError {
     transient: err.transient,
     ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
     backend,
+    circuitOpen: err.circuitOpen,
   });
   return copy;
 }

@@ -54,13 +54,24 @@ describe('failure: classify', () => {
     );
   });
 
-  it('marks a refusal of the open circuit as paused until the trial call, not as a failure to back off', () => {
+  it('marks an error of an open circuit (a refusal, the failure that opened it) as paused until the trial call', () => {
     const open = failureOf(
       classify(new BackendError('CircuitOpen', 'calls paused', { retryAfterMs: 4000 }), false, options),
     );
     assert.deepEqual(
       [open.reason, open.transient, open.paused, open.retryAfterMs],
       ['BackendUnavailable', true, true, 4000],
+    );
+    const opened = failureOf(
+      classify(
+        new BackendError('Unavailable', 'timed out', { retryAfterMs: 30_000, circuitOpen: true }),
+        false,
+        options,
+      ),
+    );
+    assert.deepEqual(
+      [opened.reason, opened.paused, opened.retryAfterMs],
+      ['BackendUnavailable', true, 30_000],
     );
     const down = failureOf(classify(new BackendError('Unavailable', 'timed out'), false, options));
     assert.equal(down.paused, false);

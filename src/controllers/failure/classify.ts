@@ -72,8 +72,9 @@ function fromBackendError(err: BackendError, kind: KindReasons): Failure {
   return new Failure(backendReason(err.code, kind), err.message, {
     transient: err.transient,
     ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
-    // Refused by our own breaker: the backend was not called, the resource did not fail.
-    ...(err.code === 'CircuitOpen' && { paused: true }),
+    // Our breaker is open (it refused the call, or this failure opened it): the backend is
+    // out, not this resource; it retries when the breaker tries the backend again.
+    ...(err.circuitOpen && { paused: true }),
   });
 }
 

@@ -14,8 +14,9 @@ export interface FailureOptions {
   /** The server said when to try again (Retry-After): a floor for the next attempt. */
   retryAfterMs?: number;
   /**
-   * The backend was not called (its circuit is open): retried at `retryAfterMs`, when the
-   * breaker lets a trial call through, and the resource's backoff does not grow meanwhile.
+   * The backend's circuit is open (the breaker refused the call, or this failure opened it):
+   * retried at `retryAfterMs`, when the breaker lets a trial call through; the resource's
+   * backoff does not grow meanwhile (the outage is the backend's, not the resource's).
    */
   paused?: boolean;
 }

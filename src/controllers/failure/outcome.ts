@@ -45,7 +45,7 @@ export function warningDue(
 
 /**
  * How a failure is tried again: when the open circuit lets a trial call through (`wait`: the
- * backend was not called, so the per-key backoff does not grow — after an outage every resource
+ * breaker paces the backend, so the per-key backoff does not grow — after an outage every resource
  * is back at the first successful probe, not at its own capped backoff), after the server's
  * Retry-After, with the controller's per-key backoff (transient), or after the user-error
  * interval (it needs a person's fix).
