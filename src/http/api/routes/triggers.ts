@@ -16,26 +16,18 @@ export function registerTriggerRoutes(app: FastifyInstance, ops: ApiOperations['
     const { params, body } = req as unknown as Named;
     return { ...params, waitSeconds: body?.waitSeconds };
   };
-  operationRoute(app, {
-    method: 'POST',
-    url: '/v1/namespaces/:namespace/vaultsecrets/:name/sync',
-    op: ops.sync,
-    summary: 'Read the backend for one VaultSecret now',
-    tags: ['triggers'],
-    ok,
-    input: named,
-    send,
-  });
-  operationRoute(app, {
-    method: 'POST',
-    url: '/v1/namespaces/:namespace/secretrotations/:name/rotate',
-    op: ops.rotate,
-    summary: 'Rotate now (generate, write a new backend version, refresh and roll out consumers)',
-    tags: ['triggers'],
-    ok,
-    input: named,
-    send,
-  });
+  const namedTriggers = [
+    [ops.sync, 'vaultsecrets/:name/sync', 'Read the backend for one VaultSecret now'],
+    [
+      ops.rotate,
+      'secretrotations/:name/rotate',
+      'Rotate now (generate, write a new backend version, refresh and roll out consumers)',
+    ],
+  ] as const;
+  for (const [op, path, summary] of namedTriggers) {
+    const url = `/v1/namespaces/:namespace/${path}`;
+    operationRoute(app, { method: 'POST', url, op, summary, tags: ['triggers'], ok, input: named, send });
+  }
   operationRoute(app, {
     method: 'POST',
     url: '/v1/namespaces/:namespace/vaultsecrets::sync',
