@@ -164,7 +164,7 @@ const FEATURES: Feature[] = [
   },
   {
     feature: 'HTTP API: TokenReview, SubjectAccessReview, sync and rotate triggers',
-    code: 'src/http/api/auth.ts, routes/triggers.ts',
+    code: 'src/http/api/auth.ts, operations/triggers.ts',
     needs: (r) =>
       at(r.values, 'api', 'enabled') === true
         ? [
