@@ -156,10 +156,12 @@ describe('GuardedBackend', () => {
 
   it("shares a result within the caller's maxAgeMs, checks tenancy for every caller first, reads fresh for 0", async () => {
     const { adapter, backend, clock, metrics } = setup({ allowedPaths: ['{namespace}/**', 'shared/**'] });
-    await backend.read({ path: 'shared/db' }, { ...ctx, maxAgeMs: 2000 });
+    const first = await backend.read({ path: 'shared/db' }, { ...ctx, maxAgeMs: 2000 });
     await clock.advanceAsync(1000);
-    await backend.read({ path: 'shared/db' }, { ...ctx, maxAgeMs: 2000 });
+    const shared = await backend.read({ path: 'shared/db' }, { ...ctx, maxAgeMs: 2000 });
     assert.equal(adapter.reads.length, 1, 'served the kept result');
+    assert.equal(shared.readAt, first.readAt, 'as old as the read it shares');
+    assert.equal(clock.now() - shared.readAt!, 1000);
     // Another tenant whose rules do not allow the path is refused, kept result or not.
     const err = await errorOf(backend.read({ path: 'shared/db' }, { namespace: 'shop', maxAgeMs: 2000 }));
     assert.equal(err.code, 'TenancyDenied');

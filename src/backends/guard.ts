@@ -39,12 +39,14 @@ export class GuardedBackend implements Backend {
   readonly #adapter: BackendAdapter;
   readonly #tenancy: ReturnType<typeof compileTenancy>;
   readonly #guard: CallGuard<RemoteSecret>;
+  readonly #clock: Clock;
   #closed = false;
 
   constructor(adapter: BackendAdapter, options: GuardOptions, deps: GuardDeps) {
     this.name = adapter.name;
     this.type = adapter.type;
     this.#adapter = adapter;
+    this.#clock = deps.clock;
     this.#tenancy = compileTenancy(adapter.name, options);
     this.#guard = new CallGuard<RemoteSecret>({ ...options, kind: 'backend', name: adapter.name }, deps);
   }
@@ -57,12 +59,15 @@ export class GuardedBackend implements Backend {
   async read(req: ReadRequest, ctx: CallContext): Promise<RemoteSecret> {
     this.#guard.admit('read', () => this.#tenancy(ctx.namespace, req.path, 'read'));
     const key = coalesceKey(req.path, req.version, this.#adapter.identity(ctx));
-    return this.#guard.read(
+    let readAt = this.#clock.now();
+    const secret = await this.#guard.read(
       key,
       ctx.signal,
       (signal) => this.#adapter.read(req, { ...ctx, signal }),
       ctx.maxAgeMs,
+      (startedAt) => (readAt = startedAt),
     );
+    return { ...secret, readAt };
   }
 
   async write(req: WriteRequest, ctx: CallContext): Promise<WriteResult> {

@@ -19,6 +19,11 @@ export interface RemoteSecret {
   readonly data: SecretData;
   /** The version read: KV v2 version, Secret resourceVersion, memory counter. */
   readonly version: string;
+  /**
+   * When the request that read it started (ms since the epoch): earlier than now when a result
+   * read for another caller was shared (CallContext.maxAgeMs). Set by the guarded backend.
+   */
+  readonly readAt?: number;
 }
 
 export interface WriteRequest {

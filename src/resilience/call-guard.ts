@@ -118,6 +118,7 @@ export class CallGuard<R = unknown> {
     signal: AbortSignal | undefined,
     fn: (signal: AbortSignal) => Promise<R>,
     maxAgeMs?: number,
+    onShared?: (startedAt: number) => void,
   ): Promise<R> {
     const coalescer = this.#coalescer;
     if (!coalescer) return this.call('read', signal, fn);
@@ -126,7 +127,10 @@ export class CallGuard<R = unknown> {
         key,
         (shared) => this.call('read', shared, fn),
         signal,
-        () => this.#deps.metrics.coalesced(this.name),
+        (startedAt) => {
+          this.#deps.metrics.coalesced(this.name);
+          onShared?.(startedAt);
+        },
         maxAgeMs,
       );
     } catch (err) {

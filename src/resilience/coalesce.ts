@@ -58,13 +58,13 @@ export class Coalescer<T> {
   /**
    * Runs `fn` for `key` unless a call for it is in flight (or kept no longer than `maxAgeMs`
    * ago), and returns the shared result. `onShared` is told when this caller did not start a
-   * request of its own.
+   * request of its own, with the time the shared request started (how old its answer may be).
    */
   run(
     key: string,
     fn: (signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
-    onShared?: () => void,
+    onShared?: (startedAt: number) => void,
     maxAgeMs: number = this.#ttlMs,
   ): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -72,13 +72,13 @@ export class Coalescer<T> {
     const kept = this.#kept.get(key);
     if (kept && now - kept.at >= this.#maxKeepMs) this.#kept.delete(key);
     else if (kept && maxAgeMs > 0 && now - kept.at < maxAgeMs) {
-      onShared?.();
+      onShared?.(kept.at);
       return Promise.resolve(kept.value);
     }
     let flight = this.#inflight.get(key);
     // A caller asking for a fresh read does not take the answer to a request sent before it asked.
     if (flight && !flight.stale && (maxAgeMs > 0 || flight.started >= now)) {
-      onShared?.();
+      onShared?.(flight.started);
     } else {
       flight = this.#start(key, fn);
     }

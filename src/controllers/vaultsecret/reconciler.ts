@@ -330,11 +330,16 @@ export class VaultSecretReconciler {
     const token = syncNowToken(vs);
     const { secret, lastSyncTime } = written;
     const sourceVersions = Object.fromEntries([...read.fetched].map(([k, v]) => [k, v.version]));
+    // When the data was read — earlier than now when a read was shared — so the next refresh
+    // lands on the slot of the resources it was shared with (refresh.ts).
+    const lastRefreshTime = formatTime(
+      Math.min(now, ...[...read.fetched.values()].map((v) => v.readAt ?? now)),
+    );
     const status: VaultSecretStatus = {
       ...vs.status,
       conditions: this.#readyCondition(vs, `Secret ${targetName(vs)} holds the latest data`),
       observedGeneration: vs.metadata?.generation,
-      lastRefreshTime: formatTime(now),
+      lastRefreshTime,
       ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
       ...(read.shrinkToken !== undefined && { allowShrinkHandled: tokenDigest(read.shrinkToken) }),
       secretMAC: written.mac,
@@ -357,7 +362,7 @@ export class VaultSecretReconciler {
         secretName: targetName(vs),
       });
     // From the time status keeps (whole seconds), as the next reconcile will see it.
-    const delay = nextRefreshDelay(Date.parse(formatTime(now)), target.intervalMs, now, target.phase);
+    const delay = nextRefreshDelay(Date.parse(lastRefreshTime), target.intervalMs, now, target.phase);
     return delay === undefined ? undefined : { requeueAfter: delay };
   }
 

@@ -2,41 +2,48 @@ import assert from 'node:assert/strict';
 import { MAX_SHARE_MS, nextRefreshAt, nextRefreshDelay, refreshPhase, sharedReadWindow } from './refresh.ts';
 
 const MIN = 60_000;
+const WINDOW = 6_000; // a tenth of a minute
 
 describe('refresh slots', () => {
-  it('puts every resource of one source on the same slots, whenever it last refreshed', () => {
+  it('refreshes in the last tenth of the interval after the last read, on a slot of its source', () => {
     const phase = refreshPhase('vault\0shop/db', MIN);
-    const slots = [0, 7_000, 31_500, 59_000].map((last) => nextRefreshAt(10 * MIN + last, MIN, phase));
-    assert.equal(new Set(slots.map((s) => (s - phase) % MIN)).size, 1, 'one phase');
-    for (const s of slots) assert.ok(s > 10 * MIN && s <= 12 * MIN);
-  });
-
-  it('is never more than one interval (and the stored precision) after the last refresh', () => {
-    const phase = refreshPhase('vault\0a', MIN);
+    assert.ok(phase >= 0 && phase < WINDOW);
     for (let last = 0; last < 3 * MIN; last += 977) {
       const at = nextRefreshAt(last, MIN, phase);
-      assert.ok(at > last + 1000 && at <= last + 1000 + MIN, `last ${last}: ${at}`);
+      assert.ok(at >= last + 1000 + MIN - WINDOW && at < last + 1000 + MIN, `last ${last}: ${at}`);
+      assert.equal((at - phase) % WINDOW, 0, 'on a slot');
     }
   });
 
-  it('does not refresh again at the slot just answered (lastRefreshTime keeps whole seconds)', () => {
-    const phase = 10_500;
-    const answeredAt = 10 * MIN + 10_700;
-    const stored = Date.parse(new Date(answeredAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
-    assert.equal(nextRefreshAt(stored, MIN, phase), 11 * MIN + 10_500);
-  });
-
-  it('spreads different sources over the interval', () => {
-    const phases = Array.from({ length: 100 }, (_, i) => refreshPhase(`vault\0path-${i}`, MIN));
-    assert.ok(phases.every((p) => p >= 0 && p < MIN));
-    assert.ok(
-      new Set(phases.map((p) => Math.floor(p / 6_000))).size >= 8,
-      'most tenths of the interval used',
+  it('gives resources of one source whose last reads fell in one window the same slot', () => {
+    const phase = 1_234;
+    const first = nextRefreshAt(10 * MIN, MIN, phase);
+    // The last reads that get `first`: the window (first − gap − window, first − gap].
+    const gap = MIN - WINDOW + 1000;
+    assert.equal(nextRefreshAt(first - gap - WINDOW + 1, MIN, phase), first);
+    assert.equal(nextRefreshAt(first - gap, MIN, phase), first);
+    assert.equal(
+      nextRefreshAt(first - gap + 1, MIN, phase),
+      first + WINDOW,
+      'the next window, the next slot',
     );
   });
 
+  it('does not refresh again soon after a read (lastRefreshTime keeps whole seconds)', () => {
+    const answeredAt = 10 * MIN + 10_700;
+    const stored = Date.parse(new Date(answeredAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    assert.ok(nextRefreshAt(stored, MIN, 500) > answeredAt + MIN - WINDOW);
+  });
+
+  it('spreads different sources over the window', () => {
+    const phases = Array.from({ length: 100 }, (_, i) => refreshPhase(`vault\0path-${i}`, MIN));
+    assert.ok(phases.every((p) => p >= 0 && p < WINDOW));
+    assert.ok(new Set(phases.map((p) => Math.floor(p / 600))).size >= 8, 'most tenths of the window used');
+  });
+
   it('waits until the slot; interval 0 never refreshes', () => {
-    assert.equal(nextRefreshDelay(0, MIN, 30_000, 45_000), 15_000);
+    assert.equal(nextRefreshDelay(0, MIN, 30_000, 0), 60_000 - 30_000);
+    assert.equal(nextRefreshDelay(0, MIN, 30_000, 5_000), 59_000 - 30_000);
     assert.equal(nextRefreshDelay(0, 0, 30_000, 0), undefined);
   });
 

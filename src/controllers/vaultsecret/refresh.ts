@@ -1,11 +1,14 @@
 // When to read the backend again, and how old a shared read may be. Pure.
 //
-// Every resource that reads the same source (backend and paths) with the same interval refreshes
-// at the same instants — slots one interval apart, at a phase taken from a hash of the source —
-// so all of them take one backend read per interval between them: the first to run reads, the
-// others are served that result (it is at most the sharing window old, backends/guard.ts).
-// Different sources get different phases spread over the interval, so resources created together,
-// or an operator restart, do not become a refresh storm.
+// A refresh is due in the last tenth of the interval after the last read (the sharing window,
+// [lastRefresh + interval - window, lastRefresh + interval)), at a slot: slots are one window
+// apart, at a phase hashed from the source (backend and paths). Resources of one source whose
+// last reads fall in one window so refresh at the same instant and take one backend read between
+// them: the first reads, the others are served that result (backends/guard.ts). A resource served
+// a shared result records the time of that read (status.lastRefreshTime), so it joins the
+// slots of the resources it shared with: groups of one source merge instead of drifting apart.
+// Different sources get different phases, so resources created together, or an operator restart,
+// do not become a refresh storm.
 import { createHash } from 'node:crypto';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { isTrue } from '../../kube/conditions.ts';
@@ -26,16 +29,21 @@ export function sharedReadWindow(intervalMs: number): number {
   return intervalMs > 0 ? Math.min(intervalMs * SHARE_FRACTION, MAX_SHARE_MS) : 0;
 }
 
-/** Where in each interval the slots of one source lie: a stable hash of it, in [0, interval). */
+/** Where the slots of one source lie: a stable hash of it, in [0, sharing window). */
 export function refreshPhase(source: string, intervalMs: number): number {
-  if (intervalMs <= 0) return 0;
-  return createHash('sha256').update(source).digest().readUIntBE(0, 6) % Math.round(intervalMs);
+  const window = Math.round(sharedReadWindow(intervalMs));
+  if (window <= 0) return 0;
+  return createHash('sha256').update(source).digest().readUIntBE(0, 6) % window;
 }
 
-/** The first slot after the last refresh (strictly after the stored, truncated, time). */
+/**
+ * The slot in the last window of the interval after the last refresh (the stored, truncated,
+ * time): never sooner than interval − window after it, never later than the interval.
+ */
 export function nextRefreshAt(lastRefreshMs: number, intervalMs: number, phase: number): number {
-  const from = lastRefreshMs + STORED_PRECISION_MS;
-  return phase + (Math.floor((from - phase) / intervalMs) + 1) * intervalMs;
+  const window = sharedReadWindow(intervalMs);
+  const from = lastRefreshMs + STORED_PRECISION_MS + intervalMs - window;
+  return phase + Math.ceil((from - phase) / window) * window;
 }
 
 /** Why the backend must be read now, or undefined when the last read is still good. */
