@@ -5,14 +5,9 @@ import { FakeClock, settle } from '../kube/fake-clock.ts';
 import { openFence } from '../kube/fence.ts';
 import { RecordingLogger } from '../kube/testing.ts';
 import { Leadership, type LeadershipOptions, createFences } from './leadership.ts';
+import { electionConfig } from './testing.ts';
 
-const election: LeaderElectionConfig = {
-  enabled: true,
-  leaseName: 'vaultsync-leader',
-  leaseDuration: 15_000,
-  renewDeadline: 10_000,
-  retryPeriod: 2_000,
-};
+const election = electionConfig();
 
 /** A Leadership whose controllers, metrics, stop and exit write what happens to `steps`. */
 function leadershipFor(le: LeaderElectionConfig, overrides: Partial<LeadershipOptions> = {}) {
@@ -40,6 +35,13 @@ function leadershipFor(le: LeaderElectionConfig, overrides: Partial<LeadershipOp
   });
   return { leadership, fences, steps, logger };
 }
+
+/** The steps of leadership ending: each reconcile aborted with the fence's reason, the metric at 0. */
+const aborted = (reason: string) => [
+  `abort vaultsecret: not the leader: ${reason}`,
+  `abort reload: not the leader: ${reason}`,
+  'leader metric false',
+];
 
 describe('operator leadership', () => {
   let exitCode: typeof process.exitCode;
@@ -73,13 +75,7 @@ describe('operator leadership', () => {
     fences.leadership!.lose('no Lease renewal for 10000 ms');
     fences.leadership!.lose('again');
     await settle();
-    assert.deepEqual(steps, [
-      'abort vaultsecret: not the leader: no Lease renewal for 10000 ms',
-      'abort reload: not the leader: no Lease renewal for 10000 ms',
-      'leader metric false',
-      'stop',
-      'exit 1',
-    ]);
+    assert.deepEqual(steps, [...aborted('no Lease renewal for 10000 ms'), 'stop', 'exit 1']);
     assert.equal(process.exitCode, 1);
     const errors = logger.records.filter((r) => r.level === 'error');
     assert.deepEqual(
@@ -97,11 +93,7 @@ describe('operator leadership', () => {
     const { fences, steps, logger } = leadershipFor(election, { stopping: () => true });
     fences.leadership!.lose('stopping');
     await settle();
-    assert.deepEqual(steps, [
-      'abort vaultsecret: not the leader: stopping',
-      'abort reload: not the leader: stopping',
-      'leader metric false',
-    ]);
+    assert.deepEqual(steps, aborted('stopping'));
     assert.equal(process.exitCode, exitCode);
     assert.deepEqual(logger.records, []);
   });

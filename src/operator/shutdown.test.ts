@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import type { LeaderElectionConfig } from '../config/index.ts';
 import { type RunningParts, Shutdown, shutdownGrace, stopInOrder } from './shutdown.ts';
+import { electionConfig } from './testing.ts';
 
-const election: LeaderElectionConfig = {
-  enabled: true,
-  leaseName: 'vaultsync-leader',
-  leaseDuration: 15_000,
-  renewDeadline: 10_000,
-  retryPeriod: 2_000,
-};
+const election = electionConfig();
 
 /** Parts that write what they are asked, in order, to `steps`. */
 function recordingParts(steps: string[], graceMs: number | undefined = 2500): RunningParts {
