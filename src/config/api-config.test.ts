@@ -41,4 +41,19 @@ describe('config: api', () => {
       [],
     );
   });
+
+  it('gRPC is off by default; its address needs a real port, not the HTTPS one, and the HTTPS API on', async () => {
+    const config = await loadConfig({ text: BACKENDS }, { env: {} });
+    assert.equal(config.api?.grpc.address, '0');
+    assert.deepEqual(await problems('{grpc: {address: ":9443"}}'), []);
+    assert.deepEqual(await problems('{grpc: {address: ":99999"}}'), [
+      'api.grpc.address: port must be between 0 and 65535',
+    ]);
+    assert.deepEqual(await problems('{address: ":8443", grpc: {address: ":8443"}}'), [
+      'api.grpc.address: is api.address; choose another port',
+    ]);
+    assert.deepEqual(await problems('{address: "0", grpc: {address: ":9443"}}'), [
+      'api.grpc.address: needs the HTTPS API on (api.address is "0"): gRPC serves with its certificate',
+    ]);
+  });
 });

@@ -18,6 +18,21 @@ export function checkApi(api: unknown, problems: ProblemList): void {
   if (typeof api.address === 'string' && api.address !== '0' && !problems.has('/api/address')) {
     if (portOf(api.address) > 65535) problems.add('/api/address', 'port must be between 0 and 65535');
   }
+  checkGrpc(api, problems);
+}
+
+/** api.grpc.address: a real port, not the HTTPS one, and only with HTTPS on (its certificate is shared). */
+function checkGrpc(api: Record<string, unknown>, problems: ProblemList): void {
+  const address = isObject(api.grpc) ? api.grpc.address : undefined;
+  if (typeof address !== 'string' || address === '0' || problems.has('/api/grpc/address')) return;
+  if (portOf(address) > 65535) problems.add('/api/grpc/address', 'port must be between 0 and 65535');
+  else if (api.address === '0')
+    problems.add(
+      '/api/grpc/address',
+      'needs the HTTPS API on (api.address is "0"): gRPC serves with its certificate',
+    );
+  else if (api.address === address && portOf(address) !== 0)
+    problems.add('/api/grpc/address', 'is api.address; choose another port');
 }
 
 export function checkAudit(audit: unknown, problems: ProblemList): void {
