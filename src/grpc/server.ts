@@ -30,7 +30,8 @@ const SHUTDOWN_GRACE_MS = 5_000;
 function buildServer(core: ApiCore): Server {
   const definition = apiPackageDefinition();
   const pkg = apiPackage(definition);
-  const server = new Server();
+  // Messages no larger than the HTTPS API's bodies (api.bodyLimit): RESOURCE_EXHAUSTED beyond.
+  const server = new Server({ 'grpc.max_receive_message_length': core.config.bodyLimit });
   server.addService(pkg.Triggers.service, triggerHandlers(core));
   server.addService(pkg.Certificates.service, certificateHandlers(core));
   server.addService(pkg.Secrets.service, secretHandlers(core));
