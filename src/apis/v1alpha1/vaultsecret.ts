@@ -196,7 +196,7 @@ export const VaultSecretSpecSchema = Type.Object(
     backend: BackendName('Name of a backend in the operator configuration, e.g. vault.'),
     refreshInterval: Type.Optional(
       Duration(
-        'How often the backend is read again, as a duration (30s, 5m, 1h); each refresh is jittered. ' +
+        'How often the backend is read again, as a duration (30s, 5m, 1h); refreshed in the last tenth of the interval, together with the resources reading the same paths (one backend read for all of them). ' +
           `0 syncs once and never refreshes. Default: ${VAULT_SECRET_DEFAULTS.refreshInterval}.`,
         [durationAtLeast('10s', 'refreshInterval must be 0 (sync once) or at least 10s', true)],
       ),

@@ -15,7 +15,6 @@ import {
 } from '../../apis/v1alpha1/index.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
 import { type KubeClient, getObject, serverSideApply } from '../../kube/client.ts';
-import { isConflict } from '../../kube/errors.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
@@ -35,13 +34,13 @@ import {
 import type { SecretChanges } from '../contracts.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
 import type { ControllerEvents } from '../lifecycle.ts';
-import { createOnly } from './create-first.ts';
+import { createFirst } from './create-first.ts';
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
 import { FailureHold, type HoldInput } from './failure-hold.ts';
 import { finalize } from './finalize.ts';
 import { mayWrite } from './ownership.ts';
 import { BACKEND_REASONS } from './reasons.ts';
-import { nextRefreshDelay, refreshPhase, refreshReason, sharedReadWindow } from './refresh.ts';
+import { nextRefreshDelay, refreshPhase, refreshReason, refreshSource, sharedReadWindow } from './refresh.ts';
 import { type FailureIo, reportFailure } from './report-failure.ts';
 import { dataProblem } from './secret-limits.ts';
 import { writeStatus } from './status-write.ts';
@@ -282,9 +281,8 @@ export class VaultSecretReconciler {
     let existing = target.existing;
     let created: V1Secret | undefined;
     if (!target.verified) {
-      created = await writing(`Secret ${targetName(vs)}`, data.values(), () =>
-        this.#createFirst(vs, desired),
-      );
+      const what = `Secret ${targetName(vs)}`;
+      created = await writing(what, data.values(), () => createFirst(this.#deps.client, desired));
       // There was one after all (not ours: refused; ours, not in the cache yet: written below).
       if (!created) existing = await this.#verifiedSecret(vs, read);
     }
@@ -375,19 +373,6 @@ export class VaultSecretReconciler {
     // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
     // alone still owns (dropped from the spec since) go now, as they would have.
     return releaseFields(this.#deps.client, applied, LEGACY_FIELD_MANAGER);
-  }
-
-  /** Creates the Secret only if none exists; undefined when one does (the apiserver's Conflict). */
-  async #createFirst(vs: VaultSecret, desired: V1Secret): Promise<V1Secret | undefined> {
-    try {
-      return await serverSideApply(this.#deps.client, createOnly(desired), {
-        fieldManager: FIELD_MANAGER,
-        force: true,
-      });
-    } catch (err) {
-      if (isConflict(err)) return undefined;
-      throw err;
-    }
   }
 
   /**
@@ -491,10 +476,6 @@ const holdInput = (vs: VaultSecret, existing: V1Secret | undefined): HoldInput =
   allowShrink: vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
   secretVersion: existing?.metadata?.resourceVersion,
 });
-
-/** The source a resource refreshes from (backend and paths): resources with the same share slots. */
-const refreshSource = (vs: VaultSecret): string =>
-  [vs.spec.backend, ...sourceRefs(vs.spec).map(sourceKey).sort()].join('\u0000');
 
 /** A read that would leave the Secret with none of our keys, or half of them, is refused (wipe-guard.ts). */
 function checkShrink(vs: VaultSecret, existing: V1Secret | undefined, read: Read): void {

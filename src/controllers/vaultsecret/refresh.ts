@@ -1,37 +1,50 @@
 // When to read the backend again, and how old a shared read may be. Pure.
 //
-// A refresh is due in the last tenth of the interval after the last read (the sharing window,
+// A refresh is due in the last tenth of the interval after the last read (the refresh window,
 // [lastRefresh + interval - window, lastRefresh + interval)), at a slot: slots are one window
 // apart, at a phase hashed from the source (backend and paths). Resources of one source whose
 // last reads fall in one window so refresh at the same instant and take one backend read between
-// them: the first reads, the others are served that result (backends/guard.ts). A resource served
-// a shared result records the time of that read (status.lastRefreshTime), so it joins the
-// slots of the resources it shared with: groups of one source merge instead of drifting apart.
+// them: the first reads, the others are served that result (backends/guard.ts). A result is
+// shared for two windows, so a group at the next slot takes it too; a resource served a shared
+// result records the time of that read (status.lastRefreshTime) and so moves to the slots of the
+// resources it shared with: the groups of one source merge instead of staying apart.
 // Different sources get different phases, so resources created together, or an operator restart,
 // do not become a refresh storm.
 import { createHash } from 'node:crypto';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { isTrue } from '../../kube/conditions.ts';
+import { sourceKey, sourceRefs } from '../shared/source-refs.ts';
 
-/** A read result may be shared for this fraction of the refresh interval. */
-export const SHARE_FRACTION = 0.1;
-/** ...and never longer than this (a long interval must not keep values around for hours). */
-export const MAX_SHARE_MS = 5 * 60_000;
+/** Refreshes are due in this last fraction of the interval, at slots this far apart. */
+export const WINDOW_FRACTION = 0.1;
+/** ...and never a longer window than this. */
+export const MAX_WINDOW_MS = 150_000;
+/** A read is shared for two windows (never longer than 5 minutes: values are not kept for hours). */
+export const MAX_SHARE_MS = 2 * MAX_WINDOW_MS;
 /** status.lastRefreshTime keeps whole seconds: a slot is looked for after the stored time plus this. */
 const STORED_PRECISION_MS = 1000;
 
-/**
- * How old a read result another resource took may be when it is served to this one: a tenth of
- * the refresh interval, at most five minutes. A sync-once resource (interval 0) shares only
- * concurrent reads.
- */
-export function sharedReadWindow(intervalMs: number): number {
-  return intervalMs > 0 ? Math.min(intervalMs * SHARE_FRACTION, MAX_SHARE_MS) : 0;
+/** The refresh window (and slot spacing): a tenth of the interval, at most 2.5 minutes. */
+export function refreshWindow(intervalMs: number): number {
+  return intervalMs > 0 ? Math.min(intervalMs * WINDOW_FRACTION, MAX_WINDOW_MS) : 0;
 }
 
-/** Where the slots of one source lie: a stable hash of it, in [0, sharing window). */
+/**
+ * How old a read result another resource took may be when it is served to this one: two refresh
+ * windows (a fifth of the interval, at most five minutes). A sync-once resource (interval 0)
+ * shares only concurrent reads.
+ */
+export function sharedReadWindow(intervalMs: number): number {
+  return 2 * refreshWindow(intervalMs);
+}
+
+/** The source a resource refreshes from (backend and paths): resources of one source share slots. */
+export const refreshSource = (vs: VaultSecret): string =>
+  [vs.spec.backend, ...sourceRefs(vs.spec).map(sourceKey).sort()].join('\u0000');
+
+/** Where the slots of one source lie: a stable hash of it, in [0, refresh window). */
 export function refreshPhase(source: string, intervalMs: number): number {
-  const window = Math.round(sharedReadWindow(intervalMs));
+  const window = Math.round(refreshWindow(intervalMs));
   if (window <= 0) return 0;
   return createHash('sha256').update(source).digest().readUIntBE(0, 6) % window;
 }
@@ -41,7 +54,7 @@ export function refreshPhase(source: string, intervalMs: number): number {
  * time): never sooner than interval − window after it, never later than the interval.
  */
 export function nextRefreshAt(lastRefreshMs: number, intervalMs: number, phase: number): number {
-  const window = sharedReadWindow(intervalMs);
+  const window = refreshWindow(intervalMs);
   const from = lastRefreshMs + STORED_PRECISION_MS + intervalMs - window;
   return phase + Math.ceil((from - phase) / window) * window;
 }

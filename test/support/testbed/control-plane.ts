@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
   workloads: boolean;
   /** Audit lists and watches of ServiceAccounts too (see auditPolicyJson). */
   auditReads?: boolean;
+  /** Audit every other request of ServiceAccounts too: gets, and events (see auditPolicyJson). */
+  auditEveryRequest?: boolean;
   group: ManagedProcess[];
 }
 
@@ -34,14 +36,26 @@ export const auditLogFile = (dir: string) => join(dir, 'logs', 'kube-apiserver-a
 
 /**
  * Writes at level Metadata; with `reads`, also every list and watch made with a ServiceAccount
- * token (the operator's), so a fault test can count relists (test/faults/cluster.test.ts).
+ * token (the operator's), so a fault test can count relists (test/faults/cluster.test.ts); with
+ * `everyRequest`, also a ServiceAccount's gets and Events (leases still not), so a test can count
+ * what one resource costs (test/vaultsecret-costs.test.ts).
  */
-const auditPolicyJson = (reads: boolean) =>
+const auditPolicyJson = (reads: boolean, everyRequest = false) =>
   JSON.stringify({
     apiVersion: 'audit.k8s.io/v1',
     kind: 'Policy',
     omitStages: ['RequestReceived'],
     rules: [
+      ...(everyRequest
+        ? [
+            { level: 'None', resources: [{ group: 'coordination.k8s.io', resources: ['leases'] }] },
+            {
+              level: 'Metadata',
+              userGroups: ['system:serviceaccounts'],
+              verbs: ['get', 'create', 'update', 'patch', 'delete', 'deletecollection'],
+            },
+          ]
+        : []),
       {
         level: 'None',
         resources: [
@@ -113,7 +127,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
   const server = `https://127.0.0.1:${apiPort}`;
   const auditPolicy = join(pkiDir, 'audit-policy.json');
-  writeFileSync(auditPolicy, auditPolicyJson(opts.auditReads ?? false));
+  writeFileSync(auditPolicy, auditPolicyJson(opts.auditReads ?? false, opts.auditEveryRequest ?? false));
   const apiserver = spawnManaged(
     'kube-apiserver',
     binary('kubernetes', 'kube-apiserver'),

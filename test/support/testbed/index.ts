@@ -25,6 +25,8 @@ export interface TestbedOptions {
   azure?: boolean;
   /** The apiserver's audit log records ServiceAccounts' lists and watches too (default: writes only). */
   auditReads?: boolean;
+  /** ...and every other request of a ServiceAccount: gets, and Events (default: writes only, no Events). */
+  auditEveryRequest?: boolean;
   /** OpenBao keeps a file audit log (openbaoAuditLogFile) of every request (default: off). */
   openbaoAudit?: boolean;
   log?: (line: string) => void;
@@ -79,6 +81,7 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
         dir: opts.dir,
         workloads: opts.workloads ?? true,
         auditReads: opts.auditReads,
+        auditEveryRequest: opts.auditEveryRequest,
         group: processes,
       }),
       startOpenBao(opts.dir, processes, { audit: opts.openbaoAudit ?? false }),
