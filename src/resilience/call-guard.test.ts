@@ -74,6 +74,24 @@ describe('CallGuard', () => {
     assert.equal(err.retryAfterMs, DEFAULT_THROTTLE_MS);
   });
 
+  it('tells the caller when the open circuit tries again, on the opening failure and each refusal', async () => {
+    const { metrics, requests } = recording();
+    const guard = new CallGuard(
+      { kind: 'backend', name: 'vault', circuitBreaker: { failureThreshold: 1, halfOpenAfter: 30_000 } },
+      { clock: new FakeClock(), metrics },
+    );
+    // The adapter does not name the backend: the guard does, and keeps circuitOpen.
+    const down = () => Promise.reject(new BackendError('Unavailable', 'connection refused'));
+    const opening = await rejection(guard.call('read', undefined, down));
+    const refused = await rejection(guard.call('read', undefined, down));
+    for (const err of [opening, refused]) {
+      assert.equal(err.backend, 'vault');
+      assert.equal(err.circuitOpen, true);
+      assert.ok((err.retryAfterMs ?? 0) > 29_000 && (err.retryAfterMs ?? 0) <= 30_000);
+    }
+    assert.deepEqual(requests, ['vault read Unavailable', 'vault read CircuitOpen']);
+  });
+
   it('times out on its clock with a message naming what is guarded', async () => {
     const clock = new FakeClock();
     const guard = new CallGuard(
