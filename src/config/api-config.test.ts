@@ -1,6 +1,7 @@
 // The `api` section: what a config without it gets, and the API credential rules it refuses.
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from './load.ts';
+import { loadConfig } from './load.ts';
+import { ConfigError } from './problems.ts';
 
 const BACKENDS = 'backends: [{name: m, type: memory, allowedNamespaces: ["*"]}]\n';
 

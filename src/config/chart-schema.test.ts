@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHART_SCHEMA_PATH, ROOT, generatedChartSchema } from '../../hack/generate-chart-schema.ts';
 import { GENERATED_PROPERTIES, RELEASE_OPERATOR_FIELDS } from './chart-schema.ts';
-import { ConfigError, loadConfig } from './load.ts';
+import { loadConfig } from './load.ts';
+import { ConfigError } from './problems.ts';
 import {
   ApiSchema,
   AuditSchema,

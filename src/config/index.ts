@@ -1,12 +1,6 @@
-export {
-  ConfigError,
-  DEFAULT_CONFIG_PATH,
-  ENV,
-  configWarnings,
-  loadConfig,
-  loadConfigFromEnv,
-} from './load.ts';
-export type { ConfigProblem, ConfigSource, LoadOptions } from './load.ts';
+export { loadConfig, loadConfigFromEnv } from './load.ts';
+export { ConfigError, type ConfigProblem } from './problems.ts';
+export { DEFAULT_CONFIG_PATH, ENV, type ConfigSource, type LoadOptions } from './source.ts';
+export { configWarnings } from './warnings.ts';
 export { readSecretFile, type SecretFileReader } from './files.ts';
-export { formatDuration, parseDuration, type Milliseconds } from './duration.ts';
 export type * from './schema.ts';

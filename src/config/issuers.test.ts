@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { ConfigError, configWarnings, loadConfig } from './load.ts';
+import { loadConfig } from './load.ts';
+import { ConfigError } from './problems.ts';
+import { configWarnings } from './warnings.ts';
 
 const load = (yaml: string) => loadConfig({ text: yaml }, { env: {} });
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { configWarnings, ConfigError, loadConfig, loadConfigFromEnv, type LoadOptions } from './load.ts';
+import { loadConfig, loadConfigFromEnv } from './load.ts';
+import { ConfigError } from './problems.ts';
+import type { LoadOptions } from './source.ts';
+import { configWarnings } from './warnings.ts';
 import type { Config, VaultBackendConfig } from './schema.ts';
 
 const SUPPORTED =

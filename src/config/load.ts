@@ -44,15 +44,6 @@ import {
   type LoadOptions,
 } from './source.ts';
 
-// The loader's public face, unchanged for its importers.
-export { ConfigError, type ConfigProblem } from './problems.ts';
-export { DEFAULT_CONFIG_PATH, ENV, type ConfigSource, type LoadOptions } from './source.ts';
-export { pointerToPath } from './pointer.ts';
-export { deepFreeze } from './json.ts';
-export { configWarnings } from './warnings.ts';
-/** For other config files checked with TypeBox (the sidecar's): the same "what to fix" text. */
-export { describeSchemaError } from './schema-messages.ts';
-
 /** Loads the file named by `VAULTSYNC_CONFIG` (default /etc/vaultsync/config.yaml). */
 export async function loadConfigFromEnv(options: LoadOptions = {}): Promise<Config> {
   const env = options.env ?? process.env;

@@ -8,7 +8,7 @@
  */
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox';
 import { Sensitive } from '../secrets/sensitive.ts';
-import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.ts';
+import { DURATION_PATTERN, formatDuration, parseDuration } from '../apis/v1alpha1/duration.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks

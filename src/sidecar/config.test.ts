@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError } from '../config/load.ts';
+import { ConfigError } from '../config/problems.ts';
 import {
   DEFAULT_SOCKET,
   asSidecarBackend,

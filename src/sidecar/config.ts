@@ -8,8 +8,10 @@
 import { Type, type StaticDecode } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument, stringify } from 'yaml';
-import { ConfigError, describeSchemaError, loadConfig, pointerToPath } from '../config/load.ts';
-import type { ConfigProblem } from '../config/load.ts';
+import { loadConfig } from '../config/load.ts';
+import { pointerToPath } from '../config/pointer.ts';
+import { ConfigError, type ConfigProblem } from '../config/problems.ts';
+import { describeSchemaError } from '../config/schema-messages.ts';
 import { ApiSchema, Duration, LOG_LEVELS } from '../config/schema.ts';
 import type { BackendConfig, Config } from '../config/schema.ts';
 import type { PodIdentity } from './identity.ts';

@@ -1,6 +1,6 @@
 // `vaultsync sidecar --config <file>`: runs until SIGTERM or SIGINT, then exits 0 once the
 // socket is closed (a native sidecar is stopped that way when a Job's containers are done).
-import { ConfigError } from '../config/load.ts';
+import { ConfigError } from '../config/problems.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { startSidecar } from './run.ts';
 

@@ -8,7 +8,7 @@
 // Set expiringWithin shorter than the renewal window (renewBefore): then it fires only when a
 // renewal is late or failing, which is what it is for.
 import type { VaultCertificate } from '../apis/v1alpha1/index.ts';
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from '../apis/v1alpha1/duration.ts';
 import type { Cancel, Clock } from '../kube/clock.ts';
 import { type Logger, noopLogger, safeLog } from '../kube/logger.ts';
 import { type LifecycleEventInput, stableEventId } from './event.ts';

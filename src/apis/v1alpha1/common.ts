@@ -12,14 +12,6 @@ import { FormatRegistry, Type } from '@sinclair/typebox';
 import type { SchemaOptions, Static, TLiteral, TSchema, TUnion } from '@sinclair/typebox';
 import { DURATION_PATTERN, isDuration, parseDuration } from './duration.ts';
 
-export {
-  DURATION_PATTERN,
-  formatDuration,
-  isDuration,
-  parseDuration,
-  type Milliseconds,
-} from './duration.ts';
-
 export const GROUP = 'vaultsync.io';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = 'vaultsync.io/v1alpha1';

@@ -8,6 +8,7 @@ import type { VaultCertificate } from './vaultcertificate.ts';
 import type { VaultSecret } from './vaultsecret.ts';
 
 export * from './common.ts';
+export * from './duration.ts';
 export * from './vaultsecret.ts';
 export * from './vaultcertificate.ts';
 export * from './secretrotation.ts';

@@ -23,11 +23,10 @@ import {
   cel,
   celIsDuration,
   durationAtLeast,
-  isDuration,
   keySizeRules,
-  parseDuration,
 } from './common.ts';
 import type { KindDefinition } from './common.ts';
+import { isDuration, parseDuration } from './duration.ts';
 
 export const CERTIFICATE_MODES = ['sign', 'issue'] as const;
 export const ROTATION_POLICIES = ['Always', 'Never'] as const;

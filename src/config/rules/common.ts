@@ -1,6 +1,6 @@
 // The rules every backend and issuer shares: coalescing, the patterns of what it allows, and
 // the paths of a memory backend's data.
-import { parseDuration } from '../duration.ts';
+import { parseDuration } from '../../apis/v1alpha1/duration.ts';
 import { isObject, type Json } from '../json.ts';
 import { domainPatternProblem, ipRangeProblem, uriPatternProblem } from '../name-patterns.ts';
 import { pathGlobProblem, roleGlobProblem, secretPathProblem } from '../paths.ts';

@@ -1,5 +1,5 @@
 // The rules of `operator` a schema cannot express.
-import { parseDuration } from '../duration.ts';
+import { parseDuration } from '../../apis/v1alpha1/duration.ts';
 import { isObject, type Json } from '../json.ts';
 import { type ProblemList, repeats } from '../problems.ts';
 import { portOf } from './addresses.ts';

@@ -1,5 +1,5 @@
 // The rules of `vault` backends and `vault-pki` issuers a schema cannot express.
-import { parseDuration } from '../duration.ts';
+import { parseDuration } from '../../apis/v1alpha1/duration.ts';
 import { isObject, type Json } from '../json.ts';
 import type { ProblemList } from '../problems.ts';
 import { checkUrl, checkedTls, loadCa, type RuleContext } from './endpoints.ts';

@@ -4,7 +4,7 @@
 // authentication (TokenReview for our audience), the per-caller rate limit, authorisation
 // (SubjectAccessReview of what the operation declares), and the config switch it needs.
 import type { ApiConfig } from '../../config/index.ts';
-import { formatDuration } from '../../config/duration.ts';
+import { formatDuration } from '../../apis/v1alpha1/duration.ts';
 import type { AccessRequest, Authenticator, Authorizer, Caller } from './auth.ts';
 import { describeAccess } from './auth.ts';
 import { ApiError } from './errors.ts';

@@ -6,7 +6,7 @@ import type { ReconcileResult } from '../../../kube/controller.ts';
 import { rotationRestartPolicy } from '../../shared/restart-policy.ts';
 import { readersOf } from '../../shared/source-refs.ts';
 import { workloadKey } from '../../shared/workloads.ts';
-import { formatDuration as fmt } from '../../../config/duration.ts';
+import { formatDuration as fmt } from '../../../apis/v1alpha1/duration.ts';
 import {
   type ConsumerState,
   affectedDigests,
