@@ -55,6 +55,21 @@ describe('Breaker', () => {
     assert.deepEqual(states, ['open']);
   });
 
+  it('refuses with the same message for the whole outage (it lands in status: no churn)', async () => {
+    const slow = new Breaker({ name: 'vault', failureThreshold: 1, halfOpenAfterMs: 2500 });
+    await codeOf(slow.execute(unavailable));
+    const refusal = async () => {
+      const err = await slow.execute(ok).catch((e: unknown) => e);
+      assert.ok(err instanceof BackendError && err.code === 'CircuitOpen');
+      return { message: err.message, retryAfterMs: err.retryAfterMs ?? 0 };
+    };
+    const first = await refusal();
+    await sleep(1100);
+    const second = await refusal();
+    assert.equal(second.message, first.message);
+    assert.ok(second.retryAfterMs < first.retryAfterMs - 1000, 'when to retry moves on, in its own field');
+  });
+
   it('says on the failure that opened the circuit, and not before, when the probe is due', async () => {
     const first = await breaker.execute(unavailable).catch((e: unknown) => e);
     assert.ok(first instanceof BackendError && !first.circuitOpen && first.retryAfterMs === undefined);

@@ -93,11 +93,12 @@ export class Breaker {
       });
     } catch (err) {
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
-        const retryAfterMs = this.#retryAfterMs();
+        // The message stays the same for the whole outage (it lands in status: no churn); when
+        // to retry travels in retryAfterMs.
         throw new BackendError(
           'CircuitOpen',
-          `backend "${this.#name}" is failing; calls paused for ${Math.ceil(retryAfterMs / 1000)}s (circuit open)`,
-          { retryAfterMs, backend: this.#name },
+          `backend "${this.#name}" is failing; calls are paused until a trial call succeeds (circuit open)`,
+          { retryAfterMs: this.#retryAfterMs(), backend: this.#name },
         );
       }
       // This failure opened the circuit (or found it opened): the caller waits for the probe too.
