@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { Sensitive } from '../secrets/sensitive.ts';
 import { FakeClock } from '../kube/fake-clock.ts';
-import { BackendError } from './errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import { GuardedBackend, type GuardOptions } from './guard.ts';
 import type { BackendMetrics } from '../resilience/metrics.ts';
 import type { BackendAdapter, CallContext, ReadRequest, RemoteSecret, WriteRequest } from './types.ts';

@@ -16,7 +16,8 @@ import {
 import { FieldManager } from '../apis/v1alpha1/field-managers.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import { raceSignal } from '../kube/clock.ts';
-import { BackendError, mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from './errors.ts';
+import { BackendError } from '../resilience/errors.ts';
+import { mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from './errors.ts';
 
 /** The parts of a Secret the backends use. `data` values are base64, as on the wire. */
 export interface KubeSecret {

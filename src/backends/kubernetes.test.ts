@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ApiException } from '@kubernetes/client-node';
 import { runBackendContract } from '../../test/backends/contract.ts';
 import { FakeClock } from '../kube/fake-clock.ts';
-import { BackendError } from './errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import { GuardedBackend } from './guard.ts';
 import { mapKubeError, type KubeSecret, type SecretsApi } from './kube-client.ts';
 import { KubernetesBackend } from './kubernetes.ts';

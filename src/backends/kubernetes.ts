@@ -11,7 +11,7 @@ import {
   VAULTSECRET_OWNER_LABEL,
 } from '../apis/v1alpha1/labels.ts';
 import { isSystemSecretType } from '../kube/secret-types.ts';
-import { BackendError, checkAndSetFailed } from './errors.ts';
+import { BackendError, checkAndSetFailed } from '../resilience/errors.ts';
 import type { KubeSecret, SecretsApi } from './kube-client.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import type {

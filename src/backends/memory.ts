@@ -3,7 +3,7 @@
  * version 1); writes add versions 2, 3, ...; any kept version can be read pinned.
  * For development, tests and the contract suite's reference behaviour.
  */
-import { BackendError, checkAndSetFailed } from './errors.ts';
+import { BackendError, checkAndSetFailed } from '../resilience/errors.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import type {
   BackendAdapter,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BackendError } from './errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import { dataFromObject, extractProperty } from './property.ts';
 
 describe('extractProperty', () => {

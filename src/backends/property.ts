@@ -4,7 +4,7 @@
  * that key's JSON value (`config.db.password`). A key that itself contains dots wins over a
  * path (`tls.crt` is the key `tls.crt` when it exists).
  */
-import { BackendError } from './errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import type { RemoteSecret, SecretData } from './types.ts';
 

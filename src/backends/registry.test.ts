@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { loadConfig } from '../config/load.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
-import { BackendError } from './errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import type { SecretsApi } from './kube-client.ts';
 import { createBackends } from './registry.ts';
 import type { VaultApi } from './vault/api.ts';

@@ -5,7 +5,7 @@
 import type { SecretFileReader } from '../config/files.ts';
 import type { BackendConfig, Config } from '../config/schema.ts';
 import { systemClock, type Clock } from '../kube/clock.ts';
-import { BackendError, isBackendError } from './errors.ts';
+import { BackendError, isBackendError } from '../resilience/errors.ts';
 import { GuardedBackend } from './guard.ts';
 import type { SecretsApi, TokenSource } from './kube-client.ts';
 import { KubernetesBackend } from './kubernetes.ts';

@@ -10,7 +10,7 @@
  * `{namespace}/**` allows both. Writes are refused unless `allowedWritePaths` allows them.
  */
 import { secretPathProblem } from '../config/paths.ts';
-import { BackendError } from './errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import {
   compileNamespaceGlob,
   compilePathGlob,

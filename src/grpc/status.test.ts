@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { BackendError } from '../backends/errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import { ApiError } from '../http/api/errors.ts';
 import { ERROR_CODE_KEY, grpcStatusOf, toServiceError } from './status.ts';
 

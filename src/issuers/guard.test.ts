@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BackendError } from '../backends/errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import { FakeClock } from '../kube/fake-clock.ts';
 import { noopBackendMetrics } from '../resilience/metrics.ts';
 import { GuardedIssuer } from './guard.ts';

@@ -17,7 +17,7 @@ import {
   VAULT_CERTIFICATE_DEFAULTS,
   parseDuration,
 } from '../apis/v1alpha1/index.ts';
-import { BackendError, isBackendError } from '../backends/errors.ts';
+import { BackendError, isBackendError } from '../resilience/errors.ts';
 import type { CallContext } from '../backends/types.ts';
 import type { LocalCaIssuerConfig } from '../config/schema.ts';
 import { type KubeClient, createObject, getObject } from '../kube/client.ts';

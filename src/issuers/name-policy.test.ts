@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { systemClock } from '../kube/clock.ts';
-import { BackendError } from '../backends/errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import { noopBackendMetrics } from '../resilience/metrics.ts';
 import { domainPatternProblem, ipRangeProblem, uriPatternProblem } from '../config/name-patterns.ts';
 import type { CertificateRequestSpec } from '../pki/index.ts';

@@ -2,7 +2,7 @@
 // what is sent; test/vaultcertificate.test.ts and test/security/pki.test.ts use real OpenBao).
 import assert from 'node:assert/strict';
 import { systemClock } from '../kube/clock.ts';
-import { BackendError } from '../backends/errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import type { VaultApi, VaultRawApi, VaultResponse } from '../backends/vault/api.ts';
 import { loadConfig } from '../config/load.ts';
 import type { VaultPkiIssuerConfig } from '../config/schema.ts';

@@ -9,7 +9,7 @@
  * usages, CA:TRUE) is refused before anything is sent.
  */
 import type { Clock } from '../kube/clock.ts';
-import { BackendError } from '../backends/errors.ts';
+import { BackendError } from '../resilience/errors.ts';
 import type { SecretsApi, TokenSource } from '../backends/kube-client.ts';
 import type { CallContext } from '../backends/types.ts';
 import {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import * as k8s from '@kubernetes/client-node';
-import { BackendError } from '../../src/backends/errors.ts';
+import { BackendError } from '../../src/resilience/errors.ts';
 import { kubeSecretsApi } from '../../src/backends/kube-client.ts';
 import { createBackends, type BackendDeps, type BackendRegistry } from '../../src/backends/registry.ts';
 import type { Backend } from '../../src/backends/types.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { BackendError } from '../../src/backends/errors.ts';
+import { BackendError } from '../../src/resilience/errors.ts';
 import { extractProperty } from '../../src/backends/property.ts';
 import type { Backend, CallContext, SecretData } from '../../src/backends/types.ts';
 import { Sensitive } from '../../src/secrets/sensitive.ts';

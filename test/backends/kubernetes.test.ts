@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { BackendError } from '../../src/backends/errors.ts';
+import { BackendError } from '../../src/resilience/errors.ts';
 import { kubeSecretsApi } from '../../src/backends/kube-client.ts';
 import { createBackends } from '../../src/backends/registry.ts';
 import { loadConfig } from '../../src/config/load.ts';

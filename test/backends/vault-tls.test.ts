@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackendError } from '../../src/backends/errors.ts';
+import { BackendError } from '../../src/resilience/errors.ts';
 import { createBackends } from '../../src/backends/registry.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { binary } from '../support/testbed/paths.ts';

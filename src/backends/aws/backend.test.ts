@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AwsBackendConfig } from '../../config/schema.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { AwsSecretsManagerBackend, type AwsSecretsClient } from './backend.ts';
 
 const cfg = {

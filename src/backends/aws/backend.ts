@@ -16,7 +16,7 @@ import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { AwsBackendConfig } from '../../config/schema.ts';
-import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../errors.ts';
+import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
 import { decodeValue, encodeData } from '../cloud/value.ts';

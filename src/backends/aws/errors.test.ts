@@ -5,7 +5,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { mapAwsError } from './errors.ts';
 
 const meta = (status: number) => ({ httpStatusCode: status, attempts: 1, totalRetryDelay: 0 });

@@ -4,13 +4,8 @@
  * kept: only the exception's name, the HTTP status, a network error code and, for the names
  * whose texts help (access denied, invalid parameter), the server message, sanitised.
  */
-import {
-  BackendError,
-  mapNetworkErrorCode,
-  parseRetryAfter,
-  sanitizeServerText,
-  type BackendErrorCode,
-} from '../errors.ts';
+import { BackendError, type BackendErrorCode } from '../../resilience/errors.ts';
+import { mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from '../errors.ts';
 
 interface AwsErrorShape {
   name?: unknown;

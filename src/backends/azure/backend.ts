@@ -16,7 +16,7 @@ import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { AccessToken, ClientSecretCredential, GetTokenOptions, TokenCredential } from '@azure/identity';
 import type { AzureBackendConfig } from '../../config/schema.ts';
-import { BackendError, checkAndSetFailed, isBackendError } from '../errors.ts';
+import { BackendError, checkAndSetFailed, isBackendError } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
 import { decodeValue, encodeData, flatName, utf8, VALUE_KEY, type NameRules } from '../cloud/value.ts';

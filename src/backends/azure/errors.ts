@@ -4,13 +4,8 @@
  * Retry-After header and the service's message (sanitised) are read. @azure/identity errors
  * get fixed phrases: their texts can quote token endpoints' answers.
  */
-import {
-  BackendError,
-  mapNetworkErrorCode,
-  parseRetryAfter,
-  sanitizeServerText,
-  type BackendErrorCode,
-} from '../errors.ts';
+import { BackendError, type BackendErrorCode } from '../../resilience/errors.ts';
+import { mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from '../errors.ts';
 
 interface RestErrorShape {
   name?: unknown;

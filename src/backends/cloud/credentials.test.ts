@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import type { KubeSecret, SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from './credentials.ts';
 

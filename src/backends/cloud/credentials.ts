@@ -4,7 +4,7 @@
  */
 import type { SecretKeyRef } from '../../config/schema.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { BackendError, isBackendError } from '../errors.ts';
+import { BackendError, isBackendError } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 
 export interface SecretRefReader {

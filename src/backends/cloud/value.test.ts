@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { extractProperty } from '../property.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { SecretData } from '../types.ts';

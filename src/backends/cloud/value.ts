@@ -10,7 +10,7 @@
  * bytes) unless it would read back as a JSON object; any other data is stored as a JSON object
  * of strings. Either way what is written reads back as the same keys and values.
  */
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { dataFromObject } from '../property.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { SecretData } from '../types.ts';

@@ -13,7 +13,7 @@
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { GcpBackendConfig } from '../../config/schema.ts';
 import { raceSignal } from '../../kube/clock.ts';
-import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../errors.ts';
+import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
 import { decodeValue, encodeData, flatName, type NameRules } from '../cloud/value.ts';

@@ -4,7 +4,8 @@
  * ErrorInfo, ...); its metadata and the call's credentials are never read. Server texts are
  * sanitised and capped; errors of the credential plugin get a fixed phrase.
  */
-import { BackendError, mapNetworkErrorCode, sanitizeServerText, type BackendErrorCode } from '../errors.ts';
+import { BackendError, type BackendErrorCode } from '../../resilience/errors.ts';
+import { mapNetworkErrorCode, sanitizeServerText } from '../errors.ts';
 
 /** gRPC status codes (google.rpc.Code). */
 export const GrpcCode = {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { createVaultApi, type VaultApi } from './api.ts';
 
 interface Seen {

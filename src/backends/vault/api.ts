@@ -13,7 +13,8 @@ import http from 'node:http';
 import https from 'node:https';
 import nodeVault from 'node-vault';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { BackendError, mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
+import { mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from '../errors.ts';
 import { mapVaultError } from './errors.ts';
 
 export interface KvReadResult {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { FakeClock } from '../../kube/fake-clock.ts';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import type { AuthResult } from './api.ts';
 import { LoginAuth, StaticTokenAuth } from './auth.ts';
 

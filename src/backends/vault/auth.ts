@@ -13,7 +13,7 @@ import { LRUCache } from 'lru-cache';
 import type { Sensitive } from '../../secrets/sensitive.ts';
 import { raceSignal, type Clock } from '../../kube/clock.ts';
 import { withTimeout } from '../../resilience/timeout.ts';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import type { CallContext } from '../types.ts';
 import type { AuthResult, VaultApi } from './api.ts';
 

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.ts';
 import type { VaultBackendConfig } from '../../config/schema.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { FakeClock } from '../../kube/fake-clock.ts';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import type { KubeSecret, SecretsApi, TokenSource } from '../kube-client.ts';
 import type { AuthResult, VaultApi } from './api.ts';
 import { VaultBackend, type VaultBackendDeps } from './backend.ts';

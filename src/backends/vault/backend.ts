@@ -11,7 +11,7 @@ import type { SecretFileReader } from '../../config/files.ts';
 import type { VaultBackendConfig } from '../../config/schema.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { Clock } from '../../kube/clock.ts';
-import { BackendError, isBackendError } from '../errors.ts';
+import { BackendError, isBackendError } from '../../resilience/errors.ts';
 import type { SecretsApi, TokenSource } from '../kube-client.ts';
 import { dataFromObject } from '../property.ts';
 import type {

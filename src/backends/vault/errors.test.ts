@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { mapVaultError } from './errors.ts';
 
 const CANARY = 'hvs.CANARYtoken0123456789abcdef';

@@ -4,13 +4,8 @@
  * none of it is kept: the status code, Vault's `errors[]` texts (sanitised, capped) and a
  * network error code are all that is read. Never pass the original as `cause`.
  */
-import {
-  BackendError,
-  mapNetworkErrorCode,
-  parseRetryAfter,
-  sanitizeServerText,
-  type BackendErrorCode,
-} from '../errors.ts';
+import { BackendError, type BackendErrorCode } from '../../resilience/errors.ts';
+import { mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from '../errors.ts';
 
 /** What the failed call was, for the message: e.g. `read "shop/db"`. */
 export interface VaultCallInfo {

@@ -3,7 +3,7 @@
 // login and the call repeated; a valid token without the policy fails as it is, so a
 // misconfigured resource never causes a login per reconcile.
 import type { Sensitive } from '../../secrets/sensitive.ts';
-import { isBackendError } from '../errors.ts';
+import { isBackendError } from '../../resilience/errors.ts';
 import type { CallContext } from '../types.ts';
 import type { VaultApi } from './api.ts';
 import type { VaultAuth } from './auth.ts';

@@ -1,6 +1,6 @@
 // The rotation's path in its backend: read the latest (or one) version, write one with
 // check-and-set. Values stay Sensitive outside the maps the pure functions get.
-import { BackendError } from '../../backends/errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import type { RemoteSecret } from '../../backends/types.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { type BackendRun, namespaceOf } from './context.ts';

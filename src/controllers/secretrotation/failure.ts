@@ -1,7 +1,7 @@
 // What an error in a SecretRotation reconcile means, through the shared failure path
 // (controllers/failure): the rotation's own errors (a generator) and its backend reasons
 // (NotFound is a bad request, a lost check-and-set ConcurrentWrite). Pure: steps/fail.ts records it.
-import { BackendError } from '../../backends/errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { GeneratorError } from '../../secrets/generators.ts';
 import { type Classified, Failure, classify } from '../failure/index.ts';
 import { BACKEND_REASONS, KEEPS_PHASE, Reason } from './reasons.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BackendError } from '../../backends/errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { KubeError, codeFor } from '../../kube/errors.ts';
 import { Failure } from '../failure/index.ts';
 import { WriteRefused, issuanceFailure, refusedAs, secretWriteRefused } from './failure.ts';

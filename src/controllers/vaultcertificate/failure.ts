@@ -3,7 +3,7 @@
 // of an issuance attempt becomes the Failure shown in Issuing (a backend error by its code, any
 // apiserver error as SecretWriteFailed; both backed off in status, never rethrown). Pure.
 import type { V1Secret } from '@kubernetes/client-node';
-import { BackendError } from '../../backends/errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { KubeError } from '../../kube/errors.ts';
 import { Failure, refusedWrite, refusedWriteMessage } from '../failure/index.ts';
 import { Reason, reasonForBackendError } from './reasons.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate, VaultCertificateSpec } from '../../apis/v1alpha1/index.ts';
-import { BackendError } from '../../backends/errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import type { IssuedCertificate, Issuer, SignRequest } from '../../issuers/index.ts';
 import { FakeClock } from '../../kube/fake-clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';

@@ -2,7 +2,7 @@
 // revoked at its own issuer — the certificate just superseded (revokeSuperseded, best effort),
 // or the last one when the resource is deleted (revokeOnDelete; transient failures retried).
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
-import { BackendError } from '../../backends/errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import type { StepContext } from './context.ts';
 import { EventReason } from './reasons.ts';

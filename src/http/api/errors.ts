@@ -1,7 +1,7 @@
 // Coded JSON errors. Every error body is `{ code, message }` (plus `retryAfterSeconds` where
 // it helps); messages are written by us or come from BackendError, which is already cleaned
 // of credentials and values. A thrown error of any other kind becomes a bare `Internal`.
-import { BackendError, type BackendErrorCode } from '../../backends/errors.ts';
+import { BackendError, type BackendErrorCode } from '../../resilience/errors.ts';
 
 export type ApiErrorCode =
   | 'BadRequest'
