@@ -87,11 +87,15 @@ describe('Coalescer', () => {
     assert.equal(await c.run('k', fn, undefined, undefined, 1_000), 2, 'older than this caller takes');
     await clock.advanceAsync(2_000);
     assert.equal(await c.run('k', fn, undefined, undefined, 2_000), 3);
+    const floored = new Coalescer<number>({ clock, ttlMs: 5_000 });
+    await floored.run('k', fn);
+    await clock.advanceAsync(4_000);
+    assert.equal(await floored.run('k', fn, undefined, undefined, 1_000), 4, 'the configured TTL is a floor');
   });
 
   it('gives a caller with maxAgeMs 0 a fresh read: no kept result, no request started before it', async () => {
     const clock = new FakeClock();
-    const c = new Coalescer<number>({ clock, ttlMs: 60_000 });
+    const c = new Coalescer<number>({ clock });
     let calls = 0;
     assert.equal(await c.run('k', async () => ++calls), 1);
     const d = deferred<number>();
@@ -102,7 +106,24 @@ describe('Coalescer', () => {
     assert.equal(await fresh, 103);
     d.resolve(2);
     assert.equal(await older, 2);
-    assert.equal(await c.run('k', async () => ++calls), 103, 'the newer answer is the one kept');
+    assert.equal(
+      await c.run('k', async () => ++calls, undefined, undefined, 60_000),
+      103,
+      'the newer answer is kept',
+    );
+  });
+
+  it('without a TTL, still joins a request in flight that started earlier', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ clock });
+    let calls = 0;
+    const d = deferred<number>();
+    const first = c.run('k', () => (calls++, d.promise));
+    await clock.advanceAsync(50);
+    const second = c.run('k', async () => ++calls);
+    d.resolve(1);
+    assert.deepEqual(await Promise.all([first, second]), [1, 1]);
+    assert.equal(calls, 1);
   });
 
   it('keeps no result longer than maxKeepMs, whatever a caller asks', async () => {

@@ -65,9 +65,12 @@ export class Coalescer<T> {
     fn: (signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
     onShared?: (startedAt: number) => void,
-    maxAgeMs: number = this.#ttlMs,
+    askedMaxAgeMs?: number,
   ): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    // The configured TTL is a floor for every caller but one asking for a fresh read (0).
+    const fresh = askedMaxAgeMs === 0;
+    const maxAgeMs = fresh ? 0 : Math.max(askedMaxAgeMs ?? 0, this.#ttlMs);
     const now = this.#clock.now();
     const kept = this.#kept.get(key);
     if (kept && now - kept.at >= this.#maxKeepMs) this.#kept.delete(key);
@@ -77,7 +80,7 @@ export class Coalescer<T> {
     }
     let flight = this.#inflight.get(key);
     // A caller asking for a fresh read does not take the answer to a request sent before it asked.
-    if (flight && !flight.stale && (maxAgeMs > 0 || flight.started >= now)) {
+    if (flight && !flight.stale && (!fresh || flight.started >= now)) {
       onShared?.(flight.started);
     } else {
       flight = this.#start(key, fn);
