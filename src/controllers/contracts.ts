@@ -24,9 +24,6 @@ import type { SecretRotation, VaultSecret } from '../apis/v1alpha1/index.ts';
 import type { InformerHandlers } from '../kube/informer.ts';
 import type { Digests } from './shared/digests.ts';
 
-export type { Digests } from './shared/digests.ts';
-export type { RestartPolicy } from './shared/restart-policy.ts';
-
 // --- Caches: read through the cluster -----------------------------------------------------------
 
 /** A read-only informer cache, keyed "namespace/name". */

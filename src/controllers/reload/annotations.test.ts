@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { digestsAppliedSince, macDigest, workloadDigest, workloadDigests } from './annotations.ts';
+import { digestsAppliedSince, workloadDigest, workloadDigests } from './annotations.ts';
+import { macDigest } from '../shared/digests.ts';
 
 const keys = new MacKeyring(new Sensitive<Uint8Array>(Buffer.alloc(32, 3)));
 const deployment = (namespace: string, name = 'api') => ({ namespace, kind: 'Deployment', name });

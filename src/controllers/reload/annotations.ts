@@ -41,8 +41,6 @@ const WORKLOAD_DIGEST_LENGTH = 22;
 const MAX_ENTRIES = 64;
 const MAX_REASONS = 5;
 
-export { type Digests, macDigest } from '../shared/digests.ts';
-
 /** A workload as a MAC subject. */
 export interface DigestSubject {
   namespace: string;

@@ -8,15 +8,9 @@ import { Informer, type InformerHandlers } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/logger.ts';
 import { type ResourceType, builtinResources, keyFor } from '../../kube/resources.ts';
 import { RolloutCache, discoverRollouts } from './rollouts.ts';
-import {
-  type ReloadableKind,
-  type RestartKind,
-  WORKLOAD_KINDS,
-  type Workload,
-  type WorkloadRef,
-  slimWorkload,
-  workloadRefName,
-} from './workloads.ts';
+import { type ReloadableKind, WORKLOAD_KINDS } from '../shared/workloads.ts';
+import type { RestartKind, Workload, WorkloadRef } from '../contracts.ts';
+import { slimWorkload, workloadRefName } from './workloads.ts';
 
 export interface WorkloadCacheOptions {
   kubeConfig: KubeConfig;

@@ -32,9 +32,20 @@ import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
-import type { Rollouts, SecretChanges, SecretRotationCache, WorkloadRestarts } from '../contracts.ts';
+import type {
+  Rollouts,
+  SecretChanges,
+  SecretRotationCache,
+  WorkloadRestarts,
+  RestartRequest,
+  RolloutState,
+  SecretChange,
+  RestartKind,
+  Workload,
+  WorkloadRef,
+} from '../contracts.ts';
+import type { Digests } from '../shared/digests.ts';
 import {
-  type Digests,
   PENDING_ANNOTATION,
   type PendingAddition,
   formatDigests,
@@ -45,22 +56,16 @@ import { WorkloadCaches } from './caches.ts';
 import { type ReloadMetrics, noopReloadMetrics } from './metrics.ts';
 import { combinePending } from './pending-records.ts';
 import { PendingRestartStore } from './pending-store.ts';
-import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './policy.ts';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from '../shared/restart-policy.ts';
 import { ReloadReconciler } from './reconciler.ts';
 import { Retirements, rotationContext, rotationPolicy } from './rotation-context.ts';
 import type { Rolling } from './rolling.ts';
 import { RolloutQuestions, rolloutState } from './rollout-state.ts';
 import { changeAddition, changeTargets, requestAdditions, vaultSecretChange } from './targets.ts';
-import type {
-  EventSink,
-  ManagedSecretChange,
-  RestartRequest,
-  RolloutState,
-  RotationContext,
-  SecretChange,
-} from './types.ts';
+import type { KubeEventRecorder } from '../lifecycle.ts';
+import type { ManagedSecretChange, RotationContext } from './types.ts';
 import { UnsavedChanges } from './unsaved.ts';
-import { type RestartKind, type Workload, type WorkloadRef, workloadKey } from './workloads.ts';
+import { workloadKey } from '../shared/workloads.ts';
 
 export type * from './types.ts';
 
@@ -73,7 +78,8 @@ export interface ReloadControllerOptions {
   /** Watch only these namespaces (`operator.watchNamespaces`); empty or left out: all. */
   namespaces?: readonly string[];
   client: KubeClient;
-  events: EventSink;
+  /** Reload reports restarts as plain Events (no lifecycle facts). */
+  events: KubeEventRecorder;
   /**
    * The SecretRotation cache (built before this controller): which rotation a Secret change
    * belongs to, and its restart settings.

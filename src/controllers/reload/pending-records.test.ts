@@ -10,7 +10,7 @@ import {
   recordChanged,
   recordKey,
 } from './pending-records.ts';
-import type { WorkloadRef } from './workloads.ts';
+import type { WorkloadRef } from '../contracts.ts';
 
 const key = (byte: number) => new Sensitive<Uint8Array>(Buffer.alloc(32, byte));
 const keys = new MacKeyring(key(1));

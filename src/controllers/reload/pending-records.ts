@@ -15,7 +15,9 @@ import {
   mergePending,
   parsePending,
 } from './annotations.ts';
-import { type WorkloadRef, parseWorkloadKey, workloadKey } from './workloads.ts';
+import type { WorkloadRef } from '../contracts.ts';
+import { parseWorkloadKey } from './workloads.ts';
+import { workloadKey } from '../shared/workloads.ts';
 
 /** The ConfigMap in the operator's namespace holding every pending restart. */
 export const PENDING_CONFIGMAP = 'vaultsync-pending-restarts';

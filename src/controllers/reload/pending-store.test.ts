@@ -10,7 +10,7 @@ import { Sensitive } from '../../secrets/sensitive.ts';
 import type { PendingRestart } from './annotations.ts';
 import { PENDING_CONFIGMAP, encodeRecord, recordKey } from './pending-records.ts';
 import { PendingRestartStore } from './pending-store.ts';
-import type { WorkloadRef } from './workloads.ts';
+import type { WorkloadRef } from '../contracts.ts';
 
 const keys = new MacKeyring(new Sensitive<Uint8Array>(Buffer.alloc(32, 1)));
 const PATH = `/api/v1/namespaces/vaultsync/configmaps/${PENDING_CONFIGMAP}`;

@@ -17,7 +17,8 @@ import {
   recordChanged,
   recordKey,
 } from './pending-records.ts';
-import { type WorkloadRef, workloadKey } from './workloads.ts';
+import type { WorkloadRef } from '../contracts.ts';
+import { workloadKey } from '../shared/workloads.ts';
 
 export interface PendingStoreOptions {
   client: KubeClient;

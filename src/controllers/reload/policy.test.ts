@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../kube/fake-clock.ts';
 import type { PendingRestart } from './annotations.ts';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from '../shared/restart-policy.ts';
 import {
-  DEFAULT_RESTART_POLICY,
   RESTART_CHECKS,
   type RestartInput,
-  type RestartPolicy,
   decideRestart,
   effectivePolicy,
-  rotationRestartPolicy,
   workloadRestartPolicy,
 } from './policy.ts';
 import { windowState } from './windows.ts';
@@ -139,28 +137,6 @@ describe('restart policy', () => {
       assert.equal(p.debounceMs, 2000);
       assert.equal(p.minIntervalMs, DEFAULT_RESTART_POLICY.minIntervalMs);
       assert.equal(DEFAULT_RESTART_POLICY.debounceMs, 10_000);
-    });
-    it('applies a rotation’s restart settings with defaults and its time zone', () => {
-      const p = rotationRestartPolicy({
-        backend: 'vault',
-        path: 'a/b',
-        schedule: '0 3 * * 0',
-        timeZone: 'Europe/Berlin',
-        generate: { p: { type: 'password' } },
-        restart: { maxUnavailableTargets: 3, readyTimeout: '5m' },
-      });
-      assert.deepEqual(
-        { ...p, windows: p.windows.length },
-        {
-          debounceMs: 10_000,
-          minIntervalMs: 0,
-          maxUnavailable: 3,
-          readyTimeoutMs: 300_000,
-          windows: 0,
-          windowTimeZone: 'Europe/Berlin',
-          mode: 'Restart',
-        },
-      );
     });
   });
 

@@ -7,12 +7,6 @@ import { RELOAD_DEBOUNCE_ANNOTATION, RELOAD_MIN_INTERVAL_ANNOTATION } from './an
 import type { PendingRestart } from './annotations.ts';
 import { windowState } from './windows.ts';
 
-export {
-  DEFAULT_RESTART_POLICY,
-  type RestartPolicy,
-  rotationRestartPolicy,
-} from '../shared/restart-policy.ts';
-
 /** A debounced burst still restarts after this many debounce periods from its first change. */
 export const MAX_DEBOUNCE_FACTOR = 5;
 

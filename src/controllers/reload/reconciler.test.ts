@@ -15,11 +15,12 @@ import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { PENDING_CONFIGMAP } from './pending-records.ts';
 import { PendingRestartStore } from './pending-store.ts';
-import { DEFAULT_RESTART_POLICY } from './policy.ts';
+import { DEFAULT_RESTART_POLICY } from '../shared/restart-policy.ts';
 import { RESTART_REFUSED_RETRY_MS, ReloadReconciler, type WorkloadView } from './reconciler.ts';
 import type { Rolling } from './rolling.ts';
 import { UnsavedChanges } from './unsaved.ts';
-import { type Workload, type WorkloadRef, workloadKey } from './workloads.ts';
+import type { Workload, WorkloadRef } from '../contracts.ts';
+import { workloadKey } from '../shared/workloads.ts';
 
 const T0 = Date.parse('2030-01-02T14:00:00Z');
 const CM_PATH = `/api/v1/namespaces/vaultsync/configmaps/${PENDING_CONFIGMAP}`;

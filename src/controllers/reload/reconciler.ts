@@ -32,21 +32,16 @@ import type { CachedWorkload } from './caches.ts';
 import type { ReloadMetrics } from './metrics.ts';
 import { owedRestart } from './pending-records.ts';
 import type { PendingRestartStore } from './pending-store.ts';
-import { type RestartDecision, type RestartPolicy, decideRestart, effectivePolicy } from './policy.ts';
+import { type RestartDecision, decideRestart, effectivePolicy } from './policy.ts';
+import type { RestartPolicy } from '../shared/restart-policy.ts';
 import { legacyRecordRemoval, objectRef, writeRestart } from './restart-write.ts';
 import { type Rolling, lastRestartAt, reservation, rollingInGroup, trackStep } from './rolling.ts';
 import type { RolloutDiscovery } from './rollouts.ts';
-import type { EventSink } from './types.ts';
+import type { KubeEventRecorder } from '../lifecycle.ts';
 import type { UnsavedChanges } from './unsaved.ts';
-import {
-  type RestartKind,
-  type Workload,
-  type WorkloadRef,
-  appliedDigests,
-  isPaused,
-  parseWorkloadKey,
-  workloadKey,
-} from './workloads.ts';
+import type { RestartKind, Workload, WorkloadRef } from '../contracts.ts';
+import { appliedDigests, isPaused, parseWorkloadKey } from './workloads.ts';
+import { workloadKey } from '../shared/workloads.ts';
 
 const MAX_REQUEUE_MS = 60 * 60_000;
 /** A Rollout restarted while its informer has not synced (no events) is looked at this often. */
@@ -73,7 +68,7 @@ export interface ReloadReconcilerDeps {
   unsaved: UnsavedChanges;
   /** Restarts this process made and follows (shared with the event handlers and rolloutState). */
   rolling: Map<string, Rolling>;
-  events: EventSink;
+  events: KubeEventRecorder;
   macKeys: MacKeyring;
   clock: Clock;
   metrics: ReloadMetrics;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { FakeRest, apiError } from '../../kube/testing.ts';
 import type { RestRequest } from '../../kube/rest.ts';
 import { podsPatches, restartWriteOf, rolloutPatch, templatePatch, writeRestart } from './restart-write.ts';
-import type { Workload } from './workloads.ts';
+import type { Workload } from '../contracts.ts';
 
 const T0 = Date.parse('2030-01-02T14:00:00.250Z');
 const api = (annotations: Record<string, string> = {}, template: Record<string, string> = {}): Workload => ({

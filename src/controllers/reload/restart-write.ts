@@ -7,8 +7,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { RestartMode } from '../../apis/v1alpha1/index.ts';
 import { type KubeClient, mergePatch } from '../../kube/client.ts';
 import { isNotFound } from '../../kube/errors.ts';
+import type { Digests } from '../shared/digests.ts';
 import {
-  type Digests,
   PENDING_ANNOTATION,
   PODS_HMAC_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
@@ -17,7 +17,8 @@ import {
   formatDigests,
   parseDigests,
 } from './annotations.ts';
-import { type Workload, type WorkloadRef, apiVersionOf, selectorQuery } from './workloads.ts';
+import type { Workload, WorkloadRef } from '../contracts.ts';
+import { apiVersionOf, selectorQuery } from './workloads.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** RFC 3339 to the second, as `kubectl argo rollouts restart` writes spec.restartAt. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_RESTART_POLICY } from './policy.ts';
+import { DEFAULT_RESTART_POLICY } from '../shared/restart-policy.ts';
 import { type Rolling, isRolling, lastRestartAt, reservation, rollingInGroup, trackStep } from './rolling.ts';
-import type { Workload, WorkloadRef } from './workloads.ts';
+import type { Workload, WorkloadRef } from '../contracts.ts';
 
 const T0 = Date.parse('2030-01-02T14:00:00Z');
 const policy = { ...DEFAULT_RESTART_POLICY, readyTimeoutMs: 60_000 };

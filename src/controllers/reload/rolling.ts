@@ -2,8 +2,10 @@
 // made (until the workload is ready or its time is up), how many of a group roll at once (the
 // concurrency limit counts them), and what following one of them decides. Pure.
 import { RESTARTED_AT_ANNOTATION, RESTART_GROUP_ANNOTATION } from './annotations.ts';
-import type { RestartPolicy } from './policy.ts';
-import { type Workload, type WorkloadRef, rolloutComplete, workloadKey } from './workloads.ts';
+import type { RestartPolicy } from '../shared/restart-policy.ts';
+import type { Workload, WorkloadRef } from '../contracts.ts';
+import { rolloutComplete } from './workloads.ts';
+import { workloadKey } from '../shared/workloads.ts';
 
 /** A restart this process made, followed until the workload is ready or timed out. */
 export interface Rolling {

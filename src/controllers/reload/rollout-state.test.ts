@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { workloadDigests } from './annotations.ts';
-import { DEFAULT_RESTART_POLICY } from './policy.ts';
+import { DEFAULT_RESTART_POLICY } from '../shared/restart-policy.ts';
 import { type RolloutStateInput, RolloutQuestions, rolloutState } from './rollout-state.ts';
 import { reservation } from './rolling.ts';
-import type { Workload, WorkloadRef } from './workloads.ts';
+import type { Workload, WorkloadRef } from '../contracts.ts';
 
 const keys = new MacKeyring(new Sensitive<Uint8Array>(Buffer.alloc(32, 3)));
 const T0 = Date.parse('2030-01-02T14:00:00Z');

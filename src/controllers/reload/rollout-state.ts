@@ -2,21 +2,11 @@
 // not restarted, rolling out, ready or timed out. Pure, with one small memory for Rollouts asked
 // about while their CRD was not served.
 import { LRUCache } from 'lru-cache';
-import {
-  type Digests,
-  PODS_HMAC_ANNOTATION,
-  type PendingRestart,
-  digestsAppliedSince,
-} from './annotations.ts';
+import type { Digests } from '../shared/digests.ts';
+import { PODS_HMAC_ANNOTATION, type PendingRestart, digestsAppliedSince } from './annotations.ts';
 import { type Rolling, lastRestartAt } from './rolling.ts';
-import type { RolloutState } from './types.ts';
-import {
-  type Workload,
-  type WorkloadRef,
-  appliedDigests,
-  restartDigests,
-  rolloutComplete,
-} from './workloads.ts';
+import type { RolloutState, Workload, WorkloadRef } from '../contracts.ts';
+import { appliedDigests, restartDigests, rolloutComplete } from './workloads.ts';
 import { carries } from './unsaved.ts';
 
 export interface RolloutStateInput {

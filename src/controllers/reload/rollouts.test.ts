@@ -5,7 +5,7 @@ import type { ListResult, ListWatchSource, WatchEvent, WatchParams } from '../..
 import type { ResourceType } from '../../kube/resources.ts';
 import { FakeRest, RecordingLogger, apiError } from '../../kube/testing.ts';
 import { ROLLOUT_RECHECK_MS, RolloutCache, discoverRollouts } from './rollouts.ts';
-import type { Workload } from './workloads.ts';
+import type { Workload } from '../contracts.ts';
 
 const ROLLOUTS: ResourceType = {
   apiVersion: 'argoproj.io/v1alpha1',

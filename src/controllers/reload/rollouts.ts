@@ -14,7 +14,8 @@ import type { Informer, InformerHandlers, InformerStatus } from '../../kube/info
 import { type Logger, safeLog } from '../../kube/logger.ts';
 import type { ResourceType } from '../../kube/resources.ts';
 import type { RestClient } from '../../kube/rest.ts';
-import { ARGO_ROLLOUT, type Workload } from './workloads.ts';
+import { ARGO_ROLLOUT } from '../shared/workloads.ts';
+import type { Workload } from '../contracts.ts';
 
 /** What discovery said last: not asked yet (or no answer yet), not served, served. */
 export type RolloutDiscovery = 'unknown' | 'absent' | 'served';

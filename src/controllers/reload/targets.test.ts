@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { changeAddition, changeTargets, requestAdditions, vaultSecretChange } from './targets.ts';
 import type { ManagedSecretChange } from './types.ts';
-import type { Workload, WorkloadRef } from './workloads.ts';
+import type { Workload, WorkloadRef } from '../contracts.ts';
 
 const T0 = Date.parse('2030-01-02T14:00:00Z');
 const MAC = 'hmac-sha256:v2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

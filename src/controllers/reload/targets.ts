@@ -1,15 +1,11 @@
 // Which workloads a change of data owes a restart, and the record of that change. Pure: the
 // workloads of the namespace come from the caches, the time from the caller.
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
-import { type PendingAddition, macDigest } from './annotations.ts';
-import type { ManagedSecretChange, RestartRequest, RotationContext, SecretChange } from './types.ts';
-import {
-  type Workload,
-  type WorkloadRef,
-  annotatedSecrets,
-  isRestartKind,
-  workloadKey,
-} from './workloads.ts';
+import type { PendingAddition } from './annotations.ts';
+import { macDigest } from '../shared/digests.ts';
+import type { ManagedSecretChange, RotationContext } from './types.ts';
+import type { RestartRequest, SecretChange, Workload, WorkloadRef } from '../contracts.ts';
+import { annotatedSecrets, isRestartKind, workloadKey } from '../shared/workloads.ts';
 
 export interface ChangeTargets {
   /** Explicit targets and the workloads asking for the Secret by annotation, each once. */

@@ -1,10 +1,6 @@
 // What the reload controller is told and answers, beside what the declared interface between
 // controllers (../contracts.ts) names: declarations only.
 
-export type { RestartRequest, RolloutState, SecretChange } from '../contracts.ts';
-/** Reload reports restarts as plain Events (no lifecycle facts). */
-export type { KubeEventRecorder as EventSink } from '../lifecycle.ts';
-
 /** The SecretRotation a VaultSecret's data change belongs to (rotation-context.ts). */
 export interface RotationContext {
   /** The SecretRotation writing a path this VaultSecret reads: its restart settings apply. */

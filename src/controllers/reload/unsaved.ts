@@ -1,7 +1,8 @@
 // Changes recorded for a workload but not yet stored (pending-store.ts): a reconcile takes them,
 // then stores them (the restart waits) or applies them at once (the restart happens), and only
 // then consumes what it took — a change that arrived meanwhile stays for the next look.
-import type { Digests, PendingAddition } from './annotations.ts';
+import type { Digests } from '../shared/digests.ts';
+import type { PendingAddition } from './annotations.ts';
 
 export class UnsavedChanges {
   readonly #byKey = new Map<string, PendingAddition[]>();

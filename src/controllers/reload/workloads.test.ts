@@ -3,23 +3,22 @@ import {
   digestsApplied,
   formatDigests,
   formatPending,
-  macDigest,
   mergePending,
   parseDigests,
   parsePending,
 } from './annotations.ts';
+import { macDigest } from '../shared/digests.ts';
+import type { Workload } from '../contracts.ts';
 import {
-  type Workload,
   appliedDigests,
   parseWorkloadKey,
-  referencedSecrets,
   restartDigests,
   rolloutComplete,
   selectorQuery,
   slimWorkload,
-  workloadKey,
   workloadRefName,
 } from './workloads.ts';
+import { referencedSecrets, workloadKey } from '../shared/workloads.ts';
 
 const podSpec = {
   initContainers: [

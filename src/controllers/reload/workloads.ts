@@ -3,30 +3,9 @@
 // whether a label selector picks them, whether their rollout is complete. Pure.
 import type { V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
 import { stripBulkyMetadata } from '../../kube/object-cache.ts';
-import {
-  ARGO_ROLLOUT,
-  type RestartKind,
-  type Workload,
-  type WorkloadRef,
-  isRestartKind,
-} from '../shared/workloads.ts';
+import { ARGO_ROLLOUT, isRestartKind } from '../shared/workloads.ts';
+import type { RestartKind, Workload, WorkloadRef } from '../contracts.ts';
 import { TEMPLATE_HMAC_ANNOTATION, PODS_HMAC_ANNOTATION, parseDigests } from './annotations.ts';
-
-// Kinds, keys and which Secrets a workload uses are shared with SecretRotation (its consumers).
-export {
-  ARGO_ROLLOUT,
-  type ReloadableKind,
-  type RestartKind,
-  WORKLOAD_KINDS,
-  type Workload,
-  type WorkloadRef,
-  annotatedSecrets,
-  isReloadableKind,
-  isRestartKind,
-  referencedSecrets,
-  selectorMatches,
-  workloadKey,
-} from '../shared/workloads.ts';
 
 /** The API version of a restartable kind. */
 export const apiVersionOf = (kind: RestartKind): string =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import type { Workload } from '../contracts.ts';
 import {
-  type Workload,
   annotatedSecrets,
   isRestartKind,
   referencedSecrets,

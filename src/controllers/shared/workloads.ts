@@ -5,8 +5,6 @@ import type { V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
 import { UserAnnotation } from '../../apis/v1alpha1/annotations.ts';
 import type { RestartKind, Workload, WorkloadRef } from '../contracts.ts';
 
-export type { RestartKind, Workload, WorkloadRef } from '../contracts.ts';
-
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
 export type ReloadableKind = (typeof WORKLOAD_KINDS)[number];
 
