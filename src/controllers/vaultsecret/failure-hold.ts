@@ -5,6 +5,10 @@
 // (someone else wrote it). Without it, the status write of the failure itself wakes the resource
 // and reads the backend again (and every relist would too).
 // In-process only: a restarted operator reads once.
+import type { V1Secret } from '@kubernetes/client-node';
+import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
+import { SYNC_NOW_ANNOTATION } from './sync-now.ts';
+import { ALLOW_SHRINK_ANNOTATION } from './wipe-guard.ts';
 
 export interface HoldInput {
   generation: number | undefined;
@@ -13,6 +17,14 @@ export interface HoldInput {
   /** resourceVersion of the target Secret, undefined when there is none. */
   secretVersion: string | undefined;
 }
+
+/** What the user controls about a read: a change lets a held read go ahead at once. */
+export const holdInput = (vs: VaultSecret, existing: V1Secret | undefined): HoldInput => ({
+  generation: vs.metadata?.generation,
+  syncNow: vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION],
+  allowShrink: vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
+  secretVersion: existing?.metadata?.resourceVersion,
+});
 
 interface Held {
   fingerprint: string;

@@ -36,7 +36,7 @@ import { invalidSpecMessage } from '../invalid-spec.ts';
 import type { ControllerEvents } from '../lifecycle.ts';
 import { createFirst } from './create-first.ts';
 import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
-import { FailureHold, type HoldInput } from './failure-hold.ts';
+import { FailureHold, type HoldInput, holdInput } from './failure-hold.ts';
 import { finalize } from './finalize.ts';
 import { mayWrite } from './ownership.ts';
 import { BACKEND_REASONS } from './reasons.ts';
@@ -44,7 +44,7 @@ import { nextRefreshDelay, refreshPhase, refreshReason, refreshSource, sharedRea
 import { type FailureIo, reportFailure } from './report-failure.ts';
 import { dataProblem } from './secret-limits.ts';
 import { writeStatus } from './status-write.ts';
-import { SYNC_NOW_ANNOTATION, syncNowToken } from './sync-now.ts';
+import { syncNowToken } from './sync-now.ts';
 import {
   CLEANUP_FINALIZER,
   FIELD_MANAGER,
@@ -468,14 +468,6 @@ export class VaultSecretReconciler {
     );
   }
 }
-
-/** What the user controls about a read: a change lets a held read go ahead at once. */
-const holdInput = (vs: VaultSecret, existing: V1Secret | undefined): HoldInput => ({
-  generation: vs.metadata?.generation,
-  syncNow: vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION],
-  allowShrink: vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
-  secretVersion: existing?.metadata?.resourceVersion,
-});
 
 /** A read that would leave the Secret with none of our keys, or half of them, is refused (wipe-guard.ts). */
 function checkShrink(vs: VaultSecret, existing: V1Secret | undefined, read: Read): void {
