@@ -34,8 +34,6 @@ export interface KubernetesBackendOptions {
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export { MANAGED_BY_LABEL };
-
 export class KubernetesBackend implements BackendAdapter {
   readonly name: string;
   readonly type = 'kubernetes';

@@ -21,7 +21,7 @@
 // Types only: the shared pure pieces are in ./shared/, the lifecycle facts in ./lifecycle.ts.
 import type { KubernetesObject, V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
 import type { SecretRotation, VaultSecret } from '../apis/v1alpha1/index.ts';
-import type { InformerHandlers } from '../kube/informer.ts';
+import type { InformerHandlers } from '../kube/informer-handlers.ts';
 import type { Digests } from './shared/digests.ts';
 
 // --- Caches: read through the cluster -----------------------------------------------------------

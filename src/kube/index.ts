@@ -27,13 +27,9 @@ export {
   RetryAfterError,
   TerminalError,
 } from './controller.ts';
-export {
-  Informer,
-  type InformerHandlers,
-  type InformerOptions,
-  type InformerStatus,
-  enqueueHandlers,
-} from './informer.ts';
+export { Informer } from './informer.ts';
+export { type InformerHandlers, enqueueHandlers } from './informer-handlers.ts';
+export type { InformerOptions, InformerStatus } from './informer-options.ts';
 export {
   ObjectCache,
   type SnapshotDiff,

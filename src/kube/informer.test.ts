@@ -3,7 +3,8 @@ import { type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { FakeClock, settle } from './fake-clock.ts';
-import { Informer, enqueueHandlers, isReplay } from './informer.ts';
+import { Informer } from './informer.ts';
+import { enqueueHandlers, isReplay } from './informer-handlers.ts';
 import {
   type ListResult,
   type ListWatchSource,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { InformerStatus } from '../kube/informer.ts';
+import type { InformerStatus } from '../kube/informer-options.ts';
 import { type Reachable, informersReadiness, leaderElectionDetail, readinessChecks } from './readiness.ts';
 
 function status(name: string, synced: boolean, healthy: boolean): InformerStatus {

@@ -3,7 +3,7 @@
 // reached (probes leave those out with ?exclude=backends).
 import type { ReadinessCheck } from '../http/health.ts';
 import { cachedCheck } from '../http/cached-check.ts';
-import type { InformerStatus } from '../kube/informer.ts';
+import type { InformerStatus } from '../kube/informer-options.ts';
 
 const BACKEND_CHECK_TIMEOUT_MS = 3000;
 /** A backend's reachability answer is reused this long: a flood of /readyz costs it one check. */

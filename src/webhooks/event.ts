@@ -4,8 +4,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { LifecycleEventType } from '../config/schema.ts';
 import { cut } from '../text.ts';
 
-export type { LifecycleEventType };
-
 /** Longest message sent (the Kubernetes Event limit). */
 export const MAX_MESSAGE = 1024;
 

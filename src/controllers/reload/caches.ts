@@ -4,7 +4,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
-import { Informer, type InformerHandlers } from '../../kube/informer.ts';
+import { Informer } from '../../kube/informer.ts';
+import type { InformerHandlers } from '../../kube/informer-handlers.ts';
 import type { Logger } from '../../kube/logger.ts';
 import { type ResourceType, builtinResources, keyFor } from '../../kube/resources.ts';
 import { RolloutCache, discoverRollouts } from './rollouts.ts';

@@ -27,7 +27,7 @@ import { KeyedBackoff } from '../../kube/backoff.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { Controller, type ControllerOptions } from '../../kube/controller.ts';
-import type { InformerHandlers } from '../../kube/informer.ts';
+import type { InformerHandlers } from '../../kube/informer-handlers.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';

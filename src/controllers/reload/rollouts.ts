@@ -10,7 +10,9 @@
 // healthy cache of nothing: readiness depends on Rollouts only while their CRD is served.
 import type { Cancel, Clock } from '../../kube/clock.ts';
 import { isNotFound, toKubeError } from '../../kube/errors.ts';
-import type { Informer, InformerHandlers, InformerStatus } from '../../kube/informer.ts';
+import type { Informer } from '../../kube/informer.ts';
+import type { InformerHandlers } from '../../kube/informer-handlers.ts';
+import type { InformerStatus } from '../../kube/informer-options.ts';
 import { type Logger, safeLog } from '../../kube/logger.ts';
 import type { ResourceType } from '../../kube/resources.ts';
 import type { RestClient } from '../../kube/rest.ts';

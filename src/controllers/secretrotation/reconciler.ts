@@ -34,8 +34,6 @@ import { rollOut } from './steps/roll-out.ts';
 import { write } from './steps/rotate.ts';
 import { retire } from './steps/retire.ts';
 
-export type { SecretRotationReconcilerDeps } from './context.ts';
-
 /** Ready reasons of a failed rollout: the rotation keeps watching its consumers. */
 const ROLLOUT_FAILURES: ReadonlySet<string> = new Set([
   Reason.RolloutNotReady,

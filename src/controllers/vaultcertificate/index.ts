@@ -7,6 +7,8 @@ import {
   UserAnnotation,
   VAULTSYNC_FIELD_MANAGERS,
   type VaultCertificate,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
 } from '../../apis/v1alpha1/index.ts';
 import type { IssuerRegistry } from '../../issuers/index.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
@@ -14,7 +16,8 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { isTrue } from '../../kube/conditions.ts';
 import { Controller } from '../../kube/controller.ts';
-import { Informer, enqueueHandlers, isReplay } from '../../kube/informer.ts';
+import { Informer } from '../../kube/informer.ts';
+import { enqueueHandlers, isReplay } from '../../kube/informer-handlers.ts';
 import { keepWriters } from '../../kube/managed-fields.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
@@ -24,7 +27,7 @@ import type { RsaKeyGenerator } from '../../pki/index.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import type { CertificateMetricsSink, EventSink, RestartSink } from './context.ts';
 import { createVaultCertificateReconciler } from './reconciler.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './secret.ts';
+import { OWNER_LABEL } from './secret.ts';
 
 export const vaultCertificateResource = {
   apiVersion: API_VERSION,

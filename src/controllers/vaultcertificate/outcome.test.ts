@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { issuanceOutcome } from './outcome.ts';
-import { EventReason, IssuingReason } from './reasons.ts';
+import { EventReason } from './reasons.ts';
+import { IssuingReason } from '../../apis/v1alpha1/index.ts';
 
 describe('VaultCertificate: what a successful issuance is called', () => {
   const cert = { serialNumber: 'ab12', notAfter: new Date(Date.UTC(2030, 1, 1)) };

@@ -4,7 +4,8 @@
 import type { CertificateInfo } from '../../pki/index.ts';
 import type { CertificateIssued } from '../lifecycle.ts';
 import type { Violation } from './policies.ts';
-import { EventReason, IssuingReason } from './reasons.ts';
+import { EventReason } from './reasons.ts';
+import { IssuingReason } from '../../apis/v1alpha1/index.ts';
 
 /** Triggers whose new certificate is a renewal (event Renewed), not a replacement (Reissued). */
 const RENEWALS: ReadonlySet<string> = new Set([

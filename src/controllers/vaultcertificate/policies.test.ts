@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { generatePrivateKey } from '../../pki/index.ts';
 import { observeSecret } from './observed.ts';
 import { ISSUANCE_POLICIES, type PolicyInput, renewNowToken, shouldIssue, stillUsable } from './policies.ts';
-import { IssuingReason } from './reasons.ts';
+import { IssuingReason, type VaultCertificate, tokenDigest } from '../../apis/v1alpha1/index.ts';
 import { renewalTime } from './renewal.ts';
 import { desiredCertificate, requestHash } from './spec.ts';
 import { type TestCa, certificate, issuedSecret, macKeys, testCa } from './testing.ts';
 import type { V1Secret } from '@kubernetes/client-node';
-import { type VaultCertificate, tokenDigest } from '../../apis/v1alpha1/index.ts';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2030, 0, 1);

@@ -1,10 +1,14 @@
 // "Should a new certificate be issued?" as an ordered chain of small named checks, in the
 // manner of cert-manager's policy chain: the first that objects gives the reason. Each check
 // is pure and sees only the desired certificate, the parsed Secret and the clock.
-import { type VaultCertificate, UserAnnotation, pendingToken } from '../../apis/v1alpha1/index.ts';
+import {
+  type VaultCertificate,
+  UserAnnotation,
+  pendingToken,
+  IssuingReason,
+} from '../../apis/v1alpha1/index.ts';
 import { keySpecEqual, describeKeySpec } from '../../pki/index.ts';
 import type { ObservedSecret } from './observed.ts';
-import { IssuingReason } from './reasons.ts';
 import type { Renewal } from './renewal.ts';
 import { type DesiredCertificate, issuerRef } from './spec.ts';
 

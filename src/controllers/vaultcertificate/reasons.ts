@@ -1,10 +1,9 @@
 // Condition and event reasons of VaultCertificate: the vocabulary is apis/v1alpha1/reasons.ts
 // (docs/certificates.md lists them); what a backend error means is controllers/failure's backendReason.
-import { CertificateEventReason, IssuingReason, VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
+import { CertificateEventReason, VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import type { BackendErrorCode } from '../../resilience/errors.ts';
 import { type KindReasons, backendReason } from '../failure/index.ts';
 
-export { IssuingReason };
 /** Reasons of `Ready`. */
 export const Reason = VaultCertificateReason;
 export type Reason = VaultCertificateReason;

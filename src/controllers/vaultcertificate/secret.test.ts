@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { V1Secret } from '@kubernetes/client-node';
 import { Reason } from './reasons.ts';
-import { FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL, secretProblem } from './secret.ts';
+import { FIELD_MANAGER, OWNER_LABEL, secretProblem } from './secret.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../apis/v1alpha1/index.ts';
 import { certificate } from './testing.ts';
 
 describe('VaultCertificate: may the Secret be written?', () => {

@@ -18,7 +18,6 @@ import { Reason } from './reasons.ts';
 import type { DesiredCertificate } from './spec.ts';
 
 export const FIELD_MANAGER = FieldManager.VaultCertificate;
-export { MANAGED_BY, MANAGED_BY_LABEL };
 /** Name of the VaultCertificate that writes the Secret (same namespace). */
 export const OWNER_LABEL = VAULTCERTIFICATE_OWNER_LABEL;
 /** The VaultSecret controller's owner label: such a Secret is never ours. */

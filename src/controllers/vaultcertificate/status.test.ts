@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { CertificateInfo } from '../../pki/index.ts';
 import { Failure } from '../failure/index.ts';
 import type { ObservedSecret } from './observed.ts';
-import { IssuingReason, Reason } from './reasons.ts';
+import { IssuingReason } from '../../apis/v1alpha1/index.ts';
+import { Reason } from './reasons.ts';
 import {
   blockedStatus,
   failedIssuanceStatus,
