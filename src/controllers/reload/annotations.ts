@@ -20,20 +20,10 @@
 //   vaultsync.io/reload-debounce: "10s"  wait for further changes this long (default 10s)
 //   vaultsync.io/reload-min-interval: "5m"  at least this long between two restarts (default 0)
 
-import { OperatorAnnotation, UserAnnotation } from '../../apis/v1alpha1/index.ts';
 import { type MacKeyring, MacUse } from '../../secrets/mac-keyring.ts';
 import type { Digests } from '../shared/digests.ts';
 
-// The names themselves are the vocabulary's (apis/v1alpha1/annotations.ts).
-export const RELOAD_ANNOTATION = UserAnnotation.Reload;
-export const RELOAD_SECRETS_ANNOTATION = UserAnnotation.ReloadSecrets;
-export const RELOAD_DEBOUNCE_ANNOTATION = UserAnnotation.ReloadDebounce;
-export const RELOAD_MIN_INTERVAL_ANNOTATION = UserAnnotation.ReloadMinInterval;
-export const PENDING_ANNOTATION = OperatorAnnotation.PendingRestart;
-export const RESTARTED_AT_ANNOTATION = OperatorAnnotation.RestartedAt;
-export const RESTART_GROUP_ANNOTATION = OperatorAnnotation.RestartGroup;
-export const PODS_HMAC_ANNOTATION = OperatorAnnotation.PodsSecretsHmac;
-export const TEMPLATE_HMAC_ANNOTATION = OperatorAnnotation.SecretsHmac;
+// The annotation names are the vocabulary's: OperatorAnnotation and UserAnnotation (apis/v1alpha1).
 
 const MAC_PREFIX = /^hmac-sha256:v\d+:/;
 /** Characters of the MAC in a workload digest: 132 bits. */

@@ -21,8 +21,8 @@
 // This file wires the pieces: the caches (caches.ts), which events wake which workloads, what a
 // change records (targets.ts), the reconciler (reconciler.ts) and what the other controllers
 // may ask (rolloutState: rollout-state.ts).
+import { OperatorAnnotation, FieldManager, type VaultSecret } from '../../apis/v1alpha1/index.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { FieldManager, type VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
@@ -45,13 +45,7 @@ import type {
   WorkloadRef,
 } from '../contracts.ts';
 import type { Digests } from '../shared/digests.ts';
-import {
-  PENDING_ANNOTATION,
-  type PendingAddition,
-  formatDigests,
-  parsePending,
-  workloadDigests,
-} from './annotations.ts';
+import { type PendingAddition, formatDigests, parsePending, workloadDigests } from './annotations.ts';
 import { WorkloadCaches } from './caches.ts';
 import { type ReloadMetrics, noopReloadMetrics } from './metrics.ts';
 import { combinePending } from './pending-records.ts';
@@ -298,7 +292,7 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
   #storedPending(ref: WorkloadRef, w: Workload) {
     const pending = combinePending(
       this.#store.get(ref),
-      parsePending(w.metadata?.annotations?.[PENDING_ANNOTATION]),
+      parsePending(w.metadata?.annotations?.[OperatorAnnotation.PendingRestart]),
     );
     return pending ? { pending } : {};
   }
@@ -312,7 +306,7 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
   /** Is a restart owed to, or followed for, this workload (so an event of it is worth a look)? */
   #watched(key: string, w: Workload): boolean {
     return (
-      w.metadata?.annotations?.[PENDING_ANNOTATION] !== undefined ||
+      w.metadata?.annotations?.[OperatorAnnotation.PendingRestart] !== undefined ||
       this.#store.has(key) ||
       this.#rolling.has(key) ||
       this.#unsaved.has(key)
@@ -354,7 +348,10 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
   #wakeWaiting(namespace: string): void {
     for (const other of this.#caches.list(namespace)) {
       const otherKey = workloadKey(other.ref);
-      if (this.#store.has(otherKey) || other.obj.metadata?.annotations?.[PENDING_ANNOTATION] !== undefined) {
+      if (
+        this.#store.has(otherKey) ||
+        other.obj.metadata?.annotations?.[OperatorAnnotation.PendingRestart] !== undefined
+      ) {
         this.controller.enqueue(otherKey, { priority: 'low' });
       }
     }

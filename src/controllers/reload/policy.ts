@@ -1,9 +1,8 @@
 // Restart policy: when a workload that is owed a restart gets it. An ordered table of small named
 // checks (RESTART_CHECKS) — the one place to change to add a restart policy — and which settings
 // apply (a SecretRotation's, or the defaults with the workload's annotations). Pure.
-import { parseDuration } from '../../apis/v1alpha1/index.ts';
+import { UserAnnotation, parseDuration } from '../../apis/v1alpha1/index.ts';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from '../shared/restart-policy.ts';
-import { RELOAD_DEBOUNCE_ANNOTATION, RELOAD_MIN_INTERVAL_ANNOTATION } from './annotations.ts';
 import type { PendingRestart } from './annotations.ts';
 import { windowState } from './windows.ts';
 
@@ -29,8 +28,8 @@ export function workloadRestartPolicy(
   };
   return {
     ...base,
-    debounceMs: duration(RELOAD_DEBOUNCE_ANNOTATION, base.debounceMs),
-    minIntervalMs: duration(RELOAD_MIN_INTERVAL_ANNOTATION, base.minIntervalMs),
+    debounceMs: duration(UserAnnotation.ReloadDebounce, base.debounceMs),
+    minIntervalMs: duration(UserAnnotation.ReloadMinInterval, base.minIntervalMs),
   };
 }
 

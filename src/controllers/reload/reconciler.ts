@@ -3,13 +3,13 @@
 // pods already have the data, or it is paused), restart (restart-write.ts), or follow a restart
 // we made until it is ready (rolling.ts). Which workloads a change touches is decided before,
 // when the change is recorded (targets.ts, index.ts).
+import { OperatorAnnotation, WorkloadEventReason } from '../../apis/v1alpha1/index.ts';
 import { type KubeClient, getObject, mergePatch } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { isConflict, isNotFound } from '../../kube/errors.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
-import { WorkloadEventReason } from '../../apis/v1alpha1/index.ts';
 import {
   Failure,
   USER_ERROR_RETRY_MS,
@@ -21,7 +21,6 @@ import {
   warningDue,
 } from '../failure/index.ts';
 import {
-  PENDING_ANNOTATION,
   type PendingAddition,
   type PendingRestart,
   digestsApplied,
@@ -119,7 +118,11 @@ export class ReloadReconciler {
     const obj = await this.#find(ref, key, taken, ctx);
     if (!obj) return;
     const now = clock.now();
-    const pending = owedRestart(store.get(ref), obj.metadata?.annotations?.[PENDING_ANNOTATION], taken);
+    const pending = owedRestart(
+      store.get(ref),
+      obj.metadata?.annotations?.[OperatorAnnotation.PendingRestart],
+      taken,
+    );
     if (!pending) return this.#track(ref, obj, now);
     const policy = this.#policyFor(obj, pending.rotation);
     const step: Step = { ref, key, obj, taken, pending, policy, now, ctx };
@@ -231,7 +234,7 @@ export class ReloadReconciler {
     const { ref, key, obj, taken, pending, now, ctx } = step;
     const { client, store, unsaved, metrics, events, fieldManager } = this.#deps;
     try {
-      if (obj.metadata?.annotations?.[PENDING_ANNOTATION] !== undefined) {
+      if (obj.metadata?.annotations?.[OperatorAnnotation.PendingRestart] !== undefined) {
         // An earlier release's record on the workload: removed (one write, no rollout).
         await mergePatch(client, objectRef(ref), legacyRecordRemoval, {
           resourceVersion: obj.metadata?.resourceVersion,

@@ -3,20 +3,13 @@
 // spec.restartAt (Argo's own restart); AnnotatePods mode writes the digests onto the running pods
 // and rolls nothing. Each write also removes the pending-restart annotation an earlier release
 // left. The patches are built by pure functions; `writeRestart` sends them.
+import { OperatorAnnotation } from '../../apis/v1alpha1/index.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { RestartMode } from '../../apis/v1alpha1/index.ts';
 import { type KubeClient, mergePatch } from '../../kube/client.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import type { Digests } from '../shared/digests.ts';
-import {
-  PENDING_ANNOTATION,
-  PODS_HMAC_ANNOTATION,
-  RESTARTED_AT_ANNOTATION,
-  RESTART_GROUP_ANNOTATION,
-  TEMPLATE_HMAC_ANNOTATION,
-  formatDigests,
-  parseDigests,
-} from './annotations.ts';
+import { formatDigests, parseDigests } from './annotations.ts';
 import type { Workload, WorkloadRef } from '../contracts.ts';
 import { apiVersionOf, selectorQuery } from './workloads.ts';
 
@@ -41,9 +34,9 @@ export function restartWriteOf(mode: RestartMode, ref: WorkloadRef): RestartWrit
 
 /** Who restarted it, when, for whom; the old pending annotation removed. */
 const restartedBy = (group: string, now: number) => ({
-  [PENDING_ANNOTATION]: null,
-  [RESTARTED_AT_ANNOTATION]: iso(now),
-  [RESTART_GROUP_ANNOTATION]: group,
+  [OperatorAnnotation.PendingRestart]: null,
+  [OperatorAnnotation.RestartedAt]: iso(now),
+  [OperatorAnnotation.RestartGroup]: group,
 });
 
 /** The digests already there, with the new ones over them. */
@@ -52,11 +45,13 @@ const withDigests = (current: string | undefined, digests: Digests) =>
 
 /** Deployment, StatefulSet, DaemonSet: the digests on the pod template roll the pods. */
 export function templatePatch(w: Workload, digests: Digests, group: string, now: number) {
-  const current = w.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION];
+  const current = w.spec?.template?.metadata?.annotations?.[OperatorAnnotation.SecretsHmac];
   return {
     metadata: { annotations: restartedBy(group, now) },
     spec: {
-      template: { metadata: { annotations: { [TEMPLATE_HMAC_ANNOTATION]: withDigests(current, digests) } } },
+      template: {
+        metadata: { annotations: { [OperatorAnnotation.SecretsHmac]: withDigests(current, digests) } },
+      },
     },
   };
 }
@@ -72,10 +67,13 @@ export function templatePatch(w: Workload, digests: Digests, group: string, now:
  * future (as with `restart --in`).
  */
 export function rolloutPatch(w: Workload, digests: Digests, group: string, now: number) {
-  const current = w.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION];
+  const current = w.metadata?.annotations?.[OperatorAnnotation.SecretsHmac];
   return {
     metadata: {
-      annotations: { ...restartedBy(group, now), [TEMPLATE_HMAC_ANNOTATION]: withDigests(current, digests) },
+      annotations: {
+        ...restartedBy(group, now),
+        [OperatorAnnotation.SecretsHmac]: withDigests(current, digests),
+      },
     },
     spec: { restartAt: isoSeconds(Math.ceil(now / 1000) * 1000) },
   };
@@ -83,15 +81,19 @@ export function rolloutPatch(w: Workload, digests: Digests, group: string, now: 
 
 /** AnnotatePods mode: what the pods get, and what the workload records of it. */
 export function podsPatches(w: Workload, digests: Digests, group: string, now: number) {
-  const all = withDigests(w.metadata?.annotations?.[PODS_HMAC_ANNOTATION], digests);
+  const all = withDigests(w.metadata?.annotations?.[OperatorAnnotation.PodsSecretsHmac], digests);
   return {
-    pod: { metadata: { annotations: { [TEMPLATE_HMAC_ANNOTATION]: all } } },
-    workload: { metadata: { annotations: { ...restartedBy(group, now), [PODS_HMAC_ANNOTATION]: all } } },
+    pod: { metadata: { annotations: { [OperatorAnnotation.SecretsHmac]: all } } },
+    workload: {
+      metadata: { annotations: { ...restartedBy(group, now), [OperatorAnnotation.PodsSecretsHmac]: all } },
+    },
   };
 }
 
 /** Removes the pending-restart annotation an earlier release left (no rollout). */
-export const legacyRecordRemoval = { metadata: { annotations: { [PENDING_ANNOTATION]: null } } };
+export const legacyRecordRemoval = {
+  metadata: { annotations: { [OperatorAnnotation.PendingRestart]: null } },
+};
 
 export interface RestartWriteInput {
   mode: RestartMode;

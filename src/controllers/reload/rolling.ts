@@ -1,7 +1,7 @@
 // Workloads rolling out after a restart: the reservation this process keeps for each restart it
 // made (until the workload is ready or its time is up), how many of a group roll at once (the
 // concurrency limit counts them), and what following one of them decides. Pure.
-import { RESTARTED_AT_ANNOTATION, RESTART_GROUP_ANNOTATION } from './annotations.ts';
+import { OperatorAnnotation } from '../../apis/v1alpha1/index.ts';
 import type { RestartPolicy } from '../shared/restart-policy.ts';
 import type { Workload, WorkloadRef } from '../contracts.ts';
 import { rolloutComplete } from './workloads.ts';
@@ -36,7 +36,7 @@ export function reservation(
 
 /** When vaultsync last restarted the workload (its restarted-at annotation), if it says. */
 export function lastRestartAt(w: Workload): number | undefined {
-  const at = Date.parse(w.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? '');
+  const at = Date.parse(w.metadata?.annotations?.[OperatorAnnotation.RestartedAt] ?? '');
   return Number.isFinite(at) ? at : undefined;
 }
 
@@ -83,7 +83,7 @@ export function rollingInGroup(
     seen.add(key);
     if (key === q.except) continue;
     const mine = rolling.get(key);
-    const group = mine?.group ?? obj.metadata?.annotations?.[RESTART_GROUP_ANNOTATION];
+    const group = mine?.group ?? obj.metadata?.annotations?.[OperatorAnnotation.RestartGroup];
     if (group === q.group && isRolling(ref, obj, mine, q.now, q.policy)) n++;
   }
   // Reserved by a restart whose object the cache does not show yet.

@@ -1,9 +1,10 @@
 // Where a workload stands with some data (what a SecretRotation asks of its consumers): pending,
 // not restarted, rolling out, ready or timed out. Pure, with one small memory for Rollouts asked
 // about while their CRD was not served.
+import { OperatorAnnotation } from '../../apis/v1alpha1/index.ts';
 import { LRUCache } from 'lru-cache';
 import type { Digests } from '../shared/digests.ts';
-import { PODS_HMAC_ANNOTATION, type PendingRestart, digestsAppliedSince } from './annotations.ts';
+import { type PendingRestart, digestsAppliedSince } from './annotations.ts';
 import { type Rolling, lastRestartAt } from './rolling.ts';
 import type { RolloutState, Workload, WorkloadRef } from '../contracts.ts';
 import { appliedDigests, restartDigests, rolloutComplete } from './workloads.ts';
@@ -43,7 +44,8 @@ export function rolloutState(input: RolloutStateInput): RolloutState {
   const since = Number.isFinite(at) ? at : undefined;
   const caughtUp = !mine || (w.metadata?.generation ?? 0) >= mine.generation;
   const podsOnly =
-    w.metadata?.annotations?.[PODS_HMAC_ANNOTATION] !== undefined && !runsWith(restartDigests(w));
+    w.metadata?.annotations?.[OperatorAnnotation.PodsSecretsHmac] !== undefined &&
+    !runsWith(restartDigests(w));
   if (podsOnly || (caughtUp && rolloutComplete(ref.kind, w))) return { state: 'Ready' };
   if (since !== undefined && now >= since + input.readyTimeoutMs) return { state: 'TimedOut', since };
   return since === undefined ? { state: 'RollingOut' } : { state: 'RollingOut', since };

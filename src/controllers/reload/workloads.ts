@@ -1,11 +1,12 @@
 // Workloads (Deployments, StatefulSets, DaemonSets; Argo Rollouts when their CRD is served) as
 // the reload controller sees them: which Secrets they use, whether they asked to be reloaded,
 // whether a label selector picks them, whether their rollout is complete. Pure.
+import { OperatorAnnotation } from '../../apis/v1alpha1/index.ts';
 import type { V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
 import { stripBulkyMetadata } from '../../kube/object-cache.ts';
 import { ARGO_ROLLOUT, isRestartKind } from '../shared/workloads.ts';
 import type { RestartKind, Workload, WorkloadRef } from '../contracts.ts';
-import { TEMPLATE_HMAC_ANNOTATION, PODS_HMAC_ANNOTATION, parseDigests } from './annotations.ts';
+import { parseDigests } from './annotations.ts';
 
 /** The API version of a restartable kind. */
 export const apiVersionOf = (kind: RestartKind): string =>
@@ -42,15 +43,15 @@ const isRollout = (w: Workload) => w.apiVersion === ARGO_ROLLOUT.apiVersion && w
 export function restartDigests(w: Workload): Record<string, string> {
   return parseDigests(
     isRollout(w)
-      ? w.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION]
-      : w.spec?.template?.metadata?.annotations?.[TEMPLATE_HMAC_ANNOTATION],
+      ? w.metadata?.annotations?.[OperatorAnnotation.SecretsHmac]
+      : w.spec?.template?.metadata?.annotations?.[OperatorAnnotation.SecretsHmac],
   );
 }
 
 /** Digests the workload's pods were last restarted (template) or annotated (pods) for. */
 export function appliedDigests(w: Workload): Record<string, string> {
   return {
-    ...parseDigests(w.metadata?.annotations?.[PODS_HMAC_ANNOTATION]),
+    ...parseDigests(w.metadata?.annotations?.[OperatorAnnotation.PodsSecretsHmac]),
     ...restartDigests(w),
   };
 }
