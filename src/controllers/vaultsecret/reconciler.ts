@@ -40,7 +40,14 @@ import { FailureHold, type HoldInput, holdInput } from './failure-hold.ts';
 import { finalize } from './finalize.ts';
 import { mayWrite } from './ownership.ts';
 import { BACKEND_REASONS } from './reasons.ts';
-import { nextRefreshDelay, refreshPhase, refreshReason, refreshSource, sharedReadWindow } from './refresh.ts';
+import {
+  nextRefreshDelay,
+  readsFresh,
+  refreshPhase,
+  refreshReason,
+  refreshSource,
+  sharedReadWindow,
+} from './refresh.ts';
 import { type FailureIo, reportFailure } from './report-failure.ts';
 import { dataProblem } from './secret-limits.ts';
 import { writeStatus } from './status-write.ts';
@@ -104,7 +111,7 @@ interface Attempt {
   now: number;
   /** Set once the backend is read: a failure from there on holds further reads. */
   hold?: HoldInput;
-  /** A read was asked for (sync-now, a rotation): no shared result, a fresh read. */
+  /** A read was asked for (sync-now, a rotation, a spec change): no shared result, a fresh read. */
   fresh?: boolean;
 }
 
@@ -189,7 +196,7 @@ export class VaultSecretReconciler {
     }
     ctx.log.debug('Reading backend', { backend: backend.name, why: due ?? 'metadata drifted' });
     attempt.hold = input;
-    attempt.fresh = requested;
+    attempt.fresh = requested || readsFresh(due);
     const read = await this.#read(vs, attempt, target, ctx.signal);
     return this.#write(vs, attempt, target, read, ctx);
   }

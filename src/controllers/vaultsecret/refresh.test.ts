@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { MAX_SHARE_MS, nextRefreshAt, nextRefreshDelay, refreshPhase, sharedReadWindow } from './refresh.ts';
+import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
+import {
+  MAX_SHARE_MS,
+  nextRefreshAt,
+  nextRefreshDelay,
+  readsFresh,
+  refreshPhase,
+  refreshReason,
+  sharedReadWindow,
+} from './refresh.ts';
 
 const MIN = 60_000;
 const WINDOW = 6_000; // a tenth of a minute
@@ -51,5 +60,18 @@ describe('refresh slots', () => {
     assert.equal(sharedReadWindow(20_000), 4_000);
     assert.equal(sharedReadWindow(24 * 60 * MIN), MAX_SHARE_MS);
     assert.equal(sharedReadWindow(0), 0);
+  });
+
+  it('reads fresh after a spec change, and shares for a first read, a refresh or a drift', () => {
+    const vs = {
+      apiVersion: 'vaultsync.io/v1alpha1',
+      kind: 'VaultSecret',
+      metadata: { name: 'db', namespace: 'shop', generation: 2 },
+      spec: { backend: 'vault', dataFrom: [{ extract: { path: 'shop/db' } }] },
+      status: { observedGeneration: 1, lastRefreshTime: '2030-01-01T00:00:00Z', conditions: [] },
+    } satisfies VaultSecret as VaultSecret;
+    assert.equal(readsFresh(refreshReason(vs, MIN, 0, 0)), true);
+    for (const reason of ['never read', 'not ready', 'refresh interval elapsed', 'Secret drifted', undefined])
+      assert.equal(readsFresh(reason), false, String(reason));
   });
 });

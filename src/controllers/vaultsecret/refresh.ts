@@ -59,6 +59,12 @@ export function nextRefreshAt(lastRefreshMs: number, intervalMs: number, phase: 
   return phase + Math.ceil((from - phase) / window) * window;
 }
 
+/** The user changed what is read: a result shared from before the change does not answer it. */
+const SPEC_CHANGED = 'spec changed';
+
+/** Whether a read for this reason must be fresh rather than a result shared with other resources. */
+export const readsFresh = (reason: string | undefined): boolean => reason === SPEC_CHANGED;
+
 /** Why the backend must be read now, or undefined when the last read is still good. */
 export function refreshReason(
   vs: VaultSecret,
@@ -68,7 +74,7 @@ export function refreshReason(
 ): string | undefined {
   const status = vs.status;
   if (!status?.lastRefreshTime) return 'never read';
-  if (status.observedGeneration !== vs.metadata?.generation) return 'spec changed';
+  if (status.observedGeneration !== vs.metadata?.generation) return SPEC_CHANGED;
   if (!isTrue(status.conditions, 'Ready')) return 'not ready';
   if (intervalMs > 0 && now >= nextRefreshAt(Date.parse(status.lastRefreshTime), intervalMs, phase)) {
     return 'refresh interval elapsed';
