@@ -12,7 +12,7 @@ import { KubernetesBackend } from './kubernetes.ts';
 import { MemoryBackend } from './memory.ts';
 import { noopBackendMetrics, type BackendMetrics } from '../resilience/metrics.ts';
 import type { Backend, BackendAdapter } from './types.ts';
-import { AwsSecretsManagerBackend, type AwsSecretsClient } from './aws/backend.ts';
+import { AwsSecretsManagerBackend, type AwsBackendDeps, type AwsSecretsClient } from './aws/backend.ts';
 import { AzureKeyVaultBackend, type AzureSecretsClient } from './azure/backend.ts';
 import { GcpSecretManagerBackend, type GcpSecretsClient } from './gcp/backend.ts';
 import type { VaultApi } from './vault/api.ts';
@@ -29,6 +29,8 @@ export interface BackendDeps {
   readonly readSecretFile?: SecretFileReader;
   /** Test seam: Vault API per backend name. */
   readonly vaultApi?: (backendName: string) => VaultApi | undefined;
+  /** AWS credentials per backend name (the sidecar's web identity); else the config's. */
+  readonly awsCredentials?: (backendName: string) => AwsBackendDeps['credentials'];
   /** Test seam: AWS SDK client per backend name. */
   readonly awsClient?: (backendName: string) => AwsSecretsClient | undefined;
   /** Test seam: Google Secret Manager client per backend name. */
@@ -124,9 +126,11 @@ function createAdapter(cfg: BackendConfig, config: Config, deps: BackendDeps, cl
     }
     case 'aws-secrets-manager': {
       const client = deps.awsClient?.(cfg.name);
+      const credentials = deps.awsCredentials?.(cfg.name);
       return new AwsSecretsManagerBackend(cfg, {
         operatorNamespace: config.operator.namespace,
         ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        ...(credentials ? { credentials } : {}),
         ...(client ? { client } : {}),
       });
     }

@@ -11,10 +11,13 @@ export interface PodIdentity {
   readonly namespace: string;
   readonly serviceAccount: string;
   readonly audiences: readonly string[];
+  /** The token's `exp` claim, when it has one. */
+  readonly expiresAtMs?: number;
 }
 
 interface ServiceAccountClaims {
   aud?: string | string[];
+  exp?: number;
   'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string } };
 }
 
@@ -34,16 +37,21 @@ export function identityFromToken(jwt: string): PodIdentity {
   }
   const aud = claims.aud;
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.map(String) : [];
-  return { namespace, serviceAccount, audiences };
+  const expiresAtMs = typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
+  return { namespace, serviceAccount, audiences, ...(expiresAtMs !== undefined && { expiresAtMs }) };
 }
 
-/** Why this identity's token will not do for `audience`, or undefined. */
-export function audienceProblem(identity: PodIdentity, audience: string): string | undefined {
+/** Why this identity's token will not do for `audience`, or undefined; `setting` is where it is set. */
+export function audienceProblem(
+  identity: PodIdentity,
+  audience: string,
+  setting = 'sidecar.serviceAccountToken.audience',
+): string | undefined {
   if (identity.audiences.includes(audience)) return undefined;
   const found = identity.audiences.length > 0 ? identity.audiences.join(', ') : 'none';
   return (
     `the ServiceAccount token is for audience ${found}, not "${audience}": project it with ` +
-    `audience: ${audience} (serviceAccountToken in the pod's volumes), or set sidecar.serviceAccountToken.audience`
+    `audience: ${audience} (serviceAccountToken in the pod's volumes), or set ${setting}`
   );
 }
 

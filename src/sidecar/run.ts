@@ -10,10 +10,12 @@ import type { FastifyInstance } from 'fastify';
 import { kubeSecretsApi } from '../backends/kube-client.ts';
 import { createBackends, type BackendRegistry } from '../backends/registry.ts';
 import { readSecretFile } from '../config/files.ts';
+import { ConfigError } from '../config/problems.ts';
 import type { Logger } from '../observability/logger.ts';
 import { listenTarget, parseSidecarFile, sidecarConfig, type ListenTarget } from './config.ts';
 import { audienceProblem, identityFromToken, projectedTokenSource, type PodIdentity } from './identity.ts';
 import { buildSidecarApp } from './server.ts';
+import { takeWebIdentity, webIdentityProviders } from './web-identity.ts';
 
 export interface Sidecar {
   readonly identity: PodIdentity;
@@ -41,10 +43,14 @@ export async function startSidecar(opts: SidecarStart): Promise<Sidecar> {
   const identity = identityFromToken(token.reveal());
   const wrongAudience = audienceProblem(identity, settings.serviceAccountToken.audience);
   if (wrongAudience) throw new Error(wrongAudience);
-  const config = await sidecarConfig(file, identity);
+  const web = takeWebIdentity(file.backends);
+  if (web.problems.length > 0) throw new ConfigError(file.name, [...web.problems]);
+  const config = await sidecarConfig({ ...file, backends: web.backends }, identity);
+  const aws = await webIdentityProviders(config.backends, web.byBackend, tokenPath, identity, readSecretFile);
   const backends = createBackends(config, {
     tokenSource: projectedTokenSource(tokenPath, readSecretFile),
     readSecretFile,
+    awsCredentials: (name) => aws.get(name),
     // Only a `kubernetes` backend talks to the apiserver, with the pod's own token.
     ...(config.backends.some((b) => b.type === 'kubernetes') && { secrets: kubeSecretsApi(inCluster()) }),
   });

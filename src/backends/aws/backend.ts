@@ -45,6 +45,8 @@ export interface AwsBackendDeps {
   readonly operatorNamespace: string;
   /** Needed for `auth.static`. */
   readonly secrets?: SecretsApi;
+  /** Credentials from elsewhere (the sidecar's web identity); else `auth.static` or the SDK's chain. */
+  readonly credentials?: SecretsManagerClientConfig['credentials'];
   /** Test seam: the SDK client. */
   readonly client?: AwsSecretsClient;
 }
@@ -254,6 +256,7 @@ function createClient(module: Sdk, cfg: AwsBackendConfig, deps: AwsBackendDeps):
     },
   };
   if (cfg.endpoint !== undefined) config.endpoint = cfg.endpoint;
+  if (deps.credentials) config.credentials = deps.credentials;
   const refs = cfg.auth.static;
   if (refs) {
     const reader = secretRefReader(deps.secrets, deps.operatorNamespace, cfg.name);
