@@ -2,13 +2,10 @@
 // (OpenAPI schema and the TypeScript twins of its CEL rules, apis/v1alpha1/validation.ts). An
 // object stored before a CRD upgrade, or where CEL is not enforced, gets Ready=False InvalidSpec
 // instead of a throw (parseDuration, croner) or a hot loop (a 1ms interval). Never throws.
-import { CommonReason, type Kind, validateSpec } from '../apis/v1alpha1/index.ts';
+import { type Kind, validateSpec } from '../apis/v1alpha1/index.ts';
 
 /** How many problems the condition message names before "and N more". */
 const SHOWN = 3;
-
-/** The reason of `Ready=False` for a spec the CRD would refuse today. */
-export const INVALID_SPEC = CommonReason.InvalidSpec;
 
 /** Undefined when the spec passes the CRD's rules, else one readable message naming the fields. */
 export function invalidSpecMessage(kind: Kind, spec: unknown): string | undefined {

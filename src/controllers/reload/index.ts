@@ -63,8 +63,6 @@ import { workloadKey } from '../shared/workloads.ts';
 
 export type * from './types.ts';
 
-export const FIELD_MANAGER = FieldManager.Reload;
-
 export interface ReloadControllerOptions {
   kubeConfig: KubeConfig;
   /** The operator's namespace (`operator.namespace`): pending restarts are kept there. */
@@ -126,7 +124,7 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
       namespace: opts.namespace,
       macKeys: opts.macKeys,
       logger: this.#log,
-      fieldManager: FIELD_MANAGER,
+      fieldManager: FieldManager.Reload,
     });
     this.#reconciler = new ReloadReconciler({
       client,
@@ -139,7 +137,7 @@ export class ReloadController implements Rollouts, SecretChanges, WorkloadRestar
       clock,
       metrics: opts.metrics ?? noopReloadMetrics,
       log: this.#log,
-      fieldManager: FIELD_MANAGER,
+      fieldManager: FieldManager.Reload,
       basePolicy: opts.defaultPolicy ?? DEFAULT_RESTART_POLICY,
       rotationPolicy: (namespace, rotation) => this.#rotationPolicy(namespace, rotation),
     });

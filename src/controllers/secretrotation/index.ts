@@ -24,8 +24,6 @@ import { RotationMemory } from './memory.ts';
 import type { RotationMetrics } from './metrics.ts';
 import { createSecretRotationReconciler } from './reconciler.ts';
 
-export { ROTATE_NOW_ANNOTATION } from './spec.ts';
-
 export const secretRotationResource = {
   apiVersion: API_VERSION,
   kind: 'SecretRotation',

@@ -8,9 +8,6 @@ import {
 } from '../../apis/v1alpha1/index.ts';
 import type { GeneratorDefaults } from '../../secrets/generators.ts';
 
-/** Any new value asks for one rotation now (the HTTP API's rotate trigger sets it). */
-export const ROTATE_NOW_ANNOTATION = UserAnnotation.RotateNow;
-
 const D = SECRET_ROTATION_DEFAULTS;
 
 export const GENERATOR_DEFAULTS: GeneratorDefaults = {
@@ -27,7 +24,7 @@ export const retentionOf = (spec: SecretRotationSpec) =>
 
 /** The rotate-now annotation's value when it was not answered yet (status.rotateNowHandled). */
 export function manualToken(sr: SecretRotation): string | undefined {
-  return pendingToken(sr.metadata?.annotations?.[ROTATE_NOW_ANNOTATION], sr.status?.rotateNowHandled);
+  return pendingToken(sr.metadata?.annotations?.[UserAnnotation.RotateNow], sr.status?.rotateNowHandled);
 }
 
 /** rollbackOnFailure applies: TwoPhase, and this rotation kept a previous value to go back to. */

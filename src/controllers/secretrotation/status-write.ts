@@ -7,8 +7,6 @@ import { StatusRefused } from './failure.ts';
 import { Reason } from './reasons.ts';
 import { statusPatch } from './status.ts';
 
-export const FIELD_MANAGER = FieldManager.SecretRotation;
-
 const statusRef = (run: Run) => ({
   apiVersion: API_VERSION,
   kind: 'SecretRotation',
@@ -20,7 +18,7 @@ const statusRef = (run: Run) => ({
 async function patch(run: Run, from: SecretRotationStatus, to: SecretRotationStatus): Promise<boolean> {
   const p = statusPatch(from, to);
   if (!p) return false;
-  await patchStatus(run.env.client, statusRef(run), p, { fieldManager: FIELD_MANAGER });
+  await patchStatus(run.env.client, statusRef(run), p, { fieldManager: FieldManager.SecretRotation });
   return true;
 }
 

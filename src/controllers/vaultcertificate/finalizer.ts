@@ -1,7 +1,7 @@
 // The finalizer vaultsync.io/revoke-certificate: held while spec.revokeOnDelete is true; on
 // deletion the certificate vaultsync recorded is revoked (revocation.ts), then the resource goes.
+import { FieldManager, Finalizer, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import type { V1Secret } from '@kubernetes/client-node';
-import { Finalizer, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import { getObject } from '../../kube/client.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
@@ -9,7 +9,7 @@ import { type StepContext, secretRef } from './context.ts';
 import { refusedAs } from './failure.ts';
 import { observeSecret } from './observed.ts';
 import { revokeOnDeletion } from './revocation.ts';
-import { FIELD_MANAGER, mayWrite } from './secret.ts';
+import { mayWrite } from './secret.ts';
 import type { DesiredCertificate } from './spec.ts';
 
 export const FINALIZER = Finalizer.RevokeCertificate;
@@ -25,9 +25,9 @@ export async function syncFinalizer(
   await refusedAs(
     async () => {
       if (desired.revokeOnDelete && !has)
-        await addFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
+        await addFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FieldManager.VaultCertificate });
       if (!desired.revokeOnDelete && has)
-        await removeFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
+        await removeFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FieldManager.VaultCertificate });
     },
     what,
     c.userErrorRetryMs,
@@ -53,6 +53,6 @@ export async function finalize(
   const current = c.memory.recorded(vc, key, observed);
   c.memory.written.delete(key);
   await revokeOnDeletion(c, vc, current, ctx);
-  await removeFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FIELD_MANAGER });
+  await removeFinalizer(c.deps.client, vc, FINALIZER, { fieldManager: FieldManager.VaultCertificate });
   return undefined;
 }

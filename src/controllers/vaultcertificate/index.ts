@@ -1,8 +1,8 @@
 // Wires the VaultCertificate controller: an informer on VaultCertificates, a label-filtered
 // informer on the Secrets it wrote (edits and deletions are repaired at once), the workers,
 // and the samples the scrape-time certificate gauges read.
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import {
+  VAULTCERTIFICATE_OWNER_LABEL,
   API_VERSION,
   UserAnnotation,
   VAULTSYNC_FIELD_MANAGERS,
@@ -10,6 +10,7 @@ import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
 } from '../../apis/v1alpha1/index.ts';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { IssuerRegistry } from '../../issuers/index.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
 import type { KubeClient } from '../../kube/client.ts';
@@ -27,7 +28,6 @@ import type { RsaKeyGenerator } from '../../pki/index.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
 import type { CertificateMetricsSink, EventSink, RestartSink } from './context.ts';
 import { createVaultCertificateReconciler } from './reconciler.ts';
-import { OWNER_LABEL } from './secret.ts';
 
 export const vaultCertificateResource = {
   apiVersion: API_VERSION,
@@ -96,7 +96,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     resource: builtinResources.Secret,
     kubeConfig: opts.kubeConfig,
     namespaces: opts.namespaces,
-    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${OWNER_LABEL}`,
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${VAULTCERTIFICATE_OWNER_LABEL}`,
     clock: opts.clock,
     logger: opts.logger,
     name: 'certificate-secrets',
@@ -152,7 +152,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
   secrets.addHandlers(
     enqueueHandlers(
       (key) => controller.enqueue(key, { priority: 'high' }),
-      (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[OWNER_LABEL] ?? '')],
+      (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[VAULTCERTIFICATE_OWNER_LABEL] ?? '')],
       replayed,
     ),
   );

@@ -1,5 +1,6 @@
 // What the Secret holds, parsed once per reconcile: certificate chain, key, CA, our annotations
 // and the keyed MAC of the certificate material. Parse failures are recorded, not thrown.
+import { OperatorAnnotation } from '../../apis/v1alpha1/index.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   type CertificateInfo,
@@ -11,7 +12,7 @@ import {
   splitPemCertificates,
 } from '../../pki/index.ts';
 import { type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
-import { ISSUER_ANNOTATION, REQUEST_ANNOTATION, REVISION_ANNOTATION, MAC_KEYS } from './secret.ts';
+import { MAC_KEYS } from './secret.ts';
 
 export interface ObservedSecret {
   exists: boolean;
@@ -62,15 +63,17 @@ export function observeSecret(secret: V1Secret | undefined, macKeys: MacKeyring)
   const key = decode(secret, 'tls.key');
   const ca = decode(secret, 'ca.crt');
   const annotations = secret.metadata?.annotations ?? {};
-  const revision = Number(annotations[REVISION_ANNOTATION]);
+  const revision = Number(annotations[OperatorAnnotation.CertificateRevision]);
   const out: ObservedSecret = {
     exists: true,
     hasData: !!crt?.length && !!key?.length,
     chainPem: [],
-    ...(annotations[ISSUER_ANNOTATION] === undefined ? {} : { issuer: annotations[ISSUER_ANNOTATION] }),
-    ...(annotations[REQUEST_ANNOTATION] === undefined
+    ...(annotations[OperatorAnnotation.Issuer] === undefined
       ? {}
-      : { requestHash: annotations[REQUEST_ANNOTATION] }),
+      : { issuer: annotations[OperatorAnnotation.Issuer] }),
+    ...(annotations[OperatorAnnotation.CertificateRequest] === undefined
+      ? {}
+      : { requestHash: annotations[OperatorAnnotation.CertificateRequest] }),
     ...(Number.isSafeInteger(revision) && revision > 0 ? { revision } : {}),
     ...(secret.metadata?.resourceVersion === undefined
       ? {}

@@ -2,8 +2,8 @@
 // fields over), with the apiserver's refusals turned into failures a person can read (the values
 // being written cut out). A newly issued certificate whose write fails is kept in memory, so the
 // retry writes it again instead of having a second one signed.
+import { FieldManager, LEGACY_FIELD_MANAGER } from '../../apis/v1alpha1/index.ts';
 import type { V1Secret } from '@kubernetes/client-node';
-import { LEGACY_FIELD_MANAGER } from '../../apis/v1alpha1/index.ts';
 import { serverSideApply } from '../../kube/client.ts';
 import { toKubeError } from '../../kube/errors.ts';
 import { isNotLeader } from '../../kube/fence.ts';
@@ -13,10 +13,12 @@ import { Failure } from '../failure/index.ts';
 import { secretWriteRefused } from './failure.ts';
 import type { Unwritten } from './memory.ts';
 import { Reason } from './reasons.ts';
-import { FIELD_MANAGER } from './secret.ts';
 
 async function applySecret(c: StepContext, want: V1Secret): Promise<V1Secret> {
-  const applied = await serverSideApply(c.deps.client, want, { fieldManager: FIELD_MANAGER, force: true });
+  const applied = await serverSideApply(c.deps.client, want, {
+    fieldManager: FieldManager.VaultCertificate,
+    force: true,
+  });
   return releaseFields(c.deps.client, applied, LEGACY_FIELD_MANAGER);
 }
 

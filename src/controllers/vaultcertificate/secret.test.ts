@@ -1,8 +1,13 @@
+import {
+  VAULTCERTIFICATE_OWNER_LABEL,
+  FieldManager,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+} from '../../apis/v1alpha1/index.ts';
 import assert from 'node:assert/strict';
 import type { V1Secret } from '@kubernetes/client-node';
 import { Reason } from './reasons.ts';
-import { FIELD_MANAGER, OWNER_LABEL, secretProblem } from './secret.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../../apis/v1alpha1/index.ts';
+import { secretProblem } from './secret.ts';
 import { certificate } from './testing.ts';
 
 describe('VaultCertificate: may the Secret be written?', () => {
@@ -10,11 +15,11 @@ describe('VaultCertificate: may the Secret be written?', () => {
   const secret = (
     over: Partial<V1Secret> = {},
     labels: Record<string, string> = {},
-    manager: string = FIELD_MANAGER,
+    manager: string = FieldManager.VaultCertificate,
   ): V1Secret => ({
     metadata: {
       name: 'api-tls',
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_LABEL]: 'api', ...labels },
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [VAULTCERTIFICATE_OWNER_LABEL]: 'api', ...labels },
       managedFields: [{ manager, operation: 'Apply' }],
     },
     type: 'kubernetes.io/tls',
@@ -33,7 +38,10 @@ describe('VaultCertificate: may the Secret be written?', () => {
   });
 
   it('someone else’s, or labelled as ours without our fields: not ours, whatever its type', () => {
-    assert.equal(secretProblem(vc, secret({}, { [OWNER_LABEL]: 'web' }))?.reason, Reason.SecretNotOwned);
+    assert.equal(
+      secretProblem(vc, secret({}, { [VAULTCERTIFICATE_OWNER_LABEL]: 'web' }))?.reason,
+      Reason.SecretNotOwned,
+    );
     assert.equal(secretProblem(vc, secret({ type: 'Opaque' }, {}, 'kubectl'))?.reason, Reason.SecretNotOwned);
   });
 });

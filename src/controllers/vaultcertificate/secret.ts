@@ -17,17 +17,6 @@ import type { Sensitive } from '../../secrets/sensitive.ts';
 import { Reason } from './reasons.ts';
 import type { DesiredCertificate } from './spec.ts';
 
-export const FIELD_MANAGER = FieldManager.VaultCertificate;
-/** Name of the VaultCertificate that writes the Secret (same namespace). */
-export const OWNER_LABEL = VAULTCERTIFICATE_OWNER_LABEL;
-/** The VaultSecret controller's owner label: such a Secret is never ours. */
-const VAULTSECRET_LABEL = VAULTSECRET_OWNER_LABEL;
-/** Who issued the certificate: `backend` or `backend/role`. */
-export const ISSUER_ANNOTATION = OperatorAnnotation.Issuer;
-/** Hash of the request the certificate was issued for (spec.ts requestHash). */
-export const REQUEST_ANNOTATION = OperatorAnnotation.CertificateRequest;
-/** Number of certificates issued for the resource (status.revision), kept with the certificate. */
-export const REVISION_ANNOTATION = OperatorAnnotation.CertificateRevision;
 /** The keys status.certificateMAC covers. */
 export const MAC_KEYS = ['tls.crt', 'tls.key', 'ca.crt'] as const;
 export const COMBINED_KEY = 'tls-combined.pem';
@@ -45,26 +34,26 @@ export function mayWrite(vc: VaultCertificate, existing: V1Secret | undefined): 
   if (!existing) return { allowed: true };
   const labels = existing.metadata?.labels ?? {};
   const name = vc.spec.secretName;
-  if (labels[OWNER_LABEL] === vc.metadata?.name && labels[MANAGED_BY_LABEL] === MANAGED_BY) {
-    if (appliedBy(existing, [FIELD_MANAGER, LEGACY_FIELD_MANAGER])) return { allowed: true };
+  if (labels[VAULTCERTIFICATE_OWNER_LABEL] === vc.metadata?.name && labels[MANAGED_BY_LABEL] === MANAGED_BY) {
+    if (appliedBy(existing, [FieldManager.VaultCertificate, LEGACY_FIELD_MANAGER])) return { allowed: true };
     return {
       allowed: false,
       reason: Reason.SecretNotOwned,
       message:
         `Secret ${name} carries this VaultCertificate's labels but vaultsync did not write it (no fields of ` +
-        `field manager ${FIELD_MANAGER}); a label alone grants no writing: delete it and a new one is written`,
+        `field manager ${FieldManager.VaultCertificate}); a label alone grants no writing: delete it and a new one is written`,
     };
   }
-  if (labels[OWNER_LABEL] !== undefined) {
+  if (labels[VAULTCERTIFICATE_OWNER_LABEL] !== undefined) {
     return {
       allowed: false,
       reason: Reason.SecretNotOwned,
-      message: `Secret ${name} is written by VaultCertificate ${labels[OWNER_LABEL]}; choose another secretName`,
+      message: `Secret ${name} is written by VaultCertificate ${labels[VAULTCERTIFICATE_OWNER_LABEL]}; choose another secretName`,
     };
   }
   const by =
-    labels[VAULTSECRET_LABEL] !== undefined
-      ? ` (it belongs to VaultSecret ${labels[VAULTSECRET_LABEL]})`
+    labels[VAULTSECRET_OWNER_LABEL] !== undefined
+      ? ` (it belongs to VaultSecret ${labels[VAULTSECRET_OWNER_LABEL]})`
       : '';
   return {
     allowed: false,
@@ -136,12 +125,16 @@ export function desiredSecret(
     metadata: {
       name: desired.secretName,
       namespace: vc.metadata?.namespace,
-      labels: { ...desired.labels, [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_LABEL]: vc.metadata?.name ?? '' },
+      labels: {
+        ...desired.labels,
+        [MANAGED_BY_LABEL]: MANAGED_BY,
+        [VAULTCERTIFICATE_OWNER_LABEL]: vc.metadata?.name ?? '',
+      },
       annotations: {
         ...desired.annotations,
-        [ISSUER_ANNOTATION]: meta.issuer,
-        [REQUEST_ANNOTATION]: meta.requestHash,
-        [REVISION_ANNOTATION]: String(meta.revision),
+        [OperatorAnnotation.Issuer]: meta.issuer,
+        [OperatorAnnotation.CertificateRequest]: meta.requestHash,
+        [OperatorAnnotation.CertificateRevision]: String(meta.revision),
       },
     },
     type: SECRET_TYPE,

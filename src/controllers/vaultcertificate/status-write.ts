@@ -1,12 +1,12 @@
 // Writes a VaultCertificate's status, only when it differs from what is stored or what this
 // replica wrote last (the informer may not show our own write yet). A refusal of the patch by
 // the apiserver is a WriteRefused that says it was the status.
+import { FieldManager } from '../../apis/v1alpha1/index.ts';
 import type { VaultCertificate, VaultCertificateStatus } from '../../apis/v1alpha1/index.ts';
 import { patchStatus } from '../../kube/client.ts';
 import { type StepContext, certificateRef } from './context.ts';
 import { refusedWrite } from '../failure/index.ts';
 import { WriteRefused, refusedAs } from './failure.ts';
-import { FIELD_MANAGER } from './secret.ts';
 import { statusEqual, statusPatch } from './status.ts';
 
 export async function writeStatus(
@@ -21,7 +21,7 @@ export async function writeStatus(
   await refusedAs(
     () =>
       patchStatus(c.deps.client, certificateRef(vc), statusPatch(current, status), {
-        fieldManager: FIELD_MANAGER,
+        fieldManager: FieldManager.VaultCertificate,
       }),
     `the status of VaultCertificate ${vc.metadata?.name ?? ''}`,
     c.userErrorRetryMs,
@@ -51,7 +51,7 @@ export async function recordFailure(
       c.deps.client,
       certificateRef(vc),
       { conditions: status.conditions, observedGeneration: status.observedGeneration },
-      { fieldManager: FIELD_MANAGER },
+      { fieldManager: FieldManager.VaultCertificate },
     );
     return true;
   } catch (err) {
