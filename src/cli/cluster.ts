@@ -37,9 +37,9 @@ export interface Cluster {
 }
 
 /** Field manager of the plugin's patches (shown in managedFields). */
-export const FIELD_MANAGER = 'kubectl-vaultsync';
+const FIELD_MANAGER = 'kubectl-vaultsync';
 
-export function loadKubeConfig(opts: ConnectOptions): KubeConfig {
+function loadKubeConfig(opts: ConnectOptions): KubeConfig {
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();

@@ -39,7 +39,7 @@ class Exit extends Error {
   }
 }
 
-export function buildProgram(io: CliIo) {
+function buildProgram(io: CliIo) {
   const now = io.now ?? Date.now;
   const program = new Command('kubectl vaultsync')
     .usage('[options] <command>')

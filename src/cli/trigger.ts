@@ -107,7 +107,7 @@ function explaining(obj: VaultSyncResource | undefined) {
   return obj.status?.conditions?.find((c) => c.type === 'Issuing') ?? ready;
 }
 
-export function resultOf(
+function resultOf(
   trigger: Trigger,
   obj: VaultSyncResource | undefined,
   base: Omit<TriggerResult, 'state' | 'kind'>,

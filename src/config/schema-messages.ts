@@ -68,7 +68,7 @@ function kindOf(value: unknown): string {
 }
 
 /** A near miss of a field name (typo or wrong case), if there is one. */
-export function closest(key: string, candidates: readonly string[]): string | undefined {
+function closest(key: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

@@ -6,8 +6,8 @@ import type { ProtoGrpcType } from './generated/api.ts';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 
 /** proto/ beside src/ (and beside dist/ in the built package). */
-export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
-export const API_PROTO = 'vaultsync/v1/api.proto';
+const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
+const API_PROTO = 'vaultsync/v1/api.proto';
 
 /** Must match OPTIONS in hack/generate-grpc-types.ts. */
 const LOADER_OPTIONS = {

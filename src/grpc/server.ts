@@ -10,7 +10,7 @@ import type { ApiCore } from '../http/api/core.ts';
 import { apiPackage, apiPackageDefinition } from './proto.ts';
 import { certificateHandlers, secretHandlers, triggerHandlers } from './services.ts';
 
-export const GRPC_SERVICES = ['vaultsync.v1.Triggers', 'vaultsync.v1.Certificates', 'vaultsync.v1.Secrets'];
+const GRPC_SERVICES = ['vaultsync.v1.Triggers', 'vaultsync.v1.Certificates', 'vaultsync.v1.Secrets'];
 
 export interface GrpcTls {
   cert: string;

@@ -28,8 +28,8 @@ export interface BucketRule {
   readonly refillMs: number;
 }
 
-export const PER_OBJECT: BucketRule = { burst: 25, refillMs: 5 * 60_000 };
-export const NORMAL_PER_REASON: BucketRule = { burst: 25, refillMs: 200 };
+const PER_OBJECT: BucketRule = { burst: 25, refillMs: 5 * 60_000 };
+const NORMAL_PER_REASON: BucketRule = { burst: 25, refillMs: 200 };
 
 export interface EventKey {
   /** The involved object (uid, or kind/namespace/name). */
@@ -55,7 +55,7 @@ export type Decision =
   | { readonly action: 'patch'; readonly written: Written };
 
 /** Tokens per key, refilled with time; bounded (the least recently used key is forgotten: full again). */
-export class TokenBuckets {
+class TokenBuckets {
   readonly #rule: BucketRule;
   readonly #buckets: LRUCache<string, { tokens: number; at: number }>;
 

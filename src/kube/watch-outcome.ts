@@ -21,7 +21,7 @@ export interface WatchEnd {
 export type EndCause = Pick<WatchEnd, 'err' | 'serverError' | 'reason'>;
 
 /** A watch shorter than this that brought nothing counts as a failure (no hot reconnect loop). */
-export const MIN_USEFUL_WATCH_MS = 1000;
+const MIN_USEFUL_WATCH_MS = 1000;
 
 export interface WatchVerdict {
   /** List again before the next watch (false: leave the informer's wish as it is). */

@@ -88,7 +88,7 @@ export type CertificateNames = Pick<CertificateInfo, 'dnsNames' | 'ipAddresses' 
  * The DNS, IP (canonical text), URI and email names of the subjectAltName extension, decoded.
  * Other name forms (directory names, otherName) are not names vaultsync checks on a certificate.
  */
-export function certificateNames(cert: x509.X509Certificate): CertificateNames {
+function certificateNames(cert: x509.X509Certificate): CertificateNames {
   let san: x509.SubjectAlternativeNameExtension | null;
   try {
     san = cert.getExtension(x509.SubjectAlternativeNameExtension);

@@ -45,7 +45,7 @@ export interface BackendErrorOptions {
   readonly circuitOpen?: boolean;
 }
 
-export const MAX_MESSAGE_LENGTH = 400;
+const MAX_MESSAGE_LENGTH = 400;
 
 export class BackendError extends Error {
   override readonly name = 'BackendError';

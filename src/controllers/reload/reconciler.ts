@@ -44,7 +44,7 @@ import { workloadKey } from '../shared/workloads.ts';
 
 const MAX_REQUEUE_MS = 60 * 60_000;
 /** A Rollout restarted while its informer has not synced (no events) is looked at this often. */
-export const ROLLOUT_POLL_MS = 5000;
+const ROLLOUT_POLL_MS = 5000;
 /** A restart the apiserver refused is tried again after this (the user-error interval). */
 export const RESTART_REFUSED_RETRY_MS = USER_ERROR_RETRY_MS;
 const ROLLOUT_CRD_MISSING =
@@ -380,13 +380,13 @@ export class ReloadReconciler {
 }
 
 /** Why a restart is owed, for events ("Secret db changed; Secret api changed"). */
-export const whyOf = (pending: PendingRestart): string => pending.reasons.join('; ') || 'a Secret changed';
+const whyOf = (pending: PendingRestart): string => pending.reasons.join('; ') || 'a Secret changed';
 
 /**
  * The resource that asked for a restart, from its group ("VaultSecret/db", "SecretRotation/x"),
  * as an event subject; undefined when the group names none ("unknown").
  */
-export function requesterOf(group: string, namespace: string) {
+function requesterOf(group: string, namespace: string) {
   const [kind, name] = group.split('/');
   if (!kind || !name) return undefined;
   return { apiVersion: 'vaultsync.io/v1alpha1', kind, metadata: { name, namespace } };

@@ -56,7 +56,7 @@ export function newerReaderVersion(readers: readonly VaultSecret[], path: string
 }
 
 /** The entry that stands for a rotation's data when no VaultSecret syncs its path. */
-export const pseudoSecret = (sr: SecretRotation) => `SecretRotation.${sr.metadata?.name ?? ''}`;
+const pseudoSecret = (sr: SecretRotation) => `SecretRotation.${sr.metadata?.name ?? ''}`;
 
 /**
  * The digests of the data the rotation produced, per Secret synced from its path. With no

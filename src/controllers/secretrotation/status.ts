@@ -21,7 +21,7 @@ export interface Stamp {
 }
 
 /** The status with condition `type` set. */
-export function withCondition(
+function withCondition(
   status: SecretRotationStatus,
   type: 'Ready' | 'RolledOut',
   value: 'True' | 'False',

@@ -8,7 +8,7 @@ import type { RestartKind, Workload, WorkloadRef } from '../contracts.ts';
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
 export type ReloadableKind = (typeof WORKLOAD_KINDS)[number];
 
-export function isReloadableKind(kind: string): kind is ReloadableKind {
+function isReloadableKind(kind: string): kind is ReloadableKind {
   return (WORKLOAD_KINDS as readonly string[]).includes(kind);
 }
 

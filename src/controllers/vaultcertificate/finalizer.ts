@@ -12,7 +12,7 @@ import { revokeOnDeletion } from './revocation.ts';
 import { mayWrite } from './secret.ts';
 import type { DesiredCertificate } from './spec.ts';
 
-export const FINALIZER = Finalizer.RevokeCertificate;
+const FINALIZER = Finalizer.RevokeCertificate;
 
 /** Adds or removes the finalizer to match spec.revokeOnDelete; a refusal is a WriteRefused. */
 export async function syncFinalizer(

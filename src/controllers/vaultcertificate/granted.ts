@@ -10,7 +10,7 @@ import type { Renewal } from './renewal.ts';
 import type { DesiredCertificate } from './spec.ts';
 
 /** A granted lifetime this much shorter than requested still counts as granted (rounding, clocks). */
-export const DURATION_TOLERANCE_MS = 60_000;
+const DURATION_TOLERANCE_MS = 60_000;
 
 export function grantProblem(input: {
   desired: DesiredCertificate;

@@ -26,7 +26,7 @@ export interface Obtained {
 }
 
 /** The key for mode sign: the one in the Secret under rotationPolicy Never, else a new one. */
-export async function signingKey(
+async function signingKey(
   desired: DesiredCertificate,
   observed: ObservedSecret,
   rsa: RsaKeyGenerator,

@@ -135,7 +135,7 @@ export const renewalDue: Policy = ({ renewal, now }) =>
     : undefined;
 
 /** Someone asked for a new certificate now (vaultsync.io/renew-now, `kubectl vaultsync renew`). */
-export const manuallyTriggered: Policy = ({ renewNow }) =>
+const manuallyTriggered: Policy = ({ renewNow }) =>
   renewNow !== undefined
     ? v(IssuingReason.ManuallyTriggered, `a new certificate was requested (${UserAnnotation.RenewNow})`)
     : undefined;

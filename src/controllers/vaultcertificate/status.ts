@@ -42,7 +42,7 @@ export function withConditions(
 }
 
 /** The Issuing condition as it stands, to keep it unchanged. */
-export function issuingOf(vc: VaultCertificate): ConditionFields | undefined {
+function issuingOf(vc: VaultCertificate): ConditionFields | undefined {
   const c = getCondition(conditionsOf(vc), 'Issuing');
   return c ? { status: c.status, reason: c.reason, message: c.message } : undefined;
 }

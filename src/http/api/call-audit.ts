@@ -23,11 +23,11 @@ export interface AuditedCall {
 
 export const AUDIT_UNAVAILABLE = 'the audit log cannot be written (audit.failClosed); try again later';
 
-export const outcomeOf = (status: number): AuditOutcome =>
+const outcomeOf = (status: number): AuditOutcome =>
   status === 401 ? 'unauthenticated' : status === 403 ? 'denied' : status < 400 ? 'allowed' : 'failed';
 
 /** The line of a call answered with `status` (an HTTP status; gRPC calls give its equivalent). */
-export function auditEntry(call: AuditedCall, status: number, code = call.errorCode): AuditEntry {
+function auditEntry(call: AuditedCall, status: number, code = call.errorCode): AuditEntry {
   const caller = call.caller;
   return {
     action: call.action,

@@ -20,7 +20,7 @@ export interface OperationRoute<I, O> {
 }
 
 /** The operation's view of the request: its caller, deadline and audit line. */
-export function operationContext(req: FastifyRequest): OperationContext {
+function operationContext(req: FastifyRequest): OperationContext {
   return {
     caller: req.caller!,
     signal: req.abortSignal,
