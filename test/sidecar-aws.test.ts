@@ -14,8 +14,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createKubeClient, createObject } from '../src/kube/index.ts';
+import { createKubeClient } from '../src/kube/index.ts';
 import { startPrivateBed, stopPrivateBed } from './faults/private-bed.ts';
+import { serviceAccountToken } from './support/api-callers.ts';
 import { ensureNamespace } from './support/operator.ts';
 import type { Testbed } from './support/testbed.ts';
 import { repoRoot } from './support/testbed/paths.ts';
@@ -164,11 +165,6 @@ backends:${backend('aws', readerRole, false)}${backend('aws-lister', listerRole,
     const kc = bed.kubeConfig();
     const client = createKubeClient(kc);
     await ensureNamespace(kc, tenant);
-    await createObject(client, {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: 'app', namespace: tenant },
-    });
     const raw = new SecretsManagerClient({
       region: 'us-east-1',
       endpoint: moto,
@@ -185,16 +181,7 @@ backends:${backend('aws', readerRole, false)}${backend('aws-lister', listerRole,
       await iam(params);
 
     // What EKS projects for IRSA: the pod's ServiceAccount token for audience sts.amazonaws.com.
-    const tr = await client.rest.request<{ status: { token: string } }>({
-      method: 'POST',
-      path: `/api/v1/namespaces/${tenant}/serviceaccounts/app/token`,
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { audiences: ['sts.amazonaws.com'], expirationSeconds: 3600 },
-      },
-    });
-    token = tr.status.token;
+    token = await serviceAccountToken(client, tenant, 'app', ['sts.amazonaws.com']);
     work = mkdtempSync(join(tmpdir(), 'vaultsync-sidecar-aws-'));
     writeFileSync(join(work, 'token'), `${token}\n`, { mode: 0o600 });
     // From here moto checks every signature and policy: the setup keys above are unknown to it.

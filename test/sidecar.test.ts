@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { createKubeClient, createObject } from '../src/kube/index.ts';
+import { createKubeClient } from '../src/kube/index.ts';
 import { startPrivateBed, stopPrivateBed } from './faults/private-bed.ts';
+import { serviceAccountToken } from './support/api-callers.ts';
 import { ensureNamespace } from './support/operator.ts';
 import type { Testbed } from './support/testbed.ts';
 import { baoApi, kubernetesAuth, openbaoAuditLogFile } from './support/testbed/openbao.ts';
@@ -99,11 +100,6 @@ describe('sidecar: one pod, its own ServiceAccount, the real OpenBao', function 
     const client = createKubeClient(kc);
     const bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
     for (const ns of [tenant, other, 'team-a']) await ensureNamespace(kc, ns);
-    await createObject(client, {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: 'app', namespace: tenant },
-    });
     // Least privilege: the tenant's role reads the tenant's KV paths and nothing else.
     await bao('PUT', `sys/policies/acl/${tenant}`, {
       policy: `path "secret/data/${tenant}/*" { capabilities = ["read"] }`,
@@ -120,16 +116,7 @@ describe('sidecar: one pod, its own ServiceAccount, the real OpenBao', function 
     await bao('POST', `secret/data/${other}/db`, { data: { password: otherCanary } });
 
     // What the kubelet projects into the pod: a token of the pod's ServiceAccount for audience vault.
-    const tr = await client.rest.request<{ status: { token: string } }>({
-      method: 'POST',
-      path: `/api/v1/namespaces/${tenant}/serviceaccounts/app/token`,
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { audiences: ['vault'], expirationSeconds: 3600 },
-      },
-    });
-    token = tr.status.token;
+    token = await serviceAccountToken(client, tenant, 'app', ['vault']);
     work = mkdtempSync(join(tmpdir(), 'vaultsync-sidecar-'));
     writeFileSync(join(work, 'token'), `${token}\n`, { mode: 0o600 });
     socket = join(work, 'vaultsync.sock');
