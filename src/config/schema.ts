@@ -849,26 +849,6 @@ export const BACKEND_SCHEMAS = {
 /** Backend types the config recognises but this version does not implement yet. */
 export const PLANNED_BACKEND_TYPES = [] as const;
 
-export const BackendConfigSchema = Type.Union([
-  VaultBackendSchema,
-  KubernetesBackendSchema,
-  MemoryBackendSchema,
-  AwsBackendSchema,
-  GcpBackendSchema,
-  AzureBackendSchema,
-]);
-
-export const ConfigSchema = Type.Object(
-  {
-    operator: OperatorSchema,
-    backends: Type.Array(BackendConfigSchema),
-    api: ApiSchema,
-    audit: AuditSchema,
-    webhooks: WebhooksSchema,
-  },
-  { additionalProperties: false },
-);
-
 /** The shape checked first: backends are validated one by one against the schema of their type. */
 export const ConfigShapeSchema = Type.Object(
   {
