@@ -1,10 +1,11 @@
 // What an error in a SecretRotation reconcile means, through the shared failure path
 // (controllers/failure): the rotation's own errors (a generator) and its backend reasons
 // (NotFound is a bad request, a lost check-and-set ConcurrentWrite). Pure: steps/fail.ts records it.
+import { SecretRotationReason } from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../resilience/errors.ts';
 import { GeneratorError } from '../../secrets/generators.ts';
 import { type Classified, Failure, classify } from '../failure/index.ts';
-import { BACKEND_REASONS, KEEPS_PHASE, Reason } from './reasons.ts';
+import { BACKEND_REASONS, KEEPS_PHASE } from './reasons.ts';
 
 /** The status patch was refused (a 4xx): the failure cannot be recorded the usual way. */
 export class StatusRefused extends Failure {}
@@ -17,7 +18,8 @@ export const isConflict = (err: unknown): err is BackendError =>
 export function classifyError(err: unknown, aborted: boolean): Classified {
   return classify(err, aborted, {
     ...BACKEND_REASONS,
-    known: (e) => (e instanceof GeneratorError ? new Failure(Reason.GeneratorFailed, e.message) : undefined),
+    known: (e) =>
+      e instanceof GeneratorError ? new Failure(SecretRotationReason.GeneratorFailed, e.message) : undefined,
   });
 }
 

@@ -6,6 +6,7 @@
 // backend is written, with check-and-set on that version. After a crash the next reconcile reads
 // the backend: still that version → write; a newer one → the write happened, adopt it. So a
 // rotation is written at most once, and its values never live only in memory.
+import { SecretRotationReason } from '../../apis/v1alpha1/index.ts';
 import type { Backend } from '../../backends/types.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { cryptoRandom } from '../../secrets/generators.ts';
@@ -23,7 +24,6 @@ import { classifyError } from './failure.ts';
 import { disabledRestartMode } from './features.ts';
 import { noopRotationMetrics } from './metrics.ts';
 import { type PhaseFacts, type Step, phaseOf, stepFor } from './phases.ts';
-import { Reason } from './reasons.ts';
 import { scheduleError } from './schedule.ts';
 import { manualToken, strategyOf } from './spec.ts';
 import { readyOf } from './status.ts';
@@ -36,9 +36,9 @@ import { retire } from './steps/retire.ts';
 
 /** Ready reasons of a failed rollout: the rotation keeps watching its consumers. */
 const ROLLOUT_FAILURES: ReadonlySet<string> = new Set([
-  Reason.RolloutNotReady,
-  Reason.VaultSecretNotSynced,
-  Reason.RollbackFailed,
+  SecretRotationReason.RolloutNotReady,
+  SecretRotationReason.VaultSecretNotSynced,
+  SecretRotationReason.RollbackFailed,
 ]);
 
 export function createSecretRotationReconciler(deps: SecretRotationReconcilerDeps) {
@@ -81,16 +81,16 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
 function checkedBackend({ env, sr }: Run): Backend {
   // The CRD's rules again: an object stored past them gets InvalidSpec, not a throw or a loop.
   const invalid = invalidSpecMessage('SecretRotation', sr.spec);
-  if (invalid) throw new Failure(Reason.InvalidSpec, invalid);
+  if (invalid) throw new Failure(SecretRotationReason.InvalidSpec, invalid);
   const unreadable = scheduleError(sr.spec);
-  if (unreadable) throw new Failure(Reason.InvalidSchedule, unreadable);
+  if (unreadable) throw new Failure(SecretRotationReason.InvalidSchedule, unreadable);
   const backend = env.backends.get(sr.spec.backend);
   if (!backend) {
     const message = `backend "${sr.spec.backend}" is not in the operator configuration`;
-    throw new Failure(Reason.BackendNotFound, message);
+    throw new Failure(SecretRotationReason.BackendNotFound, message);
   }
   const disabled = disabledRestartMode(sr.spec, env.annotatePods ?? false);
-  if (disabled) throw new Failure(Reason.AnnotatePodsDisabled, disabled);
+  if (disabled) throw new Failure(SecretRotationReason.AnnotatePodsDisabled, disabled);
   return backend;
 }
 

@@ -1,10 +1,14 @@
 // Writing a SecretRotation's status: a merge patch of what changed, nothing when nothing did.
-import { API_VERSION, FieldManager, type SecretRotationStatus } from '../../apis/v1alpha1/index.ts';
+import {
+  SecretRotationReason,
+  API_VERSION,
+  FieldManager,
+  type SecretRotationStatus,
+} from '../../apis/v1alpha1/index.ts';
 import { patchStatus } from '../../kube/client.ts';
 import { refusedWrite, refusedWriteMessage } from '../failure/index.ts';
 import { type Run, nameOf, namespaceOf } from './context.ts';
 import { StatusRefused } from './failure.ts';
-import { Reason } from './reasons.ts';
 import { statusPatch } from './status.ts';
 
 const statusRef = (run: Run) => ({
@@ -30,7 +34,7 @@ export async function writeStatus(run: Run, status: SecretRotationStatus): Promi
     const refused = refusedWrite(err);
     if (!refused) throw err;
     throw new StatusRefused(
-      Reason.SecretWriteFailed,
+      SecretRotationReason.SecretWriteFailed,
       refusedWriteMessage(`the status of SecretRotation ${nameOf(run.sr)}`, refused),
     );
   }

@@ -1,10 +1,10 @@
 // The statuses a SecretRotation goes through, built from the one before. Pure: each builder
 // returns a new status (conditions set with their transition times); writing it is status-write.ts.
+import { SecretRotationReason } from '../../apis/v1alpha1/index.ts';
 import type { SecretRotationStatus } from '../../apis/v1alpha1/index.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import type { DueDecision } from './schedule.ts';
 import type { Phase } from './phases.ts';
-import { Reason } from './reasons.ts';
 import { canonicalJson } from '../shared/canonical-json.ts';
 
 const MAX_HISTORY = 10;
@@ -77,19 +77,25 @@ export function waitingStatus(
   delete next.nextRotationTime;
   if (decision.next !== undefined) next.nextRotationTime = formatTime(decision.next);
   if (decision.why === 'Suspended') {
-    return withReady(next, 'True', Reason.Suspended, 'Scheduled rotations are suspended', at);
+    return withReady(next, 'True', SecretRotationReason.Suspended, 'Scheduled rotations are suspended', at);
   }
   if (failed) return next;
   const when = decision.next !== undefined ? `; next rotation at ${formatTime(decision.next)}` : '';
   if (!status.lastRotationTime) {
-    return withReady(next, 'True', Reason.Scheduled, `Waiting for the first rotation${when}`, at);
+    return withReady(
+      next,
+      'True',
+      SecretRotationReason.Scheduled,
+      `Waiting for the first rotation${when}`,
+      at,
+    );
   }
   const ready = readyOf(status);
   const message =
-    ready?.reason === Reason.Rotated
+    ready?.reason === SecretRotationReason.Rotated
       ? ready.message
       : `Rotated to version ${status.currentVersion ?? '?'}${when}`;
-  return withReady(next, 'True', Reason.Rotated, message, at);
+  return withReady(next, 'True', SecretRotationReason.Rotated, message, at);
 }
 
 /** A rotation starts: the version it replaces is recorded before anything is written. */
@@ -101,7 +107,7 @@ export function rotatingStatus(
 ): SecretRotationStatus {
   const message = `Rotating ${input.path} (${input.why.toLowerCase()})`;
   const next: SecretRotationStatus = {
-    ...withReady(status, 'False', Reason.Rotating, message, at),
+    ...withReady(status, 'False', SecretRotationReason.Rotating, message, at),
     observedGeneration: at.generation,
     phase,
     ...(input.handledToken !== undefined && { rotateNowHandled: input.handledToken }),
@@ -142,12 +148,12 @@ export function rollingOutStatus(
   if (w.previousVersion !== undefined) next.previousVersion = w.previousVersion;
   if (w.nextAt !== undefined) next.nextRotationTime = formatTime(w.nextAt);
   const waiting = `Wrote version ${w.version} of ${w.path}; waiting for its readers and consumers`;
-  const ready = withReady(next, 'False', Reason.RollingOut, waiting, at);
+  const ready = withReady(next, 'False', SecretRotationReason.RollingOut, waiting, at);
   return withCondition(
     ready,
     'RolledOut',
     'False',
-    Reason.RollingOut,
+    SecretRotationReason.RollingOut,
     `Rolling out version ${w.version}`,
     at,
   );
@@ -166,7 +172,7 @@ export function rolledOutStatus(
     { ...status, phase, history: upsertHistory(status, entryFor(status, 'Succeeded', at)) },
     'RolledOut',
     'True',
-    Reason.Rotated,
+    SecretRotationReason.Rotated,
     summary,
     at,
   );
@@ -174,18 +180,18 @@ export function rolledOutStatus(
     ? withReady(
         next,
         'False',
-        Reason.Retiring,
+        SecretRotationReason.Retiring,
         `${summary}; the previous value is retired after ${retention}`,
         at,
       )
-    : withReady(next, 'True', Reason.Rotated, `Rotated to version ${version}; ${summary}`, at);
+    : withReady(next, 'True', SecretRotationReason.Rotated, `Rotated to version ${version}; ${summary}`, at);
 }
 
 /** The rollout failed (not ready in time, or the rollback could not be written). */
 export function rolloutFailedStatus(
   status: SecretRotationStatus,
   phase: Phase,
-  reason: Reason,
+  reason: SecretRotationReason,
   message: string,
   at: Stamp,
 ): SecretRotationStatus {
@@ -214,8 +220,8 @@ export function rolledBackStatus(
     history: upsertHistory(status, entryFor(status, 'RolledBack', at, message)),
   };
   delete next.previousVersion;
-  const ready = withReady(next, 'False', Reason.RolledBack, message, at);
-  return withCondition(ready, 'RolledOut', 'False', Reason.RolledBack, message, at);
+  const ready = withReady(next, 'False', SecretRotationReason.RolledBack, message, at);
+  return withCondition(ready, 'RolledOut', 'False', SecretRotationReason.RolledBack, message, at);
 }
 
 /** The previous value is gone (retired as `version`, or there was none left). */
@@ -230,7 +236,7 @@ export function retiredStatus(
   if (version !== undefined) next.currentVersion = version;
   const when = status.nextRotationTime ? `; next rotation at ${status.nextRotationTime}` : '';
   const message = `Rotated; the previous value was retired (version ${version ?? '?'})${when}`;
-  return withReady(next, 'True', Reason.Rotated, message, at);
+  return withReady(next, 'True', SecretRotationReason.Rotated, message, at);
 }
 
 /** A failure recorded: Ready=False with its reason; the phase as phases.ts says. */

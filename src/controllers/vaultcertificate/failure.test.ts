@@ -1,9 +1,9 @@
+import { VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import assert from 'node:assert/strict';
 import { BackendError } from '../../resilience/errors.ts';
 import { KubeError, codeFor } from '../../kube/errors.ts';
 import { Failure } from '../failure/index.ts';
 import { WriteRefused, issuanceFailure, refusedAs, secretWriteRefused } from './failure.ts';
-import { Reason } from './reasons.ts';
 
 const kube = (status: number, message: string) => new KubeError({ status, code: codeFor(status), message });
 
@@ -18,7 +18,7 @@ describe('VaultCertificate: failures of its steps', () => {
       300_000,
     );
     assert.ok(refused instanceof WriteRefused);
-    assert.equal(refused.reason, Reason.SecretWriteFailed);
+    assert.equal(refused.reason, VaultCertificateReason.SecretWriteFailed);
     assert.equal(refused.retryAfterMs, 300_000);
     assert.equal(refused.status, false);
     assert.match(refused.message, /Secret api-tls/);
@@ -47,10 +47,16 @@ describe('VaultCertificate: failures of its steps', () => {
 
   it('an issuance error: a backend error by its code (Retry-After kept), any apiserver error as SecretWriteFailed', () => {
     const f = issuanceFailure(new BackendError('PermissionDenied', 'no', { retryAfterMs: 7 }));
-    assert.deepEqual([f.reason, f.message, f.retryAfterMs], [Reason.PermissionDenied, 'no', 7]);
-    assert.equal(issuanceFailure(new BackendError('NotFound', 'no role')).reason, Reason.IssuerNotReady);
-    assert.equal(issuanceFailure(kube(503, 'down')).reason, Reason.SecretWriteFailed);
-    const ours = new Failure(Reason.KeyGenerationFailed, 'x');
+    assert.deepEqual(
+      [f.reason, f.message, f.retryAfterMs],
+      [VaultCertificateReason.PermissionDenied, 'no', 7],
+    );
+    assert.equal(
+      issuanceFailure(new BackendError('NotFound', 'no role')).reason,
+      VaultCertificateReason.IssuerNotReady,
+    );
+    assert.equal(issuanceFailure(kube(503, 'down')).reason, VaultCertificateReason.SecretWriteFailed);
+    const ours = new Failure(VaultCertificateReason.KeyGenerationFailed, 'x');
     assert.equal(issuanceFailure(ours), ours);
   });
 

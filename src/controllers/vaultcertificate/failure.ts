@@ -2,11 +2,12 @@
 // the apiserver refused for good, which says whether it was the status itself, and how an error
 // of an issuance attempt becomes the Failure shown in Issuing (a backend error by its code, any
 // apiserver error as SecretWriteFailed; both backed off in status, never rethrown). Pure.
+import { VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import { BackendError } from '../../resilience/errors.ts';
 import { KubeError } from '../../kube/errors.ts';
 import { Failure, refusedWrite, refusedWriteMessage } from '../failure/index.ts';
-import { Reason, reasonForBackendError } from './reasons.ts';
+import { reasonForBackendError } from './reasons.ts';
 
 /**
  * A Kubernetes write (the Secret, the status, the finalizer) the apiserver refused with a 4xx
@@ -19,7 +20,7 @@ export class WriteRefused extends Failure {
   readonly status: boolean;
   constructor(what: string, err: KubeError, retryAfterMs: number, status = false, values?: Iterable<Buffer>) {
     // The message names fields, not values; anything being written is cut out all the same.
-    super(Reason.SecretWriteFailed, refusedWriteMessage(what, err, values), { retryAfterMs });
+    super(VaultCertificateReason.SecretWriteFailed, refusedWriteMessage(what, err, values), { retryAfterMs });
     this.status = status;
   }
 }
@@ -66,6 +67,7 @@ export function issuanceFailure(err: unknown): Failure {
     e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs };
   if (err instanceof BackendError)
     return new Failure(reasonForBackendError(err.code), err.message, options(err));
-  if (err instanceof KubeError) return new Failure(Reason.SecretWriteFailed, err.message, options(err));
+  if (err instanceof KubeError)
+    return new Failure(VaultCertificateReason.SecretWriteFailed, err.message, options(err));
   throw err; // not ours to classify: the controller retries it with its own backoff
 }

@@ -1,7 +1,7 @@
+import { VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import assert from 'node:assert/strict';
 import type { CertificateInfo } from '../../pki/index.ts';
 import { grantProblem, formatHours } from './granted.ts';
-import { Reason } from './reasons.ts';
 import { desiredCertificate } from './spec.ts';
 import { certificate } from './testing.ts';
 
@@ -39,7 +39,7 @@ describe('VaultCertificate: does what the issuer granted fit the spec?', () => {
 
   it('refuses a capped lifetime, naming both and quoting the issuer’s warnings', () => {
     const problem = check(cert({ notAfter: new Date(T0 + 24 * HOUR) }), ['TTL capped']);
-    assert.equal(problem?.reason, Reason.DurationNotGranted);
+    assert.equal(problem?.reason, VaultCertificateReason.DurationNotGranted);
     assert.match(
       problem!.message,
       /^vault-pki granted 24h instead of the requested 720h: TTL capped; lower spec\.duration/,
@@ -49,13 +49,13 @@ describe('VaultCertificate: does what the issuer granted fit the spec?', () => {
   it('refuses a certificate without a requested name (names compared case-insensitively)', () => {
     assert.equal(check(cert({ dnsNames: ['API', 'Api.Shop.Svc'] })), undefined);
     const problem = check(cert({ dnsNames: ['api.shop.svc'] }));
-    assert.equal(problem?.reason, Reason.NamesNotGranted);
+    assert.equal(problem?.reason, VaultCertificateReason.NamesNotGranted);
     assert.equal(problem?.message, 'vault-pki issued a certificate that lacks api');
   });
 
   it('refuses a certificate already due for renewal (it would be issued again at once)', () => {
     const problem = check(cert(), [], T0);
-    assert.equal(problem?.reason, Reason.DurationNotGranted);
+    assert.equal(problem?.reason, VaultCertificateReason.DurationNotGranted);
     assert.match(problem!.message, /already due for renewal/);
   });
 

@@ -1,11 +1,11 @@
 // Does what the issuer granted fit the spec? A certificate shorter than spec.duration asked for,
 // without a requested name, or already due for renewal would be issued again at once by the next
 // reconcile: it is refused with a reason a person can act on. Pure.
+import { VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import type { IssuedCertificate } from '../../issuers/index.ts';
 import type { CertificateInfo } from '../../pki/index.ts';
 import { Failure } from '../failure/index.ts';
 import { namesMissing } from './policies.ts';
-import { Reason } from './reasons.ts';
 import type { Renewal } from './renewal.ts';
 import type { DesiredCertificate } from './spec.ts';
 
@@ -28,7 +28,7 @@ export function grantProblem(input: {
     const tolerance = Math.max(DURATION_TOLERANCE_MS, desired.durationMs / 100);
     if (granted < desired.durationMs - tolerance) {
       return new Failure(
-        Reason.DurationNotGranted,
+        VaultCertificateReason.DurationNotGranted,
         `${issuerName} granted ${formatHours(granted)} instead of the requested ${formatHours(desired.durationMs)}${warnings}; ` +
           'lower spec.duration or raise the maximum of the issuer (a Vault role max_ttl)',
       );
@@ -44,12 +44,12 @@ export function grantProblem(input: {
   });
   if (names)
     return new Failure(
-      Reason.NamesNotGranted,
+      VaultCertificateReason.NamesNotGranted,
       `${issuerName} issued a certificate that ${names.message.replace(/^the certificate /, '')}${warnings}`,
     );
   if (input.renewal.at <= input.now) {
     return new Failure(
-      Reason.DurationNotGranted,
+      VaultCertificateReason.DurationNotGranted,
       `${issuerName} issued a certificate valid until ${cert.notAfter.toISOString()}, which is already due for renewal; lengthen spec.duration or shorten renewBefore`,
     );
   }

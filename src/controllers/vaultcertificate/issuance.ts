@@ -1,6 +1,7 @@
 // The issuance step: make the key (or keep it, under rotationPolicy Never) and have the issuer
 // sign a CSR for it (mode sign), or have the issuer make both (mode issue); then check that what
 // came back can be read and belongs to the key. Issuer errors pass through as they are.
+import { VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import type { IssuedCertificate, Issuer } from '../../issuers/index.ts';
 import {
@@ -16,7 +17,6 @@ import {
 } from '../../pki/index.ts';
 import { Failure } from '../failure/index.ts';
 import type { ObservedSecret } from './observed.ts';
-import { Reason } from './reasons.ts';
 import type { DesiredCertificate } from './spec.ts';
 
 export interface Obtained {
@@ -40,7 +40,7 @@ async function signingKey(
   } catch (err) {
     if (signal.aborted) throw err;
     throw new Failure(
-      Reason.KeyGenerationFailed,
+      VaultCertificateReason.KeyGenerationFailed,
       `could not generate a ${desired.key.algorithm} key: ${err instanceof Error ? err.message : 'unknown error'}`,
     );
   }
@@ -78,7 +78,10 @@ function issuedKey(issued: IssuedCertificate, issuerName: string): PrivateKey {
     return parsePrivateKeyPem(issued.privateKeyPem?.reveal() ?? '');
   } catch (err) {
     if (!(err instanceof KeyFormatError)) throw err;
-    throw new Failure(Reason.InvalidIssuedCertificate, `issuer ${issuerName} returned no usable private key`);
+    throw new Failure(
+      VaultCertificateReason.InvalidIssuedCertificate,
+      `issuer ${issuerName} returned no usable private key`,
+    );
   }
 }
 
@@ -89,13 +92,13 @@ function issuedCertificate(issued: IssuedCertificate, key: PrivateKey, issuerNam
     cert = certificateInfo(issued.certificatePem);
   } catch {
     throw new Failure(
-      Reason.InvalidIssuedCertificate,
+      VaultCertificateReason.InvalidIssuedCertificate,
       `issuer ${issuerName} returned a certificate that cannot be read`,
     );
   }
   if (!key.spki().equals(cert.spki)) {
     throw new Failure(
-      Reason.InvalidIssuedCertificate,
+      VaultCertificateReason.InvalidIssuedCertificate,
       `issuer ${issuerName} returned a certificate for another key`,
     );
   }

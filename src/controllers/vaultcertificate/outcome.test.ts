@@ -1,7 +1,6 @@
+import { CertificateEventReason, IssuingReason } from '../../apis/v1alpha1/index.ts';
 import assert from 'node:assert/strict';
 import { issuanceOutcome } from './outcome.ts';
-import { EventReason } from './reasons.ts';
-import { IssuingReason } from '../../apis/v1alpha1/index.ts';
 
 describe('VaultCertificate: what a successful issuance is called', () => {
   const cert = { serialNumber: 'ab12', notAfter: new Date(Date.UTC(2030, 1, 1)) };
@@ -10,7 +9,7 @@ describe('VaultCertificate: what a successful issuance is called', () => {
   it('the first certificate is Issued, and restarts nothing', () => {
     const o = issuanceOutcome({ reason: IssuingReason.DoesNotExist, message: 'x' }, 0, cert, 1);
     assert.equal(o.first, true);
-    assert.equal(o.eventReason, EventReason.Issued);
+    assert.equal(o.eventReason, CertificateEventReason.Issued);
     assert.equal(o.logMessage, 'Issued certificate');
   });
 
@@ -22,7 +21,7 @@ describe('VaultCertificate: what a successful issuance is called', () => {
       2,
     );
     assert.equal(o.first, false);
-    assert.equal(o.eventReason, EventReason.Reissued);
+    assert.equal(o.eventReason, CertificateEventReason.Reissued);
     assert.equal(o.eventMessage, `Reissued ${what} because Secret api-tls does not exist`);
   });
 
@@ -32,7 +31,7 @@ describe('VaultCertificate: what a successful issuance is called', () => {
       assert.deepEqual(o, {
         first: false,
         logMessage: 'Renewed certificate',
-        eventReason: EventReason.Renewed,
+        eventReason: CertificateEventReason.Renewed,
         eventMessage: `Renewed ${what}`,
       });
     }

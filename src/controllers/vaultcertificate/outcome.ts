@@ -1,11 +1,10 @@
 // What a successful issuance is called in the log and the Normal event: the first certificate
 // is Issued, one replacing an expiring or expired one is Renewed, any other replacement is
 // Reissued with its trigger's reason. Only a replacement restarts workloads. Pure.
+import { CertificateEventReason, IssuingReason } from '../../apis/v1alpha1/index.ts';
 import type { CertificateInfo } from '../../pki/index.ts';
 import type { CertificateIssued } from '../lifecycle.ts';
 import type { Violation } from './policies.ts';
-import { EventReason } from './reasons.ts';
-import { IssuingReason } from '../../apis/v1alpha1/index.ts';
 
 /** Triggers whose new certificate is a renewal (event Renewed), not a replacement (Reissued). */
 const RENEWALS: ReadonlySet<string> = new Set([
@@ -34,7 +33,7 @@ export function issuanceOutcome(
     return {
       first,
       logMessage: 'Issued certificate',
-      eventReason: EventReason.Issued,
+      eventReason: CertificateEventReason.Issued,
       eventMessage: `Issued ${what}`,
     };
   const renewing = RENEWALS.has(trigger.reason);
@@ -42,13 +41,13 @@ export function issuanceOutcome(
     return {
       first,
       logMessage: 'Renewed certificate',
-      eventReason: EventReason.Renewed,
+      eventReason: CertificateEventReason.Renewed,
       eventMessage: `Renewed ${what}`,
     };
   return {
     first,
     logMessage: 'Reissued certificate',
-    eventReason: EventReason.Reissued,
+    eventReason: CertificateEventReason.Reissued,
     eventMessage: `Reissued ${what} because ${trigger.message}`,
   };
 }

@@ -4,6 +4,7 @@
 // whether a new certificate is needed; if so, wait out the backoff and `issue` (issue.ts), else
 // `keepUpToDate` (up-to-date.ts) and come back at the renewal time. Status and events are written
 // only on change; failures back off by the state in status, so a restart does not shorten the wait.
+import { VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
@@ -18,7 +19,7 @@ import { finalize, syncFinalizer } from './finalizer.ts';
 import { issue } from './issue.ts';
 import { ReplicaMemory } from './memory.ts';
 import { renewNowToken, shouldIssue } from './policies.ts';
-import { BACKEND_REASONS, Reason } from './reasons.ts';
+import { BACKEND_REASONS } from './reasons.ts';
 import { backoffRemaining, renewalTime } from './renewal.ts';
 import { secretProblem } from './secret.ts';
 import { desiredCertificate, requestHash } from './spec.ts';
@@ -74,14 +75,14 @@ async function reconcileOne(
   if (vc.metadata?.deletionTimestamp) return finalize(c, vc, key, ctx);
   // The CRD's rules again: an object stored past them gets InvalidSpec, not a throw or a loop.
   const invalid = invalidSpecMessage('VaultCertificate', vc.spec);
-  if (invalid) return blocked(c, vc, key, new Failure(Reason.InvalidSpec, invalid));
+  if (invalid) return blocked(c, vc, key, new Failure(VaultCertificateReason.InvalidSpec, invalid));
   const desired = desiredCertificate(vc);
   await syncFinalizer(c, vc, desired);
 
   const issuer = c.deps.issuers.get(desired.issuer.backend);
   if (!issuer) {
     const message = `issuer "${desired.issuer.backend}" is not in the operator configuration (a vault-pki or local-ca backend)`;
-    return blocked(c, vc, key, new Failure(Reason.IssuerNotFound, message));
+    return blocked(c, vc, key, new Failure(VaultCertificateReason.IssuerNotFound, message));
   }
   const secret = await currentSecret(c, vc, key, desired.secretName);
   const problem = secretProblem(vc, secret);

@@ -1,11 +1,11 @@
 // The revocation step: what vaultsync recorded (recorded.ts), never what the Secret holds, is
 // revoked at its own issuer — the certificate just superseded (revokeSuperseded, best effort),
 // or the last one when the resource is deleted (revokeOnDelete; transient failures retried).
+import { CertificateEventReason } from '../../apis/v1alpha1/index.ts';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import { BackendError } from '../../resilience/errors.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import type { StepContext } from './context.ts';
-import { EventReason } from './reasons.ts';
 import { type RecordedCertificate, superseded } from './recorded.ts';
 import { type DesiredCertificate, parseIssuerRef } from './spec.ts';
 
@@ -30,12 +30,16 @@ export async function revokeSuperseded(
   try {
     if (!(await revoke(c, vc, old, ctx))) return;
     ctx.log.info('Revoked certificate', { serialNumber: old.serialNumber, why: 'superseded' });
-    void c.deps.events.normal(vc, EventReason.Revoked, `Revoked superseded certificate ${old.serialNumber}`);
+    void c.deps.events.normal(
+      vc,
+      CertificateEventReason.Revoked,
+      `Revoked superseded certificate ${old.serialNumber}`,
+    );
   } catch (err) {
     const message = err instanceof Error ? err.message : 'revocation failed';
     void c.deps.events.warning(
       vc,
-      EventReason.RevocationFailed,
+      CertificateEventReason.RevocationFailed,
       `Could not revoke superseded certificate ${old.serialNumber}: ${message}`,
     );
   }
@@ -63,7 +67,7 @@ export async function revokeOnDeletion(
     });
     void c.deps.events.normal(
       vc,
-      EventReason.Revoked,
+      CertificateEventReason.Revoked,
       `Revoked certificate ${serial} as the resource is deleted`,
     );
   } catch (err) {
@@ -71,7 +75,7 @@ export async function revokeOnDeletion(
     const message = err instanceof Error ? err.message : 'revocation failed';
     void c.deps.events.warning(
       vc,
-      EventReason.RevocationFailed,
+      CertificateEventReason.RevocationFailed,
       `Could not revoke certificate ${serial}: ${message}`,
     );
   }
@@ -102,7 +106,7 @@ async function revoke(
 function unrecordedIssuer(c: StepContext, vc: VaultCertificate, serial: string, why: string): void {
   void c.deps.events.warning(
     vc,
-    EventReason.RevocationFailed,
+    CertificateEventReason.RevocationFailed,
     `Did not revoke certificate ${serial} as ${why}: its issuer is not recorded in status (written by an earlier ` +
       'vaultsync) and the Secret no longer holds what vaultsync wrote',
   );

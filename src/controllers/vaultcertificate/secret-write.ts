@@ -2,7 +2,7 @@
 // fields over), with the apiserver's refusals turned into failures a person can read (the values
 // being written cut out). A newly issued certificate whose write fails is kept in memory, so the
 // retry writes it again instead of having a second one signed.
-import { FieldManager, LEGACY_FIELD_MANAGER } from '../../apis/v1alpha1/index.ts';
+import { VaultCertificateReason, FieldManager, LEGACY_FIELD_MANAGER } from '../../apis/v1alpha1/index.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import { serverSideApply } from '../../kube/client.ts';
 import { toKubeError } from '../../kube/errors.ts';
@@ -12,7 +12,6 @@ import type { StepContext } from './context.ts';
 import { Failure } from '../failure/index.ts';
 import { secretWriteRefused } from './failure.ts';
 import type { Unwritten } from './memory.ts';
-import { Reason } from './reasons.ts';
 
 async function applySecret(c: StepContext, want: V1Secret): Promise<V1Secret> {
   const applied = await serverSideApply(c.deps.client, want, {
@@ -50,6 +49,9 @@ export async function writeIssuedSecret(
     if (refused) throw refused;
     const e = toKubeError(err);
     if (e.transient) throw e;
-    throw new Failure(Reason.SecretWriteFailed, `could not write Secret ${secretName}: ${e.message}`);
+    throw new Failure(
+      VaultCertificateReason.SecretWriteFailed,
+      `could not write Secret ${secretName}: ${e.message}`,
+    );
   }
 }

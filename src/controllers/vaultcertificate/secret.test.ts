@@ -1,4 +1,5 @@
 import {
+  VaultCertificateReason,
   VAULTCERTIFICATE_OWNER_LABEL,
   FieldManager,
   MANAGED_BY,
@@ -6,7 +7,6 @@ import {
 } from '../../apis/v1alpha1/index.ts';
 import assert from 'node:assert/strict';
 import type { V1Secret } from '@kubernetes/client-node';
-import { Reason } from './reasons.ts';
 import { secretProblem } from './secret.ts';
 import { certificate } from './testing.ts';
 
@@ -33,15 +33,18 @@ describe('VaultCertificate: may the Secret be written?', () => {
 
   it('ours with another type: it must be deleted (a type cannot change)', () => {
     const problem = secretProblem(vc, secret({ type: 'Opaque' }));
-    assert.equal(problem?.reason, Reason.SecretTypeMismatch);
+    assert.equal(problem?.reason, VaultCertificateReason.SecretTypeMismatch);
     assert.match(problem!.message, /has type Opaque/);
   });
 
   it('someone else’s, or labelled as ours without our fields: not ours, whatever its type', () => {
     assert.equal(
       secretProblem(vc, secret({}, { [VAULTCERTIFICATE_OWNER_LABEL]: 'web' }))?.reason,
-      Reason.SecretNotOwned,
+      VaultCertificateReason.SecretNotOwned,
     );
-    assert.equal(secretProblem(vc, secret({ type: 'Opaque' }, {}, 'kubectl'))?.reason, Reason.SecretNotOwned);
+    assert.equal(
+      secretProblem(vc, secret({ type: 'Opaque' }, {}, 'kubectl'))?.reason,
+      VaultCertificateReason.SecretNotOwned,
+    );
   });
 });

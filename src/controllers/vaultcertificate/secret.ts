@@ -1,9 +1,8 @@
 // The kubernetes.io/tls Secret: whether we may write it, and the object we apply. Pure.
 //   tls.crt  leaf certificate, then the intermediates      ca.crt  the CA to trust
 //   tls.key  PKCS#8 PEM                                     tls-combined.pem / key.der  on request
-import type { V1Secret } from '@kubernetes/client-node';
-import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import {
+  VaultCertificateReason,
   FieldManager,
   LEGACY_FIELD_MANAGER,
   MANAGED_BY,
@@ -12,9 +11,10 @@ import {
   VAULTCERTIFICATE_OWNER_LABEL,
   VAULTSECRET_OWNER_LABEL,
 } from '../../apis/v1alpha1/index.ts';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import { appliedBy } from '../../kube/managed-fields.ts';
 import type { Sensitive } from '../../secrets/sensitive.ts';
-import { Reason } from './reasons.ts';
 import type { DesiredCertificate } from './spec.ts';
 
 /** The keys status.certificateMAC covers. */
@@ -23,7 +23,8 @@ export const COMBINED_KEY = 'tls-combined.pem';
 export const DER_KEY = 'key.der';
 export const SECRET_TYPE = 'kubernetes.io/tls';
 
-export type WriteDecision = { allowed: true } | { allowed: false; reason: Reason; message: string };
+export type WriteDecision =
+  { allowed: true } | { allowed: false; reason: VaultCertificateReason; message: string };
 
 /**
  * A Secret another tool or resource owns is never taken over. Ours carries our labels and fields
@@ -38,7 +39,7 @@ export function mayWrite(vc: VaultCertificate, existing: V1Secret | undefined): 
     if (appliedBy(existing, [FieldManager.VaultCertificate, LEGACY_FIELD_MANAGER])) return { allowed: true };
     return {
       allowed: false,
-      reason: Reason.SecretNotOwned,
+      reason: VaultCertificateReason.SecretNotOwned,
       message:
         `Secret ${name} carries this VaultCertificate's labels but vaultsync did not write it (no fields of ` +
         `field manager ${FieldManager.VaultCertificate}); a label alone grants no writing: delete it and a new one is written`,
@@ -47,7 +48,7 @@ export function mayWrite(vc: VaultCertificate, existing: V1Secret | undefined): 
   if (labels[VAULTCERTIFICATE_OWNER_LABEL] !== undefined) {
     return {
       allowed: false,
-      reason: Reason.SecretNotOwned,
+      reason: VaultCertificateReason.SecretNotOwned,
       message: `Secret ${name} is written by VaultCertificate ${labels[VAULTCERTIFICATE_OWNER_LABEL]}; choose another secretName`,
     };
   }
@@ -57,7 +58,7 @@ export function mayWrite(vc: VaultCertificate, existing: V1Secret | undefined): 
       : '';
   return {
     allowed: false,
-    reason: Reason.SecretNotOwned,
+    reason: VaultCertificateReason.SecretNotOwned,
     message: `Secret ${name} exists and is not managed by this VaultCertificate${by}; delete it or choose another secretName`,
   };
 }
@@ -70,13 +71,13 @@ export function mayWrite(vc: VaultCertificate, existing: V1Secret | undefined): 
 export function secretProblem(
   vc: VaultCertificate,
   existing: V1Secret | undefined,
-): { reason: Reason; message: string } | undefined {
+): { reason: VaultCertificateReason; message: string } | undefined {
   const decision = mayWrite(vc, existing);
   if (!decision.allowed) return decision;
   const type = existing?.type ?? 'Opaque';
   if (!existing || type === SECRET_TYPE) return undefined;
   return {
-    reason: Reason.SecretTypeMismatch,
+    reason: VaultCertificateReason.SecretTypeMismatch,
     message: `Secret ${vc.spec.secretName} has type ${type}, and a Secret's type cannot change to ${SECRET_TYPE}; delete the Secret and a new one is written`,
   };
 }

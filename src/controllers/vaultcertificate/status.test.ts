@@ -1,9 +1,8 @@
+import { VaultCertificateReason, IssuingReason } from '../../apis/v1alpha1/index.ts';
 import assert from 'node:assert/strict';
 import type { CertificateInfo } from '../../pki/index.ts';
 import { Failure } from '../failure/index.ts';
 import type { ObservedSecret } from './observed.ts';
-import { IssuingReason } from '../../apis/v1alpha1/index.ts';
-import { Reason } from './reasons.ts';
 import {
   blockedStatus,
   failedIssuanceStatus,
@@ -85,11 +84,16 @@ describe('VaultCertificate: status', () => {
       { status: 'True', reason: 'Renewing', message: 'm' },
       T0,
     );
-    const s = blockedStatus({ ...vc, status: issuing }, Reason.IssuerNotFound, 'gone', T0 + 1000);
+    const s = blockedStatus(
+      { ...vc, status: issuing },
+      VaultCertificateReason.IssuerNotFound,
+      'gone',
+      T0 + 1000,
+    );
     assert.deepEqual(
       s.conditions?.map((c) => [c.type, c.status, c.reason]),
       [
-        ['Ready', 'False', Reason.IssuerNotFound],
+        ['Ready', 'False', VaultCertificateReason.IssuerNotFound],
         ['Issuing', 'True', 'Renewing'],
       ],
     );
@@ -97,7 +101,7 @@ describe('VaultCertificate: status', () => {
 
   describe('after a failed issuance', () => {
     const observed = { exists: true, hasData: true, chainPem: [], cert } as ObservedSecret;
-    const failure = new Failure(Reason.BackendUnavailable, 'down');
+    const failure = new Failure(VaultCertificateReason.BackendUnavailable, 'down');
     const renewing = { reason: IssuingReason.Renewing, message: 'renewal was due at …' };
     const fail = (over: Partial<Parameters<typeof failedIssuanceStatus>[0]> = {}) =>
       failedIssuanceStatus({
@@ -135,7 +139,7 @@ describe('VaultCertificate: status', () => {
       const refused = fail({ writeRefused: true });
       assert.deepEqual(
         [ready(refused)?.status, ready(refused)?.reason],
-        ['False', Reason.BackendUnavailable],
+        ['False', VaultCertificateReason.BackendUnavailable],
       );
     });
   });

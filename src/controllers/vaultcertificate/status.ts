@@ -1,6 +1,7 @@
 // The status of a VaultCertificate: the certificate's facts after a success, the Ready and
 // Issuing conditions, the status after a failed issuance, and the merge patch that writes it.
 // Pure.
+import { VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import type { VaultCertificate, VaultCertificateStatus } from '../../apis/v1alpha1/index.ts';
 import {
   type Condition,
@@ -13,7 +14,6 @@ import type { CertificateInfo } from '../../pki/index.ts';
 import type { Failure } from '../failure/index.ts';
 import type { ObservedSecret } from './observed.ts';
 import { type Violation, stillUsable } from './policies.ts';
-import { Reason } from './reasons.ts';
 import type { Renewal } from './renewal.ts';
 import { canonicalJson } from '../shared/canonical-json.ts';
 
@@ -76,7 +76,7 @@ export function issuedCondition(renewal?: Renewal): ConditionFields {
     : '';
   return {
     status: 'True',
-    reason: Reason.Issued,
+    reason: VaultCertificateReason.Issued,
     message: `Certificate is up to date and has not expired${note}`,
   };
 }
@@ -104,7 +104,7 @@ export function failedIssuanceStatus(input: {
   const ready: ConditionFields = usable
     ? {
         status: 'True',
-        reason: Reason.Issued,
+        reason: VaultCertificateReason.Issued,
         message: `Certificate is valid until ${validUntil.toISOString()}; renewal is failing (${failure.reason})`,
       }
     : { status: 'False', reason: failure.reason, message: failure.message };

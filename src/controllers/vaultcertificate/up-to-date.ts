@@ -1,12 +1,12 @@
 // Nothing to issue: keep the Secret's metadata and extra outputs in line with the spec (the same
 // certificate, rewritten only when something differs), status current, back at renewal time.
+import { CertificateEventReason } from '../../apis/v1alpha1/index.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import type { StepContext } from './context.ts';
 import { heldMaterial, materialMacOf, secretFor, verifiedStamp } from './material.ts';
 import type { ObservedSecret } from './observed.ts';
-import { EventReason } from './reasons.ts';
 import { type Renewal, requeueDelay } from './renewal.ts';
 import { secretUpToDate } from './secret.ts';
 import { rewriteSecret } from './secret-write.ts';
@@ -79,7 +79,7 @@ async function alignSecret(
   ctx.log.info('Updated Secret', { secret: desired.secretName, why: 'metadata or extra outputs' });
   void c.deps.events.normal(
     vc,
-    EventReason.SecretUpdated,
+    CertificateEventReason.SecretUpdated,
     `Updated Secret ${desired.secretName} (labels, annotations or extra outputs)`,
   );
   return written;

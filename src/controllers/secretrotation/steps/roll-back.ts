@@ -5,6 +5,7 @@
 // it (rolledBackFollowUp). After a crash between that write and its status write, the next
 // reconcile finds the latest version equal (keyed HMAC) to what the rollback writes and finishes
 // as RolledBack, writing nothing again.
+import { SecretRotationReason } from '../../../apis/v1alpha1/index.ts';
 import type { VaultSecret } from '../../../apis/v1alpha1/index.ts';
 import type { RemoteSecret } from '../../../backends/types.ts';
 import type { ReconcileResult } from '../../../kube/controller.ts';
@@ -31,7 +32,6 @@ import {
 } from '../context.ts';
 import { generatedKeys, rolledBackData } from '../data.ts';
 import { nextPhase, phaseOf } from '../phases.ts';
-import { Reason } from '../reasons.ts';
 import { rollbackPart, rollbackPlan } from '../rollback.ts';
 import { rolledBackStatus } from '../status.ts';
 import { writeStatus } from '../status-write.ts';
@@ -50,7 +50,11 @@ export async function rollBack(run: BackendRun, notReady: string): Promise<Recon
   const current = latest && { version: latest.version, data: latest.data.reveal() };
   const plan = rollbackPlan(sr.spec.path, failedVersion, current, keys);
   if ('refused' in plan) {
-    return rolloutFailed(run, Reason.RollbackFailed, `${notReady}; not rolled back: ${plan.refused}`);
+    return rolloutFailed(
+      run,
+      SecretRotationReason.RollbackFailed,
+      `${notReady}; not rolled back: ${plan.refused}`,
+    );
   }
   const version = await writePath(run, plan.data, plan.cas);
   run.env.metrics.write('rollback');
@@ -117,7 +121,7 @@ async function rolledBack(run: Run, version: string, notReady: string): Promise<
   refreshReaders(run);
   env.metrics.rotation('RolledBack');
   run.ctx.log.warn('Rolled back rotation', { path: sr.spec.path, failedVersion, version });
-  await warnFailed(run, Reason.RolledBack, message);
+  await warnFailed(run, SecretRotationReason.RolledBack, message);
   return requeue(POLL_MS);
 }
 

@@ -1,7 +1,11 @@
 // RollingOut (and a failed rollout, still watched): the VaultSecrets reading the path sync the
 // new version, then its consumers are restarted (reload controller) with the rotation's restart
 // settings; the rotation waits until each runs the new data and is ready, or readyTimeout passes.
-import { SecretRotationEventReason as EventReason, type VaultSecret } from '../../../apis/v1alpha1/index.ts';
+import {
+  SecretRotationReason,
+  SecretRotationEventReason as EventReason,
+  type VaultSecret,
+} from '../../../apis/v1alpha1/index.ts';
 import type { ReconcileResult } from '../../../kube/controller.ts';
 import { rotationRestartPolicy } from '../../shared/restart-policy.ts';
 import { readersOf } from '../../shared/source-refs.ts';
@@ -33,7 +37,6 @@ import {
   warnFailed,
 } from '../context.ts';
 import { nextPhase, phaseOf } from '../phases.ts';
-import { Reason } from '../reasons.ts';
 import { retentionOf, rollbackWanted, strategyOf } from '../spec.ts';
 import { readyOf, rolledOutStatus, withReady } from '../status.ts';
 import { writeStatus } from '../status-write.ts';
@@ -104,10 +107,10 @@ async function awaitReaders(
     const previous = readyOf(sr.status ?? {});
     await writeStatus(
       run,
-      withReady(sr.status ?? {}, 'False', Reason.VaultSecretNotSynced, message, stampOf(run)),
+      withReady(sr.status ?? {}, 'False', SecretRotationReason.VaultSecretNotSynced, message, stampOf(run)),
     );
-    if (previous?.reason !== Reason.VaultSecretNotSynced || previous.message !== message)
-      await warnFailed(run, Reason.VaultSecretNotSynced, message);
+    if (previous?.reason !== SecretRotationReason.VaultSecretNotSynced || previous.message !== message)
+      await warnFailed(run, SecretRotationReason.VaultSecretNotSynced, message);
     return requeue(POLL_MS);
   }
   if (unsynced.length === 0) return undefined;
@@ -116,10 +119,13 @@ async function awaitReaders(
   if (failedAlready) return requeue(POLL_MS);
   if (t.readersLate) {
     const message = `VaultSecret ${names} did not sync version ${version} within ${fmt(t.readyTimeoutMs)}`;
-    return rolloutFailed(run, Reason.VaultSecretNotSynced, message);
+    return rolloutFailed(run, SecretRotationReason.VaultSecretNotSynced, message);
   }
   const waiting = `Waiting for VaultSecret ${names} to sync version ${version}`;
-  await writeStatus(run, withReady(sr.status ?? {}, 'False', Reason.RollingOut, waiting, stampOf(run)));
+  await writeStatus(
+    run,
+    withReady(sr.status ?? {}, 'False', SecretRotationReason.RollingOut, waiting, stampOf(run)),
+  );
   return requeue(POLL_MS);
 }
 
@@ -155,12 +161,12 @@ async function awaitConsumers(
     const notReady = `${describeConsumers(failing)} did not become ready with version ${version} within ${fmt(t.readyTimeoutMs)}`;
     if (rollbackWanted(sr)) return rollBack(run, notReady);
     const kept = status.previousVersion !== undefined ? '; the previous value is kept' : '';
-    return rolloutFailed(run, Reason.RolloutNotReady, `${notReady}${kept}`);
+    return rolloutFailed(run, SecretRotationReason.RolloutNotReady, `${notReady}${kept}`);
   }
   if (failedAlready) return requeue(WATCH_FAILED_MS);
   const ready = states.length - waiting.length;
   const message = `${ready}/${states.length} consumers ready with version ${version}; waiting for ${describeConsumers(waiting)}`;
-  await writeStatus(run, withReady(status, 'False', Reason.RollingOut, message, stampOf(run)));
+  await writeStatus(run, withReady(status, 'False', SecretRotationReason.RollingOut, message, stampOf(run)));
   return requeue(POLL_MS);
 }
 
