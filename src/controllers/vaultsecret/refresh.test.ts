@@ -56,8 +56,8 @@ describe('refresh slots', () => {
     assert.equal(nextRefreshDelay(0, 0, 30_000, 0), undefined);
   });
 
-  it('shares a read for two windows (a fifth of the interval), at most five minutes, not at all for sync-once', () => {
-    assert.equal(sharedReadWindow(20_000), 4_000);
+  it('shares a read while younger than 80 % of the interval, at most five minutes, not for sync-once', () => {
+    assert.equal(sharedReadWindow(20_000), 16_000);
     assert.equal(sharedReadWindow(24 * 60 * MIN), MAX_SHARE_MS);
     assert.equal(sharedReadWindow(0), 0);
   });

@@ -5,9 +5,11 @@
 // apart, at a phase hashed from the source (backend and paths). Resources of one source whose
 // last reads fall in one window so refresh at the same instant and take one backend read between
 // them: the first reads, the others are served that result (backends/guard.ts). A result is
-// shared for two windows, so a group at the next slot takes it too; a resource served a shared
-// result records the time of that read (status.lastRefreshTime) and so moves to the slots of the
-// resources it shared with: the groups of one source merge instead of staying apart.
+// shared while it is younger than 80 % of the interval (at most 5 minutes), so a group at any
+// later slot of the interval takes it too; a resource served a shared result records the time of
+// that read (status.lastRefreshTime) and so moves to the slots of the resources it shared with:
+// the groups of one source merge in one interval instead of staying apart. No data is ever older
+// than the interval: the next refresh is counted from the time the data was read.
 // Different sources get different phases, so resources created together, or an operator restart,
 // do not become a refresh storm.
 import { createHash } from 'node:crypto';
@@ -19,8 +21,10 @@ import { sourceKey, sourceRefs } from '../shared/source-refs.ts';
 export const WINDOW_FRACTION = 0.1;
 /** ...and never a longer window than this. */
 export const MAX_WINDOW_MS = 150_000;
-/** A read is shared for two windows (never longer than 5 minutes: values are not kept for hours). */
-export const MAX_SHARE_MS = 2 * MAX_WINDOW_MS;
+/** A read is shared while younger than this fraction of the interval... */
+export const SHARE_FRACTION = 0.8;
+/** ...and never longer than 5 minutes: values are not kept for hours. */
+export const MAX_SHARE_MS = 5 * 60_000;
 /** status.lastRefreshTime keeps whole seconds: a slot is looked for after the stored time plus this. */
 const STORED_PRECISION_MS = 1000;
 
@@ -30,12 +34,12 @@ export function refreshWindow(intervalMs: number): number {
 }
 
 /**
- * How old a read result another resource took may be when it is served to this one: two refresh
- * windows (a fifth of the interval, at most five minutes). A sync-once resource (interval 0)
- * shares only concurrent reads.
+ * How old a read result another resource took may be when it is served to this one: 80 % of the
+ * interval (its next refresh, counted from that read, is then still ahead), at most five
+ * minutes. A sync-once resource (interval 0) shares only concurrent reads.
  */
 export function sharedReadWindow(intervalMs: number): number {
-  return 2 * refreshWindow(intervalMs);
+  return intervalMs > 0 ? Math.min(intervalMs * SHARE_FRACTION, MAX_SHARE_MS) : 0;
 }
 
 /** The source a resource refreshes from (backend and paths): resources of one source share slots. */
