@@ -40,6 +40,7 @@ typecheck: deps
 lint: deps
 	eslint .
 	prettier --check .
+	node hack/shape.ts --check --top 5
 
 ## dist/ anew (no output of a file since removed or excluded stays behind).
 build: deps
