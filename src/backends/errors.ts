@@ -6,10 +6,6 @@
 import type { BackendErrorCode } from '../resilience/errors.ts';
 import { cut, printable } from '../text.ts';
 
-// TODO(issue 16): goes once controllers/failure/classify.ts and controllers/vaultsecret/reasons.ts
-// import these from resilience/errors.ts (left while those files were being worked on).
-export { BackendError, type BackendErrorCode } from '../resilience/errors.ts';
-
 // ---------------------------------------------------------------------------------------------
 // Sanitising helpers for adapters
 

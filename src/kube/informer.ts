@@ -35,10 +35,6 @@ import { type Logger, noopLogger, safeLog } from './logger.ts';
 import { ObjectCache, stripBulkyMetadata } from './object-cache.ts';
 import { type EndCause, type WatchEnd, judgeWatchEnd } from './watch-outcome.ts';
 
-// TODO(issue 16): goes once controllers/vaultsecret/index.ts imports it from informer-handlers.ts
-// (left while that folder was being worked on).
-export { enqueueHandlers } from './informer-handlers.ts';
-
 export class Informer<T extends KubernetesObject> {
   readonly name: string;
   readonly #source: ListWatchSource<T>;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BackendError } from '../../backends/errors.ts';
+import { BackendError } from '../../resilience/errors.ts';
 import { KubeError } from '../../kube/errors.ts';
 import { NotLeaderError } from '../../kube/fence.ts';
 import { apiError } from '../../kube/testing.ts';

@@ -2,7 +2,7 @@
 // what they like (a Failure, a BackendError, a KubeError, a TemplateError) and this decides the
 // reason, whether it clears up by itself, and whether it is not ours to show at all.
 import { VaultSecretReason as R } from '../../apis/v1alpha1/index.ts';
-import { BackendError, type BackendErrorCode } from '../../backends/errors.ts';
+import { BackendError, type BackendErrorCode } from '../../resilience/errors.ts';
 import { isNotLeader } from '../../kube/fence.ts';
 import { KubeError, isTransient } from '../../kube/errors.ts';
 import { Failure } from './failure.ts';

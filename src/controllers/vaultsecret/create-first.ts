@@ -6,9 +6,9 @@
 // before any field of it is touched — force included. Only then is the Secret read and judged
 // by ownership.ts, so someone else's Secret is still refused untouched.
 import type { V1Secret } from '@kubernetes/client-node';
+import { FieldManager } from '../../apis/v1alpha1/index.ts';
 import { type KubeClient, serverSideApply } from '../../kube/client.ts';
 import { isConflict } from '../../kube/errors.ts';
-import { FIELD_MANAGER } from './target-secret.ts';
 
 /** A resourceVersion no existing object has: the apply may only create. */
 export const CREATE_ONLY_VERSION = '1';
@@ -21,7 +21,10 @@ export function createOnly(desired: V1Secret): V1Secret {
 /** Creates the Secret only if none exists; undefined when one does (the apiserver's Conflict). */
 export async function createFirst(client: KubeClient, desired: V1Secret): Promise<V1Secret | undefined> {
   try {
-    return await serverSideApply(client, createOnly(desired), { fieldManager: FIELD_MANAGER, force: true });
+    return await serverSideApply(client, createOnly(desired), {
+      fieldManager: FieldManager.VaultSecret,
+      force: true,
+    });
   } catch (err) {
     if (isConflict(err)) return undefined;
     throw err;

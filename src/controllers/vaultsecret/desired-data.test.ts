@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { VaultSecretSpec } from '../../apis/v1alpha1/index.ts';
 import { dataFromObject } from '../../backends/property.ts';
 import type { RemoteSecret } from '../../backends/types.ts';
-import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
+import { sourceKey, sourceRefs } from '../shared/source-refs.ts';
+import { desiredSecretData } from './desired-data.ts';
 
 const remote = (obj: Record<string, unknown>, version = '1'): RemoteSecret => ({
   data: dataFromObject(obj),

@@ -7,9 +7,6 @@ import { Sensitive } from '../../secrets/sensitive.ts';
 import { type SourceRef, sourceKey } from '../shared/source-refs.ts';
 import { checkTemplateBounds, renderTemplate } from './template.ts';
 
-// Which remote secrets a spec reads is shared with SecretRotation and reload.
-export { type SourceRef, sourceKey, sourceRefs } from '../shared/source-refs.ts';
-
 /** The whole remote secret as one value: its only value, or all keys as a JSON object. */
 function wholeSecret(secret: RemoteSecret): Buffer {
   const data = secret.data.reveal();

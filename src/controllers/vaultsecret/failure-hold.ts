@@ -6,9 +6,7 @@
 // and reads the backend again (and every relist would too).
 // In-process only: a restarted operator reads once.
 import type { V1Secret } from '@kubernetes/client-node';
-import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
-import { SYNC_NOW_ANNOTATION } from './sync-now.ts';
-import { ALLOW_SHRINK_ANNOTATION } from './wipe-guard.ts';
+import { UserAnnotation, type VaultSecret } from '../../apis/v1alpha1/index.ts';
 
 export interface HoldInput {
   generation: number | undefined;
@@ -21,8 +19,8 @@ export interface HoldInput {
 /** What the user controls about a read: a change lets a held read go ahead at once. */
 export const holdInput = (vs: VaultSecret, existing: V1Secret | undefined): HoldInput => ({
   generation: vs.metadata?.generation,
-  syncNow: vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION],
-  allowShrink: vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
+  syncNow: vs.metadata?.annotations?.[UserAnnotation.SyncNow],
+  allowShrink: vs.metadata?.annotations?.[UserAnnotation.AllowShrink],
   secretVersion: existing?.metadata?.resourceVersion,
 });
 

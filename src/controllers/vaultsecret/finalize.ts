@@ -3,18 +3,13 @@
 // Delete needs nothing here: the owner reference lets the garbage collector act.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
-import { LEGACY_FIELD_MANAGER } from '../../apis/v1alpha1/index.ts';
+import { FieldManager, LEGACY_FIELD_MANAGER, VAULTSECRET_OWNER_LABEL } from '../../apis/v1alpha1/index.ts';
 import { type KubeClient, serverSideApply } from '../../kube/client.ts';
 import { hasFinalizer, removeFinalizer } from '../../kube/finalizers.ts';
 import { releaseFields } from '../../kube/managed-fields.ts';
 import { mayWrite } from './ownership.ts';
-import {
-  CLEANUP_FINALIZER,
-  FIELD_MANAGER,
-  OWNER_LABEL,
-  needsCleanupFinalizer,
-  targetName,
-} from './target-secret.ts';
+import { targetName } from '../shared/target-name.ts';
+import { CLEANUP_FINALIZER, needsCleanupFinalizer } from './target-secret.ts';
 
 export async function finalize(
   client: KubeClient,
@@ -25,7 +20,7 @@ export async function finalize(
   const existing = await existingSecret(vs);
   if (
     needsCleanupFinalizer(vs) &&
-    existing?.metadata?.labels?.[OWNER_LABEL] === vs.metadata?.name &&
+    existing?.metadata?.labels?.[VAULTSECRET_OWNER_LABEL] === vs.metadata?.name &&
     mayWrite(vs, existing).allowed
   ) {
     const emptied = await serverSideApply(
@@ -35,10 +30,10 @@ export async function finalize(
         kind: 'Secret',
         metadata: { name: targetName(vs), namespace: vs.metadata?.namespace },
       },
-      { fieldManager: FIELD_MANAGER, force: true },
+      { fieldManager: FieldManager.VaultSecret, force: true },
     );
     // Keys merged before the controllers had their own field managers.
     await releaseFields(client, emptied, LEGACY_FIELD_MANAGER);
   }
-  await removeFinalizer(client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
+  await removeFinalizer(client, vs, CLEANUP_FINALIZER, { fieldManager: FieldManager.VaultSecret });
 }

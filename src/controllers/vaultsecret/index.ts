@@ -1,13 +1,19 @@
 // Wires the VaultSecret controller: an informer on VaultSecrets, a label-filtered informer on
 // the Secrets vaultsync wrote (edits and deletions are repaired at once), and the workers.
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { API_VERSION, VAULTSYNC_FIELD_MANAGERS, type VaultSecret } from '../../apis/v1alpha1/index.ts';
+import {
+  API_VERSION,
+  VAULTSECRET_OWNER_LABEL,
+  VAULTSYNC_FIELD_MANAGERS,
+  type VaultSecret,
+} from '../../apis/v1alpha1/index.ts';
 import type { Backend } from '../../backends/types.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { KeyedBackoff } from '../../kube/backoff.ts';
 import { Controller } from '../../kube/controller.ts';
-import { Informer, enqueueHandlers } from '../../kube/informer.ts';
+import { enqueueHandlers } from '../../kube/informer-handlers.ts';
+import { Informer } from '../../kube/informer.ts';
 import { keepWriters } from '../../kube/managed-fields.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
@@ -19,7 +25,7 @@ import type { ControllerEvents } from '../lifecycle.ts';
 import { readsLatest } from '../shared/source-refs.ts';
 import { FailureHold } from './failure-hold.ts';
 import { createVaultSecretReconciler } from './reconciler.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL, OWNER_LABEL } from './target-secret.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from './target-secret.ts';
 
 export const vaultSecretResource = {
   apiVersion: API_VERSION,
@@ -64,7 +70,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     resource: builtinResources.Secret,
     kubeConfig: opts.kubeConfig,
     namespaces: opts.namespaces,
-    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${OWNER_LABEL}`,
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${VAULTSECRET_OWNER_LABEL}`,
     clock: opts.clock,
     logger: opts.logger,
     name: 'managed-secrets',
@@ -118,7 +124,7 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
   secrets.addHandlers(
     enqueueHandlers(
       (key) => controller.enqueue(key, { priority: 'high' }),
-      (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[OWNER_LABEL] ?? '')],
+      (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[VAULTSECRET_OWNER_LABEL] ?? '')],
       replayed,
     ),
   );

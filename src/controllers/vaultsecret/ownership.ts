@@ -9,14 +9,17 @@ import {
   FieldManager,
   LEGACY_FIELD_MANAGER,
   VAULTCERTIFICATE_OWNER_LABEL as CERTIFICATE_LABEL,
+  VAULTSECRET_OWNER_LABEL,
   VAULTSYNC_FIELD_MANAGERS,
-  VaultSecretReason as Reason,
+  VaultSecretReason,
 } from '../../apis/v1alpha1/index.ts';
 import { appliedBy, writers } from '../../kube/managed-fields.ts';
 import { isSystemSecretType } from '../../kube/secret-types.ts';
-import { OWNER_LABEL, creationPolicy, targetName } from './target-secret.ts';
+import { targetName } from '../shared/target-name.ts';
+import { creationPolicy } from './target-secret.ts';
 
-export type WriteDecision = { allowed: true } | { allowed: false; reason: Reason; message: string };
+export type WriteDecision =
+  { allowed: true } | { allowed: false; reason: VaultSecretReason; message: string };
 
 /**
  * Which other vaultsync writer writes this Secret, if any: a VaultCertificate (its label, or its
@@ -31,7 +34,10 @@ export function otherVaultsyncWriter(secret: V1Secret, vsName: string): string |
     VAULTSYNC_FIELD_MANAGERS.filter((m) => m !== FieldManager.VaultSecret && m !== LEGACY_FIELD_MANAGER),
   );
   if (others.length > 0) return `field manager ${others.join(', ')}`;
-  if (appliedBy(secret, [LEGACY_FIELD_MANAGER]) && secret.metadata?.labels?.[OWNER_LABEL] !== vsName)
+  if (
+    appliedBy(secret, [LEGACY_FIELD_MANAGER]) &&
+    secret.metadata?.labels?.[VAULTSECRET_OWNER_LABEL] !== vsName
+  )
     return `an earlier vaultsync (field manager ${LEGACY_FIELD_MANAGER}) for another resource`;
   return undefined;
 }
@@ -58,16 +64,16 @@ export function mayWrite(vs: VaultSecret, existing: V1Secret | undefined): Write
     return policy === 'Merge'
       ? {
           allowed: false,
-          reason: Reason.TargetSecretMissing,
+          reason: VaultSecretReason.TargetSecretMissing,
           message: `Secret ${name} does not exist; creationPolicy Merge only writes into an existing Secret`,
         }
       : { allowed: true };
   }
-  const owner = existing.metadata?.labels?.[OWNER_LABEL];
+  const owner = existing.metadata?.labels?.[VAULTSECRET_OWNER_LABEL];
   if (owner !== undefined && owner !== vsName) {
     return {
       allowed: false,
-      reason: Reason.SecretNotOwned,
+      reason: VaultSecretReason.SecretNotOwned,
       message: `Secret ${name} is written by VaultSecret ${owner}; choose another target.name`,
     };
   }
@@ -75,7 +81,7 @@ export function mayWrite(vs: VaultSecret, existing: V1Secret | undefined): Write
   if (other !== undefined) {
     return {
       allowed: false,
-      reason: policy === 'Merge' ? Reason.MergeRefused : Reason.SecretNotOwned,
+      reason: policy === 'Merge' ? VaultSecretReason.MergeRefused : VaultSecretReason.SecretNotOwned,
       message: `Secret ${name} is written by ${other}; a VaultSecret never writes into it, choose another target.name`,
     };
   }
@@ -84,7 +90,7 @@ export function mayWrite(vs: VaultSecret, existing: V1Secret | undefined): Write
     return isSystemSecretType(type)
       ? {
           allowed: false,
-          reason: Reason.MergeRefused,
+          reason: VaultSecretReason.MergeRefused,
           message: `Secret ${name} has type ${type}, which the cluster or a tool keeps for itself; creationPolicy Merge never writes into it`,
         }
       : { allowed: true };
@@ -93,7 +99,7 @@ export function mayWrite(vs: VaultSecret, existing: V1Secret | undefined): Write
   if (owner === vsName) {
     return {
       allowed: false,
-      reason: Reason.SecretNotOwned,
+      reason: VaultSecretReason.SecretNotOwned,
       message:
         `Secret ${name} carries this VaultSecret's label but vaultsync did not write it (no owner reference, ` +
         `no fields of field manager ${FieldManager.VaultSecret}); a label alone grants no writing: delete it ` +
@@ -102,7 +108,7 @@ export function mayWrite(vs: VaultSecret, existing: V1Secret | undefined): Write
   }
   return {
     allowed: false,
-    reason: Reason.SecretNotOwned,
+    reason: VaultSecretReason.SecretNotOwned,
     message:
       `Secret ${name} exists and is not managed by vaultsync; delete it, choose another target.name, ` +
       'or set target.creationPolicy: Merge to write only this VaultSecret’s keys into it',

@@ -7,8 +7,10 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
 import {
+  FieldManager,
   LEGACY_FIELD_MANAGER,
-  VaultSecretReason as Reason,
+  UserAnnotation,
+  VaultSecretReason,
   parseDuration,
   pendingToken,
   tokenDigest,
@@ -35,7 +37,9 @@ import type { SecretChanges } from '../contracts.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
 import type { ControllerEvents } from '../lifecycle.ts';
 import { createFirst } from './create-first.ts';
-import { desiredSecretData, sourceKey, sourceRefs } from './desired-data.ts';
+import { sourceKey, sourceRefs } from '../shared/source-refs.ts';
+import { targetName } from '../shared/target-name.ts';
+import { desiredSecretData } from './desired-data.ts';
 import { FailureHold, type HoldInput, holdInput } from './failure-hold.ts';
 import { finalize } from './finalize.ts';
 import { mayWrite } from './ownership.ts';
@@ -54,20 +58,15 @@ import { writeStatus } from './status-write.ts';
 import { syncNowToken } from './sync-now.ts';
 import {
   CLEANUP_FINALIZER,
-  FIELD_MANAGER,
   creationPolicy,
   needsCleanupFinalizer,
   desiredSecret,
   managedKeys,
   metadataMatches,
   secretData,
-  targetName,
 } from './target-secret.ts';
 import { TemplateError } from './template.ts';
-import { ALLOW_SHRINK_ANNOTATION, unsafeShrink } from './wipe-guard.ts';
-
-export { SYNC_NOW_ANNOTATION, syncNowToken } from './sync-now.ts';
-export { statusEqual } from './status-write.ts';
+import { unsafeShrink } from './wipe-guard.ts';
 
 export interface VaultSecretReconcilerDeps {
   client: KubeClient;
@@ -120,10 +119,7 @@ interface Target {
   backend: Backend;
   /** From the cache of our Secrets; on a miss read from the apiserver only with Merge. */
   existing: V1Secret | undefined;
-  /**
-   * False after a cache miss that was not read: the Secret is written create-first
-   * (create-first.ts) and read only if one exists after all.
-   */
+  /** False after an unread cache miss: the Secret is written create-first (create-first.ts). */
   verified: boolean;
   intervalMs: number;
   /** Where this resource's refresh slots lie (refresh.ts). */
@@ -209,16 +205,18 @@ export class VaultSecretReconciler {
   async #preflight(vs: VaultSecret): Promise<Target | undefined> {
     // The CRD's rules again: an object stored before a CRD upgrade or past CEL is refused here.
     const invalid = invalidSpecMessage('VaultSecret', vs.spec);
-    if (invalid !== undefined) throw new Failure(Reason.InvalidSpec, invalid);
+    if (invalid !== undefined) throw new Failure(VaultSecretReason.InvalidSpec, invalid);
     if (needsCleanupFinalizer(vs) && !hasFinalizer(vs, CLEANUP_FINALIZER)) {
-      await addFinalizer(this.#deps.client, vs, CLEANUP_FINALIZER, { fieldManager: FIELD_MANAGER });
+      await addFinalizer(this.#deps.client, vs, CLEANUP_FINALIZER, {
+        fieldManager: FieldManager.VaultSecret,
+      });
       return undefined;
     }
     const intervalMs = refreshIntervalMs(vs, this.#deps.defaultRefreshIntervalMs);
     const backend = this.#deps.backends.get(vs.spec.backend);
     if (!backend) {
       throw new Failure(
-        Reason.BackendNotFound,
+        VaultSecretReason.BackendNotFound,
         `backend "${vs.spec.backend}" is not in the operator configuration`,
       );
     }
@@ -265,7 +263,7 @@ export class VaultSecretReconciler {
     const problem = dataProblem(data);
     if (problem) throw new Failure(problem.reason, problem.message);
     const shrinkToken = pendingToken(
-      vs.metadata?.annotations?.[ALLOW_SHRINK_ANNOTATION],
+      vs.metadata?.annotations?.[UserAnnotation.AllowShrink],
       vs.status?.allowShrinkHandled,
     );
     const read = { fetched, data, shrinkToken };
@@ -362,7 +360,7 @@ export class VaultSecretReconciler {
       await this.#deps.events.fact({
         type: 'SecretSynced',
         object: vs,
-        reason: Reason.Synced,
+        reason: VaultSecretReason.Synced,
         message: 'Secret is in sync again',
         secretName: targetName(vs),
       });
@@ -374,7 +372,7 @@ export class VaultSecretReconciler {
   /** Server-side apply of the Secret as ours (force: the fields are this VaultSecret's). */
   async #apply(desired: V1Secret): Promise<V1Secret> {
     const applied = await serverSideApply(this.#deps.client, desired, {
-      fieldManager: FIELD_MANAGER,
+      fieldManager: FieldManager.VaultSecret,
       force: true,
     });
     // Once per Secret after an upgrade: the old shared field manager hands over, so keys it
@@ -452,7 +450,8 @@ export class VaultSecretReconciler {
   #toFailure(err: unknown, ctx: ReconcileContext): Failure {
     const classified = classify(err, ctx.signal.aborted, {
       ...BACKEND_REASONS,
-      known: (e) => (e instanceof TemplateError ? new Failure(Reason.TemplateFailed, e.message) : undefined),
+      known: (e) =>
+        e instanceof TemplateError ? new Failure(VaultSecretReason.TemplateFailed, e.message) : undefined,
       refusals: 'internal',
     });
     if (classified.rethrow) throw err;
@@ -467,7 +466,7 @@ export class VaultSecretReconciler {
       {
         type: 'Ready',
         status: 'True',
-        reason: Reason.Synced,
+        reason: VaultSecretReason.Synced,
         message,
         observedGeneration: vs.metadata?.generation,
       },
@@ -484,7 +483,7 @@ function checkShrink(vs: VaultSecret, existing: V1Secret | undefined, read: Read
     allowEmpty: vs.spec.target?.allowEmpty === true,
     acknowledged: read.shrinkToken !== undefined,
   });
-  if (shrink) throw new Failure(Reason.UnsafeShrink, shrink);
+  if (shrink) throw new Failure(VaultSecretReason.UnsafeShrink, shrink);
 }
 
 /** A write the apiserver refused for good becomes SecretWriteFailed; anything else is rethrown. */
@@ -494,6 +493,6 @@ async function writing<T>(what: string, values: Iterable<Buffer>, write: () => P
   } catch (err) {
     const refused = refusedWrite(err);
     if (!refused) throw err;
-    throw new Failure(Reason.SecretWriteFailed, refusedWriteMessage(what, refused, values));
+    throw new Failure(VaultSecretReason.SecretWriteFailed, refusedWriteMessage(what, refused, values));
   }
 }

@@ -18,10 +18,10 @@ import {
   settle,
 } from '../failure/index.ts';
 import type { ControllerEvents } from '../lifecycle.ts';
+import { targetName } from '../shared/target-name.ts';
 import type { FailureHold, HoldInput } from './failure-hold.ts';
 import { writeStatus } from './status-write.ts';
 import { syncNowToken } from './sync-now.ts';
-import { targetName } from './target-secret.ts';
 
 export interface FailureIo {
   client: KubeClient;

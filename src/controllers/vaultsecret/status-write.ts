@@ -1,9 +1,8 @@
 // A VaultSecret's status: written only when it differs (key order ignored: a no-op reconcile
 // must not write), by this controller's field manager.
 import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
-import { API_VERSION } from '../../apis/v1alpha1/index.ts';
+import { API_VERSION, FieldManager } from '../../apis/v1alpha1/index.ts';
 import { type KubeClient, patchStatus } from '../../kube/client.ts';
-import { FIELD_MANAGER } from './target-secret.ts';
 import { canonicalJson } from '../shared/canonical-json.ts';
 
 export async function writeStatus(
@@ -21,7 +20,7 @@ export async function writeStatus(
       name: vs.metadata?.name ?? '',
     },
     status as Record<string, unknown>,
-    { fieldManager: FIELD_MANAGER },
+    { fieldManager: FieldManager.VaultSecret },
   );
 }
 

@@ -3,9 +3,7 @@
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { UserAnnotation, pendingToken } from '../../apis/v1alpha1/index.ts';
 
-export const SYNC_NOW_ANNOTATION = UserAnnotation.SyncNow;
-
 /** The vaultsync.io/sync-now value not answered yet, if any. */
 export function syncNowToken(vs: VaultSecret): string | undefined {
-  return pendingToken(vs.metadata?.annotations?.[SYNC_NOW_ANNOTATION], vs.status?.syncNowHandled);
+  return pendingToken(vs.metadata?.annotations?.[UserAnnotation.SyncNow], vs.status?.syncNowHandled);
 }

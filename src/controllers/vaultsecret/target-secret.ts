@@ -3,7 +3,6 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import {
   API_VERSION,
-  FieldManager,
   Finalizer,
   MANAGED_BY as OPERATOR_NAME,
   MANAGED_BY_LABEL as MANAGED_BY_LABEL_KEY,
@@ -13,19 +12,15 @@ import {
 } from '../../apis/v1alpha1/index.ts';
 import { targetName } from '../shared/target-name.ts';
 
-export const FIELD_MANAGER = FieldManager.VaultSecret;
 /** On every Secret we write: the Secret informer watches only these. */
 export const MANAGED_BY_LABEL = MANAGED_BY_LABEL_KEY;
 export const MANAGED_BY = OPERATOR_NAME;
 /** Name of the VaultSecret that writes the Secret (same namespace). */
-export const OWNER_LABEL = VAULTSECRET_OWNER_LABEL;
 /** Secret keys written by vaultsync (names only), so Merge targets can be checked for drift. */
-export const MANAGED_KEYS_ANNOTATION = OperatorAnnotation.ManagedKeys;
 
 /** Held by a Merge + Delete VaultSecret until its keys are removed from the Secret. */
 export const CLEANUP_FINALIZER = Finalizer.RemoveMergedKeys;
 
-export { targetName } from '../shared/target-name.ts';
 export const creationPolicy = (vs: VaultSecret) =>
   vs.spec.target?.creationPolicy ?? VAULT_SECRET_DEFAULTS.creationPolicy;
 export const deletionPolicy = (vs: VaultSecret) =>
@@ -36,7 +31,7 @@ export const needsCleanupFinalizer = (vs: VaultSecret): boolean =>
 
 /** The managed keys recorded on a Secret we wrote. */
 export function managedKeys(secret: V1Secret | undefined): string[] | undefined {
-  const value = secret?.metadata?.annotations?.[MANAGED_KEYS_ANNOTATION];
+  const value = secret?.metadata?.annotations?.[OperatorAnnotation.ManagedKeys];
   return value === undefined ? undefined : value.split(',').filter(Boolean);
 }
 
@@ -67,8 +62,15 @@ export function desiredSecret(vs: VaultSecret, data: ReadonlyMap<string, Buffer>
     metadata: {
       name: targetName(vs),
       namespace: vs.metadata?.namespace,
-      labels: { ...target.labels, [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_LABEL]: vs.metadata?.name ?? '' },
-      annotations: { ...target.annotations, [MANAGED_KEYS_ANNOTATION]: Object.keys(encoded).join(',') },
+      labels: {
+        ...target.labels,
+        [MANAGED_BY_LABEL]: MANAGED_BY,
+        [VAULTSECRET_OWNER_LABEL]: vs.metadata?.name ?? '',
+      },
+      annotations: {
+        ...target.annotations,
+        [OperatorAnnotation.ManagedKeys]: Object.keys(encoded).join(','),
+      },
       // With deletionPolicy Delete the garbage collector removes the Secret with its owner.
       ...(owned && {
         ownerReferences: [

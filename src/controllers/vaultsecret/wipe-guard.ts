@@ -6,7 +6,6 @@
 import { UserAnnotation } from '../../apis/v1alpha1/index.ts';
 
 /** Any new value lets the next read shrink the Secret, once (status.allowShrinkHandled). */
-export const ALLOW_SHRINK_ANNOTATION = UserAnnotation.AllowShrink;
 
 export interface ShrinkInput {
   /** Keys this VaultSecret wrote before (the Secret's managed-keys annotation); none: first write. */
@@ -23,7 +22,7 @@ export function unsafeShrink(input: ShrinkInput): string | undefined {
   if (previous.length === 0 || input.acknowledged) return undefined;
   const kept = new Set(next);
   const removed = previous.filter((k) => !kept.has(k)).length;
-  const ack = `to accept it, set a new value on the annotation ${ALLOW_SHRINK_ANNOTATION} (e.g. kubectl annotate --overwrite vaultsecret <name> ${ALLOW_SHRINK_ANNOTATION}=$(date +%s))`;
+  const ack = `to accept it, set a new value on the annotation ${UserAnnotation.AllowShrink} (e.g. kubectl annotate --overwrite vaultsecret <name> ${UserAnnotation.AllowShrink}=$(date +%s))`;
   if (next.length === 0) {
     if (input.allowEmpty) return undefined;
     return `the backend read would leave the Secret with none of its ${previous.length} keys; the Secret keeps its data; if the data is meant to be empty, set spec.target.allowEmpty: true, or ${ack}`;
