@@ -86,6 +86,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     client,
     fences,
     controllers,
+    // The Argo Rollouts cache is not waited for: the CRD may never be served (reload asks settled()).
+    caches: informers.flatMap((i) => ('waitForSync' in i ? [i] : [])),
     onStartedLeading: () => webhooks.watchCertificateExpiry(vaultCertificate.certificates),
     stopping: () => shutdown.stopping,
     stop: () => shutdown.stop(),

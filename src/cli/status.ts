@@ -118,9 +118,12 @@ export function formatStatus(
 
 /** Rows of every kind in one namespace (or all, with `namespace` undefined), sorted. */
 export async function collectStatus(cluster: Cluster, namespace: string | undefined): Promise<StatusRow[]> {
-  const lists = await Promise.all(KINDS.map((kind) => cluster.list(kind, namespace)));
-  return lists
-    .flat()
+  // Listed together; a refusal is reported for the first kind in KINDS order, the same every run.
+  const settled = await Promise.allSettled(KINDS.map((kind) => cluster.list(kind, namespace)));
+  const refused = settled.find((r) => r.status === 'rejected');
+  if (refused) throw refused.reason;
+  return settled
+    .flatMap((r) => (r.status === 'fulfilled' ? r.value : []))
     .map(statusRow)
     .sort(
       (a, b) =>

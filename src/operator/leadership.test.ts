@@ -24,6 +24,7 @@ function leadershipFor(le: LeaderElectionConfig, overrides: Partial<LeadershipOp
       start: () => void steps.push(`start ${name}`),
       abort: (reason?: unknown) => void steps.push(`abort ${name}: ${(reason as Error).message}`),
     })),
+    caches: [],
     onStartedLeading: () => void steps.push('started leading'),
     metrics: { setLeader: (leader) => void steps.push(`leader metric ${leader}`) },
     clock: new FakeClock(0),
@@ -48,18 +49,35 @@ describe('operator leadership', () => {
   beforeEach(() => (exitCode = process.exitCode));
   afterEach(() => (process.exitCode = exitCode));
 
-  it('without leader election: an open fence, no elector, and leading at once', () => {
+  it('without leader election: an open fence, no elector, and leading at once', async () => {
     const { leadership, fences, steps, logger } = leadershipFor({ ...election, enabled: false });
     assert.equal(fences.fence, openFence);
     assert.equal(fences.leadership, undefined);
     assert.equal(leadership.elector, undefined);
     assert.equal(leadership.isLeader(), true);
     leadership.start();
+    await settle();
     assert.deepEqual(steps, ['leader metric true', 'start vaultsecret', 'start reload', 'started leading']);
     assert.deepEqual(
       logger.records.map((r) => [r.level, r.message, r.fields]),
       [['info', 'Started leading', { identity: 'pod-a' }]],
     );
+  });
+
+  it('starts the controllers only once every cache has synced', async () => {
+    let synced!: () => void;
+    const secrets = { waitForSync: () => new Promise<void>((resolve) => (synced = resolve)) };
+    const ready = { waitForSync: () => Promise.resolve() };
+    const { leadership, steps } = leadershipFor(
+      { ...election, enabled: false },
+      { caches: [ready, secrets] },
+    );
+    leadership.start();
+    await settle();
+    assert.deepEqual(steps, ['leader metric true'], 'no worker while the Secret cache is not synced');
+    synced();
+    await settle();
+    assert.deepEqual(steps, ['leader metric true', 'start vaultsecret', 'start reload', 'started leading']);
   });
 
   it('with leader election: a leadership fence for the elector, and no leading before the Lease', () => {

@@ -38,6 +38,12 @@ export interface LeadershipOptions {
   client: KubeClient;
   fences: Fences;
   controllers: readonly Pick<Controller, 'start' | 'abort'>[];
+  /**
+   * Every informer cache the controllers read: their workers start once all have synced (as
+   * client-go's WaitForCacheSync), so no reconcile takes an unsynced cache's miss for a missing
+   * object (a Secret not listed yet is not a Secret to create).
+   */
+  caches: readonly { waitForSync(): Promise<void> }[];
   /** Run when leading begins, after the controllers started. */
   onStartedLeading: () => void;
   metrics: Pick<OperatorMetrics, 'setLeader'>;
@@ -95,11 +101,14 @@ export class Leadership {
   }
 
   #startLeading(): void {
-    const { metrics, logger, identity, controllers } = this.#o;
+    const { metrics, logger, identity, controllers, caches } = this.#o;
     metrics.setLeader(true);
     logger.info('Started leading', { identity });
-    for (const c of controllers) c.start();
-    this.#o.onStartedLeading();
+    void Promise.all(caches.map((c) => c.waitForSync())).then(() => {
+      if (this.#standingDown || this.#o.stopping()) return;
+      for (const c of controllers) c.start();
+      this.#o.onStartedLeading();
+    });
   }
 
   #standDown(): void {
