@@ -2,7 +2,9 @@
 // right before it writes the request (HTTP/1.1 and HTTP/2 alike). A check in the REST client
 // alone leaves the connect, TLS handshake and queueing in between; a process frozen there
 // (SIGSTOP, a paused VM) would send its write on resume, before its own timers could close the
-// fence. Here the only gap left is the synchronous write itself.
+// fence. Here the only gap left is the synchronous write itself — provided the body is a string
+// or Buffer (rest.ts sends one); a streamed body, as fetch sends, is written a microtask or more
+// later, a gap a frozen process would resume in.
 import type { Dispatcher } from 'undici';
 import type { WriteFence } from './fence.ts';
 

@@ -131,6 +131,33 @@ describe('REST client with a leadership fence', () => {
     }
   });
 
+  it('writes in the same step as its last check: nothing async is left for a freeze to resume into', async () => {
+    const api = await apiServer((req) => req.method === 'PATCH');
+    try {
+      // The fence passes its check at the write and is lost one microtask later. A request
+      // whose bytes were not yet on the socket by then (fetch streams its body asynchronously)
+      // would be cut off and never seen; one written synchronously already reached the server.
+      const lost = new AbortController();
+      let checks = 0;
+      const fence: WriteFence = {
+        assertHeld() {
+          if (++checks === 2) queueMicrotask(() => lost.abort(new NotLeaderError('not the leader: lost')));
+        },
+        signal: lost.signal,
+      };
+      const rest = createRestClient(api.kc, { fence });
+      await assert.rejects(rest.request({ method: 'PATCH', path, body }), NotLeaderError);
+      for (let i = 0; i < 100 && api.seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(
+        api.seen.map((s) => s.method),
+        ['PATCH'],
+        'the checked request was already written',
+      );
+    } finally {
+      await api.close();
+    }
+  });
+
   it('aborts a write in flight when leadership is lost, with NotLeader', async () => {
     const api = await apiServer((req) => req.method === 'PATCH');
     try {

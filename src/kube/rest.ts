@@ -5,15 +5,13 @@
 // arrive as plain JSON, so cached and fetched objects would differ in shape; they cannot send a
 // JSON-patch array or target a /status subresource generically; and their ApiException carries
 // the raw body and headers. This client reuses client-node's authentication (KubeConfig
-// applies the bearer token / client certificate and TLS to the request) and its HTTP library,
+// applies the bearer token / client certificate and TLS to the request) and its connection pool (undici),
 // returns plain JSON, and turns every failure into a KubeError (errors.ts) at the boundary.
-import { IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { KubeError, fromResponse, toKubeError } from './errors.ts';
 import type { WriteFence } from './fence.ts';
 import { fencedDispatcher } from './fenced-dispatcher.ts';
-
-type RequestDispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -82,7 +80,6 @@ function connectionKey(kc: KubeConfig): string {
 }
 
 export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): RestClient {
-  const http = new IsomorphicFetchHttpLibrary();
   const pools = new Map<string, Dispatcher>();
   const fencedPools = new WeakMap<Dispatcher, Dispatcher>();
   const fenced = (pool: Dispatcher, fence: WriteFence): Dispatcher => {
@@ -105,36 +102,43 @@ export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): 
       const ctx = new RequestContext(url.toString(), req.method);
       ctx.setHeaderParam('Accept', 'application/json');
       ctx.setHeaderParam('User-Agent', userAgent);
-      if (req.body !== undefined) {
-        ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
-        ctx.setBody(JSON.stringify(req.body));
-      }
+      if (req.body !== undefined) ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
       const fence = opts.fence && isMutating(req.method) ? opts.fence : undefined;
       const signals = [AbortSignal.timeout(req.timeoutMs ?? defaultTimeout)];
       if (req.signal) signals.push(req.signal);
       if (fence) signals.push(fence.signal);
-      ctx.setSignal(signals.length === 1 ? signals[0]! : AbortSignal.any(signals));
 
-      let status: number;
-      let headers: Record<string, string>;
-      let text: string;
+      let dispatcher: Dispatcher;
       try {
         await kc.applySecurityAuthentication(ctx);
         const key = connectionKey(kc);
-        // No dispatcher from client-node (plain HTTP): fetch's default, which writes must also fence.
+        // No dispatcher from client-node (plain HTTP): undici's default, which writes must also fence.
         const pool =
           pools.get(key) ?? (ctx.getDispatcher() as Dispatcher | undefined) ?? getGlobalDispatcher();
         pools.set(key, pool);
-        ctx.setDispatcher((fence ? fenced(pool, fence) : pool) as RequestDispatcher);
+        dispatcher = fence ? fenced(pool, fence) : pool;
       } catch (err) {
         throw toKubeError(err);
       }
       // Refused early here; checked again as the request is written (fenced-dispatcher.ts).
       fence?.assertHeld();
+      let status: number;
+      let headers: Record<string, string>;
+      let text: string;
       try {
-        const response = await http.send(ctx).toPromise();
-        status = response.httpStatusCode;
-        headers = response.headers;
+        // undici's request, not fetch: a string body is written in the same synchronous step as
+        // the fence's last check, where fetch streams it a microtask or more later (a gap a
+        // frozen process would resume in, sending a write it no longer may).
+        const response = await dispatcher.request({
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: req.method,
+          headers: ctx.getHeaders(),
+          body: req.body === undefined ? undefined : JSON.stringify(req.body),
+          signal: signals.length === 1 ? signals[0]! : AbortSignal.any(signals),
+        });
+        status = response.statusCode;
+        headers = flatHeaders(response.headers);
         text = await response.body.text();
       } catch (err) {
         // A write cut off by lost leadership says so (it may or may not have been applied).
@@ -154,4 +158,12 @@ export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): 
       }
     },
   };
+}
+
+/** undici's response headers, one string per name (repeated headers joined as fetch does). */
+function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
 }
