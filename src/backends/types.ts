@@ -41,6 +41,65 @@ export interface WriteResult {
   readonly version: string;
 }
 
+/**
+ * What to list (`dataFrom[].find`, issue 17): the secrets whose path starts with `prefix` and
+ * that carry every tag. Names only — listing never returns values.
+ */
+export interface ListRequest {
+  /** Path prefix: "" for everything the credentials can see, `team-a/` for a folder, `team-a/db` for names that start so. */
+  readonly prefix: string;
+  /**
+   * Every pair must match: AWS and Azure tags, Google and kubernetes labels, Vault KV v2
+   * `custom_metadata` (one metadata read per listed path), memory tags.
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Folder levels below the prefix to descend (hierarchical backends: Vault KV); default 4. */
+  readonly maxDepth?: number;
+}
+
+/** One page of paths found by an adapter; `next` is the token for the following page. */
+export interface ListPage {
+  readonly paths: readonly string[];
+  readonly next?: string;
+}
+
+/** A guarded list: the adapter's pages, filtered and bounded by the guard. */
+export interface FindRequest extends ListRequest {
+  /** A regular expression (RE2-safe: no backreferences or lookaround) the whole path must match. */
+  readonly name?: string;
+  /** At most this many paths are returned; more matches set `truncated`. */
+  readonly maxItems: number;
+}
+
+export interface FoundPaths {
+  /** Matching paths the caller's namespace may read, sorted; at most `maxItems`. */
+  readonly paths: readonly string[];
+  /** More than `maxItems` paths matched (the caller reports TooManyMatches). */
+  readonly truncated: boolean;
+  /** Matching paths outside the caller's tenancy rules: never read, never named to the caller. */
+  readonly refused: number;
+}
+
+/**
+ * Rollback: make version `version` of `path` the newest, by check-and-set against `cas` when
+ * given. Vault KV and Google/Azure write its value as a new version; AWS moves AWSCURRENT.
+ */
+export interface RestoreRequest {
+  readonly path: string;
+  readonly version: string;
+  readonly cas?: string;
+}
+
+/**
+ * A recoverable delete: `latest` deletes the newest version (Vault KV soft delete, AWS with a
+ * recovery window, Google disables the enabled versions, Azure soft delete); `all` also removes
+ * the metadata and every version where the backend can (Vault KV metadata delete).
+ */
+export interface DeleteRequest {
+  readonly path: string;
+  readonly scope: 'latest' | 'all';
+}
+
 /** Who is asking: used for tenancy rules and, for Vault Kubernetes auth, the identity. */
 export interface CallContext {
   /** Namespace of the resource the call is made for. */
@@ -66,6 +125,15 @@ export interface Backend {
   read(req: ReadRequest, ctx: CallContext): Promise<RemoteSecret>;
   /** Writes a new version (replacing all keys) and returns it. */
   write(req: WriteRequest, ctx: CallContext): Promise<WriteResult>;
+  /**
+   * Paths matching `req` (tenancy filtered, bounded; one list shared by concurrent and recent
+   * callers like reads). Left out by backends that cannot list.
+   */
+  find?(req: FindRequest, ctx: CallContext): Promise<FoundPaths>;
+  /** Makes an earlier version the newest; tenancy as a write. */
+  restore?(req: RestoreRequest, ctx: CallContext): Promise<WriteResult>;
+  /** Deletes recoverably; tenancy as a write. Left out by backends that cannot delete. */
+  delete?(req: DeleteRequest, ctx: CallContext): Promise<void>;
   /** Connectivity check for `/readyz`; resolves when reachable, else rejects with `BackendError`. */
   check(signal?: AbortSignal): Promise<void>;
   /** Releases connections, timers and cached tokens. */
@@ -76,7 +144,11 @@ export interface Backend {
  * What a concrete backend implements; the registry wraps it with tenancy, coalescing, rate
  * limit, circuit breaker and metrics to give a `Backend`.
  */
-export interface BackendAdapter extends Backend {
+export interface BackendAdapter extends Omit<Backend, 'find' | 'restore'> {
+  /** One page of paths under the prefix with every tag (no name filter, no bound: the guard's). */
+  list?(req: ListRequest, page: string | undefined, ctx: CallContext): Promise<ListPage>;
+  /** Native restore (AWS: move AWSCURRENT); left out, the guard reads the version and writes it by check-and-set. */
+  restore?(req: RestoreRequest, ctx: CallContext): Promise<WriteResult>;
   /**
    * The credentials a call runs with, for coalescing: two reads of one path share a request
    * only when their identities are equal. Constant for backends with one set of credentials.
