@@ -17,6 +17,7 @@ export * from './labels.ts';
 export * from './annotations.ts';
 export * from './reasons.ts';
 export * from './trigger-token.ts';
+export * from './history.ts';
 export { validateResource, validateSpec } from './validation.ts';
 export { allCrds, buildCrd, crdFileName, crdFiles, renderCrdYaml } from './crds.ts';
 export type { CustomResourceDefinition, GeneratedFile } from './crds.ts';

@@ -27,6 +27,7 @@ import {
   keySizeRules,
 } from './common.ts';
 import type { KindDefinition } from './common.ts';
+import { HISTORY_LIMIT, HistoryLimit } from './history.ts';
 
 export const GENERATOR_TYPES = ['password', 'randomBytes', 'uuid', 'keyPair'] as const;
 export const BYTE_ENCODINGS = ['base64', 'hex'] as const;
@@ -359,6 +360,7 @@ export const SecretRotationSpecSchema = Type.Object(
           `Failed. Default: ${D.rollbackOnFailure}.`,
       }),
     ),
+    historyLimit: Type.Optional(HistoryLimit('rotations')),
   },
   {
     description: 'Desired state of the SecretRotation.',
@@ -418,6 +420,14 @@ export const SecretRotationStatusSchema = Type.Object(
         maxLength: 256,
       }),
     ),
+    rollbackToHandled: Type.Optional(
+      Type.String({
+        description:
+          'Digest (sha256:<base64url>) of the vaultsync.io/rollback-to annotation value the last rollback ' +
+          'answered (done or refused); the value itself is not copied. Any other value asks for one more rollback.',
+        maxLength: 256,
+      }),
+    ),
     phase: Type.Optional(
       StringEnum([...ROTATION_PHASES], {
         description:
@@ -441,10 +451,19 @@ export const SecretRotationStatusSchema = Type.Object(
                 maxLength: 1024,
               }),
             ),
+            restoredFrom: Type.Optional(
+              Type.String({
+                description: 'For a version written by a rollback: the earlier version whose value it holds.',
+                maxLength: 64,
+              }),
+            ),
           },
-          { description: 'One rotation.' },
+          { description: 'One rotation (or rollback): its version and outcome, never its value.' },
         ),
-        { description: 'The latest rotations, newest first.', maxItems: 10 },
+        {
+          description: 'The latest rotations, newest first (spec.historyLimit).',
+          maxItems: HISTORY_LIMIT.max,
+        },
       ),
     ),
   },

@@ -82,6 +82,7 @@ export const nameOf = (sr: SecretRotation) => sr.metadata?.name ?? '';
 export const stampOf = (run: Run): Stamp => ({
   generation: run.sr.metadata?.generation,
   now: run.env.clock.now(),
+  historyLimit: run.sr.spec.historyLimit,
 });
 
 export const requeue = (ms: number): ReconcileResult => ({

@@ -157,4 +157,19 @@ describe('SecretRotation status', () => {
       ['12 Failed', '11 Succeeded'],
     );
   });
+
+  it('keeps spec.historyLimit rotations (the stamp carries it); 0 keeps none and drops the field', () => {
+    const three = { ...at, historyLimit: 3 };
+    let s: SecretRotationStatus = { currentVersion: '1', lastRotationTime: 't' };
+    for (let v = 1; v <= 5; v++)
+      s = rolledOutStatus({ ...s, currentVersion: String(v) }, 'Idle', 'ok', '', three);
+    assert.deepEqual(
+      s.history?.map((h) => h.version),
+      ['5', '4', '3'],
+    );
+    const none = rolledOutStatus({ ...s, currentVersion: '6' }, 'Idle', 'ok', '', { ...at, historyLimit: 0 });
+    assert.ok(!none.history, 'no history kept');
+    assert.equal(statusPatch(s, none)?.history, null, 'the patch removes the field');
+    assert.equal(upsertHistory({}, { version: '1', time: 't', outcome: 'Succeeded' }, 50)?.length, 1);
+  });
 });

@@ -6,8 +6,8 @@ import { type Condition, formatTime, getCondition, setCondition } from '../../ku
 import type { DueDecision } from './schedule.ts';
 import type { Phase } from './phases.ts';
 import { canonicalJson } from '../shared/canonical-json.ts';
+import { appendHistory, historyLimit } from '../shared/history.ts';
 
-const MAX_HISTORY = 10;
 /** Longest message a history entry keeps. */
 const MAX_HISTORY_MESSAGE = 1024;
 
@@ -18,6 +18,8 @@ export interface Stamp {
   /** metadata.generation of the rotation (the conditions' observedGeneration). */
   generation: number | undefined;
   now: number;
+  /** spec.historyLimit of the rotation (default 10). */
+  historyLimit?: number | undefined;
 }
 
 /** The status with condition `type` set. */
@@ -49,20 +51,32 @@ export const withReady = (
 export const readyOf = (status: SecretRotationStatus): Condition | undefined =>
   getCondition(status.conditions as Condition[] | undefined, 'Ready');
 
-/** The history with `entry` first (replacing an entry of the same version), at most MAX_HISTORY long. */
-export function upsertHistory(status: SecretRotationStatus, entry: History): History[] {
-  const rest = (status.history ?? []).filter((h) => h.version !== entry.version);
-  return [entry, ...rest].slice(0, MAX_HISTORY);
+/**
+ * The history with `entry` first (replacing an entry of the same version), at most `limit`
+ * (spec.historyLimit) long; undefined (no field) with limit 0.
+ */
+export function upsertHistory(
+  status: SecretRotationStatus,
+  entry: History,
+  limit?: number,
+): History[] | undefined {
+  return appendHistory(status.history, entry, historyLimit(limit), (h, e) => h.version === e.version);
 }
 
-/** The history entry of the rotation in `status` (its version, its start time). */
+/**
+ * The history entry of the rotation in `status` (its version, its start time). A version a
+ * rollback wrote keeps saying so (restoredFrom), and rolled out it stays RolledBack.
+ */
 function entryFor(status: SecretRotationStatus, outcome: History['outcome'], at: Stamp, message?: string) {
+  const version = status.currentVersion ?? '';
+  const restoredFrom = status.history?.find((h) => h.version === version)?.restoredFrom;
   return {
-    version: status.currentVersion ?? '',
+    version,
     time: status.lastRotationTime ?? formatTime(at.now),
-    outcome,
+    outcome: restoredFrom !== undefined && outcome === 'Succeeded' ? 'RolledBack' : outcome,
     ...(message !== undefined && { message: message.slice(0, MAX_HISTORY_MESSAGE) }),
-  };
+    ...(restoredFrom !== undefined && { restoredFrom }),
+  } satisfies History;
 }
 
 /** Not due: when the next rotation is, and what the rotation says meanwhile (a failure says so until then). */
@@ -169,7 +183,7 @@ export function rolledOutStatus(
 ): SecretRotationStatus {
   const version = status.currentVersion ?? '';
   const next = withCondition(
-    { ...status, phase, history: upsertHistory(status, entryFor(status, 'Succeeded', at)) },
+    { ...status, phase, history: upsertHistory(status, entryFor(status, 'Succeeded', at), at.historyLimit) },
     'RolledOut',
     'True',
     SecretRotationReason.Rotated,
@@ -196,7 +210,11 @@ export function rolloutFailedStatus(
   at: Stamp,
 ): SecretRotationStatus {
   const next = withReady(
-    { ...status, phase, history: upsertHistory(status, entryFor(status, 'Failed', at, message)) },
+    {
+      ...status,
+      phase,
+      history: upsertHistory(status, entryFor(status, 'Failed', at, message), at.historyLimit),
+    },
     'False',
     reason,
     message,
@@ -217,7 +235,7 @@ export function rolledBackStatus(
     ...status,
     phase,
     currentVersion: version,
-    history: upsertHistory(status, entryFor(status, 'RolledBack', at, message)),
+    history: upsertHistory(status, entryFor(status, 'RolledBack', at, message), at.historyLimit),
   };
   delete next.previousVersion;
   const ready = withReady(next, 'False', SecretRotationReason.RolledBack, message, at);
@@ -237,6 +255,65 @@ export function retiredStatus(
   const when = status.nextRotationTime ? `; next rotation at ${status.nextRotationTime}` : '';
   const message = `Rotated; the previous value was retired (version ${version ?? '?'})${when}`;
   return withReady(next, 'True', SecretRotationReason.Rotated, message, at);
+}
+
+/** A rollback asked for by hand, written: `version` holds the value of `from` (rollback-to). */
+export interface RolledBackTo {
+  path: string;
+  from: string;
+  version: string;
+  /** Digest of the rollback-to value answered. */
+  handledToken: string;
+  /** When it was written (whole seconds, as status keeps it): the schedule's interval counts from it. */
+  rolledBackAt: number;
+  /** The next scheduled rotation, unless suspended or never. */
+  nextAt: number | undefined;
+}
+
+/** A rollback asked for by hand is written: its readers and consumers follow it as a rollout. */
+export function rolledBackToStatus(
+  status: SecretRotationStatus,
+  phase: Phase,
+  r: RolledBackTo,
+  at: Stamp,
+): SecretRotationStatus {
+  const time = formatTime(r.rolledBackAt);
+  const message = `Rolled back to version ${r.from}`;
+  const entry: History = { version: r.version, time, outcome: 'RolledBack', message, restoredFrom: r.from };
+  const next: SecretRotationStatus = {
+    ...status,
+    phase,
+    currentVersion: r.version,
+    lastRotationTime: time,
+    observedGeneration: at.generation,
+    rollbackToHandled: r.handledToken,
+    history: upsertHistory(status, entry, at.historyLimit),
+  };
+  if (next.history === undefined) delete next.history;
+  // The value kept beside the bad one (TwoPhase) is not the rollback's: nothing to retire.
+  delete next.previousVersion;
+  delete next.nextRotationTime;
+  if (r.nextAt !== undefined) next.nextRotationTime = formatTime(r.nextAt);
+  const waiting = `${message} of ${r.path} (now version ${r.version}); waiting for its readers and consumers`;
+  const ready = withReady(next, 'False', SecretRotationReason.RollingOut, waiting, at);
+  const rolling = `Rolling out version ${r.version} (the value of version ${r.from})`;
+  return withCondition(ready, 'RolledOut', 'False', SecretRotationReason.RollingOut, rolling, at);
+}
+
+/** A rollback asked for by hand was refused: answered (its digest kept), nothing written. */
+export function rollbackRefusedStatus(
+  status: SecretRotationStatus,
+  phase: Phase,
+  handledToken: string,
+  message: string,
+  at: Stamp,
+): SecretRotationStatus {
+  return {
+    ...withReady(status, 'False', SecretRotationReason.RollbackRefused, message, at),
+    observedGeneration: at.generation,
+    phase,
+    rollbackToHandled: handledToken,
+  };
 }
 
 /** A failure recorded: Ready=False with its reason; the phase as phases.ts says. */
