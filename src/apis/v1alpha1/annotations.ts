@@ -10,6 +10,11 @@ export const UserAnnotation = {
   AllowShrink: 'vaultsync.io/allow-shrink',
   /** On a SecretRotation: any new value asks for one rotation now. */
   RotateNow: 'vaultsync.io/rotate-now',
+  /**
+   * On a SecretRotation: a new value `<version>` (or `<version>#<any text>`) asks for one rollback:
+   * that version's value is written back as the newest (docs/rotation.md).
+   */
+  RollbackTo: 'vaultsync.io/rollback-to',
   /** On a VaultCertificate: any new value asks for one new certificate now (kubectl vaultsync renew). */
   RenewNow: 'vaultsync.io/renew-now',
   /** On a workload: restart when any managed Secret it references changes ("true"). */

@@ -66,6 +66,8 @@ export const SecretRotationReason = {
   RolledBack: 'RolledBack',
   /** rollbackOnFailure: the rollback could not be written (the path changed since the rotation). */
   RollbackFailed: 'RollbackFailed',
+  /** A rollback asked for (vaultsync.io/rollback-to, the API) was refused: no such version, denied; nothing written. */
+  RollbackRefused: 'RollbackRefused',
   VaultSecretNotSynced: 'VaultSecretNotSynced',
   GeneratorFailed: 'GeneratorFailed',
   InvalidSchedule: 'InvalidSchedule',
@@ -84,6 +86,8 @@ export const SecretRotationEventReason = {
   Rotated: 'Rotated',
   RolledOut: 'RolledOut',
   PreviousValueRetired: 'PreviousValueRetired',
+  /** A rollback asked for (vaultsync.io/rollback-to, the API) wrote an earlier version's value as the newest. */
+  RolledBackTo: 'RolledBackTo',
 } as const;
 
 /** Reasons of a VaultCertificate's `Ready` condition. */

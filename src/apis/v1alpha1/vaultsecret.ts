@@ -8,6 +8,7 @@ import {
   BackendPath,
   CATEGORIES,
   Conditions,
+  DOT_SEGMENT_PATTERN,
   DnsSubdomain,
   Duration,
   ObservedGeneration,
@@ -21,6 +22,7 @@ import {
   durationAtLeast,
 } from './common.ts';
 import type { KindDefinition } from './common.ts';
+import { Re2Pattern } from './re2.ts';
 
 /** Effective values of optional fields; the operator applies them, the schema has no defaults. */
 export const VAULT_SECRET_DEFAULTS = {
@@ -73,28 +75,135 @@ const DataItemSchema = Type.Object(
   { description: 'One key of the target Secret and the remote value it holds.' },
 );
 
-const DataFromItemSchema = Type.Object(
+/** dataFrom[].find: how many found secrets are read by default, and at most. */
+export const FIND_DEFAULTS = { maxItems: 100 } as const;
+export const FIND_MAX_ITEMS = 1000;
+
+/** A path prefix for find: relative like a path, may end with '/' (a folder), no '.' or '..' segments. */
+const FIND_PREFIX_PATTERN = '^[^/]+(/[^/]+)*/?$';
+
+const ExtractSchema = Type.Object(
   {
-    extract: Type.Object(
-      {
-        path: BackendPath('Path of the remote secret whose keys are all copied, e.g. shop/common.'),
-        version: Type.Optional(
-          Type.String({
-            description:
-              'Version of the remote secret to read (quote numbers: "3"). When omitted, the latest.',
-            minLength: 1,
-            maxLength: 64,
-          }),
-        ),
-      },
-      {
-        description:
-          'Copies every key of a remote secret into the target Secret. Keys listed in data take precedence; ' +
-          'when two dataFrom entries share a key, the later entry wins.',
-      },
+    path: BackendPath('Path of the remote secret whose keys are all copied, e.g. shop/common.'),
+    version: Type.Optional(
+      Type.String({
+        description: 'Version of the remote secret to read (quote numbers: "3"). When omitted, the latest.',
+        minLength: 1,
+        maxLength: 64,
+      }),
     ),
   },
-  { description: 'A remote secret whose keys are all copied.' },
+  {
+    description:
+      'Copies every key of a remote secret into the target Secret. Keys listed in data take precedence; ' +
+      'when two extract entries share a key, the later entry wins.',
+  },
+);
+
+const FindSchema = Type.Object(
+  {
+    path: Type.Optional(
+      Type.String({
+        description:
+          "Path prefix to look under: shop/ for a folder, shop/db for names that start so. Default: everything the backend's credentials can list (tenancy rules still apply).",
+        minLength: 1,
+        maxLength: 512,
+        'x-kubernetes-validations': [
+          cel<string>(
+            `self.matches('${FIND_PREFIX_PATTERN}') && !self.matches('${DOT_SEGMENT_PATTERN}')`,
+            "must be a relative path prefix such as shop/ or shop/db: no leading '/', no empty, '.' or '..' segments",
+            (s) => new RegExp(FIND_PREFIX_PATTERN).test(s) && !new RegExp(DOT_SEGMENT_PATTERN).test(s),
+          ),
+        ],
+      }),
+    ),
+    name: Type.Optional(
+      Type.Object(
+        {
+          regexp: Re2Pattern(
+            'RE2 regular expression each found path is matched against, e.g. ^shop/db-[a-z]+$.',
+          ),
+        },
+        { description: 'Select found secrets by their path.' },
+      ),
+    ),
+    tags: Type.Optional(
+      StringMap(
+        'Tags every found secret must carry, all of them, key and value: AWS and Azure tags, Google and ' +
+          'kubernetes labels, Vault KV v2 custom_metadata.',
+        { maxProperties: 16 },
+      ),
+    ),
+    maxItems: Type.Optional(
+      Type.Integer({
+        description: `At most this many secrets are read; when more match, nothing is written and Ready is False with reason TooManyMatches. Default: ${FIND_DEFAULTS.maxItems}, at most ${FIND_MAX_ITEMS}.`,
+        minimum: 1,
+        maximum: FIND_MAX_ITEMS,
+      }),
+    ),
+    merge: Type.Optional(
+      Type.Boolean({
+        description:
+          "How found secrets become keys. false (default, as External Secrets Operator): one key per secret, its path with '/' replaced by '_' (shop/db → shop_db), holding the whole secret (its only value, or all its keys as a JSON object). " +
+          'true: every key of every found secret, as extract copies them.',
+      }),
+    ),
+  },
+  {
+    description:
+      'Every remote secret under a path prefix, whose path matches a regular expression, or that carries ' +
+      "tags. Found paths are checked against the backend's tenancy rules before any is read; a key two " +
+      'sources would both write is an error (KeyConflict) naming both.',
+    'x-kubernetes-validations': [
+      cel<{ path?: string; name?: unknown; tags?: Record<string, string> }>(
+        'has(self.path) || has(self.name) || (has(self.tags) && size(self.tags) > 0)',
+        'find needs at least one of path, name.regexp or tags',
+        (s) => s.path !== undefined || s.name !== undefined || Object.keys(s.tags ?? {}).length > 0,
+      ),
+    ],
+  },
+);
+
+const RewriteSchema = Type.Object(
+  {
+    regexp: Type.Object(
+      {
+        source: Re2Pattern('RE2 regular expression matched against each key name, e.g. ^shop_(.*)$.'),
+        target: Type.String({
+          description:
+            'Replacement for every match, with Go regexp expansion: $1 or ${1} a group by number, ${name} by name, $$ a dollar sign.',
+          maxLength: 253,
+        }),
+      },
+      { description: 'Replace every match of source in a key name by target.' },
+    ),
+  },
+  { description: 'One rewrite of key names.' },
+);
+
+const DataFromItemSchema = Type.Object(
+  {
+    extract: Type.Optional(ExtractSchema),
+    find: Type.Optional(FindSchema),
+    rewrite: Type.Optional(
+      Type.Array(RewriteSchema, {
+        description:
+          "Rewrites of this entry's key names, in order, each applied to what the one before produced; a key no " +
+          'rewrite matches stays as it is. The result must be a valid Secret key.',
+        maxItems: 8,
+      }),
+    ),
+  },
+  {
+    description: 'Remote secrets whose keys are all copied: one (extract) or those a search finds (find).',
+    'x-kubernetes-validations': [
+      cel<{ extract?: unknown; find?: unknown }>(
+        'has(self.extract) != has(self.find)',
+        'set exactly one of extract (one remote secret) or find (a search)',
+        (s) => (s.extract !== undefined) !== (s.find !== undefined),
+      ),
+    ],
+  },
 );
 
 interface TargetLike {
@@ -216,7 +325,8 @@ export const VaultSecretSpecSchema = Type.Object(
     ),
     dataFrom: Type.Optional(
       Type.Array(DataFromItemSchema, {
-        description: 'Remote secrets whose keys are all copied into the target Secret.',
+        description:
+          'Remote secrets whose keys are all copied into the target Secret, in order, before the keys of data.',
         maxItems: 16,
       }),
     ),
@@ -290,6 +400,8 @@ export type VaultSecretStatus = Static<typeof VaultSecretStatusSchema>;
 export type VaultSecretTarget = NonNullable<VaultSecretSpec['target']>;
 export type VaultSecretDataItem = NonNullable<VaultSecretSpec['data']>[number];
 export type VaultSecretDataFromItem = NonNullable<VaultSecretSpec['dataFrom']>[number];
+export type VaultSecretFind = NonNullable<VaultSecretDataFromItem['find']>;
+export type VaultSecretRewrite = NonNullable<VaultSecretDataFromItem['rewrite']>[number];
 export type CreationPolicy = (typeof CREATION_POLICIES)[number];
 export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
 

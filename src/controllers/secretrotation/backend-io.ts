@@ -1,7 +1,7 @@
 // The rotation's path in its backend: read the latest (or one) version, write one with
-// check-and-set. Values stay Sensitive outside the maps the pure functions get.
+// check-and-set, restore an earlier one as the newest. Values stay Sensitive outside the maps the pure functions get.
 import { BackendError } from '../../resilience/errors.ts';
-import type { RemoteSecret } from '../../backends/types.ts';
+import type { RemoteSecret, RestoreRequest } from '../../backends/types.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { type BackendRun, namespaceOf } from './context.ts';
 
@@ -27,4 +27,17 @@ export async function writePath(run: BackendRun, data: Map<string, Buffer>, cas:
     ctxOf(run),
   );
   return written.version;
+}
+
+/** Makes an earlier version the newest, by check-and-set on `cas`; returns the version now current. */
+export async function restorePath(run: BackendRun, req: Omit<RestoreRequest, 'path'>): Promise<string> {
+  const { backend } = run;
+  if (!backend.restore) {
+    throw new BackendError(
+      'InvalidRequest',
+      `backend "${backend.name}" (${backend.type}) cannot restore versions`,
+    );
+  }
+  const restored = await backend.restore({ path: run.sr.spec.path, ...req }, ctxOf(run));
+  return restored.version;
 }

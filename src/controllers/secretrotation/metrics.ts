@@ -21,7 +21,7 @@ export function createRotationMetrics(registry: Registry): RotationMetrics {
   });
   const writes = new Counter({
     name: 'vaultsync_secret_rotation_writes_total',
-    help: 'Backend versions written by SecretRotations: rotate (new values), retire (previous values dropped) or rollback (previous values written back).',
+    help: 'Backend versions written by SecretRotations: rotate (new values), retire (previous values dropped) or rollback (previous or earlier values written back).',
     labelNames: ['purpose'] as const,
     registers: [registry],
   });

@@ -11,7 +11,13 @@ import {
   stepFor,
 } from './phases.ts';
 
-const calm: PhaseFacts = { manual: false, rolloutFailed: false, replaceDue: false, userErrorWaitMs: 0 };
+const calm: PhaseFacts = {
+  manual: false,
+  rollbackTo: false,
+  rolloutFailed: false,
+  replaceDue: false,
+  userErrorWaitMs: 0,
+};
 
 describe('SecretRotation phases', () => {
   it('has a row for every phase of the CRD, each ending with an unguarded step', () => {
@@ -81,6 +87,20 @@ describe('SecretRotation phases', () => {
     assert.equal(stepFor('Failed', { ...calm, userErrorWaitMs: 1000 }), 'wait');
     assert.equal(stepFor('Failed', { ...calm, userErrorWaitMs: 1000, manual: true }), 'idle');
     assert.equal(stepFor('Failed', calm), 'idle');
+  });
+
+  it('a rollback asked for by hand goes first in every phase but Rotating, whose write finishes first', () => {
+    const asked = { ...calm, rollbackTo: true };
+    for (const phase of ['Idle', 'RollingOut', 'Retiring', 'Failed', 'RolledBack'] as const) {
+      assert.equal(stepFor(phase, asked), 'rollBackTo', phase);
+      assert.equal(stepFor(phase, { ...asked, manual: true }), 'rollBackTo', `${phase}, before rotate-now`);
+      assert.equal(nextPhase(phase, 'RolledBackTo'), 'RollingOut', `${phase}: its consumers follow`);
+      assert.equal(nextPhase(phase, 'RollbackRefused'), 'Failed', `${phase}: refused`);
+    }
+    assert.equal(stepFor('Failed', { ...asked, rolloutFailed: true, userErrorWaitMs: 1000 }), 'rollBackTo');
+    assert.equal(stepFor('Rotating', asked), 'write');
+    assert.throws(() => nextPhase('Rotating', 'RolledBackTo'));
+    assert.equal(stepFor('Idle', calm), 'idle', 'not asked: the usual step');
   });
 
   it('reads a stored phase; none is Idle', () => {

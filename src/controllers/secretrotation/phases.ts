@@ -8,6 +8,8 @@
 //                                          └─RolledBack──▶ RolledBack
 //   Failed keeps watching a failed rollout (Ready / ReadyPreviousKept later); Failed, RolledBack
 //   and Retiring go to Rotating when a rotation is due (Retiring: a manual one only).
+//   A rollback asked for by hand (vaultsync.io/rollback-to) is answered in every phase but
+//   Rotating (whose write finishes first): RolledBackTo ──▶ RollingOut, RollbackRefused ──▶ Failed.
 import type { ROTATION_PHASES } from '../../apis/v1alpha1/index.ts';
 
 export type Phase = (typeof ROTATION_PHASES)[number];
@@ -33,7 +35,11 @@ export type RotationEvent =
   /** rollbackOnFailure: the previous value could not be written back. */
   | 'RollbackFailed'
   /** The previous value was dropped after the retention. */
-  | 'Retired';
+  | 'Retired'
+  /** A rollback asked for by hand: the earlier version's value is the newest version now. */
+  | 'RolledBackTo'
+  /** A rollback asked for by hand was refused (no such version, denied): nothing written. */
+  | 'RollbackRefused';
 
 /** The step the reconciler runs in a phase (steps/ modules of the same names). */
 export type Step =
@@ -48,12 +54,16 @@ export type Step =
   /** Drop the previous value after the retention. */
   | 'retire'
   /** A user error waits for its retry delay. */
-  | 'wait';
+  | 'wait'
+  /** Answer the rollback-to annotation: restore the version it names, or refuse. */
+  | 'rollBackTo';
 
 /** What the reconciler knows when it picks a step (computed by the reconciler, no I/O). */
 export interface PhaseFacts {
   /** The rotate-now annotation holds a value not answered yet. */
   manual: boolean;
+  /** The rollback-to annotation holds a value not answered yet. */
+  rollbackTo: boolean;
   /** Failed because the rollout was not ready (or the rollback failed): the rollout is still watched. */
   rolloutFailed: boolean;
   /** Replace strategy and the next scheduled rotation is due (nothing kept to lose). */
@@ -69,18 +79,24 @@ interface Row {
   on: Partial<Record<RotationEvent, Phase>>;
 }
 
+/** A rollback asked for by hand goes first wherever it is answered (before a manual rotation). */
+const ROLL_BACK_TO = { step: 'rollBackTo', when: (f: PhaseFacts) => f.rollbackTo } as const;
+const ROLLED_BACK_TO = { RolledBackTo: 'RollingOut', RollbackRefused: 'Failed' } as const;
+
 export const PHASES: Readonly<Record<Phase, Row>> = {
   Idle: {
-    steps: [{ step: 'idle' }],
-    on: { Due: 'Rotating', NotDue: 'Idle' },
+    steps: [ROLL_BACK_TO, { step: 'idle' }],
+    on: { Due: 'Rotating', NotDue: 'Idle', ...ROLLED_BACK_TO },
   },
   Rotating: {
     steps: [{ step: 'write' }],
     on: { Written: 'RollingOut', UserError: 'Failed' },
   },
   RollingOut: {
-    steps: [{ step: 'rollOut' }],
+    // A rollback asked for while consumers roll out (the new value is bad) does not wait for them.
+    steps: [ROLL_BACK_TO, { step: 'rollOut' }],
     on: {
+      ...ROLLED_BACK_TO,
       Ready: 'Idle',
       ReadyPreviousKept: 'Retiring',
       NotReadyInTime: 'Failed',
@@ -90,11 +106,12 @@ export const PHASES: Readonly<Record<Phase, Row>> = {
   },
   Retiring: {
     // A manual rotation goes ahead at once; the retirement's write is then not needed.
-    steps: [{ step: 'idle', when: (f) => f.manual }, { step: 'retire' }],
-    on: { Retired: 'Idle', Due: 'Rotating' },
+    steps: [ROLL_BACK_TO, { step: 'idle', when: (f) => f.manual }, { step: 'retire' }],
+    on: { Retired: 'Idle', Due: 'Rotating', ...ROLLED_BACK_TO },
   },
   Failed: {
     steps: [
+      ROLL_BACK_TO,
       // Still watching the failed rollout; a scheduled rotation would drop a kept previous value,
       // so only a manual one (or Replace) goes ahead.
       { step: 'rollOut', when: (f) => f.rolloutFailed && !f.manual && !f.replaceDue },
@@ -103,11 +120,17 @@ export const PHASES: Readonly<Record<Phase, Row>> = {
       { step: 'wait', when: (f) => !f.rolloutFailed && !f.manual && f.userErrorWaitMs > 0 },
       { step: 'idle' },
     ],
-    on: { Due: 'Rotating', NotDue: 'Failed', Ready: 'Idle', ReadyPreviousKept: 'Retiring' },
+    on: {
+      Due: 'Rotating',
+      NotDue: 'Failed',
+      Ready: 'Idle',
+      ReadyPreviousKept: 'Retiring',
+      ...ROLLED_BACK_TO,
+    },
   },
   RolledBack: {
-    steps: [{ step: 'followUpThenIdle' }],
-    on: { Due: 'Rotating', NotDue: 'RolledBack' },
+    steps: [ROLL_BACK_TO, { step: 'followUpThenIdle' }],
+    on: { Due: 'Rotating', NotDue: 'RolledBack', ...ROLLED_BACK_TO },
   },
 };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { SecretRotation, SecretRotationStatus, VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { MemoryBackend } from '../../backends/memory.ts';
+import type { Backend } from '../../backends/types.ts';
 import { FakeClock } from '../../kube/fake-clock.ts';
 import type { ReconcileContext } from '../../kube/controller.ts';
 import type { KubeError } from '../../kube/errors.ts';
@@ -10,6 +11,8 @@ import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { type LifecycleFact, eventTypeOf } from '../lifecycle.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { RestartRequest, RolloutState } from '../contracts.ts';
+import { BackendError } from '../../resilience/errors.ts';
+import { tokenDigest } from '../../apis/v1alpha1/index.ts';
 import { RotationMemory } from './memory.ts';
 import { createSecretRotationReconciler } from './reconciler.ts';
 
@@ -697,6 +700,175 @@ describe('SecretRotation reconciler', () => {
       assert.equal(t.current.status?.phase, 'RollingOut');
       assert.deepEqual(warnings(t), ['Warning VaultSecretNotSynced']);
       assert.deepEqual(t.writes, ['2']);
+    });
+  });
+
+  describe('rollback asked for by hand (vaultsync.io/rollback-to)', () => {
+    const ROLLBACK_TO = 'vaultsync.io/rollback-to';
+    const ready = (t: ReturnType<typeof setup>) =>
+      t.current.status?.conditions?.find((c) => c.type === 'Ready');
+    /** The memory adapter restores nothing itself (the guard does): the tests give it a restore. */
+    const restorable = (t: ReturnType<typeof setup>) => t.backend as { restore?: Backend['restore'] };
+    const put = (t: ReturnType<typeof setup>, password: string) =>
+      t.backend.write(
+        { path: 'shop/db', data: new Sensitive(new Map([['password', Buffer.from(password)]])) },
+        { namespace: 'shop' },
+      );
+    /** Versions 1 (old), 2, 3 written by rotations; the rotation Idle at 3; a restore as the guard does it. */
+    async function rotatedTwice(annotation?: string) {
+      const sr = rotation(
+        {},
+        {
+          phase: 'Idle',
+          currentVersion: '3',
+          lastRotationTime: '2029-12-31T20:00:00Z',
+          nextRotationTime: '2030-01-01T20:00:00Z',
+          observedGeneration: 1,
+          history: [
+            { version: '3', time: '2029-12-31T20:00:00Z', outcome: 'Succeeded' },
+            { version: '2', time: '2029-12-31T10:00:00Z', outcome: 'Succeeded' },
+          ],
+        },
+      );
+      if (annotation !== undefined) sr.metadata.annotations![ROLLBACK_TO] = annotation;
+      const t = setup(sr);
+      await put(t, 'canary-second-value');
+      await put(t, 'canary-third-value');
+      t.writes.length = 0;
+      restorable(t).restore = async (req, ctx) => {
+        const earlier = await t.backend.read({ path: req.path, version: req.version }, ctx);
+        return t.backend.write({ path: req.path, data: earlier.data, ...(req.cas && { cas: req.cas }) }, ctx);
+      };
+      return t;
+    }
+
+    it('writes the earlier value back as the newest version, answers once, and follows it as a rollout', async () => {
+      const t = await rotatedTwice('1');
+      await t.run();
+      assert.deepEqual(t.writes, ['4'], 'one restore, on top of version 3');
+      assert.deepEqual((await t.latest()).data, { password: 'old', user: 'app' });
+      const s = t.current.status!;
+      assert.equal(s.phase, 'RollingOut');
+      assert.equal(s.currentVersion, '4');
+      assert.equal(s.rollbackToHandled, tokenDigest('1'), 'the digest, not the value');
+      assert.equal(s.lastRotationTime, '2030-01-01T00:00:00Z');
+      assert.equal(s.nextRotationTime, '2030-01-02T00:00:00Z', 'the interval counts from the rollback');
+      assert.deepEqual(s.history?.[0], {
+        version: '4',
+        time: '2030-01-01T00:00:00Z',
+        outcome: 'RolledBack',
+        message: 'Rolled back to version 1',
+        restoredFrom: '1',
+      });
+      assert.equal(ready(t)?.reason, 'RollingOut');
+      assert.deepEqual(t.refreshes, ['shop/db'], 'its readers read it at once');
+      assert.deepEqual(t.events, ['RolledBackTo']);
+
+      // Answered: nothing written again; the consumer restarted once, onto the restored value.
+      t.readers.push(reader('4', 'hmac-sha256:v1:restored-mac-cccccc'));
+      t.states.set('api', { state: 'NotRestarted' });
+      await t.run();
+      await t.run();
+      assert.equal(t.restarts.length, 1);
+      assert.deepEqual(t.restarts[0]?.secrets, { db: 'restored-mac-ccc' });
+      t.states.set('api', { state: 'Ready' });
+      await t.run();
+      assert.equal(t.current.status?.phase, 'Idle');
+      assert.equal(ready(t)?.status, 'True');
+      assert.deepEqual(
+        t.current.status?.history?.map((h) => [h.version, h.outcome, h.restoredFrom]),
+        [
+          ['4', 'RolledBack', '1'],
+          ['3', 'Succeeded', undefined],
+          ['2', 'Succeeded', undefined],
+        ],
+        'the rollback stays marked once rolled out',
+      );
+      assert.deepEqual(t.writes, ['4']);
+      const shown = JSON.stringify(t.current) + t.log.text();
+      assert.ok(!/canary|"old"/.test(shown), 'no value in status or logs');
+    });
+
+    it('a new value asks again (the API adds a token after #); the same value is not answered twice', async () => {
+      const t = await rotatedTwice('2');
+      await t.run();
+      t.current.metadata.annotations![ROLLBACK_TO] = '2';
+      t.restartOperator();
+      await t.run();
+      assert.deepEqual(t.writes, ['4'], 'the same value after a restart: not again');
+      await put(t, 'canary-fifth-value');
+      t.writes.length = 0;
+      t.current.metadata.annotations![ROLLBACK_TO] = '2#2030-01-01T00:01:00Z-1a2b3c4d';
+      await t.run();
+      assert.deepEqual(t.writes, ['6']);
+      assert.equal((await t.latest()).data.password, 'canary-second-value');
+      assert.equal(t.current.status?.rollbackToHandled, tokenDigest('2#2030-01-01T00:01:00Z-1a2b3c4d'));
+    });
+
+    it('a restore written just before the operator stopped is adopted after the restart, not written twice', async () => {
+      const t = await rotatedTwice('1');
+      t.crashOn((patch) => patch.rollbackToHandled !== undefined);
+      await assert.rejects(t.run());
+      assert.deepEqual(t.writes, ['4']);
+      t.restartOperator();
+      await t.run();
+      assert.deepEqual(t.writes, ['4'], 'found by its keyed MAC');
+      assert.equal(t.current.status?.currentVersion, '4');
+      assert.equal(t.current.status?.phase, 'RollingOut');
+    });
+
+    it('a version that does not exist: RollbackRefused, nothing written, answered once, and it stays shown', async () => {
+      const t = await rotatedTwice('9');
+      await t.run();
+      assert.deepEqual(t.writes, []);
+      assert.equal(t.current.status?.phase, 'Failed');
+      assert.equal(ready(t)?.reason, 'RollbackRefused');
+      assert.equal(ready(t)?.message, 'version 9 of shop/db does not exist; nothing was written');
+      assert.equal(t.current.status?.rollbackToHandled, tokenDigest('9'));
+      assert.deepEqual(t.events, ['Warning RollbackRefused']);
+      await t.run();
+      await t.run();
+      assert.equal(ready(t)?.reason, 'RollbackRefused', 'not overwritten by the next reconcile');
+      assert.deepEqual(t.events, ['Warning RollbackRefused'], 'one Warning');
+      assert.equal(t.current.status?.currentVersion, '3');
+    });
+
+    it('a restore the guard refuses (outside allowedWritePaths) or a backend that cannot restore: refused with its cause', async () => {
+      const t = await rotatedTwice('1');
+      restorable(t).restore = async () => {
+        throw new BackendError('TenancyDenied', 'namespace "shop" may not write shop/db (allowedWritePaths)');
+      };
+      await t.run();
+      assert.match(
+        ready(t)?.message ?? '',
+        /refused \(TenancyDenied\): .*allowedWritePaths.*; nothing was written/,
+      );
+      assert.equal(t.current.status?.phase, 'Failed');
+      const u = await rotatedTwice('1');
+      delete restorable(u).restore;
+      await u.run();
+      assert.match(ready(u)?.message ?? '', /backend "memory" \(memory\) cannot restore versions/);
+      assert.deepEqual([...t.writes, ...u.writes], []);
+    });
+
+    it('a backend that is down leaves the rollback pending: retried, not answered', async () => {
+      const t = await rotatedTwice('1');
+      restorable(t).restore = async () => {
+        throw new BackendError('Unavailable', 'backend down');
+      };
+      await assert.rejects(t.run(), /backend down/, 'retried with backoff');
+      assert.equal(t.current.status?.rollbackToHandled, undefined);
+      assert.equal(ready(t)?.reason, 'BackendUnavailable');
+    });
+
+    it('the latest version asked for: answered, nothing written, the phase goes on', async () => {
+      const t = await rotatedTwice('3');
+      await t.run();
+      await t.run();
+      assert.deepEqual(t.writes, []);
+      assert.equal(t.current.status?.rollbackToHandled, tokenDigest('3'));
+      assert.equal(t.current.status?.phase, 'Idle');
+      assert.equal(ready(t)?.status, 'True');
     });
   });
 });

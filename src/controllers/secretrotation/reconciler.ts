@@ -25,11 +25,12 @@ import { disabledRestartMode } from './features.ts';
 import { noopRotationMetrics } from './metrics.ts';
 import { type PhaseFacts, type Step, phaseOf, stepFor } from './phases.ts';
 import { scheduleError } from './schedule.ts';
-import { manualToken, strategyOf } from './spec.ts';
+import { manualToken, rollbackToToken, strategyOf, triggerTokens } from './spec.ts';
 import { readyOf } from './status.ts';
 import { fail } from './steps/fail.ts';
 import { idle } from './steps/idle.ts';
 import { rolledBackFollowUp } from './steps/roll-back.ts';
+import { rollBackTo } from './steps/roll-back-to.ts';
 import { rollOut } from './steps/roll-out.ts';
 import { write } from './steps/rotate.ts';
 import { retire } from './steps/retire.ts';
@@ -60,8 +61,8 @@ export function createSecretRotationReconciler(deps: SecretRotationReconcilerDep
     const run: Run = { env, key, ctx, sr: { ...sr, status: sr.status ? { ...sr.status } : undefined } };
     try {
       // A failure that needs a person waits for the user-error delay, a spec change or a new
-      // rotate-now token; its own status write must not turn into a retry loop.
-      const current = { generation: run.sr.metadata?.generation, token: manualToken(run.sr) };
+      // rotate-now or rollback-to token; its own status write must not turn into a retry loop.
+      const current = { generation: run.sr.metadata?.generation, token: triggerTokens(run.sr) };
       const wait = env.memory.holdLeft(key, current, env.clock.now(), env.userErrorRetryMs);
       if (wait > 0) return requeue(wait);
       env.memory.held.delete(key);
@@ -100,6 +101,7 @@ function factsOf({ env, sr, key }: Run): PhaseFacts {
   const now = env.clock.now();
   return {
     manual: manualToken(sr) !== undefined,
+    rollbackTo: rollbackToToken(sr) !== undefined,
     rolloutFailed: status.phase === 'Failed' && ROLLOUT_FAILURES.has(readyOf(status)?.reason ?? ''),
     replaceDue:
       strategyOf(sr.spec) === 'Replace' &&
@@ -116,6 +118,7 @@ const STEPS: Record<Step, (run: BackendRun, facts: PhaseFacts) => Promise<Reconc
   retire,
   wait: async (_run, facts) => requeue(facts.userErrorWaitMs),
   followUpThenIdle,
+  rollBackTo,
 };
 
 async function runStep(run: BackendRun): Promise<ReconcileResult> {

@@ -27,6 +27,17 @@ export function manualToken(sr: SecretRotation): string | undefined {
   return pendingToken(sr.metadata?.annotations?.[UserAnnotation.RotateNow], sr.status?.rotateNowHandled);
 }
 
+/** The rollback-to annotation's value when it was not answered yet (status.rollbackToHandled). */
+export function rollbackToToken(sr: SecretRotation): string | undefined {
+  return pendingToken(sr.metadata?.annotations?.[UserAnnotation.RollbackTo], sr.status?.rollbackToHandled);
+}
+
+/** What lifts a held failure besides a spec change: a new rotate-now or rollback-to value. */
+export const triggerTokens = (sr: SecretRotation): string | undefined => {
+  const tokens = [manualToken(sr), rollbackToToken(sr)];
+  return tokens.every((t) => t === undefined) ? undefined : tokens.map((t) => t ?? '').join('\n');
+};
+
 /** rollbackOnFailure applies: TwoPhase, and this rotation kept a previous value to go back to. */
 export const rollbackWanted = (sr: SecretRotation) =>
   sr.spec.rollbackOnFailure === true &&

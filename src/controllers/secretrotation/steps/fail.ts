@@ -8,7 +8,7 @@ import { type Run, stampOf, warnFailed } from '../context.ts';
 import { failsRotation } from '../failure.ts';
 import { phaseAfterFailure, phaseOf } from '../phases.ts';
 import { KEEPS_PHASE } from '../reasons.ts';
-import { manualToken } from '../spec.ts';
+import { triggerTokens } from '../spec.ts';
 import { failureStatus, readyOf } from '../status.ts';
 import { recordFailure } from '../status-write.ts';
 
@@ -31,7 +31,7 @@ export async function fail(run: Run, failure: Failure): Promise<ReconcileResult>
     const now = env.clock.now();
     env.memory.failedAt.set(key, now);
     if (KEEPS_PHASE.has(failure.reason)) {
-      env.memory.held.set(key, { at: now, generation: sr.metadata?.generation, token: manualToken(sr) });
+      env.memory.held.set(key, { at: now, generation: sr.metadata?.generation, token: triggerTokens(sr) });
     }
   }
   return settle(failure, retry);
