@@ -13,15 +13,23 @@ export function withFenceSignal<C extends CallContext>(ctx: C, fence: WriteFence
   return { ...ctx, signal: ctx.signal ? AbortSignal.any([ctx.signal, fence.signal]) : fence.signal };
 }
 
+/** Restores and deletes change the backend like writes: fenced the same way. Finds are reads. */
 export function fencedBackend(backend: Backend, fence: WriteFence): Backend {
+  const { find, restore, delete: remove } = backend;
+  const fenced =
+    <R, A>(fn: (req: R, ctx: CallContext) => Promise<A>) =>
+    async (req: R, ctx: CallContext): Promise<A> => {
+      fence.assertHeld();
+      return fn.call(backend, req, withFenceSignal(ctx, fence));
+    };
   return {
     name: backend.name,
     type: backend.type,
     read: (req, ctx) => backend.read(req, ctx),
-    async write(req, ctx) {
-      fence.assertHeld();
-      return backend.write(req, withFenceSignal(ctx, fence));
-    },
+    write: fenced(backend.write),
+    ...(find ? { find: (req, ctx) => find.call(backend, req, ctx) } : {}),
+    ...(restore ? { restore: fenced(restore) } : {}),
+    ...(remove ? { delete: fenced(remove) } : {}),
     check: (signal) => backend.check(signal),
     // The registry owns the backend: closing is its business, not the view's.
     close: async () => {},

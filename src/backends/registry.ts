@@ -98,7 +98,7 @@ export function createBackends(config: Config, deps: BackendDeps = {}): BackendR
 function createAdapter(cfg: BackendConfig, config: Config, deps: BackendDeps, clock: Clock): BackendAdapter {
   switch (cfg.type) {
     case 'memory':
-      return new MemoryBackend({ name: cfg.name, data: cfg.data });
+      return new MemoryBackend({ name: cfg.name, data: cfg.data, tags: cfg.tags });
     case 'kubernetes': {
       if (!deps.secrets) throw new Error(`backend "${cfg.name}" (kubernetes) needs deps.secrets`);
       return new KubernetesBackend({

@@ -32,12 +32,11 @@ export type Access = 'read' | 'write';
 export type TenancyCheck = (namespace: string, path: string, access: Access) => BackendError | undefined;
 
 export function compileTenancy(backend: string, rules: TenancyRules): TenancyCheck {
-  const namespaces = rules.allowedNamespaces.map(compileNamespaceGlob);
+  const namespaceDenial = compileNamespaces(backend, rules);
   const paths = {
     read: compilePaths(rules.allowedPaths),
     write: compilePaths(rules.allowedWritePaths ?? []),
   };
-  const nsList = rules.allowedNamespaces.join(', ');
 
   return (namespace, path, access) => {
     const problem = secretPathProblem(path);
@@ -46,13 +45,8 @@ export function compileTenancy(backend: string, rules: TenancyRules): TenancyChe
         backend,
       });
     }
-    if (!namespaces.some((n) => n.test(namespace))) {
-      return new BackendError(
-        'TenancyDenied',
-        `namespace "${namespace}" may not use backend "${backend}" (allowedNamespaces: ${nsList})`,
-        { backend },
-      );
-    }
+    const denied = namespaceDenial(namespace);
+    if (denied) return denied;
     const globs = paths[access];
     if (!globs.some((g) => g.test(path, namespace))) {
       const what = access === 'read' ? 'allowed' : 'writable';
@@ -65,6 +59,64 @@ export function compileTenancy(backend: string, rules: TenancyRules): TenancyChe
     }
     return undefined;
   };
+}
+
+/**
+ * A compiled rule for listings (`find`): the denial, or undefined when every path a listing of
+ * `prefix` names lies under the fixed start of an `allowedPaths` glob for the namespace — its
+ * text before the first `*`, `{namespace}` filled in (`{namespace}/**` → `team-a/`). So a
+ * tenant lists its own folder, never "" or another team's: the paths found are still checked
+ * one by one, and the ones outside the rules are never read nor named.
+ */
+export type PrefixCheck = (namespace: string, prefix: string) => BackendError | undefined;
+
+export function compilePrefixTenancy(backend: string, rules: TenancyRules): PrefixCheck {
+  const namespaceDenial = compileNamespaces(backend, rules);
+  const globs = compilePaths(rules.allowedPaths);
+  return (namespace, prefix) => {
+    const problem = listPrefixProblem(prefix);
+    if (problem) {
+      return new BackendError('InvalidRequest', `prefix "${truncate(prefix)}" is not valid: ${problem}`, {
+        backend,
+      });
+    }
+    const denied = namespaceDenial(namespace);
+    if (denied) return denied;
+    if (globs.some((g) => prefix.startsWith(fixedStart(g.glob, namespace)))) return undefined;
+    return new BackendError(
+      'TenancyDenied',
+      `prefix "${prefix}" is not inside the paths allowed for namespace "${namespace}" on backend "${backend}" (allowedPaths: ${ruleText(globs, namespace)})`,
+      { backend },
+    );
+  };
+}
+
+/** The text of a path glob before its first `*`, for this namespace: what every match starts with. */
+export function fixedStart(glob: string, namespace: string): string {
+  const star = glob.indexOf('*');
+  return (star < 0 ? glob : glob.slice(0, star)).replaceAll(NAMESPACE_PLACEHOLDER, namespace);
+}
+
+/** Why `prefix` cannot start a listing: a secret path's rules, but "" and a trailing "/" allowed. */
+export function listPrefixProblem(prefix: string): string | undefined {
+  if (prefix === '') return undefined;
+  return secretPathProblem(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+}
+
+function compileNamespaces(
+  backend: string,
+  rules: TenancyRules,
+): (namespace: string) => BackendError | undefined {
+  const namespaces = rules.allowedNamespaces.map(compileNamespaceGlob);
+  const nsList = rules.allowedNamespaces.join(', ');
+  return (namespace) =>
+    namespaces.some((n) => n.test(namespace))
+      ? undefined
+      : new BackendError(
+          'TenancyDenied',
+          `namespace "${namespace}" may not use backend "${backend}" (allowedNamespaces: ${nsList})`,
+          { backend },
+        );
 }
 
 function compilePaths(globs: readonly string[]): readonly TemplatedMatcher[] {

@@ -366,6 +366,14 @@ export const MemoryBackendSchema = Type.Object(
     )
       .Decode((data) => new Sensitive<Readonly<Record<string, Readonly<Record<string, string>>>>>(data))
       .Encode((s) => s.reveal() as Record<string, Record<string, string>>),
+    /** `{path: {tag: value}}`: the tags a `find` by tags matches (not secret). */
+    tags: Type.Record(
+      Type.String(),
+      Type.Record(Type.String(), Type.String({ errorMessage: 'must be a string value' }), {
+        errorMessage: 'must be a map of tag: value',
+      }),
+      { default: {}, errorMessage: 'must be a map of path: {tag: value}' },
+    ),
   },
   { additionalProperties: false },
 );

@@ -79,7 +79,14 @@ const OUTCOMES: ReadonlySet<string> = new Set(
   } satisfies Record<BackendOutcome, true>),
 );
 const OPERATIONS: ReadonlySet<string> = new Set(
-  Object.keys({ read: true, write: true, check: true } satisfies Record<BackendOperation, true>),
+  Object.keys({
+    read: true,
+    write: true,
+    check: true,
+    list: true,
+    restore: true,
+    delete: true,
+  } satisfies Record<BackendOperation, true>),
 );
 const AUTH_EVENTS: ReadonlySet<string> = new Set(
   Object.keys({ login: true, renew: true, 'renew-failed': true } satisfies Record<AuthEventName, true>),

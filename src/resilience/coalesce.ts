@@ -90,8 +90,13 @@ export class Coalescer<T> {
 
   /** Drops kept results (and stops sharing in-flight calls) whose key starts with `prefix`. */
   invalidate(prefix: string): void {
-    for (const key of [...this.#kept.keys()]) if (key.startsWith(prefix)) this.#kept.delete(key);
-    for (const [key, flight] of this.#inflight) if (key.startsWith(prefix)) flight.stale = true;
+    this.invalidateWhere((key) => key.startsWith(prefix));
+  }
+
+  /** Drops kept results (and stops sharing in-flight calls) whose key passes `test`. */
+  invalidateWhere(test: (key: string) => boolean): void {
+    for (const key of [...this.#kept.keys()]) if (test(key)) this.#kept.delete(key);
+    for (const [key, flight] of this.#inflight) if (test(key)) flight.stale = true;
   }
 
   clear(): void {

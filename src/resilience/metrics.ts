@@ -4,7 +4,8 @@
  */
 import type { BackendErrorCode } from './errors.ts';
 
-export type BackendOperation = 'read' | 'write' | 'check';
+/** `list`: one page of a find; `restore`: a rollback's write (or the native call); `delete`: a delete. */
+export type BackendOperation = 'read' | 'write' | 'check' | 'list' | 'restore' | 'delete';
 /** `success`, an error code, or `Cancelled` (the caller gave up). */
 export type BackendOutcome = 'success' | 'Cancelled' | BackendErrorCode;
 export type CircuitStateName = 'closed' | 'open' | 'half-open';

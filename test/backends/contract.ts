@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { BackendError } from '../../src/resilience/errors.ts';
 import { extractProperty } from '../../src/backends/property.ts';
-import type { Backend, CallContext, SecretData } from '../../src/backends/types.ts';
+import type { Backend, CallContext, FindRequest, SecretData } from '../../src/backends/types.ts';
+import type { BackendMetrics, BackendOperation } from '../../src/resilience/metrics.ts';
 import { Sensitive } from '../../src/secrets/sensitive.ts';
 
 export interface ContractSubject {
@@ -20,8 +21,42 @@ export interface ContractSubject {
   readOnlyPath?(name: string): string;
   /** Whether older versions stay readable after a write (Vault, memory: yes; Kubernetes: no). */
   readonly keepsOldVersions: boolean;
+  /** For backends that can list (`backend.find`): how the setup tags paths and pages. */
+  readonly listing?: ListingSubject;
   /** Releases what `makeBackend` created. */
   cleanup?(): Promise<void>;
+}
+
+/** What the listing cases need beyond `backend.find`; each case skips what is left out. */
+export interface ListingSubject {
+  /**
+   * Sets these tags on an existing path with the service's own API, as an admin would (Vault
+   * `custom_metadata`, AWS and Azure tags, Google and kubernetes labels, memory `setTags`).
+   */
+  tag?(path: string, tags: Readonly<Record<string, string>>): Promise<void>;
+  /** The adapter's page size, when the setup made it small: the paging case lists more than this. */
+  readonly pageSize?: number;
+  /** List requests sent so far (`countingMetrics().count('list')`), to see the paging happen. */
+  listRequests?(): number;
+  /** A prefix outside `ctx`'s allowedPaths (another team's folder), when the rules have one. */
+  readonly foreignPrefix?: string;
+}
+
+/**
+ * BackendMetrics that count the requests sent per operation (`createBackends(config, { metrics
+ * })`); tenancy refusals, which send nothing, are not counted.
+ */
+export function countingMetrics(): BackendMetrics & { count(op: BackendOperation): number } {
+  const counts = new Map<BackendOperation, number>();
+  return {
+    request: (_backend, op, outcome) => {
+      if (outcome !== 'TenancyDenied') counts.set(op, (counts.get(op) ?? 0) + 1);
+    },
+    throttled: () => undefined,
+    circuitState: () => undefined,
+    coalesced: () => undefined,
+    count: (op) => counts.get(op) ?? 0,
+  };
 }
 
 export function secretData(values: Record<string, string>): SecretData {
@@ -186,6 +221,219 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       );
       assert.match(err.message, /is not writable for namespace .* \(allowedWritePaths: /);
       await rejectsWith(s.backend.read({ path }, s.ctx), 'NotFound');
+    });
+
+    runListingCases(() => s, fresh);
+    const readOnly = () => s.readOnlyPath?.(`c${run}-${++n}-readonly`);
+    runRestoreCases(() => s, fresh, readOnly);
+    runDeleteCases(() => s, fresh, readOnly);
+  });
+}
+
+type Fresh = (label: string) => string;
+
+/** The backend's find, or a skip when it cannot list. */
+function finder(ctx: Mocha.Context, s: ContractSubject): NonNullable<Backend['find']> {
+  const find = s.backend.find;
+  if (!find) ctx.skip();
+  return (req, c) => find.call(s.backend, req, c);
+}
+
+/** `count` fresh paths under one fresh prefix: `<prefix>a`, `<prefix>b`, ... (names any backend takes). */
+async function writeUnder(
+  s: ContractSubject,
+  fresh: Fresh,
+  count: number,
+): Promise<{ prefix: string; paths: string[] }> {
+  const prefix = `${fresh('list')}-`;
+  const paths = Array.from({ length: count }, (_, i) => `${prefix}${String.fromCharCode(97 + (i % 26))}${i}`);
+  for (const path of paths) await s.backend.write({ path, data: secretData({ v: path }) }, s.ctx);
+  return { prefix, paths: paths.sort() };
+}
+
+function runListingCases(subject: () => ContractSubject, fresh: Fresh): void {
+  describe('listing (find)', function () {
+    const find = async (ctx: Mocha.Context, req: Omit<FindRequest, 'maxItems'> & { maxItems?: number }) =>
+      finder(ctx, subject())({ maxItems: 100, ...req }, { ...subject().ctx, maxAgeMs: 0 });
+
+    it('finds the paths under a prefix, sorted, and none outside it', async function () {
+      const s = subject();
+      const { prefix, paths } = await writeUnder(s, fresh, 3);
+      const outside = fresh('lisx');
+      await s.backend.write({ path: outside, data: secretData({ v: '1' }) }, s.ctx);
+      const found = await find(this, { prefix });
+      assert.deepEqual(found, { paths, truncated: false, refused: 0 });
+    });
+
+    it('filters by a regular expression on the whole path', async function () {
+      const { prefix, paths } = await writeUnder(subject(), fresh, 3);
+      const found = await find(this, { prefix, name: '.*-[ac][0-9]+' });
+      assert.deepEqual(found.paths, [paths[0], paths[2]]);
+      // The whole path must match: a pattern for a part of it finds nothing.
+      assert.deepEqual((await find(this, { prefix, name: '[ac][0-9]+' })).paths, []);
+    });
+
+    it('returns at most maxItems and says there were more', async function () {
+      const { prefix, paths } = await writeUnder(subject(), fresh, 3);
+      const found = await find(this, { prefix, maxItems: 2 });
+      assert.equal(found.truncated, true);
+      assert.equal(found.paths.length, 2);
+      for (const path of found.paths) assert.ok(paths.includes(path), `${path} is not one written`);
+    });
+
+    it('finds by tags: every pair must match', async function () {
+      const s = subject();
+      const tag = s.listing?.tag;
+      if (!tag) this.skip();
+      const { prefix, paths } = await writeUnder(s, fresh, 3);
+      const [gold, plain] = paths as [string, string, string];
+      await tag.call(s.listing, gold, { team: 'pay', tier: 'gold' });
+      await tag.call(s.listing, plain, { team: 'pay' });
+      assert.deepEqual((await find(this, { prefix, tags: { team: 'pay' } })).paths, [gold, plain]);
+      assert.deepEqual((await find(this, { prefix, tags: { team: 'pay', tier: 'gold' } })).paths, [gold]);
+      assert.deepEqual((await find(this, { prefix, tags: { team: 'none' } })).paths, []);
+    });
+
+    it('walks more than one page', async function () {
+      const s = subject();
+      const pageSize = s.listing?.pageSize;
+      if (pageSize === undefined) this.skip();
+      const { prefix, paths } = await writeUnder(s, fresh, 2 * pageSize + 1);
+      const before = s.listing?.listRequests?.();
+      const found = await find(this, { prefix });
+      assert.deepEqual(found.paths, paths);
+      const after = s.listing?.listRequests?.();
+      if (before !== undefined && after !== undefined) assert.ok(after - before > 1, 'one list request');
+    });
+
+    it('sees a write under the prefix at once (cached finds are forgotten)', async function () {
+      const s = subject();
+      const find = finder(this, s);
+      const { prefix, paths } = await writeUnder(s, fresh, 1);
+      assert.deepEqual((await find({ prefix, maxItems: 10 }, s.ctx)).paths, paths);
+      const added = `${prefix}z`;
+      await s.backend.write({ path: added, data: secretData({ v: '1' }) }, s.ctx);
+      assert.deepEqual((await find({ prefix, maxItems: 10 }, s.ctx)).paths, [...paths, added]);
+    });
+
+    it("refuses a prefix outside the caller's paths, or a namespace not allowed, before any request", async function () {
+      const s = subject();
+      const requests = () => s.listing?.listRequests?.() ?? 0;
+      const before = requests();
+      if (s.listing?.foreignPrefix !== undefined) {
+        const err = await rejectsWith(find(this, { prefix: s.listing.foreignPrefix }), 'TenancyDenied');
+        assert.match(err.message, /^prefix ".*" is not inside the paths allowed/);
+      }
+      await rejectsWith(
+        finder(this, s)({ prefix: '', maxItems: 10 }, { namespace: 'not-allowed-ns' }),
+        'TenancyDenied',
+      );
+      assert.equal(requests(), before);
+    });
+
+    it('refuses a name that is not RE2 (backreference, lookahead)', async function () {
+      for (const name of ['(a)\\1', '(?=a).*']) {
+        const err = await rejectsWith(find(this, { prefix: fresh('re'), name }), 'InvalidRequest');
+        assert.match(err.message, /RE2/);
+      }
+    });
+  });
+}
+
+function runRestoreCases(
+  subject: () => ContractSubject,
+  fresh: Fresh,
+  readOnly: () => string | undefined,
+): void {
+  describe('restore (rollback)', function () {
+    const restorer = (ctx: Mocha.Context, s: ContractSubject) => {
+      const restore = s.backend.restore;
+      if (!restore || !s.keepsOldVersions) ctx.skip();
+      return restore.bind(s.backend);
+    };
+
+    it('makes an earlier value the newest, at the version it returns', async function () {
+      const s = subject();
+      const restore = restorer(this, s);
+      const path = fresh('restore');
+      const v1 = await s.backend.write({ path, data: secretData({ password: 'pw-one' }) }, s.ctx);
+      const v2 = await s.backend.write({ path, data: secretData({ password: 'pw-two' }) }, s.ctx);
+      const restored = await restore({ path, version: v1.version }, s.ctx);
+      assert.notEqual(restored.version, v2.version);
+      const latest = await s.backend.read({ path }, s.ctx);
+      assert.equal(latest.version, restored.version);
+      assert.deepEqual(decoded(latest.data), { password: 'pw-one' });
+    });
+
+    it('restores by check-and-set: over a version that is not the latest, Conflict and no change', async function () {
+      const s = subject();
+      const restore = restorer(this, s);
+      const path = fresh('restorecas');
+      const v1 = await s.backend.write({ path, data: secretData({ password: 'pw-one' }) }, s.ctx);
+      const v2 = await s.backend.write({ path, data: secretData({ password: 'pw-two' }) }, s.ctx);
+      await rejectsWith(restore({ path, version: v1.version, cas: v1.version }, s.ctx), 'Conflict');
+      const latest = await s.backend.read({ path }, s.ctx);
+      assert.equal(latest.version, v2.version);
+      assert.deepEqual(decoded(latest.data), { password: 'pw-two' });
+      const restored = await restore({ path, version: v1.version, cas: v2.version }, s.ctx);
+      assert.deepEqual(decoded((await s.backend.read({ path }, s.ctx)).data), { password: 'pw-one' });
+      assert.equal((await s.backend.read({ path }, s.ctx)).version, restored.version);
+    });
+
+    it('refuses a restore outside allowedWritePaths before any request', async function () {
+      const s = subject();
+      const restore = s.backend.restore;
+      const path = readOnly();
+      if (!restore || path === undefined) this.skip();
+      const err = await rejectsWith(restore.call(s.backend, { path, version: '1' }, s.ctx), 'TenancyDenied');
+      assert.match(err.message, /allowedWritePaths/);
+    });
+  });
+}
+
+function runDeleteCases(
+  subject: () => ContractSubject,
+  fresh: Fresh,
+  readOnly: () => string | undefined,
+): void {
+  describe('delete', function () {
+    const deleter = (ctx: Mocha.Context, s: ContractSubject) => {
+      const remove = s.backend.delete;
+      if (!remove) ctx.skip();
+      return remove.bind(s.backend);
+    };
+
+    it('deletes the latest version: reads answer NotFound', async function () {
+      const s = subject();
+      const remove = deleter(this, s);
+      const path = fresh('del');
+      await s.backend.write({ path, data: secretData({ password: 'pw-one' }) }, s.ctx);
+      await s.backend.write({ path, data: secretData({ password: 'pw-two' }) }, s.ctx);
+      await remove({ path, scope: 'latest' }, s.ctx);
+      await rejectsWith(s.backend.read({ path }, s.ctx), 'NotFound');
+    });
+
+    it('deletes all: reads answer NotFound and a find no longer lists it', async function () {
+      const s = subject();
+      const remove = deleter(this, s);
+      const { prefix, paths } = await writeUnder(s, fresh, 2);
+      const [gone, kept] = paths as [string, string];
+      await remove({ path: gone, scope: 'all' }, s.ctx);
+      await rejectsWith(s.backend.read({ path: gone }, s.ctx), 'NotFound');
+      const find = s.backend.find;
+      if (find) {
+        const found = await find.call(s.backend, { prefix, maxItems: 10 }, { ...s.ctx, maxAgeMs: 0 });
+        assert.deepEqual(found.paths, [kept]);
+      }
+    });
+
+    it('refuses a delete outside allowedWritePaths before any request', async function () {
+      const s = subject();
+      const remove = deleter(this, s);
+      const path = readOnly();
+      if (path === undefined) this.skip();
+      const err = await rejectsWith(remove({ path, scope: 'all' }, s.ctx), 'TenancyDenied');
+      assert.match(err.message, /allowedWritePaths/);
     });
   });
 }
