@@ -49,8 +49,29 @@ export interface SecretsApi {
     data: Readonly<Record<string, string | null>>,
     signal?: AbortSignal,
   ): Promise<KubeSecret>;
+  /**
+   * One page of the namespace's Secrets matching `labelSelector`, values left out (name, type,
+   * labels, resourceVersion only); `continue` is the token of the next page.
+   */
+  list(namespace: string, page: SecretListPage, signal?: AbortSignal): Promise<SecretList>;
+  /**
+   * Deletes the Secret if it is still at `resourceVersion` (a precondition: changed since → a
+   * check-and-set Conflict); NotFound when it is gone.
+   */
+  delete(namespace: string, name: string, resourceVersion: string, signal?: AbortSignal): Promise<void>;
   /** Resolves when the API server answers. */
   ping(signal?: AbortSignal): Promise<void>;
+}
+
+export interface SecretListPage {
+  readonly labelSelector?: string;
+  readonly limit: number;
+  readonly continue?: string;
+}
+
+export interface SecretList {
+  readonly items: readonly KubeSecret[];
+  readonly continue?: string;
 }
 
 export interface TokenSource {
@@ -155,6 +176,16 @@ async function call<T>(what: string, signal: AbortSignal | undefined, fn: () => 
   }
 }
 
+const isConflict = (err: unknown) => err instanceof BackendError && err.code === 'Conflict';
+
+/** A precondition on `resourceVersion` failed: the Secret changed since it was read. */
+function casConflict(namespace: string, name: string, resourceVersion: string): BackendError {
+  return new BackendError(
+    'Conflict',
+    `check-and-set failed for Secret ${namespace}/${name}: it changed since version ${resourceVersion.slice(0, 40)} (HTTP 409)`,
+  );
+}
+
 export function kubeSecretsApi(kc: KubeConfig, opts: KubeApiOptions = {}): SecretsApi {
   const core = kc.makeApiClient(CoreV1Api);
   const version = kc.makeApiClient(VersionApi);
@@ -201,13 +232,46 @@ export function kubeSecretsApi(kc: KubeConfig, opts: KubeApiOptions = {}): Secre
         )) as KubeSecret;
       } catch (err) {
         if (signal?.aborted && err === signal.reason) throw err;
-        if (err instanceof ApiException && err.code === 409) {
-          throw new BackendError(
-            'Conflict',
-            `check-and-set failed for Secret ${namespace}/${name}: it changed since version ${resourceVersion.slice(0, 40)} (HTTP 409)`,
-          );
-        }
+        if (err instanceof ApiException && err.code === 409)
+          throw casConflict(namespace, name, resourceVersion);
         throw mapKubeError(err, what);
+      }
+    },
+    async list(namespace, page, signal) {
+      const list = await call(`list Secrets in ${namespace}`, signal, () =>
+        core.listNamespacedSecret(
+          {
+            namespace,
+            limit: page.limit,
+            ...(page.labelSelector ? { labelSelector: page.labelSelector } : {}),
+            ...(page.continue ? { _continue: page.continue } : {}),
+          },
+          withSignal(signal),
+        ),
+      );
+      // Values are dropped at once: a listing only names Secrets.
+      const items = list.items.map((s) => ({
+        metadata: {
+          name: s.metadata?.name ?? '',
+          ...(s.metadata?.resourceVersion ? { resourceVersion: s.metadata.resourceVersion } : {}),
+          ...(s.metadata?.labels ? { labels: s.metadata.labels } : {}),
+        },
+        ...(s.type ? { type: s.type } : {}),
+      }));
+      const next = list.metadata?._continue;
+      return { items, ...(next ? { continue: next } : {}) };
+    },
+    async delete(namespace, name, resourceVersion, signal) {
+      const what = `delete Secret ${namespace}/${name}`;
+      try {
+        await call(what, signal, () =>
+          core.deleteNamespacedSecret(
+            { namespace, name, body: { preconditions: { resourceVersion } } },
+            withSignal(signal),
+          ),
+        );
+      } catch (err) {
+        throw isConflict(err) ? casConflict(namespace, name, resourceVersion) : err;
       }
     },
     async ping(signal) {

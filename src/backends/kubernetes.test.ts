@@ -4,7 +4,7 @@ import { runBackendContract } from '../../test/backends/contract.ts';
 import { FakeClock } from '../kube/fake-clock.ts';
 import { BackendError } from '../resilience/errors.ts';
 import { GuardedBackend } from './guard.ts';
-import { mapKubeError, type KubeSecret, type SecretsApi } from './kube-client.ts';
+import { mapKubeError, type KubeSecret, type SecretListPage, type SecretsApi } from './kube-client.ts';
 import { KubernetesBackend } from './kubernetes.ts';
 import { noopBackendMetrics } from '../resilience/metrics.ts';
 
@@ -51,6 +51,28 @@ class FakeSecrets implements SecretsApi {
     this.store.set(key, stored);
     return stored;
   }
+  /** Pages of `limit` in name order; a label selector of `k=v` terms, as the API server applies it. */
+  async list(namespace: string, page: SecretListPage) {
+    this.lists.push(page);
+    const terms = (page.labelSelector ?? '').split(',').filter((t) => t !== '');
+    const all = [...this.store.values()]
+      .filter((x) => x.metadata.namespace === namespace)
+      .filter((x) => terms.every((t) => x.metadata.labels?.[t.split('=')[0] ?? ''] === t.split('=')[1]))
+      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    const from = Number(page.continue ?? '0');
+    const items = all.slice(from, from + page.limit).map(({ data: _values, ...rest }) => rest);
+    const next = from + page.limit < all.length ? String(from + page.limit) : undefined;
+    return { items, ...(next === undefined ? {} : { continue: next }) };
+  }
+  async delete(namespace: string, name: string, resourceVersion: string) {
+    const current = this.store.get(`${namespace}/${name}`);
+    if (!current) throw new BackendError('NotFound', 'not found (HTTP 404)');
+    if (current.metadata.resourceVersion !== resourceVersion) {
+      throw new BackendError('Conflict', 'check-and-set failed (HTTP 409)');
+    }
+    this.store.delete(`${namespace}/${name}`);
+  }
+  readonly lists: SecretListPage[] = [];
   async ping() {}
 }
 
@@ -156,6 +178,116 @@ describe('KubernetesBackend', () => {
     await assert.rejects(
       backend.read({ path: 'a/b' }, { namespace: 'x' }),
       (e: unknown) => e instanceof BackendError && e.code === 'InvalidRequest',
+    );
+  });
+});
+
+describe('KubernetesBackend list, delete and restore', () => {
+  const ctx = { namespace: 'team-a' };
+  async function seeded() {
+    const secrets = new FakeSecrets();
+    const put = (name: string, labels: Record<string, string>, type = 'Opaque') =>
+      secrets.create('source', { metadata: { name, labels }, type, data: { k: 'dg==' } });
+    await put('app-db', { team: 'a', tier: 'db' });
+    await put('app-cache', { team: 'a' });
+    await put('apple', { team: 'b' });
+    await put('other', { team: 'a', tier: 'db' });
+    await put('app-helm', { team: 'a' }, 'helm.sh/release.v1');
+    await put('app-token', { team: 'a' }, 'kubernetes.io/service-account-token');
+    return { secrets, backend: new KubernetesBackend({ name: 'kube', namespace: 'source', secrets }) };
+  }
+  const all = async (backend: KubernetesBackend, req: { prefix: string; tags?: Record<string, string> }) => {
+    const found: string[] = [];
+    let page: string | undefined;
+    do {
+      const answer = await backend.list(req, page, ctx);
+      found.push(...answer.paths);
+      page = answer.next;
+    } while (page !== undefined);
+    return found;
+  };
+
+  it('lists by name prefix, leaving out system Secrets', async () => {
+    const { backend } = await seeded();
+    assert.deepEqual(await all(backend, { prefix: 'app-' }), ['app-cache', 'app-db']);
+    assert.deepEqual(await all(backend, { prefix: 'app' }), ['app-cache', 'app-db', 'apple']);
+    assert.deepEqual(await all(backend, { prefix: '' }), ['app-cache', 'app-db', 'apple', 'other']);
+  });
+
+  it('turns tags into a label selector that every pair must match', async () => {
+    const { backend, secrets } = await seeded();
+    assert.deepEqual(await all(backend, { prefix: '', tags: { tier: 'db', team: 'a' } }), [
+      'app-db',
+      'other',
+    ]);
+    assert.equal(secrets.lists.at(-1)?.labelSelector, 'team=a,tier=db');
+    assert.deepEqual(await all(backend, { prefix: 'app', tags: { team: 'b' } }), ['apple']);
+  });
+
+  it('refuses tags that are no labels, so a value cannot add selector terms', async () => {
+    const { backend, secrets } = await seeded();
+    const bad: Record<string, string>[] = [
+      { team: 'a,tier!=db' },
+      { 'team=a,x': 'y' },
+      { team: 'a b' },
+      { '': 'x' },
+    ];
+    for (const tags of bad) {
+      await assert.rejects(
+        backend.list({ prefix: '', tags }, undefined, ctx),
+        (e: unknown) =>
+          e instanceof BackendError && e.code === 'InvalidRequest' && /Kubernetes label/.test(e.message),
+      );
+    }
+    assert.equal(secrets.lists.length, 0);
+  });
+
+  it('pages with the API server token', async () => {
+    const { backend, secrets } = await seeded();
+    for (let i = 0; i < 300; i++) {
+      await secrets.create('source', {
+        metadata: { name: `bulk-${String(i).padStart(3, '0')}` },
+        type: 'Opaque',
+      });
+    }
+    const found = await all(backend, { prefix: 'bulk-' });
+    assert.equal(found.length, 300);
+    assert.equal(new Set(found).size, 300);
+    assert.ok(secrets.lists.length >= 2, `pages: ${secrets.lists.length}`);
+    assert.equal(secrets.lists[1]?.continue, '250');
+  });
+
+  it('deletes the Secret as read; a missing one is NotFound; a system or owned one is refused', async () => {
+    const { backend, secrets } = await seeded();
+    await backend.delete({ path: 'app-db', scope: 'latest' }, ctx);
+    assert.equal(secrets.store.has('source/app-db'), false);
+    await assert.rejects(
+      backend.read({ path: 'app-db' }, ctx),
+      (e: unknown) => e instanceof BackendError && e.code === 'NotFound',
+    );
+    await assert.rejects(
+      backend.delete({ path: 'app-db', scope: 'all' }, ctx),
+      (e: unknown) => e instanceof BackendError && e.code === 'NotFound',
+    );
+    await secrets.create('source', {
+      metadata: { name: 'owned', labels: { 'vaultsync.io/vaultsecret': 'web' } },
+      type: 'Opaque',
+    });
+    for (const path of ['app-token', 'owned']) {
+      await assert.rejects(
+        backend.delete({ path, scope: 'all' }, ctx),
+        (e: unknown) => e instanceof BackendError && e.code === 'TenancyDenied',
+      );
+      assert.ok(secrets.store.has(`source/${path}`), path);
+    }
+  });
+
+  it('refuses a restore: a Secret keeps no earlier versions', async () => {
+    const { backend } = await seeded();
+    await assert.rejects(
+      backend.restore({ path: 'app-db', version: '1' }),
+      (e: unknown) =>
+        e instanceof BackendError && e.code === 'InvalidRequest' && /nothing to restore/.test(e.message),
     );
   });
 });

@@ -2,7 +2,11 @@
  * Values from Secrets in one source namespace: path = Secret name, data = the Secret's data,
  * version = its resourceVersion (only the current version exists). Writes create the Secret, or
  * merge-patch its data with the read resourceVersion as a precondition (optimistic locking; RBAC
- * `create` and `patch`, never `update`).
+ * `create` and `patch`, never `update`). A find lists the namespace's Secrets by label selector
+ * (tags are labels), page by page (`limit`/`continue`), keeping names that start with the prefix
+ * and leaving out Secrets the cluster or a tool keeps for itself (tokens, Helm releases). A delete
+ * removes the Secret (scope `latest` and `all` alike: there is one version), never a system
+ * Secret or one a vaultsync resource owns. Restore: refused, there are no earlier versions.
  */
 import {
   MANAGED_BY,
@@ -17,11 +21,16 @@ import { Sensitive } from '../secrets/sensitive.ts';
 import type {
   BackendAdapter,
   CallContext,
+  DeleteRequest,
+  ListPage,
+  ListRequest,
   ReadRequest,
   RemoteSecret,
+  RestoreRequest,
   WriteRequest,
   WriteResult,
 } from './types.ts';
+import { labelSelector } from './label-selector.ts';
 
 export interface KubernetesBackendOptions {
   readonly name: string;
@@ -31,6 +40,9 @@ export interface KubernetesBackendOptions {
   readonly operatorNamespace?: string;
   readonly secrets: SecretsApi;
 }
+
+/** Secrets per list request (the apiserver's `limit`). */
+const LIST_PAGE_SIZE = 250;
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -79,14 +91,7 @@ export class KubernetesBackend implements BackendAdapter {
     const data: Record<string, string> = {};
     for (const [k, v] of req.data.reveal()) data[k] = Buffer.from(v).toString('base64');
     const existing = await this.#secrets.get(this.#namespace, req.path, ctx.signal);
-    const refusal = existing && notWritable(existing);
-    if (refusal) {
-      throw new BackendError(
-        'TenancyDenied',
-        `${where} ${refusal}: a kubernetes backend writes only ordinary Secrets that no vaultsync resource owns`,
-        { backend: this.name },
-      );
-    }
+    if (existing) this.#checkWritable(existing, where);
     const current = existing?.metadata.resourceVersion ?? '0';
     if (req.cas !== undefined && req.cas !== (existing ? current : '0')) {
       throw checkAndSetFailed(where, req.cas, `found ${existing ? current : 'none'}`, this.name);
@@ -113,11 +118,65 @@ export class KubernetesBackend implements BackendAdapter {
     return { version: written.metadata.resourceVersion ?? '' };
   }
 
+  async list(req: ListRequest, page: string | undefined, ctx: CallContext): Promise<ListPage> {
+    const selector = labelSelector(req.tags ?? {}, this.name);
+    const answer = await this.#secrets.list(
+      this.#namespace,
+      {
+        limit: LIST_PAGE_SIZE,
+        ...(selector === '' ? {} : { labelSelector: selector }),
+        ...(page === undefined ? {} : { continue: page }),
+      },
+      ctx.signal,
+    );
+    const paths = answer.items
+      .filter((s) => s.metadata.name.startsWith(req.prefix) && !isSystemSecretType(s.type))
+      .map((s) => s.metadata.name)
+      .sort();
+    return { paths, ...(answer.continue === undefined ? {} : { next: answer.continue }) };
+  }
+
+  /** Deletes the Secret as it was just read (a precondition on its resourceVersion). */
+  async delete(req: DeleteRequest, ctx: CallContext): Promise<void> {
+    this.#checkName(req.path);
+    const where = `Secret ${this.#namespace}/${req.path}`;
+    const existing = await this.#secrets.get(this.#namespace, req.path, ctx.signal);
+    if (!existing) throw new BackendError('NotFound', `${where} not found`, { backend: this.name });
+    this.#checkWritable(existing, where);
+    await this.#secrets.delete(
+      this.#namespace,
+      req.path,
+      existing.metadata.resourceVersion ?? '',
+      ctx.signal,
+    );
+  }
+
+  /** A Secret keeps no earlier versions: nothing to go back to. */
+  async restore(req: RestoreRequest): Promise<WriteResult> {
+    this.#checkName(req.path);
+    throw new BackendError(
+      'InvalidRequest',
+      `backend "${this.name}" (kubernetes) keeps only the current version of Secret ${this.#namespace}/${req.path}: nothing to restore`,
+      { backend: this.name },
+    );
+  }
+
   async check(signal?: AbortSignal): Promise<void> {
     await this.#secrets.ping(signal);
   }
 
   async close(): Promise<void> {}
+
+  #checkWritable(secret: KubeSecret, where: string): void {
+    const refusal = notWritable(secret);
+    if (refusal) {
+      throw new BackendError(
+        'TenancyDenied',
+        `${where} ${refusal}: a kubernetes backend writes only ordinary Secrets that no vaultsync resource owns`,
+        { backend: this.name },
+      );
+    }
+  }
 
   #checkName(path: string): void {
     if (path.length > 253 || !DNS_SUBDOMAIN.test(path)) {

@@ -24,6 +24,8 @@ const secrets: SecretsApi = {
   get: async () => undefined,
   create: async () => assert.fail(),
   patchData: async () => assert.fail(),
+  list: async () => assert.fail(),
+  delete: async () => assert.fail(),
   ping: async () => {
     throw new BackendError('Unavailable', 'reach the API server: connection refused');
   },
@@ -32,6 +34,9 @@ const secrets: SecretsApi = {
 const vaultApi = (): VaultApi => ({
   kvRead: async () => ({ data: {}, version: 1 }),
   kvWrite: async () => ({ version: 1 }),
+  kvList: async () => assert.fail(),
+  kvMetadata: async () => assert.fail(),
+  kvDelete: async () => assert.fail(),
   login: async () => assert.fail(),
   renewSelf: async () => assert.fail(),
   lookupSelf: async () => ({ ttlS: 0, renewable: false }),

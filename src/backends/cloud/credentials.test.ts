@@ -8,6 +8,8 @@ function secretsApi(get: (ns: string, name: string) => Promise<KubeSecret | unde
     get,
     create: async () => assert.fail('not used'),
     patchData: async () => assert.fail('not used'),
+    list: async () => assert.fail('not used'),
+    delete: async () => assert.fail('not used'),
     ping: async () => {},
   };
 }

@@ -98,6 +98,67 @@ describe('createVaultApi (node-vault with our transport)', () => {
     assert.deepEqual(JSON.parse(server.seen[0]?.body ?? ''), { data: { k: 'v' }, options: { cas: 6 } });
   });
 
+  it('lists a metadata folder (GET ?list=true), a missing one as empty, and maps a refusal', async () => {
+    server = await fakeVault((req, res) => {
+      if (req.url.startsWith('/v1/secret/metadata/none/')) return json(res, 404, { errors: [] });
+      if (req.url.startsWith('/v1/secret/metadata/denied/'))
+        return json(res, 403, { errors: ['permission denied'] });
+      json(res, 200, { data: { keys: ['db', 'dbs/', 7, ''] } });
+    });
+    api = createVaultApi({ address: server.address, allowHttp: true });
+    assert.deepEqual(await api.kvList('secret', 'team a/', token), ['db', 'dbs/']);
+    assert.equal(server.seen[0]?.method, 'GET');
+    assert.equal(server.seen[0]?.url, '/v1/secret/metadata/team%20a/?list=true');
+    assert.deepEqual(await api.kvList('secret', '', token), ['db', 'dbs/']);
+    assert.equal(server.seen[1]?.url, '/v1/secret/metadata/?list=true');
+    assert.deepEqual(await api.kvList('secret', 'none/', token), []);
+    await assert.rejects(
+      api.kvList('secret', 'denied/', token),
+      (e: unknown) =>
+        e instanceof BackendError && e.code === 'PermissionDenied' && /list "denied\/"/.test(e.message),
+    );
+  });
+
+  it('reads metadata: string tags, and whether the newest version is deleted', async () => {
+    const meta = (deletion: string) => ({
+      data: {
+        current_version: 2,
+        custom_metadata: { team: 'a', n: 5 },
+        versions: { '1': { deletion_time: '' }, '2': { deletion_time: deletion, destroyed: false } },
+      },
+    });
+    server = await fakeVault((req, res) =>
+      req.url.endsWith('/gone')
+        ? json(res, 404, { errors: [] })
+        : json(res, 200, meta(req.url.endsWith('/del') ? '2026-01-01T00:00:00Z' : '')),
+    );
+    api = createVaultApi({ address: server.address, allowHttp: true });
+    assert.deepEqual(await api.kvMetadata('secret', 't/live', token), {
+      customMetadata: { team: 'a' },
+      latestDeleted: false,
+    });
+    assert.equal(server.seen[0]?.url, '/v1/secret/metadata/t/live');
+    assert.equal((await api.kvMetadata('secret', 't/del', token)).latestDeleted, true);
+    await assert.rejects(
+      api.kvMetadata('secret', 't/gone', token),
+      (e: unknown) => e instanceof BackendError && e.code === 'NotFound',
+    );
+  });
+
+  it('deletes the newest version at data/, everything at metadata/', async () => {
+    server = await fakeVault((_req, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+    api = createVaultApi({ address: server.address, allowHttp: true });
+    await api.kvDelete('kv/team', 'a/b', 'latest', token);
+    await api.kvDelete('kv/team', 'a/b', 'all', token);
+    assert.deepEqual(
+      server.seen.map((r) => `${r.method} ${r.url} ${r.headers['x-vault-token'] === token.reveal()}`),
+      ['DELETE /v1/kv/team/data/a/b true', 'DELETE /v1/kv/team/metadata/a/b true'],
+    );
+  });
+
   it('logs in without a token and returns the new token wrapped', async () => {
     server = await fakeVault((_req, res) =>
       json(res, 200, { auth: { client_token: 'hvs.NEWTOKEN', lease_duration: 3600, renewable: true } }),

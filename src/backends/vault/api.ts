@@ -2,25 +2,32 @@
  * The narrow Vault/OpenBao interface the backend uses, implemented with node-vault. Nothing
  * outside this file touches node-vault.
  *
- * node-vault is given our own transport (its `request-promise` hook) instead of its axios
+ * node-vault is given our own transport (`transport.ts`, its `request-promise` hook) instead of its axios
  * instance, so that: the abort signal reaches the socket; a 429's Retry-After header is read
  * (node-vault drops headers); TLS uses exactly the configured CA (node-vault would honour
  * VAULT_SKIP_VERIFY from the environment); and no error object holding the token header is
  * ever created. The environment defaults node-vault reads (VAULT_TOKEN, VAULT_NAMESPACE,
  * VAULT_PREFIX) are overwritten, and its DEBUG logging (which prints bodies) is off.
  */
-import http from 'node:http';
-import https from 'node:https';
 import nodeVault from 'node-vault';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { BackendError } from '../../resilience/errors.ts';
-import { mapNetworkErrorCode, parseRetryAfter, sanitizeServerText } from '../errors.ts';
+import { sanitizeServerText } from '../errors.ts';
 import { mapVaultError } from './errors.ts';
+import { createTransport } from './transport.ts';
 
 export interface KvReadResult {
   /** `data.data`: values as Vault returns them (strings, or JSON for structured values). */
   readonly data: Readonly<Record<string, unknown>>;
   readonly version: number;
+}
+
+/** What a KV v2 metadata read tells (never values). */
+export interface KvMetadata {
+  /** `custom_metadata`: the tags a find matches; string values only. */
+  readonly customMetadata: Readonly<Record<string, string>>;
+  /** The newest version is soft-deleted or destroyed (a read of it is NotFound). */
+  readonly latestDeleted: boolean;
 }
 
 export interface AuthResult {
@@ -53,6 +60,23 @@ export interface VaultApi {
     token: Sensitive<string>,
     signal?: AbortSignal,
   ): Promise<{ version: number }>;
+  /** `LIST <mount>/metadata/<folder>`: the folder's keys (sub-folders end in "/"); none when it does not exist. */
+  kvList(mount: string, folder: string, token: Sensitive<string>, signal?: AbortSignal): Promise<string[]>;
+  /** `GET <mount>/metadata/<path>`: NotFound when the path does not exist. */
+  kvMetadata(
+    mount: string,
+    path: string,
+    token: Sensitive<string>,
+    signal?: AbortSignal,
+  ): Promise<KvMetadata>;
+  /** `DELETE <mount>/data/<path>` (the newest version, recoverable) or `<mount>/metadata/<path>` (everything). */
+  kvDelete(
+    mount: string,
+    path: string,
+    scope: 'latest' | 'all',
+    token: Sensitive<string>,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** `POST auth/<mountPath>/login` with `body` (role + jwt, role_id + secret_id, ...). */
   login(
     mountPath: string,
@@ -77,124 +101,11 @@ export interface VaultApiOptions {
   readonly maxResponseBytes?: number;
 }
 
-interface TransportRequest {
-  method: string;
-  uri: string;
-  headers?: Record<string, string>;
-  json?: unknown;
-  signal?: AbortSignal;
-}
-
-interface TransportResponse {
-  statusCode: number;
-  body: unknown;
-  request: { path: string };
-}
-
-/** One HTTP request; resolves with any status except 429 (→ Throttled), rejects with BackendError. */
-function createTransport(options: VaultApiOptions) {
-  const httpsAgent = new https.Agent({
-    keepAlive: true,
-    maxSockets: 32,
-    rejectUnauthorized: true,
-    ...(options.caPem ? { ca: options.caPem } : {}),
-  });
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const maxBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
-
-  function request(req: TransportRequest): Promise<TransportResponse> {
-    const url = new URL(req.uri);
-    const what = `${req.method} ${url.pathname.replace(/^\/v1\//, '')}`;
-    if (url.protocol === 'http:' && !options.allowHttp) {
-      return Promise.reject(
-        new BackendError('InvalidRequest', 'vault: plain http:// is not allowed (tls.insecure is off)'),
-      );
-    }
-    if (req.signal?.aborted) return Promise.reject(req.signal.reason);
-    const body =
-      req.json !== undefined && typeof req.json === 'object'
-        ? Buffer.from(JSON.stringify(req.json))
-        : undefined;
-    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    if (body) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(body.length);
-    }
-    const isHttps = url.protocol === 'https:';
-    return new Promise<TransportResponse>((resolve, reject) => {
-      const onError = (err: unknown) => {
-        if (req.signal?.aborted) return reject(req.signal.reason);
-        if (err instanceof BackendError) return reject(err);
-        const net = mapNetworkErrorCode((err as { code?: unknown }).code);
-        reject(
-          net
-            ? new BackendError(net.code, `vault ${what}: ${net.phrase}`, { transient: net.transient })
-            : new BackendError('Unavailable', `vault ${what}: request failed`),
-        );
-      };
-      const r = (isHttps ? https : http).request(
-        url,
-        {
-          method: req.method,
-          headers,
-          agent: isHttps ? httpsAgent : httpAgent,
-          ...(req.signal ? { signal: req.signal } : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxBytes) {
-              res.destroy(
-                new BackendError('Unavailable', `vault ${what}: response larger than ${maxBytes} bytes`),
-              );
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('error', onError);
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (status === 429) {
-              const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-              return reject(
-                new BackendError('Throttled', `vault ${what}: rate limit reached (HTTP 429)`, {
-                  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-                }),
-              );
-            }
-            let parsed: unknown;
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (text.trim() !== '') {
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                parsed = undefined;
-              }
-            }
-            resolve({ statusCode: status, body: parsed, request: { path: url.pathname } });
-          });
-        },
-      );
-      r.on('error', onError);
-      r.end(body);
-    });
-  }
-
-  return {
-    request,
-    close() {
-      httpsAgent.destroy();
-      httpAgent.destroy();
-    },
-  };
-}
-
 /** The part of node-vault's client used here. */
 interface NodeVaultClient {
   read(path: string, requestOptions?: object): Promise<unknown>;
   write(path: string, data: unknown, requestOptions?: object): Promise<unknown>;
+  delete(path: string, requestOptions?: object): Promise<unknown>;
   request(options: {
     path: string;
     method: string;
@@ -287,11 +198,80 @@ function kvReadAnswer(
   return { data: data as Record<string, unknown>, version: meta.version };
 }
 
+/** The HTTP status of node-vault's error for a non-2xx answer. */
+function statusOf(err: unknown): number | undefined {
+  const status = (err as { response?: { statusCode?: unknown } } | undefined)?.response?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Tags (string `custom_metadata` values) and whether the newest version reads as deleted. */
+function kvMetadataAnswer(body: unknown): KvMetadata {
+  const data = (
+    body as { data?: { custom_metadata?: unknown; current_version?: unknown; versions?: unknown } }
+  )?.data;
+  const custom = data?.custom_metadata;
+  const customMetadata: Record<string, string> = {};
+  if (typeof custom === 'object' && custom !== null) {
+    for (const [k, v] of Object.entries(custom)) if (typeof v === 'string') customMetadata[k] = v;
+  }
+  const versions = (
+    typeof data?.versions === 'object' && data.versions !== null ? data.versions : {}
+  ) as Record<string, { deletion_time?: unknown; destroyed?: unknown } | undefined>;
+  const latest = versions[String(data?.current_version)];
+  const latestDeleted =
+    latest === undefined ||
+    latest.destroyed === true ||
+    (typeof latest.deletion_time === 'string' && latest.deletion_time !== '');
+  return { customMetadata, latestDeleted };
+}
+
+/** The calls at `<mount>/metadata/` (and the delete at `data/`): what a find and a delete use. */
+function kvMetadataCalls(client: NodeVaultClient): Pick<VaultApi, 'kvList' | 'kvMetadata' | 'kvDelete'> {
+  return {
+    kvList(mount, folder, token, signal) {
+      return call(`list "${folder}"`, signal, async () => {
+        let body: unknown;
+        try {
+          // GET with list=true is LIST (the same `list` capability), without a custom HTTP verb.
+          body = await client.read(
+            `${encodePath(mount)}/metadata/${encodePath(folder)}?list=true`,
+            tokenHeaders(token, signal),
+          );
+        } catch (err) {
+          if (statusOf(err) === 404) return []; // an empty or missing folder
+          throw err;
+        }
+        const keys = (body as { data?: { keys?: unknown } } | undefined)?.data?.keys;
+        if (!Array.isArray(keys))
+          throw new BackendError('InvalidRequest', `vault list "${folder}": answer holds no keys`);
+        return keys.filter((k): k is string => typeof k === 'string' && k !== '');
+      });
+    },
+
+    kvMetadata(mount, path, token, signal) {
+      return call(`read metadata of "${path}"`, signal, async () =>
+        kvMetadataAnswer(
+          await client.read(`${encodePath(mount)}/metadata/${encodePath(path)}`, tokenHeaders(token, signal)),
+        ),
+      );
+    },
+
+    kvDelete(mount, path, scope, token, signal) {
+      const what = scope === 'all' ? `delete all versions of "${path}"` : `delete "${path}"`;
+      return call(what, signal, async () => {
+        const at = scope === 'all' ? 'metadata' : 'data';
+        await client.delete(`${encodePath(mount)}/${at}/${encodePath(path)}`, tokenHeaders(token, signal));
+      });
+    },
+  };
+}
+
 export function createVaultApi(options: VaultApiOptions): VaultApi {
   const transport = createTransport(options);
   const client = createClient(options, transport);
 
   return {
+    ...kvMetadataCalls(client),
     kvRead(mount, path, version, token, signal) {
       const what = `read "${path}"${version === undefined ? '' : ` version ${version}`}`;
       return call(what, signal, async () => {

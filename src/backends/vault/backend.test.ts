@@ -6,6 +6,7 @@ import { FakeClock } from '../../kube/fake-clock.ts';
 import { BackendError } from '../../resilience/errors.ts';
 import type { KubeSecret, SecretsApi, TokenSource } from '../kube-client.ts';
 import type { AuthResult, VaultApi } from './api.ts';
+import type { ListRequest } from '../types.ts';
 import { VaultBackend, type VaultBackendDeps } from './backend.ts';
 
 /** An in-memory Vault: tokens issued by logins, a set of revoked tokens, KV v2 per path. */
@@ -48,6 +49,34 @@ class FakeVault implements VaultApi {
     this.kv.set(path, versions);
     return { version };
   }
+  /** Keys of a folder, as KV v2 lists them: secrets and sub-folders ("x/") one level down. */
+  async kvList(mount: string, folder: string, token: Sensitive<string>) {
+    this.calls.push(`list ${mount}/${folder}`);
+    this.#authorize(token, folder);
+    const keys = new Set<string>();
+    for (const path of this.kv.keys()) {
+      if (!path.startsWith(folder)) continue;
+      const rest = path.slice(folder.length);
+      keys.add(rest.includes('/') ? rest.slice(0, rest.indexOf('/') + 1) : rest);
+    }
+    return [...keys];
+  }
+  async kvMetadata(mount: string, path: string, token: Sensitive<string>) {
+    this.calls.push(`metadata ${mount}/${path}`);
+    this.#authorize(token, path);
+    if (!this.kv.has(path)) throw new BackendError('NotFound', `vault read metadata of "${path}": not found`);
+    return { customMetadata: this.tags.get(path) ?? {}, latestDeleted: this.deleted.has(path) };
+  }
+  async kvDelete(mount: string, path: string, scope: 'latest' | 'all', token: Sensitive<string>) {
+    this.calls.push(`delete ${scope} ${mount}/${path}`);
+    this.#authorize(token, path);
+    if (scope === 'all') this.kv.delete(path);
+    else this.deleted.add(path);
+  }
+  /** custom_metadata per path. */
+  readonly tags = new Map<string, Record<string, string>>();
+  /** Paths whose newest version is soft-deleted. */
+  readonly deleted = new Set<string>();
   async login(mount: string, body: Sensitive<Readonly<Record<string, string>>>): Promise<AuthResult> {
     this.logins.push({ mount, body: { ...body.reveal() } });
     this.calls.push(`login ${mount}`);
@@ -233,6 +262,8 @@ describe('VaultBackend', () => {
             : undefined,
         create: async () => assert.fail(),
         patchData: async () => assert.fail(),
+        list: async () => assert.fail(),
+        delete: async () => assert.fail(),
         ping: async () => undefined,
       };
       const { api, backend } = await make(
@@ -250,6 +281,8 @@ describe('VaultBackend', () => {
         get: async (_ns, name) => ({ metadata: { name }, data: {} }),
         create: async () => assert.fail(),
         patchData: async () => assert.fail(),
+        list: async () => assert.fail(),
+        delete: async () => assert.fail(),
         ping: async () => undefined,
       };
       const { backend } = await make(
@@ -310,6 +343,108 @@ describe('VaultBackend', () => {
         backend.check(),
         (e: unknown) => e instanceof BackendError && e.code === 'Unavailable' && /sealed/.test(e.message),
       );
+    });
+  });
+
+  describe('list and delete', () => {
+    const ctx = { namespace: 'n' };
+    async function seeded() {
+      const made = await make('{token: {value: hvs.root}}');
+      for (const path of ['t/db', 't/dbs/one', 't/dbs/deep/a/b/c', 't/web', 't/x/y', 'other/db']) {
+        made.api.kv.set(path, [{ data: { a: '1' }, version: 1 }]);
+      }
+      made.api.tags.set('t/db', { team: 'a', tier: 'db' });
+      made.api.tags.set('t/dbs/one', { team: 'a', tier: 'db', extra: 'x' });
+      made.api.tags.set('t/web', { team: 'a' });
+      return made;
+    }
+    async function all(backend: VaultBackend, req: ListRequest) {
+      const found: string[] = [];
+      let page: string | undefined;
+      let pages = 0;
+      do {
+        const answer = await backend.list(req, page, ctx);
+        found.push(...answer.paths);
+        page = answer.next;
+        pages++;
+      } while (page !== undefined);
+      return { found: found.sort(), pages };
+    }
+
+    it('walks folders one page each, depth first, under the prefix only', async () => {
+      const { api, backend } = await seeded();
+      const { found, pages } = await all(backend, { prefix: 't/' });
+      assert.deepEqual(found, ['t/db', 't/dbs/deep/a/b/c', 't/dbs/one', 't/web', 't/x/y']);
+      assert.equal(pages, 6);
+      assert.deepEqual(
+        api.calls.filter((c) => c.startsWith('list')),
+        ['t/', 't/dbs/', 't/dbs/deep/', 't/dbs/deep/a/', 't/dbs/deep/a/b/', 't/x/'].map(
+          (f) => `list secret/${f}`,
+        ),
+      );
+      assert.equal(
+        api.calls.some((c) => c.startsWith('metadata') || c.startsWith('read')),
+        false,
+      );
+    });
+
+    it('lists the parent folder of a prefix that is not one, keeping names that start with it', async () => {
+      const { api, backend } = await seeded();
+      assert.deepEqual((await all(backend, { prefix: 't/db' })).found, [
+        't/db',
+        't/dbs/deep/a/b/c',
+        't/dbs/one',
+      ]);
+      assert.equal(api.calls.includes('list secret/t/x/'), false);
+    });
+
+    it('descends at most maxDepth folder levels below the prefix', async () => {
+      const { backend } = await seeded();
+      assert.deepEqual((await all(backend, { prefix: 't/', maxDepth: 0 })).found, ['t/db', 't/web']);
+      assert.deepEqual((await all(backend, { prefix: 't/', maxDepth: 1 })).found, [
+        't/db',
+        't/dbs/one',
+        't/web',
+        't/x/y',
+      ]);
+    });
+
+    it('keeps only secrets whose custom_metadata holds every tag', async () => {
+      const { api, backend } = await seeded();
+      const { found } = await all(backend, { prefix: 't/', tags: { team: 'a', tier: 'db' } });
+      assert.deepEqual(found, ['t/db', 't/dbs/one']);
+      assert.ok(api.calls.includes('metadata secret/t/web'));
+      assert.equal(
+        api.calls.some((c) => c.startsWith('read')),
+        false,
+        'never reads values',
+      );
+    });
+
+    it('refuses a page token that would list outside the prefix', async () => {
+      const { api, backend } = await seeded();
+      for (const token of ['[["other/",1]]', '[["t/x/",9]]', 'nonsense', '[]']) {
+        await assert.rejects(
+          backend.list({ prefix: 't/' }, token, ctx),
+          (e: unknown) => e instanceof BackendError && e.code === 'InvalidRequest',
+        );
+      }
+      assert.equal(api.calls.length, 0);
+    });
+
+    it('deletes the newest version, or all; a missing path or a deleted newest version is NotFound', async () => {
+      const { api, backend } = await seeded();
+      await backend.delete({ path: 't/db', scope: 'latest' }, ctx);
+      assert.deepEqual(api.calls.slice(-2), ['metadata secret/t/db', 'delete latest secret/t/db']);
+      for (const path of ['t/db', 't/missing']) {
+        await assert.rejects(
+          backend.delete({ path, scope: 'latest' }, ctx),
+          (e: unknown) => e instanceof BackendError && e.code === 'NotFound',
+        );
+      }
+      await backend.delete({ path: 't/db', scope: 'all' }, ctx);
+      assert.equal(api.kv.has('t/db'), false);
+      assert.equal(api.calls.filter((c) => c.startsWith('delete')).length, 2);
     });
   });
 });

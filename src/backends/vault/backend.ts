@@ -2,6 +2,12 @@
  * Vault / OpenBao KV v2 backend.
  *   read:  GET  <mount>/data/<path>[?version=N] → data.data, data.metadata.version
  *   write: POST <mount>/data/<path> {data, options.cas} → data.version
+ *   list:  LIST <mount>/metadata/<folder> per page, one folder a page (`list.ts`); with tags,
+ *          GET <mount>/metadata/<path> per listed secret (`custom_metadata`, every pair must match)
+ *   delete: GET <mount>/metadata/<path> (NotFound when missing or the newest version is deleted
+ *          already), then DELETE <mount>/data/<path> (the newest version, undeletable) or
+ *          DELETE <mount>/metadata/<path> (scope `all`: every version and the metadata)
+ *   restore: none here; the guard reads the version and writes it back by check-and-set
  *   check: GET  sys/health
  * A permission error with a cached token triggers one check of the token (lookup-self): if
  * Vault no longer accepts it, it is dropped and the call retried once with a new token; a
@@ -14,9 +20,13 @@ import type { Clock } from '../../kube/clock.ts';
 import { BackendError, isBackendError } from '../../resilience/errors.ts';
 import type { SecretsApi, TokenSource } from '../kube-client.ts';
 import { dataFromObject } from '../property.ts';
+import pLimit from 'p-limit';
 import type {
   BackendAdapter,
   CallContext,
+  DeleteRequest,
+  ListPage,
+  ListRequest,
   ReadRequest,
   RemoteSecret,
   WriteRequest,
@@ -25,6 +35,7 @@ import type {
 import { createVaultApi, type AuthResult, type VaultApi } from './api.ts';
 import { LoginAuth, StaticTokenAuth, type VaultAuth } from './auth.ts';
 import { withVaultToken } from './with-token.ts';
+import { DEFAULT_MAX_DEPTH, decodeWalk, encodeWalk, hasEveryTag, nextPending, visitFolder } from './list.ts';
 
 export interface VaultBackendDeps {
   readonly clock: Clock;
@@ -41,6 +52,9 @@ export interface VaultBackendDeps {
   /** Told about logins and renewals. */
   readonly onAuthEvent?: (event: 'login' | 'renew' | 'renew-failed', identity: string) => void;
 }
+
+/** Metadata reads in flight at once when a page's secrets are matched against tags. */
+const TAG_READS = 8;
 
 const SA_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -97,6 +111,60 @@ export class VaultBackend implements BackendAdapter {
       this.#api.kvWrite(this.#cfg.kv.mount, req.path, data, cas, token, signal),
     );
     return { version: String(result.version) };
+  }
+
+  async list(req: ListRequest, page: string | undefined, ctx: CallContext): Promise<ListPage> {
+    const maxDepth = req.maxDepth ?? DEFAULT_MAX_DEPTH;
+    const pending = decodeWalk(page, req.prefix, maxDepth, this.name);
+    const folder = pending[pending.length - 1] as (typeof pending)[number];
+    const keys = await this.#withToken(ctx, (token, signal) =>
+      this.#api.kvList(this.#cfg.kv.mount, folder.path, token, signal),
+    );
+    const { paths, folders } = visitFolder(folder, keys, req.prefix, maxDepth);
+    const tags = req.tags ?? {};
+    const found = Object.keys(tags).length === 0 ? paths : await this.#tagged(paths, tags, ctx);
+    const next = encodeWalk(nextPending(pending, folders));
+    return { paths: found, ...(next === undefined ? {} : { next }) };
+  }
+
+  async delete(req: DeleteRequest, ctx: CallContext): Promise<void> {
+    const mount = this.#cfg.kv.mount;
+    await this.#withToken(ctx, async (token, signal) => {
+      // KV answers a delete of nothing with success: look first, so a wrong path says so.
+      const meta = await this.#api.kvMetadata(mount, req.path, token, signal);
+      if (req.scope === 'latest' && meta.latestDeleted) {
+        throw new BackendError(
+          'NotFound',
+          `vault delete "${req.path}": the newest version is deleted already`,
+          {
+            backend: this.name,
+          },
+        );
+      }
+      await this.#api.kvDelete(mount, req.path, req.scope, token, signal);
+    });
+  }
+
+  /** The paths whose `custom_metadata` holds every pair of `tags`; one gone since the listing is left out. */
+  async #tagged(paths: readonly string[], tags: Readonly<Record<string, string>>, ctx: CallContext) {
+    const limit = pLimit(TAG_READS);
+    const mount = this.#cfg.kv.mount;
+    const matched = await Promise.all(
+      paths.map((path) =>
+        limit(async () => {
+          try {
+            const meta = await this.#withToken(ctx, (token, signal) =>
+              this.#api.kvMetadata(mount, path, token, signal),
+            );
+            return hasEveryTag(meta.customMetadata, tags) ? path : undefined;
+          } catch (err) {
+            if (isBackendError(err) && err.code === 'NotFound') return undefined;
+            throw err;
+          }
+        }),
+      ),
+    );
+    return matched.filter((p): p is string => p !== undefined);
   }
 
   async check(signal?: AbortSignal): Promise<void> {
