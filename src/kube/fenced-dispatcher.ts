@@ -1,10 +1,10 @@
 // The fence's last check, at the socket: undici calls a handler's onRequestStart synchronously
-// right before it writes the request (HTTP/1.1 and HTTP/2 alike). A check in the REST client
-// alone leaves the connect, TLS handshake and queueing in between; a process frozen there
-// (SIGSTOP, a paused VM) would send its write on resume, before its own timers could close the
-// fence. Here the only gap left is the synchronous write itself — provided the body is a string
-// or Buffer (rest.ts sends one); a streamed body, as fetch sends, is written a microtask or more
-// later, a gap a frozen process would resume in.
+// right before it writes the request. A check in the REST client alone leaves the connect, TLS
+// handshake and queueing in between; a process frozen there (SIGSTOP, a paused VM) would send
+// its write on resume, before its own timers could close the fence. Here the only gap left is
+// the synchronous write itself — provided the request goes over HTTP/1.1 (http1-pool.ts; over
+// HTTP/2 the session writes on a later turn) with a string or Buffer body (rest.ts; fetch
+// streams the body, also a turn or more later).
 import type { Dispatcher } from 'undici';
 import type { WriteFence } from './fence.ts';
 

@@ -1,7 +1,12 @@
 // The fenced REST client against a real local HTTP server (what reaches the wire is what counts).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { LeadershipFence, NotLeaderError, type WriteFence } from './fence.ts';
 import { type HttpVerb, createRestClient } from './rest.ts';
@@ -184,6 +189,64 @@ describe('REST client with a leadership fence', () => {
       assert.equal(api.seen[0]?.userAgent, 'vaultsync/1.2.3 (replica-a)');
     } finally {
       await api.close();
+    }
+  });
+
+  it('speaks HTTP/1.1 to an apiserver that offers HTTP/2 too (an HTTP/2 write leaves on a later turn)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rest-h1-'));
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const versions: string[] = [];
+    const server = createSecureServer(
+      { key: readFileSync(key), cert: readFileSync(cert), allowHTTP1: true },
+      (req, res) => {
+        versions.push(`${req.method} ${req.httpVersion}`);
+        res.setHeader('Content-Type', 'application/json');
+        res.end('{}');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [
+          { name: 'c', server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, caFile: cert },
+        ],
+        users: [{ name: 'u', token: 't' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      const fence = new LeadershipFence({ renewDeadlineMs: 4000 });
+      fence.renewed(fence.now());
+      const rest = createRestClient(kc, { fence });
+      await rest.request({ method: 'PATCH', path, body });
+      await rest.request({ method: 'GET', path });
+      assert.deepEqual(versions, ['PATCH 1.1', 'GET 1.1']);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

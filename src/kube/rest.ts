@@ -12,6 +12,7 @@ import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { KubeError, fromResponse, toKubeError } from './errors.ts';
 import type { WriteFence } from './fence.ts';
 import { fencedDispatcher } from './fenced-dispatcher.ts';
+import { http1Pool } from './http1-pool.ts';
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -80,7 +81,7 @@ function connectionKey(kc: KubeConfig): string {
 }
 
 export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): RestClient {
-  const pools = new Map<string, Dispatcher>();
+  const pools = new Map<string, Promise<Dispatcher>>();
   const fencedPools = new WeakMap<Dispatcher, Dispatcher>();
   const fenced = (pool: Dispatcher, fence: WriteFence): Dispatcher => {
     let view = fencedPools.get(pool);
@@ -112,11 +113,16 @@ export function createRestClient(kc: KubeConfig, opts: RestClientOptions = {}): 
       try {
         await kc.applySecurityAuthentication(ctx);
         const key = connectionKey(kc);
-        // No dispatcher from client-node (plain HTTP): undici's default, which writes must also fence.
-        const pool =
-          pools.get(key) ?? (ctx.getDispatcher() as Dispatcher | undefined) ?? getGlobalDispatcher();
-        pools.set(key, pool);
-        dispatcher = fence ? fenced(pool, fence) : pool;
+        let pool = pools.get(key);
+        if (!pool) {
+          // No dispatcher from client-node (plain HTTP): undici's default, which writes must also fence.
+          const fallback = () => (ctx.getDispatcher() as Dispatcher | undefined) ?? getGlobalDispatcher();
+          pool = http1Pool(kc, fallback);
+          pools.set(key, pool);
+          pool.catch(() => pools.delete(key)); // a failed set-up is tried again next time
+        }
+        const ready = await pool;
+        dispatcher = fence ? fenced(ready, fence) : ready;
       } catch (err) {
         throw toKubeError(err);
       }
