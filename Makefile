@@ -52,7 +52,7 @@ check-dist: deps
 	node hack/check-dist.ts
 
 test-unit: deps
-	mocha 'src/**/*.test.ts' 'hack/**/*.test.ts'
+	mocha 'src/**/*.test.ts' 'hack/**/*.test.ts' 'bench/**/*.test.ts'
 
 test-integration: deps testbed
 	mocha --config .mocharc.integration.json 'test/**/*.test.ts'
@@ -69,6 +69,8 @@ e2e: deps testbed
 dev: deps testbed
 	node hack/dev.ts
 
+## Issue 15's bench: every scenario sandwiched baseline → vaultsync → baseline on a bed of its own
+## (knobs in bench/run.ts, e.g. BENCH_RESOURCES=1000 BENCH_SCENARIOS=cold,restart); writes bench/out/.
 bench: deps testbed
 	node bench/run.ts
 
@@ -78,6 +80,7 @@ faults: deps testbed
 	FAULTS=full mocha --config .mocharc.integration.json --timeout 900000 'test/faults/**/*.test.ts'
 	node hack/faults-table.ts
 
+## The certificates scenario alone (make bench runs it too).
 bench-certs: deps testbed
 	node bench/certificates.ts
 

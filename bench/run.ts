@@ -1,172 +1,116 @@
-// make bench: 1,000 VaultSecrets brought to Ready by vaultsync, beside the same work done by
-// a plain script (read each value from OpenBao, create each Secret) in the same run, on the
-// same test bed. Prints wall time, backend reads and apiserver requests for both.
-import { mkdtempSync } from 'node:fs';
-import https from 'node:https';
-import { tmpdir } from 'node:os';
+// make bench: every scenario of issue 15 on one bed in one run, each sandwiched baseline →
+// vaultsync → baseline where a baseline exists, counted by the servers themselves (the
+// apiserver's apiserver_request_total, OpenBao's audit device). Writes bench/out/summary.json,
+// summary.md (printed too), history.jsonl and PNG plots. Knobs (environment):
+//   BENCH_RESOURCES=10000 BENCH_PATHS=1000 BENCH_SCENARIOS=cold,restart,idle,propagation,memory,certificates
+//   BENCH_CONCURRENCY (default: tuned) BENCH_WORKERS=4 BENCH_REFRESH_SECONDS=60 BENCH_IDLE_SECONDS=180
+//   BENCH_CHANGES=100 BENCH_CERTIFICATES=1000 BENCH_RSA=100 BENCH_CPU_PROFILE=1 BENCH_OUT=bench/out
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
-import pLimit from 'p-limit';
-import { createKubeClient, createObject } from '../src/kube/index.ts';
+import { createKubeClient } from '../src/kube/index.ts';
 import { installCrds } from '../test/support/crds.ts';
-import { ensureNamespace, startTestOperator } from '../test/support/operator.ts';
+import { ensureNamespace } from '../test/support/operator.ts';
 import { startTestbed } from '../test/support/testbed/index.ts';
 import { baoApi } from '../test/support/testbed/openbao.ts';
-import { eventually } from '../test/support/wait.ts';
+import { certificatesScenario } from './certificates.ts';
+import { tuneConcurrency } from './lib/baseline.ts';
+import { ServerCounters } from './lib/counters.ts';
+import { type Knobs, type ScenarioName, readKnobs } from './lib/knobs.ts';
+import { BenchOperator } from './lib/operator.ts';
+import { writePlots } from './lib/plots.ts';
+import { writeProfileTop } from './lib/profile.ts';
+import { writeSummary } from './lib/report.ts';
+import { type ScenarioResult, type Series, loadNow } from './lib/result.ts';
+import { type BenchContext, VS_BULK_NAMESPACE, VS_NAMESPACE, inParallel, valueAt } from './lib/workload.ts';
+import { coldSync } from './scenarios/cold.ts';
+import { idle } from './scenarios/idle.ts';
+import { memory } from './scenarios/memory.ts';
+import { propagation } from './scenarios/propagation.ts';
+import { restart } from './scenarios/restart.ts';
 
-const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 1000);
-const PATHS = 100; // ten resources per backend path, as teams share a few secrets
-const CONCURRENCY = 4;
+const log = (line: string) => console.log(`[bench] ${line}`);
 
-/** Total requests the apiserver has served (its own counter), for before/after deltas. */
-async function apiserverRequests(kc: KubeConfig): Promise<number> {
-  const opts: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts);
-  const text = await new Promise<string>((resolve, reject) => {
-    https
-      .get(`${kc.getCurrentCluster()?.server}/metrics`, opts, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += String(d)));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-  let total = 0;
-  for (const m of text.matchAll(/^apiserver_request_total\{[^}]*\} (\d+(?:\.\d+)?)/gm)) total += Number(m[1]);
-  return total;
-}
+type Runner = (ctx: BenchContext, series: Series) => Promise<ScenarioResult>;
+const RUNNERS: Record<Exclude<ScenarioName, 'certificates'>, Runner> = {
+  cold: coldSync,
+  restart,
+  idle,
+  propagation,
+  memory,
+};
 
-interface Figures {
-  seconds: number;
-  backendReads: number;
-  apiserverRequests: number;
-}
-
-async function plainScript(kc: KubeConfig, bao: ReturnType<typeof baoApi>, ns: string): Promise<Figures> {
-  const client = createKubeClient(kc);
-  const limit = pLimit(CONCURRENCY);
-  const apiBefore = await apiserverRequests(kc);
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: RESOURCES }, (_, i) =>
-      limit(async () => {
-        const read = (await bao('GET', `secret/data/bench/p${i % PATHS}`)) as {
-          data: { data: { v: string } };
-        };
-        await createObject(client, {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: `s-${i}`, namespace: ns },
-          stringData: { v: read.data.data.v },
-        });
-      }),
-    ),
+/** The bed's OpenBao paths (generation 0 values) and the namespaces, outside every timing. */
+async function prepare(ctx: BenchContext, knobs: Knobs): Promise<void> {
+  const namespaces = [VS_NAMESPACE, VS_BULK_NAMESPACE, 'bench-baseline', 'bench-tune', 'bench-unrelated'];
+  for (const ns of namespaces) await ensureNamespace(ctx.kc, ns);
+  const paths = Array.from({ length: knobs.paths }, (_, p) => `p${p}`);
+  await inParallel(paths, 16, (p) =>
+    ctx.bao('POST', `secret/data/bench/${p}`, { data: { v: valueAt(p, 0) } }),
   );
-  const seconds = (performance.now() - start) / 1000;
-  return {
-    seconds,
-    backendReads: RESOURCES,
-    apiserverRequests: (await apiserverRequests(kc)) - apiBefore - 1,
-  };
 }
 
-async function vaultsync(bed: Awaited<ReturnType<typeof startTestbed>>, ns: string): Promise<Figures> {
-  const kc = bed.kubeConfig();
-  const client = createKubeClient(kc);
-  const limit = pLimit(CONCURRENCY);
-  await Promise.all(
-    Array.from({ length: RESOURCES }, (_, i) =>
-      limit(() =>
-        createObject(client, {
-          apiVersion: 'vaultsync.io/v1alpha1',
-          kind: 'VaultSecret',
-          metadata: { name: `vs-${i}`, namespace: ns },
-          spec: {
-            backend: 'vault',
-            data: [{ secretKey: 'v', remoteRef: { path: `bench/p${i % PATHS}`, property: 'v' } }],
-          },
-        }),
-      ),
-    ),
-  );
-  const apiBefore = await apiserverRequests(kc);
-  const start = performance.now();
-  const operator = await startTestOperator(bed as never, {
-    config: `
-backends:
-  - name: vault
-    type: vault
-    address: ${bed.baoAddr}
-    tls: {insecure: true}
-    auth: {token: {value: ${bed.baoToken}}}
-    allowedNamespaces: ["${ns}"]
-    rateLimit: {qps: 1000, burst: 1000}
-`,
+async function main(): Promise<void> {
+  const knobs = readKnobs();
+  const loadStart = loadNow();
+  const dir = mkdtempSync(join(tmpdir(), 'vaultsync-bench-'));
+  const bed = await startTestbed({
+    dir,
+    workloads: false,
+    aws: false,
+    gcp: false,
+    azure: false,
+    openbaoAudit: true,
+    log,
   });
+  const operator = new BenchOperator(bed);
+  const rows: ScenarioResult[] = [];
+  const series: Series = { completions: {}, latenciesMs: {} };
   try {
-    await eventually(
-      `${RESOURCES} VaultSecrets Ready`,
-      async () => {
-        const list = await client.rest.request<{
-          items: { status?: { conditions?: { type: string; status: string }[] } }[];
-        }>({
-          method: 'GET',
-          path: `/apis/vaultsync.io/v1alpha1/namespaces/${ns}/vaultsecrets`,
-        });
-        const ready = list.items.filter((v) =>
-          v.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        );
-        return ready.length === RESOURCES ? true : undefined;
-      },
-      600_000,
-      250,
+    const kc = bed.kubeConfig();
+    await installCrds(kc);
+    const ctx: BenchContext = {
+      bed,
+      kc,
+      client: createKubeClient(kc),
+      bao: baoApi({ addr: bed.baoAddr, token: bed.baoToken }),
+      counters: new ServerCounters(kc, bed.dir),
+      operator,
+      knobs,
+      concurrency: 0,
+      cpuProfileDir: knobs.cpuProfile ? join(knobs.outDir, 'profiles') : undefined,
+      log,
+    };
+    await prepare(ctx, knobs);
+    ctx.concurrency = knobs.concurrency ?? (await tuneConcurrency(ctx, 'bench-tune'));
+    log(
+      `${knobs.resources} resources over ${knobs.paths} paths; scenarios ${knobs.scenarios.join(', ')}; concurrency ${ctx.concurrency}`,
     );
-    const seconds = (performance.now() - start) / 1000;
-    const metrics = await (await fetch(`http://${operator.healthAddress}/metrics`)).text();
-    let backendReads = 0;
-    for (const m of metrics.matchAll(
-      /vaultsync_backend_requests_total\{[^}]*operation="read"[^}]*outcome="success"[^}]*\} (\d+)/g,
-    )) {
-      backendReads += Number(m[1]);
+    for (const name of knobs.scenarios) {
+      log(`scenario ${name} (load ${loadNow().join(' ')})`);
+      if (name === 'certificates') {
+        await operator.stop();
+        rows.push(await certificatesScenario(bed, series));
+      } else rows.push(await RUNNERS[name](ctx, series));
     }
-    return { seconds, backendReads, apiserverRequests: (await apiserverRequests(kc)) - apiBefore };
   } finally {
     await operator.stop();
+    await bed.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
+  const run = {
+    at: new Date().toISOString(),
+    cpus: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadStart,
+    loadEnd: loadNow(),
+    concurrency: knobs.concurrency ?? 'tuned',
+    workers: knobs.workers,
+  };
+  console.log(`\n${writeSummary(knobs.outDir, rows, run)}\n`);
+  const plots = await writePlots(knobs.outDir, series);
+  log(`wrote ${knobs.outDir}/summary.json, summary.md, ${plots.join(', ')}`);
+  if (knobs.cpuProfile) log(`profile: ${writeProfileTop(join(knobs.outDir, 'profiles'))}`);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'vaultsync-bench-'));
-const bed = await startTestbed({
-  dir,
-  workloads: false,
-  aws: false,
-  log: (l) => console.log(`[bench] ${l}`),
-});
-try {
-  const kc = bed.kubeConfig();
-  await installCrds(kc);
-  const bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
-  for (let p = 0; p < PATHS; p++) await bao('POST', `secret/data/bench/p${p}`, { data: { v: `value-${p}` } });
-  await ensureNamespace(kc, 'bench-script');
-  await ensureNamespace(kc, 'bench-vaultsync');
-  console.log(`[bench] ${RESOURCES} resources over ${PATHS} backend paths, concurrency ${CONCURRENCY}`);
-  const script = await plainScript(kc, bao, 'bench-script');
-  const ours = await vaultsync(bed, 'bench-vaultsync');
-  const row = (name: string, f: Figures) =>
-    `${name.padEnd(22)} ${f.seconds.toFixed(1).padStart(8)} s ${String(f.backendReads).padStart(8)} ${String(Math.round(f.apiserverRequests)).padStart(10)}`;
-  console.log(
-    `\n${'work'.padEnd(22)} ${'wall'.padStart(10)} ${'reads'.padStart(8)} ${'api reqs'.padStart(10)}`,
-  );
-  console.log(row('plain script', script));
-  console.log(row('vaultsync (to Ready)', ours));
-  console.log(
-    `ratios vaultsync/script: time ${(ours.seconds / script.seconds).toFixed(2)}, ` +
-      `backend reads ${(ours.backendReads / script.backendReads).toFixed(2)}, ` +
-      `apiserver requests ${(ours.apiserverRequests / script.apiserverRequests).toFixed(2)}`,
-  );
-  console.log(
-    'note: the script only copies values once; vaultsync also writes status, events and watches for drift.',
-  );
-} finally {
-  await bed.stop();
-}
+await main();

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { SCENARIOS, pickScenarios, readKnobs } from './knobs.ts';
+import { resourceRef, smallCount } from './workload.ts';
+
+describe('bench knobs', () => {
+  it('defaults to the issue’s sizes and every scenario', () => {
+    const k = readKnobs({});
+    assert.equal(k.resources, 10_000);
+    assert.equal(k.paths, 1000);
+    assert.deepEqual(k.scenarios, [...SCENARIOS]);
+    assert.equal(k.concurrency, undefined);
+  });
+
+  it('keeps the bench’s order and adds cold before a scenario that needs its resources', () => {
+    assert.deepEqual(pickScenarios('memory, restart'), ['cold', 'restart', 'memory']);
+    assert.deepEqual(pickScenarios('certificates'), ['certificates']);
+    assert.throws(() => pickScenarios('cold,api'), /unknown scenario api/);
+  });
+
+  it('refuses sizes that make no workload', () => {
+    assert.throws(() => readKnobs({ BENCH_RESOURCES: '100', BENCH_PATHS: '200' }));
+    assert.throws(() => readKnobs({ BENCH_RESOURCES: 'many' }), /whole number/);
+    assert.equal(readKnobs({ BENCH_RESOURCES: '100' }).paths, 100);
+  });
+
+  it('puts the first tenth in the kept namespace and spreads paths round-robin', () => {
+    const knobs = { resources: 1000, paths: 100 };
+    assert.equal(smallCount(1000), 100);
+    assert.deepEqual(resourceRef(99, knobs), {
+      index: 99,
+      namespace: 'bench-vs',
+      name: 'vs-99',
+      path: 'p99',
+    });
+    assert.deepEqual(resourceRef(100, knobs), {
+      index: 100,
+      namespace: 'bench-vs-bulk',
+      name: 'vs-100',
+      path: 'p0',
+    });
+  });
+});
