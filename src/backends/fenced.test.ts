@@ -5,7 +5,7 @@ import { LeadershipFence, NotLeaderError } from '../kube/fence.ts';
 import { fencedIssuers } from '../issuers/fenced.ts';
 import type { Issuer, IssuerRegistry } from '../issuers/types.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
-import { fencedBackends } from './fenced.ts';
+import { fencedBackend, fencedBackends } from './fenced.ts';
 import type { BackendRegistry } from './registry.ts';
 import type { Backend, CallContext } from './types.ts';
 
@@ -90,5 +90,38 @@ describe('fenced backends and issuers', () => {
     );
     assert.equal(backends.get('missing'), undefined);
     assert.deepEqual(backends.names(), ['vault']);
+  });
+
+  it('fences restores and deletes like writes; finds are reads; leaves out what the backend lacks', async () => {
+    const { calls, registry } = counting();
+    const inner = registry.get('vault')!;
+    const backend: Backend = {
+      ...inner,
+      find: async (_req, c) => (
+        calls.push({ op: 'find', signal: c.signal }),
+        { paths: [], truncated: false, refused: 0 }
+      ),
+      restore: async (_req, c) => (calls.push({ op: 'restore', signal: c.signal }), { version: '3' }),
+      delete: async (_req, c) => void calls.push({ op: 'delete', signal: c.signal }),
+    };
+    const fence = new LeadershipFence({ renewDeadlineMs: 4000 });
+    fence.renewed(fence.now());
+    const view = fencedBackend(backend, fence);
+    await view.restore!({ path: 'shop/db', version: '1' }, ctx);
+    await view.delete!({ path: 'shop/db', scope: 'latest' }, ctx);
+    assert.ok(
+      calls.every((c) => c.signal !== undefined),
+      'with the fence signal',
+    );
+    fence.lose('the Lease is held by replica-b');
+    await assert.rejects(view.restore!({ path: 'shop/db', version: '1' }, ctx), NotLeaderError);
+    await assert.rejects(view.delete!({ path: 'shop/db', scope: 'all' }, ctx), NotLeaderError);
+    await view.find!({ prefix: 'shop/', maxItems: 1 }, ctx);
+    assert.deepEqual(
+      calls.map((c) => c.op),
+      ['restore', 'delete', 'find'],
+    );
+    const plain = fencedBackend(inner, fence);
+    assert.deepEqual([plain.find, plain.restore, plain.delete], [undefined, undefined, undefined]);
   });
 });

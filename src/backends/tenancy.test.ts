@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { compileTenancy } from './tenancy.ts';
+import { compilePrefixTenancy, compileTenancy, fixedStart, listPrefixProblem } from './tenancy.ts';
 
 describe('tenancy', () => {
   describe('compileTenancy', () => {
@@ -88,6 +88,51 @@ describe('tenancy', () => {
           }),
         /invalid path glob "\{namespace\}-\*": "\{namespace\}" must be a whole segment/,
       );
+    });
+  });
+
+  describe('compilePrefixTenancy (where a find may list)', () => {
+    const check = compilePrefixTenancy('vault', {
+      allowedNamespaces: ['team-*'],
+      allowedPaths: ['{namespace}/**', 'apps/*/{namespace}/*', 'shared/config'],
+    });
+
+    it('allows a prefix under the fixed start of a glob for the namespace', () => {
+      for (const prefix of ['team-a/', 'team-a/db', 'team-a/x/y-', 'apps/', 'apps/web/', 'shared/config']) {
+        assert.equal(check('team-a', prefix), undefined, prefix);
+      }
+    });
+
+    it('refuses "", another team\'s folder and a prefix wider than the rules, naming the rule as it applies', () => {
+      for (const prefix of ['', 'team', 'team-a', 'team-b/', 'app', 'shared/']) {
+        const err = check('team-a', prefix);
+        assert.equal(err?.code, 'TenancyDenied', prefix);
+      }
+      assert.equal(
+        check('team-a', 'team-b/')?.message,
+        'prefix "team-b/" is not inside the paths allowed for namespace "team-a" on backend "vault" (allowedPaths: {namespace}/**, apps/*/{namespace}/*, shared/config; for this namespace: team-a/**, apps/*/team-a/*, shared/config)',
+      );
+    });
+
+    it('refuses a namespace not listed, and a malformed prefix', () => {
+      assert.match(check('shop', 'shop/')?.message ?? '', /namespace "shop" may not use backend "vault"/);
+      for (const prefix of ['/team-a/', 'team-a//x', 'team-a/../team-b/', 'team-a/\u0000']) {
+        assert.equal(check('team-a', prefix)?.code, 'InvalidRequest', prefix);
+      }
+    });
+
+    it('allows "" only where a glob starts with a wildcard', () => {
+      const open = compilePrefixTenancy('kube', { allowedNamespaces: ['*'], allowedPaths: ['**'] });
+      assert.equal(open('any', ''), undefined);
+    });
+
+    it('fixedStart and listPrefixProblem', () => {
+      assert.equal(fixedStart('{namespace}/**', 'team-a'), 'team-a/');
+      assert.equal(fixedStart('apps/*/{namespace}/*', 'team-a'), 'apps/');
+      assert.equal(fixedStart('shared/config', 'team-a'), 'shared/config');
+      assert.equal(listPrefixProblem(''), undefined);
+      assert.equal(listPrefixProblem('team-a/'), undefined);
+      assert.match(listPrefixProblem('/') ?? '', /empty/);
     });
   });
 });

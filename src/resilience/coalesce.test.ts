@@ -152,6 +152,17 @@ describe('Coalescer', () => {
     assert.equal(calls, 2);
   });
 
+  it('invalidateWhere drops only the kept results whose key passes the test', async () => {
+    const c = new Coalescer<number>({ clock: new FakeClock(), ttlMs: 60_000 });
+    let calls = 0;
+    const run = (key: string) => c.run(key, async () => ++calls);
+    await run('team-a/\0x');
+    await run('team-b/\0x');
+    c.invalidateWhere((key) => 'team-a/db'.startsWith(key.slice(0, key.indexOf('\0'))));
+    assert.equal(await run('team-a/\0x'), 3, 'listed again');
+    assert.equal(await run('team-b/\0x'), 2, 'kept');
+  });
+
   it('lets one caller give up without cancelling the others', async () => {
     const c = new Coalescer<string>({ clock: new FakeClock() });
     const d = deferred<string>();
