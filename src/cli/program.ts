@@ -67,7 +67,7 @@ function buildProgram(io: CliIo) {
     .action(async (opts, cmd) => {
       const { cluster, format } = session(cmd);
       const namespace = opts.allNamespaces ? undefined : cluster.namespace;
-      io.stdout(formatStatus(await collectStatus(cluster, namespace), format, now(), !namespace));
+      io.stdout(formatStatus(await collectStatus(cluster, namespace, now()), format, now(), !namespace));
     });
 
   for (const trigger of Object.values(TRIGGERS)) {

@@ -39,7 +39,7 @@ const sr = {
 
 describe('kubectl vaultsync: status', () => {
   it('reads Ready, reason, last sync and next refresh of a VaultSecret', () => {
-    assert.deepEqual(statusRow(vs), {
+    assert.deepEqual(statusRow(vs, NOW), {
       kind: 'VaultSecret',
       namespace: 'team-a',
       name: 'db',
@@ -52,26 +52,27 @@ describe('kubectl vaultsync: status', () => {
   });
 
   it('takes renewal and rotation times from status; no condition yet is Unknown', () => {
-    assert.deepEqual(statusRow(vc).next, { what: 'renewal', at: '2026-01-02T12:00:00Z' });
-    assert.equal(statusRow(vc).lastSync, '2026-01-01T10:00:00Z');
-    const row = statusRow(sr);
+    assert.deepEqual(statusRow(vc, NOW).next, { what: 'renewal', at: '2026-01-02T12:00:00Z' });
+    assert.equal(statusRow(vc, NOW).lastSync, '2026-01-01T10:00:00Z');
+    const row = statusRow(sr, NOW);
     assert.equal(row.ready, 'Unknown');
     assert.deepEqual(row.next, { what: 'rotation', at: '2026-01-01T18:00:00Z', note: 'suspended' });
     assert.equal(describeNext(row.next, NOW), 'in 6h (suspended)');
   });
 
-  it('next refresh: the end of the window after the last read; never with interval 0', () => {
-    assert.deepEqual(nextRefresh('2026-01-01T11:00:00Z', '30m'), {
+  it('next refresh: the end of the window after the last recorded read, else within the interval; never with interval 0', () => {
+    assert.deepEqual(nextRefresh('2026-01-01T11:40:00Z', '30m', NOW), {
       what: 'refresh',
-      at: '2026-01-01T11:30:00.000Z',
+      at: '2026-01-01T12:10:00.000Z',
     });
-    assert.equal(describeNext(nextRefresh('2026-01-01T11:00:00Z', '30m'), NOW), '30m ago');
-    assert.match(describeNext(nextRefresh('2026-01-01T11:00:00Z', '0'), NOW), /^never/);
-    assert.equal(describeNext(nextRefresh(undefined, '1h'), NOW), 'not read yet');
+    // Reads that changed nothing are not in status: past the interval, the next is within one.
+    assert.equal(describeNext(nextRefresh('2026-01-01T11:00:00Z', '30m', NOW), NOW), 'within 30m');
+    assert.match(describeNext(nextRefresh('2026-01-01T11:00:00Z', '0', NOW), NOW), /^never/);
+    assert.equal(describeNext(nextRefresh(undefined, '1h', NOW), NOW), 'not read yet');
   });
 
   it('prints a table, with a NAMESPACE column for -A, and the rows as JSON', () => {
-    const rows = [statusRow(vs), statusRow(vc)];
+    const rows = [statusRow(vs, NOW), statusRow(vc, NOW)];
     const table = formatStatus(rows, 'table', NOW, false);
     assert.match(table, /^KIND\s+NAME\s+READY\s+REASON\s+LAST SYNC\s+NEXT\n/);
     assert.match(table, /VaultSecret\s+db\s+True\s+Synced\s+30m ago\s+refresh in 30m\n/);

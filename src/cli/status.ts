@@ -32,7 +32,7 @@ export function readyCondition(obj: VaultSyncResource): Condition | undefined {
 }
 
 /** The row of one resource; `now` only to tell a past refresh time from a future one. */
-export function statusRow(obj: VaultSyncResource): StatusRow {
+export function statusRow(obj: VaultSyncResource, now: number): StatusRow {
   const ready = readyCondition(obj);
   return {
     kind: obj.kind,
@@ -41,16 +41,16 @@ export function statusRow(obj: VaultSyncResource): StatusRow {
     ready: ready?.status ?? 'Unknown',
     reason: ready?.reason ?? '',
     message: ready?.message ?? '',
-    ...lastAndNext(obj),
+    ...lastAndNext(obj, now),
   };
 }
 
-function lastAndNext(obj: VaultSyncResource): Pick<StatusRow, 'lastSync' | 'next'> {
+function lastAndNext(obj: VaultSyncResource, now: number): Pick<StatusRow, 'lastSync' | 'next'> {
   switch (obj.kind) {
     case 'VaultSecret': {
       const last = obj.status?.lastRefreshTime;
       const interval = obj.spec.refreshInterval ?? VAULT_SECRET_DEFAULTS.refreshInterval;
-      return { ...(last && { lastSync: last }), next: nextRefresh(last, interval) };
+      return { ...(last && { lastSync: last }), next: nextRefresh(last, interval, now) };
     }
     case 'VaultCertificate': {
       const at = obj.status?.renewalTime;
@@ -77,12 +77,18 @@ function lastAndNext(obj: VaultSyncResource): Pick<StatusRow, 'lastSync' | 'next
  * The latest time of the next refresh: the operator reads again at a random point between 90%
  * and 100% of the interval after the last read (controllers/vaultsecret/refresh.ts).
  */
-export function nextRefresh(lastRefresh: string | undefined, interval: string): StatusRow['next'] {
+export function nextRefresh(
+  lastRefresh: string | undefined,
+  interval: string,
+  now: number,
+): StatusRow['next'] {
   if (!isDuration(interval)) return { what: 'refresh', note: `invalid refreshInterval ${interval}` };
   const ms = parseDuration(interval);
   if (ms === 0) return { what: 'refresh', note: 'never (refreshInterval 0: sync once)' };
   const last = lastRefresh === undefined ? NaN : Date.parse(lastRefresh);
   if (!Number.isFinite(last)) return { what: 'refresh', note: 'not read yet' };
+  // Status records reads that brought news; the operator reads at least once an interval.
+  if (last + ms <= now) return { what: 'refresh', note: `within ${interval}` };
   return { what: 'refresh', at: new Date(last + ms).toISOString() };
 }
 
@@ -117,14 +123,18 @@ export function formatStatus(
 }
 
 /** Rows of every kind in one namespace (or all, with `namespace` undefined), sorted. */
-export async function collectStatus(cluster: Cluster, namespace: string | undefined): Promise<StatusRow[]> {
+export async function collectStatus(
+  cluster: Cluster,
+  namespace: string | undefined,
+  now = Date.now(),
+): Promise<StatusRow[]> {
   // Listed together; a refusal is reported for the first kind in KINDS order, the same every run.
   const settled = await Promise.allSettled(KINDS.map((kind) => cluster.list(kind, namespace)));
   const refused = settled.find((r) => r.status === 'rejected');
   if (refused) throw refused.reason;
   return settled
     .flatMap((r) => (r.status === 'fulfilled' ? r.value : []))
-    .map(statusRow)
+    .map((obj) => statusRow(obj, now))
     .sort(
       (a, b) =>
         a.namespace.localeCompare(b.namespace) ||

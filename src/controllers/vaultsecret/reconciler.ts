@@ -45,6 +45,7 @@ import { finalize } from './finalize.ts';
 import { mayWrite } from './ownership.ts';
 import { BACKEND_REASONS } from './reasons.ts';
 import {
+  lastRefreshAt,
   nextRefreshDelay,
   readsFresh,
   refreshPhase,
@@ -54,7 +55,7 @@ import {
 } from './refresh.ts';
 import { type FailureIo, reportFailure } from './report-failure.ts';
 import { dataProblem } from './secret-limits.ts';
-import { writeStatus } from './status-write.ts';
+import { statusEqual, writeStatus } from './status-write.ts';
 import { syncNowToken } from './sync-now.ts';
 import {
   CLEANUP_FINALIZER,
@@ -136,9 +137,13 @@ interface Read {
 export class VaultSecretReconciler {
   readonly #deps: VaultSecretReconcilerDeps;
   readonly #io: FailureIo;
+  /** When this process last read each resource's data: reads that changed nothing are not in status. */
+  readonly #refreshedAt = new Map<string, number>();
+  readonly #startedMs: number;
 
   constructor(deps: VaultSecretReconcilerDeps) {
     this.#deps = deps;
+    this.#startedMs = deps.clock.now();
     this.#io = {
       client: deps.client,
       events: deps.events,
@@ -153,6 +158,7 @@ export class VaultSecretReconciler {
     if (!vs) {
       this.#io.held.forget(key);
       this.#io.failures.forget(key);
+      this.#refreshedAt.delete(key);
       return;
     }
     if (vs.metadata?.deletionTimestamp)
@@ -174,7 +180,7 @@ export class VaultSecretReconciler {
     const requested = (this.#deps.takeRefreshRequest?.(key) ?? false) || token !== undefined;
     const verdict = this.#syncVerdict(vs, existing);
     const due =
-      refreshReason(vs, intervalMs, now, phase) ??
+      refreshReason(vs, this.#lastRefresh(key, vs, intervalMs), intervalMs, now, phase) ??
       (requested ? 'refresh requested' : undefined) ??
       (verdict === 'mismatch' ? 'Secret drifted' : undefined);
     if (
@@ -182,7 +188,7 @@ export class VaultSecretReconciler {
       existing &&
       metadataMatches(existing, desiredSecret(vs, secretData(existing, managedKeys(existing) ?? [])))
     )
-      return this.#inSync(vs, existing, verdict, target, now);
+      return this.#inSync(vs, existing, verdict, target, attempt);
     const input = holdInput(vs, existing);
     const shown = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready')?.reason;
     const waiting = requested ? undefined : this.#io.held.remaining(key, input, now, shown);
@@ -236,7 +242,7 @@ export class VaultSecretReconciler {
     existing: V1Secret,
     verdict: MacVerdict,
     target: Target,
-    now: number,
+    attempt: Attempt,
   ): Promise<ReconcileResult> {
     if (verdict === 'accepted') {
       // Written before an upgrade or a key rotation: the status gets the current MAC, once;
@@ -244,13 +250,19 @@ export class VaultSecretReconciler {
       const mac = this.#secretMac(vs).mac(secretData(existing, managedKeys(existing) ?? []));
       await writeStatus(this.#deps.client, vs, { ...vs.status, secretMAC: mac });
     }
-    const delay = nextRefreshDelay(
-      Date.parse(vs.status!.lastRefreshTime!),
-      target.intervalMs,
-      now,
-      target.phase,
-    );
+    const last = this.#lastRefresh(attempt.key, vs, target.intervalMs)!;
+    const delay = nextRefreshDelay(last, target.intervalMs, attempt.now, target.phase);
     return delay === undefined ? undefined : { requeueAfter: delay };
+  }
+
+  #lastRefresh(key: string, vs: VaultSecret, intervalMs: number): number | undefined {
+    const recorded = vs.status?.lastRefreshTime;
+    return lastRefreshAt(
+      recorded === undefined ? undefined : Date.parse(recorded),
+      this.#refreshedAt.get(key),
+      this.#startedMs,
+      intervalMs,
+    );
   }
 
   /** Reads the backend; what the apiserver would refuse, and what would wipe the Secret, is refused here. */
@@ -335,14 +347,12 @@ export class VaultSecretReconciler {
     const sourceVersions = Object.fromEntries([...read.fetched].map(([k, v]) => [k, v.version]));
     // When the data was read — earlier than now when a read was shared — so the next refresh
     // lands on the slot of the resources it was shared with (refresh.ts).
-    const lastRefreshTime = formatTime(
-      Math.min(now, ...[...read.fetched.values()].map((v) => v.readAt ?? now)),
-    );
+    const readAt = Math.min(now, ...[...read.fetched.values()].map((v) => v.readAt ?? now));
+    this.#refreshedAt.set(key, readAt);
     const status: VaultSecretStatus = {
       ...vs.status,
       conditions: this.#readyCondition(vs, `Secret ${targetName(vs)} holds the latest data`),
       observedGeneration: vs.metadata?.generation,
-      lastRefreshTime,
       ...(token !== undefined && { syncNowHandled: tokenDigest(token) }),
       ...(read.shrinkToken !== undefined && { allowShrinkHandled: tokenDigest(read.shrinkToken) }),
       secretMAC: written.mac,
@@ -352,6 +362,9 @@ export class VaultSecretReconciler {
         syncedResourceVersion: secret.metadata.resourceVersion,
       }),
     };
+    // A read with no news is remembered, not written (refresh.ts); one with news records its time.
+    if (!statusEqual(vs.status, status) || !vs.status?.lastRefreshTime)
+      status.lastRefreshTime = formatTime(readAt);
     const wasReady = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
     await writing('the VaultSecret status', [], () => writeStatus(this.#deps.client, vs, status));
     this.#io.held.forget(key);
@@ -364,8 +377,7 @@ export class VaultSecretReconciler {
         message: 'Secret is in sync again',
         secretName: targetName(vs),
       });
-    // From the time status keeps (whole seconds), as the next reconcile will see it.
-    const delay = nextRefreshDelay(Date.parse(lastRefreshTime), target.intervalMs, now, target.phase);
+    const delay = nextRefreshDelay(readAt, target.intervalMs, now, target.phase);
     return delay === undefined ? undefined : { requeueAfter: delay };
   }
 

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import {
   MAX_SHARE_MS,
+  lastRefreshAt,
   nextRefreshAt,
   nextRefreshDelay,
+  refreshWindow,
   readsFresh,
   refreshPhase,
   refreshReason,
@@ -70,8 +72,35 @@ describe('refresh slots', () => {
       spec: { backend: 'vault', dataFrom: [{ extract: { path: 'shop/db' } }] },
       status: { observedGeneration: 1, lastRefreshTime: '2030-01-01T00:00:00Z', conditions: [] },
     } satisfies VaultSecret as VaultSecret;
-    assert.equal(readsFresh(refreshReason(vs, MIN, 0, 0)), true);
+    assert.equal(readsFresh(refreshReason(vs, 0, MIN, 0, 0)), true);
     for (const reason of ['never read', 'not ready', 'refresh interval elapsed', 'Secret drifted', undefined])
       assert.equal(readsFresh(reason), false, String(reason));
+  });
+
+  describe('when the data was last read (reads with no news are not in status)', () => {
+    const started = 10 * MIN;
+    it('what this process remembers wins over an older status', () => {
+      assert.equal(lastRefreshAt(1_000, 500_000, started, MIN), 500_000);
+      assert.equal(lastRefreshAt(undefined, 500_000, started, MIN), 500_000);
+    });
+    it('never read: no time at all', () => {
+      assert.equal(lastRefreshAt(undefined, undefined, started, MIN), undefined);
+      assert.equal(lastRefreshAt(Number.NaN, undefined, started, MIN), undefined);
+    });
+    it('after a restart a recent status stands: no read until its slot', () => {
+      const recorded = started - 10_000;
+      assert.equal(lastRefreshAt(recorded, undefined, started, MIN), recorded);
+    });
+    it('after a restart an old status refreshes in the first window, at the slot, not at once', () => {
+      const last = lastRefreshAt(0, undefined, started, MIN)!;
+      const phase = 2_000;
+      const at = nextRefreshAt(last, MIN, phase);
+      assert.ok(at > started, `not at the start itself (${at - started} ms after)`);
+      assert.ok(at <= started + refreshWindow(MIN) + 1_000, `within the first window (${at - started} ms)`);
+      assert.equal(nextRefreshDelay(last, MIN, started, phase), at - started);
+    });
+    it('sync once (interval 0): the recorded time as it is', () => {
+      assert.equal(lastRefreshAt(5, undefined, started, 0), 5);
+    });
   });
 });

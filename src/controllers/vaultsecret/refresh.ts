@@ -6,12 +6,18 @@
 // last reads fall in one window so refresh at the same instant and take one backend read between
 // them: the first reads, the others are served that result (backends/guard.ts). A result is
 // shared while it is younger than 80 % of the interval (at most 5 minutes), so a group at any
-// later slot of the interval takes it too; a resource served a shared result records the time of
-// that read (status.lastRefreshTime) and so moves to the slots of the resources it shared with:
-// the groups of one source merge in one interval instead of staying apart. No data is ever older
-// than the interval: the next refresh is counted from the time the data was read.
+// later slot of the interval takes it too; a resource served a shared result counts from the time
+// of that read and so moves to the slots of the resources it shared with: the groups of one source
+// merge in one interval instead of staying apart. No data is ever older than the interval: the
+// next refresh is counted from the time the data was read.
 // Different sources get different phases, so resources created together, or an operator restart,
 // do not become a refresh storm.
+//
+// A read that changes nothing writes nothing (no status churn: idle costs the apiserver no
+// request). So status.lastRefreshTime records the last read that was written with news, and the
+// operator remembers later reads in memory (lastRefreshAt). A new process knows only the status:
+// a resource whose recorded read is older than the interval refreshes at its slot in the first
+// window after the start, not all at once and never later than one interval after the start.
 import { createHash } from 'node:crypto';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { isTrue } from '../../kube/conditions.ts';
@@ -25,7 +31,7 @@ export const MAX_WINDOW_MS = 150_000;
 export const SHARE_FRACTION = 0.8;
 /** ...and never longer than 5 minutes: values are not kept for hours. */
 export const MAX_SHARE_MS = 5 * 60_000;
-/** status.lastRefreshTime keeps whole seconds: a slot is looked for after the stored time plus this. */
+/** status.lastRefreshTime keeps whole seconds: a slot is looked for after the last read plus this. */
 const STORED_PRECISION_MS = 1000;
 
 /** The refresh window (and slot spacing): a tenth of the interval, at most 2.5 minutes. */
@@ -69,18 +75,37 @@ const SPEC_CHANGED = 'spec changed';
 /** Whether a read for this reason must be fresh rather than a result shared with other resources. */
 export const readsFresh = (reason: string | undefined): boolean => reason === SPEC_CHANGED;
 
-/** Why the backend must be read now, or undefined when the last read is still good. */
+/**
+ * When the data was last read, for planning the next refresh: what this process remembers, else
+ * what status recorded — but, for a process started at `startedMs`, no earlier than one that
+ * puts the next slot in the first window after the start (a restart neither reads everything at
+ * once nor lets a refresh wait longer than the interval). Undefined: never read.
+ */
+export function lastRefreshAt(
+  recordedMs: number | undefined,
+  rememberedMs: number | undefined,
+  startedMs: number,
+  intervalMs: number,
+): number | undefined {
+  if (rememberedMs !== undefined) return Math.max(rememberedMs, recordedMs ?? rememberedMs);
+  if (recordedMs === undefined || Number.isNaN(recordedMs)) return undefined;
+  if (intervalMs <= 0) return recordedMs;
+  return Math.max(recordedMs, startedMs - intervalMs + refreshWindow(intervalMs));
+}
+
+/** Why the backend must be read now, or undefined when the last read (`lastRefreshMs`) is still good. */
 export function refreshReason(
   vs: VaultSecret,
+  lastRefreshMs: number | undefined,
   intervalMs: number,
   now: number,
   phase: number,
 ): string | undefined {
   const status = vs.status;
-  if (!status?.lastRefreshTime) return 'never read';
-  if (status.observedGeneration !== vs.metadata?.generation) return SPEC_CHANGED;
-  if (!isTrue(status.conditions, 'Ready')) return 'not ready';
-  if (intervalMs > 0 && now >= nextRefreshAt(Date.parse(status.lastRefreshTime), intervalMs, phase)) {
+  if (lastRefreshMs === undefined) return 'never read';
+  if (status?.observedGeneration !== vs.metadata?.generation) return SPEC_CHANGED;
+  if (!isTrue(status?.conditions, 'Ready')) return 'not ready';
+  if (intervalMs > 0 && now >= nextRefreshAt(lastRefreshMs, intervalMs, phase)) {
     return 'refresh interval elapsed';
   }
   return undefined;
