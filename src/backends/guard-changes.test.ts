@@ -1,12 +1,11 @@
 // GuardedBackend.restore and .delete against a fake adapter: tenancy as a write, the fallback
 // restore by read + check-and-set, the adapter's own restore, metrics and forgotten reads.
 import assert from 'node:assert/strict';
-import { inspect } from 'node:util';
 import { FakeClock } from '../kube/fake-clock.ts';
 import { BackendError, checkAndSetFailed } from '../resilience/errors.ts';
-import type { BackendMetrics } from '../resilience/metrics.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
-import { GuardedBackend, type GuardOptions } from './guard.ts';
+import { GuardedBackend } from './guard.ts';
+import { errorOf, guardOptions, RecordingMetrics } from './testing.ts';
 import type {
   BackendAdapter,
   DeleteRequest,
@@ -52,44 +51,17 @@ class VersionedAdapter implements BackendAdapter {
   async close(): Promise<void> {}
 }
 
-class Metrics implements BackendMetrics {
-  readonly requests: string[] = [];
-  request(_backend: string, op: string, outcome: string): void {
-    this.requests.push(`${op} ${outcome}`);
-  }
-  throttled(): void {}
-  circuitState(): void {}
-  coalesced(): void {}
-}
-
-const options: GuardOptions = {
-  allowedNamespaces: ['team-*'],
-  allowedPaths: ['{namespace}/**'],
-  allowedWritePaths: ['{namespace}/rotated/*'],
-  rateLimit: { qps: 100, burst: 100, maxWait: 10_000 },
-  circuitBreaker: { failureThreshold: 3, halfOpenAfter: 60_000 },
-  coalesce: { ttl: 60_000 },
-  timeout: 5_000,
-};
+const options = () =>
+  guardOptions({ allowedWritePaths: ['{namespace}/rotated/*'], coalesce: { ttl: 60_000 } });
 
 function setup(adapter: BackendAdapter = new VersionedAdapter()) {
-  const metrics = new Metrics();
-  const backend = new GuardedBackend(adapter, options, { clock: new FakeClock(), metrics });
+  const metrics = new RecordingMetrics();
+  const backend = new GuardedBackend(adapter, options(), { clock: new FakeClock(), metrics });
   return { metrics, backend };
 }
 
 const ctx = { namespace: 'team-a' };
 const path = 'team-a/rotated/db';
-
-async function errorOf(p: Promise<unknown>): Promise<BackendError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof BackendError, `not a BackendError: ${inspect(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
 
 describe('GuardedBackend.restore', () => {
   it('reads the version and writes it by check-and-set over the latest (Vault KV semantics)', async () => {
@@ -98,7 +70,7 @@ describe('GuardedBackend.restore', () => {
     assert.deepEqual(await backend.restore({ path, version: '1' }, ctx), { version: '4' });
     assert.deepEqual(adapter.calls, ['read 1', 'read latest', 'write cas=3']);
     assert.equal(adapter.values.at(-1), 'v1');
-    assert.deepEqual(metrics.requests, ['read success', 'read success', 'restore success']);
+    assert.deepEqual(metrics.requests, ['fake read success', 'fake read success', 'fake restore success']);
   });
 
   it("writes over the caller's cas when given: a stale one is a Conflict and changes nothing", async () => {
@@ -117,7 +89,7 @@ describe('GuardedBackend.restore', () => {
       assert.equal((await errorOf(backend.restore({ path: p, version: '1' }, ctx))).code, 'TenancyDenied');
     }
     assert.deepEqual(adapter.calls, []);
-    assert.deepEqual(metrics.requests, ['restore TenancyDenied', 'restore TenancyDenied']);
+    assert.deepEqual(metrics.requests, ['fake restore TenancyDenied', 'fake restore TenancyDenied']);
   });
 
   it("uses the adapter's own restore when it has one (AWS moves AWSCURRENT)", async () => {
@@ -130,7 +102,7 @@ describe('GuardedBackend.restore', () => {
     const { backend, metrics } = setup(adapter);
     assert.deepEqual(await backend.restore({ path, version: '2' }, ctx), { version: '2' });
     assert.deepEqual(adapter.calls, ['restore 2']);
-    assert.deepEqual(metrics.requests, ['restore success']);
+    assert.deepEqual(metrics.requests, ['fake restore success']);
   });
 
   it('forgets what was read of the path, even when the restore fails', async () => {
@@ -160,10 +132,10 @@ describe('GuardedBackend.delete', () => {
     await backend.read({ path }, ctx);
     assert.deepEqual(adapter.calls, ['read latest', 'delete latest', 'read latest']);
     assert.deepEqual(metrics.requests, [
-      'delete TenancyDenied',
-      'read success',
-      'delete success',
-      'read success',
+      'fake delete TenancyDenied',
+      'fake read success',
+      'fake delete success',
+      'fake read success',
     ]);
   });
 });

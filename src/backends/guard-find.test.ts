@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { FakeClock } from '../kube/fake-clock.ts';
 import { BackendError } from '../resilience/errors.ts';
-import type { BackendMetrics } from '../resilience/metrics.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import { GuardedBackend, type GuardOptions } from './guard.ts';
+import { errorOf, guardOptions, RecordingMetrics } from './testing.ts';
 import type {
   BackendAdapter,
   CallContext,
@@ -56,48 +56,18 @@ class ListingAdapter implements BackendAdapter {
   async close(): Promise<void> {}
 }
 
-class Metrics implements BackendMetrics {
-  readonly requests: string[] = [];
-  coalescedCount = 0;
-  request(_backend: string, op: string, outcome: string): void {
-    this.requests.push(`${op} ${outcome}`);
-  }
-  throttled(): void {}
-  circuitState(): void {}
-  coalesced(): void {
-    this.coalescedCount++;
-  }
-}
-
-const options = (over: Partial<GuardOptions> = {}): GuardOptions => ({
-  allowedNamespaces: ['team-*'],
-  allowedPaths: ['{namespace}/**'],
-  allowedWritePaths: ['{namespace}/**'],
-  rateLimit: { qps: 1000, burst: 1000, maxWait: 10_000 },
-  circuitBreaker: { failureThreshold: 3, halfOpenAfter: 60_000 },
-  coalesce: { ttl: 0 },
-  timeout: 5_000,
-  ...over,
-});
-
 function setup(over: Partial<GuardOptions> = {}) {
   const clock = new FakeClock();
   const adapter = new ListingAdapter();
-  const metrics = new Metrics();
-  const backend = new GuardedBackend(adapter, options(over), { clock, metrics });
+  const metrics = new RecordingMetrics();
+  const backend = new GuardedBackend(
+    adapter,
+    guardOptions({ rateLimit: { qps: 1000, burst: 1000, maxWait: 10_000 }, ...over }),
+    { clock, metrics },
+  );
   const find = (req: Partial<FindRequest>, ctx: CallContext = { namespace: 'team-a' }) =>
     backend.find!({ prefix: 'team-a/', maxItems: 100, ...req }, ctx);
   return { clock, adapter, metrics, backend, find };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<BackendError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof BackendError, `not a BackendError: ${inspect(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
 }
 
 /** Paths of two teams side by side under `apps/<app>/<namespace>/`. */
@@ -108,10 +78,14 @@ describe('GuardedBackend.find', () => {
     const { backend } = setup();
     assert.equal(typeof backend.find, 'function');
     assert.equal(backend.delete, undefined);
-    const plain = new GuardedBackend(Object.assign(new ListingAdapter(), { list: undefined }), options(), {
-      clock: new FakeClock(),
-      metrics: new Metrics(),
-    });
+    const plain = new GuardedBackend(
+      Object.assign(new ListingAdapter(), { list: undefined }),
+      guardOptions(),
+      {
+        clock: new FakeClock(),
+        metrics: new RecordingMetrics(),
+      },
+    );
     assert.equal(plain.find, undefined);
   });
 
@@ -130,7 +104,7 @@ describe('GuardedBackend.find', () => {
     const ns = await errorOf(find({ prefix: 'team-b/' }, { namespace: 'shop' }));
     assert.match(ns.message, /namespace "shop" may not use backend "fake"/);
     assert.equal(adapter.lists.length, 0);
-    assert.deepEqual(metrics.requests, Array(5).fill('list TenancyDenied'));
+    assert.deepEqual(metrics.requests, Array(5).fill('fake list TenancyDenied'));
   });
 
   it("never reads nor names another tenant's paths found under an allowed prefix: counted as refused", async () => {
@@ -237,10 +211,10 @@ describe('GuardedBackend.find', () => {
     const { adapter, backend, find } = setup({ coalesce: { ttl: 60_000 } });
     const withDelete = new GuardedBackend(
       Object.assign(adapter, { delete: async () => {} }),
-      options({ coalesce: { ttl: 60_000 } }),
+      guardOptions({ coalesce: { ttl: 60_000 } }),
       {
         clock: new FakeClock(),
-        metrics: new Metrics(),
+        metrics: new RecordingMetrics(),
       },
     );
     adapter.paths = ['team-a/app/a'];
@@ -266,7 +240,7 @@ describe('GuardedBackend.find', () => {
     const { adapter, metrics, find } = setup();
     adapter.paths = ['team-a/a', 'team-a/b', 'team-a/c'];
     await find({});
-    assert.deepEqual(metrics.requests, ['list success', 'list success']);
+    assert.deepEqual(metrics.requests, ['fake list success', 'fake list success']);
     adapter.fail = new BackendError('Unavailable', 'down', { transient: true });
     for (let i = 0; i < 3; i++) assert.equal((await errorOf(find({ maxItems: 1 + i }))).code, 'Unavailable');
     const open = await errorOf(find({ maxItems: 9 }));

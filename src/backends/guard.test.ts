@@ -4,7 +4,7 @@ import { Sensitive } from '../secrets/sensitive.ts';
 import { FakeClock } from '../kube/fake-clock.ts';
 import { BackendError } from '../resilience/errors.ts';
 import { GuardedBackend, type GuardOptions } from './guard.ts';
-import type { BackendMetrics } from '../resilience/metrics.ts';
+import { errorOf, guardOptions, RecordingMetrics } from './testing.ts';
 import type { BackendAdapter, CallContext, ReadRequest, RemoteSecret, WriteRequest } from './types.ts';
 
 type Behaviour = (req: ReadRequest, ctx: CallContext) => Promise<RemoteSecret>;
@@ -39,55 +39,15 @@ class FakeAdapter implements BackendAdapter {
   async close(): Promise<void> {}
 }
 
-class RecordingMetrics implements BackendMetrics {
-  readonly requests: string[] = [];
-  readonly throttles: string[] = [];
-  readonly states: string[] = [];
-  coalescedCount = 0;
-  request(backend: string, op: string, outcome: string): void {
-    this.requests.push(`${backend} ${op} ${outcome}`);
-  }
-  throttled(_backend: string, source: string): void {
-    this.throttles.push(source);
-  }
-  circuitState(_backend: string, state: string): void {
-    this.states.push(state);
-  }
-  coalesced(): void {
-    this.coalescedCount++;
-  }
-}
-
-const options = (over: Partial<GuardOptions> = {}): GuardOptions => ({
-  allowedNamespaces: ['team-*'],
-  allowedPaths: ['{namespace}/**'],
-  allowedWritePaths: ['{namespace}/**'],
-  rateLimit: { qps: 10, burst: 10, maxWait: 10_000 },
-  circuitBreaker: { failureThreshold: 3, halfOpenAfter: 60_000 },
-  coalesce: { ttl: 0 },
-  timeout: 5_000,
-  ...over,
-});
-
 function setup(over: Partial<GuardOptions> = {}) {
   const clock = new FakeClock();
   const adapter = new FakeAdapter(clock);
   const metrics = new RecordingMetrics();
-  const backend = new GuardedBackend(adapter, options(over), { clock, metrics });
+  const backend = new GuardedBackend(adapter, guardOptions(over), { clock, metrics });
   return { clock, adapter, metrics, backend };
 }
 
 const ctx = { namespace: 'team-a' };
-
-async function errorOf(p: Promise<unknown>): Promise<BackendError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof BackendError, `not a BackendError: ${inspect(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
 
 describe('GuardedBackend', () => {
   it('checks tenancy before any request', async () => {
@@ -314,7 +274,7 @@ describe('GuardedBackend reachability checks', () => {
     const clock = new FakeClock();
     const adapter = new CheckedAdapter(clock);
     const metrics = new RecordingMetrics();
-    return { adapter, metrics, backend: new GuardedBackend(adapter, options(over), { clock, metrics }) };
+    return { adapter, metrics, backend: new GuardedBackend(adapter, guardOptions(over), { clock, metrics }) };
   };
 
   it('go through the circuit breaker: once open, checks fail fast without reaching the backend', async () => {
