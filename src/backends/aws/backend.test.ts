@@ -113,4 +113,140 @@ describe('AwsSecretsManagerBackend', () => {
     });
     await b.check();
   });
+  describe('list, restore, delete (issue 17)', () => {
+    const OLD = '1a2b3c4d-0000-4000-8000-000000000001';
+    const stages = () => ({
+      Versions: [
+        { VersionId: UUID, VersionStages: ['AWSCURRENT'] },
+        { VersionId: OLD, VersionStages: ['AWSPREVIOUS'] },
+        { VersionId: 'uuid-without-any-stage-0000000000000000', VersionStages: [] },
+      ],
+    });
+    const conflict = (err: unknown) => err instanceof BackendError && err.code === 'Conflict';
+    const notFoundErr = (err: unknown) => err instanceof BackendError && err.code === 'NotFound';
+
+    it('lists one page with the filters, checks prefix and every tag exactly, passes NextToken on', async () => {
+      const c = client({
+        ListSecretsCommand: () => ({
+          SecretList: [
+            {
+              Name: 'team-a/db',
+              Tags: [
+                { Key: 'env', Value: 'prod' },
+                { Key: 'team', Value: 'a' },
+              ],
+            },
+            {
+              Name: 'team-a/api',
+              Tags: [
+                { Key: 'env', Value: 'production' },
+                { Key: 'team', Value: 'a' },
+              ],
+            },
+            { Name: 'team-a/x', Tags: [{ Key: 'env', Value: 'prod' }] },
+            {
+              Name: 'team-ab/db',
+              Tags: [
+                { Key: 'env', Value: 'prod' },
+                { Key: 'team', Value: 'a' },
+              ],
+            },
+            {
+              Name: 'team-a/rds!managed',
+              Tags: [
+                { Key: 'env', Value: 'prod' },
+                { Key: 'team', Value: 'a' },
+              ],
+            },
+          ],
+          NextToken: 'tok-2',
+        }),
+      });
+      const b = new AwsSecretsManagerBackend(cfg, { operatorNamespace: 'v', client: c, listPageSize: 5 });
+      const page = await b.list({ prefix: 'team-a/', tags: { env: 'prod', team: 'a' } }, 'tok-1', ctx);
+      assert.deepEqual(page, { paths: ['team-a/db'], next: 'tok-2' });
+      assert.deepEqual(c.sent[0]?.input, {
+        MaxResults: 5,
+        NextToken: 'tok-1',
+        Filters: [
+          { Key: 'name', Values: ['team-a/'] },
+          { Key: 'tag-key', Values: ['env'] },
+          { Key: 'tag-value', Values: ['prod'] },
+        ],
+      });
+    });
+
+    it('sends nothing when no name can match the prefix', async () => {
+      const c = client({});
+      const b = new AwsSecretsManagerBackend(cfg, { operatorNamespace: 'v', client: c });
+      assert.deepEqual(await b.list({ prefix: 'arn:aws:x!' }, undefined, ctx), { paths: [] });
+      assert.equal(c.sent.length, 0);
+    });
+
+    it('restores by moving AWSCURRENT (from the current version) to a version ID or a label', async () => {
+      const c = client({ ListSecretVersionIdsCommand: stages, UpdateSecretVersionStageCommand: () => ({}) });
+      const b = new AwsSecretsManagerBackend(cfg, { operatorNamespace: 'v', client: c });
+      assert.deepEqual(await b.restore({ path: 'team-a/db', version: 'AWSPREVIOUS', cas: UUID }, ctx), {
+        version: OLD,
+      });
+      assert.deepEqual(
+        await b.restore({ path: 'team-a/db', version: 'uuid/uuid-without-any-stage-0000000000000000' }, ctx),
+        { version: 'uuid-without-any-stage-0000000000000000' },
+      );
+      const moves = c.sent.filter((s) => s.command === 'UpdateSecretVersionStageCommand').map((s) => s.input);
+      assert.deepEqual(moves, [
+        {
+          SecretId: 'team-a/db',
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: OLD,
+          RemoveFromVersionId: UUID,
+        },
+        {
+          SecretId: 'team-a/db',
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: 'uuid-without-any-stage-0000000000000000',
+          RemoveFromVersionId: UUID,
+        },
+      ]);
+      assert.equal(c.sent[0]?.input.IncludeDeprecated, true);
+    });
+
+    it('refuses a restore whose cas is not the current version, and one of an unknown version', async () => {
+      const c = client({ ListSecretVersionIdsCommand: stages });
+      const b = new AwsSecretsManagerBackend(cfg, { operatorNamespace: 'v', client: c });
+      await assert.rejects(b.restore({ path: 'team-a/db', version: OLD, cas: OLD }, ctx), conflict);
+      await assert.rejects(
+        b.restore({ path: 'team-a/db', version: '9a2b3c4d-0000-4000-8000-000000000009' }, ctx),
+        notFoundErr,
+      );
+      await assert.rejects(b.restore({ path: 'team-a/db', version: 'AWSPENDING' }, ctx), notFoundErr);
+      assert.equal(c.sent.filter((s) => s.command === 'UpdateSecretVersionStageCommand').length, 0);
+    });
+
+    it('restoring the current version moves nothing', async () => {
+      const c = client({ ListSecretVersionIdsCommand: stages });
+      const b = new AwsSecretsManagerBackend(cfg, { operatorNamespace: 'v', client: c });
+      assert.deepEqual(await b.restore({ path: 'team-a/db', version: UUID, cas: UUID }, ctx), {
+        version: UUID,
+      });
+      assert.deepEqual(
+        c.sent.map((s) => s.command),
+        ['ListSecretVersionIdsCommand'],
+      );
+    });
+
+    it('deletes with a 7-day recovery window for both scopes, never without recovery', async () => {
+      const c = client({ DeleteSecretCommand: () => ({}) });
+      const b = new AwsSecretsManagerBackend(cfg, { operatorNamespace: 'v', client: c });
+      await b.delete({ path: 'team-a/db', scope: 'latest' }, ctx);
+      await b.delete({ path: 'team-a/db', scope: 'all' }, ctx);
+      assert.deepEqual(
+        c.sent.map((s) => s.input),
+        [
+          { SecretId: 'team-a/db', RecoveryWindowInDays: 7 },
+          { SecretId: 'team-a/db', RecoveryWindowInDays: 7 },
+        ],
+      );
+    });
+  });
 });

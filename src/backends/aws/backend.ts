@@ -6,6 +6,10 @@
  *   read:   GetSecretValue → SecretString or SecretBinary → `cloud/value.ts` mapping
  *   write:  PutSecretValue (stage AWSCURRENT; AWS moves AWSPREVIOUS to the version before),
  *           CreateSecret when the secret does not exist yet
+ *   list:   ListSecrets with name and tag filters (prefix matches), checked exactly here;
+ *           secrets scheduled for deletion are not listed
+ *   restore: UpdateSecretVersionStage moves AWSCURRENT to the chosen version (no new version)
+ *   delete: DeleteSecret with a 7-day recovery window (never ForceDeleteWithoutRecovery)
  *   check:  ListSecrets (one item); AccessDenied still proves the endpoint and credentials work
  * The SDK's own retries are off (`maxAttempts: 1`): the guard's breaker, bucket and the
  * controller's backoff decide when to try again, so nothing is sent inside a throttle window.
@@ -19,16 +23,22 @@ import type { AwsBackendConfig } from '../../config/schema.ts';
 import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
+import { listedPaths, tagRecord } from '../cloud/listing.ts';
 import { decodeValue, encodeData } from '../cloud/value.ts';
 import type {
   BackendAdapter,
   CallContext,
+  DeleteRequest,
+  ListPage,
+  ListRequest,
   ReadRequest,
   RemoteSecret,
+  RestoreRequest,
   WriteRequest,
   WriteResult,
 } from '../types.ts';
 import { mapAwsError } from './errors.ts';
+import { awsListFilters } from './listing.ts';
 
 /** The one method of the SDK client used here (a seam for unit tests). */
 export interface AwsSecretsClient {
@@ -49,6 +59,8 @@ export interface AwsBackendDeps {
   readonly credentials?: SecretsManagerClientConfig['credentials'];
   /** Test seam: the SDK client. */
   readonly client?: AwsSecretsClient;
+  /** ListSecrets page size (MaxResults, 1–100); default 100. Tests ask for small pages. */
+  readonly listPageSize?: number;
 }
 
 /** How long static keys read from a Secret are used before the Secret is read again. */
@@ -58,6 +70,10 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 const STAGE = /^[A-Za-z0-9_+=.@-]{1,256}$/;
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** DeleteSecret's recovery window: the shortest AWS allows, and always one (restorable). */
+export const RECOVERY_WINDOW_DAYS = 7;
+/** ListSecretVersionIds pages read at most (AWS keeps about 100 versions; 100 per page). */
+const MAX_VERSION_PAGES = 5;
 
 /** CreateSecret over an existing secret (ResourceExistsException, mapped to Conflict). */
 const exists = (err: unknown): boolean => isBackendError(err) && err.code === 'Conflict';
@@ -165,6 +181,88 @@ export class AwsSecretsManagerBackend implements BackendAdapter {
     }
   }
 
+  /** One ListSecrets page; names an ARN-free read would refuse (`rds!…`) are left out. */
+  async list(req: ListRequest, page: string | undefined, ctx: CallContext): Promise<ListPage> {
+    const filters = awsListFilters(req);
+    if (filters === undefined) return { paths: [] };
+    const out = (await this.#send(
+      (m) =>
+        new m.ListSecretsCommand({
+          MaxResults: this.#deps.listPageSize ?? 100,
+          ...(filters.length > 0 ? { Filters: filters } : {}),
+          ...(page === undefined ? {} : { NextToken: page }),
+        }),
+      `list "${req.prefix.slice(0, 80)}"`,
+      ctx.signal,
+    )) as { SecretList?: { Name?: string; Tags?: { Key?: string; Value?: string }[] }[]; NextToken?: string };
+    const paths = listedPaths(
+      out.SecretList ?? [],
+      (s) => (s.Name !== undefined && NAME.test(s.Name) ? s.Name : undefined),
+      (s) => tagRecord(s.Tags),
+      req,
+    );
+    return out.NextToken ? { paths, next: out.NextToken } : { paths };
+  }
+
+  /**
+   * Moves AWSCURRENT to the chosen version (AWS moves AWSPREVIOUS to the one it leaves): no new
+   * version is written, the restored version ID is current again. `cas` must be the current
+   * version ID. Like `write`'s check-and-set, the comparison and the move are two calls.
+   */
+  async restore(req: RestoreRequest, ctx: CallContext): Promise<WriteResult> {
+    const name = this.#secretName(req.path);
+    const pin = this.#versionInput(req.version);
+    const what = `restore "${req.path}" version ${req.version.slice(0, 64)}`;
+    const stages = await this.#versionStages(name, what, ctx.signal);
+    const current = [...stages].find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+    const target =
+      'VersionId' in pin
+        ? stages.has(pin.VersionId)
+          ? pin.VersionId
+          : undefined
+        : [...stages].find(([, s]) => s.includes(pin.VersionStage))?.[0];
+    if (target === undefined) {
+      throw new BackendError('NotFound', `aws ${what}: the secret has no such version`, {
+        backend: this.name,
+      });
+    }
+    if (req.cas !== undefined && req.cas !== current) {
+      throw checkAndSetFailed(
+        `"${req.path}"`,
+        req.cas,
+        current ? `found ${current}` : 'no current version',
+        this.name,
+      );
+    }
+    if (target === current) return { version: target };
+    await this.#send(
+      (m) =>
+        new m.UpdateSecretVersionStageCommand({
+          SecretId: name,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: target,
+          ...(current === undefined ? {} : { RemoveFromVersionId: current }),
+        }),
+      what,
+      ctx.signal,
+    );
+    return { version: target };
+  }
+
+  /**
+   * DeleteSecret with a recovery window of RECOVERY_WINDOW_DAYS, for both scopes: the secret
+   * reads as not found at once and RestoreSecret brings it back within the window. Never
+   * ForceDeleteWithoutRecovery. A secret already scheduled for deletion answers NotFound.
+   */
+  async delete(req: DeleteRequest, ctx: CallContext): Promise<void> {
+    const name = this.#secretName(req.path);
+    await this.#send(
+      (m) => new m.DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: RECOVERY_WINDOW_DAYS }),
+      `delete "${req.path}"`,
+      ctx.signal,
+    );
+  }
+
   async check(signal?: AbortSignal): Promise<void> {
     try {
       await this.#send((m) => new m.ListSecretsCommand({ MaxResults: 1 }), 'check', signal);
@@ -213,6 +311,29 @@ export class AwsSecretsManagerBackend implements BackendAdapter {
       if (isBackendError(err) && err.code === 'NotFound') return undefined;
       throw err;
     }
+  }
+
+  /** Version ID → staging labels, deprecated (unlabelled) versions included. */
+  async #versionStages(name: string, what: string, signal?: AbortSignal): Promise<Map<string, string[]>> {
+    const stages = new Map<string, string[]>();
+    let next: string | undefined;
+    for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+      const out = (await this.#send(
+        (m) =>
+          new m.ListSecretVersionIdsCommand({
+            SecretId: name,
+            IncludeDeprecated: true,
+            MaxResults: 100,
+            ...(next ? { NextToken: next } : {}),
+          }),
+        what,
+        signal,
+      )) as { Versions?: { VersionId?: string; VersionStages?: string[] }[]; NextToken?: string };
+      for (const v of out.Versions ?? []) if (v.VersionId) stages.set(v.VersionId, v.VersionStages ?? []);
+      next = out.NextToken || undefined;
+      if (!next) break;
+    }
+    return stages;
   }
 
   #casFailed(req: WriteRequest, found: string): BackendError {

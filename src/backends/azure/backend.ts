@@ -7,6 +7,10 @@
  *   read:   GET secret → value (base64-decoded for binary content types) → `cloud/value.ts`
  *   write:  setSecret (a new version; binary as base64 with content type
  *           `application/octet-stream;base64`)
+ *   list:   list secret properties, paged by nextLink (no server-side filter: prefix and tags
+ *           are checked here; secrets whose current version is disabled are left out)
+ *   restore: GET the chosen version, setSecret of its value, content type and tags
+ *   delete: DELETE (soft delete: recoverable for the vault's retention period)
  *   check:  list secrets (one page of one); 403 still proves reachability and credentials
  * The pipeline's retries are off (`maxRetries: 0`, which also stops its own 429 handling):
  * the guard blocks the bucket for the Retry-After and nothing is sent inside it. The SDK is
@@ -19,13 +23,18 @@ import type { AzureBackendConfig } from '../../config/schema.ts';
 import { BackendError, checkAndSetFailed, isBackendError } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
+import { listedPaths, pathOfFlatName } from '../cloud/listing.ts';
 import { decodeValue, encodeData, flatName, utf8, VALUE_KEY, type NameRules } from '../cloud/value.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type {
   BackendAdapter,
   CallContext,
+  DeleteRequest,
+  ListPage,
+  ListRequest,
   ReadRequest,
   RemoteSecret,
+  RestoreRequest,
   WriteRequest,
   WriteResult,
 } from '../types.ts';
@@ -36,16 +45,25 @@ export interface AzureSecretsClient {
   getSecret(
     name: string,
     options?: { version?: string; abortSignal?: AbortSignal },
-  ): Promise<{ value?: string; properties: { version?: string; contentType?: string } }>;
+  ): Promise<{
+    value?: string;
+    properties: { version?: string; contentType?: string; tags?: Record<string, string> };
+  }>;
   setSecret(
     name: string,
     value: string,
-    options?: { contentType?: string; abortSignal?: AbortSignal },
+    options?: { contentType?: string; tags?: Record<string, string>; abortSignal?: AbortSignal },
   ): Promise<{ properties: { version?: string } }>;
   listPropertiesOfSecrets(options?: { abortSignal?: AbortSignal }): {
-    byPage(settings?: { maxPageSize?: number }): AsyncIterableIterator<unknown>;
+    byPage(settings?: { maxPageSize?: number; continuationToken?: string }): AsyncIterableIterator<unknown>;
   };
+  beginDeleteSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
+
+/** What a listed page holds per secret (SecretProperties), and the page's nextLink. */
+type ListedPage = { name?: string; enabled?: boolean; tags?: Record<string, string> }[] & {
+  continuationToken?: string;
+};
 
 export interface AzureBackendDeps {
   readonly operatorNamespace: string;
@@ -53,6 +71,8 @@ export interface AzureBackendDeps {
   readonly secrets?: SecretsApi;
   /** Test seam: the client. */
   readonly client?: AzureSecretsClient;
+  /** List page size (maxresults, 1–25); default 25. Tests ask for small pages. */
+  readonly listPageSize?: number;
 }
 
 const SECRET_NAME: NameRules = { segmentChars: 'a-z0-9-', maxLength: 127, what: 'Key Vault secret name' };
@@ -141,6 +161,100 @@ export class AzureKeyVaultBackend implements BackendAdapter {
     return { version: out.properties.version ?? '' };
   }
 
+  /**
+   * One page of secret properties. The page token is the service's nextLink, followed only on
+   * the vault's own origin (the SDK sends the bearer token wherever it points).
+   */
+  async list(req: ListRequest, page: string | undefined, ctx: CallContext): Promise<ListPage> {
+    const what = `list "${req.prefix.slice(0, 80)}"`;
+    if (page !== undefined && !sameOrigin(page, this.#cfg.vaultUrl)) {
+      throw new BackendError('InvalidRequest', `azure ${what}: the page link is not on the vault`, {
+        backend: this.name,
+      });
+    }
+    const items = await this.#call(
+      async (client, signal) => {
+        const pages = client.listPropertiesOfSecrets({ abortSignal: signal }).byPage({
+          maxPageSize: this.#deps.listPageSize ?? 25,
+          ...(page === undefined ? {} : { continuationToken: page }),
+        });
+        const first = await pages.next();
+        return (first.done ? [] : first.value) as ListedPage;
+      },
+      what,
+      ctx.signal,
+    );
+    const paths = listedPaths(
+      items.filter((p) => p.enabled !== false),
+      (p) => (p.name === undefined ? undefined : pathOfFlatName(p.name, SECRET_NAME)),
+      (p) => p.tags,
+      req,
+    );
+    return items.continuationToken ? { paths, next: items.continuationToken } : { paths };
+  }
+
+  /**
+   * Sets the chosen version's value, content type and tags as a new version (a disabled version
+   * answers NotFound). `cas` is compared with the current version first, as for `write`.
+   */
+  async restore(req: RestoreRequest, ctx: CallContext): Promise<WriteResult> {
+    const name = this.#secretName(req.path);
+    const what = `restore "${req.path}" version ${req.version.slice(0, 64)}`;
+    if (!VERSION_ID.test(req.version)) {
+      throw new BackendError(
+        'NotFound',
+        `azure ${what}: not found (Key Vault version IDs are 32 hexadecimal characters)`,
+        {
+          backend: this.name,
+        },
+      );
+    }
+    const source = await this.#call(
+      (client, signal) => client.getSecret(name, { version: req.version, abortSignal: signal }),
+      what,
+      ctx.signal,
+    );
+    if (req.cas !== undefined) {
+      const current = await this.#currentVersion(name, req.path, ctx.signal);
+      if (current !== req.cas) {
+        throw checkAndSetFailed(
+          `"${req.path}"`,
+          req.cas,
+          current ? `found ${current}` : 'the secret does not exist',
+          this.name,
+        );
+      }
+    }
+    const { contentType, tags } = source.properties;
+    const out = await this.#call(
+      (client, signal) =>
+        client.setSecret(name, source.value ?? '', {
+          ...(contentType ? { contentType } : {}),
+          ...(tags ? { tags } : {}),
+          abortSignal: signal,
+        }),
+      what,
+      ctx.signal,
+    );
+    return { version: out.properties.version ?? '' };
+  }
+
+  /**
+   * Soft delete, for both scopes: the name reads as not found, cannot be written until it is
+   * recovered or purged, and `recover` brings every version back within the vault's retention
+   * period. Never purged from here.
+   */
+  async delete(req: DeleteRequest, ctx: CallContext): Promise<void> {
+    const name = this.#secretName(req.path);
+    await this.#call(
+      async (client, signal) => {
+        await client.beginDeleteSecret(name, { abortSignal: signal });
+      },
+      `delete "${req.path}"`,
+      ctx.signal,
+    );
+  }
+
   async check(signal?: AbortSignal): Promise<void> {
     try {
       await this.#call(
@@ -205,6 +319,15 @@ export class AzureKeyVaultBackend implements BackendAdapter {
       );
     }
     return flatName(path, SECRET_NAME, this.name);
+  }
+}
+
+/** Whether `link` is on the origin of `vaultUrl` (nextLinks from the vault must be). */
+export function sameOrigin(link: string, vaultUrl: string): boolean {
+  try {
+    return new URL(link).origin === new URL(vaultUrl).origin;
+  } catch {
+    return false;
   }
 }
 

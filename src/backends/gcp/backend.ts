@@ -5,6 +5,10 @@
  *   version = a version number or `latest`; reads report the number
  *   read:   AccessSecretVersion → payload (CRC32C checked) → `cloud/value.ts` mapping
  *   write:  AddSecretVersion (CRC32C sent), CreateSecret first when the secret does not exist
+ *   list:   ListSecrets with a `name:` and `labels.` filter, checked exactly here
+ *   restore: AccessSecretVersion of the chosen version, AddSecretVersion of its payload
+ *   delete: DisableSecretVersion of every enabled version (recoverable: EnableSecretVersion);
+ *           the secret itself is never deleted
  *   check:  ListSecrets (one item); PERMISSION_DENIED still proves reachability and credentials
  * gax retries are off (`retry: null`): the guard and the controller decide when to try again,
  * so nothing is sent inside a RESOURCE_EXHAUSTED window. The library (gax, gRPC) is loaded on
@@ -16,17 +20,23 @@ import { raceSignal } from '../../kube/clock.ts';
 import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
+import { listedPaths, pathOfFlatName } from '../cloud/listing.ts';
 import { decodeValue, encodeData, flatName, type NameRules } from '../cloud/value.ts';
 import type {
   BackendAdapter,
   CallContext,
+  DeleteRequest,
+  ListPage,
+  ListRequest,
   ReadRequest,
   RemoteSecret,
+  RestoreRequest,
   WriteRequest,
   WriteResult,
 } from '../types.ts';
 import { crc32c } from './crc32c.ts';
 import { mapGcpError } from './errors.ts';
+import { gcpListFilter } from './listing.ts';
 
 /** The calls used here, as the generated client has them (a seam for unit tests). */
 export interface GcpSecretsClient {
@@ -35,6 +45,8 @@ export interface GcpSecretsClient {
   addSecretVersion(req: object, opts?: object): Promise<unknown[]>;
   createSecret(req: object, opts?: object): Promise<unknown[]>;
   listSecrets(req: object, opts?: object): Promise<unknown[]>;
+  listSecretVersions(req: object, opts?: object): Promise<unknown[]>;
+  disableSecretVersion(req: { name: string }, opts?: object): Promise<unknown[]>;
   close(): Promise<void>;
 }
 
@@ -44,10 +56,14 @@ export interface GcpBackendDeps {
   readonly secrets?: SecretsApi;
   /** Test seam: the client. */
   readonly client?: GcpSecretsClient;
+  /** ListSecrets and ListSecretVersions page size; default 1000. Tests ask for small pages. */
+  readonly listPageSize?: number;
 }
 
 const SECRET_ID: NameRules = { segmentChars: 'A-Za-z0-9_-', maxLength: 255, what: 'secret ID' };
 const VERSION = /^(latest|[1-9][0-9]{0,17})$/;
+/** ListSecretVersions pages read at most when disabling (1000 versions each). */
+const MAX_VERSION_PAGES = 10;
 
 interface AccessResponse {
   name?: string | null;
@@ -73,30 +89,9 @@ export class GcpSecretManagerBackend implements BackendAdapter {
   }
 
   async read(req: ReadRequest, ctx: CallContext): Promise<RemoteSecret> {
-    const secret = this.#secretName(req.path);
-    const version = req.version ?? 'latest';
-    if (!VERSION.test(version)) {
-      throw new BackendError(
-        'InvalidRequest',
-        `version "${version.slice(0, 64)}" must be a version number or "latest"`,
-        { backend: this.name },
-      );
-    }
-    const what = `read "${req.path}"${req.version === undefined ? '' : ` version ${version}`}`;
-    const [res] = (await this.#call(
-      (c, o) => c.accessSecretVersion({ name: `${secret}/versions/${version}` }, o),
-      what,
-      ctx.signal,
-    )) as [AccessResponse];
-    const raw = res.payload?.data;
-    const bytes = typeof raw === 'string' ? Buffer.from(raw, 'base64') : Buffer.from(raw ?? new Uint8Array());
-    const expected = res.payload?.dataCrc32c;
-    if (expected !== undefined && expected !== null && Number(String(expected)) !== crc32c(bytes)) {
-      throw new BackendError('Unavailable', `gcp ${what}: payload checksum (CRC32C) mismatch`, {
-        backend: this.name,
-      });
-    }
-    return { data: decodeValue(bytes), version: versionOf(res.name) };
+    const what = `read "${req.path}"${req.version === undefined ? '' : ` version ${req.version.slice(0, 64)}`}`;
+    const { bytes, version } = await this.#access(req.path, req.version ?? 'latest', what, ctx.signal);
+    return { data: decodeValue(bytes), version };
   }
 
   /**
@@ -108,18 +103,7 @@ export class GcpSecretManagerBackend implements BackendAdapter {
     const secret = this.#secretName(req.path);
     const encoded = encodeData(req.data, this.name);
     const what = `write "${req.path}"`;
-    const add = async (): Promise<WriteResult> => {
-      const [res] = (await this.#call(
-        (c, o) =>
-          c.addSecretVersion(
-            { parent: secret, payload: { data: encoded.bytes, dataCrc32c: crc32c(encoded.bytes) } },
-            o,
-          ),
-        what,
-        ctx.signal,
-      )) as [{ name?: string | null }];
-      return { version: versionOf(res.name) };
-    };
+    const add = () => this.#addVersion(secret, encoded.bytes, what, ctx.signal);
     const create = async (): Promise<boolean> => {
       try {
         await this.#call(
@@ -160,6 +144,75 @@ export class GcpSecretManagerBackend implements BackendAdapter {
       if (!isBackendError(err) || err.code !== 'NotFound') throw err;
       await create();
       return add();
+    }
+  }
+
+  /** One ListSecrets page; IDs no path maps to (`a---b`) are left out. */
+  async list(req: ListRequest, page: string | undefined, ctx: CallContext): Promise<ListPage> {
+    const filter = gcpListFilter(req);
+    if (filter === undefined) return { paths: [] };
+    const [secrets, , response] = (await this.#call(
+      (c, o) =>
+        c.listSecrets(
+          {
+            parent: `projects/${this.#cfg.project}`,
+            pageSize: this.#deps.listPageSize ?? 1000,
+            ...(filter === '' ? {} : { filter }),
+            ...(page === undefined ? {} : { pageToken: page }),
+          },
+          { ...o, autoPaginate: false },
+        ),
+      `list "${req.prefix.slice(0, 80)}"`,
+      ctx.signal,
+    )) as [ListedSecret[] | null, unknown, { nextPageToken?: string | null } | null | undefined];
+    const paths = listedPaths(
+      secrets ?? [],
+      (s) => pathOfFlatName(versionOf(s.name), SECRET_ID),
+      (s) => s.labels ?? undefined,
+      req,
+    );
+    const next = response?.nextPageToken;
+    return next ? { paths, next } : { paths };
+  }
+
+  /**
+   * Adds the chosen version's payload, byte for byte, as a new version (a disabled or destroyed
+   * version answers NotFound). `cas` is compared with the latest version's number first.
+   */
+  async restore(req: RestoreRequest, ctx: CallContext): Promise<WriteResult> {
+    const secret = this.#secretName(req.path);
+    const what = `restore "${req.path}" version ${req.version.slice(0, 64)}`;
+    const { bytes } = await this.#access(req.path, req.version, what, ctx.signal);
+    if (req.cas !== undefined) {
+      const latest = await this.#latestVersion(secret, req.path, ctx.signal);
+      if (latest !== req.cas) {
+        throw checkAndSetFailed(
+          `"${req.path}"`,
+          req.cas,
+          latest ? `found ${latest}` : 'no version exists',
+          this.name,
+        );
+      }
+    }
+    return this.#addVersion(secret, bytes, what, ctx.signal);
+  }
+
+  /**
+   * Disables every enabled version, newest first, for both scopes: reads answer NotFound
+   * ("the version is disabled") and EnableSecretVersion undoes it. The secret and its
+   * versions are never deleted or destroyed. No enabled version: NotFound.
+   */
+  async delete(req: DeleteRequest, ctx: CallContext): Promise<void> {
+    const secret = this.#secretName(req.path);
+    const what = `delete "${req.path}"`;
+    const enabled = await this.#enabledVersions(secret, what, ctx.signal);
+    if (enabled.length === 0) {
+      throw new BackendError('NotFound', `gcp ${what}: the secret has no enabled version`, {
+        backend: this.name,
+      });
+    }
+    for (const name of enabled) {
+      await this.#call((c, o) => c.disableSecretVersion({ name }, o), what, ctx.signal);
     }
   }
 
@@ -248,6 +301,75 @@ export class GcpSecretManagerBackend implements BackendAdapter {
     return new Client(options) as unknown as GcpSecretsClient;
   }
 
+  /** The payload of one version, its CRC32C checked, and the version's number. */
+  async #access(
+    path: string,
+    version: string,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<{ bytes: Buffer; version: string }> {
+    const secret = this.#secretName(path);
+    if (!VERSION.test(version)) {
+      throw new BackendError(
+        'InvalidRequest',
+        `version "${version.slice(0, 64)}" must be a version number or "latest"`,
+        { backend: this.name },
+      );
+    }
+    const [res] = (await this.#call(
+      (c, o) => c.accessSecretVersion({ name: `${secret}/versions/${version}` }, o),
+      what,
+      signal,
+    )) as [AccessResponse];
+    const raw = res.payload?.data;
+    const bytes = typeof raw === 'string' ? Buffer.from(raw, 'base64') : Buffer.from(raw ?? new Uint8Array());
+    const expected = res.payload?.dataCrc32c;
+    if (expected !== undefined && expected !== null && Number(String(expected)) !== crc32c(bytes)) {
+      throw new BackendError('Unavailable', `gcp ${what}: payload checksum (CRC32C) mismatch`, {
+        backend: this.name,
+      });
+    }
+    return { bytes, version: versionOf(res.name) };
+  }
+
+  async #addVersion(secret: string, bytes: Buffer, what: string, signal?: AbortSignal): Promise<WriteResult> {
+    const [res] = (await this.#call(
+      (c, o) =>
+        c.addSecretVersion({ parent: secret, payload: { data: bytes, dataCrc32c: crc32c(bytes) } }, o),
+      what,
+      signal,
+    )) as [{ name?: string | null }];
+    return { version: versionOf(res.name) };
+  }
+
+  /** Names of the enabled versions, newest first. */
+  async #enabledVersions(secret: string, what: string, signal?: AbortSignal): Promise<string[]> {
+    const enabled: { name: string; number: number }[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+      const [versions, , response] = (await this.#call(
+        (c, o) =>
+          c.listSecretVersions(
+            {
+              parent: secret,
+              pageSize: this.#deps.listPageSize ?? 1000,
+              ...(pageToken === undefined ? {} : { pageToken }),
+            },
+            { ...o, autoPaginate: false },
+          ),
+        what,
+        signal,
+      )) as [ListedVersion[] | null, unknown, { nextPageToken?: string | null } | null | undefined];
+      for (const v of versions ?? []) {
+        if (v.name && (v.state === 'ENABLED' || v.state === 1))
+          enabled.push({ name: v.name, number: Number(versionOf(v.name)) });
+      }
+      pageToken = response?.nextPageToken || undefined;
+      if (!pageToken) break;
+    }
+    return enabled.sort((a, b) => b.number - a.number).map((v) => v.name);
+  }
+
   async #latestVersion(secret: string, path: string, signal?: AbortSignal): Promise<string | undefined> {
     try {
       const [res] = (await this.#call(
@@ -276,6 +398,17 @@ export class GcpSecretManagerBackend implements BackendAdapter {
   #secretName(path: string): string {
     return `projects/${this.#cfg.project}/secrets/${flatName(path, SECRET_ID, this.name)}`;
   }
+}
+
+interface ListedSecret {
+  name?: string | null;
+  labels?: Record<string, string> | null;
+}
+
+interface ListedVersion {
+  name?: string | null;
+  /** gax gives enums as their names; 1 is ENABLED should one come as a number. */
+  state?: string | number | null;
 }
 
 /** CreateSecret over an existing secret (ALREADY_EXISTS, mapped to Conflict). */
