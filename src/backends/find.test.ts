@@ -85,6 +85,27 @@ describe('find: the walk', () => {
     for (const maxItems of [0, 1001, 1.5, NaN]) {
       assert.match(findRequestProblem({ prefix: '', maxItems }) ?? '', /maxItems/);
     }
-    assert.match(findRequestProblem({ prefix: '', maxItems: 1, maxDepth: -1 }) ?? '', /maxDepth/);
+    for (const maxDepth of [-1, 17, 0.5]) {
+      assert.match(findRequestProblem({ prefix: '', maxItems: 1, maxDepth }) ?? '', /maxDepth/);
+    }
+    assert.equal(findRequestProblem({ prefix: '', maxItems: 1, maxDepth: 16 }), undefined);
+  });
+
+  it('findRequestProblem bounds the tags and keeps control characters out', () => {
+    assert.equal(
+      findRequestProblem({ prefix: '', maxItems: 1, tags: { team: 'pay', 'a.b/c': '' } }),
+      undefined,
+    );
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`t${i}`, 'x']));
+    for (const tags of [
+      many,
+      { '': 'x' },
+      { ['k'.repeat(129)]: 'x' },
+      { t: 'v'.repeat(257) },
+      { t: 'a\nb' },
+      { 'a\u0000': 'x' },
+    ]) {
+      assert.match(findRequestProblem({ prefix: '', maxItems: 1, tags }) ?? '', /tag/, JSON.stringify(tags));
+    }
   });
 });

@@ -14,6 +14,12 @@ export const MAX_LISTED_PATHS = 10_000;
 export const MAX_LIST_PAGES = 1_000;
 /** The largest `maxItems` a find may ask for. */
 export const MAX_FIND_ITEMS = 1_000;
+/** The deepest `maxDepth` a find may ask for (hierarchical backends walk one folder a level). */
+export const MAX_FIND_DEPTH = 16;
+/** Tag pairs a find may ask for, and their lengths (the adapters put them into filters). */
+export const MAX_FIND_TAGS = 16;
+const MAX_TAG_KEY = 128;
+const MAX_TAG_VALUE = 256;
 
 /** What one walk found: name-matching paths, sorted; `more` when it stopped past `maxItems`. */
 export interface Walk {
@@ -33,11 +39,30 @@ export function findRequestProblem(req: FindRequest): string | undefined {
   if (!Number.isSafeInteger(req.maxItems) || req.maxItems < 1 || req.maxItems > MAX_FIND_ITEMS) {
     return `maxItems must be an integer from 1 to ${MAX_FIND_ITEMS}`;
   }
-  if (req.maxDepth !== undefined && (!Number.isSafeInteger(req.maxDepth) || req.maxDepth < 0)) {
-    return 'maxDepth must be a whole number';
+  const depth = req.maxDepth;
+  if (depth !== undefined && (!Number.isSafeInteger(depth) || depth < 0 || depth > MAX_FIND_DEPTH)) {
+    return `maxDepth must be an integer from 0 to ${MAX_FIND_DEPTH}`;
+  }
+  return tagsProblem(req.tags ?? {});
+}
+
+/** Tags go into each service's filter syntax: bounded, printable, no empty names. */
+function tagsProblem(tags: Readonly<Record<string, string>>): string | undefined {
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_FIND_TAGS) return `at most ${MAX_FIND_TAGS} tags`;
+  for (const [key, value] of entries) {
+    if (key === '' || key.length > MAX_TAG_KEY || !PRINTABLE.test(key)) {
+      return `tag names must be 1 to ${MAX_TAG_KEY} printable characters`;
+    }
+    if (typeof value !== 'string' || value.length > MAX_TAG_VALUE || !PRINTABLE.test(value)) {
+      return `tag "${key}" must have a value of at most ${MAX_TAG_VALUE} printable characters`;
+    }
   }
   return undefined;
 }
+
+/** No control characters (they would reach the services' filter strings and our messages). */
+const PRINTABLE = /^[^\p{Cc}]*$/u;
 
 /** Walks the pages of `listPage` for `req`; `matches` tests a path's name (all when left out). */
 export async function walkListing(

@@ -146,14 +146,14 @@ export class GuardedBackend implements Backend {
     this.#guard.admit('list', () => this.#findDenial(req, ctx.namespace));
     const list = this.#adapter.list?.bind(this.#adapter);
     if (!list) throw new BackendError('InvalidRequest', 'cannot list', { backend: this.name });
-    const matches = req.name === undefined ? () => true : compileFindPattern(req.name);
     const walk = await this.#walks.run(
       walkKey(req, this.#adapter.identity(ctx)),
       (shared) =>
         walkListing(
           req,
           (page) => this.#guard.call('list', shared, (signal) => list(req, page, { ...ctx, signal })),
-          matches,
+          // Compiled by the caller that walks, not by each caller served its result.
+          req.name === undefined ? () => true : compileFindPattern(req.name),
           this.name,
         ),
       ctx.signal,
