@@ -75,7 +75,7 @@ export const TIME_OF_DAY_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
 export const TIME_ZONE_PATTERN = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$';
 /** A relative backend path: segments separated by single slashes, no leading or trailing slash. */
 export const BACKEND_PATH_PATTERN = '^[^/]+(/[^/]+)*$';
-const DOT_SEGMENT_PATTERN = '(^|/)[.][.]?(/|$)';
+export const DOT_SEGMENT_PATTERN = '(^|/)[.][.]?(/|$)';
 
 function cronNames(names: string[]): string {
   return [...names, ...names.map((n) => n.toLowerCase())].join('|');

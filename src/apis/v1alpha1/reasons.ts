@@ -39,6 +39,10 @@ export const VaultSecretReason = {
   SecretTooLarge: 'SecretTooLarge',
   /** The read would leave the Secret empty or remove more than half of its keys (wipe-guard.ts). */
   UnsafeShrink: 'UnsafeShrink',
+  /** Two dataFrom sources would write the same key (a find, or a rewrite, made them collide). */
+  KeyConflict: 'KeyConflict',
+  /** A dataFrom[].find matched more secrets than its maxItems. */
+  TooManyMatches: 'TooManyMatches',
   ...CommonReason,
 } as const;
 export type VaultSecretReason = (typeof VaultSecretReason)[keyof typeof VaultSecretReason];

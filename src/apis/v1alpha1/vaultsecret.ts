@@ -121,7 +121,7 @@ const FindSchema = Type.Object(
       Type.Object(
         {
           regexp: Re2Pattern(
-            'RE2 regular expression each found path is matched against, e.g. ^shop/db-[a-z]+$.',
+            'RE2 regular expression the whole path of a found secret must match, e.g. shop/(db|cache)-[a-z]+ (unlike External Secrets Operator, it is anchored: write .*db.* for a part).',
           ),
         },
         { description: 'Select found secrets by their path.' },

@@ -31,6 +31,17 @@ describe('source refs', () => {
     assert.equal(readsLatest(other, 'vault', 'shop/db'), false);
   });
 
+  it('a VaultSecret with a find follows the paths it found (status.sourceVersions), not others', () => {
+    const finder = vs('all', { dataFrom: [{ find: { path: 'shop/' } }] });
+    finder.status = { sourceVersions: { 'shop/db': '4' } };
+    assert.equal(readsLatest(finder, 'vault', 'shop/db'), true);
+    assert.equal(readsLatest(finder, 'vault', 'shop/api'), false);
+    assert.equal(readsLatest(finder, 'aws', 'shop/db'), false);
+    const noFind = vs('x', { data: [{ secretKey: 'p', remoteRef: { path: 'shop/api' } }] });
+    noFind.status = { sourceVersions: { 'shop/db': '4' } };
+    assert.equal(readsLatest(noFind, 'vault', 'shop/db'), false);
+  });
+
   it('links rotations and their readers both ways', () => {
     const rotations = [sr('api-key', 'vault', 'shop/api'), sr('db-password', 'vault', 'shop/db')];
     assert.deepEqual(

@@ -10,23 +10,30 @@ export interface SourceRef {
 
 export const sourceKey = (ref: SourceRef): string => (ref.version ? `${ref.path}@${ref.version}` : ref.path);
 
-/** Every remote secret the spec reads, once each (dataFrom first, as it is applied first). */
+/**
+ * Every remote secret the spec names, once each (dataFrom first, as it is applied first); what a
+ * dataFrom[].find finds is known only once it ran (vaultsecret/find.ts).
+ */
 export function sourceRefs(spec: VaultSecretSpec): SourceRef[] {
   const refs = new Map<string, SourceRef>();
   const add = (path: string, version?: string) => {
     const ref = version ? { path, version } : { path };
     refs.set(sourceKey(ref), ref);
   };
-  for (const item of spec.dataFrom ?? []) add(item.extract.path, item.extract.version);
+  for (const { extract } of spec.dataFrom ?? []) if (extract) add(extract.path, extract.version);
   for (const item of spec.data ?? []) add(item.remoteRef.path, item.remoteRef.version);
   return [...refs.values()];
 }
 
-/** Does the VaultSecret read backend/path at its latest version (so a new version reaches it)? */
+/**
+ * Does the VaultSecret read backend/path at its latest version (so a new version reaches it)? A
+ * path a dataFrom[].find found counts once read: status.sourceVersions names it.
+ */
 export function readsLatest(vs: VaultSecret, backend: string, path: string): boolean {
-  return (
-    vs.spec.backend === backend && sourceRefs(vs.spec).some((r) => r.path === path && r.version === undefined)
-  );
+  if (vs.spec.backend !== backend) return false;
+  if (sourceRefs(vs.spec).some((r) => r.path === path && r.version === undefined)) return true;
+  const finds = (vs.spec.dataFrom ?? []).some((item) => item.find !== undefined);
+  return finds && vs.status?.sourceVersions?.[path] !== undefined;
 }
 
 /** VaultSecrets (of the rotation's namespace) that read its backend path at its latest version. */

@@ -5,37 +5,31 @@ import { extractProperty } from '../../backends/property.ts';
 import type { RemoteSecret } from '../../backends/types.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import { type SourceRef, sourceKey } from '../shared/source-refs.ts';
+import { dataFromValues, wholeSecret } from './data-from.ts';
 import { checkTemplateBounds, renderTemplate } from './template.ts';
 
-/** The whole remote secret as one value: its only value, or all keys as a JSON object. */
-function wholeSecret(secret: RemoteSecret): Buffer {
-  const data = secret.data.reveal();
-  if (data.size === 1) return [...data.values()][0] as Buffer;
-  const obj: Record<string, string> = {};
-  for (const [k, v] of [...data.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) obj[k] = v.toString('utf8');
-  return Buffer.from(JSON.stringify(obj), 'utf8');
-}
-
 /**
- * Builds the Secret data. dataFrom entries are copied in order (later wins), then data
- * keys override them; with templates, only the rendered keys are written.
- * Throws BackendError(NotFound) for a missing property and TemplateError for a template
+ * Builds the Secret data. dataFrom entries are copied in order (data-from.ts: `found` holds the
+ * paths each find entry found, by index), then data keys override them; with templates, only the
+ * rendered keys are written.
+ * Throws BackendError(NotFound) for a missing property, Failure(KeyConflict) for a key two
+ * dataFrom sources would both write, and TemplateError for a template
  * that names a missing key or goes over the limits (template.ts) — naming keys and limits,
  * never values.
  */
 export function desiredSecretData(
   spec: VaultSecretSpec,
   fetched: ReadonlyMap<string, RemoteSecret>,
+  found: ReadonlyMap<number, readonly string[]> = new Map(),
 ): Sensitive<ReadonlyMap<string, Buffer>> {
   const read = (ref: SourceRef): RemoteSecret => {
     const secret = fetched.get(sourceKey(ref));
     if (!secret) throw new Error(`internal: ${sourceKey(ref)} was not fetched`);
     return secret;
   };
-  const values = new Map<string, Buffer>();
-  for (const { extract } of spec.dataFrom ?? []) {
-    for (const [k, v] of read(extract).data.reveal()) values.set(k, v);
-  }
+  const values = dataFromValues(spec.dataFrom ?? [], found, (path, version) =>
+    read(version ? { path, version } : { path }),
+  );
   for (const { secretKey, remoteRef } of spec.data ?? []) {
     const secret = read(remoteRef);
     const value = remoteRef.property

@@ -37,9 +37,9 @@ import type { SecretChanges } from '../contracts.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
 import type { ControllerEvents } from '../lifecycle.ts';
 import { createFirst } from './create-first.ts';
-import { sourceKey, sourceRefs } from '../shared/source-refs.ts';
 import { targetName } from '../shared/target-name.ts';
 import { desiredSecretData } from './desired-data.ts';
+import { fetchSources } from './fetch.ts';
 import { FailureHold, type HoldInput, holdInput } from './failure-hold.ts';
 import { finalize } from './finalize.ts';
 import { mayWrite } from './ownership.ts';
@@ -270,8 +270,9 @@ export class VaultSecretReconciler {
     // A result another resource read within the sharing window serves this one too, unless a
     // read was asked for: then it is fresh.
     const maxAgeMs = attempt.fresh ? 0 : sharedReadWindow(target.intervalMs);
-    const fetched = await this.#fetchAll(vs, target.backend, { signal, maxAgeMs });
-    const data = desiredSecretData(vs.spec, fetched).reveal();
+    const ctx = { namespace: vs.metadata?.namespace ?? '', signal, maxAgeMs };
+    const { fetched, found } = await fetchSources(vs.spec, target.backend, ctx);
+    const data = desiredSecretData(vs.spec, fetched, found).reveal();
     const problem = dataProblem(data);
     if (problem) throw new Failure(problem.reason, problem.message);
     const shrinkToken = pendingToken(
@@ -443,15 +444,6 @@ export class VaultSecretReconciler {
     const data = secretData(secret, keys);
     if (data.size !== keys.length) return 'mismatch';
     return this.#secretMac(vs).verdict(data, vs.status.secretMAC);
-  }
-
-  async #fetchAll(vs: VaultSecret, backend: Backend, opts: { signal: AbortSignal; maxAgeMs: number }) {
-    const ctx = { namespace: vs.metadata?.namespace ?? '', ...opts };
-    const refs = sourceRefs(vs.spec);
-    const read = await Promise.all(
-      refs.map(async (ref) => [sourceKey(ref), await backend.read(ref, ctx)] as const),
-    );
-    return new Map<string, RemoteSecret>(read);
   }
 
   /**

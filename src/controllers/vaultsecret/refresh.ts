@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import type { VaultSecret } from '../../apis/v1alpha1/index.ts';
 import { isTrue } from '../../kube/conditions.ts';
 import { sourceKey, sourceRefs } from '../shared/source-refs.ts';
+import { findEntries, findSourceKey } from './find.ts';
 
 /** Refreshes are due in this last fraction of the interval, at slots this far apart. */
 export const WINDOW_FRACTION = 0.1;
@@ -48,9 +49,15 @@ export function sharedReadWindow(intervalMs: number): number {
   return intervalMs > 0 ? Math.min(intervalMs * SHARE_FRACTION, MAX_SHARE_MS) : 0;
 }
 
-/** The source a resource refreshes from (backend and paths): resources of one source share slots. */
+/** The source a resource refreshes from (backend, paths, finds): resources of one source share slots. */
 export const refreshSource = (vs: VaultSecret): string =>
-  [vs.spec.backend, ...sourceRefs(vs.spec).map(sourceKey).sort()].join('\u0000');
+  [
+    vs.spec.backend,
+    ...sourceRefs(vs.spec).map(sourceKey).sort(),
+    ...findEntries(vs.spec)
+      .map(([, find]) => findSourceKey(find))
+      .sort(),
+  ].join('\u0000');
 
 /** Where the slots of one source lie: a stable hash of it, in [0, refresh window). */
 export function refreshPhase(source: string, intervalMs: number): number {
