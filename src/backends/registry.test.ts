@@ -81,4 +81,30 @@ describe('createBackends', () => {
     const v = c.backends[2];
     assert.ok(v?.type === 'vault' && v.auth.token?.value instanceof Sensitive);
   });
+
+  it("gives the memory backend the config's tags: a find by tags sees them", async () => {
+    const registry = createBackends(
+      await loadConfig(
+        {
+          text: `
+backends:
+  - name: mem
+    type: memory
+    allowedNamespaces: ["shop"]
+    allowedPaths: ["{namespace}/**"]
+    data: {"shop/db": {k: v}, "shop/api": {k: v}}
+    tags: {"shop/db": {team: pay}}
+`,
+        },
+        { env: {} },
+      ),
+    );
+    const mem = registry.get('mem')!;
+    const found = await mem.find!(
+      { prefix: 'shop/', tags: { team: 'pay' }, maxItems: 5 },
+      { namespace: 'shop' },
+    );
+    assert.deepEqual(found.paths, ['shop/db']);
+    await registry.close();
+  });
 });
