@@ -20,7 +20,7 @@
 //
 // Types only: the shared pure pieces are in ./shared/, the lifecycle facts in ./lifecycle.ts.
 import type { KubernetesObject, V1LabelSelector, V1PodSpec } from '@kubernetes/client-node';
-import type { SecretRotation, VaultSecret } from '../apis/v1alpha1/index.ts';
+import type { RefreshCause, SecretRotation, VaultSecret } from '../apis/v1alpha1/index.ts';
 import type { InformerHandlers } from '../kube/informer-handlers.ts';
 import type { Digests } from './shared/digests.ts';
 
@@ -44,9 +44,10 @@ export interface VaultSecretReads {
   readonly vaultSecrets: WatchedCache<VaultSecret>;
   /**
    * Makes the VaultSecrets of `namespace` that read backend/path at its latest version read it
-   * now (a SecretRotation wrote a new version). Returns their keys.
+   * now (a SecretRotation wrote a new version: `cause`, default Rotation, is what their
+   * status.history records if the data changed). Returns their keys.
    */
-  requestRefresh(namespace: string, backend: string, path: string): string[];
+  requestRefresh(namespace: string, backend: string, path: string, cause?: RefreshCause): string[];
 }
 
 // --- Offered by the reload controller -----------------------------------------------------------

@@ -28,6 +28,8 @@ export const HISTORY_TRIGGERS = [
   'SecretDrift',
 ] as const;
 export type HistoryTrigger = (typeof HISTORY_TRIGGERS)[number];
+/** Why a SecretRotation asks the VaultSecrets reading its path to read it now. */
+export type RefreshCause = Extract<HistoryTrigger, 'Rotation' | 'Rollback'>;
 
 /** spec.historyLimit of either kind. */
 export function HistoryLimit(what: string) {

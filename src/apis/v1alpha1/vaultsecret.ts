@@ -23,6 +23,7 @@ import {
 } from './common.ts';
 import type { KindDefinition } from './common.ts';
 import { Re2Pattern } from './re2.ts';
+import { HistoryLimit, VaultSecretHistorySchema } from './history.ts';
 
 /** Effective values of optional fields; the operator applies them, the schema has no defaults. */
 export const VAULT_SECRET_DEFAULTS = {
@@ -332,6 +333,7 @@ export const VaultSecretSpecSchema = Type.Object(
     ),
     target: Type.Optional(TargetSchema),
     rolloutRestartTargets: Type.Optional(RolloutRestartTargetsSchema),
+    historyLimit: Type.Optional(HistoryLimit('changes of the synced data')),
   },
   {
     description: 'Desired state of the VaultSecret.',
@@ -385,6 +387,7 @@ export const VaultSecretStatusSchema = Type.Object(
     sourceVersions: Type.Optional(
       StringMap('Version of each remote secret last read, by backend path, e.g. {"shop/db": "3"}.'),
     ),
+    history: Type.Optional(VaultSecretHistorySchema),
     syncedResourceVersion: Type.Optional(
       Type.String({
         description: 'metadata.resourceVersion of the Secret after the operator last wrote it.',
@@ -439,6 +442,12 @@ export const vaultSecretDefinition: KindDefinition<
       type: 'date',
       jsonPath: '.status.lastSyncTime',
       description: 'When the Secret was last written.',
+    },
+    {
+      name: 'Changed',
+      type: 'date',
+      jsonPath: '.status.history[0].time',
+      description: 'When the synced data last changed (the newest status.history entry).',
     },
     AGE_COLUMN,
   ],

@@ -1,6 +1,6 @@
 // What every step of a SecretRotation reconcile works with: the controller's dependencies
 // (RotationEnv) and the one rotation being reconciled (Run), with the small helpers they share.
-import type { SecretRotation, VaultSecret } from '../../apis/v1alpha1/index.ts';
+import type { RefreshCause, SecretRotation, VaultSecret } from '../../apis/v1alpha1/index.ts';
 import type { Backend } from '../../backends/types.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
@@ -38,7 +38,7 @@ export interface SecretRotationReconcilerDeps {
     'requestRestart' | 'rolloutState' | 'workloads' | 'cachesSynced' | 'expectRetirement'
   >;
   /** Asks the VaultSecrets of a namespace reading backend/path (latest version) to read it now. */
-  requestRefresh(namespace: string, backend: string, path: string): string[];
+  requestRefresh(namespace: string, backend: string, path: string, cause?: RefreshCause): string[];
   events: EventSink;
   /** Keys of the data digests (bound to the rotation's namespace and name). */
   macKeys: MacKeyring;
@@ -97,9 +97,9 @@ export const rotationMac = (run: Run, data: ReadonlyMap<string, Buffer>) =>
     data,
   );
 
-/** Asks the VaultSecrets reading the rotation's path to read it now. */
-export function refreshReaders(run: Run): void {
-  run.env.requestRefresh(namespaceOf(run.sr), run.sr.spec.backend, run.sr.spec.path);
+/** Asks the VaultSecrets reading the rotation's path to read it now (`cause`: what their history says). */
+export function refreshReaders(run: Run, cause: RefreshCause = 'Rotation'): void {
+  run.env.requestRefresh(namespaceOf(run.sr), run.sr.spec.backend, run.sr.spec.path, cause);
 }
 
 /** The MAC standing for a version no VaultSecret syncs (the workloads read the backend themselves). */

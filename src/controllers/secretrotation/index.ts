@@ -96,7 +96,8 @@ export function createSecretRotationController(opts: SecretRotationControllerOpt
       vaultSecrets: vaultSecret.vaultSecrets,
       backends: opts.backends,
       reload,
-      requestRefresh: (namespace, backend, path) => vaultSecret.requestRefresh(namespace, backend, path),
+      requestRefresh: (namespace, backend, path, cause) =>
+        vaultSecret.requestRefresh(namespace, backend, path, cause),
       events: opts.events,
       macKeys: opts.macKeys,
       clock: opts.clock,

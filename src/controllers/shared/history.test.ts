@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendHistory, historyLimit, withHistory } from './history.ts';
+import { appendHistory, historyLimit } from './history.ts';
 
 describe('appendHistory', () => {
   const n = (count: number) => Array.from({ length: count }, (_, i) => count - i);
@@ -41,19 +41,12 @@ describe('appendHistory', () => {
   });
 });
 
-describe('historyLimit and withHistory', () => {
+describe('historyLimit', () => {
   it('defaults to 10, clamps to [0, 50]', () => {
     assert.equal(historyLimit(undefined), 10);
     assert.equal(historyLimit(0), 0);
     assert.equal(historyLimit(25), 25);
     assert.equal(historyLimit(500), 50);
     assert.equal(historyLimit(-1), 0);
-  });
-
-  it('sets the field, or removes it (not left as undefined)', () => {
-    assert.deepEqual(withHistory({ a: 1, history: [1] }, [2]), { a: 1, history: [2] });
-    const cleared = withHistory({ a: 1, history: [1] }, undefined);
-    assert.deepEqual(cleared, { a: 1 });
-    assert.ok(!('history' in cleared));
   });
 });

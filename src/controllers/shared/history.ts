@@ -21,14 +21,3 @@ export function appendHistory<T>(
   const kept = (entry === undefined ? rest : [entry, ...rest]).slice(0, Math.max(limit, 0));
   return kept.length > 0 ? kept : undefined;
 }
-
-/** `status` with `history` set, or without the field when it is undefined. */
-export function withHistory<S extends { history?: unknown }>(
-  status: S,
-  history: S['history'] | undefined,
-): S {
-  const next = { ...status };
-  if (history === undefined) delete next.history;
-  else next.history = history;
-  return next;
-}

@@ -5,6 +5,7 @@ import {
   API_VERSION,
   VAULTSECRET_OWNER_LABEL,
   VAULTSYNC_FIELD_MANAGERS,
+  type RefreshCause,
   type VaultSecret,
 } from '../../apis/v1alpha1/index.ts';
 import type { Backend } from '../../backends/types.ts';
@@ -78,8 +79,8 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
     // Keeps who applied each Secret (managedFields): ownership is decided by it, not by labels.
     transform: keepWriters(VAULTSYNC_FIELD_MANAGERS),
   });
-  // VaultSecrets whose next reconcile reads the backend even if their refresh is not due.
-  const refreshRequested = new Set<string>();
+  // VaultSecrets whose next reconcile reads the backend even if their refresh is not due, and why.
+  const refreshRequested = new Map<string, RefreshCause>();
   const failureHold = new FailureHold();
   const controller = new Controller({
     name: 'vaultsecret',
@@ -104,7 +105,11 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       clock: opts.clock,
       defaultRefreshIntervalMs: opts.defaultRefreshIntervalMs,
       ...(opts.changes && { changes: opts.changes }),
-      takeRefreshRequest: (key) => refreshRequested.delete(key),
+      takeRefreshRequest: (key) => {
+        const cause = refreshRequested.get(key);
+        refreshRequested.delete(key);
+        return cause;
+      },
       failureHold,
     }),
   });
@@ -130,14 +135,20 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
   );
   /**
    * Makes the VaultSecrets of a namespace that read backend/path at its latest version read it
-   * now (a SecretRotation wrote a new version). Returns their keys.
+   * now (a SecretRotation wrote a new version; `cause` is what their history records). Returns
+   * their keys.
    */
-  function requestRefresh(namespace: string, backend: string, path: string): string[] {
+  function requestRefresh(
+    namespace: string,
+    backend: string,
+    path: string,
+    cause: RefreshCause = 'Rotation',
+  ): string[] {
     const keys: string[] = [];
     for (const vs of vaultSecrets.list(namespace)) {
       if (!readsLatest(vs, backend, path)) continue;
       const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
-      refreshRequested.add(key);
+      refreshRequested.set(key, cause);
       controller.enqueue(key, { priority: 'high' });
       keys.push(key);
     }

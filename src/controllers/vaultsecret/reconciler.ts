@@ -5,7 +5,7 @@
 // reports Ready=False with its reason and one Warning event (report-failure.ts, on the shared
 // controllers/failure path); none of them hot-loops.
 import type { V1Secret } from '@kubernetes/client-node';
-import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
+import type { RefreshCause, VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
 import {
   FieldManager,
   LEGACY_FIELD_MANAGER,
@@ -54,6 +54,7 @@ import {
   sharedReadWindow,
 } from './refresh.ts';
 import { type FailureIo, reportFailure } from './report-failure.ts';
+import { type SyncCause, syncHistory } from './history.ts';
 import { dataProblem } from './secret-limits.ts';
 import { statusEqual, writeStatus } from './status-write.ts';
 import { syncNowToken } from './sync-now.ts';
@@ -91,7 +92,7 @@ export interface VaultSecretReconcilerDeps {
    */
   changes?: SecretChanges;
   /** True (once) when a read was asked for, e.g. by a SecretRotation that wrote a new version. */
-  takeRefreshRequest?: (key: string) => boolean;
+  takeRefreshRequest?: (key: string) => RefreshCause | undefined;
   /** Failures that need a user's fix hold further backend reads (shared so deletes can forget). */
   failureHold?: FailureHold;
 }
@@ -113,6 +114,9 @@ interface Attempt {
   hold?: HoldInput;
   /** A read was asked for (sync-now, a rotation, a spec change): no shared result, a fresh read. */
   fresh?: boolean;
+  /** Why it reads, and whether the data changed: what status.history records. */
+  cause?: SyncCause;
+  changed?: boolean;
 }
 
 /** Where a VaultSecret may be synced from and to (preflight). */
@@ -177,7 +181,8 @@ export class VaultSecretReconciler {
     const { backend, existing, intervalMs, phase } = target;
     const { key, now } = attempt;
     const token = syncNowToken(vs);
-    const requested = (this.#deps.takeRefreshRequest?.(key) ?? false) || token !== undefined;
+    const asked = this.#deps.takeRefreshRequest?.(key);
+    const requested = asked !== undefined || token !== undefined;
     const verdict = this.#syncVerdict(vs, existing);
     const due =
       refreshReason(vs, this.#lastRefresh(key, vs, intervalMs), intervalMs, now, phase) ??
@@ -198,6 +203,7 @@ export class VaultSecretReconciler {
     }
     ctx.log.debug('Reading backend', { backend: backend.name, why: due ?? 'metadata drifted' });
     attempt.hold = input;
+    attempt.cause = { first: !vs.status?.secretMAC, syncNow: token !== undefined, asked, due };
     attempt.fresh = requested || readsFresh(due);
     const read = await this.#read(vs, attempt, target, ctx.signal);
     return this.#write(vs, attempt, target, read, ctx);
@@ -328,7 +334,8 @@ export class VaultSecretReconciler {
     }
     const previousMac = vs.status?.secretMAC;
     // A MAC of an earlier scheme or key for the same data is no change (nothing restarts).
-    if (previousMac !== undefined && macs.verdict(data, previousMac) === 'mismatch') {
+    attempt.changed = previousMac === undefined || macs.verdict(data, previousMac) === 'mismatch';
+    if (previousMac !== undefined && attempt.changed) {
       this.#deps.changes?.secretChanged(vs, { secretName: targetName(vs), previousMac, mac });
     }
     return this.#synced(vs, attempt, target, read, { mac, secret, lastSyncTime });
@@ -363,6 +370,7 @@ export class VaultSecretReconciler {
         syncedResourceVersion: secret.metadata.resourceVersion,
       }),
     };
+    status.history = syncHistory(vs, status, attempt.changed ? attempt.cause : undefined, now);
     // A read with no news is remembered, not written (refresh.ts); one with news records its time.
     if (!statusEqual(vs.status, status) || !vs.status?.lastRefreshTime)
       status.lastRefreshTime = formatTime(readAt);

@@ -19,7 +19,7 @@ export async function writeStatus(
       namespace: vs.metadata?.namespace ?? '',
       name: vs.metadata?.name ?? '',
     },
-    status as Record<string, unknown>,
+    withRemovals(vs.status ?? {}, status),
     { fieldManager: FieldManager.VaultSecret },
   );
 }
@@ -27,4 +27,22 @@ export async function writeStatus(
 /** Status equality that ignores key order (a no-op reconcile must not write). */
 export function statusEqual(a: VaultSecretStatus | undefined, b: VaultSecretStatus | undefined): boolean {
   return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `next` as a merge patch over `stored`: a merge patch keeps what it leaves out, so a field (or a
+ * map key, such as a path no longer read in sourceVersions) that `next` no longer has is sent as
+ * null. Arrays are replaced whole. Pure.
+ */
+export function withRemovals(stored: object, next: object): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next };
+  for (const [key, old] of Object.entries(stored)) {
+    const now = patch[key];
+    if (now === undefined) patch[key] = null;
+    else if (isMap(old) && isMap(now)) patch[key] = withRemovals(old, now);
+  }
+  return patch;
 }

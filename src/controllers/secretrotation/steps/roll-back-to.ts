@@ -84,7 +84,7 @@ async function rolledBackTo(
   await writeStatus(run, next);
   env.memory.requested.delete(run.key);
   env.memory.refreshedAt.set(run.key, env.clock.now());
-  refreshReaders(run);
+  refreshReaders(run, 'Rollback');
   run.ctx.log.info('Rolled back to an earlier version', { path: sr.spec.path, from, version });
   const message = `Rolled back ${sr.spec.path} to version ${from}: its value is version ${version} now`;
   await env.events.normal(sr, EventReason.RolledBackTo, message);

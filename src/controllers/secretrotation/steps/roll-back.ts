@@ -118,7 +118,7 @@ async function rolledBack(run: Run, version: string, notReady: string): Promise<
   await writeStatus(run, rolledBackStatus(status, phase, version, message, stampOf(run)));
   env.memory.requested.delete(run.key);
   env.memory.refreshedAt.set(run.key, env.clock.now());
-  refreshReaders(run);
+  refreshReaders(run, 'Rollback');
   env.metrics.rotation('RolledBack');
   run.ctx.log.warn('Rolled back rotation', { path: sr.spec.path, failedVersion, version });
   await warnFailed(run, SecretRotationReason.RolledBack, message);
@@ -136,7 +136,7 @@ export function rolledBackFollowUp(run: Run): boolean {
   const now = env.clock.now();
   const readers = readersOf(sr, env.vaultSecrets.list(namespaceOf(sr)));
   if (readers.some((vs) => !readerSynced(vs, sr.spec.path, version))) {
-    if (env.memory.refreshDue(run.key, now, REFRESH_AGAIN_MS)) refreshReaders(run);
+    if (env.memory.refreshDue(run.key, now, REFRESH_AGAIN_MS)) refreshReaders(run, 'Rollback');
     return false;
   }
   // Caches still filling: a consumer may be missing from them; asked again shortly.
