@@ -81,8 +81,8 @@ const release = { name: 'vaultsync', namespace: 'vaultsync-system' };
 const vaultAuth = await operatorVaultAuth(
   bed,
   { namespace: release.namespace, serviceAccount: release.name },
-  `path "secret/data/${namespace}/*" { capabilities = ["read", "create", "update"] }
-path "secret/metadata/${namespace}/*" { capabilities = ["read"] }`,
+  `path "secret/data/${namespace}/*" { capabilities = ["read", "create", "update", "delete"] }
+path "secret/metadata/${namespace}/*" { capabilities = ["read", "list"] }`,
 );
 const values = parse(`
 config:

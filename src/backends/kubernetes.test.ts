@@ -80,20 +80,30 @@ const guard = {
   allowedNamespaces: ['team-*'],
   allowedPaths: ['**'],
   allowedWritePaths: ['c*'],
-  rateLimit: { qps: 100, burst: 100, maxWait: 1000 },
+  rateLimit: { qps: 100, burst: 100_000, maxWait: 1000 }, // the FakeClock never refills the bucket
   circuitBreaker: { failureThreshold: 5, halfOpenAfter: 1000 },
   coalesce: { ttl: 0 },
   timeout: 5000,
 };
 
 runBackendContract('kubernetes (fake API server)', async () => {
-  const adapter = new KubernetesBackend({ name: 'kube', namespace: 'source', secrets: new FakeSecrets() });
+  const secrets = new FakeSecrets();
+  const adapter = new KubernetesBackend({ name: 'kube', namespace: 'source', secrets, pageSize: 2 });
   return {
     backend: new GuardedBackend(adapter, guard, { clock: new FakeClock(), metrics: noopBackendMetrics }),
     ctx: { namespace: 'team-a' },
     path: (name) => name,
     readOnlyPath: (name) => `readonly-${name}`,
     keepsOldVersions: false,
+    listing: {
+      pageSize: 2,
+      listRequests: () => secrets.lists.length,
+      tag: async (path, tags) => {
+        const s = secrets.store.get(`source/${path}`);
+        assert.ok(s);
+        secrets.store.set(`source/${path}`, { ...s, metadata: { ...s.metadata, labels: { ...tags } } });
+      },
+    },
   };
 });
 

@@ -39,9 +39,11 @@ export interface KubernetesBackendOptions {
   /** The operator's own namespace (its keys and configuration): refused as `namespace`. */
   readonly operatorNamespace?: string;
   readonly secrets: SecretsApi;
+  /** Secrets per list request (default 250); tests make it small to see paging. */
+  readonly pageSize?: number;
 }
 
-/** Secrets per list request (the apiserver's `limit`). */
+/** Secrets per list request (the apiserver's `limit`) unless the options say. */
 const LIST_PAGE_SIZE = 250;
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -51,6 +53,7 @@ export class KubernetesBackend implements BackendAdapter {
   readonly type = 'kubernetes';
   readonly #namespace: string;
   readonly #secrets: SecretsApi;
+  readonly #pageSize: number;
 
   constructor(options: KubernetesBackendOptions) {
     if (options.namespace === options.operatorNamespace) {
@@ -61,6 +64,7 @@ export class KubernetesBackend implements BackendAdapter {
     this.name = options.name;
     this.#namespace = options.namespace;
     this.#secrets = options.secrets;
+    this.#pageSize = options.pageSize ?? LIST_PAGE_SIZE;
   }
 
   identity(): string {
@@ -123,7 +127,7 @@ export class KubernetesBackend implements BackendAdapter {
     const answer = await this.#secrets.list(
       this.#namespace,
       {
-        limit: LIST_PAGE_SIZE,
+        limit: this.#pageSize,
         ...(selector === '' ? {} : { labelSelector: selector }),
         ...(page === undefined ? {} : { continue: page }),
       },

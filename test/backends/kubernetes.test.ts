@@ -5,37 +5,226 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { BackendError } from '../../src/resilience/errors.ts';
 import { kubeSecretsApi } from '../../src/backends/kube-client.ts';
+import { GuardedBackend } from '../../src/backends/guard.ts';
+import { KubernetesBackend } from '../../src/backends/kubernetes.ts';
 import { createBackends } from '../../src/backends/registry.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import type { BackendConfig } from '../../src/config/schema.ts';
+import { systemClock } from '../../src/kube/clock.ts';
 import { testbed } from '../support/testbed.ts';
-import { runBackendContract } from './contract.ts';
+import { countingMetrics, runBackendContract } from './contract.ts';
+
+/** A kubeconfig for a new ServiceAccount in `namespace` with these verbs on its Secrets, and nothing else. */
+async function serviceAccountWith(
+  admin: k8s.KubeConfig,
+  namespace: string,
+  verbs: string[],
+): Promise<k8s.KubeConfig> {
+  const name = `kube-backend-${verbs.join('-')}`;
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  await rbac.createNamespacedRole({
+    namespace,
+    body: { metadata: { name }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs }] },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
+  });
+  const answer = await core.createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const token = answer.status?.token;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromClusterAndUser(admin.getCurrentCluster()!, { name, token });
+  return kc;
+}
 
 describe('kubernetes backend against kube-apiserver', function () {
   this.timeout(300_000);
 
   runBackendContract('kubernetes', async () => {
     const bed = await testbed();
-    const kc = bed.kubeConfig();
+    const admin = bed.kubeConfig();
     const source = `vaultsync-contract-${randomBytes(3).toString('hex')}`;
-    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const core = admin.makeApiClient(k8s.CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: source } } });
+    // As shipped: a ServiceAccount with exactly the verbs the backend uses in its source namespace.
+    const kc = await serviceAccountWith(admin, source, ['get', 'list', 'create', 'patch', 'delete']);
     const config = await loadConfig(
       {
         text: `backends: [{name: kube, type: kubernetes, namespace: ${source}, allowedNamespaces: ["team-*"], allowedWritePaths: ["c*"]}]`,
       },
       { env: {} },
     );
-    const registry = createBackends(config, { secrets: kubeSecretsApi(kc) });
+    const metrics = countingMetrics();
+    const adapter = new KubernetesBackend({
+      name: 'kube',
+      namespace: source,
+      secrets: kubeSecretsApi(kc),
+      pageSize: 2,
+    });
+    const backend = new GuardedBackend(adapter, config.backends[0] as BackendConfig, {
+      clock: systemClock,
+      metrics,
+    });
     return {
-      backend: registry.get('kube')!,
+      backend,
       ctx: { namespace: 'team-a' },
       path: (name) => name,
       readOnlyPath: (name) => `readonly-${name}`,
       keepsOldVersions: false,
+      listing: {
+        pageSize: 2,
+        listRequests: () => metrics.count('list'),
+        tag: async (name, tags) => {
+          await core.patchNamespacedSecret(
+            { namespace: source, name, body: { metadata: { labels: tags } } },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+          );
+        },
+      },
       cleanup: async () => {
         await core.deleteNamespace({ name: source }).catch(() => undefined);
       },
     };
+  });
+
+  describe('find and delete as a ServiceAccount', function () {
+    const run = randomBytes(3).toString('hex');
+    const source = `vaultsync-find-${run}`;
+    const canary = `canary-${run}`;
+    let core: k8s.CoreV1Api;
+    let admin: k8s.KubeConfig;
+    const ctx = { namespace: 'team-a', maxAgeMs: 0 };
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+
+    before(async function () {
+      const bed = await testbed();
+      admin = bed.kubeConfig();
+      core = admin.makeApiClient(k8s.CoreV1Api);
+      await core.createNamespace({ body: { metadata: { name: source } } });
+      const put = (name: string, labels: Record<string, string>, type = 'Opaque') =>
+        core.createNamespacedSecret({
+          namespace: source,
+          body: { metadata: { name, labels }, type, data: { password: b64(`${canary}-${name}`) } },
+        });
+      await put('app-db', { team: 'pay', tier: 'gold' });
+      await put('app-cache', { team: 'pay' });
+      await put('other', { team: 'pay', tier: 'gold' });
+      await put('app-registry', { team: 'pay' }, 'kubernetes.io/basic-auth');
+      await core.createNamespacedSecret({
+        namespace: source,
+        body: {
+          metadata: { name: 'app-release', labels: { team: 'pay' } },
+          type: 'helm.sh/release.v1',
+          data: { release: b64(canary) },
+        },
+      });
+    });
+    after(async () => {
+      await core?.deleteNamespace({ name: source }).catch(() => undefined);
+    });
+
+    async function backendAs(verbs: string[]) {
+      const kc = await serviceAccountWith(admin, source, verbs);
+      const config = await loadConfig(
+        {
+          text: `backends: [{name: kube, type: kubernetes, namespace: ${source}, allowedNamespaces: ["team-*"], allowedPaths: ["app-*"], allowedWritePaths: ["app-*"]}]`,
+        },
+        { env: {} },
+      );
+      return createBackends(config, { secrets: kubeSecretsApi(kc) });
+    }
+
+    it('finds by prefix and labels, never system Secrets nor what tenancy leaves out, and names no value', async () => {
+      const registry = await backendAs(['get', 'list']);
+      try {
+        const find = registry.get('kube')!.find!.bind(registry.get('kube'));
+        const all = await find({ prefix: 'app-', maxItems: 10 }, ctx);
+        assert.deepEqual(all, {
+          paths: ['app-cache', 'app-db', 'app-registry'],
+          truncated: false,
+          refused: 0,
+        });
+        const gold = await find({ prefix: 'app-', tags: { tier: 'gold' }, maxItems: 10 }, ctx);
+        assert.deepEqual(gold.paths, ['app-db']);
+        // "" is outside allowedPaths ["app-*"]: refused before any request.
+        await assert.rejects(
+          find({ prefix: '', maxItems: 10 }, ctx),
+          (err: unknown) => err instanceof BackendError && err.code === 'TenancyDenied',
+        );
+        await assert.rejects(
+          find({ prefix: 'app-', tags: { tier: 'gold,team!=pay' }, maxItems: 10 }, ctx),
+          (err: unknown) => err instanceof BackendError && err.code === 'InvalidRequest',
+        );
+        assert.equal(JSON.stringify([all, gold]).includes(canary), false);
+      } finally {
+        await registry.close();
+      }
+    });
+
+    it('says PermissionDenied for a find without list and a delete without delete, and deletes nothing', async () => {
+      const registry = await backendAs(['get']);
+      try {
+        const kube = registry.get('kube')!;
+        await assert.rejects(kube.find!({ prefix: 'app-', maxItems: 10 }, ctx), (err: unknown) => {
+          assert.ok(err instanceof BackendError);
+          assert.equal(err.code, 'PermissionDenied');
+          assert.equal(
+            err.message,
+            `list Secrets in ${source}: forbidden; check the operator's RBAC (HTTP 403)`,
+          );
+          return true;
+        });
+        await assert.rejects(
+          kube.delete!({ path: 'app-cache', scope: 'latest' }, ctx),
+          (err: unknown) => err instanceof BackendError && err.code === 'PermissionDenied',
+        );
+        assert.ok(await core.readNamespacedSecret({ namespace: source, name: 'app-cache' }));
+      } finally {
+        await registry.close();
+      }
+    });
+
+    it('deletes a Secret (NotFound after), refuses a system one, and refuses a restore', async () => {
+      const registry = await backendAs(['get', 'delete']);
+      try {
+        const kube = registry.get('kube')!;
+        await kube.delete!({ path: 'app-cache', scope: 'latest' }, ctx);
+        await assert.rejects(
+          kube.read({ path: 'app-cache' }, ctx),
+          (err: unknown) => err instanceof BackendError && err.code === 'NotFound',
+        );
+        await assert.rejects(
+          kube.delete!({ path: 'app-cache', scope: 'all' }, ctx),
+          (err: unknown) => err instanceof BackendError && err.code === 'NotFound',
+        );
+        await assert.rejects(kube.delete!({ path: 'app-release', scope: 'all' }, ctx), (err: unknown) => {
+          assert.ok(err instanceof BackendError);
+          assert.equal(err.code, 'TenancyDenied');
+          assert.match(err.message, /has type helm\.sh\/release\.v1/);
+          return true;
+        });
+        assert.ok(await core.readNamespacedSecret({ namespace: source, name: 'app-release' }));
+        await assert.rejects(
+          kube.restore!({ path: 'app-db', version: '1' }, ctx),
+          (err: unknown) =>
+            err instanceof BackendError &&
+            err.code === 'InvalidRequest' &&
+            /nothing to restore/.test(err.message),
+        );
+      } finally {
+        await registry.close();
+      }
+    });
   });
 
   it('passes the abort signal down to the request', async () => {

@@ -6,10 +6,11 @@ import * as k8s from '@kubernetes/client-node';
 import { BackendError } from '../../src/resilience/errors.ts';
 import { kubeTokenSource } from '../../src/backends/kube-client.ts';
 import { createBackends, type BackendDeps, type BackendRegistry } from '../../src/backends/registry.ts';
-import type { Backend } from '../../src/backends/types.ts';
+import type { Backend, FindRequest } from '../../src/backends/types.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
-import { runBackendContract, secretData } from './contract.ts';
+import { baoApi } from '../support/testbed/openbao.ts';
+import { countingMetrics, runBackendContract, secretData, type ListingSubject } from './contract.ts';
 
 interface VaultSetup {
   registry: BackendRegistry;
@@ -23,6 +24,21 @@ interface SetupOptions {
   readonly allowedWritePaths?: string;
   readonly extra?: string;
   readonly deps?: BackendDeps;
+}
+
+/** The contract's listing hooks: tags as KV custom_metadata set by an admin, list requests counted. */
+function vaultListing(
+  bed: Pick<Testbed, 'baoAddr' | 'baoToken'>,
+  metrics: ReturnType<typeof countingMetrics>,
+): ListingSubject {
+  const admin = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
+  return {
+    tag: async (path, tags) => {
+      await admin('POST', `secret/metadata/${path}`, { custom_metadata: tags });
+    },
+    listRequests: () => metrics.count('list'),
+    foreignPrefix: 'team-b/',
+  };
 }
 
 async function vaultBackend(bed: Pick<Testbed, 'baoAddr'>, o: SetupOptions): Promise<VaultSetup> {
@@ -68,8 +84,20 @@ describe('vault backend against OpenBao', function () {
 
   runBackendContract('vault (token auth)', async () => {
     const bed = await testbed();
-    const { backend } = await vaultBackend(bed, { auth: `{token: {value: "${bed.baoToken}"}}` });
-    return { backend, ctx: { namespace: 'team-a' }, path: (n) => `team-a/${n}`, keepsOldVersions: true };
+    const metrics = countingMetrics();
+    const { backend } = await vaultBackend(bed, {
+      auth: `{token: {value: "${bed.baoToken}"}}`,
+      allowedWritePaths: '["{namespace}/c*"]',
+      deps: { metrics },
+    });
+    return {
+      backend,
+      ctx: { namespace: 'team-a' },
+      path: (n) => `team-a/${n}`,
+      readOnlyPath: (n) => `team-a/readonly-${n}`,
+      keepsOldVersions: true,
+      listing: vaultListing(bed, metrics),
+    };
   });
 
   runBackendContract('vault (kubernetes auth)', async () => {
@@ -77,11 +105,18 @@ describe('vault backend against OpenBao', function () {
     const { mountPath, role, namespace, serviceAccount } = bed.baoKubernetesAuth;
     const kc = bed.kubeConfig();
     await ensureServiceAccount(kc, namespace, serviceAccount);
+    const metrics = countingMetrics();
     const { backend } = await vaultBackend(bed, {
       auth: `{kubernetes: {role: ${role}, mountPath: ${mountPath}, serviceAccountName: ${serviceAccount}}}`,
-      deps: { tokenSource: kubeTokenSource(kc) },
+      deps: { tokenSource: kubeTokenSource(kc), metrics },
     });
-    return { backend, ctx: { namespace }, path: (n) => `${namespace}/${n}`, keepsOldVersions: true };
+    return {
+      backend,
+      ctx: { namespace },
+      path: (n) => `${namespace}/${n}`,
+      keepsOldVersions: true,
+      listing: vaultListing(bed, metrics),
+    };
   });
 
   describe('with Kubernetes auth', function () {
@@ -198,6 +233,184 @@ describe('vault backend against OpenBao', function () {
         );
       } finally {
         await other.registry.close();
+      }
+    });
+  });
+
+  describe('find, delete and restore with the least-privilege role', function () {
+    let bed: Testbed;
+    let setup: VaultSetup;
+    let metrics: ReturnType<typeof countingMetrics>;
+    let admin: ReturnType<typeof baoApi>;
+    const run = randomBytes(3).toString('hex');
+    const ns = 'team-a';
+    const ctx = { namespace: ns, maxAgeMs: 0 };
+    const base = `${ns}/find-${run}/`;
+    const canary = `pw-canary-${run}`;
+
+    before(async function () {
+      bed = await testbed();
+      const { mountPath, role, serviceAccount } = bed.baoKubernetesAuth;
+      const kc = bed.kubeConfig();
+      await ensureServiceAccount(kc, ns, serviceAccount);
+      metrics = countingMetrics();
+      setup = await vaultBackend(bed, {
+        auth: `{kubernetes: {role: ${role}, mountPath: ${mountPath}, serviceAccountName: ${serviceAccount}}}`,
+        deps: { tokenSource: kubeTokenSource(kc), metrics },
+      });
+      admin = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
+      // A tree: two secrets at the top, folders four levels down, a name that is also a folder.
+      for (const rel of [
+        'db',
+        'dbs/main',
+        'web',
+        'web/extra',
+        'f1/a',
+        'f1/f2/b',
+        'f1/f2/f3/c',
+        'f1/f2/f3/f4/d',
+      ]) {
+        await admin('POST', `secret/data/${base}${rel}`, { data: { password: `${canary}-${rel}` } });
+      }
+      await admin('POST', `secret/metadata/${base}db`, { custom_metadata: { team: 'pay', tier: 'gold' } });
+      await admin('POST', `secret/metadata/${base}dbs/main`, { custom_metadata: { team: 'pay' } });
+      await admin('POST', `secret/metadata/${base}f1/f2/b`, {
+        custom_metadata: { team: 'pay', tier: 'gold' },
+      });
+    });
+    after(async () => {
+      await setup?.registry.close();
+    });
+
+    const find = (req: Partial<FindRequest>) => {
+      const backend = setup.backend;
+      assert.ok(backend.find);
+      return backend.find({ prefix: base, maxItems: 100, ...req }, ctx);
+    };
+    const rel = (paths: readonly string[]) => paths.map((p) => p.slice(base.length));
+
+    it('finds through folders, one list request per folder, up to maxDepth levels', async () => {
+      const before = metrics.count('list');
+      const all = await find({});
+      assert.deepEqual(rel(all.paths), [
+        'db',
+        'dbs/main',
+        'f1/a',
+        'f1/f2/b',
+        'f1/f2/f3/c',
+        'f1/f2/f3/f4/d',
+        'web',
+        'web/extra',
+      ]);
+      assert.equal(all.truncated, false);
+      // base, dbs/, f1/, f1/f2/, f1/f2/f3/, f1/f2/f3/f4/, web/: a page per folder.
+      assert.equal(metrics.count('list') - before, 7);
+      assert.deepEqual(rel((await find({ maxDepth: 2 })).paths), [
+        'db',
+        'dbs/main',
+        'f1/a',
+        'f1/f2/b',
+        'web',
+        'web/extra',
+      ]);
+      assert.deepEqual(rel((await find({ maxDepth: 0 })).paths), ['db', 'web']);
+      const text = JSON.stringify(all);
+      assert.equal(text.includes(canary), false, 'a find names paths, never values');
+    });
+
+    it('lists the parent folder of a prefix that is not one, keeping the names that start with it', async () => {
+      assert.deepEqual(rel((await find({ prefix: `${base}db` })).paths), ['db', 'dbs/main']);
+      assert.deepEqual(rel((await find({ prefix: `${base}f1/f2/` })).paths), [
+        'f1/f2/b',
+        'f1/f2/f3/c',
+        'f1/f2/f3/f4/d',
+      ]);
+      assert.deepEqual((await find({ prefix: `${base}nothing-here/` })).paths, []);
+    });
+
+    it('finds by custom_metadata: every tag must match', async () => {
+      assert.deepEqual(rel((await find({ tags: { team: 'pay' } })).paths), ['db', 'dbs/main', 'f1/f2/b']);
+      assert.deepEqual(rel((await find({ tags: { team: 'pay', tier: 'gold' } })).paths), ['db', 'f1/f2/b']);
+      assert.deepEqual((await find({ tags: { team: 'PAY' } })).paths, []);
+    });
+
+    it("refuses another team's prefix before asking Vault", async () => {
+      const before = metrics.count('list');
+      await assert.rejects(
+        find({ prefix: 'team-b/' }),
+        (err: unknown) => err instanceof BackendError && err.code === 'TenancyDenied',
+      );
+      assert.equal(metrics.count('list'), before);
+    });
+
+    it('deletes the newest version: reads, pinned or not, answer NotFound; a restore brings the value back as a new version', async () => {
+      const path = `${base}rotating`;
+      const v1 = await setup.backend.write({ path, data: secretData({ password: `${canary}-one` }) }, ctx);
+      const v2 = await setup.backend.write({ path, data: secretData({ password: `${canary}-two` }) }, ctx);
+      assert.ok(setup.backend.delete && setup.backend.restore);
+      await setup.backend.delete({ path, scope: 'latest' }, ctx);
+      for (const version of [undefined, v2.version]) {
+        await assert.rejects(
+          setup.backend.read({ path, ...(version ? { version } : {}) }, ctx),
+          (err: unknown) => {
+            assert.ok(err instanceof BackendError);
+            assert.equal(err.code, 'NotFound');
+            assert.match(err.message, /version 2 was deleted/);
+            assert.equal(err.message.includes(canary), false);
+            return true;
+          },
+        );
+      }
+      // Deleting a deleted newest version says so.
+      await assert.rejects(
+        setup.backend.delete({ path, scope: 'latest' }, ctx),
+        (err: unknown) =>
+          err instanceof BackendError && err.code === 'NotFound' && /deleted already/.test(err.message),
+      );
+      const restored = await setup.backend.restore({ path, version: v1.version }, ctx);
+      assert.equal(restored.version, '3');
+      const latest = await setup.backend.read({ path }, ctx);
+      assert.equal(latest.version, '3');
+      assert.equal(latest.data.reveal().get('password')?.toString(), `${canary}-one`);
+    });
+
+    it('answers NotFound for a delete of nothing (KV itself would answer success)', async () => {
+      assert.ok(setup.backend.delete);
+      await assert.rejects(
+        setup.backend.delete({ path: `${base}never-written`, scope: 'latest' }, ctx),
+        (err: unknown) => err instanceof BackendError && err.code === 'NotFound',
+      );
+    });
+
+    it('says PermissionDenied, clearly, for a policy without list or without delete on metadata', async () => {
+      // The policy docs/backends/vault.md teaches for reads and writes, without find or metadata delete.
+      const policy = `narrow-${run}`;
+      await admin('PUT', `sys/policies/acl/${policy}`, {
+        policy: `path "secret/data/${ns}/*" { capabilities = ["read", "create", "update", "delete"] }
+path "secret/metadata/${ns}/*" { capabilities = ["read"] }`,
+      });
+      const created = (await admin('POST', 'auth/token/create', { policies: [policy], ttl: '10m' })) as {
+        auth: { client_token: string };
+      };
+      const narrow = await vaultBackend(bed, { auth: `{token: {value: "${created.auth.client_token}"}}` });
+      try {
+        assert.ok(narrow.backend.find && narrow.backend.delete);
+        await assert.rejects(narrow.backend.find({ prefix: base, maxItems: 10 }, ctx), (err: unknown) => {
+          assert.ok(err instanceof BackendError);
+          assert.equal(err.code, 'PermissionDenied');
+          assert.equal(err.message, `vault list "${base}": 1 error occurred: * permission denied (HTTP 403)`);
+          assert.equal(err.message.includes(created.auth.client_token), false);
+          return true;
+        });
+        await assert.rejects(
+          narrow.backend.delete({ path: `${base}web`, scope: 'all' }, ctx),
+          (err: unknown) => err instanceof BackendError && err.code === 'PermissionDenied',
+        );
+        // Still there, every version.
+        const web = await setup.backend.read({ path: `${base}web` }, ctx);
+        assert.equal(web.data.reveal().get('password')?.toString(), `${canary}-web`);
+      } finally {
+        await narrow.registry.close();
       }
     });
   });

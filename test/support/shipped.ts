@@ -312,11 +312,17 @@ export function vaultPolicy(entries: readonly ConfigEntry[]): string {
       continue;
     }
     const mount = e.kv?.mount ?? 'secret';
-    for (const g of e.allowedPaths ?? ['**']) grant(`${mount}/data/${policyGlob(g)}`, 'read');
+    for (const g of e.allowedPaths ?? ['**']) {
+      grant(`${mount}/data/${policyGlob(g)}`, 'read');
+      // A find lists folders and reads custom_metadata (tags); metadata holds no values.
+      grant(`${mount}/metadata/${policyGlob(g)}`, 'read', 'list');
+    }
     // OpenBao applies the most specific matching path alone (no union across paths), so a write
-    // path keeps the read its writer needs to check what it wrote.
+    // path keeps the read its writer needs to check what it wrote. Delete: the newest version
+    // (recoverable), after a metadata read; `delete` on metadata/ (every version) is not taught.
     for (const g of e.allowedWritePaths ?? []) {
-      grant(`${mount}/data/${policyGlob(g)}`, 'read', 'create', 'update');
+      grant(`${mount}/data/${policyGlob(g)}`, 'read', 'create', 'update', 'delete');
+      grant(`${mount}/metadata/${policyGlob(g)}`, 'read', 'list');
     }
   }
   return [...caps]

@@ -135,6 +135,7 @@ describe('createVaultApi (node-vault with our transport)', () => {
     api = createVaultApi({ address: server.address, allowHttp: true });
     assert.deepEqual(await api.kvMetadata('secret', 't/live', token), {
       customMetadata: { team: 'a' },
+      currentVersion: 2,
       latestDeleted: false,
     });
     assert.equal(server.seen[0]?.url, '/v1/secret/metadata/t/live');

@@ -26,6 +26,8 @@ export interface KvReadResult {
 export interface KvMetadata {
   /** `custom_metadata`: the tags a find matches; string values only. */
   readonly customMetadata: Readonly<Record<string, string>>;
+  /** The newest version (0 when none): what a check-and-set write goes over. */
+  readonly currentVersion: number;
   /** The newest version is soft-deleted or destroyed (a read of it is NotFound). */
   readonly latestDeleted: boolean;
 }
@@ -52,10 +54,11 @@ export interface VaultApi {
     token: Sensitive<string>,
     signal?: AbortSignal,
   ): Promise<KvReadResult>;
+  /** `data`: strings, or structured values as a read returned them (a restore writes those back). */
   kvWrite(
     mount: string,
     path: string,
-    data: Readonly<Record<string, string>>,
+    data: Readonly<Record<string, unknown>>,
     cas: number | undefined,
     token: Sensitive<string>,
     signal?: AbortSignal,
@@ -222,7 +225,9 @@ function kvMetadataAnswer(body: unknown): KvMetadata {
     latest === undefined ||
     latest.destroyed === true ||
     (typeof latest.deletion_time === 'string' && latest.deletion_time !== '');
-  return { customMetadata, latestDeleted };
+  const current = data?.current_version;
+  const currentVersion = typeof current === 'number' && Number.isSafeInteger(current) ? current : 0;
+  return { customMetadata, currentVersion, latestDeleted };
 }
 
 /** The calls at `<mount>/metadata/` (and the delete at `data/`): what a find and a delete use. */

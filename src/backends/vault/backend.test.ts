@@ -65,7 +65,11 @@ class FakeVault implements VaultApi {
     this.calls.push(`metadata ${mount}/${path}`);
     this.#authorize(token, path);
     if (!this.kv.has(path)) throw new BackendError('NotFound', `vault read metadata of "${path}": not found`);
-    return { customMetadata: this.tags.get(path) ?? {}, latestDeleted: this.deleted.has(path) };
+    return {
+      customMetadata: this.tags.get(path) ?? {},
+      currentVersion: this.kv.get(path)?.at(-1)?.version ?? 0,
+      latestDeleted: this.deleted.has(path),
+    };
   }
   async kvDelete(mount: string, path: string, scope: 'latest' | 'all', token: Sensitive<string>) {
     this.calls.push(`delete ${scope} ${mount}/${path}`);
@@ -445,6 +449,35 @@ describe('VaultBackend', () => {
       await backend.delete({ path: 't/db', scope: 'all' }, ctx);
       assert.equal(api.kv.has('t/db'), false);
       assert.equal(api.calls.filter((c) => c.startsWith('delete')).length, 2);
+    });
+
+    it('restores a version as written (structured values stay so), by check-and-set over the current version even when it is deleted', async () => {
+      const { api, backend } = await seeded();
+      api.kv.set('t/r', [
+        { data: { a: 'one', nested: { k: [1] } }, version: 1 },
+        { data: { a: 'two' }, version: 2 },
+      ]);
+      api.deleted.add('t/r');
+      assert.deepEqual(await backend.restore({ path: 't/r', version: '1' }, ctx), { version: 3 + '' });
+      assert.deepEqual(api.calls.slice(-3), [
+        'read secret/t/r@1 as hvs.root',
+        'metadata secret/t/r',
+        'write secret/t/r cas=2 as hvs.root',
+      ]);
+      assert.deepEqual(api.kv.get('t/r')?.at(-1)?.data, { a: 'one', nested: { k: [1] } });
+      await backend.restore({ path: 't/r', version: '2', cas: '3' }, ctx);
+      assert.equal(api.calls.at(-1), 'write secret/t/r cas=3 as hvs.root');
+      assert.equal(
+        api.calls.filter((c) => c.startsWith('metadata')).length,
+        1,
+        'a given cas needs no metadata read',
+      );
+      for (const bad of [{ version: 'x' }, { version: '1', cas: '-1' }]) {
+        await assert.rejects(
+          backend.restore({ path: 't/r', ...bad }, ctx),
+          (e: unknown) => e instanceof BackendError && e.code === 'InvalidRequest',
+        );
+      }
     });
   });
 });

@@ -7,7 +7,8 @@
  *   delete: GET <mount>/metadata/<path> (NotFound when missing or the newest version is deleted
  *          already), then DELETE <mount>/data/<path> (the newest version, undeletable) or
  *          DELETE <mount>/metadata/<path> (scope `all`: every version and the metadata)
- *   restore: none here; the guard reads the version and writes it back by check-and-set
+ *   restore: GET <mount>/data/<path>?version=N, then POST it as a new version by check-and-set
+ *          over `cas` or the metadata's current_version (the newest may be deleted: unreadable)
  *   check: GET  sys/health
  * A permission error with a cached token triggers one check of the token (lookup-self): if
  * Vault no longer accepts it, it is dropped and the call retried once with a new token; a
@@ -29,6 +30,7 @@ import type {
   ListRequest,
   ReadRequest,
   RemoteSecret,
+  RestoreRequest,
   WriteRequest,
   WriteResult,
 } from '../types.ts';
@@ -125,6 +127,24 @@ export class VaultBackend implements BackendAdapter {
     const found = Object.keys(tags).length === 0 ? paths : await this.#tagged(paths, tags, ctx);
     const next = encodeWalk(nextPending(pending, folders));
     return { paths: found, ...(next === undefined ? {} : { next }) };
+  }
+
+  /**
+   * KV v2 rollback: the version's value written as the newest version. Not the guard's default
+   * (read the latest for its version): after a delete of the newest version nothing reads as the
+   * latest, but the metadata still says which version a check-and-set must go over.
+   */
+  async restore(req: RestoreRequest, ctx: CallContext): Promise<WriteResult> {
+    const version = parseVersion(req.version, this.name);
+    const given = req.cas === undefined ? undefined : parseVersion(req.cas, this.name, true);
+    const mount = this.#cfg.kv.mount;
+    const written = await this.#withToken(ctx, async (token, signal) => {
+      const old = await this.#api.kvRead(mount, req.path, version, token, signal);
+      const cas = given ?? (await this.#api.kvMetadata(mount, req.path, token, signal)).currentVersion;
+      // As read: structured (JSON) values stay structured.
+      return this.#api.kvWrite(mount, req.path, old.data, cas, token, signal);
+    });
+    return { version: String(written.version) };
   }
 
   async delete(req: DeleteRequest, ctx: CallContext): Promise<void> {

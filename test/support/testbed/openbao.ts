@@ -115,8 +115,10 @@ export async function configureKubernetesAuth(bao: OpenBao, target: KubernetesAu
     disable_local_ca_jwt: true,
   });
   await call('PUT', `sys/policies/acl/${policy}`, {
-    policy: `path "secret/data/${namespace}/*" { capabilities = ["read", "create", "update"] }
-path "secret/metadata/${namespace}/*" { capabilities = ["read", "list"] }`,
+    // delete on data/ is a recoverable delete of the newest version; on metadata/ it removes
+    // every version (the backend contract's delete `all`).
+    policy: `path "secret/data/${namespace}/*" { capabilities = ["read", "create", "update", "delete"] }
+path "secret/metadata/${namespace}/*" { capabilities = ["read", "list", "delete"] }`,
   });
   await call('POST', `auth/${mountPath}/role/${role}`, {
     bound_service_account_names: [serviceAccount],
