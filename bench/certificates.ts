@@ -188,6 +188,7 @@ backends:
     auth: {token: {value: ${bed.baoToken}}}
     allowedNamespaces: ${JSON.stringify(namespaces)}
     rateLimit: {qps: 2000, burst: 2000}
+api: {address: "0"}
 `,
     },
     { env: {} },

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
   const operator = new BenchOperator(bed);
   const rows: ScenarioResult[] = [];
   const series: Series = { completions: {}, latenciesMs: {} };
+  const failed: string[] = [];
   try {
     const kc = bed.kubeConfig();
     await installCrds(kc);
@@ -88,10 +89,17 @@ async function main(): Promise<void> {
     );
     for (const name of knobs.scenarios) {
       log(`scenario ${name} (load ${loadNow().join(' ')})`);
-      if (name === 'certificates') {
-        await operator.stop();
-        rows.push(await certificatesScenario(bed, series));
-      } else rows.push(await RUNNERS[name](ctx, series));
+      try {
+        if (name === 'certificates') {
+          await operator.stop();
+          rows.push(await certificatesScenario(bed, series));
+        } else rows.push(await RUNNERS[name](ctx, series));
+      } catch (err) {
+        // The rows so far are kept; a scenario that needs the failed one's state may fail too.
+        failed.push(name);
+        console.error(`[bench] scenario ${name} failed:`, err);
+      }
+      writeSummary(knobs.outDir, rows, { partial: true });
     }
   } finally {
     await operator.stop();
@@ -107,10 +115,11 @@ async function main(): Promise<void> {
     concurrency: knobs.concurrency ?? 'tuned',
     workers: knobs.workers,
   };
-  console.log(`\n${writeSummary(knobs.outDir, rows, run)}\n`);
+  console.log(`\n${writeSummary(knobs.outDir, rows, { ...run, failed }, true)}\n`);
   const plots = await writePlots(knobs.outDir, series);
   log(`wrote ${knobs.outDir}/summary.json, summary.md, ${plots.join(', ')}`);
   if (knobs.cpuProfile) log(`profile: ${writeProfileTop(join(knobs.outDir, 'profiles'))}`);
+  if (failed.length > 0) throw new Error(`scenarios failed: ${failed.join(', ')}`);
 }
 
 await main();

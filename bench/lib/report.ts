@@ -63,16 +63,22 @@ function details(r: ScenarioResult): string {
     .join('; ');
 }
 
+/**
+ * Writes summary.json and summary.md (after every scenario, so a run that fails later keeps what
+ * it measured); with `final`, also appends the rows to history.jsonl.
+ */
 export function writeSummary(
   outDir: string,
   rows: readonly ScenarioResult[],
   run: Record<string, unknown>,
+  final = false,
 ): string {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(rows, null, 2)}\n`);
   const md = markdownTable(rows);
   writeFileSync(join(outDir, 'summary.md'), `${md}\n\nRun: ${JSON.stringify(run)}\n`);
-  for (const r of rows)
-    appendFileSync(join(outDir, 'history.jsonl'), `${JSON.stringify({ ...run, ...r })}\n`);
+  if (final)
+    for (const r of rows)
+      appendFileSync(join(outDir, 'history.jsonl'), `${JSON.stringify({ ...run, ...r })}\n`);
   return md;
 }
