@@ -227,17 +227,23 @@ const FEATURES: Feature[] = [
       ),
   },
   {
-    feature: 'kubernetes backend: reads in its source namespace; writes (allowedWritePaths) create or patch',
-    code: 'src/backends/kubernetes.ts, kube-client.ts (patchData: merge patch with resourceVersion)',
+    feature:
+      'kubernetes backend: reads and finds (list) in its source namespace; writes (allowedWritePaths) create or patch, and delete with api.secretDeletes',
+    code: 'src/backends/kubernetes.ts, kube-client.ts (patchData: merge patch with resourceVersion; list; delete with a precondition)',
     needs: (r) =>
       r.entries
         .filter((e) => e.type === 'kubernetes')
         .flatMap((e) => {
           const ns = String(e.namespace);
           const writes = Array.isArray(e.allowedWritePaths) && e.allowedWritePaths.length > 0;
+          const deletes =
+            writes &&
+            at(r.values, 'api', 'enabled') === true &&
+            at(r.values, 'api', 'secretDeletes') === true;
           return [
-            ...grant('', ['secrets'], ['get'], ns),
+            ...grant('', ['secrets'], ['get', 'list'], ns),
             ...(writes ? grant('', ['secrets'], ['create', 'patch'], ns) : []),
+            ...(deletes ? grant('', ['secrets'], ['delete'], ns) : []),
           ];
         }),
   },
@@ -361,6 +367,7 @@ const SCENARIOS: [string, Json][] = [
   [
     'cluster scope, every feature on',
     {
+      api: { secretDeletes: true },
       config: {
         operator: { annotatePods: true },
         backends: [
@@ -408,6 +415,7 @@ const SCENARIOS: [string, Json][] = [
     'namespaced scope, every feature on',
     {
       rbac: { scope: 'namespaced', watchNamespaces: ['team-a', 'team-b'] },
+      api: { secretDeletes: true },
       config: {
         operator: { annotatePods: true, leaderElection: { leaseName: 'other-lease' } },
         backends: [

@@ -180,9 +180,13 @@ everywhere, for the target Secrets).
 {{- range include "vaultsync.backends" . | fromJsonArray }}
 {{- $want := list }}
 {{- if eq .type "kubernetes" }}
-{{- $want = append $want (dict "namespace" .namespace "verbs" (list "get")) }}
+{{- /* get: reads; list: dataFrom[].find; delete: API deletes (api.secretDeletes) where writes are allowed. */}}
+{{- $want = append $want (dict "namespace" .namespace "verbs" (list "get" "list")) }}
 {{- if .allowedWritePaths }}
 {{- $want = append $want (dict "namespace" .namespace "verbs" (list "create" "patch")) }}
+{{- if and $.Values.api.enabled $.Values.api.secretDeletes }}
+{{- $want = append $want (dict "namespace" .namespace "verbs" (list "delete")) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- if eq .type "local-ca" }}
