@@ -161,6 +161,21 @@ describe('createMetrics', () => {
       );
     });
 
+    it('counts the operations of finds, restores and deletes, and drops an unknown operation', async () => {
+      const m = createMetrics(registry);
+      for (const op of ['list', 'list', 'restore', 'delete'] as const) m.request('vault', op, 'success', 1);
+      m.request('vault', 'drop-table' as never, 'success', 1);
+      const count = (operation: string) =>
+        value(registry, 'vaultsync_backend_requests_total', {
+          backend: 'vault',
+          operation,
+          outcome: 'success',
+        });
+      assert.deepEqual([await count('list'), await count('restore'), await count('delete')], [2, 1, 1]);
+      const text = await registry.getSingleMetricAsString('vaultsync_backend_requests_total');
+      assert.equal(text.includes('drop-table'), false);
+    });
+
     it('folds an unknown outcome into Unknown', async () => {
       const m = createMetrics(registry);
       m.request('vault', 'write', 'hunter2' as never, 1);
