@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
 import { tokenDigest } from '../../apis/v1alpha1/trigger-token.ts';
-import type { Backend, ReadRequest } from '../../backends/types.ts';
+import type { Backend, CallContext, FindRequest, ReadRequest } from '../../backends/types.ts';
 import { FakeClock } from '../../kube/fake-clock.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { KubeError } from '../../kube/errors.ts';
@@ -48,9 +48,16 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
   let version = 100;
   const backendData = { value: remote };
   const reads: string[] = [];
+  /** What a dataFrom[].find finds, and the requests and sharing windows it was asked with. */
+  const listing = { found: { paths: [] as string[], truncated: false, refused: 0 }, asked: [] as number[] };
   const backend = {
     name: 'memory',
     type: 'memory',
+    async find(req: FindRequest, c: CallContext) {
+      reads.push(`find ${req.prefix}`);
+      listing.asked.push(c.maxAgeMs ?? -1);
+      return listing.found;
+    },
     async read(req: ReadRequest) {
       reads.push(req.path);
       const data = new Map(Object.entries(backendData.value).map(([k, v]) => [k, Buffer.from(v)]));
@@ -138,6 +145,7 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
     refuse,
     cache,
     backendData,
+    listing,
     run: (): Promise<ReconcileResult> => reconcile(KEY, ctx),
     get vs() {
       return current;
@@ -330,6 +338,34 @@ describe('VaultSecret reconciler: wipe guard', () => {
       ['UnsafeShrink'],
     );
     assert.equal(t.leaked(), false);
+  });
+
+  it('syncs what a find found (one key per path), asks in the sharing window, lists each version', async () => {
+    const t = setup(vaultSecret({ spec: { dataFrom: [{ find: { path: 'shop/' } }] } }), { password: CANARY });
+    t.listing.found = { paths: ['shop/a', 'shop/b'], truncated: false, refused: 0 };
+    await t.run();
+    assert.equal(t.ready()?.status, 'True', t.ready()?.message);
+    assert.deepEqual(Object.keys(t.secret?.data ?? {}).sort(), ['shop_a', 'shop_b']);
+    assert.deepEqual(Object.keys(t.vs.status?.sourceVersions ?? {}).sort(), ['shop/a', 'shop/b']);
+    assert.deepEqual(t.listing.asked, [300_000]); // the reads' sharing window: 1h gives at most 5 min
+    // The backend now finds nothing: an empty find never blanks the Secret (the wipe guard).
+    t.listing.found = { paths: [], truncated: false, refused: 0 };
+    t.vs = { ...t.vs, metadata: { ...t.vs.metadata, annotations: { 'vaultsync.io/sync-now': '1' } } };
+    await t.run();
+    assert.equal(t.ready()?.reason, 'UnsafeShrink');
+    assert.deepEqual(Object.keys(t.secret?.data ?? {}).sort(), ['shop_a', 'shop_b']);
+    assert.equal(t.leaked(), false);
+  });
+
+  it('refuses a truncated find (TooManyMatches) and one reaching outside the tenancy rules, reads held', async () => {
+    const t = setup(vaultSecret({ spec: { dataFrom: [{ find: { path: 'shop/' } }] } }), { password: CANARY });
+    t.listing.found = { paths: ['shop/a'], truncated: true, refused: 0 };
+    await assertHeldFailure(t, 'TooManyMatches');
+    assert.equal(t.applies(), 0);
+    const u = setup(vaultSecret({ spec: { dataFrom: [{ find: { path: 'shop/' } }] } }), { password: CANARY });
+    u.listing.found = { paths: ['shop/a'], truncated: false, refused: 2 };
+    await assertHeldFailure(u, 'TenancyDenied');
+    assert.match(u.ready()?.message ?? '', /matched 2 secret\(s\) under "shop\/"/);
   });
 
   it('lets an empty read through with spec.target.allowEmpty', async () => {

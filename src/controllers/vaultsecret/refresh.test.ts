@@ -73,6 +73,10 @@ describe('refresh slots', () => {
       status: { observedGeneration: 1, lastRefreshTime: '2030-01-01T00:00:00Z', conditions: [] },
     } satisfies VaultSecret as VaultSecret;
     assert.equal(readsFresh(refreshReason(vs, 0, MIN, 0, 0)), true);
+    // Read by this process, its status not back from the informer yet: shared, not fresh.
+    const unseen = { ...vs, status: {} } as VaultSecret;
+    assert.equal(refreshReason(unseen, 0, MIN, 0, 0), 'status not seen yet');
+    assert.equal(readsFresh(refreshReason(unseen, 0, MIN, 0, 0)), false);
     for (const reason of ['never read', 'not ready', 'refresh interval elapsed', 'Secret drifted', undefined])
       assert.equal(readsFresh(reason), false, String(reason));
   });

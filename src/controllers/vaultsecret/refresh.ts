@@ -110,8 +110,11 @@ export function refreshReason(
 ): string | undefined {
   const status = vs.status;
   if (lastRefreshMs === undefined) return 'never read';
-  if (status?.observedGeneration !== vs.metadata?.generation) return SPEC_CHANGED;
-  if (!isTrue(status?.conditions, 'Ready')) return 'not ready';
+  // No observedGeneration yet: this process read it, the informer has not brought the status
+  // back — not a change of spec, and no reason to skip the read just shared (1 fresh read each).
+  if (status?.observedGeneration === undefined) return 'status not seen yet';
+  if (status.observedGeneration !== vs.metadata?.generation) return SPEC_CHANGED;
+  if (!isTrue(status.conditions, 'Ready')) return 'not ready';
   if (intervalMs > 0 && now >= nextRefreshAt(lastRefreshMs, intervalMs, phase)) {
     return 'refresh interval elapsed';
   }
