@@ -27,6 +27,19 @@ export function triggerHandlers(core: ApiCore): TriggersHandlers {
   return {
     SyncVaultSecret: unary(core, ops.sync, named),
     RotateSecret: unary(core, ops.rotate, named),
+    RollbackSecret: unary(core, core.operations.rollback, {
+      request: (m) => ({
+        params: { namespace: m.namespace, name: m.name },
+        body: bodyOf(m, ['namespace', 'name']),
+      }),
+      input: (m) => ({
+        namespace: m.namespace,
+        name: m.name,
+        toVersion: m.toVersion,
+        waitSeconds: waitOf(m),
+      }),
+      reply: answer,
+    }),
     SyncVaultSecrets: unary(core, ops.syncSelected, {
       request: (m) => ({ params: { namespace: m.namespace }, body: bodyOf(m, ['namespace']) }),
       input: (m) => ({ namespace: m.namespace, labelSelector: m.labelSelector, waitSeconds: waitOf(m) }),

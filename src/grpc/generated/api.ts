@@ -39,6 +39,10 @@ import type {
   PrivateKey__Output as _vaultsync_v1_PrivateKey__Output,
 } from './vaultsync/v1/PrivateKey.ts';
 import type {
+  RollbackRequest as _vaultsync_v1_RollbackRequest,
+  RollbackRequest__Output as _vaultsync_v1_RollbackRequest__Output,
+} from './vaultsync/v1/RollbackRequest.ts';
+import type {
   Secret as _vaultsync_v1_Secret,
   Secret__Output as _vaultsync_v1_Secret__Output,
 } from './vaultsync/v1/Secret.ts';
@@ -112,6 +116,10 @@ export interface ProtoGrpcType {
       >;
       ItemError: MessageTypeDefinition<_vaultsync_v1_ItemError, _vaultsync_v1_ItemError__Output>;
       PrivateKey: MessageTypeDefinition<_vaultsync_v1_PrivateKey, _vaultsync_v1_PrivateKey__Output>;
+      RollbackRequest: MessageTypeDefinition<
+        _vaultsync_v1_RollbackRequest,
+        _vaultsync_v1_RollbackRequest__Output
+      >;
       Secret: MessageTypeDefinition<_vaultsync_v1_Secret, _vaultsync_v1_Secret__Output>;
       Secrets: SubtypeConstructor<typeof grpc.Client, _vaultsync_v1_SecretsClient> & {
         service: _vaultsync_v1_SecretsDefinition;

@@ -81,6 +81,12 @@ ${apiYaml}
     triggers: {
       // No cluster here: every object is absent, as the apiserver would say.
       client: {
+        resolve: async (apiVersion: string, kind: string) => ({
+          apiVersion,
+          kind,
+          plural: `${kind.toLowerCase()}s`,
+          namespaced: true,
+        }),
         rest: {
           request: async () => {
             throw new KubeError({ code: 'NotFound', status: 404, message: 'NotFound: not found' });
@@ -201,6 +207,26 @@ describe('HTTP API app', () => {
     });
     assert.equal(write.statusCode, 404);
     assert.equal(write.json().code, 'Disabled');
+  });
+
+  it('rollback: POST …/secretrotations/{name}:rollback asks RBAC for secretrotations/rollback, checks the version', async () => {
+    const url = '/v1/namespaces/team-a/secretrotations/db:rollback';
+    const missing = await app.inject({ method: 'POST', url, headers: auth, payload: { toVersion: '2' } });
+    assert.equal(missing.statusCode, 404, 'reached the operation: no such SecretRotation here');
+    assert.equal(missing.json().code, 'NotFound');
+    assert.deepEqual(ctx.authorizations.at(-1), {
+      verb: 'create',
+      resource: 'secretrotations',
+      subresource: 'rollback',
+      namespace: 'team-a',
+      name: 'db',
+    });
+    const bad = await app.inject({ method: 'POST', url, headers: auth, payload: { toVersion: '2#x' } });
+    assert.equal(bad.statusCode, 400);
+    const other = await app.inject({ method: 'POST', url: `${url}x`, headers: auth, payload: {} });
+    assert.equal(other.statusCode, 404);
+    assert.match(other.json().message, /no such endpoint/);
+    assert.equal(ctx.audit.at(-2)?.action, 'secretrotations.rollback');
   });
 
   it('limits each caller to the configured requests per window', async () => {

@@ -14,6 +14,7 @@ import { AUDIT_UNAVAILABLE, type AuditedCall } from './call-audit.ts';
 import { type ApiCore, type ApiCoreOptions, createApiCore } from './core.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { registerCertificateRoutes } from './routes/certificates.ts';
+import { registerRollbackRoute } from './routes/rollback.ts';
 import { registerSecretRoutes } from './routes/secrets.ts';
 import { registerTriggerRoutes } from './routes/triggers.ts';
 import { ErrorBody } from './schemas.ts';
@@ -130,6 +131,7 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
   );
 
   registerTriggerRoutes(app, core.operations.triggers);
+  registerRollbackRoute(app, core.operations.rollback);
   registerCertificateRoutes(app, core.operations.certificates);
   registerSecretRoutes(app, core.operations.secrets);
   return app;

@@ -41,7 +41,7 @@ export function maxWaitSeconds(requestTimeoutMs: number): number {
   return Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor((requestTimeoutMs - WAIT_HEADROOM_MS) / 1000)));
 }
 
-const WaitSeconds = (max: number) =>
+export const WaitSeconds = (max: number) =>
   Type.Integer({
     minimum: 0,
     maximum: max,

@@ -4,6 +4,7 @@ import type { Backend } from '../../../backends/types.ts';
 import type { ApiConfig } from '../../../config/index.ts';
 import type { IssuerRegistry } from '../../../issuers/index.ts';
 import { certificateOperations } from './certificates.ts';
+import { rollbackOperation } from './rollback.ts';
 import { secretOperations } from './secrets.ts';
 import { type TriggerDeps, triggerOperations } from './triggers.ts';
 
@@ -17,6 +18,7 @@ export interface OperationDeps {
 export function apiOperations(deps: OperationDeps) {
   return {
     triggers: triggerOperations(deps.triggers, { requestTimeoutMs: deps.config.requestTimeout }),
+    rollback: rollbackOperation(deps.triggers, { requestTimeoutMs: deps.config.requestTimeout }),
     certificates: certificateOperations({ issuers: deps.issuers }),
     secrets: secretOperations({ backends: deps.backends, batchGet: deps.config.batchGet }),
   };

@@ -22,7 +22,12 @@ import { Namespace, ObjectName, maxWaitSeconds, syncBody, syncSelectorBody } fro
 import type { Operation, OperationContext } from './types.ts';
 
 interface Triggerable extends KubernetesObject {
-  status?: { conditions?: Condition[]; syncNowHandled?: string; rotateNowHandled?: string };
+  status?: {
+    conditions?: Condition[];
+    syncNowHandled?: string;
+    rotateNowHandled?: string;
+    rollbackToHandled?: string;
+  };
 }
 
 /** What the triggers read: the informer caches of the operator. */
@@ -41,7 +46,7 @@ export interface Kind {
   kind: 'VaultSecret' | 'SecretRotation';
   plural: string;
   /** The trigger's name in URLs and RBAC subresources. */
-  verb: 'sync' | 'rotate';
+  verb: 'sync' | 'rotate' | 'rollback';
   annotation: string;
   handled: (o: Triggerable) => string | undefined;
   /** Ready=False reasons that mean "still working on it", not a failure. */
@@ -105,7 +110,7 @@ export function triggerState(kind: Kind, obj: Triggerable | undefined, token: st
 export const anyPending = (a: TriggerAnswer): boolean => a.results.some((r) => r.state === 'Pending');
 
 /** Annotates the objects with one fresh token and, with a wait, polls the caches for the answers. */
-class Trigger {
+export class Trigger {
   private readonly deps: TriggerDeps;
   private readonly kind: Kind;
   constructor(deps: TriggerDeps, kind: Kind) {
@@ -113,13 +118,15 @@ class Trigger {
     this.kind = kind;
   }
 
+  /** `valueOf` makes the annotation's value from the fresh token (rollback-to puts a version first). */
   async run(
     namespace: string,
     names: string[],
     waitSeconds = 0,
     ctx?: OperationContext,
+    valueOf: (token: string) => string = (token) => token,
   ): Promise<TriggerAnswer> {
-    const token = `${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
+    const token = valueOf(`${new Date().toISOString()}-${randomUUID().slice(0, 8)}`);
     await Promise.all(names.map((name) => this.annotate(namespace, name, token)));
     const results =
       waitSeconds > 0

@@ -6,7 +6,8 @@ import { type TriggerAnswer, anyPending } from '../operations/triggers.ts';
 import { TriggerResponse } from '../schemas.ts';
 import { operationRoute } from './adapter.ts';
 
-const send = (result: TriggerAnswer, reply: FastifyReply) =>
+/** 200 once every object answered, 202 while some are still pending. */
+export const sendTriggerAnswer = (result: TriggerAnswer, reply: FastifyReply) =>
   reply.code(anyPending(result) ? 202 : 200).send(result);
 const ok = { 200: TriggerResponse, 202: TriggerResponse };
 type Named = { params: { namespace: string; name: string }; body?: { waitSeconds?: number } };
@@ -26,7 +27,16 @@ export function registerTriggerRoutes(app: FastifyInstance, ops: ApiOperations['
   ] as const;
   for (const [op, path, summary] of namedTriggers) {
     const url = `/v1/namespaces/:namespace/${path}`;
-    operationRoute(app, { method: 'POST', url, op, summary, tags: ['triggers'], ok, input: named, send });
+    operationRoute(app, {
+      method: 'POST',
+      url,
+      op,
+      summary,
+      tags: ['triggers'],
+      ok,
+      input: named,
+      send: sendTriggerAnswer,
+    });
   }
   operationRoute(app, {
     method: 'POST',
@@ -39,6 +49,6 @@ export function registerTriggerRoutes(app: FastifyInstance, ops: ApiOperations['
       const body = req.body as { labelSelector: string; waitSeconds?: number };
       return { namespace: (req.params as { namespace: string }).namespace, ...body };
     },
-    send,
+    send: sendTriggerAnswer,
   });
 }

@@ -4,6 +4,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type {
+  RollbackRequest as _vaultsync_v1_RollbackRequest,
+  RollbackRequest__Output as _vaultsync_v1_RollbackRequest__Output,
+} from '../../vaultsync/v1/RollbackRequest.ts';
+import type {
   SyncRequest as _vaultsync_v1_SyncRequest,
   SyncRequest__Output as _vaultsync_v1_SyncRequest__Output,
 } from '../../vaultsync/v1/SyncRequest.ts';
@@ -17,6 +21,47 @@ import type {
 } from '../../vaultsync/v1/TriggerResponse.ts';
 
 export interface TriggersClient extends grpc.Client {
+  RollbackSecret(
+    argument: _vaultsync_v1_RollbackRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_vaultsync_v1_TriggerResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  RollbackSecret(
+    argument: _vaultsync_v1_RollbackRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_vaultsync_v1_TriggerResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  RollbackSecret(
+    argument: _vaultsync_v1_RollbackRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_vaultsync_v1_TriggerResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  RollbackSecret(
+    argument: _vaultsync_v1_RollbackRequest,
+    callback: grpc.requestCallback<_vaultsync_v1_TriggerResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  rollbackSecret(
+    argument: _vaultsync_v1_RollbackRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_vaultsync_v1_TriggerResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  rollbackSecret(
+    argument: _vaultsync_v1_RollbackRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_vaultsync_v1_TriggerResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  rollbackSecret(
+    argument: _vaultsync_v1_RollbackRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_vaultsync_v1_TriggerResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  rollbackSecret(
+    argument: _vaultsync_v1_RollbackRequest,
+    callback: grpc.requestCallback<_vaultsync_v1_TriggerResponse__Output>,
+  ): grpc.ClientUnaryCall;
+
   RotateSecret(
     argument: _vaultsync_v1_SyncRequest,
     metadata: grpc.Metadata,
@@ -142,6 +187,8 @@ export interface TriggersClient extends grpc.Client {
 }
 
 export interface TriggersHandlers extends grpc.UntypedServiceImplementation {
+  RollbackSecret: grpc.handleUnaryCall<_vaultsync_v1_RollbackRequest__Output, _vaultsync_v1_TriggerResponse>;
+
   RotateSecret: grpc.handleUnaryCall<_vaultsync_v1_SyncRequest__Output, _vaultsync_v1_TriggerResponse>;
 
   SyncVaultSecret: grpc.handleUnaryCall<_vaultsync_v1_SyncRequest__Output, _vaultsync_v1_TriggerResponse>;
@@ -153,6 +200,12 @@ export interface TriggersHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface TriggersDefinition extends grpc.ServiceDefinition {
+  RollbackSecret: MethodDefinition<
+    _vaultsync_v1_RollbackRequest,
+    _vaultsync_v1_TriggerResponse,
+    _vaultsync_v1_RollbackRequest__Output,
+    _vaultsync_v1_TriggerResponse__Output
+  >;
   RotateSecret: MethodDefinition<
     _vaultsync_v1_SyncRequest,
     _vaultsync_v1_TriggerResponse,
