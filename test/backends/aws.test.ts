@@ -7,8 +7,14 @@ import { randomBytes } from 'node:crypto';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  DescribeSecretCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  RestoreSecretCommand,
   SecretsManagerClient,
+  TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { AwsSecretsManagerBackend } from '../../src/backends/aws/backend.ts';
 import type { BackendDeps } from '../../src/backends/registry.ts';
 import type { Backend } from '../../src/backends/types.ts';
 import { Sensitive } from '../../src/secrets/sensitive.ts';
@@ -16,12 +22,15 @@ import { testbed, type Testbed } from '../support/testbed.ts';
 import { runBackendContract, secretData } from './contract.ts';
 import {
   cloudBackend,
+  CREDENTIALS_NAMESPACE,
   credentialsSecret,
+  guardedCloudBackend,
   printed,
   rejection,
   throttlingProxy,
   type CloudSetup,
 } from './cloud-support.ts';
+import type { AwsBackendConfig } from '../../src/config/schema.ts';
 
 const run = randomBytes(3).toString('hex');
 const ctx = { namespace: 'team-a' };
@@ -50,6 +59,21 @@ async function awsSetup(
   return cloudBackend('aws', awsYaml(endpoint, extra), { secrets, ...deps });
 }
 
+/** The adapter alone (no guard), with keys from the Secret and the given ListSecrets page size. */
+async function awsAdapter(bed: Testbed, listPageSize: number): Promise<AwsSecretsManagerBackend> {
+  const secrets = await credentialsSecret(bed, 'aws-keys', { id: 'AKIDTESTTEST', secret: 'test-secret-key' });
+  const made = await guardedCloudBackend(
+    awsYaml(bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? ''),
+    (cfg) =>
+      new AwsSecretsManagerBackend(cfg as AwsBackendConfig, {
+        operatorNamespace: CREDENTIALS_NAMESPACE,
+        ...(secrets ? { secrets } : {}),
+        listPageSize,
+      }),
+  );
+  return made.adapter as AwsSecretsManagerBackend;
+}
+
 /** A raw SDK client against moto, for setting up what the backend does not write itself. */
 function motoClient(bed: Testbed): SecretsManagerClient {
   return new SecretsManagerClient({
@@ -64,13 +88,41 @@ describe('aws-secrets-manager backend against moto', function () {
 
   runBackendContract('aws-secrets-manager (moto)', async () => {
     const bed = await testbed();
-    const { backend, registry } = await awsSetup(bed);
+    const secrets = await credentialsSecret(bed, 'aws-keys', {
+      id: 'AKIDTESTTEST',
+      secret: 'test-secret-key',
+    });
+    // Writes only under "c*" (the contract's fresh paths), so that read-only paths exist; pages of 2.
+    const yaml = awsYaml(bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '').replace(
+      'allowedWritePaths: ["{namespace}/**"]',
+      'allowedWritePaths: ["{namespace}/c*"]',
+    );
+    const { backend, listRequests } = await guardedCloudBackend(
+      yaml,
+      (cfg) =>
+        new AwsSecretsManagerBackend(cfg as AwsBackendConfig, {
+          operatorNamespace: CREDENTIALS_NAMESPACE,
+          ...(secrets ? { secrets } : {}),
+          listPageSize: 2,
+        }),
+    );
+    const raw = motoClient(bed);
     return {
       backend,
       ctx,
       path: (n) => `team-a/${n}`,
+      readOnlyPath: (n) => `team-a/readonly-${n}`,
       keepsOldVersions: true,
-      cleanup: () => registry.close(),
+      listing: {
+        tag: async (path, tags) => {
+          const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+          await raw.send(new TagResourceCommand({ SecretId: path, Tags }));
+        },
+        pageSize: 2,
+        listRequests,
+        foreignPrefix: 'team-b/',
+      },
+      cleanup: async () => raw.destroy(),
     };
   });
 
@@ -159,6 +211,83 @@ describe('aws-secrets-manager backend against moto', function () {
       assert.match(err.message, /scheduled for deletion/);
     });
 
+    it('lists across pages by name prefix and every tag exactly (AWS filters match prefixes)', async () => {
+      const prefix = `team-a/${run}-find-`;
+      const make = async (name: string, tags: Record<string, string>) => {
+        const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+        await raw.send(new CreateSecretCommand({ Name: `${prefix}${name}`, SecretString: 'x', Tags }));
+      };
+      await make('a', { env: 'prod', team: 'pay' });
+      await make('b', { env: 'production', team: 'pay' }); // tag-value "prod" matches it by prefix
+      await make('c', { env: 'prod' });
+      await make('d', { env: 'prod', team: 'pay', extra: '1' });
+      await make('e', { envx: 'prod', team: 'pay' }); // tag-key "env" matches it by prefix
+      await raw.send(
+        new CreateSecretCommand({
+          Name: `team-a/${run}-findx`,
+          SecretString: 'x',
+          Tags: [{ Key: 'env', Value: 'prod' }],
+        }),
+      );
+      const adapter = await awsAdapter(bed, 1);
+      const all: string[] = [];
+      let page: string | undefined;
+      let requests = 0;
+      do {
+        const got = await adapter.list({ prefix, tags: { env: 'prod', team: 'pay' } }, page, ctx);
+        all.push(...got.paths);
+        page = got.next;
+        requests++;
+      } while (page !== undefined && requests < 50);
+      assert.deepEqual(all.sort(), [`${prefix}a`, `${prefix}d`]);
+      assert.ok(requests > 1, `${requests} page(s)`);
+      const everything = await adapter.list({ prefix }, undefined, ctx);
+      assert.equal(everything.paths.length, 1); // MaxResults 1
+      await adapter.close();
+    });
+
+    it('restores by moving AWSCURRENT back: no new version, AWSPREVIOUS on the one it left', async () => {
+      const path = `team-a/${run}-restore`;
+      const v1 = await backend.write({ path, data: secretData({ password: 'one' }) }, ctx);
+      const v2 = await backend.write({ path, data: secretData({ password: 'two' }) }, ctx);
+      const restore = backend.restore?.bind(backend);
+      assert.ok(restore);
+      const restored = await restore({ path, version: v1.version, cas: v2.version }, ctx);
+      assert.equal(restored.version, v1.version);
+      const current = await backend.read({ path }, { ...ctx, maxAgeMs: 0 });
+      assert.equal(current.version, v1.version);
+      assert.equal(current.data.reveal().get('password')?.toString(), 'one');
+      const previous = await backend.read({ path, version: 'AWSPREVIOUS' }, ctx);
+      assert.equal(previous.version, v2.version);
+      const versions = await raw.send(new ListSecretVersionIdsCommand({ SecretId: path }));
+      assert.equal(versions.Versions?.length, 2);
+      // By staging label too, and a cas that is not current is refused without a move.
+      const err = await rejection(restore({ path, version: 'AWSPREVIOUS', cas: v2.version }, ctx));
+      assert.equal(err.code, 'Conflict');
+      assert.equal((await restore({ path, version: 'AWSPREVIOUS' }, ctx)).version, v2.version);
+      const gone = await rejection(restore({ path, version: '00000000-0000-4000-8000-000000000000' }, ctx));
+      assert.equal(gone.code, 'NotFound');
+    });
+
+    it('deletes with a 7-day recovery window: NotFound, not listed, and RestoreSecret brings it back', async () => {
+      const path = `team-a/${run}-delete`;
+      await backend.write({ path, data: secretData({ a: '1' }) }, ctx);
+      const remove = backend.delete?.bind(backend);
+      assert.ok(remove);
+      const before = Date.now();
+      await remove({ path, scope: 'all' }, ctx);
+      const described = await raw.send(new DescribeSecretCommand({ SecretId: path }));
+      const days = ((described.DeletedDate?.getTime() ?? 0) - before) / 86_400_000;
+      assert.ok(days > 6.9 && days < 7.1, `deletion in ${days} days`);
+      assert.equal((await rejection(backend.read({ path }, { ...ctx, maxAgeMs: 0 }))).code, 'NotFound');
+      const found = await backend.find?.({ prefix: path, maxItems: 10 }, { ...ctx, maxAgeMs: 0 });
+      assert.deepEqual(found?.paths, []);
+      assert.equal((await rejection(remove({ path, scope: 'latest' }, ctx))).code, 'NotFound');
+      await raw.send(new RestoreSecretCommand({ SecretId: path }));
+      const back = await backend.read({ path }, { ...ctx, maxAgeMs: 0 });
+      assert.equal(back.data.reveal().get('a')?.toString(), '1');
+    });
+
     it('keeps the value out of every error about the secret', async () => {
       const path = `team-a/${run}-canary`;
       const canary = `canary-${run}-aws`;
@@ -175,7 +304,10 @@ describe('aws-secrets-manager backend against moto', function () {
   describe('with IAM enforced by moto (signatures checked, policies applied)', function () {
     let bed: Testbed;
     let user: { id: string; secret: string };
+    /** A user with the policy docs/backends/aws.md gives for find, rollback and delete. */
+    let operator: { id: string; secret: string };
     const path = `team-a/${run}-iam`;
+    const versions: string[] = [];
 
     /** An IAM Query API call to moto, unsigned (allowed while moto's no-auth count lasts). */
     async function iam(params: Record<string, string>): Promise<string> {
@@ -201,10 +333,43 @@ describe('aws-secrets-manager backend against moto', function () {
     before(async () => {
       bed = await testbed();
       const raw = motoClient(bed);
-      await raw.send(new CreateSecretCommand({ Name: path, SecretString: '{"a":"1"}' }));
+      const v1 = await raw.send(new CreateSecretCommand({ Name: path, SecretString: '{"a":"1"}' }));
+      const v2 = await raw.send(new PutSecretValueCommand({ SecretId: path, SecretString: '{"a":"2"}' }));
+      versions.push(v1.VersionId ?? '', v2.VersionId ?? '');
+      await raw.send(new CreateSecretCommand({ Name: `${path}-gone`, SecretString: '{"a":"1"}' }));
       raw.destroy();
-      // The next three calls go through unauthenticated; from then on moto checks every call.
-      await resetAuth('3');
+      // The next six calls go through unauthenticated; from then on moto checks every call.
+      await resetAuth('6');
+      const keyOf = (xml: string) => ({
+        id: /<AccessKeyId>([^<]+)</.exec(xml)?.[1] ?? '',
+        secret: /<SecretAccessKey>([^<]+)</.exec(xml)?.[1] ?? '',
+      });
+      const opName = `vaultsync-op-${run}`;
+      await iam({ Action: 'CreateUser', UserName: opName });
+      operator = keyOf(await iam({ Action: 'CreateAccessKey', UserName: opName }));
+      await iam({
+        Action: 'PutUserPolicy',
+        UserName: opName,
+        PolicyName: 'find-rollback-delete',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                'secretsmanager:GetSecretValue',
+                'secretsmanager:ListSecretVersionIds',
+                'secretsmanager:UpdateSecretVersionStage',
+                'secretsmanager:DeleteSecret',
+              ],
+              // The docs scope these to the tenant's secret ARNs; moto matches every statement
+              // against "*" (it does not evaluate Resource for Secrets Manager), so "*" here.
+              Resource: '*',
+            },
+            { Effect: 'Allow', Action: ['secretsmanager:ListSecrets'], Resource: '*' },
+          ],
+        }),
+      });
       const name = `vaultsync-${run}`;
       await iam({ Action: 'CreateUser', UserName: name });
       const key = await iam({ Action: 'CreateAccessKey', UserName: name });
@@ -238,10 +403,51 @@ describe('aws-secrets-manager backend against moto', function () {
       return cloudBackend('aws', awsYaml(bed.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? ''), { secrets });
     };
 
+    it('finds with ListSecrets alone; rollback and delete are refused without their actions', async () => {
+      const { backend, registry } = await withKeys(user.id, user.secret);
+      try {
+        const found = await backend.find?.({ prefix: path, maxItems: 10 }, ctx);
+        assert.deepEqual(found?.paths, [path, `${path}-gone`]);
+        const restore = await rejection(
+          backend.restore?.({ path, version: versions[0] ?? '' }, ctx) ?? Promise.resolve(),
+        );
+        assert.equal(restore.code, 'PermissionDenied', restore.message);
+        const remove = await rejection(backend.delete?.({ path, scope: 'all' }, ctx) ?? Promise.resolve());
+        assert.equal(remove.code, 'PermissionDenied', remove.message);
+        assert.equal(
+          (await backend.read({ path }, { ...ctx, maxAgeMs: 0 })).data.reveal().get('a')?.toString(),
+          '2',
+        );
+      } finally {
+        await registry.close();
+      }
+    });
+
+    it('rolls back and deletes with the documented policy (ListSecretVersionIds, UpdateSecretVersionStage, DeleteSecret)', async () => {
+      const { backend, registry } = await withKeys(operator.id, operator.secret);
+      try {
+        assert.ok(backend.restore);
+        const restored = await backend.restore(
+          { path, version: versions[0] ?? '', cas: versions[1] ?? '' },
+          ctx,
+        );
+        assert.equal(restored.version, versions[0]);
+        assert.equal(
+          (await backend.read({ path }, { ...ctx, maxAgeMs: 0 })).data.reveal().get('a')?.toString(),
+          '1',
+        );
+        await backend.delete?.({ path: `${path}-gone`, scope: 'latest' }, ctx);
+        const gone = await rejection(backend.read({ path: `${path}-gone` }, { ...ctx, maxAgeMs: 0 }));
+        assert.equal(gone.code, 'NotFound', gone.message);
+      } finally {
+        await registry.close();
+      }
+    });
+
     it('signs with the keys from the Secret: reads what the policy allows', async () => {
       const { backend, registry } = await withKeys(user.id, user.secret);
       try {
-        const secret = await backend.read({ path }, ctx);
+        const secret = await backend.read({ path, version: `uuid/${versions[0]}` }, ctx);
         assert.equal(secret.data.reveal().get('a')?.toString(), '1');
         await backend.check();
       } finally {

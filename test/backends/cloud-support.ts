@@ -5,10 +5,14 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import * as k8s from '@kubernetes/client-node';
 import { BackendError } from '../../src/resilience/errors.ts';
 import { kubeSecretsApi } from '../../src/backends/kube-client.ts';
+import { GuardedBackend } from '../../src/backends/guard.ts';
 import { createBackends, type BackendDeps, type BackendRegistry } from '../../src/backends/registry.ts';
-import type { Backend } from '../../src/backends/types.ts';
+import type { Backend, BackendAdapter } from '../../src/backends/types.ts';
+import type { BackendConfig } from '../../src/config/schema.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { systemClock } from '../../src/kube/clock.ts';
 import type { Testbed } from '../support/testbed.ts';
+import { countingMetrics } from './contract.ts';
 
 /** Namespace of the Secrets holding test credentials (the backends' `operator.namespace`). */
 export const CREDENTIALS_NAMESPACE = 'vaultsync-cloud-test';
@@ -32,6 +36,26 @@ export async function cloudBackend(
   const backend = registry.get(name);
   assert.ok(backend, `backend ${name} missing`);
   return { registry, backend };
+}
+
+/**
+ * One backend wrapped as the registry wraps it, around an adapter the test builds from the
+ * parsed config (to give it a small list page size); list requests are counted.
+ */
+export async function guardedCloudBackend(
+  backendYaml: string,
+  adapter: (cfg: BackendConfig) => BackendAdapter,
+): Promise<{ backend: GuardedBackend; adapter: BackendAdapter; listRequests(): number }> {
+  const config = await loadConfig(
+    { text: `operator: {namespace: ${CREDENTIALS_NAMESPACE}}\nbackends:\n  - ${backendYaml.trim()}\n` },
+    { env: {} },
+  );
+  const cfg = config.backends[0];
+  assert.ok(cfg, 'backend missing');
+  const metrics = countingMetrics();
+  const made = adapter(cfg);
+  const backend = new GuardedBackend(made, cfg, { clock: systemClock, metrics });
+  return { backend, adapter: made, listRequests: () => metrics.count('list') };
 }
 
 /** Creates (or replaces) a Secret in CREDENTIALS_NAMESPACE and returns the Secrets API for deps. */

@@ -98,7 +98,9 @@ export class AwsSecretsManagerBackend implements BackendAdapter {
 
   async read(req: ReadRequest, ctx: CallContext): Promise<RemoteSecret> {
     const name = this.#secretName(req.path);
-    const pin = req.version === undefined ? {} : this.#versionInput(req.version);
+    // Latest is AWSCURRENT, named: AWS's documented default when none is given, and what moto
+    // reads after UpdateSecretVersionStage (its default is a cached ID the stage move leaves).
+    const pin = req.version === undefined ? { VersionStage: 'AWSCURRENT' } : this.#versionInput(req.version);
     const what = `read "${req.path}"${req.version === undefined ? '' : ` version ${req.version.slice(0, 64)}`}`;
     const out = (await this.#send(
       (m) => new m.GetSecretValueCommand({ SecretId: name, ...pin }),
