@@ -166,6 +166,11 @@ describe('kubernetes backend against kube-apiserver', function () {
           (err: unknown) => err instanceof BackendError && err.code === 'InvalidRequest',
         );
         assert.equal(JSON.stringify([all, gold]).includes(canary), false);
+        // The list call itself keeps no values: names, types, labels, versions.
+        const page = await kubeSecretsApi(admin).list(source, { limit: 50 });
+        assert.ok(page.items.length >= 5);
+        assert.ok(page.items.every((item) => item.data === undefined));
+        assert.equal(JSON.stringify(page).includes(b64(canary).slice(0, 12)), false);
       } finally {
         await registry.close();
       }

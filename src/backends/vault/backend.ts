@@ -36,8 +36,9 @@ import type {
 } from '../types.ts';
 import { createVaultApi, type AuthResult, type VaultApi } from './api.ts';
 import { LoginAuth, StaticTokenAuth, type VaultAuth } from './auth.ts';
+import { hasEveryTag } from '../cloud/listing.ts';
 import { withVaultToken } from './with-token.ts';
-import { DEFAULT_MAX_DEPTH, decodeWalk, encodeWalk, hasEveryTag, nextPending, visitFolder } from './list.ts';
+import { DEFAULT_MAX_DEPTH, decodeWalk, encodeWalk, nextPending, visitFolder } from './list.ts';
 
 export interface VaultBackendDeps {
   readonly clock: Clock;

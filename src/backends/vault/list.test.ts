@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { BackendError } from '../../resilience/errors.ts';
-import { decodeWalk, encodeWalk, hasEveryTag, nextPending, startFolder, visitFolder } from './list.ts';
+import { decodeWalk, encodeWalk, nextPending, startFolder, visitFolder } from './list.ts';
 
 describe('KV v2 listing walk', () => {
   it('starts at the prefix folder, or the parent of a partial name', () => {
@@ -58,13 +58,5 @@ describe('KV v2 listing walk', () => {
         token,
       );
     }
-  });
-
-  it('matches tags exactly: every pair, case-sensitive, own keys only', () => {
-    assert.equal(hasEveryTag({ a: '1', b: '2' }, { a: '1' }), true);
-    assert.equal(hasEveryTag({ a: '1' }, {}), true);
-    assert.equal(hasEveryTag({ a: '1' }, { a: '1', b: '2' }), false);
-    assert.equal(hasEveryTag({ a: 'X' }, { a: 'x' }), false);
-    assert.equal(hasEveryTag({}, { toString: 'x' }), false);
   });
 });

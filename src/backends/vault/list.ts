@@ -91,11 +91,3 @@ export function visitFolder(
 export function nextPending(pending: readonly Folder[], found: readonly Folder[]): Folder[] {
   return [...pending.slice(0, -1), ...[...found].reverse()];
 }
-
-/** Every wanted pair is in `have` with exactly that value (KV `custom_metadata` is case-sensitive). */
-export function hasEveryTag(
-  have: Readonly<Record<string, string>>,
-  want: Readonly<Record<string, string>>,
-): boolean {
-  return Object.entries(want).every(([key, value]) => Object.hasOwn(have, key) && have[key] === value);
-}
