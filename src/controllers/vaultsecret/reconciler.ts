@@ -25,14 +25,7 @@ import { releaseFields } from '../../kube/managed-fields.ts';
 import { keyFor } from '../../kube/resources.ts';
 import { macEqual } from '../../secrets/hmac.ts';
 import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
-import {
-  Failure,
-  FailureReporter,
-  USER_ERROR_RETRY_MS,
-  classify,
-  refusedWrite,
-  refusedWriteMessage,
-} from '../failure/index.ts';
+import { Failure, FailureReporter, USER_ERROR_RETRY_MS, classify } from '../failure/index.ts';
 import type { SecretChanges } from '../contracts.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
 import type { ControllerEvents } from '../lifecycle.ts';
@@ -69,6 +62,7 @@ import {
 } from './target-secret.ts';
 import { TemplateError } from './template.ts';
 import { unsafeShrink } from './wipe-guard.ts';
+import { writing } from './write-refusal.ts';
 
 export interface VaultSecretReconcilerDeps {
   client: KubeClient;
@@ -496,15 +490,4 @@ function checkShrink(vs: VaultSecret, existing: V1Secret | undefined, read: Read
     acknowledged: read.shrinkToken !== undefined,
   });
   if (shrink) throw new Failure(VaultSecretReason.UnsafeShrink, shrink);
-}
-
-/** A write the apiserver refused for good becomes SecretWriteFailed; anything else is rethrown. */
-async function writing<T>(what: string, values: Iterable<Buffer>, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    const refused = refusedWrite(err);
-    if (!refused) throw err;
-    throw new Failure(VaultSecretReason.SecretWriteFailed, refusedWriteMessage(what, refused, values));
-  }
 }
