@@ -6,13 +6,17 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import { GcpSecretManagerBackend } from '../../src/backends/gcp/backend.ts';
 import type { Backend } from '../../src/backends/types.ts';
+import type { GcpBackendConfig } from '../../src/config/schema.ts';
 import { Sensitive } from '../../src/secrets/sensitive.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { runBackendContract, secretData } from './contract.ts';
 import {
   cloudBackend,
+  CREDENTIALS_NAMESPACE,
   credentialsSecret,
+  guardedCloudBackend,
   printed,
   rejection,
   type CloudSetup,
@@ -38,6 +42,22 @@ ${extra}`;
 
 const gcpSetup = (bed: Testbed, extra = '') => cloudBackend('gcp', gcpYaml(bed.cloud.gcpEndpoint, extra));
 
+/** The backend with pages of `pageSize` (the adapter built here), writes only under "c*". */
+async function gcpPaged(bed: Testbed, pageSize: number) {
+  const yaml = gcpYaml(bed.cloud.gcpEndpoint).replace(
+    'allowedWritePaths: ["{namespace}/**"]',
+    'allowedWritePaths: ["{namespace}/c*"]',
+  );
+  return guardedCloudBackend(
+    yaml,
+    (cfg) =>
+      new GcpSecretManagerBackend(cfg as GcpBackendConfig, {
+        operatorNamespace: CREDENTIALS_NAMESPACE,
+        listPageSize: pageSize,
+      }),
+  );
+}
+
 /** A raw client against the fake, for what the backend does not do itself. */
 function rawClient(bed: Testbed): SecretManagerServiceClient {
   const [host, port] = bed.cloud.gcpEndpoint.split(':');
@@ -54,13 +74,24 @@ describe('gcp-secret-manager backend against the Secret Manager fake', function 
 
   runBackendContract('gcp-secret-manager (fake)', async () => {
     const bed = await testbed();
-    const { backend, registry } = await gcpSetup(bed);
+    const { backend, listRequests } = await gcpPaged(bed, 2);
+    const raw = rawClient(bed);
     return {
       backend,
       ctx,
       path: (n) => `team-a/${n}`,
+      readOnlyPath: (n) => `team-a/readonly-${n}`,
       keepsOldVersions: true,
-      cleanup: () => registry.close(),
+      listing: {
+        tag: async (path, labels) => {
+          const name = `projects/${PROJECT}/secrets/${path.split('/').join('--')}`;
+          await raw.updateSecret({ secret: { name, labels }, updateMask: { paths: ['labels'] } });
+        },
+        pageSize: 2,
+        listRequests,
+        foreignPrefix: 'team-b/',
+      },
+      cleanup: () => raw.close(),
     };
   });
 
@@ -121,6 +152,106 @@ describe('gcp-secret-manager backend against the Secret Manager fake', function 
       const destroyed = await rejection(backend.read({ path, version: '2' }, ctx));
       assert.match(destroyed.message, /the version is destroyed/);
       assert.equal((await rejection(backend.read({ path }, ctx))).code, 'NotFound');
+    });
+
+    it('lists by ID prefix and every label exactly, across pages; a disabled latest is not listed', async () => {
+      const prefix = `team-a/${run}-find-`;
+      const make = async (name: string, labels: Record<string, string>) => {
+        await raw.createSecret({
+          parent: `projects/${PROJECT}`,
+          secretId: `team-a--${run}-find-${name}`,
+          secret: { replication: { automatic: {} }, labels },
+        });
+        await backend.write({ path: `${prefix}${name}`, data: secretData({ a: name }) }, ctx);
+      };
+      await make('a', { env: 'prod', team: 'pay' });
+      await make('b', { env: 'prod' });
+      await make('c', { env: 'prod', team: 'pay', 'odd-key': 'x' });
+      await make('d', { env: 'prod', team: 'pay' });
+      await raw.disableSecretVersion({
+        name: `projects/${PROJECT}/secrets/team-a--${run}-find-d/versions/1`,
+      });
+      await raw.createSecret({
+        parent: `projects/${PROJECT}`,
+        secretId: `team-a--${run}-find---odd`, // no path maps to it
+        secret: { replication: { automatic: {} }, labels: { env: 'prod', team: 'pay' } },
+      });
+      const { adapter } = await gcpPaged(bed, 1);
+      const all: string[] = [];
+      let page: string | undefined;
+      let requests = 0;
+      do {
+        const got = await adapter.list?.(
+          { prefix, tags: { env: 'prod', team: 'pay', 'odd-key': 'x' } },
+          page,
+          ctx,
+        );
+        all.push(...(got?.paths ?? []));
+        page = got?.next;
+        requests++;
+      } while (page !== undefined && requests < 50);
+      assert.deepEqual(all, [`${prefix}c`]);
+      assert.ok(requests > 1, `${requests} page(s)`);
+      const found = await backend.find?.(
+        { prefix, tags: { team: 'pay' }, maxItems: 10 },
+        { ...ctx, maxAgeMs: 0 },
+      );
+      assert.deepEqual(found?.paths, [`${prefix}a`, `${prefix}c`]);
+      await adapter.close();
+    });
+
+    it('restores by adding the chosen payload byte for byte (a JSON number stays a number)', async () => {
+      const path = `team-a/${run}-restore`;
+      const secret = `projects/${PROJECT}/secrets/team-a--${run}-restore`;
+      await raw.createSecret({
+        parent: `projects/${PROJECT}`,
+        secretId: `team-a--${run}-restore`,
+        secret: { replication: { automatic: {} } },
+      });
+      await raw.addSecretVersion({ parent: secret, payload: { data: Buffer.from('{"port": 5432}') } });
+      await backend.write({ path, data: secretData({ port: '6543' }) }, ctx);
+      assert.ok(backend.restore);
+      const restored = await backend.restore({ path, version: '1', cas: '2' }, ctx);
+      assert.equal(restored.version, '3');
+      const [v3] = await raw.accessSecretVersion({ name: `${secret}/versions/3` });
+      assert.equal(Buffer.from(v3.payload?.data as Uint8Array).toString(), '{"port": 5432}');
+      const conflict = await rejection(backend.restore({ path, version: '1', cas: '2' }, ctx));
+      assert.equal(conflict.code, 'Conflict');
+      await raw.disableSecretVersion({ name: `${secret}/versions/1` });
+      const disabled = await rejection(backend.restore({ path, version: '1' }, ctx));
+      assert.equal(disabled.code, 'NotFound');
+    });
+
+    it('deletes by disabling every enabled version: NotFound, secret kept, EnableSecretVersion undoes it', async () => {
+      const path = `team-a/${run}-delete`;
+      const secret = `projects/${PROJECT}/secrets/team-a--${run}-delete`;
+      await backend.write({ path, data: secretData({ a: '1' }) }, ctx);
+      await backend.write({ path, data: secretData({ a: '2' }) }, ctx);
+      assert.ok(backend.delete);
+      await backend.delete({ path, scope: 'latest' }, ctx);
+      const err = await rejection(backend.read({ path }, { ...ctx, maxAgeMs: 0 }));
+      assert.equal(err.code, 'NotFound');
+      assert.match(err.message, /disabled/);
+      const [versions] = await raw.listSecretVersions({ parent: secret });
+      assert.deepEqual(
+        versions.map((v) => v.state),
+        ['DISABLED', 'DISABLED'],
+      );
+      assert.equal((await rejection(backend.delete({ path, scope: 'all' }, ctx))).code, 'NotFound');
+      await raw.enableSecretVersion({ name: `${secret}/versions/2` });
+      const back = await backend.read({ path }, { ...ctx, maxAgeMs: 0 });
+      assert.equal(back.data.reveal().get('a')?.toString(), '2');
+    });
+
+    it('reads "latest" as the most recently created version: disabled, it is NotFound', async () => {
+      const path = `team-a/${run}-latest`;
+      await backend.write({ path, data: secretData({ a: '1' }) }, ctx);
+      await backend.write({ path, data: secretData({ a: '2' }) }, ctx);
+      await raw.disableSecretVersion({
+        name: `projects/${PROJECT}/secrets/team-a--${run}-latest/versions/2`,
+      });
+      assert.equal((await rejection(backend.read({ path }, ctx))).code, 'NotFound');
+      assert.equal((await backend.read({ path, version: '1' }, ctx)).data.reveal().get('a')?.toString(), '1');
     });
 
     it('refuses a version that is neither a number nor "latest"', async () => {

@@ -2,10 +2,13 @@
 // Go module proxy refuses github.com/blackwell-systems/gcp-secret-manager-emulator and every
 // other Secret Manager emulator module; Google ships none). It serves the real v1 gRPC
 // service, with the message types from the client library's own protos, and keeps the
-// behaviour vaultsync relies on: version numbers and `latest`, NOT_FOUND /
-// ALREADY_EXISTS / FAILED_PRECONDITION (disabled, destroyed) / INVALID_ARGUMENT answers with
-// Google's texts, the 64 KiB payload limit and CRC32C checks. It checks no credentials
-// (plain-text gRPC, as emulators do).
+// behaviour vaultsync relies on: version numbers and `latest` (the most recently created
+// version, whatever its state, as Google documents), NOT_FOUND / ALREADY_EXISTS /
+// FAILED_PRECONDITION (disabled, destroyed) / INVALID_ARGUMENT answers with Google's texts, the
+// 64 KiB payload limit and CRC32C checks, and listing: ListSecrets and ListSecretVersions paged
+// by pageSize (at most 25,000) and opaque page tokens, sorted, with the documented filter terms
+// vaultsync sends (`name:` substring, `labels.KEY=VALUE`, `state:`, joined by AND; anything else
+// is refused, not ignored). It checks no credentials (plain-text gRPC, as emulators do).
 //
 // Run: node gcp-secret-manager-fake.ts --port N --admin-port M  (binds 127.0.0.1 only)
 // Admin (HTTP, for tests): POST /throttle?count=N[&retryDelayMs=D] answers the next N calls
@@ -78,7 +81,8 @@ function versionOf(name: string): { secret: StoredSecret; version: Version } {
   const id = m[2] as string;
   let version: Version | undefined;
   if (id === 'latest') {
-    version = [...secret.versions].reverse().find((v) => v.state === 'ENABLED');
+    // The most recently created version, enabled or not (a disabled one then fails to access).
+    version = secret.versions.at(-1);
     if (!version) throw new RpcError(grpc.status.NOT_FOUND, `Secret [${m[1]}] not found or has no versions.`);
   } else {
     if (!/^[0-9]+$/.test(id))
@@ -116,6 +120,78 @@ function setState(req: { name: string }, state: State) {
   version.state = state;
   if (state === 'DESTROYED') version.data = Buffer.alloc(0);
   return versionMessage(secret, version);
+}
+
+// ---- list filters and pages (FAKE: the documented subset vaultsync uses) -------------------
+
+type Term = { field: string; op: ':' | '='; value: string; quoted: boolean };
+
+/** `name:"team-a--" AND labels.env=prod` → terms; OR, NOT and other syntax are refused. */
+function parseFilter(filter: string): Term[] {
+  if (filter.trim() === '') return [];
+  return filter.split(/\s+AND\s+/).map((text) => {
+    const m = /^([a-z_]+(?:\.[a-z][a-z0-9_]*)?)\s*([:=])\s*(?:"([^"]*)"|([^\s"()]+))$/.exec(text.trim());
+    if (!m) throw new RpcError(grpc.status.INVALID_ARGUMENT, `Invalid filter: ${filter.slice(0, 200)}`);
+    const quoted = m[3] !== undefined;
+    return { field: m[1] as string, op: m[2] as ':' | '=', value: (m[3] ?? m[4]) as string, quoted };
+  });
+}
+
+/** `name:` is a substring (an unquoted `*` matches anything), `=` equality, `KEY:*` presence. */
+function matchesTerm(actual: string | undefined, t: Term): boolean {
+  if (actual === undefined) return false;
+  if (t.op === '=') return actual === t.value;
+  if (!t.quoted && t.value === '*') return true;
+  if (t.quoted) return actual.includes(t.value);
+  const parts = t.value.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(parts.join('.*')).test(actual);
+}
+
+/** Refuses a filter on a field this fake does not know, whether or not anything is listed. */
+function checkFields(terms: Term[], known: (field: string) => boolean): Term[] {
+  const unknown = terms.find((t) => !known(t.field));
+  if (unknown)
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, `Invalid filter: unknown field ${unknown.field}`);
+  return terms;
+}
+
+function secretMatches(s: StoredSecret, terms: Term[]): boolean {
+  return terms.every((t) => {
+    if (t.field === 'name') return matchesTerm(s.name, t);
+    const key = t.field.slice('labels.'.length);
+    return matchesTerm(Object.hasOwn(s.labels, key) ? s.labels[key] : undefined, t);
+  });
+}
+
+const versionMatches = (v: Version, terms: Term[]): boolean =>
+  terms.every((t) => matchesTerm(v.state, { ...t, op: '=' }));
+
+/** One page of `all`; the token is opaque to clients and bound to the request's filter. */
+function pageOf<T>(all: T[], req: Record<string, unknown>): { page: T[]; nextPageToken: string } {
+  const size = Number(req.pageSize ?? 0);
+  if (!Number.isInteger(size) || size < 0) {
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, 'page_size must be non-negative.');
+  }
+  const limit = Math.min(size || 25_000, 25_000);
+  const filter = String(req.filter ?? '');
+  let start = 0;
+  const token = String(req.pageToken ?? '');
+  if (token !== '') {
+    let parsed: { o?: unknown; f?: unknown } = {};
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as typeof parsed;
+    } catch {
+      // falls through to the check below
+    }
+    if (typeof parsed.o !== 'number' || parsed.f !== filter) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'The provided page token is invalid.');
+    }
+    start = parsed.o;
+  }
+  const end = start + limit;
+  const next =
+    end < all.length ? Buffer.from(JSON.stringify({ o: end, f: filter })).toString('base64url') : '';
+  return { page: all.slice(start, end), nextPageToken: next };
 }
 
 type Handler = (req: Record<string, unknown>) => unknown;
@@ -187,25 +263,50 @@ const handlers: Record<string, Handler> = {
     };
   },
   GetSecret: (req) => secretMessage(secretOf(String(req.name ?? ''))),
+  UpdateSecret(req) {
+    // FAKE: labels only (what the tests set, as an admin would); update_mask is required.
+    const body = (req.secret ?? {}) as { name?: string; labels?: Record<string, string> };
+    const secret = secretOf(String(body.name ?? ''));
+    const paths = ((req.updateMask ?? {}) as { paths?: string[] }).paths ?? [];
+    if (paths.length === 0) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'update_mask is required.');
+    for (const path of paths) {
+      if (path !== 'labels') {
+        throw new RpcError(
+          grpc.status.INVALID_ARGUMENT,
+          `update_mask path ${path} is not supported by this fake.`,
+        );
+      }
+      secret.labels = { ...(body.labels ?? {}) };
+    }
+    return secretMessage(secret);
+  },
   GetSecretVersion(req) {
     const { secret, version } = versionOf(String(req.name ?? ''));
     return versionMessage(secret, version);
   },
   ListSecrets(req) {
     const parent = String(req.parent ?? '');
-    const all = [...secrets.values()].filter((s) => s.name.startsWith(`${parent}/secrets/`));
-    const size = Number(req.pageSize ?? 0) || 25_000;
-    const start = Number(req.pageToken || 0);
-    const page = all.slice(start, start + size);
-    const next = start + size < all.length ? String(start + size) : '';
-    return { secrets: page.map(secretMessage), nextPageToken: next, totalSize: all.length };
+    if (!/^projects\/[^/]+$/.test(parent)) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'Invalid resource field value in the request.');
+    }
+    const terms = checkFields(
+      parseFilter(String(req.filter ?? '')),
+      (f) => f === 'name' || f.startsWith('labels.'),
+    );
+    const all = [...secrets.values()]
+      .filter((s) => s.name.startsWith(`${parent}/secrets/`) && secretMatches(s, terms))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const { page, nextPageToken } = pageOf(all, req);
+    return { secrets: page.map(secretMessage), nextPageToken, totalSize: all.length };
   },
   ListSecretVersions(req) {
     const secret = secretOf(String(req.parent ?? ''));
-    const versions = [...secret.versions].reverse();
+    const terms = checkFields(parseFilter(String(req.filter ?? '')), (f) => f === 'state');
+    const versions = [...secret.versions].reverse().filter((v) => versionMatches(v, terms));
+    const { page, nextPageToken } = pageOf(versions, req);
     return {
-      versions: versions.map((v) => versionMessage(secret, v)),
-      nextPageToken: '',
+      versions: page.map((v) => versionMessage(secret, v)),
+      nextPageToken,
       totalSize: versions.length,
     };
   },
