@@ -51,6 +51,9 @@ describe('GcpSecretManagerBackend: list, restore, delete (issue 17)', () => {
         null,
         { nextPageToken: 'next-1' },
       ],
+      getSecretVersion: (req) => [
+        { name: String(req.name), state: String(req.name).includes('--db/') ? 'ENABLED' : 'DISABLED' },
+      ],
     });
     const b = new GcpSecretManagerBackend(cfg, { operatorNamespace: 'v', client: c, listPageSize: 4 });
     const page = await b.list({ prefix: 'team-a/', tags: { env: 'prod' } }, 'tok', ctx);
@@ -61,6 +64,37 @@ describe('GcpSecretManagerBackend: list, restore, delete (issue 17)', () => {
       filter: 'name:"team-a--" AND labels.env="prod"',
       pageToken: 'tok',
     });
+  });
+
+  it('leaves out secrets whose latest version is not enabled (deleted here, or never written)', async () => {
+    const { c, calls } = client({
+      listSecrets: () => [
+        [
+          { name: SECRET },
+          { name: 'projects/p/secrets/team-a--off' },
+          { name: 'projects/p/secrets/team-a--new' },
+        ],
+        null,
+        {},
+      ],
+      getSecretVersion: (req) => {
+        if (String(req.name).includes('--new/'))
+          throw Object.assign(new Error('x'), { code: 5, details: 'not found' });
+        return [
+          { name: String(req.name), state: String(req.name).includes('--off/') ? 'DISABLED' : 'ENABLED' },
+        ];
+      },
+    });
+    const b = new GcpSecretManagerBackend(cfg, { operatorNamespace: 'v', client: c });
+    assert.deepEqual(await b.list({ prefix: 'team-a/' }, undefined, ctx), { paths: ['team-a/db'] });
+    assert.deepEqual(
+      calls.filter((x) => x.method === 'getSecretVersion').map((x) => x.req.name),
+      [
+        `${SECRET}/versions/latest`,
+        'projects/p/secrets/team-a--new/versions/latest',
+        'projects/p/secrets/team-a--off/versions/latest',
+      ],
+    );
   });
 
   it('restores by adding the chosen version payload byte for byte, after the cas check', async () => {

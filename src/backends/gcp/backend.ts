@@ -64,6 +64,10 @@ const SECRET_ID: NameRules = { segmentChars: 'A-Za-z0-9_-', maxLength: 255, what
 const VERSION = /^(latest|[1-9][0-9]{0,17})$/;
 /** ListSecretVersions pages read at most when disabling (1000 versions each). */
 const MAX_VERSION_PAGES = 10;
+/** ListSecrets page size: each match costs one more call (is its latest version enabled?). */
+const LIST_PAGE_SIZE = 250;
+/** Those calls in flight at once for one page. */
+const LATEST_CHECKS_AT_ONCE = 10;
 
 interface AccessResponse {
   name?: string | null;
@@ -147,7 +151,11 @@ export class GcpSecretManagerBackend implements BackendAdapter {
     }
   }
 
-  /** One ListSecrets page; IDs no path maps to (`a---b`) are left out. */
+  /**
+   * One ListSecrets page. IDs no path maps to (`a---b`) are left out, and so are secrets whose
+   * latest version is not enabled (deleted here, or never written): ListSecrets says nothing of
+   * versions, so each match costs one GetSecretVersion (metadata, no payload).
+   */
   async list(req: ListRequest, page: string | undefined, ctx: CallContext): Promise<ListPage> {
     const filter = gcpListFilter(req);
     if (filter === undefined) return { paths: [] };
@@ -156,7 +164,7 @@ export class GcpSecretManagerBackend implements BackendAdapter {
         c.listSecrets(
           {
             parent: `projects/${this.#cfg.project}`,
-            pageSize: this.#deps.listPageSize ?? 1000,
+            pageSize: this.#deps.listPageSize ?? LIST_PAGE_SIZE,
             ...(filter === '' ? {} : { filter }),
             ...(page === undefined ? {} : { pageToken: page }),
           },
@@ -165,12 +173,18 @@ export class GcpSecretManagerBackend implements BackendAdapter {
       `list "${req.prefix.slice(0, 80)}"`,
       ctx.signal,
     )) as [ListedSecret[] | null, unknown, { nextPageToken?: string | null } | null | undefined];
-    const paths = listedPaths(
+    const matches = listedPaths(
       secrets ?? [],
       (s) => pathOfFlatName(versionOf(s.name), SECRET_ID),
       (s) => s.labels ?? undefined,
       req,
     );
+    const paths: string[] = [];
+    for (let i = 0; i < matches.length; i += LATEST_CHECKS_AT_ONCE) {
+      const batch = matches.slice(i, i + LATEST_CHECKS_AT_ONCE);
+      const enabled = await Promise.all(batch.map((path) => this.#latestEnabled(path, ctx.signal)));
+      paths.push(...batch.filter((_, j) => enabled[j]));
+    }
     const next = response?.nextPageToken;
     return next ? { paths, next } : { paths };
   }
@@ -361,13 +375,27 @@ export class GcpSecretManagerBackend implements BackendAdapter {
         signal,
       )) as [ListedVersion[] | null, unknown, { nextPageToken?: string | null } | null | undefined];
       for (const v of versions ?? []) {
-        if (v.name && (v.state === 'ENABLED' || v.state === 1))
-          enabled.push({ name: v.name, number: Number(versionOf(v.name)) });
+        if (v.name && isEnabled(v)) enabled.push({ name: v.name, number: Number(versionOf(v.name)) });
       }
       pageToken = response?.nextPageToken || undefined;
       if (!pageToken) break;
     }
     return enabled.sort((a, b) => b.number - a.number).map((v) => v.name);
+  }
+
+  /** Whether the latest version of `path` is enabled (so that a read finds a value). */
+  async #latestEnabled(path: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      const [res] = (await this.#call(
+        (c, o) => c.getSecretVersion({ name: `${this.#secretName(path)}/versions/latest` }, o),
+        `list: describe "${path}"`,
+        signal,
+      )) as [ListedVersion];
+      return isEnabled(res);
+    } catch (err) {
+      if (isBackendError(err) && err.code === 'NotFound') return false;
+      throw err;
+    }
   }
 
   async #latestVersion(secret: string, path: string, signal?: AbortSignal): Promise<string | undefined> {
@@ -410,6 +438,8 @@ interface ListedVersion {
   /** gax gives enums as their names; 1 is ENABLED should one come as a number. */
   state?: string | number | null;
 }
+
+const isEnabled = (v: ListedVersion | undefined): boolean => v?.state === 'ENABLED' || v?.state === 1;
 
 /** CreateSecret over an existing secret (ALREADY_EXISTS, mapped to Conflict). */
 const isAlreadyExists = (err: unknown): boolean => isBackendError(err) && err.code === 'Conflict';
