@@ -329,6 +329,15 @@ export const VaultSecretSpecSchema = Type.Object(
         description:
           'Remote secrets whose keys are all copied into the target Secret, in order, before the keys of data.',
         maxItems: 16,
+        'x-kubernetes-validations': [
+          cel<{ find?: { maxItems?: number } }[]>(
+            `self.map(x, has(x.find) ? (has(x.find.maxItems) ? x.find.maxItems : ${FIND_DEFAULTS.maxItems}) : 0).sum() <= ${FIND_MAX_ITEMS}`,
+            `the finds of one VaultSecret may read at most ${FIND_MAX_ITEMS} secrets together (the sum of their maxItems, ${FIND_DEFAULTS.maxItems} each by default): status lists every one`,
+            (s) =>
+              s.reduce((n, x) => n + (x.find ? (x.find.maxItems ?? FIND_DEFAULTS.maxItems) : 0), 0) <=
+              FIND_MAX_ITEMS,
+          ),
+        ],
       }),
     ),
     target: Type.Optional(TargetSchema),
