@@ -102,6 +102,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     client,
     namespace: op.namespace,
     caches: { vaultSecrets: vaultSecret.vaultSecrets, rotations: secretRotation.rotations },
+    // An API delete asks the VaultSecrets reading the path to read it now (from a standby: sync-now).
+    readers: { requestRefresh: vaultSecret.requestRefresh, isLeader: () => leadership.isLeader() },
     alive: () => !shutdown.stopping,
   });
   shutdown.arm({

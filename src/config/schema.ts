@@ -735,6 +735,11 @@ export const ApiSchema = Type.Object(
     /** Accept new values (`PUT .../secrets/{path}`) for backends that can write. Off by default. */
     secretWrites: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
     /**
+     * Accept deletes (`DELETE .../secrets/{path}`): each backend's recoverable delete, for
+     * backends that can delete. Off by default.
+     */
+    secretDeletes: Type.Boolean({ default: false, errorMessage: 'must be true or false' }),
+    /**
      * The same API over gRPC (proto/vaultsync/v1/api.proto), with the same certificate, tokens,
      * RBAC checks, limits and audit lines. `address` is its listen address; `0` (the default)
      * leaves it off.

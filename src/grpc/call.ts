@@ -16,9 +16,10 @@ import { toServiceError } from './status.ts';
 /** What a unary and a streaming call both have. */
 export type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer' | 'on'>;
 
-/** What a handler hands over: the call's names (for the RBAC check) and its body, shaped as over HTTPS. */
+/** What a handler hands over: the call's names (for the RBAC check), query and body, shaped as over HTTPS. */
 export interface CallRequest {
   readonly params: Record<string, string>;
+  readonly query?: Record<string, string>;
   readonly body?: unknown;
 }
 
@@ -83,6 +84,7 @@ export class GrpcCall {
       onCaller: (c) => void (this.audited.caller = c),
     });
     check(op.schema.params, req.params, 'params');
+    check(op.schema.query, req.query ?? {}, 'query');
     check(op.schema.body, req.body ?? {}, 'body');
     return {
       caller,

@@ -2,6 +2,7 @@
 // operation the HTTPS route of the same name uses.
 import type { ApiCore } from '../http/api/core.ts';
 import type { CertificateAnswer, CertificateFields } from '../http/api/operations/certificates.ts';
+import type { DeleteScope } from '../http/api/operations/deletes.ts';
 import type { BatchGetInput } from '../http/api/operations/secrets.ts';
 import type { TriggerAnswer } from '../http/api/operations/triggers.ts';
 import type { CertificatesHandlers } from './generated/vaultsync/v1/Certificates.ts';
@@ -87,6 +88,14 @@ export function secretHandlers(core: ApiCore): SecretsHandlers {
     Write: unary(core, ops.write, {
       request: (m) => ({ ...at(m), body: { data: m.data, ...(m.cas !== undefined && { cas: m.cas }) } }),
       input: (m) => ({ namespace: m.namespace, backend: m.backend, path: m.path, data: m.data, cas: m.cas }),
+      reply: (r) => r,
+    }),
+    Delete: unary(core, core.operations.deletes.delete, {
+      request: (m) => ({
+        ...at(m),
+        query: bodyOf(m, ['namespace', 'backend', 'path']) as Record<string, string>,
+      }),
+      input: (m) => ({ ...m, scope: (m.scope || undefined) as DeleteScope | undefined }),
       reply: (r) => r,
     }),
   };

@@ -12,6 +12,7 @@ const STATUS: Readonly<Record<ApiErrorCode, status>> = {
   // A stale check-and-set: read again and retry (gRPC's meaning of ABORTED).
   Conflict: status.ABORTED,
   Disabled: status.NOT_FOUND,
+  NotImplemented: status.UNIMPLEMENTED,
   PayloadTooLarge: status.RESOURCE_EXHAUSTED,
   UnsupportedMediaType: status.INVALID_ARGUMENT,
   TooManyRequests: status.RESOURCE_EXHAUSTED,

@@ -10,7 +10,10 @@ import type { KubeClient } from '../kube/client.ts';
 /** The Service in front of the API (the chart's default name); its DNS names go into a generated certificate. */
 const API_SERVICE_NAME = 'vaultsync';
 
-export interface OperatorApiDeps extends Pick<ApiServerOptions, 'logger' | 'audit' | 'backends' | 'issuers'> {
+export interface OperatorApiDeps extends Pick<
+  ApiServerOptions,
+  'logger' | 'audit' | 'backends' | 'issuers' | 'readers'
+> {
   /** Unfenced. */
   client: KubeClient;
   /** The operator's namespace: the shared CA is kept there and the Service lives there. */
@@ -36,6 +39,7 @@ export async function startOperatorApi(
     triggers: { client: d.client, ...d.caches },
     backends: d.backends,
     issuers: d.issuers,
+    readers: d.readers,
     dnsNames: serviceDnsNames(API_SERVICE_NAME, d.namespace),
     kube: { client: d.client, namespace: d.namespace },
   });

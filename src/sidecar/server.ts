@@ -10,6 +10,7 @@ import type { Backend } from '../backends/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RouteParams } from '../http/api/access.ts';
 import { ApiError, toApiError } from '../http/api/errors.ts';
+import type { ApiSwitch } from '../http/api/gate.ts';
 import { secretOperations } from '../http/api/operations/secrets.ts';
 import { registerSecretRoutes } from '../http/api/routes/secrets.ts';
 import { ErrorBody } from '../http/api/schemas.ts';
@@ -25,7 +26,7 @@ export interface SidecarAppOptions {
 
 /** Why a call is refused before anything is read, or undefined (pure). */
 export function sidecarRefusal(
-  requires: 'secretReads' | 'secretWrites' | undefined,
+  requires: ApiSwitch | undefined,
   namespace: string | undefined,
   own: string,
 ): ApiError | undefined {

@@ -27,6 +27,14 @@ import type {
   CertificatesDefinition as _vaultsync_v1_CertificatesDefinition,
 } from './vaultsync/v1/Certificates.ts';
 import type {
+  DeleteSecretRequest as _vaultsync_v1_DeleteSecretRequest,
+  DeleteSecretRequest__Output as _vaultsync_v1_DeleteSecretRequest__Output,
+} from './vaultsync/v1/DeleteSecretRequest.ts';
+import type {
+  DeleteSecretResponse as _vaultsync_v1_DeleteSecretResponse,
+  DeleteSecretResponse__Output as _vaultsync_v1_DeleteSecretResponse__Output,
+} from './vaultsync/v1/DeleteSecretResponse.ts';
+import type {
   GetSecretRequest as _vaultsync_v1_GetSecretRequest,
   GetSecretRequest__Output as _vaultsync_v1_GetSecretRequest__Output,
 } from './vaultsync/v1/GetSecretRequest.ts';
@@ -110,6 +118,14 @@ export interface ProtoGrpcType {
       Certificates: SubtypeConstructor<typeof grpc.Client, _vaultsync_v1_CertificatesClient> & {
         service: _vaultsync_v1_CertificatesDefinition;
       };
+      DeleteSecretRequest: MessageTypeDefinition<
+        _vaultsync_v1_DeleteSecretRequest,
+        _vaultsync_v1_DeleteSecretRequest__Output
+      >;
+      DeleteSecretResponse: MessageTypeDefinition<
+        _vaultsync_v1_DeleteSecretResponse,
+        _vaultsync_v1_DeleteSecretResponse__Output
+      >;
       GetSecretRequest: MessageTypeDefinition<
         _vaultsync_v1_GetSecretRequest,
         _vaultsync_v1_GetSecretRequest__Output

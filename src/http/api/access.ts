@@ -3,6 +3,7 @@
 // `config.action` plus `req.auditDetail` to write the audit line.
 import type { AuditEntry } from '../../observability/audit.ts';
 import type { AccessRequest, Caller } from './auth.ts';
+import type { ApiSwitch } from './gate.ts';
 
 /** Path parameters of the API's routes (each route has `namespace` and some of the others). */
 export interface RouteParams {
@@ -17,8 +18,8 @@ export interface RouteAccess {
   action: string;
   /** The RBAC check for a call, from its path parameters. */
   access: (params: RouteParams) => AccessRequest;
-  /** Off unless this config switch is on (secret reads and writes). */
-  requires?: 'secretReads' | 'secretWrites';
+  /** Off unless this config switch is on (secret reads, writes and deletes). */
+  requires?: ApiSwitch;
 }
 
 export type AuditDetail = Pick<AuditEntry, 'resource' | 'backend' | 'paths' | 'detail'>;
@@ -39,6 +40,6 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     action?: string;
     access?: (params: RouteParams) => AccessRequest;
-    requires?: 'secretReads' | 'secretWrites';
+    requires?: ApiSwitch;
   }
 }

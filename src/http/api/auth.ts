@@ -24,7 +24,7 @@ export interface Caller {
 
 /** One action on our API group, in RBAC terms. */
 export interface AccessRequest {
-  readonly verb: 'get' | 'create' | 'update';
+  readonly verb: 'get' | 'create' | 'update' | 'delete';
   readonly resource: string;
   readonly subresource?: string;
   readonly namespace: string;

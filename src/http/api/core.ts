@@ -8,7 +8,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Authenticator, Authorizer } from './auth.ts';
 import { CallAudit } from './call-audit.ts';
 import { type CallGate, createCallGate } from './gate.ts';
-import { type ApiOperations, apiOperations } from './operations/index.ts';
+import { type ApiOperations, type OperationDeps, apiOperations } from './operations/index.ts';
 import type { TriggerDeps } from './operations/triggers.ts';
 
 export interface ApiCoreOptions {
@@ -20,6 +20,7 @@ export interface ApiCoreOptions {
   triggers: TriggerDeps;
   backends: { get(name: string): Backend | undefined };
   issuers: IssuerRegistry;
+  readers?: OperationDeps['readers'];
 }
 
 export interface ApiCore {

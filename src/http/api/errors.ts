@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | 'NotFound'
   | 'Conflict'
   | 'Disabled'
+  | 'NotImplemented'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'
   | 'TooManyRequests'
@@ -26,6 +27,8 @@ const STATUS: Readonly<Record<ApiErrorCode, number>> = {
   NotFound: 404,
   Conflict: 409,
   Disabled: 404,
+  // The backend's type cannot do what was asked (a delete on a backend without one).
+  NotImplemented: 501,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   TooManyRequests: 429,

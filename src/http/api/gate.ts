@@ -10,7 +10,7 @@ import { describeAccess } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { type LimitVerdict, type Limiter, windowLimiter } from './limiter.ts';
 
-export type ApiSwitch = 'secretReads' | 'secretWrites';
+export type ApiSwitch = 'secretReads' | 'secretWrites' | 'secretDeletes';
 
 export interface Admission {
   /** The bearer token, if the call carried one. */
@@ -28,7 +28,7 @@ export interface CallGate {
 }
 
 export interface GateOptions {
-  config: Pick<ApiConfig, 'audience' | 'rateLimit' | 'secretReads' | 'secretWrites'>;
+  config: Pick<ApiConfig, 'audience' | 'rateLimit' | 'secretReads' | 'secretWrites' | 'secretDeletes'>;
   authenticator: Authenticator;
   authorizer: Authorizer;
   now?: () => number;

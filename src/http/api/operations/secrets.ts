@@ -47,8 +47,8 @@ export interface WriteInput extends SecretAt {
 }
 
 /** RBAC `<verb>` on `backends/secrets`, the backend being the resource name. */
-const secretsAccess =
-  (verb: 'get' | 'update') =>
+export const secretsAccess =
+  (verb: 'get' | 'update' | 'delete') =>
   (p: RouteParams): AccessRequest => ({
     verb,
     resource: 'backends',
@@ -57,25 +57,28 @@ const secretsAccess =
     name: p.backend,
   });
 
-const SecretParams = Type.Object({
+export const SecretParams = Type.Object({
   namespace: Namespace,
   backend: BackendName,
   '*': Type.String({ description: 'Backend path, e.g. shop/db.' }),
 });
 const BackendParams = Type.Object({ namespace: Namespace, backend: BackendName });
 
-function checkedPath(path: string): string {
+export function checkedPath(path: string): string {
   const problem = secretPathProblem(path);
   if (problem) throw new ApiError('BadRequest', `path is not valid: ${problem}`);
   return path;
 }
 
+/** The configured backend of that name; NotFound when there is none. */
+export function backendNamed(backends: SecretOperationDeps['backends'], name: string): Backend {
+  const backend = backends.get(name);
+  if (!backend) throw new ApiError('NotFound', `backend "${name}" is not in the operator configuration`);
+  return backend;
+}
+
 export function secretOperations(deps: SecretOperationDeps) {
-  const backendOf = (name: string): Backend => {
-    const backend = deps.backends.get(name);
-    if (!backend) throw new ApiError('NotFound', `backend "${name}" is not in the operator configuration`);
-    return backend;
-  };
+  const backendOf = (name: string): Backend => backendNamed(deps.backends, name);
   const read = async (backend: Backend, namespace: string, path: string, signal?: AbortSignal) => {
     const s = await backend.read({ path }, { namespace, ...(signal && { signal }) });
     return { path, version: s.version, data: s.data.reveal() };

@@ -188,6 +188,16 @@ export class Trigger {
   }
 }
 
+/**
+ * Asks the leader, from any replica, to read these VaultSecrets now (the sync-now annotation).
+ * Returns how many were annotated: one deleted meanwhile, or a refused patch, is skipped.
+ */
+export async function requestSync(deps: TriggerDeps, namespace: string, names: string[]): Promise<number> {
+  const trigger = new Trigger(deps, VAULT_SECRET);
+  const done = await Promise.allSettled(names.map((name) => trigger.run(namespace, [name])));
+  return done.filter((d) => d.status === 'fulfilled').length;
+}
+
 /** Names of the VaultSecrets matching a selector; the apiserver parses (and rejects) it. */
 async function listNames(client: KubeClient, namespace: string, labelSelector: string): Promise<string[]> {
   try {

@@ -23,7 +23,7 @@ export interface Operation<I, O> {
   readonly requires?: ApiSwitch;
   /** The RBAC check, from the call's names (namespace, name, backend, issuer). */
   access(params: RouteParams): AccessRequest;
-  /** The call's names and body, as each transport validates them. */
-  readonly schema: { readonly params: TSchema; readonly body?: TSchema };
+  /** The call's names, query and body, as each transport validates them. */
+  readonly schema: { readonly params: TSchema; readonly query?: TSchema; readonly body?: TSchema };
   run(input: I, ctx: OperationContext): Promise<O>;
 }

@@ -8,7 +8,7 @@ import type { Operation, OperationContext } from '../operations/index.ts';
 import { responses } from '../schemas.ts';
 
 export interface OperationRoute<I, O> {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   op: Operation<I, O>;
   summary: string;
@@ -38,6 +38,7 @@ export function operationRoute<I, O>(app: FastifyInstance, r: OperationRoute<I, 
       summary: r.summary,
       tags: r.tags,
       params: op.schema.params,
+      ...(op.schema.query && { querystring: op.schema.query }),
       ...(op.schema.body && { body: op.schema.body }),
       response: responses(r.ok),
     },

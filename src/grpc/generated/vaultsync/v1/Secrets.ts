@@ -16,6 +16,14 @@ import type {
   BatchGetResponse__Output as _vaultsync_v1_BatchGetResponse__Output,
 } from '../../vaultsync/v1/BatchGetResponse.ts';
 import type {
+  DeleteSecretRequest as _vaultsync_v1_DeleteSecretRequest,
+  DeleteSecretRequest__Output as _vaultsync_v1_DeleteSecretRequest__Output,
+} from '../../vaultsync/v1/DeleteSecretRequest.ts';
+import type {
+  DeleteSecretResponse as _vaultsync_v1_DeleteSecretResponse,
+  DeleteSecretResponse__Output as _vaultsync_v1_DeleteSecretResponse__Output,
+} from '../../vaultsync/v1/DeleteSecretResponse.ts';
+import type {
   GetSecretRequest as _vaultsync_v1_GetSecretRequest,
   GetSecretRequest__Output as _vaultsync_v1_GetSecretRequest__Output,
 } from '../../vaultsync/v1/GetSecretRequest.ts';
@@ -72,6 +80,47 @@ export interface SecretsClient extends grpc.Client {
   batchGet(
     argument: _vaultsync_v1_BatchGetRequest,
     callback: grpc.requestCallback<_vaultsync_v1_BatchGetResponse__Output>,
+  ): grpc.ClientUnaryCall;
+
+  Delete(
+    argument: _vaultsync_v1_DeleteSecretRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_vaultsync_v1_DeleteSecretResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  Delete(
+    argument: _vaultsync_v1_DeleteSecretRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_vaultsync_v1_DeleteSecretResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  Delete(
+    argument: _vaultsync_v1_DeleteSecretRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_vaultsync_v1_DeleteSecretResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  Delete(
+    argument: _vaultsync_v1_DeleteSecretRequest,
+    callback: grpc.requestCallback<_vaultsync_v1_DeleteSecretResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  delete(
+    argument: _vaultsync_v1_DeleteSecretRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_vaultsync_v1_DeleteSecretResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  delete(
+    argument: _vaultsync_v1_DeleteSecretRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_vaultsync_v1_DeleteSecretResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  delete(
+    argument: _vaultsync_v1_DeleteSecretRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_vaultsync_v1_DeleteSecretResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  delete(
+    argument: _vaultsync_v1_DeleteSecretRequest,
+    callback: grpc.requestCallback<_vaultsync_v1_DeleteSecretResponse__Output>,
   ): grpc.ClientUnaryCall;
 
   Get(
@@ -179,6 +228,8 @@ export interface SecretsClient extends grpc.Client {
 export interface SecretsHandlers extends grpc.UntypedServiceImplementation {
   BatchGet: grpc.handleUnaryCall<_vaultsync_v1_BatchGetRequest__Output, _vaultsync_v1_BatchGetResponse>;
 
+  Delete: grpc.handleUnaryCall<_vaultsync_v1_DeleteSecretRequest__Output, _vaultsync_v1_DeleteSecretResponse>;
+
   Get: grpc.handleUnaryCall<_vaultsync_v1_GetSecretRequest__Output, _vaultsync_v1_Secret>;
 
   StreamBatchGet: grpc.handleServerStreamingCall<
@@ -195,6 +246,12 @@ export interface SecretsDefinition extends grpc.ServiceDefinition {
     _vaultsync_v1_BatchGetResponse,
     _vaultsync_v1_BatchGetRequest__Output,
     _vaultsync_v1_BatchGetResponse__Output
+  >;
+  Delete: MethodDefinition<
+    _vaultsync_v1_DeleteSecretRequest,
+    _vaultsync_v1_DeleteSecretResponse,
+    _vaultsync_v1_DeleteSecretRequest__Output,
+    _vaultsync_v1_DeleteSecretResponse__Output
   >;
   Get: MethodDefinition<
     _vaultsync_v1_GetSecretRequest,
