@@ -5,13 +5,17 @@
 // good as the fake.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { AzureKeyVaultBackend } from '../../src/backends/azure/backend.ts';
 import type { Backend } from '../../src/backends/types.ts';
+import type { AzureBackendConfig } from '../../src/config/schema.ts';
 import { Sensitive } from '../../src/secrets/sensitive.ts';
 import { testbed, type Testbed } from '../support/testbed.ts';
 import { runBackendContract, secretData } from './contract.ts';
 import {
   cloudBackend,
+  CREDENTIALS_NAMESPACE,
   credentialsSecret,
+  guardedCloudBackend,
   printed,
   rejection,
   type CloudSetup,
@@ -38,6 +42,30 @@ ${o.extra ?? ''}`;
 }
 
 const azureSetup = (bed: Testbed) => cloudBackend('azure', azureYaml(bed));
+
+/** The backend with list pages of `pageSize` (the adapter built here), writes only under "c*". */
+async function azurePaged(bed: Testbed, pageSize: number) {
+  const yaml = azureYaml(bed).replace(
+    'allowedWritePaths: ["{namespace}/**"]',
+    'allowedWritePaths: ["{namespace}/c*"]',
+  );
+  return guardedCloudBackend(
+    yaml,
+    (cfg) =>
+      new AzureKeyVaultBackend(cfg as AzureBackendConfig, {
+        operatorNamespace: CREDENTIALS_NAMESPACE,
+        listPageSize: pageSize,
+      }),
+  );
+}
+
+/** Sets tags on the current version, as an admin would (PATCH, updateSecretProperties). */
+async function tagCurrent(bed: Testbed, path: string, tags: Readonly<Record<string, string>>): Promise<void> {
+  const name = path.split('/').join('--');
+  const current = (await vault(bed, 'GET', `/secrets/${name}`)) as { id: string };
+  const version = current.id.slice(current.id.lastIndexOf('/') + 1);
+  await vault(bed, 'PATCH', `/secrets/${name}/${version}`, { tags });
+}
 
 /** Calls the fake directly (the admin port, and the vault with a placeholder token). */
 async function vault(bed: Testbed, method: string, path: string, body?: unknown): Promise<unknown> {
@@ -68,13 +96,20 @@ describe('azure-key-vault backend against the Key Vault fake', function () {
 
   runBackendContract('azure-key-vault (fake)', async () => {
     const bed = await testbed();
-    const { backend, registry } = await azureSetup(bed);
+    // Key Vault lists the whole vault (no server-side filter), and the adapter walks every page
+    // in one list call (the SDK keeps nextLinks to itself): no pageSize for the paging case.
+    const { backend, listRequests } = await azurePaged(bed, 5);
     return {
       backend,
       ctx,
       path: (n) => `team-a/${n}`,
+      readOnlyPath: (n) => `team-a/readonly-${n}`,
       keepsOldVersions: true,
-      cleanup: () => registry.close(),
+      listing: {
+        tag: (path, tags) => tagCurrent(bed, path, tags),
+        listRequests,
+        foreignPrefix: 'team-b/',
+      },
     };
   });
 
@@ -144,6 +179,87 @@ describe('azure-key-vault backend against the Key Vault fake', function () {
       const conflict = await rejection(backend.write({ path, data: secretData({ a: '2' }) }, ctx));
       assert.equal(conflict.code, 'InvalidRequest');
       assert.match(conflict.message, /deleted but recoverable/);
+    });
+
+    it('lists by nextLink pages, prefix and every tag checked here; disabled and upper-case names left out', async () => {
+      const prefix = `team-a/${run}-find-`;
+      const make = async (name: string, tags: Record<string, string>) => {
+        const path = `${prefix}${name}`;
+        await backend.write({ path, data: secretData({ a: name }) }, ctx);
+        await tagCurrent(bed, path, tags);
+      };
+      await make('a', { env: 'prod', team: 'pay' });
+      await make('b', { env: 'prod', team: 'payroll' });
+      await make('c', { env: 'prod', team: 'pay', extra: '1' });
+      await make('d', { env: 'prod', team: 'pay' });
+      const d = (await vault(bed, 'GET', `/secrets/team-a--${run}-find-d`)) as { id: string };
+      await vault(bed, 'PATCH', `/secrets/team-a--${run}-find-d/${d.id.slice(-32)}`, {
+        attributes: { enabled: false },
+      });
+      await vault(bed, 'PUT', `/secrets/Team-a--${run}-find-up`, {
+        value: 'x',
+        tags: { env: 'prod', team: 'pay' },
+      });
+      const { adapter } = await azurePaged(bed, 2);
+      const before = (await fakeCalls(bed.cloud.azureAdmin)).length;
+      const got = await adapter.list?.({ prefix, tags: { env: 'prod', team: 'pay' } }, undefined, ctx);
+      assert.deepEqual(got, { paths: [`${prefix}a`, `${prefix}c`] });
+      const pages = (await fakeCalls(bed.cloud.azureAdmin)).slice(before).filter((c) => c.method === 'GET');
+      assert.ok(pages.length > 3, `${pages.length} page(s) of 2`); // nextLinks followed
+    });
+
+    it('restores by setting the chosen version value, content type and tags as a new version', async () => {
+      const path = `team-a/${run}-restore`;
+      const pfx = Buffer.from([0x30, 0x82, 0x01]).toString('base64');
+      const v1 = (await vault(bed, 'PUT', `/secrets/team-a--${run}-restore`, {
+        value: pfx,
+        contentType: 'application/x-pkcs12',
+        tags: { kind: 'cert' },
+      })) as { id: string };
+      const v2 = await backend.write({ path, data: secretData({ a: '2' }) }, ctx);
+      assert.ok(backend.restore);
+      const restored = await backend.restore({ path, version: v1.id.slice(-32), cas: v2.version }, ctx);
+      assert.notEqual(restored.version, v2.version);
+      const now = (await vault(bed, 'GET', `/secrets/team-a--${run}-restore`)) as {
+        id: string;
+        value: string;
+        contentType: string;
+        tags: Record<string, string>;
+      };
+      assert.equal(now.id.slice(-32), restored.version);
+      assert.deepEqual(
+        [now.value, now.contentType, now.tags],
+        [pfx, 'application/x-pkcs12', { kind: 'cert' }],
+      );
+      const conflict = await rejection(
+        backend.restore({ path, version: v1.id.slice(-32), cas: v2.version }, ctx),
+      );
+      assert.equal(conflict.code, 'Conflict');
+    });
+
+    it('deletes softly: NotFound, not listed, name not reusable, and recover brings every version back', async () => {
+      const path = `team-a/${run}-delete`;
+      const v1 = await backend.write({ path, data: secretData({ a: '1' }) }, ctx);
+      await backend.write({ path, data: secretData({ a: '2' }) }, ctx);
+      assert.ok(backend.delete);
+      await backend.delete({ path, scope: 'all' }, ctx);
+      assert.equal((await rejection(backend.read({ path }, { ...ctx, maxAgeMs: 0 }))).code, 'NotFound');
+      const found = await backend.find?.({ prefix: path, maxItems: 10 }, { ...ctx, maxAgeMs: 0 });
+      assert.deepEqual(found?.paths, []);
+      const reuse = await rejection(backend.write({ path, data: secretData({ a: '3' }) }, ctx));
+      assert.match(reuse.message, /deleted but recoverable/);
+      assert.equal((await rejection(backend.delete({ path, scope: 'latest' }, ctx))).code, 'NotFound');
+      const deleted = (await vault(bed, 'GET', `/deletedsecrets/team-a--${run}-delete`)) as {
+        recoveryId?: string;
+      };
+      assert.match(deleted.recoveryId ?? '', /\/deletedsecrets\/team-a--/);
+      await vault(bed, 'POST', `/deletedsecrets/team-a--${run}-delete/recover`);
+      assert.equal(
+        (await backend.read({ path }, { ...ctx, maxAgeMs: 0 })).data.reveal().get('a')?.toString(),
+        '2',
+      );
+      const old = await backend.read({ path, version: v1.version }, ctx);
+      assert.equal(old.data.reveal().get('a')?.toString(), '1');
     });
 
     it('keeps the value out of every error about the secret', async () => {

@@ -7,8 +7,8 @@
  *   read:   GET secret → value (base64-decoded for binary content types) → `cloud/value.ts`
  *   write:  setSecret (a new version; binary as base64 with content type
  *           `application/octet-stream;base64`)
- *   list:   list secret properties, paged by nextLink (no server-side filter: prefix and tags
- *           are checked here; secrets whose current version is disabled are left out)
+ *   list:   list secret properties, every page in one call (no server-side filter: prefix and
+ *           tags are checked here; secrets whose current version is disabled are left out)
  *   restore: GET the chosen version, setSecret of its value, content type and tags
  *   delete: DELETE (soft delete: recoverable for the vault's retention period)
  *   check:  list secrets (one page of one); 403 still proves reachability and credentials
@@ -60,10 +60,12 @@ export interface AzureSecretsClient {
   beginDeleteSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
-/** What a listed page holds per secret (SecretProperties), and the page's nextLink. */
-type ListedPage = { name?: string; enabled?: boolean; tags?: Record<string, string> }[] & {
-  continuationToken?: string;
-};
+/** What a listed page holds per secret (SecretProperties). */
+interface ListedItem {
+  name?: string;
+  enabled?: boolean;
+  tags?: Record<string, string>;
+}
 
 export interface AzureBackendDeps {
   readonly operatorNamespace: string;
@@ -77,6 +79,8 @@ export interface AzureBackendDeps {
 
 const SECRET_NAME: NameRules = { segmentChars: 'a-z0-9-', maxLength: 127, what: 'Key Vault secret name' };
 const VERSION_ID = /^[0-9a-fA-F]{32}$/;
+/** List pages walked at most (10,000 secrets at 25 a page, the guard's own bound on a find). */
+const MAX_LIST_PAGES = 400;
 /** Content type of binary values vaultsync writes (stored base64). */
 export const BINARY_CONTENT_TYPE = 'application/octet-stream;base64';
 /** Content types whose values are base64 of bytes (Key Vault's own for PFX certificates). */
@@ -162,24 +166,30 @@ export class AzureKeyVaultBackend implements BackendAdapter {
   }
 
   /**
-   * One page of secret properties. The page token is the service's nextLink, followed only on
-   * the vault's own origin (the SDK sends the bearer token wherever it points).
+   * Every page of secret properties, in one call: the SDK follows each nextLink itself and does
+   * not hand it out (4.11's byPage maps each page to a new array, dropping continuationToken),
+   * so a listing cannot resume from a token. Bounded by MAX_LIST_PAGES; the guard's timeout
+   * covers the whole listing.
    */
-  async list(req: ListRequest, page: string | undefined, ctx: CallContext): Promise<ListPage> {
+  async list(req: ListRequest, _page: string | undefined, ctx: CallContext): Promise<ListPage> {
     const what = `list "${req.prefix.slice(0, 80)}"`;
-    if (page !== undefined && !sameOrigin(page, this.#cfg.vaultUrl)) {
-      throw new BackendError('InvalidRequest', `azure ${what}: the page link is not on the vault`, {
-        backend: this.name,
-      });
-    }
     const items = await this.#call(
       async (client, signal) => {
-        const pages = client.listPropertiesOfSecrets({ abortSignal: signal }).byPage({
-          maxPageSize: this.#deps.listPageSize ?? 25,
-          ...(page === undefined ? {} : { continuationToken: page }),
-        });
-        const first = await pages.next();
-        return (first.done ? [] : first.value) as ListedPage;
+        const all: ListedItem[] = [];
+        let pages = 0;
+        const byPage = client
+          .listPropertiesOfSecrets({ abortSignal: signal })
+          .byPage({ maxPageSize: this.#deps.listPageSize ?? 25 });
+        for await (const page of byPage) {
+          if (++pages > MAX_LIST_PAGES) {
+            throw new BackendError(
+              'InvalidRequest',
+              `azure ${what}: the vault lists more than ${MAX_LIST_PAGES} pages of secrets; find cannot walk it`,
+            );
+          }
+          all.push(...(page as ListedItem[]));
+        }
+        return all;
       },
       what,
       ctx.signal,
@@ -190,7 +200,7 @@ export class AzureKeyVaultBackend implements BackendAdapter {
       (p) => p.tags,
       req,
     );
-    return items.continuationToken ? { paths, next: items.continuationToken } : { paths };
+    return { paths };
   }
 
   /**
@@ -319,15 +329,6 @@ export class AzureKeyVaultBackend implements BackendAdapter {
       );
     }
     return flatName(path, SECRET_NAME, this.name);
-  }
-}
-
-/** Whether `link` is on the origin of `vaultUrl` (nextLinks from the vault must be). */
-export function sameOrigin(link: string, vaultUrl: string): boolean {
-  try {
-    return new URL(link).origin === new URL(vaultUrl).origin;
-  } catch {
-    return false;
   }
 }
 

@@ -4,7 +4,11 @@
 // CA, answers like Key Vault does where vaultsync relies on it — the bearer challenge (401 with
 // WWW-Authenticate), 32-hex version IDs, case-insensitive names, SecretNotFound, disabled
 // versions (403 SecretDisabled), soft-deleted names (409), 429 with Retry-After — and accepts
-// any bearer token (as Lowkey Vault does).
+// any bearer token (as Lowkey Vault does). Listing is paged as Key Vault pages it: `maxresults`
+// 1–25 (else 400), a `nextLink` back to the vault with an opaque `$skiptoken`, soft-deleted
+// secrets left out, each item the current version's attributes and tags without the value.
+// DELETE is a soft delete (the DeletedSecretBundle, then GET /deletedsecrets/{name}; POST
+// /deletedsecrets/{name}/recover brings every version back); nothing is ever purged.
 //
 // Run: node azure-key-vault-fake.ts --port N --admin-port M --cert F --key F (127.0.0.1 only)
 // Admin (HTTP, for tests): POST /throttle?count=N&retryAfter=S answers the next N
@@ -75,6 +79,56 @@ function item(base: string, s: StoredSecret, v: Version, withVersion: boolean) {
   return { id: withVersion ? id : `${base}/secrets/${s.name}`, ...rest };
 }
 
+/** DeletedSecretBundle: the current version's bundle without its value, with recovery data. */
+function deletedBundle(base: string, s: StoredSecret) {
+  const { value: _value, ...rest } = bundle(base, s, s.versions.at(-1) as Version);
+  const at = Math.floor(Date.now() / 1000);
+  return {
+    ...rest,
+    recoveryId: `${base}/deletedsecrets/${s.name}`,
+    deletedDate: at,
+    scheduledPurgeDate: at + 90 * 86_400,
+  };
+}
+
+/** GET /secrets: one page of the live secrets, sorted by name, `maxresults` 1–25. */
+function listPage(res: ServerResponse, base: string, url: URL): void {
+  const raw = url.searchParams.get('maxresults');
+  const max = raw === null ? 25 : Number(raw);
+  if (!Number.isInteger(max) || max < 1 || max > 25) {
+    return error(res, 400, 'BadParameter', 'Invalid value for maxresults: it must be between 1 and 25.');
+  }
+  const skip = url.searchParams.get('$skiptoken');
+  const start = skip === null ? 0 : Number(Buffer.from(skip, 'base64url').toString('utf8'));
+  if (!Number.isInteger(start) || start < 0) return error(res, 400, 'BadParameter', 'Invalid skip token.');
+  const live = [...secrets.values()]
+    .filter((s) => !s.deleted && s.versions.length > 0)
+    .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+  const page = live
+    .slice(start, start + max)
+    .map((s) => item(base, s, s.versions[s.versions.length - 1] as Version, false));
+  const end = start + max;
+  const token = Buffer.from(String(end)).toString('base64url');
+  const nextLink =
+    end < live.length ? `${base}/secrets?api-version=7.6&$skiptoken=${token}&maxresults=${max}` : null;
+  send(res, 200, { value: page, nextLink });
+}
+
+/** /deletedsecrets/{name}[/recover]: read a soft-deleted secret, or recover it. */
+function deletedSecrets(res: ServerResponse, base: string, method: string, parts: string[]): void {
+  const stored = secrets.get((parts[1] ?? '').toLowerCase());
+  if (!stored?.deleted) {
+    return error(res, 404, 'SecretNotFound', `Deleted Secret not found: ${(parts[1] ?? '').slice(0, 130)}`);
+  }
+  if (method === 'GET' && parts.length === 2) return send(res, 200, deletedBundle(base, stored));
+  if (method === 'POST' && parts[2] === 'recover' && parts.length === 3) {
+    stored.deleted = false;
+    const { value: _value, ...rest } = bundle(base, stored, stored.versions.at(-1) as Version);
+    return send(res, 200, rest);
+  }
+  return error(res, 405, 'MethodNotAllowed', 'The method is not allowed.');
+}
+
 const notFound = (res: ServerResponse, what: string) =>
   error(
     res,
@@ -141,16 +195,16 @@ async function main(): Promise<void> {
           return;
         }
         const parts = url.pathname.split('/').filter(Boolean);
+        if (parts[0] === 'deletedsecrets' && parts[1] !== undefined) {
+          req.resume();
+          return deletedSecrets(res, base, req.method ?? '', parts);
+        }
         if (parts[0] !== 'secrets')
           return error(res, 404, 'NotFound', 'The requested resource was not found.');
         const name = parts[1];
         if (name === undefined) {
-          const max = Number(url.searchParams.get('maxresults') ?? 25);
-          const list = [...secrets.values()]
-            .filter((s) => !s.deleted && s.versions.length > 0)
-            .slice(0, max)
-            .map((s) => item(base, s, s.versions[s.versions.length - 1] as Version, false));
-          return send(res, 200, { value: list, nextLink: null });
+          req.resume();
+          return listPage(res, base, url);
         }
         if (!NAME.test(name)) {
           return error(
@@ -199,7 +253,7 @@ async function main(): Promise<void> {
         }
         if (req.method === 'DELETE' && parts.length === 2) {
           stored.deleted = true;
-          return send(res, 200, { recoveryId: `${base}/deletedsecrets/${stored.name}` });
+          return send(res, 200, deletedBundle(base, stored));
         }
         if (req.method === 'GET' && parts[2] === 'versions') {
           const list = stored.versions.map((v) => item(base, stored, v, true));
@@ -217,6 +271,8 @@ async function main(): Promise<void> {
           const b = await body(req);
           const enabled = (b.attributes as { enabled?: boolean } | undefined)?.enabled;
           if (enabled !== undefined) v.enabled = enabled;
+          if (b.tags !== undefined) v.tags = b.tags as Record<string, string>;
+          if (typeof b.contentType === 'string') v.contentType = b.contentType;
           v.updated = Math.floor(Date.now() / 1000);
           return send(res, 200, item(base, stored, v, true));
         }
