@@ -7,24 +7,23 @@
 // holding `view` gets 403, a path outside allowedWritePaths is refused, and no value shows in any
 // status, event, log, audit line or API answer.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { CoreV1Event, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import type { SecretRotation, VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject, getObject, mergePatch } from '../src/kube/index.ts';
-import { grpcClients, httpsCall, serviceAccountToken } from './support/api-callers.ts';
+import { type grpcClients, httpsCall, serviceAccountToken } from './support/api-callers.ts';
+import { startApiOperator } from './support/api-operator.ts';
 import { installCrds } from './support/crds.ts';
-import { ensureNamespace, startTestOperator, type TestOperator } from './support/operator.ts';
+import { ensureNamespace, type TestOperator } from './support/operator.ts';
 import { testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
 import { delay, eventually } from './support/wait.ts';
+import { reloadingDeployment } from './support/workloads.ts';
 
 const ns = 'team-rollback';
 const API = 'vaultsync.io/v1alpha1';
 const ROLLBACK_TO = 'vaultsync.io/rollback-to';
-const TOLERATIONS = [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }];
 const canary = `canary-${Math.random().toString(36).slice(2)}-rollback`;
 
 interface KvRead {
@@ -107,26 +106,10 @@ describe('SecretRotation rollback through the API and the annotation (OpenBao, a
     bao = baoApi({ addr: bed.baoAddr, token: bed.baoToken });
     await installCrds(bed.kubeConfig());
     await ensureNamespace(bed.kubeConfig(), ns);
-    auditFile = join(mkdtempSync(join(tmpdir(), 'vaultsync-audit-')), 'audit.log');
-    operator = await startTestOperator(bed, {
-      config: `
-api:
-  address: "127.0.0.1:0"
-  grpc: {address: "127.0.0.1:0"}
-  requestTimeout: 60s
-audit: {sink: file, path: ${auditFile}}
-backends:
-  - name: vault
-    type: vault
-    address: ${bed.baoAddr}
-    tls: {insecure: true}
-    auth: {token: {value: ${bed.baoToken}}}
-    allowedNamespaces: ["team-*"]
-    allowedPaths: ["{namespace}/**"]
-    allowedWritePaths: ["{namespace}/db"]
-`,
-    });
-    grpcApi = grpcClients(operator.grpcAddress!, operator.apiCaPem);
+    ({ operator, grpcApi, auditFile } = await startApiOperator(bed, {
+      allowedWritePaths: ['{namespace}/db'],
+      api: { requestTimeout: '60s' },
+    }));
     // Tenants as shipped: the chart aggregates secretrotations/rollback into edit, not into view.
     for (const [who, role] of [
       ['editor', 'edit'],
@@ -149,24 +132,7 @@ backends:
       metadata: { name: 'db', namespace: ns },
       spec: { backend: 'vault', refreshInterval: '1h', dataFrom: [{ extract: { path: `${ns}/db` } }] },
     });
-    await createObject<V1Deployment>(client, {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'api', namespace: ns, annotations: { 'vaultsync.io/reload': 'true' } },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'api' } },
-        template: {
-          metadata: { labels: { app: 'api' } },
-          spec: {
-            containers: [
-              { name: 'app', image: 'example.invalid/app:1', envFrom: [{ secretRef: { name: 'db' } }] },
-            ],
-            tolerations: TOLERATIONS,
-          },
-        },
-      },
-    });
+    await createObject<V1Deployment>(client, reloadingDeployment(ns, 'api', 'db'));
     await createObject<SecretRotation>(client, {
       apiVersion: API,
       kind: 'SecretRotation',
@@ -260,6 +226,12 @@ backends:
       ],
     );
     assert.match(sr.status?.rollbackToHandled ?? '', /^sha256:/, 'a digest, not the value');
+    // The VaultSecret's own history has both changes (versions and MACs, no values).
+    const changes = (await vaultSecret('db'))?.status?.history ?? [];
+    const synced = changes.map((h) => h.sourceVersions?.[`${ns}/db`]);
+    assert.ok(synced.includes('5') && synced.includes('4'), `history versions: ${synced.join(', ')}`);
+    const triggers = changes.slice(0, 3).map((h) => `${h.sourceVersions?.[`${ns}/db`]} ${h.trigger}`);
+    console.log(`      VaultSecret history, newest first: ${triggers.join(', ')}`);
   });
 
   it('over gRPC, a version that does not exist: Failed with RollbackRefused, nothing written', async () => {
