@@ -37,5 +37,14 @@ export function configWarnings(config: Config): string[] {
       warnings.push(`issuer ${b.name}: inline token in the config; use only for development`);
     }
   }
+  const deletes = deletesWarning(config);
+  if (deletes) warnings.push(deletes);
   return warnings;
+}
+
+/** API deletes switched on where no backend lets any namespace write (so every delete is a 403). */
+function deletesWarning(config: Config): string | undefined {
+  if (!config.api?.secretDeletes) return undefined;
+  if (config.backends.some((b) => b.allowedWritePaths.length > 0)) return undefined;
+  return 'api.secretDeletes: no backend has allowedWritePaths, so every delete is refused (403)';
 }
