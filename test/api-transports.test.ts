@@ -277,6 +277,7 @@ backends:
     assert.deepEqual(await grpcApi.listServices(), [
       'grpc.health.v1.Health',
       'vaultsync.v1.Certificates',
+      'vaultsync.v1.History',
       'vaultsync.v1.Secrets',
       'vaultsync.v1.Triggers',
     ]);

@@ -8,9 +8,14 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProto } from 'grpc-health-check';
 import type { ApiCore } from '../http/api/core.ts';
 import { apiPackage, apiPackageDefinition } from './proto.ts';
-import { certificateHandlers, secretHandlers, triggerHandlers } from './services.ts';
+import { certificateHandlers, historyHandlers, secretHandlers, triggerHandlers } from './services.ts';
 
-const GRPC_SERVICES = ['vaultsync.v1.Triggers', 'vaultsync.v1.Certificates', 'vaultsync.v1.Secrets'];
+const GRPC_SERVICES = [
+  'vaultsync.v1.Triggers',
+  'vaultsync.v1.Certificates',
+  'vaultsync.v1.Secrets',
+  'vaultsync.v1.History',
+];
 
 export interface GrpcTls {
   cert: string;
@@ -35,6 +40,7 @@ function buildServer(core: ApiCore): Server {
   server.addService(pkg.Triggers.service, triggerHandlers(core));
   server.addService(pkg.Certificates.service, certificateHandlers(core));
   server.addService(pkg.Secrets.service, secretHandlers(core));
+  server.addService(pkg.History.service, historyHandlers(core));
   const health = new HealthImplementation({
     '': 'SERVING',
     ...Object.fromEntries(GRPC_SERVICES.map((s) => [s, 'SERVING' as const])),

@@ -6,6 +6,7 @@ import type { DeleteScope } from '../http/api/operations/deletes.ts';
 import type { BatchGetInput } from '../http/api/operations/secrets.ts';
 import type { TriggerAnswer } from '../http/api/operations/triggers.ts';
 import type { CertificatesHandlers } from './generated/vaultsync/v1/Certificates.ts';
+import type { HistoryHandlers } from './generated/vaultsync/v1/History.ts';
 import type { SecretsHandlers } from './generated/vaultsync/v1/Secrets.ts';
 import type { SyncRequest__Output } from './generated/vaultsync/v1/SyncRequest.ts';
 import type { TriggersHandlers } from './generated/vaultsync/v1/Triggers.ts';
@@ -98,5 +99,19 @@ export function secretHandlers(core: ApiCore): SecretsHandlers {
       input: (m) => ({ ...m, scope: (m.scope || undefined) as DeleteScope | undefined }),
       reply: (r) => r,
     }),
+  };
+}
+
+export function historyHandlers(core: ApiCore): HistoryHandlers {
+  const ops = core.operations.history;
+  const named = {
+    request: (m: { namespace: string; name: string }) => ({
+      params: { namespace: m.namespace, name: m.name },
+    }),
+    input: (m: { namespace: string; name: string }) => ({ namespace: m.namespace, name: m.name }),
+  };
+  return {
+    VaultSecretHistory: unary(core, ops.vaultSecret, { ...named, reply: (a) => a }),
+    SecretRotationHistory: unary(core, ops.rotation, { ...named, reply: (a) => a }),
   };
 }

@@ -146,6 +146,7 @@ export function grpcClients(address: string, caPem: string | undefined) {
     Triggers: make(pkg.Triggers),
     Certificates: make(pkg.Certificates),
     Secrets: make(pkg.Secrets),
+    History: make(pkg.History),
     Health: make(other.grpc.health.v1.Health),
     Reflection: make(other.grpc.reflection.v1.ServerReflection),
   };

@@ -39,6 +39,14 @@ import type {
   GetSecretRequest__Output as _vaultsync_v1_GetSecretRequest__Output,
 } from './vaultsync/v1/GetSecretRequest.ts';
 import type {
+  HistoryClient as _vaultsync_v1_HistoryClient,
+  HistoryDefinition as _vaultsync_v1_HistoryDefinition,
+} from './vaultsync/v1/History.ts';
+import type {
+  HistoryRequest as _vaultsync_v1_HistoryRequest,
+  HistoryRequest__Output as _vaultsync_v1_HistoryRequest__Output,
+} from './vaultsync/v1/HistoryRequest.ts';
+import type {
   ItemError as _vaultsync_v1_ItemError,
   ItemError__Output as _vaultsync_v1_ItemError__Output,
 } from './vaultsync/v1/ItemError.ts';
@@ -51,9 +59,17 @@ import type {
   RollbackRequest__Output as _vaultsync_v1_RollbackRequest__Output,
 } from './vaultsync/v1/RollbackRequest.ts';
 import type {
+  RotationVersion as _vaultsync_v1_RotationVersion,
+  RotationVersion__Output as _vaultsync_v1_RotationVersion__Output,
+} from './vaultsync/v1/RotationVersion.ts';
+import type {
   Secret as _vaultsync_v1_Secret,
   Secret__Output as _vaultsync_v1_Secret__Output,
 } from './vaultsync/v1/Secret.ts';
+import type {
+  SecretRotationHistoryResponse as _vaultsync_v1_SecretRotationHistoryResponse,
+  SecretRotationHistoryResponse__Output as _vaultsync_v1_SecretRotationHistoryResponse__Output,
+} from './vaultsync/v1/SecretRotationHistoryResponse.ts';
 import type {
   SecretsClient as _vaultsync_v1_SecretsClient,
   SecretsDefinition as _vaultsync_v1_SecretsDefinition,
@@ -82,6 +98,14 @@ import type {
   TriggersClient as _vaultsync_v1_TriggersClient,
   TriggersDefinition as _vaultsync_v1_TriggersDefinition,
 } from './vaultsync/v1/Triggers.ts';
+import type {
+  VaultSecretChange as _vaultsync_v1_VaultSecretChange,
+  VaultSecretChange__Output as _vaultsync_v1_VaultSecretChange__Output,
+} from './vaultsync/v1/VaultSecretChange.ts';
+import type {
+  VaultSecretHistoryResponse as _vaultsync_v1_VaultSecretHistoryResponse,
+  VaultSecretHistoryResponse__Output as _vaultsync_v1_VaultSecretHistoryResponse__Output,
+} from './vaultsync/v1/VaultSecretHistoryResponse.ts';
 import type {
   WriteSecretRequest as _vaultsync_v1_WriteSecretRequest,
   WriteSecretRequest__Output as _vaultsync_v1_WriteSecretRequest__Output,
@@ -130,13 +154,28 @@ export interface ProtoGrpcType {
         _vaultsync_v1_GetSecretRequest,
         _vaultsync_v1_GetSecretRequest__Output
       >;
+      History: SubtypeConstructor<typeof grpc.Client, _vaultsync_v1_HistoryClient> & {
+        service: _vaultsync_v1_HistoryDefinition;
+      };
+      HistoryRequest: MessageTypeDefinition<
+        _vaultsync_v1_HistoryRequest,
+        _vaultsync_v1_HistoryRequest__Output
+      >;
       ItemError: MessageTypeDefinition<_vaultsync_v1_ItemError, _vaultsync_v1_ItemError__Output>;
       PrivateKey: MessageTypeDefinition<_vaultsync_v1_PrivateKey, _vaultsync_v1_PrivateKey__Output>;
       RollbackRequest: MessageTypeDefinition<
         _vaultsync_v1_RollbackRequest,
         _vaultsync_v1_RollbackRequest__Output
       >;
+      RotationVersion: MessageTypeDefinition<
+        _vaultsync_v1_RotationVersion,
+        _vaultsync_v1_RotationVersion__Output
+      >;
       Secret: MessageTypeDefinition<_vaultsync_v1_Secret, _vaultsync_v1_Secret__Output>;
+      SecretRotationHistoryResponse: MessageTypeDefinition<
+        _vaultsync_v1_SecretRotationHistoryResponse,
+        _vaultsync_v1_SecretRotationHistoryResponse__Output
+      >;
       Secrets: SubtypeConstructor<typeof grpc.Client, _vaultsync_v1_SecretsClient> & {
         service: _vaultsync_v1_SecretsDefinition;
       };
@@ -154,6 +193,14 @@ export interface ProtoGrpcType {
       Triggers: SubtypeConstructor<typeof grpc.Client, _vaultsync_v1_TriggersClient> & {
         service: _vaultsync_v1_TriggersDefinition;
       };
+      VaultSecretChange: MessageTypeDefinition<
+        _vaultsync_v1_VaultSecretChange,
+        _vaultsync_v1_VaultSecretChange__Output
+      >;
+      VaultSecretHistoryResponse: MessageTypeDefinition<
+        _vaultsync_v1_VaultSecretHistoryResponse,
+        _vaultsync_v1_VaultSecretHistoryResponse__Output
+      >;
       WriteSecretRequest: MessageTypeDefinition<
         _vaultsync_v1_WriteSecretRequest,
         _vaultsync_v1_WriteSecretRequest__Output

@@ -14,6 +14,7 @@ import { AUDIT_UNAVAILABLE, type AuditedCall } from './call-audit.ts';
 import { type ApiCore, type ApiCoreOptions, createApiCore } from './core.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { registerCertificateRoutes } from './routes/certificates.ts';
+import { registerHistoryRoutes } from './routes/history.ts';
 import { registerDeleteRoutes } from './routes/deletes.ts';
 import { registerRollbackRoute } from './routes/rollback.ts';
 import { registerSecretRoutes } from './routes/secrets.ts';
@@ -134,6 +135,7 @@ export async function buildApiApp(opts: ApiAppOptions): Promise<FastifyInstance>
   registerTriggerRoutes(app, core.operations.triggers);
   registerRollbackRoute(app, core.operations.rollback);
   registerCertificateRoutes(app, core.operations.certificates);
+  registerHistoryRoutes(app, core.operations.history);
   registerSecretRoutes(app, core.operations.secrets);
   registerDeleteRoutes(app, core.operations.deletes);
   return app;

@@ -4,6 +4,7 @@ import type { Backend } from '../../../backends/types.ts';
 import type { ApiConfig } from '../../../config/index.ts';
 import type { IssuerRegistry } from '../../../issuers/index.ts';
 import { certificateOperations } from './certificates.ts';
+import { type HistoryDeps, historyOperations } from './history.ts';
 import { type ReaderRefresh, deleteOperations } from './deletes.ts';
 import { rollbackOperation } from './rollback.ts';
 import { secretOperations } from './secrets.ts';
@@ -32,6 +33,8 @@ export function apiOperations(deps: OperationDeps) {
     triggers: triggerOperations(deps.triggers, { requestTimeoutMs: deps.config.requestTimeout }),
     rollback: rollbackOperation(deps.triggers, { requestTimeoutMs: deps.config.requestTimeout }),
     certificates: certificateOperations({ issuers: deps.issuers }),
+    // The triggers' caches are the operator's informers: whole objects, status.history included.
+    history: historyOperations(deps.triggers as unknown as HistoryDeps),
     secrets: secretOperations({ backends: deps.backends, batchGet: deps.config.batchGet }),
     deletes: deleteOperations({
       backends: deps.backends,
