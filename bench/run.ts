@@ -42,7 +42,15 @@ const RUNNERS: Record<Exclude<ScenarioName, 'certificates'>, Runner> = {
 
 /** The bed's OpenBao paths (generation 0 values) and the namespaces, outside every timing. */
 async function prepare(ctx: BenchContext, knobs: Knobs): Promise<void> {
-  const namespaces = [VS_NAMESPACE, VS_BULK_NAMESPACE, 'bench-baseline', 'bench-tune', 'bench-unrelated'];
+  const namespaces = [
+    VS_NAMESPACE,
+    VS_BULK_NAMESPACE,
+    'bench-baseline',
+    'bench-baseline-1',
+    'bench-baseline-2',
+    'bench-tune',
+    'bench-unrelated',
+  ];
   for (const ns of namespaces) await ensureNamespace(ctx.kc, ns);
   const paths = Array.from({ length: knobs.paths }, (_, p) => `p${p}`);
   await inParallel(paths, 16, (p) =>

@@ -4,7 +4,14 @@
 import { type KubeClient, createObject, mergePatch } from '../../src/kube/index.ts';
 import type { baoApi } from '../../test/support/testbed/openbao.ts';
 import type { Counts } from './counters.ts';
-import { type BenchContext, type ResourceRef, deleteAll, inParallel, secretsOf } from './workload.ts';
+import {
+  type BenchContext,
+  type ResourceRef,
+  deleteAll,
+  deleteAllBestEffort,
+  inParallel,
+  secretsOf,
+} from './workload.ts';
 
 type Bao = ReturnType<typeof baoApi>;
 
@@ -52,7 +59,7 @@ export async function baselineSync(
   });
   const seconds = (performance.now() - start) / 1000;
   const counts = await ctx.counters.since(mark);
-  await deleteAll(ctx.client, secretsOf(ns));
+  await deleteAllBestEffort(ctx, secretsOf(ns));
   return { seconds, counts, completions };
 }
 

@@ -1,5 +1,6 @@
 // One row of bench/out/summary.json: the issue's common fields, then the scenario's own.
 import { loadavg } from 'node:os';
+import type { Counts } from './counters.ts';
 import { isNoisy, round } from './figures.ts';
 
 export interface ScenarioResult {
@@ -47,3 +48,11 @@ export interface Series {
   /** Latency samples in ms, per run. */
   latenciesMs: Record<string, number[]>;
 }
+
+/** The servers' counts of vaultsync's side as the summary's fields. */
+export const countFields = (c: Counts) => ({
+  backendReads: c.backendReads,
+  apiserverRequests: c.requests,
+  apiserverMutations: c.mutations,
+  requestsByKind: c.byKind,
+});

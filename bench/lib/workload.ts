@@ -79,5 +79,42 @@ export async function deleteAll(client: KubeClient, collectionPath: string): Pro
   await client.rest.request({ method: 'DELETE', path: collectionPath });
 }
 
+/**
+ * Deletes the collection and waits until it is empty (a LIST of one item every 2 s): a delete
+ * collection that outlasts the request timeout goes on in the apiserver.
+ */
+export async function deleteAllAndWait(
+  ctx: Pick<BenchContext, 'client' | 'log'>,
+  collectionPath: string,
+  timeoutMs = 600_000,
+): Promise<void> {
+  await deleteAllBestEffort(ctx, collectionPath);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await ctx.client.rest.request<{ items: unknown[] }>({
+      method: 'GET',
+      path: collectionPath,
+      query: { limit: '1' },
+    });
+    if (left.items.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`${collectionPath} still not empty`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+/**
+ * Cleanup that no figure depends on: a delete collection of 10,000 Secrets can outlast the
+ * apiserver's request timeout on a loaded machine (it goes on deleting), which must not lose the
+ * scenario's figures.
+ */
+export async function deleteAllBestEffort(
+  ctx: Pick<BenchContext, 'client' | 'log'>,
+  collectionPath: string,
+): Promise<void> {
+  await deleteAll(ctx.client, collectionPath).catch((err: unknown) =>
+    ctx.log(`cleanup of ${collectionPath} did not finish: ${String(err)}`),
+  );
+}
+
 export const secretsOf = (ns: string) => `/api/v1/namespaces/${ns}/secrets`;
 export const vaultSecretsOf = (ns: string) => `/apis/vaultsync.io/v1alpha1/namespaces/${ns}/vaultsecrets`;

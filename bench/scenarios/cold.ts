@@ -5,7 +5,7 @@
 // status patches and events after the last Secret are part of the cost).
 import { baselineSync } from '../lib/baseline.ts';
 import { round } from '../lib/figures.ts';
-import { type ScenarioResult, type Series, loadNow, sandwich } from '../lib/result.ts';
+import { type ScenarioResult, type Series, countFields, loadNow, sandwich } from '../lib/result.ts';
 import { SecretWatch } from '../lib/secret-watch.ts';
 import {
   type BenchContext,
@@ -62,14 +62,14 @@ export async function coldSync(ctx: BenchContext, series: Series): Promise<Scena
   const loadStart = loadNow();
   const refs = Array.from({ length: resources }, (_, i) => resourceRef(i, ctx.knobs));
   ctx.log(`cold: baseline 1 (script, concurrency ${ctx.concurrency})`);
-  const first = await baselineSync(ctx, 'bench-baseline', refs);
+  const first = await baselineSync(ctx, 'bench-baseline-1', refs);
   ctx.log(`cold: baseline 1 took ${first.seconds.toFixed(1)} s; vaultsync next`);
   await ctx.operator.start({ workers: ctx.knobs.workers, cpuProfileDir: ctx.cpuProfileDir });
   const ours = await vaultsyncSync(ctx, refs);
   const ready = await readyCount(ctx);
   await ctx.operator.stop();
   ctx.log(`cold: vaultsync took ${ours.seconds.toFixed(1)} s (${ready} Ready); baseline 2 next`);
-  const second = await baselineSync(ctx, 'bench-baseline', refs);
+  const second = await baselineSync(ctx, 'bench-baseline-2', refs);
   series.completions['baseline 1'] = first.completions;
   series.completions.vaultsync = ours.completions;
   series.completions['baseline 2'] = second.completions;
@@ -84,16 +84,13 @@ export async function coldSync(ctx: BenchContext, series: Series): Promise<Scena
     resources,
     uniquePaths: paths,
     ...verdict,
-    backendReads: ours.counts.backendReads,
-    apiserverRequests: ours.counts.requests,
-    apiserverMutations: ours.counts.mutations,
+    ...countFields(ours.counts),
     heapBytesPerResource: null,
     loadStart,
     loadEnd: loadNow(),
     goal: `≤ ${GOAL_RATIO}× baseline time, ≤ 1.1 reads per path, ≤ ${GOAL_REQUESTS_PER_RESOURCE} apiserver requests per resource`,
     goalMet: met,
     requestsPerResource: round(perResource),
-    requestsByKind: ours.counts.byKind,
     readyAtEnd: ready,
     createSeconds: round(ours.createdSeconds),
     quietSeconds: round(ours.quietSeconds),

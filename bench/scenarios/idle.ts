@@ -4,7 +4,7 @@
 // request, backend reads ≤ unique paths per refresh. The baseline is arithmetic, not a run: a
 // script refreshing each path once per interval reads P paths per refresh and writes nothing.
 import { round } from '../lib/figures.ts';
-import { type ScenarioResult, loadNow } from '../lib/result.ts';
+import { type ScenarioResult, countFields, loadNow } from '../lib/result.ts';
 import type { BenchContext } from '../lib/workload.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,9 +35,7 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
     baselineSeconds: null,
     vaultsyncSeconds: null,
     ratio: null,
-    backendReads: counts.backendReads,
-    apiserverRequests: counts.requests,
-    apiserverMutations: counts.mutations,
+    ...countFields(counts),
     heapBytesPerResource: null,
     noisy: null,
     loadStart,
@@ -49,6 +47,5 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
     readsPerRefresh: round(readsPerRefresh, 1),
     mutationsPerRefresh: round(counts.mutations / refreshes, 1),
     baselineReadsPerRefresh: paths,
-    requestsByKind: counts.byKind,
   };
 }

@@ -11,7 +11,8 @@ import { type ScenarioResult, loadNow } from '../lib/result.ts';
 import {
   type BenchContext,
   VS_BULK_NAMESPACE,
-  deleteAll,
+  deleteAllAndWait,
+  deleteAllBestEffort,
   inParallel,
   secretsOf,
   smallCount,
@@ -43,8 +44,8 @@ export async function memory(ctx: BenchContext): Promise<ScenarioResult> {
   const large = await freshHeap(ctx);
   ctx.log(`memory: ${(large.heapUsed / 2 ** 20).toFixed(1)} MiB heap with ${resources} pairs`);
   await ctx.operator.stop();
-  await deleteAll(ctx.client, vaultSecretsOf(VS_BULK_NAMESPACE));
-  await deleteAll(ctx.client, secretsOf(VS_BULK_NAMESPACE));
+  await deleteAllAndWait(ctx, vaultSecretsOf(VS_BULK_NAMESPACE));
+  await deleteAllAndWait(ctx, secretsOf(VS_BULK_NAMESPACE));
   const reduced = await freshHeap(ctx);
   ctx.log(`memory: ${(reduced.heapUsed / 2 ** 20).toFixed(1)} MiB heap with ${small} pairs`);
   const slope = heapSlope({ resources: small, heap: reduced.heapUsed }, { resources, heap: large.heapUsed });
@@ -62,7 +63,7 @@ export async function memory(ctx: BenchContext): Promise<ScenarioResult> {
   );
   await new Promise((r) => setTimeout(r, 5000));
   const withUnrelated = await ctx.operator.heap();
-  await deleteAll(ctx.client, secretsOf(UNRELATED_NS));
+  await deleteAllBestEffort(ctx, secretsOf(UNRELATED_NS));
   const unrelatedBytes = withUnrelated.heapUsed - reduced.heapUsed;
   return {
     scenario: 'memory',

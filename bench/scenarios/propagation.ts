@@ -7,7 +7,7 @@
 import { createObject, mergePatch } from '../../src/kube/index.ts';
 import { baselinePropagate } from '../lib/baseline.ts';
 import { quantile, round } from '../lib/figures.ts';
-import { type ScenarioResult, type Series, loadNow, sandwich } from '../lib/result.ts';
+import { type ScenarioResult, type Series, countFields, loadNow, sandwich } from '../lib/result.ts';
 import { SecretWatch } from '../lib/secret-watch.ts';
 import {
   type BenchContext,
@@ -15,7 +15,7 @@ import {
   VS_API,
   VS_BULK_NAMESPACE,
   VS_NAMESPACE,
-  deleteAll,
+  deleteAllBestEffort,
   resourceRef,
   secretsOf,
   valueAt,
@@ -93,9 +93,7 @@ export async function propagation(ctx: BenchContext, series: Series): Promise<Sc
       resources,
       uniquePaths: paths,
       ...sandwich(quantile(first, 0.5) / 1000, quantile(second, 0.5) / 1000, p50 / 1000),
-      backendReads: counts.backendReads,
-      apiserverRequests: counts.requests,
-      apiserverMutations: counts.mutations,
+      ...countFields(counts),
       heapBytesPerResource: null,
       loadStart,
       loadEnd: loadNow(),
@@ -107,11 +105,10 @@ export async function propagation(ctx: BenchContext, series: Series): Promise<Sc
       maxMs: round(Math.max(...ours), 1),
       baselineP50Ms: round(quantile([...first, ...second], 0.5), 1),
       baselineP99Ms: round(quantile([...first, ...second], 0.99), 1),
-      requestsByKind: counts.byKind,
       note: 'seconds columns are p50 latencies of one change',
     };
   } finally {
     watch.stop();
-    await deleteAll(ctx.client, secretsOf(BASELINE_NS));
+    await deleteAllBestEffort(ctx, secretsOf(BASELINE_NS));
   }
 }

@@ -5,7 +5,7 @@
 // apiserver's counters every 2 s (one /metrics GET each) and OpenBao's audit log size.
 import { baselineVerify } from '../lib/baseline.ts';
 import { round } from '../lib/figures.ts';
-import { type ScenarioResult, loadNow, sandwich } from '../lib/result.ts';
+import { type ScenarioResult, countFields, loadNow, sandwich } from '../lib/result.ts';
 import { type BenchContext, VS_BULK_NAMESPACE, VS_NAMESPACE, resourceRef } from '../lib/workload.ts';
 
 const WINDOW_MS = 30_000;
@@ -43,9 +43,7 @@ export async function restart(ctx: BenchContext): Promise<ScenarioResult> {
     resources,
     uniquePaths: paths,
     ...sandwich(first.seconds, second.seconds, idleSeconds),
-    backendReads: counts.backendReads,
-    apiserverRequests: counts.requests,
-    apiserverMutations: counts.mutations,
+    ...countFields(counts),
     heapBytesPerResource: null,
     loadStart,
     loadEnd: loadNow(),
@@ -55,7 +53,6 @@ export async function restart(ctx: BenchContext): Promise<ScenarioResult> {
     idleSeconds: round(idleSeconds),
     secretWrites,
     statusWrites,
-    requestsByKind: counts.byKind,
     baselineBackendReads: first.counts.backendReads,
     baselineWrong: first.wrong + second.wrong,
     note: 'vaultsyncSeconds: start of the process to its last write or read (or /readyz, if later); the baseline: a script that verifies every Secret',
