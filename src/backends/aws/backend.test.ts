@@ -122,6 +122,10 @@ describe('AwsSecretsManagerBackend', () => {
         { VersionId: 'uuid-without-any-stage-0000000000000000', VersionStages: [] },
       ],
     });
+    const tagged = (Name: string, tags: Record<string, string>) => ({
+      Name,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    });
     const conflict = (err: unknown) => err instanceof BackendError && err.code === 'Conflict';
     const notFoundErr = (err: unknown) => err instanceof BackendError && err.code === 'NotFound';
 
@@ -129,35 +133,11 @@ describe('AwsSecretsManagerBackend', () => {
       const c = client({
         ListSecretsCommand: () => ({
           SecretList: [
-            {
-              Name: 'team-a/db',
-              Tags: [
-                { Key: 'env', Value: 'prod' },
-                { Key: 'team', Value: 'a' },
-              ],
-            },
-            {
-              Name: 'team-a/api',
-              Tags: [
-                { Key: 'env', Value: 'production' },
-                { Key: 'team', Value: 'a' },
-              ],
-            },
-            { Name: 'team-a/x', Tags: [{ Key: 'env', Value: 'prod' }] },
-            {
-              Name: 'team-ab/db',
-              Tags: [
-                { Key: 'env', Value: 'prod' },
-                { Key: 'team', Value: 'a' },
-              ],
-            },
-            {
-              Name: 'team-a/rds!managed',
-              Tags: [
-                { Key: 'env', Value: 'prod' },
-                { Key: 'team', Value: 'a' },
-              ],
-            },
+            tagged('team-a/db', { env: 'prod', team: 'a' }),
+            tagged('team-a/api', { env: 'production', team: 'a' }),
+            tagged('team-a/x', { env: 'prod' }),
+            tagged('team-ab/db', { env: 'prod', team: 'a' }),
+            tagged('team-a/rds!managed', { env: 'prod', team: 'a' }),
           ],
           NextToken: 'tok-2',
         }),

@@ -23,6 +23,7 @@ import type { AwsBackendConfig } from '../../config/schema.ts';
 import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
+import { requireCurrent } from '../cloud/check-and-set.ts';
 import { listedPaths, tagRecord } from '../cloud/listing.ts';
 import { decodeValue, encodeData } from '../cloud/value.ts';
 import type {
@@ -228,14 +229,7 @@ export class AwsSecretsManagerBackend implements BackendAdapter {
         backend: this.name,
       });
     }
-    if (req.cas !== undefined && req.cas !== current) {
-      throw checkAndSetFailed(
-        `"${req.path}"`,
-        req.cas,
-        current ? `found ${current}` : 'no current version',
-        this.name,
-      );
-    }
+    requireCurrent(req.path, req.cas, current, 'no current version', this.name);
     if (target === current) return { version: target };
     await this.#send(
       (m) =>

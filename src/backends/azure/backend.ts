@@ -23,6 +23,7 @@ import type { AzureBackendConfig } from '../../config/schema.ts';
 import { BackendError, checkAndSetFailed, isBackendError } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
+import { requireCurrent } from '../cloud/check-and-set.ts';
 import { listedPaths, pathOfFlatName } from '../cloud/listing.ts';
 import { decodeValue, encodeData, flatName, utf8, VALUE_KEY, type NameRules } from '../cloud/value.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
@@ -226,14 +227,7 @@ export class AzureKeyVaultBackend implements BackendAdapter {
     );
     if (req.cas !== undefined) {
       const current = await this.#currentVersion(name, req.path, ctx.signal);
-      if (current !== req.cas) {
-        throw checkAndSetFailed(
-          `"${req.path}"`,
-          req.cas,
-          current ? `found ${current}` : 'the secret does not exist',
-          this.name,
-        );
-      }
+      requireCurrent(req.path, req.cas, current, 'the secret does not exist', this.name);
     }
     const { contentType, tags } = source.properties;
     const out = await this.#call(

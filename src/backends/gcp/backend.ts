@@ -20,6 +20,7 @@ import { raceSignal } from '../../kube/clock.ts';
 import { BackendError, checkAndSetFailed, isBackendError, withBackend } from '../../resilience/errors.ts';
 import type { SecretsApi } from '../kube-client.ts';
 import { secretRefReader } from '../cloud/credentials.ts';
+import { requireCurrent } from '../cloud/check-and-set.ts';
 import { listedPaths, pathOfFlatName } from '../cloud/listing.ts';
 import { decodeValue, encodeData, flatName, type NameRules } from '../cloud/value.ts';
 import type {
@@ -199,14 +200,7 @@ export class GcpSecretManagerBackend implements BackendAdapter {
     const { bytes } = await this.#access(req.path, req.version, what, ctx.signal);
     if (req.cas !== undefined) {
       const latest = await this.#latestVersion(secret, req.path, ctx.signal);
-      if (latest !== req.cas) {
-        throw checkAndSetFailed(
-          `"${req.path}"`,
-          req.cas,
-          latest ? `found ${latest}` : 'no version exists',
-          this.name,
-        );
-      }
+      requireCurrent(req.path, req.cas, latest, 'no version exists', this.name);
     }
     return this.#addVersion(secret, bytes, what, ctx.signal);
   }
