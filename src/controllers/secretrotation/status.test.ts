@@ -4,6 +4,8 @@ import {
   failureStatus,
   retiredStatus,
   rolledBackStatus,
+  rollbackRefusedStatus,
+  rolledBackToStatus,
   rolledOutStatus,
   rollingOutStatus,
   rolloutFailedStatus,
@@ -171,5 +173,54 @@ describe('SecretRotation status', () => {
     assert.ok(!none.history, 'no history kept');
     assert.equal(statusPatch(s, none)?.history, null, 'the patch removes the field');
     assert.equal(upsertHistory({}, { version: '1', time: 't', outcome: 'Succeeded' }, 50)?.length, 1);
+  });
+
+  it('a rollback by hand: the restored version rolls out, its entry says RolledBack and restoredFrom, kept once rolled out', () => {
+    const before: SecretRotationStatus = {
+      phase: 'Retiring',
+      currentVersion: '3',
+      previousVersion: '2',
+      history: [{ version: '3', time: 't3', outcome: 'Succeeded' }],
+    };
+    const r = { path: 'shop/db', from: '1', version: '4', handledToken: 'sha256:x', rolledBackAt: NOW };
+    const s = rolledBackToStatus(before, 'RollingOut', { ...r, nextAt: NOW + 60_000 }, at);
+    assert.equal(s.phase, 'RollingOut');
+    assert.equal(s.currentVersion, '4');
+    assert.equal(s.previousVersion, undefined, 'nothing of the bad rotation to retire');
+    assert.equal(s.rollbackToHandled, 'sha256:x');
+    assert.equal(s.lastRotationTime, '2030-01-01T00:00:00Z');
+    assert.equal(s.nextRotationTime, '2030-01-01T00:01:00Z');
+    assert.equal(ready(s)?.reason, 'RollingOut');
+    assert.match(ready(s)?.message ?? '', /^Rolled back to version 1 of shop\/db \(now version 4\)/);
+    assert.equal(rolledOut(s)?.status, 'False');
+    const entry = { version: '4', time: '2030-01-01T00:00:00Z', outcome: 'RolledBack' };
+    assert.deepEqual(s.history?.[0], { ...entry, message: 'Rolled back to version 1', restoredFrom: '1' });
+    const done = rolledOutStatus(s, 'Idle', '1 consumer(s) ready', '1h', at);
+    assert.deepEqual(done.history?.[0], { ...entry, restoredFrom: '1' }, 'still a rollback, not a rotation');
+    assert.equal(done.history?.[1]?.version, '3');
+    const failed = rolloutFailedStatus(s, 'Failed', 'RolloutNotReady', 'api not ready', at);
+    assert.deepEqual(failed.history?.[0], {
+      ...entry,
+      outcome: 'Failed',
+      message: 'api not ready',
+      restoredFrom: '1',
+    });
+  });
+
+  it('a refused rollback: answered, Ready=False RollbackRefused, nothing else changes', () => {
+    const before: SecretRotationStatus = { phase: 'Idle', currentVersion: '3', lastRotationTime: 't' };
+    const s = rollbackRefusedStatus(before, 'Failed', 'sha256:y', 'version 9 does not exist', at);
+    assert.deepEqual(
+      { ...s, conditions: undefined },
+      {
+        ...before,
+        phase: 'Failed',
+        observedGeneration: 3,
+        rollbackToHandled: 'sha256:y',
+        conditions: undefined,
+      },
+    );
+    assert.equal(ready(s)?.reason, 'RollbackRefused');
+    assert.equal(ready(s)?.message, 'version 9 does not exist');
   });
 });
