@@ -368,7 +368,11 @@ export const VaultSecretStatusSchema = Type.Object(
       ObservedGeneration('The metadata.generation the status was computed for.'),
     ),
     lastSyncTime: Type.Optional(Timestamp('When the Secret was last written because its data changed.')),
-    lastRefreshTime: Type.Optional(Timestamp('When the backend was last read successfully.')),
+    lastRefreshTime: Type.Optional(
+      Timestamp(
+        'When the backend was last read with news to record (a read that changes nothing writes nothing; the operator reads again at least once per refreshInterval).',
+      ),
+    ),
     syncNowHandled: Type.Optional(
       Type.String({
         description:
