@@ -291,13 +291,23 @@ describe('aws-secrets-manager backend against moto', function () {
     it('keeps the value out of every error about the secret', async () => {
       const path = `team-a/${run}-canary`;
       const canary = `canary-${run}-aws`;
-      await backend.write({ path, data: secretData({ password: canary }) }, ctx);
+      const written = await backend.write({ path, data: secretData({ password: canary }) }, ctx);
+      assert.ok(backend.restore);
       const errors = await Promise.all([
         rejection(backend.read({ path, version: 'NOPE' }, ctx)),
         rejection(backend.read({ path, version: 'uuid/not-a-version-id' }, ctx)),
         rejection(backend.write({ path, data: secretData({ password: canary }), cas: '0' }, ctx)),
+        rejection(
+          backend.restore(
+            { path, version: written.version, cas: '00000000-0000-4000-8000-000000000000' },
+            ctx,
+          ),
+        ),
       ]);
       for (const err of errors) assert.equal(printed(err).includes(canary), false, err.message);
+      const found = await backend.find?.({ prefix: path, maxItems: 5 }, { ...ctx, maxAgeMs: 0 });
+      assert.deepEqual(found?.paths, [path]); // names only
+      assert.equal(JSON.stringify(found).includes(canary), false);
     });
   });
 

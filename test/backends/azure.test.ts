@@ -265,14 +265,19 @@ describe('azure-key-vault backend against the Key Vault fake', function () {
     it('keeps the value out of every error about the secret', async () => {
       const path = `team-a/${run}-canary`;
       const canary = `canary-${run}-azure`;
-      await backend.write({ path, data: secretData({ password: canary }) }, ctx);
+      const written = await backend.write({ path, data: secretData({ password: canary }) }, ctx);
+      assert.ok(backend.restore);
       const errors = await Promise.all([
         rejection(backend.read({ path, version: '0123456789abcdef0123456789abcdef' }, ctx)),
         rejection(backend.write({ path, data: secretData({ password: canary }), cas: '0' }, ctx)),
+        rejection(backend.restore({ path, version: written.version, cas: '0'.repeat(32) }, ctx)),
         rejection(backend.write({ path, data: secretData({ password: canary.repeat(2000) }) }, ctx)),
       ]);
-      assert.equal(errors[2]?.code, 'InvalidRequest'); // over the 25 KiB value limit
+      assert.equal(errors[3]?.code, 'InvalidRequest'); // over the 25 KiB value limit
       for (const err of errors) assert.equal(printed(err).includes(canary), false, err.message);
+      const found = await backend.find?.({ prefix: path, maxItems: 5 }, { ...ctx, maxAgeMs: 0 });
+      assert.deepEqual(found?.paths, [path]); // names only
+      assert.equal(JSON.stringify(found).includes(canary), false);
     });
   });
 

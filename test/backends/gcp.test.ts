@@ -262,14 +262,19 @@ describe('gcp-secret-manager backend against the Secret Manager fake', function 
     it('keeps the value out of every error about the secret', async () => {
       const path = `team-a/${run}-canary`;
       const canary = `canary-${run}-gcp`;
-      await backend.write({ path, data: secretData({ password: canary }) }, ctx);
+      const written = await backend.write({ path, data: secretData({ password: canary }) }, ctx);
+      assert.ok(backend.restore);
       const errors = await Promise.all([
         rejection(backend.read({ path, version: '77' }, ctx)),
         rejection(backend.write({ path, data: secretData({ password: canary }), cas: '0' }, ctx)),
+        rejection(backend.restore({ path, version: written.version, cas: '99' }, ctx)),
         rejection(backend.write({ path, data: secretData({ password: canary.repeat(5000) }) }, ctx)),
       ]);
-      assert.equal(errors[2]?.code, 'InvalidRequest'); // over the 64 KiB payload limit
+      assert.equal(errors[3]?.code, 'InvalidRequest'); // over the 64 KiB payload limit
       for (const err of errors) assert.equal(printed(err).includes(canary), false, err.message);
+      const found = await backend.find?.({ prefix: path, maxItems: 5 }, { ...ctx, maxAgeMs: 0 });
+      assert.deepEqual(found?.paths, [path]); // names only
+      assert.equal(JSON.stringify(found).includes(canary), false);
     });
   });
 
