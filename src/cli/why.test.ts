@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { VaultSyncResource } from '../apis/v1alpha1/index.ts';
 import { issuanceBackoff } from '../controllers/vaultcertificate/renewal.ts';
-import { explain, formatExplanation, nextRetry, refusalOf } from './why.ts';
+import { explain, formatExplanation, lastChange, nextRetry, refusalOf } from './why.ts';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const TENANCY =
@@ -119,5 +119,32 @@ describe('kubectl vaultsync: why', () => {
     assert.deepEqual(x.failure, { reason: 'PermissionDenied', message: 'denied by issuer "pki"' });
     assert.equal(x.refusedBy?.by, 'backend');
     assert.match(formatExplanation(x, 'table', NOW), /Failing:\s+PermissionDenied: denied by issuer "pki"/);
+  });
+
+  it('shows the last change from status.history: versions and outcome, never a value', () => {
+    const vs = vaultSecret('True', 'Synced', 'ok') as { status: Record<string, unknown> };
+    vs.status.history = [
+      {
+        time: '2026-01-01T11:00:00Z',
+        trigger: 'Rotation',
+        mac: 'hmac-sha256:v2:x',
+        sourceVersions: { 'team-a/db': '4' },
+      },
+      { time: '2026-01-01T10:00:00Z', trigger: 'FirstSync', mac: 'hmac-sha256:v2:y' },
+    ];
+    const x = explain(vs as unknown as VaultSyncResource, [], NOW);
+    assert.deepEqual(x.lastChange, { time: '2026-01-01T11:00:00Z', what: 'Rotation team-a/db@4' });
+    assert.match(
+      formatExplanation(x, 'table', NOW),
+      /Last change: +60m ago \(2026-01-01T11:00:00Z\): Rotation team-a\/db@4/,
+    );
+    const rotation = {
+      kind: 'SecretRotation',
+      metadata: { name: 'db', namespace: 'team-a' },
+      spec: {},
+      status: { history: [{ version: '5', time: 't', outcome: 'RolledBack', restoredFrom: '2' }] },
+    } as unknown as VaultSyncResource;
+    assert.equal(lastChange(rotation)?.what, 'version 5 (the value of version 2) RolledBack');
+    assert.equal(lastChange(vaultSecret('True', 'Synced', 'ok')), undefined);
   });
 });

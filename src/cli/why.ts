@@ -36,6 +36,8 @@ export interface Explanation {
   failure?: { reason: string; message: string };
   refusedBy?: Refusal;
   nextRetry?: { at?: string; text: string };
+  /** The newest status.history entry: when the synced data (or the rotated version) last changed. */
+  lastChange?: { time: string; what: string };
   events: { time?: string; type: string; reason: string; message: string; count: number }[];
 }
 
@@ -114,6 +116,24 @@ function failureOf(obj: VaultSyncResource, ready: Condition | undefined, events:
   return undefined;
 }
 
+/** The newest status.history entry in words: versions and outcomes, never a value. */
+export function lastChange(obj: VaultSyncResource): Explanation['lastChange'] {
+  if (obj.kind === 'VaultSecret') {
+    const h = obj.status?.history?.[0];
+    if (!h) return undefined;
+    const versions = Object.entries(h.sourceVersions ?? {}).map(([path, v]) => `${path}@${v}`);
+    if (h.omittedSources) versions.push(`${h.omittedSources} more`);
+    return { time: h.time, what: [h.trigger, ...versions].join(' ') };
+  }
+  if (obj.kind === 'SecretRotation') {
+    const h = obj.status?.history?.[0];
+    if (!h) return undefined;
+    const restored = h.restoredFrom === undefined ? '' : ` (the value of version ${h.restoredFrom})`;
+    return { time: h.time, what: `version ${h.version}${restored} ${h.outcome}` };
+  }
+  return undefined;
+}
+
 export function explain(
   obj: VaultSyncResource,
   rawEvents: readonly ClusterEvent[],
@@ -133,6 +153,7 @@ export function explain(
   const failure = failureOf(obj, ready, events);
   const since = ready?.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : undefined;
   const refusedBy = failure && refusalOf(failure.reason, failure.message);
+  const change = lastChange(obj);
   return {
     kind: obj.kind,
     namespace: obj.metadata.namespace ?? '',
@@ -147,6 +168,7 @@ export function explain(
     ...(failure && { failure }),
     ...(refusedBy && { refusedBy }),
     ...(failure && { nextRetry: nextRetry(obj, failure.reason, since, now) }),
+    ...(change && { lastChange: change }),
     events: events.slice(-10),
   };
 }
@@ -175,6 +197,12 @@ export function formatExplanation(x: Explanation, format: OutputFormat, now: num
     rows.push(['Refused by:', who]);
     if (x.refusedBy.rule) rows.push(['Rule:', x.refusedBy.rule]);
     rows.push(['Why:', x.refusedBy.explanation]);
+  }
+  if (x.lastChange) {
+    rows.push([
+      'Last change:',
+      `${relativeTime(x.lastChange.time, now)} (${x.lastChange.time}): ${x.lastChange.what}`,
+    ]);
   }
   if (x.nextRetry) {
     const when = x.nextRetry.at ? `${relativeTime(x.nextRetry.at, now)} (${x.nextRetry.at}): ` : '';
