@@ -27,11 +27,11 @@ import { backendsYaml, ensureNamespace, startTestOperator, type TestOperator } f
 import { testbed, type Testbed } from './support/testbed.ts';
 import { baoApi } from './support/testbed/openbao.ts';
 import { delay, eventually } from './support/wait.ts';
+import { KWOK_TOLERATIONS, reloadingDeployment } from './support/workloads.ts';
 import { tokenDigest } from '../src/apis/v1alpha1/trigger-token.ts';
 
 const ns = 'team-rot';
 const API = 'vaultsync.io/v1alpha1';
-const TOLERATIONS = [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }];
 const HMAC_ANNOTATION = 'vaultsync.io/secrets-hmac';
 
 interface KvRead {
@@ -96,26 +96,7 @@ describe('SecretRotation against the real control plane and OpenBao', function (
   }
 
   async function createDeployment(name: string, secret: string, opts: { schedulable?: boolean } = {}) {
-    await createObject<V1Deployment>(client, {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: ns, annotations: { 'vaultsync.io/reload': 'true' } },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: {
-            containers: [
-              { name: 'app', image: 'example.invalid/app:1', envFrom: [{ secretRef: { name: secret } }] },
-            ],
-            tolerations: TOLERATIONS,
-            // Never schedulable: its pods stay Pending, it never becomes ready.
-            ...(opts.schedulable === false && { nodeSelector: { 'vaultsync.test/no-such-node': 'true' } }),
-          },
-        },
-      },
-    });
+    await createObject<V1Deployment>(client, reloadingDeployment(ns, name, secret, opts));
     if (opts.schedulable !== false) await eventually(`${name} rolled out`, () => rolledOut(name), 60_000);
   }
 
@@ -460,7 +441,10 @@ describe('SecretRotation against the real control plane and OpenBao', function (
           selector: { matchLabels: { app: n } },
           template: {
             metadata: { labels: { app: n } },
-            spec: { containers: [{ name: 'app', image: 'example.invalid/app:1' }], tolerations: TOLERATIONS },
+            spec: {
+              containers: [{ name: 'app', image: 'example.invalid/app:1' }],
+              tolerations: KWOK_TOLERATIONS,
+            },
           },
         },
       });

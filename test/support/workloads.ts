@@ -6,8 +6,16 @@ import type { V1Deployment } from '@kubernetes/client-node';
 /** Lets pods onto kwok's fake node. */
 export const KWOK_TOLERATIONS = [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }];
 
-/** One replica of `name` (label app=<name>) using Secret `secret`, reloaded when it changes. */
-export function reloadingDeployment(namespace: string, name: string, secret: string): V1Deployment {
+/**
+ * One replica of `name` (label app=<name>) using Secret `secret`, reloaded when it changes.
+ * `schedulable: false`: its pods stay Pending (no node matches), so it never becomes ready.
+ */
+export function reloadingDeployment(
+  namespace: string,
+  name: string,
+  secret: string,
+  opts: { schedulable?: boolean } = {},
+): V1Deployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -22,6 +30,7 @@ export function reloadingDeployment(namespace: string, name: string, secret: str
             { name: 'app', image: 'example.invalid/app:1', envFrom: [{ secretRef: { name: secret } }] },
           ],
           tolerations: KWOK_TOLERATIONS,
+          ...(opts.schedulable === false && { nodeSelector: { 'vaultsync.test/no-such-node': 'true' } }),
         },
       },
     },
