@@ -4,7 +4,8 @@
 // built-in `edit`) and one through the annotation: the earlier value is back as the newest
 // version, the VaultSecret follows within a second of the trigger (measured), the consumer rolls
 // out once each time, the history says both; gRPC refuses a version that does not exist, a tenant
-// holding `view` gets 403, a path outside allowedWritePaths is refused, and no value shows in any
+// holding `view` (or `edit` elsewhere) gets 403, a path outside allowedWritePaths or another tenant's
+// path is refused, and no value shows in any
 // status, event, log, audit line or API answer.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { delay, eventually } from './support/wait.ts';
 import { reloadingDeployment } from './support/workloads.ts';
 
 const ns = 'team-rollback';
+/** Another tenant's namespace (same backend rules, its own paths). */
+const otherNs = 'team-rollback-other';
 const API = 'vaultsync.io/v1alpha1';
 const ROLLBACK_TO = 'vaultsync.io/rollback-to';
 const canary = `canary-${Math.random().toString(36).slice(2)}-rollback`;
@@ -271,6 +274,16 @@ describe('SecretRotation rollback through the API and the annotation (OpenBao, a
     assert.equal(overHttps.status, 403, overHttps.text);
     assert.match(overHttps.body.message, /may not create secretrotations\/rollback/);
     assert.equal(overGrpc.code, grpcStatus.PERMISSION_DENIED);
+    // An editor of this namespace is nobody in another one.
+    const elsewhere = await httpsCall(
+      { address: operator.apiAddress!, caPem: operator.apiCaPem },
+      'POST',
+      `/v1/namespaces/${otherNs}/secretrotations/db:rollback`,
+      tokens.editor,
+      { toVersion: '1' },
+    );
+    answers.push(elsewhere.text);
+    assert.equal(elsewhere.status, 403, elsewhere.text);
     const sr = await rotation('db');
     assert.match(sr?.metadata?.annotations?.[ROLLBACK_TO] ?? '', /^99#/, 'still the last allowed call');
   });
@@ -300,6 +313,39 @@ describe('SecretRotation rollback through the API and the annotation (OpenBao, a
     assert.equal((await kvRead(`${ns}/readonly`)).version, 2, 'nothing written');
   });
 
+  it("another tenant's path named by this tenant's rotation: refused before any read, its value never shown", async () => {
+    await bao('POST', `secret/data/${otherNs}/db`, { data: { password: `${canary}-other-1` } });
+    await bao('POST', `secret/data/${otherNs}/db`, { data: { password: `${canary}-other-2` } });
+    values.add(`${canary}-other-1`).add(`${canary}-other-2`);
+    await createObject<SecretRotation>(client, {
+      apiVersion: API,
+      kind: 'SecretRotation',
+      metadata: { name: 'foreign', namespace: ns, annotations: { [ROLLBACK_TO]: '1' } },
+      spec: {
+        backend: 'vault',
+        path: `${otherNs}/db`,
+        interval: '720h',
+        generate: { password: { type: 'password' } },
+      },
+    });
+    // Answered at once; the rotation then fails its own read of the path the same way.
+    const sr = await eventually('answered', async () => {
+      const x = await rotation('foreign');
+      return x?.status?.rollbackToHandled ? x : undefined;
+    });
+    assert.ok(['RollbackRefused', 'TenancyDenied'].includes(ready(sr)?.reason ?? ''), ready(sr)?.reason);
+    const refusal = await eventually('the RollbackRefused event', async () => {
+      const events = await client.rest.request<{ items: CoreV1Event[] }>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${ns}/events`,
+        query: { fieldSelector: 'involvedObject.name=foreign,reason=RollbackRefused' },
+      });
+      return events.items[0];
+    });
+    assert.match(refusal.message ?? '', /\(TenancyDenied\): .*not allowed for namespace "team-rollback"/);
+    assert.equal((await kvRead(`${otherNs}/db`)).version, 2, 'nothing written');
+  });
+
   it('no value in any status, event, log line, audit line or API answer; the audit names each call', async () => {
     const events = await client.rest.request<{ items: CoreV1Event[] }>({
       method: 'GET',
@@ -323,11 +369,13 @@ describe('SecretRotation rollback through the API and the annotation (OpenBao, a
         [200, '99'],
         [403, undefined],
         [403, undefined],
+        [403, undefined],
       ],
     );
     const everything = [
       JSON.stringify(await rotation('db')),
       JSON.stringify(await rotation('readonly')),
+      JSON.stringify(await rotation('foreign')),
       JSON.stringify(await vaultSecret('db')),
       JSON.stringify(events.items),
       operator.logs.join('\n'),
