@@ -100,6 +100,19 @@ describe('SecretRotation rollback through the API and the annotation (OpenBao, a
     await delay(2000);
     assert.equal(await generation(), before + 1, 'exactly one restart');
   };
+  /** Two versions at `path` (canary values), and a rotation `name` of it asked to roll back to 1. */
+  const rollbackAskedOn = async (name: string, path: string) => {
+    for (const v of [1, 2]) {
+      values.add(`${canary}-${name}-${v}`);
+      await bao('POST', `secret/data/${path}`, { data: { password: `${canary}-${name}-${v}` } });
+    }
+    await createObject<SecretRotation>(client, {
+      apiVersion: API,
+      kind: 'SecretRotation',
+      metadata: { name, namespace: ns, annotations: { [ROLLBACK_TO]: '1' } },
+      spec: { backend: 'vault', path, interval: '720h', generate: { password: { type: 'password' } } },
+    });
+  };
   const rememberLatest = async () => values.add((await kvRead(`${ns}/db`)).data.password ?? canary);
 
   before(async function () {
@@ -289,20 +302,7 @@ describe('SecretRotation rollback through the API and the annotation (OpenBao, a
   });
 
   it('a path outside allowedWritePaths: RollbackRefused naming the rule, nothing written', async () => {
-    await bao('POST', `secret/data/${ns}/readonly`, { data: { password: `${canary}-ro-1` } });
-    await bao('POST', `secret/data/${ns}/readonly`, { data: { password: `${canary}-ro-2` } });
-    values.add(`${canary}-ro-1`).add(`${canary}-ro-2`);
-    await createObject<SecretRotation>(client, {
-      apiVersion: API,
-      kind: 'SecretRotation',
-      metadata: { name: 'readonly', namespace: ns, annotations: { [ROLLBACK_TO]: '1' } },
-      spec: {
-        backend: 'vault',
-        path: `${ns}/readonly`,
-        interval: '720h',
-        generate: { password: { type: 'password' } },
-      },
-    });
+    await rollbackAskedOn('readonly', `${ns}/readonly`);
     const sr = await eventually('refused', async () => {
       const x = await rotation('readonly');
       return ready(x)?.reason === 'RollbackRefused' ? x : undefined;
@@ -314,20 +314,7 @@ describe('SecretRotation rollback through the API and the annotation (OpenBao, a
   });
 
   it("another tenant's path named by this tenant's rotation: refused before any read, its value never shown", async () => {
-    await bao('POST', `secret/data/${otherNs}/db`, { data: { password: `${canary}-other-1` } });
-    await bao('POST', `secret/data/${otherNs}/db`, { data: { password: `${canary}-other-2` } });
-    values.add(`${canary}-other-1`).add(`${canary}-other-2`);
-    await createObject<SecretRotation>(client, {
-      apiVersion: API,
-      kind: 'SecretRotation',
-      metadata: { name: 'foreign', namespace: ns, annotations: { [ROLLBACK_TO]: '1' } },
-      spec: {
-        backend: 'vault',
-        path: `${otherNs}/db`,
-        interval: '720h',
-        generate: { password: { type: 'password' } },
-      },
-    });
+    await rollbackAskedOn('foreign', `${otherNs}/db`);
     // Answered at once; the rotation then fails its own read of the path the same way.
     const sr = await eventually('answered', async () => {
       const x = await rotation('foreign');
