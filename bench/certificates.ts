@@ -139,7 +139,7 @@ async function createCertificates(
           metadata: { name: `c-${i}`, namespace: ns },
           spec: {
             issuer: { backend: 'vault-pki', role: 'svc' },
-            dnsNames: [`c-${i}.${ns}.${DOMAIN}`],
+            dnsNames: [`c-${i}.${ns}.svc.cluster.local`], // the issuer certifies a namespace's own names only
             duration: '24h',
             privateKey: key,
             secretName: `c-${i}-tls`,
