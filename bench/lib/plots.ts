@@ -45,7 +45,7 @@ const line = (title: string, values: object[], x: object, y: object): TopLevelSp
   height: 320,
   data: { values },
   mark: { type: 'line', point: values.length < 60 },
-  encoding: { x, y, color: { field: 'run', type: 'nominal' } } as never,
+  encoding: { x, y, color: { field: 'run', type: 'nominal', legend: { labelLimit: 400 } } } as never,
 });
 
 interface HistoryRow {
