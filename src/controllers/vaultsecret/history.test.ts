@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { VaultSecret, VaultSecretHistoryEntry } from '../../apis/v1alpha1/index.ts';
-import { type SyncCause, historyEntry, historyTrigger, syncHistory } from './history.ts';
+import { HistoryMemory, type SyncCause, historyEntry, historyTrigger, syncHistory } from './history.ts';
 
 const cause = (c: Partial<SyncCause>): SyncCause => ({
   first: false,
@@ -90,5 +90,36 @@ describe('VaultSecret history', () => {
       { time: '1970-01-01T00:00:00Z', trigger: 'FirstSync', mac: 'm' },
     ]);
     assert.equal(syncHistory(vsWith(undefined), {}, undefined, 0), undefined);
+  });
+
+  it('a sync that sees an older cached status neither loses the entry just written nor records the change twice', () => {
+    const memory = new HistoryMemory();
+    const stale = vsWith([entry(1)]);
+    const changed = { secretMAC: 'mac-2', sourceVersions: { 'shop/db': '2' } };
+    const written = memory.next('shop/db', stale, changed, cause({ asked: 'Rollback' }), 2000);
+    assert.deepEqual(
+      written?.map((h) => [h.trigger, h.mac]),
+      [
+        ['Rollback', 'mac-2'],
+        ['Refresh', 'mac-1'],
+      ],
+    );
+    // The Secret's event wakes the resource before the informer has the status just written:
+    // the same change read again (as drift) keeps the Rollback entry, once.
+    const again = memory.next('shop/db', stale, changed, cause({ due: 'Secret drifted' }), 3000);
+    assert.deepEqual(again, written);
+    // Once the cache has it, the next change goes first as usual.
+    const fresh = vsWith(written);
+    const next = memory.next('shop/db', fresh, { secretMAC: 'mac-3' }, cause({}), 4000);
+    assert.deepEqual(
+      next?.map((h) => h.mac),
+      ['mac-3', 'mac-2', 'mac-1'],
+    );
+    memory.forget('shop/db');
+    assert.deepEqual(
+      syncHistory(stale, changed, undefined, 0),
+      [entry(1)],
+      'without memory: the cache as it is',
+    );
   });
 });

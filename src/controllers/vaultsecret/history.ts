@@ -64,21 +64,48 @@ export function historyEntry(change: {
 /**
  * The history a sync writes with `status`: an entry first when the data changed (`cause` given:
  * the status's MAC and versions), bounded by spec.historyLimit either way (a lowered limit, or 0,
- * takes effect with the next status write). Undefined: no history (status-write.ts removes it).
+ * takes effect with the next status write). `recorded`, the newest entry this process wrote, goes
+ * first when the cached status does not show it yet; a change it already records is not recorded
+ * again. Undefined: no history (status-write.ts removes it).
  */
 export function syncHistory(
   vs: VaultSecret,
   status: VaultSecretStatus,
   cause: SyncCause | undefined,
   now: number,
+  recorded?: VaultSecretHistoryEntry,
 ): VaultSecretHistoryEntry[] | undefined {
+  const stored = vs.status?.history ?? [];
+  const history = recorded && stored[0]?.mac !== recorded.mac ? [recorded, ...stored] : stored;
   const entry =
     cause &&
+    status.secretMAC !== history[0]?.mac &&
     historyEntry({
       time: formatTime(now),
       trigger: historyTrigger(cause),
       mac: status.secretMAC ?? '',
       sourceVersions: status.sourceVersions ?? {},
     });
-  return appendHistory(vs.status?.history, entry, historyLimit(vs.spec.historyLimit));
+  return appendHistory(history, entry || undefined, historyLimit(vs.spec.historyLimit));
+}
+
+/**
+ * The newest entry written per VaultSecret. A reconcile right after a status write may see the
+ * informer's older copy (the Secret's event came first): without this it would take the change
+ * for a new one and write its entry over the one just written (a rollback recorded as SecretDrift).
+ */
+export class HistoryMemory {
+  readonly #newest = new Map<string, VaultSecretHistoryEntry>();
+
+  /** syncHistory with what this process recorded for `key`, remembered for the next sync. */
+  next(key: string, vs: VaultSecret, status: VaultSecretStatus, cause: SyncCause | undefined, now: number) {
+    const history = syncHistory(vs, status, cause, now, this.#newest.get(key));
+    if (history?.[0]) this.#newest.set(key, history[0]);
+    else this.#newest.delete(key);
+    return history;
+  }
+
+  forget(key: string): void {
+    this.#newest.delete(key);
+  }
 }

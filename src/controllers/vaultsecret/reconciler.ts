@@ -47,7 +47,7 @@ import {
   sharedReadWindow,
 } from './refresh.ts';
 import { type FailureIo, reportFailure } from './report-failure.ts';
-import { type SyncCause, syncHistory } from './history.ts';
+import { HistoryMemory, type SyncCause } from './history.ts';
 import { dataProblem } from './secret-limits.ts';
 import { statusEqual, writeStatus } from './status-write.ts';
 import { syncNowToken } from './sync-now.ts';
@@ -137,6 +137,7 @@ export class VaultSecretReconciler {
   readonly #io: FailureIo;
   /** When this process last read each resource's data: reads that changed nothing are not in status. */
   readonly #refreshedAt = new Map<string, number>();
+  readonly #history = new HistoryMemory();
   readonly #startedMs: number;
 
   constructor(deps: VaultSecretReconcilerDeps) {
@@ -157,6 +158,7 @@ export class VaultSecretReconciler {
       this.#io.held.forget(key);
       this.#io.failures.forget(key);
       this.#refreshedAt.delete(key);
+      this.#history.forget(key);
       return;
     }
     if (vs.metadata?.deletionTimestamp)
@@ -364,7 +366,7 @@ export class VaultSecretReconciler {
         syncedResourceVersion: secret.metadata.resourceVersion,
       }),
     };
-    status.history = syncHistory(vs, status, attempt.changed ? attempt.cause : undefined, now);
+    status.history = this.#history.next(key, vs, status, attempt.changed ? attempt.cause : undefined, now);
     // A read with no news is remembered, not written (refresh.ts); one with news records its time.
     if (!statusEqual(vs.status, status) || !vs.status?.lastRefreshTime)
       status.lastRefreshTime = formatTime(readAt);
