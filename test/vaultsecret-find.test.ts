@@ -37,7 +37,7 @@ const API = 'vaultsync.io/v1alpha1';
 const run = randomBytes(3).toString('hex');
 const canary = (what: string) => `canary-${run}-${what}`;
 /** VaultSecrets sharing one find (the brief's 1,000, cut to what stays fast on two cores). */
-const N = 200;
+const N = 1000;
 const REFRESH_S = 30;
 
 function config(bed: Testbed): string {
