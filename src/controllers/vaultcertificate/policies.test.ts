@@ -189,6 +189,10 @@ describe('VaultCertificate: should a certificate be issued? (policy chain)', fun
     assert.equal(renewNowToken(asked), 'go');
     const answered = { ...asked, status: { renewNowHandled: tokenDigest('go') } };
     assert.equal(renewNowToken(answered), undefined);
+    // Our own status write answers it while the cache still shows the older status.
+    assert.equal(renewNowToken(asked, { renewNowHandled: tokenDigest('go') }), undefined);
+    assert.equal(renewNowToken(asked, { renewNowHandled: tokenDigest('earlier') }), 'go');
+    assert.equal(renewNowToken(asked, {}), 'go');
     assert.equal(stillUsable({ reason: IssuingReason.ManuallyTriggered, message: '' }), true);
   });
 });

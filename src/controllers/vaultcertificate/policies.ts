@@ -3,6 +3,7 @@
 // is pure and sees only the desired certificate, the parsed Secret and the clock.
 import {
   type VaultCertificate,
+  type VaultCertificateStatus,
   UserAnnotation,
   pendingToken,
   IssuingReason,
@@ -140,9 +141,19 @@ const manuallyTriggered: Policy = ({ renewNow }) =>
     ? v(IssuingReason.ManuallyTriggered, `a new certificate was requested (${UserAnnotation.RenewNow})`)
     : undefined;
 
-/** The renew-now value not answered yet: answered by the next certificate written (status.renewNowHandled). */
-export function renewNowToken(vc: VaultCertificate): string | undefined {
-  return pendingToken(vc.metadata?.annotations?.[UserAnnotation.RenewNow], vc.status?.renewNowHandled);
+/**
+ * The renew-now value not answered yet: answered by the next certificate written
+ * (status.renewNowHandled) — in the cached status, or in `written`, the status this replica last
+ * wrote (the cache may not show it yet: a reconcile woken by the new Secret's own event would
+ * otherwise issue a second certificate for one request).
+ */
+export function renewNowToken(
+  vc: VaultCertificate,
+  written?: Pick<VaultCertificateStatus, 'renewNowHandled'>,
+): string | undefined {
+  const value = vc.metadata?.annotations?.[UserAnnotation.RenewNow];
+  const token = pendingToken(value, vc.status?.renewNowHandled);
+  return token !== undefined && written ? pendingToken(value, written.renewNowHandled) : token;
 }
 
 /** The chain, in order. */

@@ -99,7 +99,7 @@ async function reconcileOne(
     expectedMac: ours ? ours.mac : vc.status?.certificateMAC,
     recordedIssuer: ours ? ours.issuer : vc.status?.issuer,
     renewal,
-    renewNow: renewNowToken(vc),
+    renewNow: renewNowToken(vc, ours?.status),
     now,
   });
   if (!trigger)
