@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       try {
         if (name === 'certificates') {
           await operator.stop();
-          rows.push(await certificatesScenario(bed, series));
+          rows.push(await certificatesScenario(ctx, series));
         } else rows.push(await RUNNERS[name](ctx, series));
       } catch (err) {
         // The rows so far are kept; a scenario that needs the failed one's state may fail too.

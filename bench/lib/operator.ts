@@ -16,6 +16,8 @@ export interface OperatorSettings {
   defaultRefreshInterval?: string;
   /** Where V8 CPU profiles go (one file per run); undefined: no profile. */
   cpuProfileDir?: string;
+  /** Config YAML added to the bench's backends, e.g. an `issuers:` list (the certificates scenario). */
+  extraConfig?: string;
 }
 
 /** The backend the bench's VaultSecrets read: OpenBao KV v2, namespaces bench-*, paths bench/**. */
@@ -63,7 +65,9 @@ export class BenchOperator {
    * scenarios must not count: call this before taking a mark) and least-privilege credentials.
    */
   async prepare(settings: OperatorSettings): Promise<PreparedRun> {
-    const shipped = await shippedOperatorConfig(this.#bed, { config: benchBackends(this.#bed) });
+    const shipped = await shippedOperatorConfig(this.#bed, {
+      config: benchBackends(this.#bed) + (settings.extraConfig ?? ''),
+    });
     const doc = parse(shipped.configText) as { operator: Record<string, unknown> };
     // Info, as deployed: debug lines per reconcile would time the logger, not the operator.
     doc.operator.logLevel = 'info';
@@ -101,6 +105,13 @@ export class BenchOperator {
   async stop(): Promise<void> {
     await this.#process?.stop(30_000);
     this.#process = undefined;
+  }
+
+  /** The operator's own /metrics text (Prometheus), from its health server. */
+  async metrics(): Promise<string> {
+    const address = this.#process?.healthAddress();
+    if (!address) throw new Error('no operator running to scrape');
+    return (await fetch(`http://${address}/metrics`)).text();
   }
 
   /** The operator's retained heap (bytes, after GC in its own process), via the heap hook. */
