@@ -2,9 +2,10 @@
 // vaultsync → baseline where a baseline exists, counted by the servers themselves (the
 // apiserver's apiserver_request_total, OpenBao's audit device). Writes bench/out/summary.json,
 // summary.md (printed too), history.jsonl and PNG plots. Knobs (environment):
-//   BENCH_RESOURCES=10000 BENCH_PATHS=1000 BENCH_SCENARIOS=cold,restart,idle,propagation,memory,certificates
+//   BENCH_RESOURCES=10000 BENCH_PATHS=1000 BENCH_SCENARIOS=cold,restart,idle,propagation,reload,memory,certificates
 //   BENCH_CONCURRENCY (default: tuned) BENCH_WORKERS=4 BENCH_REFRESH_SECONDS=60 BENCH_IDLE_SECONDS=180
 //   BENCH_CHANGES=100 BENCH_CERTIFICATES=1000 BENCH_RSA=100 BENCH_CPU_PROFILE=1 BENCH_OUT=bench/out
+//   BENCH_WORKLOADS=100 BENCH_RELOADS=50 BENCH_RELOAD_DEBOUNCE (default: the shipped 10 s)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ import { coldSync } from './scenarios/cold.ts';
 import { idle } from './scenarios/idle.ts';
 import { memory } from './scenarios/memory.ts';
 import { propagation } from './scenarios/propagation.ts';
+import { reload } from './scenarios/reload.ts';
 import { restart } from './scenarios/restart.ts';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -37,6 +39,7 @@ const RUNNERS: Record<Exclude<ScenarioName, 'certificates'>, Runner> = {
   restart,
   idle,
   propagation,
+  reload,
   memory,
 };
 

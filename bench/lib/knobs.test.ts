@@ -17,6 +17,13 @@ describe('bench knobs', () => {
     assert.throws(() => pickScenarios('cold,api'), /unknown scenario api/);
   });
 
+  it('times reloads of 100 Deployments, 50 changes, at the shipped debounce unless told otherwise', () => {
+    const k = readKnobs({});
+    assert.deepEqual([k.workloads, k.reloads, k.reloadDebounceSeconds], [100, 50, undefined]);
+    assert.equal(readKnobs({ BENCH_RELOAD_DEBOUNCE: '2' }).reloadDebounceSeconds, 2);
+    assert.deepEqual(pickScenarios('reload'), ['cold', 'reload']);
+  });
+
   it('refuses sizes that make no workload', () => {
     assert.throws(() => readKnobs({ BENCH_RESOURCES: '100', BENCH_PATHS: '200' }));
     assert.throws(() => readKnobs({ BENCH_RESOURCES: 'many' }), /whole number/);

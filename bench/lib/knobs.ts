@@ -2,11 +2,19 @@
 // is the issue's size except the idle window: ten minutes at refresh 1 m is longer than most runs
 // can spare, so the window is a knob and the summary reports reads per refresh.
 
-export const SCENARIOS = ['cold', 'restart', 'idle', 'propagation', 'memory', 'certificates'] as const;
+export const SCENARIOS = [
+  'cold',
+  'restart',
+  'idle',
+  'propagation',
+  'reload',
+  'memory',
+  'certificates',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Scenarios that reuse the VaultSecrets the cold sync created (so cold runs before any of them). */
-export const NEEDS_COLD: readonly ScenarioName[] = ['restart', 'idle', 'propagation', 'memory'];
+export const NEEDS_COLD: readonly ScenarioName[] = ['restart', 'idle', 'propagation', 'reload', 'memory'];
 
 export interface Knobs {
   resources: number;
@@ -20,6 +28,11 @@ export interface Knobs {
   idleSeconds: number;
   /** Backend changes timed one after another in the propagation scenario. */
   changes: number;
+  /** Reload: Deployments opted in to one bench Secret each, and Secret changes timed one after another. */
+  workloads: number;
+  reloads: number;
+  /** Reload: the Deployments' `vaultsync.io/reload-debounce` in seconds; undefined: the shipped default. */
+  reloadDebounceSeconds: number | undefined;
   certificates: number;
   rsa: number;
   /** Writes a V8 CPU profile of the operator per run, and its top functions. */
@@ -65,6 +78,9 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env): Knobs {
     refreshSeconds: positive(env, 'BENCH_REFRESH_SECONDS', 60),
     idleSeconds: positive(env, 'BENCH_IDLE_SECONDS', 180),
     changes: positive(env, 'BENCH_CHANGES', 100),
+    workloads: positive(env, 'BENCH_WORKLOADS', 100),
+    reloads: positive(env, 'BENCH_RELOADS', 50),
+    reloadDebounceSeconds: env.BENCH_RELOAD_DEBOUNCE ? positive(env, 'BENCH_RELOAD_DEBOUNCE', 10) : undefined,
     certificates: positive(env, 'BENCH_CERTIFICATES', 1000),
     rsa: positive(env, 'BENCH_RSA', 100),
     cpuProfile: env.BENCH_CPU_PROFILE === '1',

@@ -1,7 +1,8 @@
 // When each Secret first held the value the bench expects, seen by one watch on the Secrets of the
 // namespaces under test (one long request, whatever the resource count: waiting costs the
 // apiserver nothing that scales, unlike the LIST every 250 ms the old harness sent).
-import * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type OpenWatch, openWatch } from './watch.ts';
 
 interface SecretEvent {
   metadata?: { name?: string; namespace?: string };
@@ -11,15 +12,14 @@ interface SecretEvent {
 export class SecretWatch {
   /** `namespace/name` → performance.now() when it first held the expected value. */
   readonly matchedAt = new Map<string, number>();
-  readonly #kc: k8s.KubeConfig;
+  readonly #kc: KubeConfig;
   readonly #namespaces: ReadonlySet<string>;
   readonly #key: string;
   #expected = new Map<string, string>();
   #waiters: { done: () => boolean; resolve: () => void }[] = [];
-  #abort: AbortController | undefined;
-  #error: unknown;
+  #watch: OpenWatch | undefined;
 
-  constructor(kc: k8s.KubeConfig, namespaces: readonly string[], key = 'v') {
+  constructor(kc: KubeConfig, namespaces: readonly string[], key = 'v') {
     this.#kc = kc;
     this.#namespaces = new Set(namespaces);
     this.#key = key;
@@ -27,20 +27,11 @@ export class SecretWatch {
 
   /** Opens the watch (every Secret of the cluster, filtered here by namespace). */
   async start(): Promise<void> {
-    this.#abort = await new k8s.Watch(this.#kc).watch(
-      '/api/v1/secrets',
-      {},
-      (_type: string, obj: SecretEvent) => this.#seen(obj),
-      (err: unknown) => {
-        if (err && this.#abort) this.#error = err;
-      },
-    );
+    this.#watch = await openWatch(this.#kc, '/api/v1/secrets', (_type, obj: SecretEvent) => this.#seen(obj));
   }
 
   stop(): void {
-    const abort = this.#abort;
-    this.#abort = undefined;
-    abort?.abort();
+    this.#watch?.stop();
   }
 
   /** From now on `namespace/name` counts as matched when it holds `value`. */
@@ -57,7 +48,7 @@ export class SecretWatch {
         this.#waiters = this.#waiters.filter((w) => w.resolve !== resolve);
         reject(
           new Error(
-            `${what}: not within ${timeoutMs} ms (${this.matchedAt.size} matched; ${String(this.#error ?? '')})`,
+            `${what}: not within ${timeoutMs} ms (${this.matchedAt.size} matched; ${String(this.#watch?.error ?? '')})`,
           ),
         );
       }, timeoutMs);
