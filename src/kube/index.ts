@@ -29,6 +29,7 @@ export {
 } from './controller.ts';
 export { Informer } from './informer.ts';
 export { type InformerHandlers, enqueueHandlers } from './informer-handlers.ts';
+export { OwnWrites, skippingEchoes } from './own-writes.ts';
 export type { InformerOptions, InformerStatus } from './informer-options.ts';
 export {
   ObjectCache,

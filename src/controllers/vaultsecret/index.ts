@@ -16,6 +16,7 @@ import { Controller } from '../../kube/controller.ts';
 import { enqueueHandlers } from '../../kube/informer-handlers.ts';
 import { Informer } from '../../kube/informer.ts';
 import { keepWriters } from '../../kube/managed-fields.ts';
+import { OwnWrites, skippingEchoes } from '../../kube/own-writes.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { builtinResources, keyFor } from '../../kube/resources.ts';
@@ -82,6 +83,10 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
   // VaultSecrets whose next reconcile reads the backend even if their refresh is not due, and why.
   const refreshRequested = new Map<string, RefreshCause>();
   const failureHold = new FailureHold();
+  // The Secrets and statuses this process just wrote: their echoes wake no reconcile
+  // (kube/own-writes.ts); a write by anyone else still does.
+  const ownWrites = new OwnWrites();
+  const ownStatusWrites = new OwnWrites();
   const controller = new Controller({
     name: 'vaultsecret',
     workers: opts.workers,
@@ -111,12 +116,19 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
         return cause;
       },
       failureHold,
+      ownWrites,
+      ownStatusWrites,
     }),
   });
   // A replay (resync) wakes only a VaultSecret with nothing planned: one waiting for its refresh
   // or a retry keeps that time, so replays read no backend the schedule did not ask for.
   const replayed = (key: string) => controller.queue.addUnlessPending(key, { priority: 'low' });
-  vaultSecrets.addHandlers(enqueueHandlers((key) => controller.enqueue(key), undefined, replayed));
+  vaultSecrets.addHandlers(
+    skippingEchoes(
+      enqueueHandlers((key) => controller.enqueue(key), undefined, replayed),
+      ownStatusWrites,
+    ),
+  );
   vaultSecrets.addHandlers({
     delete: (vs) => {
       const key = keyFor(vs.metadata?.namespace, vs.metadata?.name ?? '');
@@ -125,12 +137,16 @@ export function createVaultSecretController(opts: VaultSecretControllerOptions) 
       controller.forgetKey(key);
     },
   });
-  // A Secret event wakes its VaultSecret (named by our label): drift is repaired at once.
+  // A Secret event wakes its VaultSecret (named by our label): drift is repaired at once. The
+  // echo of a write of its own reconcile does not.
   secrets.addHandlers(
-    enqueueHandlers(
-      (key) => controller.enqueue(key, { priority: 'high' }),
-      (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[VAULTSECRET_OWNER_LABEL] ?? '')],
-      replayed,
+    skippingEchoes(
+      enqueueHandlers(
+        (key) => controller.enqueue(key, { priority: 'high' }),
+        (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[VAULTSECRET_OWNER_LABEL] ?? '')],
+        replayed,
+      ),
+      ownWrites,
     ),
   );
   /**

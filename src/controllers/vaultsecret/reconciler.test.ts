@@ -17,7 +17,7 @@ import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
 import type { SecretChange } from '../contracts.ts';
 import { type LifecycleFact, eventTypeOf } from '../lifecycle.ts';
-import { createVaultSecretReconciler } from './reconciler.ts';
+import { type VaultSecretReconcilerDeps, createVaultSecretReconciler } from './reconciler.ts';
 
 const KEY = 'shop/db';
 const CANARY = 'canary-7c1d-value';
@@ -41,7 +41,11 @@ function vaultSecret(
 }
 
 /** The reconciler with fakes; the apiserver applies status patches and Secret applies in memory. */
-function setup(vs: VaultSecret, remote: Record<string, string>) {
+function setup(
+  vs: VaultSecret,
+  remote: Record<string, string>,
+  extra: Partial<VaultSecretReconcilerDeps> = {},
+) {
   const clock = new FakeClock(Date.parse('2030-01-01T00:00:00Z'));
   let current = vs;
   let secret: V1Secret | undefined;
@@ -98,7 +102,7 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
       if (refuse.status) throw refuse.status;
       const patch = (req.body as { status: VaultSecretStatus }).status;
       current = { ...current, status: { ...current.status, ...patch } };
-      return current;
+      return { ...current, metadata: { ...current.metadata, resourceVersion: String(++version) } };
     }
     throw new Error(`unexpected ${req.method} ${req.path}`);
   });
@@ -123,6 +127,7 @@ function setup(vs: VaultSecret, remote: Record<string, string>) {
     clock,
     defaultRefreshIntervalMs: 3_600_000,
     userErrorRetryMs: USER_RETRY_MS,
+    ...extra,
   });
   const log = new RecordingLogger();
   const ctx: ReconcileContext = {
@@ -478,6 +483,29 @@ describe('VaultSecret reconciler: create-first writes', () => {
       t.events.map((e) => e.reason),
       ['SecretCreated'],
     );
+  });
+
+  it('tells which Secret and status versions it wrote (their echoes wake no reconcile), and nothing when idle', async () => {
+    const log = (into: string[]) => ({
+      record: (key: string, rv: string | undefined) => void into.push(`${key}@${rv}`),
+    });
+    const secrets: string[] = [];
+    const statuses: string[] = [];
+    const t = setup(
+      vaultSecret(),
+      { password: CANARY },
+      { ownWrites: log(secrets), ownStatusWrites: log(statuses) },
+    );
+    await t.run();
+    assert.deepEqual(secrets, [`shop/db@${t.secret?.metadata?.resourceVersion}`]);
+    assert.equal(statuses.length, 1);
+    assert.notEqual(statuses[0], secrets[0], 'the status write has its own version');
+    await t.run();
+    assert.equal(secrets.length + statuses.length, 2, 'a reconcile that writes nothing tells nothing');
+    t.backendData.value = { password: 'changed' };
+    t.vs = { ...t.vs, metadata: { ...t.vs.metadata, annotations: { 'vaultsync.io/sync-now': 'x' } } };
+    await t.run();
+    assert.equal(secrets.length, 2, 'an update is told too');
   });
 
   it("refuses someone else's Secret found by the create-only apply's conflict, untouched (SecretNotOwned)", async () => {

@@ -22,7 +22,8 @@ import { type Condition, formatTime, getCondition, setCondition } from '../../ku
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { addFinalizer, hasFinalizer } from '../../kube/finalizers.ts';
 import { releaseFields } from '../../kube/managed-fields.ts';
-import { keyFor } from '../../kube/resources.ts';
+import type { OwnWrites } from '../../kube/own-writes.ts';
+import { keyFor, keyOf } from '../../kube/resources.ts';
 import { macEqual } from '../../secrets/hmac.ts';
 import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
 import { Failure, FailureReporter, USER_ERROR_RETRY_MS, classify } from '../failure/index.ts';
@@ -89,7 +90,13 @@ export interface VaultSecretReconcilerDeps {
   takeRefreshRequest?: (key: string) => RefreshCause | undefined;
   /** Failures that need a user's fix hold further backend reads (shared so deletes can forget). */
   failureHold?: FailureHold;
+  /** Told of each Secret write, so its echo from the informer wakes no second reconcile. */
+  ownWrites?: OwnWriteLog;
+  /** The same for each status write of a sync. */
+  ownStatusWrites?: OwnWriteLog;
 }
+
+type OwnWriteLog = Pick<OwnWrites, 'record'>;
 
 export function refreshIntervalMs(vs: VaultSecret, defaultMs: number): number {
   return vs.spec.refreshInterval === undefined ? defaultMs : parseDuration(vs.spec.refreshInterval);
@@ -307,6 +314,7 @@ export class VaultSecretReconciler {
       if (!created) existing = await this.#verifiedSecret(vs, read);
     }
     let secret = created ?? existing;
+    if (created) this.#wrote(created);
     let lastSyncTime = vs.status?.lastSyncTime;
     const unchanged =
       !created &&
@@ -315,8 +323,10 @@ export class VaultSecretReconciler {
       metadataMatches(existing, desired) &&
       (managedKeys(existing) ?? []).length === data.size;
     if (!unchanged) {
-      if (!created)
+      if (!created) {
         secret = await writing(`Secret ${targetName(vs)}`, data.values(), () => this.#apply(desired));
+        this.#wrote(secret);
+      }
       lastSyncTime = formatTime(attempt.now);
       const verb = existing ? 'Updated' : 'Created';
       ctx.log.info(`${verb} Secret`, { secret: targetName(vs), keys: data.size });
@@ -371,7 +381,10 @@ export class VaultSecretReconciler {
     if (!statusEqual(vs.status, status) || !vs.status?.lastRefreshTime)
       status.lastRefreshTime = formatTime(readAt);
     const wasReady = getCondition(vs.status?.conditions as Condition[] | undefined, 'Ready');
-    await writing('the VaultSecret status', [], () => writeStatus(this.#deps.client, vs, status));
+    const stored = await writing('the VaultSecret status', [], () =>
+      writeStatus(this.#deps.client, vs, status),
+    );
+    if (stored) this.#deps.ownStatusWrites?.record(key, stored.metadata?.resourceVersion);
     this.#io.held.forget(key);
     this.#io.failures.forget(key);
     if (wasReady && wasReady.status !== 'True')
@@ -384,6 +397,10 @@ export class VaultSecretReconciler {
       });
     const delay = nextRefreshDelay(readAt, target.intervalMs, now, target.phase);
     return delay === undefined ? undefined : { requeueAfter: delay };
+  }
+
+  #wrote(secret: V1Secret): void {
+    this.#deps.ownWrites?.record(keyOf(secret), secret.metadata?.resourceVersion);
   }
 
   /** Server-side apply of the Secret as ours (force: the fields are this VaultSecret's). */

@@ -5,13 +5,14 @@ import { API_VERSION, FieldManager } from '../../apis/v1alpha1/index.ts';
 import { type KubeClient, patchStatus } from '../../kube/client.ts';
 import { canonicalJson } from '../shared/canonical-json.ts';
 
+/** Writes `status` if it differs; returns the object as written (undefined: nothing to write). */
 export async function writeStatus(
   client: KubeClient,
   vs: VaultSecret,
   status: VaultSecretStatus,
-): Promise<void> {
-  if (statusEqual(vs.status, status)) return;
-  await patchStatus(
+): Promise<VaultSecret | undefined> {
+  if (statusEqual(vs.status, status)) return undefined;
+  return patchStatus<VaultSecret>(
     client,
     {
       apiVersion: API_VERSION,
