@@ -52,6 +52,7 @@ async function prepare(ctx: BenchContext, knobs: Knobs): Promise<void> {
     'bench-baseline-1',
     'bench-baseline-2',
     'bench-tune',
+    'bench-floor',
     'bench-unrelated',
   ];
   for (const ns of namespaces) await ensureNamespace(ctx.kc, ns);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import {
+  baoReadTimes,
   baoReads,
+  earlyReads,
   heapSlope,
   isNoisy,
   parseApiserverRequests,
@@ -60,6 +62,32 @@ describe('bench figures', () => {
       '',
     ].join('\n');
     assert.equal(baoReads(text, 'secret/data/bench/'), 2);
+  });
+
+  it('reads times from audit lines, and counts reads sooner than a refresh schedule would make', () => {
+    const entry = (type: string, path: string, time: string) =>
+      JSON.stringify({ type, time, request: { operation: 'read', path } });
+    const text = [
+      entry('request', 'secret/data/bench/p1', '2026-12-05T10:00:00.000Z'),
+      entry('response', 'secret/data/bench/p1', '2026-12-05T10:00:00.010Z'),
+      entry('request', 'secret/data/bench/p2', '2026-12-05T10:00:01.000Z'),
+    ].join('\n');
+    const t0 = Date.parse('2026-12-05T10:00:00.000Z');
+    assert.deepEqual(baoReadTimes(text, 'secret/data/bench/'), [
+      { path: 'secret/data/bench/p1', at: t0 },
+      { path: 'secret/data/bench/p2', at: t0 + 1000 },
+    ]);
+    const reads = [
+      { path: 'a', at: 0 },
+      { path: 'a', at: 30_000 }, // on schedule
+      { path: 'a', at: 31_000 }, // early: 1 s after the last
+      { path: 'b', at: 5_000 }, // early, but before the window
+      { path: 'b', at: 2_000 },
+      { path: 'b', at: 65_000 },
+      { path: 'b', at: 35_000 }, // on schedule: 30 s after the last
+    ];
+    assert.equal(earlyReads(reads, 10_000, 27_000), 1);
+    assert.equal(earlyReads(reads, 0, 27_000), 2);
   });
 
   it('quantiles by nearest rank', () => {

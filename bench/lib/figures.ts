@@ -71,6 +71,46 @@ export function baoReads(auditText: string, prefix: string): number {
   return n;
 }
 
+/** One backend read in OpenBao's audit log: its path and when (ms since the epoch). */
+export interface BaoRead {
+  path: string;
+  at: number;
+}
+
+/** The reads of paths under `prefix` in audit log text, in the log's order. */
+export function baoReadTimes(auditText: string, prefix: string): BaoRead[] {
+  const reads: BaoRead[] = [];
+  for (const line of auditText.split('\n')) {
+    if (!line.includes('"type":"request"') || !line.includes(prefix)) continue;
+    const e = JSON.parse(line) as {
+      type?: string;
+      time?: string;
+      request?: { path?: string; operation?: string };
+    };
+    const path = e.request?.path;
+    if (e.type === 'request' && e.request?.operation === 'read' && path?.startsWith(prefix) && e.time)
+      reads.push({ path, at: Date.parse(e.time) });
+  }
+  return reads;
+}
+
+/**
+ * Reads at or after `from` that came sooner than `minGapMs` after the previous read of the same
+ * path: what a refresh schedule of one read per path per interval would not have made. Counting
+ * these instead of reads per window leaves out the window's edges (a path read on schedule just
+ * inside both ends counts once more than the window holds intervals).
+ */
+export function earlyReads(reads: readonly BaoRead[], from: number, minGapMs: number): number {
+  const last = new Map<string, number>();
+  let early = 0;
+  for (const { path, at } of [...reads].sort((a, b) => a.at - b.at)) {
+    const previous = last.get(path);
+    if (at >= from && previous !== undefined && at - previous < minGapMs) early++;
+    last.set(path, at);
+  }
+  return early;
+}
+
 /** The q-quantile by the nearest-rank method (NaN for no samples). */
 export function quantile(xs: readonly number[], q: number): number {
   if (xs.length === 0) return NaN;

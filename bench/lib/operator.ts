@@ -10,6 +10,9 @@ import { shippedOperatorConfig } from '../../test/support/operator.ts';
 import type { Testbed } from '../../test/support/testbed/index.ts';
 import { BAO_PREFIX } from './counters.ts';
 
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's CPU times (100 on every mainstream build). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export interface OperatorSettings {
   workers: number;
   /** operator.defaultRefreshInterval, e.g. `60s` (default: the shipped 1h). */
@@ -112,6 +115,18 @@ export class BenchOperator {
     const address = this.#process?.healthAddress();
     if (!address) throw new Error('no operator running to scrape');
     return (await fetch(`http://${address}/metrics`)).text();
+  }
+
+  /**
+   * CPU seconds the operator's process has used so far (user + system, from /proc): what it
+   * takes from the machine the apiserver shares, whatever the load.
+   */
+  cpuSeconds(): number {
+    const pid = this.#process?.pid;
+    if (!pid || !this.#process?.running) throw new Error('no operator running to measure');
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
   }
 
   /** The operator's retained heap (bytes, after GC in its own process), via the heap hook. */
