@@ -3,7 +3,13 @@
 // accepted token is never cached past its expiry.
 import assert from 'node:assert/strict';
 import type { KubeClient } from '../../kube/client.ts';
-import { acceptedTokenTtl, callerFromReview, tokenExpiry, tokenReviewAuthenticator } from './auth.ts';
+import {
+  acceptedTokenTtl,
+  callerFromReview,
+  subjectAccessReviewAuthorizer,
+  tokenExpiry,
+  tokenReviewAuthenticator,
+} from './auth.ts';
 
 const jwt = (payload: object) =>
   ['{"alg":"RS256"}', JSON.stringify(payload), 'signature']
@@ -72,6 +78,29 @@ describe('API authentication', () => {
     for (let i = 0; i < 5; i++) assert.equal(await badAuth.authenticate('garbage'), undefined);
     assert.equal(bad.reviews.length, 1);
     assert.equal(badAuth.known('garbage'), undefined);
+  });
+
+  it('sends one review for a burst of calls that arrive before the first answer', async () => {
+    const { client, reviews } = fakeClient(() => ({ authenticated: true, user, audiences: ['vaultsync'] }));
+    const auth = tokenReviewAuthenticator(client, { ttlMs: 10_000, audience: 'vaultsync' });
+    const token = jwt({ exp: Math.floor(Date.now() / 1000) + 3600 });
+    const first = auth.authenticate(token);
+    assert.ok(auth.underway?.(token), 'the review is under way for the calls that follow');
+    const callers = await Promise.all([first, ...Array.from({ length: 9 }, () => auth.authenticate(token))]);
+    assert.equal(reviews.length, 1);
+    assert.ok(callers.every((c) => c?.user === user.username));
+    assert.equal(auth.underway?.(token), undefined, 'forgotten once answered');
+
+    let sars = 0;
+    const sarClient = {
+      rest: { request: async () => (sars++, { status: { allowed: true } }) },
+    } as unknown as KubeClient;
+    const authz = subjectAccessReviewAuthorizer(sarClient, 10_000);
+    const access = { verb: 'get', resource: 'backends', subresource: 'secrets', namespace: 'shop' } as const;
+    const caller = callers[0]!;
+    const decisions = await Promise.all(Array.from({ length: 10 }, () => authz.authorize(caller, access)));
+    assert.equal(sars, 1);
+    assert.ok(decisions.every((d) => d.allowed));
   });
 
   it('never caches an accepted token past its exp', async () => {

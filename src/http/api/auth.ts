@@ -36,6 +36,8 @@ export interface Authenticator {
   authenticate(token: string): Promise<Caller | undefined>;
   /** The caller of a token accepted recently (from the cache, no review sent), else undefined. */
   known(token: string): Caller | undefined;
+  /** The review of this token already under way, if one is: a call may wait for it instead. */
+  underway?(token: string): Promise<Caller | undefined> | undefined;
 }
 
 export interface Authorizer {
@@ -78,6 +80,24 @@ export function callerFromReview(status: TokenReviewStatus, audience?: string): 
 const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 /**
+ * Concurrent askers of one key share the request under way: a burst of calls with a token not
+ * yet cached (a client's first, or the first after the TTL) costs the apiserver one review.
+ */
+function sharedReviews<T>() {
+  const underway = new Map<string, Promise<T>>();
+  return {
+    underway: (key: string) => underway.get(key),
+    run(key: string, review: () => Promise<T>): Promise<T> {
+      const running = underway.get(key);
+      if (running) return running;
+      const started = review().finally(() => underway.delete(key));
+      underway.set(key, started);
+      return started;
+    },
+  };
+}
+
+/**
  * The `exp` of a JWT, in ms since the epoch; undefined when the token is not a JWT or has none.
  * Read without verifying the signature: it only shortens how long an answer is cached.
  */
@@ -111,70 +131,80 @@ export function tokenReviewAuthenticator(client: KubeClient, opts: TokenReviewOp
   const now = opts.now ?? Date.now;
   // Both answers are cached: a flood of bad tokens must not become a flood of reviews.
   const cache = new LRUCache<string, { caller: Caller | null }>({ max: 10_000, ttl: opts.ttlMs });
+  const reviews = sharedReviews<Caller | undefined>();
+  const review = async (token: string, key: string) => {
+    const answer = await client.rest.request<{ status?: TokenReviewStatus }>({
+      method: 'POST',
+      path: '/apis/authentication.k8s.io/v1/tokenreviews',
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token, audiences: [opts.audience] },
+      },
+    });
+    const caller = callerFromReview(answer.status ?? {}, opts.audience);
+    if (!caller) {
+      cache.set(key, { caller: null });
+    } else {
+      const ttl = acceptedTokenTtl(token, opts.ttlMs, now());
+      if (ttl >= 1) cache.set(key, { caller }, { ttl: Math.floor(ttl) });
+    }
+    return caller;
+  };
   return {
     known(token) {
       return cache.get(digest(token))?.caller ?? undefined;
+    },
+    underway(token) {
+      return reviews.underway(digest(token));
     },
     async authenticate(token) {
       const key = digest(token);
       const hit = cache.get(key);
       if (hit) return hit.caller ?? undefined;
-      const review = await client.rest.request<{ status?: TokenReviewStatus }>({
-        method: 'POST',
-        path: '/apis/authentication.k8s.io/v1/tokenreviews',
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenReview',
-          spec: { token, audiences: [opts.audience] },
-        },
-      });
-      const caller = callerFromReview(review.status ?? {}, opts.audience);
-      if (!caller) {
-        cache.set(key, { caller: null });
-      } else {
-        const ttl = acceptedTokenTtl(token, opts.ttlMs, now());
-        if (ttl >= 1) cache.set(key, { caller }, { ttl: Math.floor(ttl) });
-      }
-      return caller;
+      return reviews.run(key, () => review(token, key));
     },
   };
 }
 
 export function subjectAccessReviewAuthorizer(client: KubeClient, ttlMs: number): Authorizer {
   const cache = new LRUCache<string, { allowed: boolean; reason?: string }>({ max: 10_000, ttl: ttlMs });
+  const reviews = sharedReviews<{ allowed: boolean; reason?: string }>();
   return {
     async authorize(caller, access) {
       const key = JSON.stringify([caller.user, caller.uid, caller.groups, caller.extra, access]);
       const hit = cache.get(key);
       if (hit) return hit;
-      const review = await client.rest.request<{ status?: { allowed?: boolean; reason?: string } }>({
-        method: 'POST',
-        path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: {
-            user: caller.user,
-            ...(caller.uid && { uid: caller.uid }),
-            groups: caller.groups,
-            ...(caller.extra && { extra: caller.extra }),
-            resourceAttributes: {
-              group: API_GROUP,
-              verb: access.verb,
-              resource: access.resource,
-              ...(access.subresource && { subresource: access.subresource }),
-              namespace: access.namespace,
-              ...(access.name && { name: access.name }),
+      return reviews.run(key, async () => {
+        const review = await client.rest.request<{ status?: { allowed?: boolean; reason?: string } }>({
+          method: 'POST',
+          path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: {
+              user: caller.user,
+              ...(caller.uid && { uid: caller.uid }),
+              groups: caller.groups,
+              ...(caller.extra && { extra: caller.extra }),
+              resourceAttributes: {
+                group: API_GROUP,
+                verb: access.verb,
+                resource: access.resource,
+                ...(access.subresource && { subresource: access.subresource }),
+                namespace: access.namespace,
+                ...(access.name && { name: access.name }),
+              },
             },
           },
-        },
+        });
+        const decision = {
+          allowed: review.status?.allowed === true,
+          ...(review.status?.reason && { reason: review.status.reason }),
+        };
+        cache.set(key, decision);
+        return decision;
       });
-      const decision = {
-        allowed: review.status?.allowed === true,
-        ...(review.status?.reason && { reason: review.status.reason }),
-      };
-      cache.set(key, decision);
-      return decision;
     },
   };
 }

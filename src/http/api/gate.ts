@@ -46,14 +46,17 @@ export function createCallGate(opts: GateOptions): CallGate {
     async admit(call) {
       let caller = call.token === undefined ? undefined : opts.authenticator.known(call.token);
       if (!caller) {
+        // The review of this very token under way answers this call too: no review of its own,
+        // so its address does not pay (a burst of a client's first calls is not a flood).
+        const underway = call.token === undefined ? undefined : opts.authenticator.underway?.(call.token);
         // Not vouched for by the cache: its address pays, before any TokenReview is sent.
-        enforce(perAddress, `addr:${call.source}`, 'unauthenticated requests per address');
+        if (!underway) enforce(perAddress, `addr:${call.source}`, 'unauthenticated requests per address');
         if (!call.token)
           throw new ApiError(
             'Unauthenticated',
             'send a Kubernetes bearer token: Authorization: Bearer <token>',
           );
-        caller = await opts.authenticator.authenticate(call.token);
+        caller = await (underway ?? opts.authenticator.authenticate(call.token));
         if (!caller)
           throw new ApiError(
             'Unauthenticated',
