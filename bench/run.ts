@@ -2,10 +2,12 @@
 // vaultsync → baseline where a baseline exists, counted by the servers themselves (the
 // apiserver's apiserver_request_total, OpenBao's audit device). Writes bench/out/summary.json,
 // summary.md (printed too), history.jsonl and PNG plots. Knobs (environment):
-//   BENCH_RESOURCES=10000 BENCH_PATHS=1000 BENCH_SCENARIOS=cold,restart,idle,propagation,reload,memory,certificates
+//   BENCH_RESOURCES=10000 BENCH_PATHS=1000 BENCH_SCENARIOS=cold,restart,idle,propagation,reload,memory,api,certificates
 //   BENCH_CONCURRENCY (default: tuned) BENCH_WORKERS=4 BENCH_REFRESH_SECONDS=60 BENCH_IDLE_SECONDS=180
-//   BENCH_CHANGES=100 BENCH_CERTIFICATES=1000 BENCH_RSA=100 BENCH_CPU_PROFILE=1 BENCH_OUT=bench/out
+//   BENCH_CHANGES=100 BENCH_CERTIFICATES=1000 BENCH_RSA=100 BENCH_API_RATE=200 BENCH_API_SECONDS=60
+//   BENCH_API_BATCH_RATE (default BENCH_API_RATE)
 //   BENCH_WORKLOADS=100 BENCH_RELOADS=50 BENCH_RELOAD_DEBOUNCE (default: the shipped 10 s)
+//   BENCH_CPU_PROFILE=1 BENCH_OUT=bench/out
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ import { writeProfileTop } from './lib/profile.ts';
 import { writeSummary } from './lib/report.ts';
 import { type ScenarioResult, type Series, loadNow } from './lib/result.ts';
 import { type BenchContext, VS_BULK_NAMESPACE, VS_NAMESPACE, inParallel, valueAt } from './lib/workload.ts';
+import { api } from './scenarios/api.ts';
 import { coldSync } from './scenarios/cold.ts';
 import { idle } from './scenarios/idle.ts';
 import { memory } from './scenarios/memory.ts';
@@ -41,6 +44,7 @@ const RUNNERS: Record<Exclude<ScenarioName, 'certificates'>, Runner> = {
   propagation,
   reload,
   memory,
+  api,
 };
 
 /** The bed's OpenBao paths (generation 0 values) and the namespaces, outside every timing. */

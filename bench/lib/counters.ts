@@ -1,7 +1,7 @@
 // What the servers themselves counted: kube-apiserver's `apiserver_request_total` (scraped from
 // its /metrics with the bed's admin credentials: one GET per sample, a few hundred KB of text,
 // nothing a resource count scales) and OpenBao's file audit device (one JSON line per request).
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { openbaoAuditLogFile } from '../../test/support/testbed/openbao.ts';
@@ -51,9 +51,29 @@ export class ServerCounters {
     return parseApiserverRequests(text);
   }
 
-  /** OpenBao's backend reads since `offset` (a byte offset in its audit log). */
+  /**
+   * OpenBao's backend reads since `offset` (a byte offset in its audit log), read from there in
+   * chunks of whole lines: a window of heavy read load (the api scenario) writes gigabytes of
+   * audit lines, more than one string can hold.
+   */
   baoReadsSince(offset: number): number {
-    return baoReads(readFileSync(this.#baoAudit).subarray(offset).toString('utf8'), BAO_PREFIX);
+    const fd = openSync(this.#baoAudit, 'r');
+    try {
+      const chunk = Buffer.alloc(32 * 2 ** 20);
+      let position = offset;
+      let carry = Buffer.alloc(0);
+      let reads = 0;
+      for (let got = 1; got > 0; position += got) {
+        got = readSync(fd, chunk, 0, chunk.length, position);
+        const bytes = Buffer.concat([carry, chunk.subarray(0, got)]);
+        const cut = got > 0 ? bytes.lastIndexOf(0x0a) + 1 : bytes.length;
+        reads += baoReads(bytes.subarray(0, cut).toString('utf8'), BAO_PREFIX);
+        carry = bytes.subarray(cut);
+      }
+      return reads;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async mark(): Promise<Mark> {

@@ -14,7 +14,16 @@ describe('bench knobs', () => {
   it('keeps the bench’s order and adds cold before a scenario that needs its resources', () => {
     assert.deepEqual(pickScenarios('memory, restart'), ['cold', 'restart', 'memory']);
     assert.deepEqual(pickScenarios('certificates'), ['certificates']);
-    assert.throws(() => pickScenarios('cold,api'), /unknown scenario api/);
+    assert.throws(() => pickScenarios('cold,apis'), /unknown scenario apis/);
+    assert.deepEqual(pickScenarios('api'), ['api']);
+  });
+
+  it('runs the api scenario at the issue’s 200 requests/s for 60 s unless told otherwise', () => {
+    assert.equal(readKnobs({}).apiRate, 200);
+    assert.equal(readKnobs({}).apiSeconds, 60);
+    const k = readKnobs({ BENCH_API_RATE: '50', BENCH_API_SECONDS: '20' });
+    assert.deepEqual([k.apiRate, k.apiSeconds, k.apiBatchRate], [50, 20, 50]);
+    assert.equal(readKnobs({ BENCH_API_BATCH_RATE: '20' }).apiBatchRate, 20);
   });
 
   it('times reloads of 100 Deployments, 50 changes, at the shipped debounce unless told otherwise', () => {

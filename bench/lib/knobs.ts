@@ -1,6 +1,8 @@
 // The bench's knobs, read from the environment (make bench passes them through). Every default
 // is the size except the idle window: ten minutes at refresh 1 m is longer than most runs
-// can spare, so the window is a knob and the summary reports reads per refresh.
+// can spare, so the window is a knob and the summary reports reads per refresh. The api
+// scenario's rate and length (BENCH_API_RATE=200, BENCH_API_SECONDS=60) are the issue's; its
+// batchGet phase may run at another rate (BENCH_API_BATCH_RATE, default BENCH_API_RATE).
 
 export const SCENARIOS = [
   'cold',
@@ -9,6 +11,7 @@ export const SCENARIOS = [
   'propagation',
   'reload',
   'memory',
+  'api',
   'certificates',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -35,6 +38,11 @@ export interface Knobs {
   reloadDebounceSeconds: number | undefined;
   certificates: number;
   rsa: number;
+  /** The api scenario's arrival rate (requests per second) and each run's length. */
+  apiRate: number;
+  apiSeconds: number;
+  /** The rate of its batchGet phase (100 paths a request; default: apiRate). */
+  apiBatchRate: number;
   /** Writes a V8 CPU profile of the operator per run, and its top functions. */
   cpuProfile: boolean;
   outDir: string;
@@ -83,6 +91,9 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env): Knobs {
     reloadDebounceSeconds: env.BENCH_RELOAD_DEBOUNCE ? positive(env, 'BENCH_RELOAD_DEBOUNCE', 10) : undefined,
     certificates: positive(env, 'BENCH_CERTIFICATES', 1000),
     rsa: positive(env, 'BENCH_RSA', 100),
+    apiRate: positive(env, 'BENCH_API_RATE', 200),
+    apiSeconds: positive(env, 'BENCH_API_SECONDS', 60),
+    apiBatchRate: positive(env, 'BENCH_API_BATCH_RATE', positive(env, 'BENCH_API_RATE', 200)),
     cpuProfile: env.BENCH_CPU_PROFILE === '1',
     outDir: env.BENCH_OUT ?? 'bench/out',
   };

@@ -110,6 +110,12 @@ export class BenchOperator {
     this.#process = undefined;
   }
 
+  /** The embedded API's address of the current run (from its "Started vaultsync" line). */
+  apiAddress(): string | undefined {
+    const started = this.logs().findLast((l) => l.includes('"message":"Started vaultsync"'));
+    return started ? /"api":"([^"]+)"/.exec(started)?.[1] : undefined;
+  }
+
   /** The operator's own /metrics text (Prometheus), from its health server. */
   async metrics(): Promise<string> {
     const address = this.#process?.healthAddress();

@@ -30,12 +30,21 @@ export function completionRows(completions: Record<string, number[]>) {
   );
 }
 
-/** Rows of an empirical CDF per run: the share of samples at or under `ms`. */
+/** Rows of an empirical CDF per run: the share of samples at or under `ms` (thinned, max kept). */
 export function cdfRows(latencies: Record<string, number[]>) {
   return Object.entries(latencies).flatMap(([run, xs]) => {
     const sorted = [...xs].sort((a, b) => a - b);
-    return sorted.map((ms, i) => ({ run, ms, share: (i + 1) / sorted.length }));
+    return thin(sorted.map((ms, i) => ({ run, ms, share: (i + 1) / sorted.length })));
   });
+}
+
+/** The runs whose name starts with `prefix` (one scenario's plot of its own), and the rest. */
+export function splitRuns(runs: Record<string, number[]>, prefix: string) {
+  const entries = Object.entries(runs);
+  return {
+    matching: Object.fromEntries(entries.filter(([run]) => run.startsWith(prefix))),
+    rest: Object.fromEntries(entries.filter(([run]) => !run.startsWith(prefix))),
+  };
 }
 
 const line = (title: string, values: object[], x: object, y: object): TopLevelSpec => ({
@@ -101,16 +110,14 @@ export async function writePlots(outDir: string, series: Series): Promise<string
         q('done', 'Secrets holding their value'),
       ),
     );
-  if (Object.keys(series.latenciesMs).length > 0)
-    await save(
-      'latency-cdf.png',
-      line(
-        'Latency distribution (CDF)',
-        cdfRows(series.latenciesMs),
-        q('ms', 'ms', { type: 'log' }),
-        q('share', 'share of samples ≤ x'),
-      ),
-    );
+  const cdf = async (name: string, title: string, runs: Record<string, number[]>) => {
+    if (Object.keys(runs).length > 0)
+      await save(name, line(title, cdfRows(runs), q('ms', 'ms', { type: 'log' }), q('share', 'share ≤ x')));
+  };
+  // The api scenario's thousands of requests per run get a plot of their own.
+  const { matching: apiRuns, rest: otherRuns } = splitRuns(series.latenciesMs, 'api ');
+  await cdf('latency-cdf.png', 'Latency distribution (CDF)', otherRuns);
+  await cdf('api-latency-cdf.png', 'API at a fixed rate: latency from each scheduled start (CDF)', apiRuns);
   const scaling = scalingRows(outDir);
   if (scaling.time.length > 0) {
     await save(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cdfRows, completionRows, thin } from './plots.ts';
+import { cdfRows, completionRows, splitRuns, thin } from './plots.ts';
 import { topFunctions } from './profile.ts';
 import { markdownTable } from './report.ts';
 import type { ScenarioResult } from './result.ts';
@@ -61,6 +61,15 @@ describe('bench report', () => {
       { run: 'b', ms: 10, share: 0.5 },
       { run: 'b', ms: 30, share: 1 },
     ]);
+    const long = cdfRows({ c: Array.from({ length: 12_000 }, (_, i) => i) });
+    assert.equal(long.length, 400);
+    assert.deepEqual(long.at(-1), { run: 'c', ms: 11_999, share: 1 });
+  });
+
+  it('gives one scenario’s runs a plot of their own', () => {
+    const { matching, rest } = splitRuns({ 'api single: vaultsync': [1], vaultsync: [2] }, 'api ');
+    assert.deepEqual(matching, { 'api single: vaultsync': [1] });
+    assert.deepEqual(rest, { vaultsync: [2] });
   });
 
   it('ranks a CPU profile’s functions by self time', () => {
