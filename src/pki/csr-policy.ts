@@ -10,6 +10,7 @@
  */
 import { type CertificateRequestSpec, subjectName } from './csr.ts';
 import { type AltNames, sortAltNames } from './general-names.ts';
+import { takeBuiltCsr } from './own-csrs.ts';
 import { normalizeIp } from './parse.ts';
 import { EXTENDED_KEY_USAGES, KEY_USAGE_FLAGS, splitUsages } from './usages.ts';
 import { x509 } from './x509.ts';
@@ -51,6 +52,9 @@ export interface ReadCsr {
 
 /** Parses a PEM CSR, checks its signature, and reads what it asks for. Throws CsrError. */
 export async function readCsr(pem: string): Promise<ReadCsr> {
+  // Built and signed by this process (createCsr): parsed and signed by construction.
+  const own = takeBuiltCsr(pem);
+  if (own) return { csr: own, request: csrRequest(own) };
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(pem);

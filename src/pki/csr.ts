@@ -2,6 +2,7 @@
 // names (DNS, IP, URI, email), key usage, extended key usage and basic constraints, signed by
 // the key made in the cluster. Only the CSR leaves the cluster in mode sign.
 import type { PrivateKey } from './keys.ts';
+import { rememberBuiltCsr } from './own-csrs.ts';
 import { splitUsages } from './usages.ts';
 import { type X509KeyPair, type X509SigningAlgorithm, x509 } from './x509.ts';
 
@@ -69,5 +70,7 @@ export async function createCsr(req: CertificateRequestSpec, key: PrivateKey): P
     signingAlgorithm: algorithm as X509SigningAlgorithm,
     extensions: requestExtensions(req),
   });
-  return csr.toString('pem');
+  const pem = csr.toString('pem');
+  rememberBuiltCsr(pem, csr);
+  return pem;
 }
