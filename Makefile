@@ -82,7 +82,7 @@ faults: deps testbed
 
 ## The certificates scenario alone (make bench runs it too).
 bench-certs: deps testbed
-	node bench/certificates.ts
+	BENCH_SCENARIOS=certificates node bench/run.ts
 
 kind-up:
 	@command -v kind >/dev/null && command -v docker >/dev/null || { echo "kind-up needs docker and kind"; exit 1; }

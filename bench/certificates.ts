@@ -1,4 +1,4 @@
-// The certificates scenario of make bench (or node bench/certificates.ts alone): N ECDSA P-256
+// The certificates scenario of make bench (alone: make bench-certs): N ECDSA P-256
 // VaultCertificates issued through OpenBao PKI in mode sign (key and CSR made by the operator,
 // pki/sign/<role>, a kubernetes.io/tls Secret), sandwiched between two runs of a plain loop doing
 // the same work (bench/lib/certificate-loop.ts), then a smaller RSA-2048 run for the event loop
@@ -16,18 +16,16 @@
 // - event-loop delay: the operator's own (prom-client's nodejs_eventloop_lag_*, reset by a scrape
 //   just before the creates and read just after the last Secret);
 // - requests: the apiserver's counts for the window, less the harness's creates; sign calls
-//   from OpenBao's audit log; heap per certificate by the heap hook (caches full − emptied).
+//   from OpenBao's audit log; heap per certificate by the heap hook (caches full − emptied);
+// - the floor, outside the sandwich: the plain loop plus the VaultCertificate creates and one
+//   status write each, what any operator costs the apiserver beyond the plain loop.
 //
 //   BENCH_CERTIFICATES=1000 BENCH_RSA=100 BENCH_WORKERS=4 (= the plain loop's width)
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createKubeClient, createObject } from '../src/kube/index.ts';
+import { readFileSync } from 'node:fs';
+import { createObject } from '../src/kube/index.ts';
 import type { KeySpec } from '../src/pki/index.ts';
-import { installCrds } from '../test/support/crds.ts';
 import { ensureNamespace } from '../test/support/operator.ts';
-import { startTestbed } from '../test/support/testbed/index.ts';
-import { baoApi, openbaoAuditLogFile } from '../test/support/testbed/openbao.ts';
+import { openbaoAuditLogFile } from '../test/support/testbed/openbao.ts';
 import { eventually } from '../test/support/wait.ts';
 import {
   type LoopDelay,
@@ -38,10 +36,8 @@ import {
 } from './lib/certificate-figures.ts';
 import { type LoopRun, benchCertificate, certificateIssuers, plainLoop } from './lib/certificate-loop.ts';
 import { CertificateSecretWatch } from './lib/certificate-watch.ts';
-import { ServerCounters } from './lib/counters.ts';
+import type { ServerCounters } from './lib/counters.ts';
 import { quantile, round } from './lib/figures.ts';
-import { readKnobs } from './lib/knobs.ts';
-import { BenchOperator } from './lib/operator.ts';
 import { type ScenarioResult, type Series, countFields, loadNow, sandwich } from './lib/result.ts';
 import { type BenchContext, deleteAllBestEffort, inParallel, secretsOf } from './lib/workload.ts';
 
@@ -51,6 +47,7 @@ const NS = {
   plain1: 'bench-cert-plain-1',
   ours: 'bench-cert',
   plain2: 'bench-cert-plain-2',
+  floor: 'bench-cert-floor',
   rsa: 'bench-cert-rsa',
 };
 const vaultCertificatesOf = (ns: string) => `/apis/vaultsync.io/v1alpha1/namespaces/${ns}/vaultcertificates`;
@@ -174,6 +171,8 @@ export async function certificatesScenario(ctx: BenchContext, series: Series): P
   const first = await plainLoop(ctx, NS.plain1, n, ECDSA, workers);
   const ours = await operatorRun(ctx, NS.ours, n, ECDSA, true);
   const second = await plainLoop(ctx, NS.plain2, n, ECDSA, workers);
+  // Outside the sandwich: the plain loop plus the VaultCertificate create and a status write.
+  const floor = await plainLoop(ctx, NS.floor, n, ECDSA, workers, true);
   const rsa = rsaCount > 0 ? await operatorRun(ctx, NS.rsa, rsaCount, RSA, false) : undefined;
   await deleteAllBestEffort(ctx, vaultCertificatesOf(NS.rsa));
   await deleteAllBestEffort(ctx, secretsOf(NS.rsa));
@@ -181,6 +180,7 @@ export async function certificatesScenario(ctx: BenchContext, series: Series): P
     ['plain loop (before)', n, first, first.loop],
     ['vaultsync (ECDSA)', n, ours, ours.loop],
     ['plain loop (after)', n, second, second.loop],
+    ['floor (+ create, status)', n, floor, floor.loop],
     ...(rsa ? [['vaultsync (RSA-2048)', rsaCount, rsa, rsa.loop] as const] : []),
   ] as [string, number, OperatorRun | LoopRun, LoopDelay][]);
   series.latenciesMs['certificates: plain loop'] = [...first.latenciesMs, ...second.latenciesMs];
@@ -212,6 +212,10 @@ export async function certificatesScenario(ctx: BenchContext, series: Series): P
     rateRatio: round(rateRatio),
     certificatesPerSecond: rate(n, ours.seconds),
     plainCertificatesPerSecond: rate(n, verdict.baselineSeconds!),
+    floorSeconds: round(floor.seconds),
+    floorRatio: round(floor.seconds / verdict.baselineSeconds!),
+    // Less the creates, as vaultsync's count is less the harness's creates.
+    floorRequestsPerCertificate: round((floor.counts.requests - n) / n),
     createSeconds: round(ours.createSeconds),
     quietSeconds: round(ours.quietSeconds),
     signRequests: ours.signRequests,
@@ -232,44 +236,4 @@ export async function certificatesScenario(ctx: BenchContext, series: Series): P
     rsaEventLoopP99Ms: rsa ? round(rsa.loop.p99Ms, 1) : null,
     rsaEventLoopMaxMs: rsa ? round(rsa.loop.maxMs, 1) : null,
   };
-}
-
-// node bench/certificates.ts: the scenario alone, on a bed of its own (the bench's knobs).
-if (import.meta.main) {
-  const knobs = readKnobs({ ...process.env, BENCH_SCENARIOS: 'certificates' });
-  const dir = mkdtempSync(join(tmpdir(), 'vaultsync-bench-certs-'));
-  const log = (l: string) => console.log(`[bench] ${l}`);
-  const bed = await startTestbed({
-    dir,
-    workloads: false,
-    aws: false,
-    gcp: false,
-    azure: false,
-    openbaoAudit: true,
-    log,
-  });
-  const operator = new BenchOperator(bed);
-  try {
-    const kc = bed.kubeConfig();
-    await installCrds(kc);
-    const ctx: BenchContext = {
-      bed,
-      kc,
-      client: createKubeClient(kc),
-      bao: baoApi({ addr: bed.baoAddr, token: bed.baoToken }),
-      counters: new ServerCounters(kc, bed.dir),
-      operator,
-      knobs,
-      concurrency: knobs.concurrency ?? 16,
-      cpuProfileDir: knobs.cpuProfile ? join(knobs.outDir, 'profiles') : undefined,
-      log,
-    };
-    console.log(
-      JSON.stringify(await certificatesScenario(ctx, { completions: {}, latenciesMs: {} }), null, 2),
-    );
-  } finally {
-    await operator.stop();
-    await bed.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
