@@ -16,6 +16,7 @@ import {
   parsePrivateKeyPem,
 } from '../../pki/index.ts';
 import { Failure } from '../failure/index.ts';
+import type { KeyAhead } from './key-ahead.ts';
 import type { ObservedSecret } from './observed.ts';
 import type { DesiredCertificate } from './spec.ts';
 
@@ -25,20 +26,23 @@ export interface Obtained {
   cert: CertificateInfo;
 }
 
-/** The key for mode sign: the one in the Secret under rotationPolicy Never, else a new one. */
+/**
+ * The key for mode sign: the one in the Secret under rotationPolicy Never, else a new one — the
+ * one made ahead while the Secret was read, with its CSR, when there is one.
+ */
 async function signingKey(
   desired: DesiredCertificate,
   observed: ObservedSecret,
-  rsa: RsaKeyGenerator,
-  signal: AbortSignal,
-): Promise<PrivateKey> {
+  opts: { rsa: RsaKeyGenerator; signal: AbortSignal; ahead?: KeyAhead },
+): Promise<{ key: PrivateKey; csrPem?: Promise<string> }> {
   if (desired.rotationPolicy === 'Never' && observed.key && keySpecEqual(observed.key.spec, desired.key)) {
-    return observed.key;
+    return { key: observed.key };
   }
   try {
-    return await generatePrivateKey(desired.key, { rsa, signal });
+    if (opts.ahead) return { key: await opts.ahead.key, csrPem: opts.ahead.csrPem };
+    return { key: await generatePrivateKey(desired.key, { rsa: opts.rsa, signal: opts.signal }) };
   } catch (err) {
-    if (signal.aborted) throw err;
+    if (opts.signal.aborted) throw err;
     throw new Failure(
       VaultCertificateReason.KeyGenerationFailed,
       `could not generate a ${desired.key.algorithm} key: ${err instanceof Error ? err.message : 'unknown error'}`,
@@ -51,7 +55,7 @@ export async function obtainCertificate(
   desired: DesiredCertificate,
   issuer: Issuer,
   observed: ObservedSecret,
-  opts: { rsa: RsaKeyGenerator; signal: AbortSignal },
+  opts: { rsa: RsaKeyGenerator; signal: AbortSignal; ahead?: KeyAhead },
 ): Promise<Obtained> {
   const callCtx = { namespace: vc.metadata?.namespace ?? '', signal: opts.signal };
   const order = {
@@ -62,8 +66,9 @@ export async function obtainCertificate(
   let issued: IssuedCertificate;
   let key: PrivateKey;
   if (desired.mode === 'sign') {
-    key = await signingKey(desired, observed, opts.rsa, opts.signal);
-    const csrPem = await createCsr(desired.request, key);
+    const signing = await signingKey(desired, observed, opts);
+    key = signing.key;
+    const csrPem = await (signing.csrPem ?? createCsr(desired.request, key));
     issued = await issuer.sign({ ...order, csrPem }, callCtx);
   } else {
     issued = await issuer.issue({ ...order, key: desired.key }, callCtx);

@@ -12,6 +12,7 @@ import { issuanceFailure } from './failure.ts';
 import { failed } from './failure-report.ts';
 import { grantProblem } from './granted.ts';
 import { type Obtained, obtainCertificate } from './issuance.ts';
+import type { KeyAhead } from './key-ahead.ts';
 import { appliedObservation, issuedMaterial, materialMacOf, secretFor } from './material.ts';
 import type { ObservedSecret } from './observed.ts';
 import { issuanceOutcome } from './outcome.ts';
@@ -32,6 +33,8 @@ export interface Issuance {
   issuer: Issuer;
   observed: ObservedSecret;
   trigger: Violation;
+  /** The key and CSR made while the Secret was read, if they were (key-ahead.ts). */
+  ahead?: KeyAhead;
 }
 
 export async function issue(c: StepContext, s: Issuance, ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -45,7 +48,11 @@ export async function issue(c: StepContext, s: Issuance, ctx: ReconcileContext):
   try {
     const obtained =
       kept ??
-      (await obtainCertificate(vc, desired, issuer, s.observed, { rsa: c.deps.rsa, signal: ctx.signal }));
+      (await obtainCertificate(vc, desired, issuer, s.observed, {
+        rsa: c.deps.rsa,
+        signal: ctx.signal,
+        ...(s.ahead && { ahead: s.ahead }),
+      }));
     const renewal = renewalTime(obtained.cert, desired.renewBefore);
     if (!kept) {
       const problem = grantProblem({

@@ -432,6 +432,32 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     assert.equal(t.issuer.signs.length, 0);
   });
 
+  it("reads a Secret the cache does not hold before signing: someone else's is not taken over, and nothing is signed", async () => {
+    const t = setup();
+    t.cluster.staleSecret = undefined; // the cache holds only Secrets labelled as ours
+    t.cluster.secrets.set('api-tls', {
+      metadata: { name: 'api-tls', namespace: 'shop', resourceVersion: '1' },
+      data: { other: 'eA==' },
+    });
+    await t.run();
+    assert.equal(t.ready()?.reason, 'SecretNotOwned');
+    assert.equal(t.issuer.signs.length, 0);
+    assert.deepEqual(t.cluster.writes, ['status']);
+    assert.deepEqual(t.cluster.secrets.get('api-tls')?.data, { other: 'eA==' });
+  });
+
+  it('issues with the key made while the missing Secret was read: the certificate is for the key written', async () => {
+    const t = setup();
+    t.cluster.staleSecret = undefined;
+    await t.run();
+    assert.equal(t.ready()?.reason, 'Issued');
+    assert.equal(t.issuer.signs.length, 1);
+    const secret = t.cluster.secrets.get('api-tls')!;
+    const key = parsePrivateKeyPem(Buffer.from(secret.data!['tls.key']!, 'base64'));
+    const cert = certificateInfo(Buffer.from(secret.data!['tls.crt']!, 'base64').toString('utf8'));
+    assert.ok(key.spki().equals(cert.spki));
+  });
+
   it('a label alone grants nothing: a Secret labelled as ours that vaultsync did not apply is not taken over', async () => {
     const t = setup();
     const labels = { 'app.kubernetes.io/managed-by': 'vaultsync', 'vaultsync.io/vaultcertificate': 'api' };

@@ -17,12 +17,13 @@ import { type StepContext, type VaultCertificateReconcilerDeps, secretRef } from
 import { blocked } from './failure-report.ts';
 import { finalize, syncFinalizer } from './finalizer.ts';
 import { issue } from './issue.ts';
+import { type KeyAhead, startKeyAhead, worthKeyAhead } from './key-ahead.ts';
 import { ReplicaMemory } from './memory.ts';
 import { renewNowToken, shouldIssue } from './policies.ts';
 import { BACKEND_REASONS } from './reasons.ts';
 import { backoffRemaining, renewalTime } from './renewal.ts';
 import { secretProblem } from './secret.ts';
-import { desiredCertificate, requestHash } from './spec.ts';
+import { type DesiredCertificate, desiredCertificate, requestHash } from './spec.ts';
 import { keepUpToDate } from './up-to-date.ts';
 
 export function createVaultCertificateReconciler(deps: VaultCertificateReconcilerDeps) {
@@ -84,11 +85,11 @@ async function reconcileOne(
     const message = `issuer "${desired.issuer.backend}" is not in the operator configuration (a vault-pki or local-ca backend)`;
     return blocked(c, vc, key, new Failure(VaultCertificateReason.IssuerNotFound, message));
   }
-  const secret = await currentSecret(c, vc, key, desired.secretName);
+  const now = c.deps.clock.now();
+  const { secret, ahead } = await currentSecret(c, vc, key, desired, now, ctx.signal);
   const problem = secretProblem(vc, secret);
   if (problem) return blocked(c, vc, key, new Failure(problem.reason, problem.message));
 
-  const now = c.deps.clock.now();
   const observed = c.memory.observe(key, secret);
   const ours = c.memory.stillHeld(key, desired.secretName, observed);
   const renewal = observed.cert ? renewalTime(observed.cert, desired.renewBefore) : undefined;
@@ -111,20 +112,35 @@ async function reconcileOne(
     return { requeueAfter: wait };
   }
   ctx.log.debug('Issuing certificate', { why: trigger.reason, detail: trigger.message });
-  return issue(c, { vc, key, desired, issuer, observed, trigger }, ctx);
+  return issue(c, { vc, key, desired, issuer, observed, trigger, ahead }, ctx);
 }
 
 /**
  * The Secret: from the cache when it shows what we last wrote (or we never wrote it);
- * otherwise from the apiserver, since the cache may not have caught up with our own write.
+ * otherwise from the apiserver, since the cache may not have caught up with our own write, or
+ * the Secret is not ours to cache. A first issuance makes its key meanwhile (key-ahead.ts).
  */
 async function currentSecret(
   c: StepContext,
   vc: VaultCertificate,
   key: string,
-  name: string,
-): Promise<V1Secret | undefined> {
+  desired: DesiredCertificate,
+  now: number,
+  signal: AbortSignal,
+): Promise<{ secret: V1Secret | undefined; ahead?: KeyAhead }> {
+  const name = desired.secretName;
   const cached = c.deps.secrets.get(keyFor(vc.metadata?.namespace, name));
-  if (cached && !c.memory.cacheBehind(key, name, cached)) return cached;
-  return getObject<V1Secret>(c.deps.client, secretRef(vc, name));
+  if (cached && !c.memory.cacheBehind(key, name, cached)) return { secret: cached };
+  const worth = worthKeyAhead({
+    mode: desired.mode,
+    cached: cached !== undefined,
+    writtenByUs: c.memory.written.has(key),
+    kept: c.memory.unwritten.has(key),
+    status: vc.status,
+    generation: vc.metadata?.generation,
+    seed: vc.metadata?.uid ?? key,
+    now,
+  });
+  const ahead = worth ? startKeyAhead(desired, { rsa: c.deps.rsa, signal }) : undefined;
+  return { secret: await getObject<V1Secret>(c.deps.client, secretRef(vc, name)), ...(ahead && { ahead }) };
 }
