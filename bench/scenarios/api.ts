@@ -34,8 +34,13 @@ const BATCH_SIZE = 100;
 const TIMEOUT_MS = 30_000;
 /** Requests out at once, in seconds of the rate, beyond which a start is not sent (an error). */
 const BACKLOG_SECONDS = 5;
-/** The script's connections to OpenBao (a batch's reads queue for them, as a pool's would). */
-const BASELINE_CONNECTIONS = 256;
+/**
+ * Connections of each side's client (the API's, and the script's to OpenBao): requests beyond
+ * them queue in the client, as a pool's would, still timed from their scheduled start. Unbounded,
+ * an open loop opens a TLS connection per request out, and a queue of handshakes is not a
+ * caller's workload.
+ */
+const CONNECTIONS = 256;
 const PHASES = ['single', 'batchGet'] as const;
 type Phase = (typeof PHASES)[number];
 
@@ -62,8 +67,12 @@ function senders(
 ) {
   const { paths } = ctx.knobs;
   const size = Math.min(BATCH_SIZE, paths);
-  const apiClient = httpClient(`https://${api.address}`, { caPem: api.caPem, timeoutMs: TIMEOUT_MS });
-  const baoClient = httpClient(ctx.bed.baoAddr, { timeoutMs: TIMEOUT_MS, connections: BASELINE_CONNECTIONS });
+  const apiClient = httpClient(`https://${api.address}`, {
+    caPem: api.caPem,
+    timeoutMs: TIMEOUT_MS,
+    connections: CONNECTIONS,
+  });
+  const baoClient = httpClient(ctx.bed.baoAddr, { timeoutMs: TIMEOUT_MS, connections: CONNECTIONS });
   const auth = { authorization: `Bearer ${api.token}` };
   const base = `/v1/namespaces/${VS_NAMESPACE}/backends/vault/secrets`;
   type Item = { path?: string; data?: { v?: string } };
@@ -229,7 +238,9 @@ export async function api(ctx: BenchContext, series: Series): Promise<ScenarioRe
   }
   const single = phaseFields('single', runs.single, apiRate);
   const batch = phaseFields('batchGet', runs.batchGet, ctx.knobs.apiBatchRate);
-  const p99 = (s: Sample[]) => phaseStats(s).p99Ms ?? NaN;
+  // The issue asks for p99: the seconds columns are the single reads' p99 (to 0.1 ms).
+  const p99 = (s: Sample[]) => (phaseStats(s).p99Ms ?? NaN) / 1000;
+  const [first, ours, second] = [p99(runs.single.first), p99(runs.single.ours), p99(runs.single.second)];
   const counts: Counts = {
     backendReads: runs.single.counts.backendReads + runs.batchGet.counts.backendReads,
     requests: runs.single.counts.requests + runs.batchGet.counts.requests,
@@ -241,7 +252,11 @@ export async function api(ctx: BenchContext, series: Series): Promise<ScenarioRe
     scenario: 'api',
     resources,
     uniquePaths: paths,
-    ...sandwich(p99(runs.single.first) / 1000, p99(runs.single.second) / 1000, p99(runs.single.ours) / 1000),
+    ...sandwich(first, second, ours),
+    baselineSeconds: round((first + second) / 2, 4),
+    baselineFirstSeconds: round(first, 4),
+    baselineSecondSeconds: round(second, 4),
+    vaultsyncSeconds: round(ours, 4),
     ...common,
     heapBytesPerResource: null,
     loadStart,
