@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { MacKeyring } from '../../secrets/mac-keyring.ts';
 import { Sensitive } from '../../secrets/sensitive.ts';
-import { digestsAppliedSince, workloadDigest, workloadDigests } from './annotations.ts';
+import {
+  type PendingAddition,
+  digestsAppliedSince,
+  formatPending,
+  mergePending,
+  workloadDigest,
+  workloadDigests,
+} from './annotations.ts';
 import { macDigest } from '../shared/digests.ts';
 
 const keys = new MacKeyring(new Sensitive<Uint8Array>(Buffer.alloc(32, 3)));
@@ -52,5 +59,24 @@ describe('reload digests', () => {
         assert.equal(digestsAppliedSince({ db: old }, wanted, keys.keyId, after), false, old);
       }
     });
+  });
+
+  it('takes the same data signalled twice as one change: the debounce counts from the first', () => {
+    const change = (at: number, digest = 'd1', rotation?: string): PendingAddition => ({
+      secrets: { db: digest },
+      at,
+      group: rotation ? `SecretRotation/${rotation}` : 'VaultSecret/db',
+      ...(rotation && { rotation }),
+      reason: 'Secret db changed',
+    });
+    const first = mergePending(undefined, [change(1000)])!;
+    const again = mergePending(first, [change(1040)])!;
+    assert.equal(again.last, 1000, 'a repeat does not push the debounce later');
+    assert.equal(formatPending(again), formatPending(first), 'so the stored record is not rewritten');
+    // New data, or a SecretRotation taking the burst over, is news.
+    assert.equal(mergePending(first, [change(1040, 'd2')])!.last, 1040);
+    assert.equal(mergePending(first, [change(1040, 'd1', 'r')])!.rotation, 'r');
+    // Within one batch of unsaved changes too.
+    assert.equal(mergePending(undefined, [change(1000), change(1040)])!.last, 1000);
   });
 });

@@ -188,8 +188,23 @@ export function formatPending(p: PendingRestart): string {
 }
 
 /**
+ * Does the addition only repeat what the pending restart already holds — the same digests, no
+ * SecretRotation joining? The same data signalled twice (a reconcile that saw the status before
+ * its own write) is no new change: it must not push the debounce later nor rewrite the record.
+ */
+function repeats(p: PendingRestart, a: PendingAddition): boolean {
+  const entries = Object.entries(a.secrets);
+  return (
+    entries.length > 0 &&
+    entries.every(([k, v]) => p.secrets[k] === v) &&
+    (a.rotation === undefined || p.rotation !== undefined)
+  );
+}
+
+/**
  * Adds changes to a pending restart. The first writer's group stays unless a SecretRotation
- * joins: its restart settings (windows, concurrency) then apply to the whole burst.
+ * joins: its restart settings (windows, concurrency) then apply to the whole burst. A change
+ * that repeats what is already pending adds nothing.
  */
 export function mergePending(
   current: PendingRestart | undefined,
@@ -197,6 +212,7 @@ export function mergePending(
 ): PendingRestart | undefined {
   let out = current && { ...current, secrets: { ...current.secrets }, reasons: [...current.reasons] };
   for (const a of additions) {
+    if (out && repeats(out, a)) continue;
     if (!out) {
       out = { secrets: {}, first: a.at, last: a.at, group: a.group, reasons: [] };
     }
