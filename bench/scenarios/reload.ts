@@ -106,6 +106,7 @@ async function timeOne(
   const secretId = `${namespace}/${t.ref.name}`;
   w.secrets.expect(secretId, value);
   const patched = w.deployments.nextPatch(`${namespace}/${t.deployment}`, timeoutMs);
+  patched.catch(() => undefined); // awaited below; a failed trigger must not leave it unhandled
   const start = performance.now();
   await trigger(t, `bench-reload-${generation}`);
   const patchedAt = await patched;
@@ -256,7 +257,8 @@ function summarise(
   const baseline = [...a(first), ...a(second)];
   series.latenciesMs['reload: baseline 1'] = a(first);
   series.latenciesMs['reload: vaultsync'] = a(ours);
-  series.latenciesMs['reload: vaultsync, sync-now → patch'] = e2e;
+  // On the log axis 10 s and 10.1 s look alike: what the operator adds beyond its wait is drawn too.
+  series.latenciesMs['reload: vaultsync beyond the debounce'] = a(ours).map((x) => x - debounceMs);
   series.latenciesMs['reload: baseline 2'] = a(second);
   const p99 = quantile(a(ours), 0.99);
   const changes = ours.timings.length;
