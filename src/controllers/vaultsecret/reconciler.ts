@@ -5,7 +5,7 @@
 // reports Ready=False with its reason and one Warning event (report-failure.ts, on the shared
 // controllers/failure path); none of them hot-loops.
 import type { V1Secret } from '@kubernetes/client-node';
-import type { RefreshCause, VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
+import type { VaultSecret, VaultSecretStatus } from '../../apis/v1alpha1/index.ts';
 import {
   FieldManager,
   LEGACY_FIELD_MANAGER,
@@ -16,21 +16,18 @@ import {
   tokenDigest,
 } from '../../apis/v1alpha1/index.ts';
 import type { Backend, RemoteSecret } from '../../backends/types.ts';
-import { type KubeClient, getObject, serverSideApply } from '../../kube/client.ts';
-import type { Clock } from '../../kube/clock.ts';
+import { getObject, serverSideApply } from '../../kube/client.ts';
 import { type Condition, formatTime, getCondition, setCondition } from '../../kube/conditions.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { addFinalizer, hasFinalizer } from '../../kube/finalizers.ts';
 import { releaseFields } from '../../kube/managed-fields.ts';
-import type { OwnWrites } from '../../kube/own-writes.ts';
 import { keyFor, keyOf } from '../../kube/resources.ts';
 import { macEqual } from '../../secrets/hmac.ts';
-import { type BoundMac, type MacKeyring, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
+import { type BoundMac, type MacVerdict, MacUse } from '../../secrets/mac-keyring.ts';
 import { Failure, FailureReporter, USER_ERROR_RETRY_MS, classify } from '../failure/index.ts';
-import type { SecretChanges } from '../contracts.ts';
 import { invalidSpecMessage } from '../invalid-spec.ts';
-import type { ControllerEvents } from '../lifecycle.ts';
 import { createFirst } from './create-first.ts';
+import type { VaultSecretReconcilerDeps } from './deps.ts';
 import { targetName } from '../shared/target-name.ts';
 import { desiredSecretData } from './desired-data.ts';
 import { fetchSources } from './fetch.ts';
@@ -65,38 +62,7 @@ import { TemplateError } from './template.ts';
 import { unsafeShrink } from './wipe-guard.ts';
 import { writing } from './write-refusal.ts';
 
-export interface VaultSecretReconcilerDeps {
-  client: KubeClient;
-  vaultSecrets: { get(key: string): VaultSecret | undefined };
-  /** The label-filtered Secret cache (only Secrets vaultsync wrote). */
-  secrets: { get(key: string): V1Secret | undefined };
-  backends: { get(name: string): Backend | undefined };
-  /** Events, and the lifecycle facts SecretSynced / SecretSyncFailed (the webhooks' synced, sync_failed). */
-  events: ControllerEvents;
-  /** status.secretMAC is bound to the namespace and target Secret (secrets/mac-keyring.ts). */
-  macKeys: MacKeyring;
-  clock: Clock;
-  defaultRefreshIntervalMs: number;
-  /** Retry delay for failures that need a user's fix (not found, denied): no hot retries. */
-  userErrorRetryMs?: number;
-  /**
-   * Told when the data of a VaultSecret's Secret really changed (the reload controller restarts
-   * its consumers): it had synced data before (status.secretMAC) and the new data differs. Never
-   * on the first sync, never for a restored edit, never on an operator restart. Told before status
-   * records the new MAC, so a failed status write repeats it.
-   */
-  changes?: SecretChanges;
-  /** True (once) when a read was asked for, e.g. by a SecretRotation that wrote a new version. */
-  takeRefreshRequest?: (key: string) => RefreshCause | undefined;
-  /** Failures that need a user's fix hold further backend reads (shared so deletes can forget). */
-  failureHold?: FailureHold;
-  /** Told of each Secret write, so its echo from the informer wakes no second reconcile. */
-  ownWrites?: OwnWriteLog;
-  /** The same for each status write of a sync. */
-  ownStatusWrites?: OwnWriteLog;
-}
-
-type OwnWriteLog = Pick<OwnWrites, 'record'>;
+export type { VaultSecretReconcilerDeps } from './deps.ts';
 
 export function refreshIntervalMs(vs: VaultSecret, defaultMs: number): number {
   return vs.spec.refreshInterval === undefined ? defaultMs : parseDuration(vs.spec.refreshInterval);
