@@ -5,6 +5,7 @@ import {
   isTemplateChange,
   patchVerdict,
   reloadTargets,
+  untargeted,
   withinGoal,
 } from './reload-figures.ts';
 
@@ -22,6 +23,14 @@ describe('reload figures', () => {
     );
     assert.equal(new Set(targets.map((t) => t.ref.name)).size, 4);
     assert.equal(reloadTargets(50, { resources: 10, paths: 10 }).length, 10);
+  });
+
+  it('warms up on a resource no Deployment asks for, when there is one', () => {
+    const knobs = { resources: 1000, paths: 100 };
+    assert.equal(untargeted(reloadTargets(100, knobs), knobs).name, 'vs-1');
+    assert.equal(untargeted(reloadTargets(1000, knobs), knobs).name, 'vs-0');
+    const small = { resources: 10, paths: 10 };
+    assert.equal(untargeted(reloadTargets(9, small), small).name, 'vs-9');
   });
 
   it('takes the changes round-robin over the targets', () => {

@@ -24,6 +24,14 @@ export function reloadTargets(workloads: number, knobs: Pick<Knobs, 'resources' 
   }));
 }
 
+/** A resource no Deployment asks for (the first; the first of all when every one is asked for). */
+export function untargeted(targets: readonly ReloadTarget[], knobs: Pick<Knobs, 'resources' | 'paths'>) {
+  const taken = new Set(targets.map((t) => t.ref.index));
+  let i = 0;
+  while (taken.has(i) && i < knobs.resources - 1) i++;
+  return resourceRef(taken.has(i) ? 0 : i, knobs);
+}
+
 /** The changes timed, one after another: `reloads` of them, round-robin over the targets. */
 export function changeOrder<T>(targets: readonly T[], reloads: number): T[] {
   if (targets.length === 0) return [];
