@@ -54,6 +54,10 @@ export class BenchOperator {
     mkdirSync(this.#dir, { recursive: true });
   }
 
+  get running(): boolean {
+    return this.#process?.running === true;
+  }
+
   get pid(): number | undefined {
     return this.#process?.pid;
   }

@@ -62,6 +62,9 @@ export async function propagation(ctx: BenchContext, series: Series): Promise<Sc
       stringData: { v },
     });
   }
+  // Run alone after the cold sync (which stops its operator), the operator is started here.
+  if (!ctx.operator.running)
+    await ctx.operator.start({ workers: ctx.knobs.workers, cpuProfileDir: ctx.cpuProfileDir });
   const watch = new SecretWatch(ctx.kc, [VS_NAMESPACE, VS_BULK_NAMESPACE, BASELINE_NS]);
   await watch.start();
   try {
