@@ -4,6 +4,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, type VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import type { Issuer } from '../../issuers/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import type { OwnWrites } from '../../kube/own-writes.ts';
 import type { Clock } from '../../kube/clock.ts';
 import type { RsaKeyGenerator } from '../../pki/index.ts';
 import type { MacKeyring } from '../../secrets/mac-keyring.ts';
@@ -49,6 +50,8 @@ export interface VaultCertificateReconcilerDeps {
   restarts?: RestartSink;
   /** Retry delay for failures outside issuance that need a user's fix (no issuer, Secret not ours). */
   userErrorRetryMs?: number;
+  /** Told of each Secret write, so its echo from the informer wakes no second reconcile. */
+  ownWrites?: Pick<OwnWrites, 'record'>;
 }
 
 /** Handed to every step: nothing else is shared between reconciles. */

@@ -20,6 +20,7 @@ import { Controller } from '../../kube/controller.ts';
 import { Informer } from '../../kube/informer.ts';
 import { enqueueHandlers, isReplay } from '../../kube/informer-handlers.ts';
 import { keepWriters } from '../../kube/managed-fields.ts';
+import { OwnWrites, skippingEchoes } from '../../kube/own-writes.ts';
 import type { Logger } from '../../kube/logger.ts';
 import type { ControllerMetrics, WorkqueueMetrics } from '../../kube/metrics.ts';
 import { builtinResources, keyFor, keyOf } from '../../kube/resources.ts';
@@ -104,6 +105,9 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     // Keeps who applied each Secret (managedFields): ownership is decided by it, not by labels.
     transform: keepWriters(VAULTSYNC_FIELD_MANAGERS),
   });
+  // The Secrets this process just wrote: their echoes wake no reconcile (kube/own-writes.ts);
+  // a write by anyone else, a deletion or a resync replay still does.
+  const ownWrites = new OwnWrites();
   const reconcile = createVaultCertificateReconciler({
     client: opts.client,
     certificates,
@@ -115,6 +119,7 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     rsa: opts.rsa,
     ...(opts.certificateMetrics ? { metrics: opts.certificateMetrics } : {}),
     ...(opts.restarts ? { restarts: opts.restarts } : {}),
+    ownWrites,
   });
   const controller = new Controller({
     name: 'vaultcertificate',
@@ -149,11 +154,15 @@ export function createVaultCertificateController(opts: VaultCertificateControlle
     },
   });
   // A Secret event wakes its VaultCertificate (named by our label): drift is repaired at once.
+  // The echo of a write of its own reconcile does not.
   secrets.addHandlers(
-    enqueueHandlers(
-      (key) => controller.enqueue(key, { priority: 'high' }),
-      (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[VAULTCERTIFICATE_OWNER_LABEL] ?? '')],
-      replayed,
+    skippingEchoes(
+      enqueueHandlers(
+        (key) => controller.enqueue(key, { priority: 'high' }),
+        (s) => [keyFor(s.metadata?.namespace, s.metadata?.labels?.[VAULTCERTIFICATE_OWNER_LABEL] ?? '')],
+        replayed,
+      ),
+      ownWrites,
     ),
   );
 

@@ -7,6 +7,7 @@ import { type VaultCertificate, tokenDigest } from '../../apis/v1alpha1/index.ts
 import type { Issuer } from '../../issuers/index.ts';
 import type { ReconcileContext, ReconcileResult } from '../../kube/controller.ts';
 import { isNotLeader } from '../../kube/fence.ts';
+import { keyFor } from '../../kube/resources.ts';
 import type { StepContext } from './context.ts';
 import { issuanceFailure } from './failure.ts';
 import { failed } from './failure-report.ts';
@@ -133,6 +134,7 @@ async function store(
   const mac = materialMacOf(c.deps.macKeys, want);
   const current: RecordedCertificate = { serialNumber: cert.serialNumber, issuer: issuerRef(desired) };
   const resourceVersion = applied.metadata?.resourceVersion;
+  c.deps.ownWrites?.record(keyFor(vc.metadata?.namespace, desired.secretName), resourceVersion);
   c.memory.written.set(key, {
     secretName: desired.secretName,
     secretResourceVersion: resourceVersion,

@@ -192,6 +192,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     const events: string[] = [];
     const facts: LifecycleFact[] = [];
     const logger = new RecordingLogger();
+    const ownWrites: string[] = [];
     const reconcile = createVaultCertificateReconciler({
       client: cluster.rest.client(),
       certificates: { get: (k) => (k === KEY ? cluster.vc : undefined) },
@@ -212,6 +213,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
       clock,
       rsa,
       restarts: { requestRestart: (req) => void restarts.push(req) },
+      ownWrites: { record: (key, rv) => void ownWrites.push(`${key}@${rv}`) },
     });
     const ctx = (): ReconcileContext => ({
       key: KEY,
@@ -235,7 +237,7 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
         key: text('tls.key'),
       };
     };
-    return { clock, cluster, issuer, events, facts, logger, run, ready, issuing, tls, restarts };
+    return { clock, cluster, issuer, events, facts, logger, run, ready, issuing, tls, restarts, ownWrites };
   }
 
   it('issues the first certificate, stores a TLS Secret and reports Ready with the certificate facts', async () => {
@@ -444,6 +446,14 @@ describe('VaultCertificate reconciler (fake apiserver, in-process CA)', function
     assert.equal(t.issuer.signs.length, 0);
     assert.deepEqual(t.cluster.writes, ['status']);
     assert.deepEqual(t.cluster.secrets.get('api-tls')?.data, { other: 'eA==' });
+  });
+
+  it('tells which Secret version it wrote, so the echo of its write wakes no second reconcile', async () => {
+    const t = setup();
+    await t.run();
+    const rv = t.cluster.secrets.get('api-tls')?.metadata?.resourceVersion;
+    assert.ok(rv);
+    assert.deepEqual(t.ownWrites, [`shop/api-tls@${rv}`]);
   });
 
   it('issues with the key made while the missing Secret was read: the certificate is for the key written', async () => {
