@@ -1,8 +1,8 @@
 // Idle: the operator over the N VaultSecrets in sync with a refresh interval of R (its
 // defaultRefreshInterval), measured for a window of W after two intervals of warm-up (the
 // resources of one path need a window to gather on one slot). Goal: no mutating apiserver
-// request, backend reads ≤ unique paths per refresh — judged per path: no read sooner than its
-// refresh slots allow after the path's previous read (earlyReads). The baseline is arithmetic, not a run: a
+// request, backend reads ≤ unique paths per refresh; beside it, per path, the reads sooner than
+// its refresh slots allow after the path's previous read (earlyReads). The baseline is arithmetic, not a run: a
 // script refreshing each path once per interval reads P paths per refresh and writes nothing.
 import { readFileSync } from 'node:fs';
 import { openbaoAuditLogFile } from '../../test/support/testbed/openbao.ts';
@@ -62,9 +62,8 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
     loadStart,
     loadEnd: loadNow(),
     goal: '0 mutating apiserver requests; backend reads ≤ unique paths per refresh',
-    // One read per path per refresh window: no read sooner than the slots allow. The raw count
-    // per window also moves with the window's edges (a path read on schedule just inside both).
-    goalMet: counts.mutations === 0 && early === 0,
+    // The count; earlyReads says whether any path was read sooner than its slots allow.
+    goalMet: counts.mutations === 0 && readsPerRefresh <= paths,
     earlyReads: early,
     refreshSeconds,
     windowSeconds: idleSeconds,
