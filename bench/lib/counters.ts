@@ -7,7 +7,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { openbaoAuditLogFile } from '../../test/support/testbed/openbao.ts';
 import {
   type RequestCounts,
+  type BaoRead,
   type RequestDelta,
+  baoReadTimes,
   baoReads,
   parseApiserverRequests,
   requestDelta,
@@ -51,26 +53,37 @@ export class ServerCounters {
     return parseApiserverRequests(text);
   }
 
-  /**
-   * OpenBao's backend reads since `offset` (a byte offset in its audit log), read from there in
-   * chunks of whole lines: a window of heavy read load (the api scenario) writes gigabytes of
-   * audit lines, more than one string can hold.
-   */
+  /** OpenBao's backend reads since `offset` (a byte offset in its audit log). */
   baoReadsSince(offset: number): number {
+    let reads = 0;
+    this.#auditTextSince(offset, (text) => (reads += baoReads(text, BAO_PREFIX)));
+    return reads;
+  }
+
+  /** The backend reads since `offset`, each with its path and time. */
+  baoReadTimesSince(offset: number): BaoRead[] {
+    const reads: BaoRead[] = [];
+    this.#auditTextSince(offset, (text) => reads.push(...baoReadTimes(text, BAO_PREFIX)));
+    return reads;
+  }
+
+  /**
+   * The audit log from `offset` on, handed over in chunks of whole lines: a window of heavy read
+   * load (the api scenario) writes gigabytes of audit lines, more than one string can hold.
+   */
+  #auditTextSince(offset: number, take: (text: string) => void): void {
     const fd = openSync(this.#baoAudit, 'r');
     try {
       const chunk = Buffer.alloc(32 * 2 ** 20);
       let position = offset;
       let carry = Buffer.alloc(0);
-      let reads = 0;
       for (let got = 1; got > 0; position += got) {
         got = readSync(fd, chunk, 0, chunk.length, position);
         const bytes = Buffer.concat([carry, chunk.subarray(0, got)]);
         const cut = got > 0 ? bytes.lastIndexOf(0x0a) + 1 : bytes.length;
-        reads += baoReads(bytes.subarray(0, cut).toString('utf8'), BAO_PREFIX);
+        take(bytes.subarray(0, cut).toString('utf8'));
         carry = bytes.subarray(cut);
       }
-      return reads;
     } finally {
       closeSync(fd);
     }

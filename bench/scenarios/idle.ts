@@ -4,10 +4,7 @@
 // request, backend reads ≤ unique paths per refresh; beside it, per path, the reads sooner than
 // its refresh slots allow after the path's previous read (earlyReads). The baseline is arithmetic, not a run: a
 // script refreshing each path once per interval reads P paths per refresh and writes nothing.
-import { readFileSync } from 'node:fs';
-import { openbaoAuditLogFile } from '../../test/support/testbed/openbao.ts';
-import { BAO_PREFIX } from '../lib/counters.ts';
-import { baoReadTimes, earlyReads, round } from '../lib/figures.ts';
+import { earlyReads, round } from '../lib/figures.ts';
 import { refreshWindow } from '../../src/controllers/vaultsecret/refresh.ts';
 import { type ScenarioResult, countFields, loadNow } from '../lib/result.ts';
 import type { BenchContext } from '../lib/workload.ts';
@@ -20,9 +17,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * interval − window apart (src/controllers/vaultsecret/refresh.ts).
  */
 function earlyReadsInWindow(ctx: BenchContext, fromOffset: number, windowStart: number): number {
-  const text = readFileSync(openbaoAuditLogFile(ctx.bed.dir)).subarray(fromOffset).toString('utf8');
   const intervalMs = ctx.knobs.refreshSeconds * 1000;
-  return earlyReads(baoReadTimes(text, BAO_PREFIX), windowStart, intervalMs - refreshWindow(intervalMs));
+  const reads = ctx.counters.baoReadTimesSince(fromOffset);
+  return earlyReads(reads, windowStart, intervalMs - refreshWindow(intervalMs));
 }
 
 export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
