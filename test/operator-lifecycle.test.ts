@@ -160,7 +160,12 @@ backends:
 
       await create('before-failover');
       await eventually('synced by the leader', synced('before-failover'), 20_000);
-      assert.match(a.logText(), /Created Secret/);
+      // The Secret is visible before the leader's log line crosses its stdout pipe.
+      await eventually(
+        'the leader logs its write',
+        () => (/Created Secret/.test(a.logText()) ? true : undefined),
+        5_000,
+      );
       assert.doesNotMatch(b.logText(), /(Created|Updated) Secret/, 'the standby wrote nothing');
 
       const killedAt = Date.now();
@@ -176,7 +181,11 @@ backends:
       assert.ok(takeoverMs < 4000 + 2000, `took over in ${takeoverMs} ms`);
       await create('after-failover');
       await eventually('synced by the new leader', synced('after-failover'), 20_000);
-      assert.match(b.logText(), /Created Secret/);
+      await eventually(
+        'the new leader logs its write',
+        () => (/Created Secret/.test(b.logText()) ? true : undefined),
+        5_000,
+      );
     });
   });
 });

@@ -178,8 +178,16 @@ async function settled(
   else await delay(quietMs);
 }
 
-const readyOf = (o: { status?: { conditions?: { type: string; status: string }[] } } | undefined) =>
-  o?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+type WithConditions = {
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+};
+const readyCondition = (o: WithConditions | undefined) =>
+  o?.status?.conditions?.find((c) => c.type === 'Ready');
+const readyOf = (o: WithConditions | undefined) => readyCondition(o)?.status === 'True';
+const readyReason = (o: WithConditions) => {
+  const c = readyCondition(o);
+  return c ? `${c.status} ${c.reason ?? ''} ${c.message ?? ''}` : 'no Ready condition';
+};
 
 describe('upgrade: helm upgrade from the previous release writes nothing', function () {
   this.timeout(240_000);
@@ -344,10 +352,11 @@ describe('upgrade: helm upgrade from the previous release writes nothing', funct
       createResources(),
     ]);
     phase('previous operator ready, resources created');
+    let notReady: string[] = [];
     await eventually(
       'every resource Ready under the previous release',
       async () => {
-        const notReady = [];
+        notReady = [];
         for (const [kind, plural] of [
           ['VaultSecret', 'vaultsecrets'],
           ['VaultCertificate', 'vaultcertificates'],
@@ -357,7 +366,7 @@ describe('upgrade: helm upgrade from the previous release writes nothing', funct
           notReady.push(
             ...items
               .filter((o) => WATCHED.has(o.metadata?.namespace ?? '') && !readyOf(o))
-              .map((o) => `${kind} ${o.metadata?.namespace}/${o.metadata?.name}`),
+              .map((o) => `${kind} ${o.metadata?.namespace}/${o.metadata?.name}: ${readyReason(o)}`),
           );
         }
         return notReady.length === 0 ? true : undefined;
@@ -365,11 +374,9 @@ describe('upgrade: helm upgrade from the previous release writes nothing', funct
       120_000,
       1000,
     ).catch((err: Error) => {
+      // Which resources, why (their Ready condition), and the operator's last lines at any level.
       throw new Error(
-        `${err.message}\n${oldOperator!.logs
-          .filter((l) => /"(warn|error)"/.test(l))
-          .slice(-20)
-          .join('\n')}`,
+        [err.message, 'not Ready:', ...notReady, 'operator log:', ...oldOperator!.logs.slice(-40)].join('\n'),
       );
     });
     phase('every resource Ready');
