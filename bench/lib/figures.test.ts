@@ -3,6 +3,7 @@ import {
   baoReadTimes,
   baoReads,
   earlyReads,
+  pathReadSpread,
   heapSlope,
   isNoisy,
   parseApiserverRequests,
@@ -88,6 +89,25 @@ describe('bench figures', () => {
     ];
     assert.equal(earlyReads(reads, 10_000, 27_000), 1);
     assert.equal(earlyReads(reads, 0, 27_000), 2);
+  });
+
+  it('spreads the reads of a window over paths: counts per path, the edges, the rate without edges', () => {
+    const reads = [
+      // a: read on a 30 s schedule, once more than 60 s holds because its first read is at the start
+      { path: 'a', at: 1_000 },
+      { path: 'a', at: 31_000 },
+      { path: 'a', at: 59_000 },
+      { path: 'b', at: 10_000 },
+      { path: 'b', at: 40_000 },
+      { path: 'b', at: 70_000 }, // after the window
+      { path: 'c', at: -1 }, // before the window
+    ];
+    const spread = pathReadSpread(reads, { from: 0, to: 60_000 }, 30_000, 3_000);
+    assert.deepEqual(spread.histogram, { '3': 1, '2': 1 });
+    assert.equal(spread.overCount, 1);
+    assert.equal(spread.overCountAtStart, 1);
+    // a: 2 intervals over 58 s; b: 1 over 30 s
+    assert.ok(Math.abs(spread.readsPerIntervalByRate - (60 / 58 + 1)) < 1e-9);
   });
 
   it('quantiles by nearest rank', () => {

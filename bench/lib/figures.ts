@@ -111,6 +111,52 @@ export function earlyReads(reads: readonly BaoRead[], from: number, minGapMs: nu
   return early;
 }
 
+/** How the reads in [from, to) fall on paths: what lies behind a reads-per-refresh count. */
+export interface PathReadSpread {
+  /** Paths by the number of reads they had in the window ("4": 990 paths read 4 times). */
+  histogram: Record<string, number>;
+  /** Paths read more often than the window holds intervals... */
+  overCount: number;
+  /** ...of them, those whose first read in the window came within `edgeMs` of its start. */
+  overCountAtStart: number;
+  /**
+   * Reads per interval per path from each path's own spacing ((n − 1) reads over first to last
+   * read), summed over paths: the count without the window's edges.
+   */
+  readsPerIntervalByRate: number;
+}
+
+export function pathReadSpread(
+  reads: readonly BaoRead[],
+  window: { from: number; to: number },
+  intervalMs: number,
+  edgeMs: number,
+): PathReadSpread {
+  const byPath = new Map<string, number[]>();
+  for (const { path, at } of reads) {
+    if (at < window.from || at >= window.to) continue;
+    const times = byPath.get(path) ?? [];
+    times.push(at);
+    byPath.set(path, times);
+  }
+  const expected = Math.floor((window.to - window.from) / intervalMs);
+  const histogram: Record<string, number> = {};
+  let overCount = 0;
+  let overCountAtStart = 0;
+  let byRate = 0;
+  for (const times of byPath.values()) {
+    times.sort((a, b) => a - b);
+    histogram[times.length] = (histogram[times.length] ?? 0) + 1;
+    if (times.length > expected) {
+      overCount++;
+      if (times[0]! - window.from < edgeMs) overCountAtStart++;
+    }
+    const span = times.at(-1)! - times[0]!;
+    byRate += times.length > 1 && span > 0 ? ((times.length - 1) * intervalMs) / span : 1;
+  }
+  return { histogram, overCount, overCountAtStart, readsPerIntervalByRate: byRate };
+}
+
 /** The q-quantile by the nearest-rank method (NaN for no samples). */
 export function quantile(xs: readonly number[], q: number): number {
   if (xs.length === 0) return NaN;

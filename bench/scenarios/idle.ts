@@ -4,7 +4,7 @@
 // request, backend reads ≤ unique paths per refresh; beside it, per path, the reads sooner than
 // its refresh slots allow after the path's previous read (earlyReads). The baseline is arithmetic, not a run: a
 // script refreshing each path once per interval reads P paths per refresh and writes nothing.
-import { earlyReads, round } from '../lib/figures.ts';
+import { type BaoRead, earlyReads, pathReadSpread, round } from '../lib/figures.ts';
 import { refreshWindow } from '../../src/controllers/vaultsecret/refresh.ts';
 import { type ScenarioResult, countFields, loadNow } from '../lib/result.ts';
 import type { BenchContext } from '../lib/workload.ts';
@@ -16,9 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * warm-up's reads included, so the window's first reads have a previous one): slots are at least
  * interval − window apart (src/controllers/vaultsecret/refresh.ts).
  */
-function earlyReadsInWindow(ctx: BenchContext, fromOffset: number, windowStart: number): number {
-  const intervalMs = ctx.knobs.refreshSeconds * 1000;
-  const reads = ctx.counters.baoReadTimesSince(fromOffset);
+function earlyReadsInWindow(reads: readonly BaoRead[], intervalMs: number, windowStart: number): number {
   return earlyReads(reads, windowStart, intervalMs - refreshWindow(intervalMs));
 }
 
@@ -42,9 +40,16 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
   const counts = await ctx.counters.since(mark);
   const refreshes = idleSeconds / refreshSeconds;
   const readsPerRefresh = counts.backendReads / refreshes;
-  const early = earlyReadsInWindow(ctx, warm.baoOffset, windowStart);
+  const intervalMs = refreshSeconds * 1000;
+  const reads = ctx.counters.baoReadTimesSince(warm.baoOffset);
+  const early = earlyReadsInWindow(reads, intervalMs, windowStart);
+  const window = { from: windowStart, to: windowStart + idleSeconds * 1000 };
+  const spread = pathReadSpread(reads, window, intervalMs, refreshWindow(intervalMs));
   ctx.log(
-    `idle: ${counts.mutations} mutations, ${readsPerRefresh.toFixed(1)} reads per refresh, ${early} early`,
+    `idle: ${counts.mutations} mutations, ${readsPerRefresh.toFixed(1)} reads per refresh, ${early} early; ` +
+      `reads per path ${JSON.stringify(spread.histogram)}, ${spread.overCount} paths over ` +
+      `(${spread.overCountAtStart} first read in the window's first refresh window), ` +
+      `${spread.readsPerIntervalByRate.toFixed(1)} reads per refresh by each path's spacing`,
   );
   return {
     scenario: 'idle',
@@ -62,6 +67,10 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
     // The issue's count; earlyReads says whether any path was read sooner than its slots allow.
     goalMet: counts.mutations === 0 && readsPerRefresh <= paths,
     earlyReads: early,
+    readsPerPath: spread.histogram,
+    pathsOverCount: spread.overCount,
+    pathsOverCountAtStart: spread.overCountAtStart,
+    readsPerRefreshByRate: round(spread.readsPerIntervalByRate, 1),
     refreshSeconds,
     windowSeconds: idleSeconds,
     readsPerRefresh: round(readsPerRefresh, 1),
