@@ -139,7 +139,7 @@ describe('API over HTTPS and gRPC: one table of cases, the same outcomes', funct
         isCA: false,
       },
       key,
-    );
+    ).then((built) => built.pem);
     auditFile = join(mkdtempSync(join(tmpdir(), 'vaultsync-audit-')), 'audit.log');
     operator = await startTestOperator(bed, {
       config: `

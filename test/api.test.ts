@@ -360,7 +360,7 @@ backends:${vault('vault', bed.baoAddr)}${vault('vault-slow', `http://127.0.0.1:$
       usages: ['digital signature', 'client auth'],
       isCA: false,
     };
-    const csr = await createCsr(request, key);
+    const csr = (await createCsr(request, key)).pem;
     const signed = await call(
       'POST',
       `/v1/namespaces/${ns}/issuers/local-ca/certificates:sign`,

@@ -126,7 +126,7 @@ export async function plainLoop(
       const vc = benchCertificate(ns, i, key);
       const { request } = desiredCertificate(vc);
       const privateKey = await generatePrivateKey(key);
-      const csr = await createCsr(request, privateKey);
+      const csr = (await createCsr(request, privateKey)).pem;
       const signed = (await ctx.bao('POST', `pki/sign/${ISSUER.role}`, {
         csr,
         common_name: request.dnsNames[0],

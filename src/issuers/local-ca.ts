@@ -104,7 +104,7 @@ export class LocalCaIssuer implements Issuer {
     let certificatePem: string;
     try {
       // Subject, names, usages and CA flag from the request; the CSR gives only the key.
-      certificatePem = await signCsr(ca.ca, req.csrPem, req, {
+      certificatePem = await signCsr(ca.ca, req.csr, req, {
         notBefore: new Date(Math.max(ca.notBefore, now - BACKDATE_MS)),
         notAfter: new Date(notAfter),
         allowCA: this.#cfg.allowCA,
@@ -121,8 +121,7 @@ export class LocalCaIssuer implements Issuer {
       rsa: this.#deps.rsa,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
-    const csrPem = await createCsr(req, key);
-    const issued = await this.sign({ ...req, csrPem });
+    const issued = await this.sign({ ...req, csr: await createCsr(req, key) });
     return { ...issued, privateKeyPem: key.pem() };
   }
 

@@ -203,7 +203,7 @@ describe('issuer guard: the name policy is checked before the issuer is called',
     );
     const hostile = request({ dnsNames: ['kubernetes.default.svc'], isCA: true });
     for (const call of [
-      () => guarded.sign({ ...hostile, csrPem: 'unused' }, { namespace: 'team-a' }),
+      () => guarded.sign({ ...hostile, csr: 'unused' }, { namespace: 'team-a' }),
       () => guarded.issue({ ...hostile, key: { algorithm: 'ECDSA', size: 256 } }, { namespace: 'team-a' }),
     ]) {
       await assert.rejects(call(), (err: unknown) => {
@@ -218,10 +218,7 @@ describe('issuer guard: the name policy is checked before the issuer is called',
       });
     }
     assert.equal(inner.calls, 0);
-    await guarded.sign(
-      { ...request({ dnsNames: ['api.team-a.svc'] }), csrPem: 'x' },
-      { namespace: 'team-a' },
-    );
+    await guarded.sign({ ...request({ dnsNames: ['api.team-a.svc'] }), csr: 'x' }, { namespace: 'team-a' });
     assert.equal(inner.calls, 1);
   });
 });

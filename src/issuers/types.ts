@@ -6,7 +6,7 @@
  * already cleaned of credentials.
  */
 import type { CallContext } from '../backends/types.ts';
-import type { CertificateRequestSpec, KeySpec } from '../pki/index.ts';
+import type { CertificateRequestSpec, CsrInput, KeySpec } from '../pki/index.ts';
 import type { Sensitive } from '../secrets/sensitive.ts';
 
 export type IssuerType = 'vault-pki' | 'local-ca';
@@ -20,8 +20,8 @@ export interface CertificateOrder extends CertificateRequestSpec {
 }
 
 export interface SignRequest extends CertificateOrder {
-  /** PEM PKCS#10 request made with the key in the cluster. */
-  csrPem: string;
+  /** The PKCS#10 request made with the key in the cluster: a PEM, or one this process built. */
+  csr: CsrInput;
 }
 
 export interface IssueRequest extends CertificateOrder {

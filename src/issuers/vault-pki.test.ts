@@ -85,11 +85,12 @@ backends:
   });
 
   it('sends common_name, alt_names, ip_sans and uri_sans from the request with a CSR made from it', async () => {
-    const csrPem = await createCsr(request, key);
-    await issuer.sign({ ...request, role: 'svc', csrPem }, { namespace: 'team-a' });
+    const csr = await createCsr(request, key);
+    await issuer.sign({ ...request, role: 'svc', csr }, { namespace: 'team-a' });
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.path, 'pki/sign/svc');
-    const { csr: _csr, ...params } = sent[0]!.body;
+    const { csr: sentCsr, ...params } = sent[0]!.body;
+    assert.equal(sentCsr, csr.pem, 'the PEM of the CSR built here goes to Vault');
     assert.deepEqual(params, {
       common_name: 'api.team-a.svc',
       alt_names: 'api.team-a.svc',
@@ -111,7 +112,7 @@ backends:
       ],
     });
     await assert.rejects(
-      issuer.sign({ ...request, role: 'svc', csrPem: hostile.toString('pem') }, { namespace: 'team-a' }),
+      issuer.sign({ ...request, role: 'svc', csr: hostile.toString('pem') }, { namespace: 'team-a' }),
       (err: unknown) => {
         assert.ok(err instanceof BackendError);
         assert.equal(err.code, 'InvalidRequest');
@@ -124,7 +125,7 @@ backends:
 
   it('refuses isCA for sign and issue: Vault’s role endpoints make leaf certificates only', async () => {
     const ca = { ...request, isCA: true, role: 'svc' };
-    await assert.rejects(issuer.sign({ ...ca, csrPem: await createCsr(ca, key) }, { namespace: 'team-a' }), {
+    await assert.rejects(issuer.sign({ ...ca, csr: await createCsr(ca, key) }, { namespace: 'team-a' }), {
       code: 'InvalidRequest',
       message: 'the vault-pki issuer "pki" makes no CA certificates (isCA: true)',
     });

@@ -23,7 +23,14 @@ import type { VaultAuth } from '../backends/vault/auth.ts';
 import { createAuth } from '../backends/vault/backend.ts';
 import type { SecretFileReader } from '../config/files.ts';
 import type { VaultPkiIssuerConfig } from '../config/schema.ts';
-import { CsrError, type KeySpec, assertCsrWithinRequest, colonSerial, readCsr } from '../pki/index.ts';
+import {
+  CsrError,
+  type KeySpec,
+  assertCsrWithinRequest,
+  colonSerial,
+  csrPem,
+  readCsr,
+} from '../pki/index.ts';
 import { Sensitive } from '../secrets/sensitive.ts';
 import { splitChain } from './chain.ts';
 import type { CertificateOrder, IssuedCertificate, Issuer, IssueRequest, SignRequest } from './types.ts';
@@ -70,14 +77,14 @@ export class VaultPkiIssuer implements Issuer {
     // With the role's defaults (use_csr_common_name, use_csr_sans) Vault takes the names from the
     // CSR: it may ask for no more than the request, whose names are sent as parameters too.
     try {
-      const { request } = await readCsr(req.csrPem);
+      const { request } = await readCsr(req.csr);
       assertCsrWithinRequest(request, req);
     } catch (err) {
       if (err instanceof CsrError)
         throw new BackendError('InvalidRequest', err.message, { backend: this.name });
       throw err;
     }
-    const body = { csr: req.csrPem, ...orderParameters(req), format: 'pem' };
+    const body = { csr: csrPem(req.csr), ...orderParameters(req), format: 'pem' };
     const res = await this.#withToken(ctx, (token, signal) =>
       this.#raw.write(`${this.#cfg.pki.mount}/sign/${role}`, body, token, `sign with role "${role}"`, signal),
     );

@@ -51,6 +51,18 @@ describe('pki CSR policy: a CSR asks for no more than its request', () => {
     key = await generatePrivateKey({ algorithm: 'ECDSA', size: 256 });
   });
 
+  it('takes a CSR built here as built; the same CSR as a PEM (as the API gets one) is parsed and verified', async () => {
+    const built = await createCsr(request(), key);
+    const own = await readCsr(built);
+    assert.equal(own.csr, built.request, 'no second parse of our own CSR');
+    const fromPem = await readCsr(built.pem);
+    assert.notEqual(fromPem.csr, built.request);
+    assert.deepEqual(fromPem.request, own.request);
+    // A look-alike object (JSON cannot make a BuiltCsr) is not taken as built.
+    const lookAlike = { pem: built.pem, request: built.request } as unknown as string;
+    await assert.rejects(readCsr(lookAlike), { name: 'CsrError' });
+  });
+
   it('accepts a CSR made from the request, and one asking for less', async () => {
     const req = request();
     const same = await readCsr(await createCsr(req, key));
@@ -159,7 +171,7 @@ describe('pki CSR policy: a CSR asks for no more than its request', () => {
 
   it('refuses a CSR that does not parse or whose signature does not verify', async () => {
     await assert.rejects(readCsr('not a csr'), { name: 'CsrError', message: 'the CSR cannot be parsed' });
-    const pem = await createCsr(request(), key);
+    const { pem } = await createCsr(request(), key);
     const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
     der[der.length - 5]! ^= 0xff; // inside the signature
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;

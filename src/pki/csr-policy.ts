@@ -8,9 +8,8 @@
  *
  * `readCsr` parses and verifies (proof of possession); `csrExcess` is the pure comparison.
  */
-import { type CertificateRequestSpec, subjectName } from './csr.ts';
+import { BuiltCsr, type CertificateRequestSpec, type CsrInput, subjectName } from './csr.ts';
 import { type AltNames, sortAltNames } from './general-names.ts';
-import { takeBuiltCsr } from './own-csrs.ts';
 import { normalizeIp } from './parse.ts';
 import { EXTENDED_KEY_USAGES, KEY_USAGE_FLAGS, splitUsages } from './usages.ts';
 import { x509 } from './x509.ts';
@@ -50,11 +49,13 @@ export interface ReadCsr {
   request: CsrRequest;
 }
 
-/** Parses a PEM CSR, checks its signature, and reads what it asks for. Throws CsrError. */
-export async function readCsr(pem: string): Promise<ReadCsr> {
-  // Built and signed by this process (createCsr): parsed and signed by construction.
-  const own = takeBuiltCsr(pem);
-  if (own) return { csr: own, request: csrRequest(own) };
+/**
+ * What a CSR asks for. A PEM is parsed and its signature checked (proof of possession); one this
+ * process built (createCsr) is parsed and signed by construction. Throws CsrError.
+ */
+export async function readCsr(input: CsrInput): Promise<ReadCsr> {
+  if (input instanceof BuiltCsr) return { csr: input.request, request: csrRequest(input.request) };
+  const pem = input;
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(pem);

@@ -2,7 +2,6 @@
 // names (DNS, IP, URI, email), key usage, extended key usage and basic constraints, signed by
 // the key made in the cluster. Only the CSR leaves the cluster in mode sign.
 import type { PrivateKey } from './keys.ts';
-import { rememberBuiltCsr } from './own-csrs.ts';
 import { splitUsages } from './usages.ts';
 import { type X509KeyPair, type X509SigningAlgorithm, x509 } from './x509.ts';
 
@@ -61,8 +60,28 @@ export function requestExtensions(req: CertificateRequestSpec): x509.Extension[]
   return extensions;
 }
 
-/** A PEM CSR for `req`, signed with `key`. */
-export async function createCsr(req: CertificateRequestSpec, key: PrivateKey): Promise<string> {
+/**
+ * A CSR this process built and signed: its PEM (what leaves the cluster) and the object built.
+ * Reading it back before signing (csr-policy.ts) takes the object, not a second parse and check
+ * of our own signature — half the CPU of an issuance's CSR work. Only createCsr makes one; a CSR
+ * from outside (the API's) is a PEM string and is parsed and verified.
+ */
+export class BuiltCsr {
+  readonly pem: string;
+  readonly request: x509.Pkcs10CertificateRequest;
+  constructor(request: x509.Pkcs10CertificateRequest) {
+    this.request = request;
+    this.pem = request.toString('pem');
+  }
+}
+
+/** A CSR handed to an issuer: a PEM from outside, or one this process built. */
+export type CsrInput = string | BuiltCsr;
+
+export const csrPem = (csr: CsrInput): string => (csr instanceof BuiltCsr ? csr.pem : csr);
+
+/** A CSR for `req`, signed with `key`. */
+export async function createCsr(req: CertificateRequestSpec, key: PrivateKey): Promise<BuiltCsr> {
   const { keys, algorithm } = key.signingKeys();
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: subjectName(req),
@@ -70,7 +89,5 @@ export async function createCsr(req: CertificateRequestSpec, key: PrivateKey): P
     signingAlgorithm: algorithm as X509SigningAlgorithm,
     extensions: requestExtensions(req),
   });
-  const pem = csr.toString('pem');
-  rememberBuiltCsr(pem, csr);
-  return pem;
+  return new BuiltCsr(csr);
 }

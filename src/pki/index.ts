@@ -12,7 +12,15 @@ export {
   parsePrivateKeyPem,
 } from './keys.ts';
 export { type RsaKeyGenerator, RsaWorkerPool, type RsaWorkerPoolOptions } from './rsa-pool.ts';
-export { type CertificateRequestSpec, type CertificateSubject, createCsr, subjectName } from './csr.ts';
+export {
+  BuiltCsr,
+  type CertificateRequestSpec,
+  type CertificateSubject,
+  type CsrInput,
+  createCsr,
+  csrPem,
+  subjectName,
+} from './csr.ts';
 export {
   type CertificateInfo,
   CertificateFormatError,

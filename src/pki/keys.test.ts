@@ -46,7 +46,7 @@ describe('pki keys', function () {
       assert.ok(again.spki().equals(key.spki()));
       assert.equal(key.der().reveal()[0], 0x30);
 
-      const csrPem = await createCsr(
+      const { pem: csrPem } = await createCsr(
         {
           commonName: 'api.shop.svc',
           dnsNames: ['api.shop.svc'],

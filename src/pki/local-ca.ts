@@ -2,7 +2,7 @@
 // certificate for the key of a CSR. Subject, names, usages and CA flag come from the request
 // (src/pki/csr-policy.ts refuses a CSR asking for more); the validity and serial are ours.
 import { randomBytes } from 'node:crypto';
-import { type CertificateRequestSpec, requestExtensions, subjectName } from './csr.ts';
+import { type CertificateRequestSpec, type CsrInput, requestExtensions, subjectName } from './csr.ts';
 import { CsrError, assertCsrWithinRequest, readCsr } from './csr-policy.ts';
 import type { PrivateKey } from './keys.ts';
 import { type X509CryptoKey, type X509KeyPair, type X509SigningAlgorithm, x509 } from './x509.ts';
@@ -71,23 +71,23 @@ export function leafExtensions(req: CertificateRequestSpec, ca: boolean): x509.E
 }
 
 /**
- * Signs the key of `csrPem` with the CA: a PEM certificate whose subject, names, usages and CA
+ * Signs the key of `csr` with the CA: a PEM certificate whose subject, names, usages and CA
  * flag come from `req`, never from the CSR. The CSR's signature is checked, and a CSR asking for
  * more than `req` is refused (CsrError), as is a CA certificate without `allowCA`.
  */
 export async function signCsr(
   ca: CertificateAuthority,
-  csrPem: string,
+  csr: CsrInput,
   req: CertificateRequestSpec,
   opts: LeafOptions,
 ): Promise<string> {
-  const { csr, request } = await readCsr(csrPem);
+  const { csr: read, request } = await readCsr(csr);
   assertCsrWithinRequest(request, req);
   if (req.isCA && opts.allowCA !== true) {
     throw new CsrError('a CA certificate (isCA) was asked for, and this CA signs none (allowCA: false)');
   }
   const extensions = leafExtensions(req, req.isCA);
-  extensions.push(await x509.SubjectKeyIdentifierExtension.create(csr.publicKey));
+  extensions.push(await x509.SubjectKeyIdentifierExtension.create(read.publicKey));
   extensions.push(await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey));
   const { keys, algorithm } = ca.key.signingKeys();
   const cert = await x509.X509CertificateGenerator.create({
@@ -96,7 +96,7 @@ export async function signCsr(
     issuer: ca.certificate.subjectName,
     notBefore: opts.notBefore,
     notAfter: opts.notAfter,
-    publicKey: csr.publicKey,
+    publicKey: read.publicKey,
     signingKey: keys.privateKey as X509CryptoKey,
     signingAlgorithm: algorithm as X509SigningAlgorithm,
     extensions,

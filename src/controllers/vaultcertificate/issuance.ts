@@ -5,6 +5,7 @@ import { VaultCertificateReason } from '../../apis/v1alpha1/index.ts';
 import type { VaultCertificate } from '../../apis/v1alpha1/index.ts';
 import type { IssuedCertificate, Issuer } from '../../issuers/index.ts';
 import {
+  type BuiltCsr,
   type CertificateInfo,
   KeyFormatError,
   type PrivateKey,
@@ -34,12 +35,12 @@ async function signingKey(
   desired: DesiredCertificate,
   observed: ObservedSecret,
   opts: { rsa: RsaKeyGenerator; signal: AbortSignal; ahead?: KeyAhead },
-): Promise<{ key: PrivateKey; csrPem?: Promise<string> }> {
+): Promise<{ key: PrivateKey; csr?: Promise<BuiltCsr> }> {
   if (desired.rotationPolicy === 'Never' && observed.key && keySpecEqual(observed.key.spec, desired.key)) {
     return { key: observed.key };
   }
   try {
-    if (opts.ahead) return { key: await opts.ahead.key, csrPem: opts.ahead.csrPem };
+    if (opts.ahead) return { key: await opts.ahead.key, csr: opts.ahead.csr };
     return { key: await generatePrivateKey(desired.key, { rsa: opts.rsa, signal: opts.signal }) };
   } catch (err) {
     if (opts.signal.aborted) throw err;
@@ -68,8 +69,8 @@ export async function obtainCertificate(
   if (desired.mode === 'sign') {
     const signing = await signingKey(desired, observed, opts);
     key = signing.key;
-    const csrPem = await (signing.csrPem ?? createCsr(desired.request, key));
-    issued = await issuer.sign({ ...order, csrPem }, callCtx);
+    const csr = await (signing.csr ?? createCsr(desired.request, key));
+    issued = await issuer.sign({ ...order, csr }, callCtx);
   } else {
     issued = await issuer.issue({ ...order, key: desired.key }, callCtx);
     key = issuedKey(issued, issuer.name);

@@ -55,7 +55,7 @@ describe('VaultCertificate: the key made while the Secret is read', () => {
       },
     );
     const key = await ahead.key;
-    const { csr, request: asked } = await readCsr(await ahead.csrPem);
+    const { csr, request: asked } = await readCsr(await ahead.csr);
     assert.ok(Buffer.from(csr.publicKey.rawData).equals(key.spki()));
     assert.deepEqual(asked.dnsNames, ['api.shop.svc']);
   });
@@ -75,7 +75,7 @@ describe('VaultCertificate: the key made while the Secret is read', () => {
         { rsa: noRsa, signal },
       );
       await assert.rejects(awaited.key, /no RSA here/);
-      await assert.rejects(awaited.csrPem, /no RSA here/);
+      await assert.rejects(awaited.csr, /no RSA here/);
       await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(unhandled, []);
       void dropped;

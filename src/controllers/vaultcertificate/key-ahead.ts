@@ -5,14 +5,20 @@
 // other: started together, the round trip costs no time of its own. When the read shows a
 // Secret after all, the key and CSR are dropped unsent.
 import type { VaultCertificateStatus } from '../../apis/v1alpha1/index.ts';
-import { type PrivateKey, type RsaKeyGenerator, createCsr, generatePrivateKey } from '../../pki/index.ts';
+import {
+  type BuiltCsr,
+  type PrivateKey,
+  type RsaKeyGenerator,
+  createCsr,
+  generatePrivateKey,
+} from '../../pki/index.ts';
 import { backoffRemaining } from './renewal.ts';
 import type { DesiredCertificate } from './spec.ts';
 
 export interface KeyAhead {
   key: Promise<PrivateKey>;
   /** A CSR for `desired.request` signed by `key`. */
-  csrPem: Promise<string>;
+  csr: Promise<BuiltCsr>;
 }
 
 /**
@@ -40,9 +46,9 @@ export function startKeyAhead(
   opts: { rsa: RsaKeyGenerator; signal: AbortSignal },
 ): KeyAhead {
   const key = generatePrivateKey(desired.key, opts);
-  const csrPem = key.then((k) => createCsr(desired.request, k));
+  const csr = key.then((k) => createCsr(desired.request, k));
   // Dropped unawaited when the read shows a Secret: no unhandled rejection then.
   key.catch(() => undefined);
-  csrPem.catch(() => undefined);
-  return { key, csrPem };
+  csr.catch(() => undefined);
+  return { key, csr };
 }

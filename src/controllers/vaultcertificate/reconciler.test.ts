@@ -148,7 +148,7 @@ class FakeIssuer implements Issuer {
     if (this.fail) throw this.fail;
     const now = this.clock.now();
     const pem = await this.ca.sign(
-      req.csrPem,
+      req.csr,
       req,
       new Date(now - 30_000),
       new Date(now + (this.grant ?? req.durationMs ?? 2160 * HOUR)),

@@ -3,6 +3,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultCertificate, VaultCertificateSpec } from '../../apis/v1alpha1/index.ts';
 import {
   type CertificateRequestSpec,
+  type CsrInput,
   type PrivateKey,
   createCsr,
   createSelfSignedCa,
@@ -38,7 +39,7 @@ export interface TestCa {
   pem: string;
   key: PrivateKey;
   /** Signs the CSR's key for `request` (the names, usages and CA flag come from it). */
-  sign(csrPem: string, request: CertificateRequestSpec, notBefore: Date, notAfter: Date): Promise<string>;
+  sign(csr: CsrInput, request: CertificateRequestSpec, notBefore: Date, notAfter: Date): Promise<string>;
 }
 
 export async function testCa(now = Date.now()): Promise<TestCa> {

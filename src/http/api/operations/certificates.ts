@@ -98,7 +98,7 @@ function certificateOperation(
       const issued =
         mode === 'issue'
           ? await issuer.issue({ ...order, key: desired.key }, call)
-          : await issuer.sign({ ...order, csrPem: String(fields.csr) }, call);
+          : await issuer.sign({ ...order, csr: String(fields.csr) }, call);
       const result = answer(issued);
       ctx.audit({
         resource: `Certificate/${result.serialNumber}`,
