@@ -12,7 +12,14 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubernetesObject, V1Deployment, V1Namespace, V1Secret } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1Namespace,
+  V1Pod,
+  V1ReplicaSet,
+  V1Secret,
+} from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import type { SecretRotation, VaultCertificate, VaultSecret } from '../src/apis/v1alpha1/index.ts';
 import { type KubeClient, createKubeClient, createObject, getObject, mergePatch } from '../src/kube/index.ts';
@@ -222,7 +229,7 @@ describe('upgrade: helm upgrade from the previous release writes nothing', funct
   };
 
   before(async function () {
-    this.timeout(300_000);
+    this.timeout(600_000);
     const started = Date.now();
     const phase = (what: string) =>
       console.log(`      ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${what}`);
@@ -371,12 +378,22 @@ describe('upgrade: helm upgrade from the previous release writes nothing', funct
         }
         return notReady.length === 0 ? true : undefined;
       },
-      120_000,
+      // A rollout (kube-controller-manager's and kwok's work) has taken over a minute on a loaded
+      // 2-core CI machine; the rotation's readyTimeout allows for it.
+      240_000,
       1000,
-    ).catch((err: Error) => {
-      // Which resources, why (their Ready condition), and the operator's last lines at any level.
+    ).catch(async (err: Error) => {
+      // Which resources, why (their Ready condition), the workloads, the operator's last lines.
       throw new Error(
-        [err.message, 'not Ready:', ...notReady, 'operator log:', ...oldOperator!.logs.slice(-40)].join('\n'),
+        [
+          err.message,
+          'not Ready:',
+          ...notReady,
+          'workloads:',
+          ...(await workloadState()),
+          'operator log:',
+          ...oldOperator!.logs.slice(-40),
+        ].join('\n'),
       );
     });
     phase('every resource Ready');
@@ -580,12 +597,38 @@ describe('upgrade: helm upgrade from the previous release writes nothing', funct
       rotation('db', {
         generate: { password: { type: 'password', length: 24 } },
         consumers: { selector: { matchLabels: { app: 'api' } } },
-        restart: { debounce: '1s', readyTimeout: '60s' },
+        restart: { debounce: '1s', readyTimeout: '180s' },
       } as Partial<SecretRotation['spec']>),
     );
     await create(
       rotation('token', { generate: { token: { type: 'uuid' } } } as Partial<SecretRotation['spec']>),
     );
+  }
+
+  /** The app's Deployments, ReplicaSets and pods as the apiserver has them, and the pods on the bed. */
+  async function workloadState(): Promise<string[]> {
+    const path = (plural: string) => `/apis/apps/v1/namespaces/${NS.app}/${plural}`;
+    const ready = (conditions: { type: string; status: string }[] | undefined) =>
+      conditions?.find((c) => c.type === 'Ready' || c.type === 'Available')?.status ?? '-';
+    const lines: string[] = [];
+    for (const d of await list<V1Deployment>(path('deployments'))) {
+      const st = d.status;
+      lines.push(
+        `Deployment ${d.metadata?.name} generation ${d.metadata?.generation} observed ${st?.observedGeneration} ` +
+          `updated ${st?.updatedReplicas} available ${st?.availableReplicas} unavailable ${st?.unavailableReplicas}`,
+      );
+    }
+    for (const r of await list<V1ReplicaSet>(path('replicasets')))
+      lines.push(
+        `ReplicaSet ${r.metadata?.name} replicas ${r.status?.replicas} ready ${r.status?.readyReplicas}`,
+      );
+    for (const p of await list<V1Pod>(`/api/v1/namespaces/${NS.app}/pods`))
+      lines.push(
+        `Pod ${p.metadata?.name} ${p.status?.phase} node ${p.spec?.nodeName ?? '-'} ip ${p.status?.podIP ?? '-'} ` +
+          `ready ${ready(p.status?.conditions)}${p.metadata?.deletionTimestamp ? ' deleting' : ''}`,
+      );
+    lines.push(`pods on the bed: ${(await list<V1Pod>('/api/v1/pods')).length}`);
+    return lines;
   }
 
   /** `web`: its Secret changes (a new value in OpenBao, sync-now); `api`: restarted by rotation db. */
@@ -617,14 +660,15 @@ describe('upgrade: helm upgrade from the previous release writes nothing', funct
       await eventually(
         `Deployment ${name} restarted and rolled out`,
         () => rolledOutWithDigests(name),
-        90_000,
+        180_000,
         500,
-      ).catch((err: Error) => {
+      ).catch(async (err: Error) => {
         throw new Error(
-          `${err.message}\n${oldOperator!.logs
-            .filter((l) => /reload|restart|rotation/i.test(l))
-            .slice(-15)
-            .join('\n')}`,
+          [
+            err.message,
+            ...(await workloadState()),
+            ...oldOperator!.logs.filter((l) => /reload|restart|rotation/i.test(l)).slice(-15),
+          ].join('\n'),
         );
       });
     }
