@@ -213,8 +213,7 @@ async function startWorkloadComponents(
       `--kubeconfig=${join(dir, 'kubeconfig')}`,
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      // Pod IPs for every pod the whole suite makes on the one node (a /24 holds 254).
-      '--cidr=10.244.0.1/16',
+      '--cidr=10.244.0.1/24',
       '--node-ip=127.0.0.1',
       `--server-address=127.0.0.1:${await freePort()}`,
     ],
