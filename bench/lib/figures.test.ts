@@ -103,6 +103,7 @@ describe('bench figures', () => {
       { path: 'c', at: -1 }, // before the window
     ];
     const spread = pathReadSpread(reads, { from: 0, to: 60_000 }, 30_000, 3_000);
+    assert.equal(spread.reads, 5);
     assert.deepEqual(spread.histogram, { '3': 1, '2': 1 });
     assert.equal(spread.overCount, 1);
     assert.equal(spread.overCountAtStart, 1);

@@ -113,6 +113,8 @@ export function earlyReads(reads: readonly BaoRead[], from: number, minGapMs: nu
 
 /** How the reads in [from, to) fall on paths: what lies behind a reads-per-refresh count. */
 export interface PathReadSpread {
+  /** Reads in the window. */
+  reads: number;
   /** Paths by the number of reads they had in the window ("4": 990 paths read 4 times). */
   histogram: Record<string, number>;
   /** Paths read more often than the window holds intervals... */
@@ -144,7 +146,9 @@ export function pathReadSpread(
   let overCount = 0;
   let overCountAtStart = 0;
   let byRate = 0;
+  let count = 0;
   for (const times of byPath.values()) {
+    count += times.length;
     times.sort((a, b) => a - b);
     histogram[times.length] = (histogram[times.length] ?? 0) + 1;
     if (times.length > expected) {
@@ -154,7 +158,7 @@ export function pathReadSpread(
     const span = times.at(-1)! - times[0]!;
     byRate += times.length > 1 && span > 0 ? ((times.length - 1) * intervalMs) / span : 1;
   }
-  return { histogram, overCount, overCountAtStart, readsPerIntervalByRate: byRate };
+  return { reads: count, histogram, overCount, overCountAtStart, readsPerIntervalByRate: byRate };
 }
 
 /** The q-quantile by the nearest-rank method (NaN for no samples). */
